@@ -1,0 +1,23 @@
+// The Calico v3 data model: resources, private records, key paths, names and selectors. Pure.
+export * from './errors.js';
+export * from './ip.js';
+export * from './names.js';
+export * from './keys.js';
+export * from './kinds.js';
+export * from './records.js';
+export * from './validate.js';
+export * from './selector/index.js';
+export { API_VERSION, labelKeyProblem } from './resources/common.js';
+export { effectivePolicyTypes } from './resources/network-policy.js';
+export { protocolKey, PROTOCOL_NAMES, type Rule, type EntityRule, type Protocol, type Port } from './resources/rule.js';
+export type { WorkloadEndpoint, WorkloadEndpointSpec } from './resources/workload-endpoint.js';
+export type { NetworkPolicy, GlobalNetworkPolicy } from './resources/network-policy.js';
+export type { Profile } from './resources/profile.js';
+export type { HostEndpoint } from './resources/host-endpoint.js';
+export type { IPPool } from './resources/ip-pool.js';
+export type { CalicoNode } from './resources/node.js';
+export type { BGPPeer } from './resources/bgp-peer.js';
+export { peerAddress } from './resources/bgp-peer.js';
+export type { BGPConfiguration } from './resources/bgp-configuration.js';
+export type { FelixConfiguration } from './resources/felix-configuration.js';
+export type { ClusterInformation } from './resources/cluster-information.js';

@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { resourceSchema } from './common.js';
+
+export const clusterInformationSpecSchema = z.strictObject({
+  clusterGUID: z.string().optional(),
+  clusterType: z.string().optional(),
+  calicoVersion: z.string().optional(),
+  datastoreReady: z.boolean().optional(),
+  variant: z.string().optional(),
+});
+export const clusterInformationSchema = resourceSchema('ClusterInformation', clusterInformationSpecSchema, false);
+export type ClusterInformation = z.infer<typeof clusterInformationSchema>;

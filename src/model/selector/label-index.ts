@@ -1,0 +1,180 @@
+import type { Labels, Selector } from './ast.js';
+import { matchSelector, selectorIndexHint, selectorLabelKeys, type IndexHint } from './match-selector.js';
+import { printSelector } from './print-selector.js';
+
+/** Called synchronously as matches between a selector and an item start and stop. */
+export interface LabelIndexCallbacks<S, I> {
+  onMatchStarted(selectorId: S, itemId: I): void;
+  onMatchStopped(selectorId: S, itemId: I): void;
+}
+
+interface SelectorEntry {
+  readonly sel: Selector;
+  readonly text: string;
+  readonly keys: ReadonlySet<string>;
+  readonly hint: IndexHint | undefined;
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (set === undefined) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}
+
+const EMPTY: ReadonlySet<never> = new Set();
+
+/**
+ * Answers "which items does this selector match" incrementally. A new item is tested only against
+ * selectors that could match it (by each selector's required label); a label change re-tests only
+ * the selectors that look at a changed key; a new selector is tested only against items carrying
+ * its required label. Match changes are reported through the callbacks, never twice.
+ */
+export class LabelIndex<S = string, I = string> {
+  readonly #cb: LabelIndexCallbacks<S, I>;
+  readonly #items = new Map<I, Labels>();
+  readonly #itemsByKey = new Map<string, Set<I>>();
+  readonly #itemsByKeyValue = new Map<string, Set<I>>();
+  readonly #selectors = new Map<S, SelectorEntry>();
+  readonly #selectorsByKey = new Map<string, Set<S>>();
+  readonly #selectorsByHintKey = new Map<string, Set<S>>();
+  readonly #unhinted = new Set<S>();
+  readonly #matches = new Map<S, Set<I>>();
+  readonly #matchedBy = new Map<I, Set<S>>();
+  /** How many selector evaluations have been done (lets tests check the index stays narrow). */
+  evaluations = 0;
+
+  constructor(callbacks: LabelIndexCallbacks<S, I>) {
+    this.#cb = callbacks;
+  }
+
+  /** The items a selector currently matches. */
+  matchesOf(selectorId: S): ReadonlySet<I> {
+    return this.#matches.get(selectorId) ?? EMPTY;
+  }
+
+  /** The selectors currently matching an item. */
+  selectorsMatching(itemId: I): ReadonlySet<S> {
+    return this.#matchedBy.get(itemId) ?? EMPTY;
+  }
+
+  updateSelector(id: S, sel: Selector): void {
+    const text = printSelector(sel);
+    const old = this.#selectors.get(id);
+    if (old?.text === text) return;
+    if (old !== undefined) this.#unindexSelector(id, old);
+    const entry: SelectorEntry = { sel, text, keys: selectorLabelKeys(sel), hint: selectorIndexHint(sel) };
+    this.#selectors.set(id, entry);
+    for (const k of entry.keys) addTo(this.#selectorsByKey, k, id);
+    if (entry.hint === undefined) this.#unhinted.add(id);
+    else addTo(this.#selectorsByHintKey, entry.hint.key, id);
+
+    const previous = this.#matches.get(id) ?? new Set<I>();
+    const now = new Set<I>();
+    for (const item of this.#candidateItems(entry.hint)) {
+      if (this.#eval(entry, item)) now.add(item);
+    }
+    for (const item of previous) if (!now.has(item)) this.#stop(id, item);
+    for (const item of now) if (!previous.has(item)) this.#start(id, item);
+  }
+
+  deleteSelector(id: S): void {
+    const old = this.#selectors.get(id);
+    if (old === undefined) return;
+    for (const item of [...(this.#matches.get(id) ?? [])]) this.#stop(id, item);
+    this.#unindexSelector(id, old);
+    this.#selectors.delete(id);
+  }
+
+  updateLabels(id: I, labels: Labels): void {
+    const old = this.#items.get(id);
+    const copy = { ...labels };
+    let candidates: Iterable<S>;
+    if (old === undefined) {
+      const set = new Set<S>(this.#unhinted);
+      for (const k of Object.keys(copy)) for (const s of this.#selectorsByHintKey.get(k) ?? []) set.add(s);
+      candidates = set;
+    } else {
+      const changed = changedKeys(old, copy);
+      if (changed.length === 0) return;
+      const set = new Set<S>();
+      for (const k of changed) for (const s of this.#selectorsByKey.get(k) ?? []) set.add(s);
+      candidates = set;
+      this.#unindexItem(id, old);
+    }
+    this.#items.set(id, copy);
+    for (const [k, v] of Object.entries(copy)) {
+      addTo(this.#itemsByKey, k, id);
+      addTo(this.#itemsByKeyValue, `${k}\u0000${v}`, id);
+    }
+    for (const s of candidates) {
+      const entry = this.#selectors.get(s);
+      if (entry === undefined) continue;
+      const matched = this.#matches.get(s)?.has(id) ?? false;
+      const matches = this.#eval(entry, id);
+      if (matches && !matched) this.#start(s, id);
+      else if (!matches && matched) this.#stop(s, id);
+    }
+  }
+
+  deleteLabels(id: I): void {
+    const old = this.#items.get(id);
+    if (old === undefined) return;
+    for (const s of [...(this.#matchedBy.get(id) ?? [])]) this.#stop(s, id);
+    this.#unindexItem(id, old);
+    this.#items.delete(id);
+  }
+
+  #eval(entry: SelectorEntry, item: I): boolean {
+    this.evaluations++;
+    return matchSelector(entry.sel, this.#items.get(item) ?? {});
+  }
+
+  *#candidateItems(hint: IndexHint | undefined): Iterable<I> {
+    if (hint === undefined) {
+      yield* this.#items.keys();
+    } else if (hint.values === undefined) {
+      yield* this.#itemsByKey.get(hint.key) ?? [];
+    } else {
+      for (const v of new Set(hint.values)) yield* this.#itemsByKeyValue.get(`${hint.key}\u0000${v}`) ?? [];
+    }
+  }
+
+  #unindexSelector(id: S, entry: SelectorEntry): void {
+    for (const k of entry.keys) removeFrom(this.#selectorsByKey, k, id);
+    if (entry.hint === undefined) this.#unhinted.delete(id);
+    else removeFrom(this.#selectorsByHintKey, entry.hint.key, id);
+  }
+
+  #unindexItem(id: I, labels: Labels): void {
+    for (const [k, v] of Object.entries(labels)) {
+      removeFrom(this.#itemsByKey, k, id);
+      removeFrom(this.#itemsByKeyValue, `${k}\u0000${v}`, id);
+    }
+  }
+
+  #start(s: S, item: I): void {
+    addTo(this.#matches, s, item);
+    addTo(this.#matchedBy, item, s);
+    this.#cb.onMatchStarted(s, item);
+  }
+
+  #stop(s: S, item: I): void {
+    removeFrom(this.#matches, s, item);
+    removeFrom(this.#matchedBy, item, s);
+    this.#cb.onMatchStopped(s, item);
+  }
+}
+
+function changedKeys(a: Labels, b: Labels): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(a)) if (!Object.hasOwn(b, k) || b[k] !== v) out.push(k);
+  for (const k of Object.keys(b)) if (!Object.hasOwn(a, k)) out.push(k);
+  return out;
+}
