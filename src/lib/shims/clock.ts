@@ -16,8 +16,11 @@ export interface Clock {
   monotonic(): number;
   /** Resolves after `ms`; rejects with AbortedError if `signal` aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  /** Calls `fn` after `ms` unless cancelled. The timer does not keep the process alive. */
-  setTimer(fn: () => void, ms: number): Timer;
+  /**
+   * Calls `fn` after `ms` unless cancelled. The timer does not keep the process alive unless
+   * `keepAlive` is set (for timers that drive work someone is waiting on, such as a watch).
+   */
+  setTimer(fn: () => void, ms: number, options?: { keepAlive?: boolean }): Timer;
 }
 
 export function realClock(): Clock {
@@ -40,9 +43,9 @@ export function realClock(): Clock {
         };
         signal?.addEventListener('abort', abort, { once: true });
       }),
-    setTimer: (fn, ms) => {
+    setTimer: (fn, ms, options) => {
       const t = setTimeout(fn, ms);
-      t.unref();
+      if (options?.keepAlive !== true) t.unref();
       return { cancel: () => clearTimeout(t) };
     },
   };

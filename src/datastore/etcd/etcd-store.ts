@@ -1,0 +1,303 @@
+import { Etcd3, type IOptions } from 'etcd3';
+import type * as RPC from 'etcd3/lib/rpc.js';
+import { CompactedError, DatastoreUnavailableError, LeaseNotFoundError } from '../errors.js';
+import {
+  conditionCompares,
+  prefixEnd,
+  type Compare,
+  type KeyValue,
+  type KvStore,
+  type LeaseGrant,
+  type ListResult,
+  type PutOptions,
+  type TxnOp,
+  type TxnOpResult,
+  type TxnRequest,
+  type TxnResult,
+  type Watch,
+  type WatchBatch,
+  type WatchEvent,
+  type WatchOptions,
+  type WriteOptions,
+  type WriteResult,
+} from '../kv-store.js';
+import { WatchQueue } from '../watch-queue.js';
+import { mapEtcdError } from './etcd-errors.js';
+
+export interface EtcdStoreOptions {
+  readonly endpoints: readonly string[];
+  /** PEM contents (not paths): the CA to trust, and a client certificate and key for mTLS. */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  readonly username?: string;
+  readonly password?: string;
+  readonly dialTimeoutMs?: number;
+  /** Keys per page when listing (etcd responses are size-limited). */
+  readonly pageSize?: number;
+}
+
+const OPS: Record<Compare['op'], keyof typeof RPC.CompareResult> = { '==': 'Equal', '!=': 'NotEqual', '<': 'Less', '>': 'Greater' };
+const ALL_KEYS = Buffer.from([0]);
+
+function keyRange(prefix: string): { key: Buffer; range_end: Buffer } {
+  if (prefix === '') return { key: ALL_KEYS, range_end: ALL_KEYS };
+  const end = prefixEnd(prefix);
+  return { key: Buffer.from(prefix), range_end: end === '' ? ALL_KEYS : Buffer.from(end) };
+}
+
+function toKv(kv: RPC.IKeyValue | null | undefined): KeyValue | undefined {
+  // protobuf decodes an absent message as null.
+  if (kv === undefined || kv === null) return undefined;
+  return {
+    key: kv.key.toString(),
+    value: kv.value.toString(),
+    createRevision: Number(kv.create_revision),
+    modRevision: Number(kv.mod_revision),
+    version: Number(kv.version),
+    lease: kv.lease === undefined || kv.lease === '0' ? undefined : String(kv.lease),
+  };
+}
+
+function toCompare(c: Compare): RPC.ICompare {
+  const key = Buffer.from(c.key);
+  const result = OPS[c.op];
+  switch (c.target) {
+    case 'value':
+      return { key, result, target: 'Value', value: Buffer.from(c.value) };
+    case 'version':
+      return { key, result, target: 'Version', version: String(c.value) };
+    case 'createRevision':
+      return { key, result, target: 'Create', create_revision: String(c.value) };
+    case 'modRevision':
+      return { key, result, target: 'Mod', mod_revision: String(c.value) };
+  }
+}
+
+function toRequestOp(op: TxnOp): RPC.IRequestOp {
+  switch (op.op) {
+    case 'put':
+      return { request_put: { key: Buffer.from(op.key), value: Buffer.from(op.value), lease: op.lease ?? '0', prev_kv: true } };
+    case 'delete':
+      return { request_delete_range: { key: Buffer.from(op.key) } };
+    case 'deletePrefix':
+      return { request_delete_range: keyRange(op.prefix) };
+    case 'get':
+      return { request_range: { key: Buffer.from(op.key) } };
+  }
+}
+
+function toOpResult(op: TxnOp, r: RPC.IResponseOp | undefined): TxnOpResult {
+  switch (op.op) {
+    case 'put':
+      return { op: 'put', previous: toKv(r?.response_put?.prev_kv) };
+    case 'delete':
+    case 'deletePrefix':
+      return { op: op.op, deleted: Number(r?.response_delete_range?.deleted ?? 0) };
+    case 'get':
+      return { op: 'get', kv: toKv(r?.response_range?.kvs[0]) };
+  }
+}
+
+/** The etcd v3 backend, over the etcd3 package's gRPC clients (the only importer of etcd3). */
+export class EtcdStore implements KvStore {
+  readonly backend = 'etcd' as const;
+  readonly #client: Etcd3;
+  readonly #pageSize: number;
+  readonly #watches = new Set<WatchQueue>();
+
+  constructor(options: EtcdStoreOptions) {
+    const config: IOptions = {
+      hosts: [...options.endpoints],
+      dialTimeout: options.dialTimeoutMs ?? 5_000,
+      ...(options.tls === undefined
+        ? {}
+        : {
+            credentials: {
+              rootCertificate: options.tls.ca ?? Buffer.alloc(0),
+              ...(options.tls.key === undefined ? {} : { privateKey: options.tls.key }),
+              ...(options.tls.cert === undefined ? {} : { certChain: options.tls.cert }),
+            },
+          }),
+      ...(options.username === undefined ? {} : { auth: { username: options.username, password: options.password ?? '' } }),
+    };
+    this.#client = new Etcd3(config);
+    this.#pageSize = options.pageSize ?? 2_000;
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    const r = await this.#call(() => this.#client.kv.range({ key: Buffer.from(key) }));
+    return toKv(r.kvs[0]);
+  }
+
+  async list(prefix: string): Promise<ListResult> {
+    const range = keyRange(prefix);
+    const items: KeyValue[] = [];
+    let revision = 0;
+    let from = range.key;
+    for (;;) {
+      const r = await this.#call(() =>
+        this.#client.kv.range({ key: from, range_end: range.range_end, limit: this.#pageSize, revision: String(revision) }),
+      );
+      if (revision === 0) revision = Number(r.header.revision);
+      for (const kv of r.kvs) items.push(toKv(kv) as KeyValue);
+      const last = r.kvs[r.kvs.length - 1];
+      if (!r.more || last === undefined) break;
+      from = Buffer.concat([last.key, ALL_KEYS]);
+    }
+    return { items, revision };
+  }
+
+  async put(key: string, value: string, options: PutOptions = {}): Promise<WriteResult> {
+    const put: TxnOp = options.lease === undefined ? { op: 'put', key, value } : { op: 'put', key, value, lease: options.lease };
+    const r = await this.txn({ compare: conditionCompares(key, options.condition), success: [put], failure: [{ op: 'get', key }] });
+    const first = r.results[0];
+    const current = first?.op === 'put' ? first.previous : first?.op === 'get' ? first.kv : undefined;
+    return { succeeded: r.succeeded, revision: r.revision, current };
+  }
+
+  async delete(key: string, options: WriteOptions = {}): Promise<WriteResult> {
+    const r = await this.txn({
+      compare: conditionCompares(key, options.condition),
+      success: [{ op: 'get', key }, { op: 'delete', key }],
+      failure: [{ op: 'get', key }],
+    });
+    const first = r.results[0];
+    return { succeeded: r.succeeded, revision: r.revision, current: first?.op === 'get' ? first.kv : undefined };
+  }
+
+  async deletePrefix(prefix: string): Promise<{ deleted: number; revision: number }> {
+    const r = await this.txn({ compare: [], success: [{ op: 'deletePrefix', prefix }] });
+    const first = r.results[0];
+    return { deleted: first?.op === 'deletePrefix' ? first.deleted : 0, revision: r.revision };
+  }
+
+  async txn(request: TxnRequest): Promise<TxnResult> {
+    const lease = [...request.success, ...(request.failure ?? [])].find((o) => o.op === 'put' && o.lease !== undefined);
+    const r = await this.#call(
+      () =>
+        this.#client.kv.txn({
+          compare: request.compare.map(toCompare),
+          success: request.success.map(toRequestOp),
+          failure: (request.failure ?? []).map(toRequestOp),
+        }),
+      lease?.op === 'put' && lease.lease !== undefined ? { leaseId: lease.lease } : {},
+    );
+    const ops = r.succeeded ? request.success : (request.failure ?? []);
+    return { succeeded: r.succeeded, revision: Number(r.header.revision), results: ops.map((op, i) => toOpResult(op, r.responses[i])) };
+  }
+
+  watch(prefix: string, options: WatchOptions): Watch {
+    let next = options.fromRevision;
+    let stream: RPC.IDuplexStream<RPC.IWatchRequest, RPC.IWatchResponse> | undefined;
+    const queue: WatchQueue = new WatchQueue(() => {
+      this.#watches.delete(queue);
+      stream?.cancel();
+    }, options.signal);
+    this.#watches.add(queue);
+    const onResponse = (res: RPC.IWatchResponse): void => {
+      const compactRevision = Number(res.compact_revision);
+      if (compactRevision > 0) {
+        queue.fail(new CompactedError(next, compactRevision));
+        return;
+      }
+      if (res.canceled) {
+        queue.fail(new DatastoreUnavailableError(`watch cancelled by etcd: ${res.cancel_reason || 'no reason given'}`));
+        return;
+      }
+      const batches: { revision: number; events: WatchEvent[] }[] = [];
+      for (const e of res.events) {
+        const revision = Number(e.kv.mod_revision);
+        let batch = batches[batches.length - 1];
+        if (batch?.revision !== revision) batches.push((batch = { revision, events: [] }));
+        batch.events.push(e.type === 'Delete' ? { type: 'delete', key: e.kv.key.toString(), modRevision: revision } : { type: 'put', kv: toKv(e.kv) as KeyValue });
+      }
+      for (const b of batches as WatchBatch[]) {
+        next = b.revision + 1;
+        queue.push(b);
+      }
+    };
+    this.#client.watchClient
+      .watch()
+      .then((s) => {
+        if (queue.closed) {
+          s.on('error', () => {});
+          s.cancel();
+          return;
+        }
+        stream = s;
+        s.on('data', onResponse);
+        s.on('error', (err: unknown) => queue.fail(mapEtcdError(err)));
+        s.on('end', () => queue.fail(new DatastoreUnavailableError('watch stream ended')));
+        s.write({ create_request: { ...keyRange(prefix), start_revision: String(Math.max(0, options.fromRevision)) } });
+      })
+      .catch((err: unknown) => queue.fail(mapEtcdError(err)));
+    return queue;
+  }
+
+  async grantLease(ttlSeconds: number): Promise<LeaseGrant> {
+    const r = await this.#call(() => this.#client.leaseClient.leaseGrant({ TTL: Math.max(1, Math.ceil(ttlSeconds)), ID: 0 }));
+    return { id: String(r.ID), ttlSeconds: Number(r.TTL) };
+  }
+
+  async keepAliveLease(id: string): Promise<number> {
+    const stream = await this.#call(() => this.#client.leaseClient.leaseKeepAlive());
+    let settled = false;
+    try {
+      const ttl = await new Promise<number>((resolve, reject) => {
+        const settle = (fn: () => void): void => {
+          if (!settled) {
+            settled = true;
+            fn();
+          }
+        };
+        stream.on('data', (res: RPC.ILeaseKeepAliveResponse) => settle(() => resolve(Number(res.TTL))));
+        stream.on('error', (err: unknown) => settle(() => reject(mapEtcdError(err, { leaseId: id }))));
+        stream.on('end', () => settle(() => reject(new DatastoreUnavailableError('lease keep-alive stream ended'))));
+        stream.write({ ID: id });
+      });
+      if (ttl <= 0) throw new LeaseNotFoundError(id);
+      return ttl;
+    } finally {
+      settled = true;
+      stream.cancel();
+    }
+  }
+
+  async revokeLease(id: string): Promise<void> {
+    try {
+      await this.#call(() => this.#client.leaseClient.leaseRevoke({ ID: id }), { leaseId: id });
+    } catch (err) {
+      if (!(err instanceof LeaseNotFoundError)) throw err;
+    }
+  }
+
+  async compact(revision: number): Promise<void> {
+    try {
+      await this.#call(() => this.#client.kv.compact({ revision: String(revision), physical: true }), { revision });
+    } catch (err) {
+      if (err instanceof CompactedError) {
+        // etcd does not say how far it has compacted; report the revision we were refused.
+        throw new CompactedError(revision, revision);
+      }
+      throw err;
+    }
+  }
+
+  async revision(): Promise<number> {
+    const r = await this.#call(() => this.#client.kv.range({ key: ALL_KEYS, count_only: true }));
+    return Number(r.header.revision);
+  }
+
+  close(): Promise<void> {
+    for (const w of [...this.#watches]) w.close();
+    this.#client.close();
+    return Promise.resolve();
+  }
+
+  async #call<T>(fn: () => Promise<T>, context: { leaseId?: string; revision?: number } = {}): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw mapEtcdError(err, context);
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { realExec, realFs, type ChildHandle } from '../../lib/index.js';
+import type { DatastoreConfig } from '../open-datastore.js';
+
+/** A real etcd (Debian's etcd-server) started for a test: loopback, random ports, a temp dir. */
+export interface TestEtcd {
+  readonly endpoint: string;
+  readonly pid: number;
+  readonly config: DatastoreConfig;
+  /** Stops etcd by its PID (SIGTERM, then SIGKILL) and removes its data directory. */
+  stop(): Promise<void>;
+  /** Stops etcd but keeps its data, so `restart` can bring the same cluster back. */
+  pause(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+export interface TestEtcdOptions {
+  /** PEM files for a TLS listener: the server's certificate and key and the CA clients use. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string; readonly clientCertAuth?: boolean };
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForOutput(child: ChildHandle, pattern: RegExp, timeoutMs: number): Promise<void> {
+  let seen = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`etcd did not become ready in ${timeoutMs} ms:\n${seen.slice(-2000)}`)), timeoutMs);
+    const onData = (d: Buffer): void => {
+      seen += d.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stderr.on('data', onData);
+    child.stdout.on('data', onData);
+    void child.exited.then((s) => {
+      clearTimeout(timer);
+      reject(new Error(`etcd exited (${s.code ?? s.signal}) before it was ready:\n${seen.slice(-2000)}`));
+    });
+  });
+}
+
+const live = new Set<ChildHandle>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+export async function startTestEtcd(options: TestEtcdOptions = {}): Promise<TestEtcd> {
+  const fs = realFs();
+  const exec = realExec();
+  const dataDir = await fs.makeTempDir('brindle-etcd-');
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const scheme = options.tls === undefined ? 'http' : 'https';
+  const endpoint = `${scheme}://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const args = [
+    '--name', 'test',
+    '--data-dir', join(dataDir, 'data'),
+    '--listen-client-urls', endpoint,
+    '--advertise-client-urls', endpoint,
+    '--listen-peer-urls', peer,
+    '--initial-advertise-peer-urls', peer,
+    '--initial-cluster', `test=${peer}`,
+    '--initial-cluster-state', 'new',
+    '--logger', 'zap',
+    '--log-level', 'info',
+    ...(options.tls === undefined
+      ? []
+      : [
+          '--cert-file', options.tls.certFile,
+          '--key-file', options.tls.keyFile,
+          '--trusted-ca-file', options.tls.caFile,
+          ...(options.tls.clientCertAuth === true ? ['--client-cert-auth'] : []),
+        ]),
+  ];
+  let child: ChildHandle | undefined;
+  const launch = async (): Promise<void> => {
+    const c = exec.spawn('etcd', args, { env: { ...process.env, ETCD_UNSUPPORTED_ARCH: '' } });
+    child = c;
+    live.add(c);
+    c.stdin.end();
+    await waitForOutput(c, /ready to serve client requests|serving client traffic/, 20_000);
+  };
+  const halt = async (): Promise<void> => {
+    const c = child;
+    if (c === undefined) return;
+    child = undefined;
+    c.kill('SIGTERM');
+    const killer = setTimeout(() => c.kill('SIGKILL'), 5_000);
+    await c.exited;
+    clearTimeout(killer);
+    live.delete(c);
+  };
+  try {
+    await launch();
+  } catch (err) {
+    await halt();
+    await fs.remove(dataDir);
+    throw err;
+  }
+  return {
+    endpoint,
+    get pid() {
+      return child?.pid ?? -1;
+    },
+    config: {
+      kind: 'etcd',
+      endpoints: [endpoint],
+      ...(options.tls === undefined ? {} : { caFile: options.tls.caFile }),
+    },
+    stop: async () => {
+      await halt();
+      await fs.remove(dataDir);
+    },
+    pause: halt,
+    restart: launch,
+  };
+}
