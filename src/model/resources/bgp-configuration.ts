@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { asNumberSchema, cidrSchema, resourceSchema } from './common.js';
+import { asNumberSchema, cidrSchema, clusterResourceSchema } from './common.js';
 
 const cidrList = z.array(z.strictObject({ cidr: cidrSchema })).optional();
 
@@ -17,5 +17,5 @@ export const bgpConfigurationSpecSchema = z.strictObject({
   nodeMeshMaxRestartTime: z.string().optional(),
   ignoredInterfaces: z.array(z.string()).optional(),
 });
-export const bgpConfigurationSchema = resourceSchema('BGPConfiguration', bgpConfigurationSpecSchema, false);
+export const bgpConfigurationSchema = clusterResourceSchema('BGPConfiguration', bgpConfigurationSpecSchema);
 export type BGPConfiguration = z.infer<typeof bgpConfigurationSchema>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseIp } from '../ip.js';
-import { asNumberSchema, ipSchema, resourceSchema, selectorSchema } from './common.js';
+import { asNumberSchema, ipSchema, clusterResourceSchema, selectorSchema } from './common.js';
 
 /** The address part of a BGPPeer `peerIP` (`IP`, `IPv4:port` or `[IPv6]:port`), if valid. */
 export function peerAddress(peerIP: string): string | undefined {
@@ -41,5 +41,5 @@ export const bgpPeerSpecSchema = z
       ctx.addIssue({ code: 'custom', message: 'must be an IP, "IPv4:port" or "[IPv6]:port"', path: ['peerIP'] });
     }
   });
-export const bgpPeerSchema = resourceSchema('BGPPeer', bgpPeerSpecSchema, false);
+export const bgpPeerSchema = clusterResourceSchema('BGPPeer', bgpPeerSpecSchema);
 export type BGPPeer = z.infer<typeof bgpPeerSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resourceSchema } from './common.js';
+import { clusterResourceSchema } from './common.js';
 
 export const clusterInformationSpecSchema = z.strictObject({
   clusterGUID: z.string().optional(),
@@ -8,5 +8,5 @@ export const clusterInformationSpecSchema = z.strictObject({
   datastoreReady: z.boolean().optional(),
   variant: z.string().optional(),
 });
-export const clusterInformationSchema = resourceSchema('ClusterInformation', clusterInformationSpecSchema, false);
+export const clusterInformationSchema = clusterResourceSchema('ClusterInformation', clusterInformationSpecSchema);
 export type ClusterInformation = z.infer<typeof clusterInformationSchema>;

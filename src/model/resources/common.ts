@@ -88,12 +88,12 @@ export const asNumberSchema = z.union([
   z.string().regex(/^\d+(\.\d+)?$/, 'must be an AS number (plain or dotted)'),
 ]);
 
-/** Builds the full resource schema (envelope + spec) for one kind. */
-export function resourceSchema<K extends string, S extends z.ZodType<object>>(kind: K, spec: S, namespaced: boolean) {
-  return z.strictObject({
-    apiVersion: z.literal(API_VERSION),
-    kind: z.literal(kind),
-    metadata: namespaced ? namespacedMetadataSchema : clusterMetadataSchema,
-    spec: spec,
-  });
+/** Builds the full resource schema (envelope + spec) of a namespaced kind. */
+export function namespacedResourceSchema<K extends string, S extends z.ZodType<object>>(kind: K, spec: S) {
+  return z.strictObject({ apiVersion: z.literal(API_VERSION), kind: z.literal(kind), metadata: namespacedMetadataSchema, spec });
+}
+
+/** Builds the full resource schema (envelope + spec) of a cluster-wide kind. */
+export function clusterResourceSchema<K extends string, S extends z.ZodType<object>>(kind: K, spec: S) {
+  return z.strictObject({ apiVersion: z.literal(API_VERSION), kind: z.literal(kind), metadata: clusterMetadataSchema, spec });
 }

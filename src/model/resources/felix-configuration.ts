@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resourceSchema } from './common.js';
+import { clusterResourceSchema } from './common.js';
 
 const action = z.enum(['Drop', 'Accept', 'Return']);
 const protoPort = z.strictObject({ protocol: z.enum(['tcp', 'udp']), port: z.number().int().min(0).max(65535), net: z.string().optional() });
@@ -37,5 +37,5 @@ export const felixConfigurationSpecSchema = z
     chainInsertMode: z.enum(['Insert', 'Append']).optional(),
     routeTableRange: z.strictObject({ min: z.number().int(), max: z.number().int() }).optional(),
   });
-export const felixConfigurationSchema = resourceSchema('FelixConfiguration', felixConfigurationSpecSchema, false);
+export const felixConfigurationSchema = clusterResourceSchema('FelixConfiguration', felixConfigurationSpecSchema);
 export type FelixConfiguration = z.infer<typeof felixConfigurationSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ipSchema, nameSchema, resourceSchema } from './common.js';
+import { ipSchema, nameSchema, clusterResourceSchema } from './common.js';
 
 export const hostEndpointSpecSchema = z
   .strictObject({
@@ -15,5 +15,5 @@ export const hostEndpointSpecSchema = z
     message: 'a host endpoint needs an interfaceName or expectedIPs',
     path: ['interfaceName'],
   });
-export const hostEndpointSchema = resourceSchema('HostEndpoint', hostEndpointSpecSchema, false);
+export const hostEndpointSchema = clusterResourceSchema('HostEndpoint', hostEndpointSpecSchema);
 export type HostEndpoint = z.infer<typeof hostEndpointSchema>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseCidr } from '../ip.js';
-import { resourceSchema, selectorSchema } from './common.js';
+import { clusterResourceSchema, selectorSchema } from './common.js';
 
 const encapMode = z.enum(['Never', 'Always', 'CrossSubnet']);
 
@@ -33,5 +33,5 @@ export const ipPoolSpecSchema = z
       ctx.addIssue({ code: 'custom', message: 'IPIP is IPv4 only', path: ['ipipMode'] });
     }
   });
-export const ipPoolSchema = resourceSchema('IPPool', ipPoolSpecSchema, false);
+export const ipPoolSchema = clusterResourceSchema('IPPool', ipPoolSpecSchema);
 export type IPPool = z.infer<typeof ipPoolSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resourceSchema, selectorSchema } from './common.js';
+import { namespacedResourceSchema, clusterResourceSchema, selectorSchema } from './common.js';
 import { ruleSchema } from './rule.js';
 
 export const policyTypeSchema = z.enum(['Ingress', 'Egress']);
@@ -16,7 +16,7 @@ const policyCommon = {
 };
 
 export const networkPolicySpecSchema = z.strictObject(policyCommon);
-export const networkPolicySchema = resourceSchema('NetworkPolicy', networkPolicySpecSchema, true);
+export const networkPolicySchema = namespacedResourceSchema('NetworkPolicy', networkPolicySpecSchema);
 export type NetworkPolicy = z.infer<typeof networkPolicySchema>;
 
 export const globalNetworkPolicySpecSchema = z
@@ -38,7 +38,7 @@ export const globalNetworkPolicySpecSchema = z
       ctx.addIssue({ code: 'custom', message: 'preDNAT policies cannot have egress rules', path: ['egress'] });
     }
   });
-export const globalNetworkPolicySchema = resourceSchema('GlobalNetworkPolicy', globalNetworkPolicySpecSchema, false);
+export const globalNetworkPolicySchema = clusterResourceSchema('GlobalNetworkPolicy', globalNetworkPolicySpecSchema);
 export type GlobalNetworkPolicy = z.infer<typeof globalNetworkPolicySchema>;
 
 /**

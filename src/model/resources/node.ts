@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { asNumberSchema, resourceSchema } from './common.js';
+import { asNumberSchema, clusterResourceSchema } from './common.js';
 
 const ipWithPrefix = z.string().regex(/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/, 'must be an address, optionally with /prefix');
 
@@ -18,5 +18,5 @@ export const nodeSpecSchema = z.strictObject({
   orchRefs: z.array(z.strictObject({ nodeName: z.string().optional(), orchestrator: z.string() })).optional(),
   addresses: z.array(z.strictObject({ address: z.string(), type: z.string().optional() })).optional(),
 });
-export const nodeSchema = resourceSchema('Node', nodeSpecSchema, false);
+export const nodeSchema = clusterResourceSchema('Node', nodeSpecSchema);
 export type CalicoNode = z.infer<typeof nodeSchema>;

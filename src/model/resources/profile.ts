@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { labelsSchema, resourceSchema } from './common.js';
+import { labelsSchema, clusterResourceSchema } from './common.js';
 import { ruleSchema } from './rule.js';
 
 export const profileSpecSchema = z.strictObject({
@@ -7,5 +7,5 @@ export const profileSpecSchema = z.strictObject({
   egress: z.array(ruleSchema).optional(),
   labelsToApply: labelsSchema.optional(),
 });
-export const profileSchema = resourceSchema('Profile', profileSpecSchema, false);
+export const profileSchema = clusterResourceSchema('Profile', profileSpecSchema);
 export type Profile = z.infer<typeof profileSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cidrSchema, ipSchema, macSchema, nameSchema, resourceSchema } from './common.js';
+import { cidrSchema, ipSchema, macSchema, nameSchema, namespacedResourceSchema } from './common.js';
 
 const endpointPortSchema = z.strictObject({
   name: z.string().min(1),
@@ -54,6 +54,6 @@ export const workloadEndpointSpecSchema = z.strictObject({
   allowedIps: z.array(cidrSchema).optional(),
 });
 
-export const workloadEndpointSchema = resourceSchema('WorkloadEndpoint', workloadEndpointSpecSchema, true);
+export const workloadEndpointSchema = namespacedResourceSchema('WorkloadEndpoint', workloadEndpointSpecSchema);
 export type WorkloadEndpoint = z.infer<typeof workloadEndpointSchema>;
 export type WorkloadEndpointSpec = z.infer<typeof workloadEndpointSpecSchema>;

@@ -1,0 +1,168 @@
+import { backoffDelay, describeError, realClock, silentLogger, type BackoffPolicy, type Clock, type Logger } from '../lib/index.js';
+import { CompactedError } from './errors.js';
+import type { KvStore } from './kv-store.js';
+
+/** `waiting` until every prefix has been listed once; `resyncing` while any is being re-listed. */
+export type SyncStatus = 'waiting' | 'in-sync' | 'resyncing';
+
+/** One key's new state: `value` undefined means it is gone. */
+export interface SyncUpdate {
+  readonly key: string;
+  readonly value: string | undefined;
+  readonly revision: number;
+}
+
+export interface SyncerOptions {
+  readonly kv: KvStore;
+  /** Key prefixes to follow (e.g. one per resource kind). */
+  readonly prefixes: readonly string[];
+  /** Receives changes in order, a whole transaction (or a re-list's differences) at a time. */
+  readonly onUpdates: (updates: readonly SyncUpdate[]) => void;
+  readonly onStatus?: (status: SyncStatus) => void;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly backoff?: BackoffPolicy;
+  /** Re-list everything this often even when watches are healthy (0 = never). */
+  readonly resyncIntervalMs?: number;
+}
+
+interface PrefixState {
+  readonly prefix: string;
+  /** What the consumer has been told: key → [value, mod revision]. */
+  readonly known: Map<string, { value: string; modRevision: number }>;
+  synced: boolean;
+}
+
+/**
+ * Follows prefixes of the datastore without trusting a watch alone: list, watch from the listed
+ * revision, and on compaction or any error re-list and report only what differs from what the
+ * consumer already has — so it sees no duplicates and misses nothing.
+ */
+export class Syncer {
+  readonly #o: SyncerOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #states: PrefixState[];
+  readonly #abort = new AbortController();
+  #status: SyncStatus = 'waiting';
+  #everSynced = false;
+  #loops: Promise<void>[] = [];
+
+  constructor(options: SyncerOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? realClock();
+    this.#log = options.logger ?? silentLogger();
+    this.#states = options.prefixes.map((prefix) => ({ prefix, known: new Map(), synced: false }));
+  }
+
+  get status(): SyncStatus {
+    return this.#status;
+  }
+
+  start(): void {
+    this.#o.onStatus?.(this.#status);
+    this.#loops = this.#states.map((s) => this.#run(s));
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await Promise.all(this.#loops);
+  }
+
+  /** Resolves once every prefix is in sync; rejects after `timeoutMs`. */
+  async waitInSync(timeoutMs = 30_000): Promise<void> {
+    const deadline = this.#clock.monotonic() + timeoutMs;
+    while (this.#status !== 'in-sync') {
+      if (this.#clock.monotonic() > deadline) throw new Error(`not in sync after ${timeoutMs} ms (status ${this.#status})`);
+      await this.#clock.sleep(10);
+    }
+  }
+
+  #setStatus(): void {
+    let next: SyncStatus;
+    if (this.#states.every((s) => s.synced)) {
+      next = 'in-sync';
+      this.#everSynced = true;
+    } else {
+      next = this.#everSynced ? 'resyncing' : 'waiting';
+    }
+    if (next !== this.#status) {
+      this.#status = next;
+      this.#log.info({ status: next }, 'syncer status');
+      this.#o.onStatus?.(next);
+    }
+  }
+
+  async #run(state: PrefixState): Promise<void> {
+    const signal = this.#abort.signal;
+    let attempt = 0;
+    while (!signal.aborted) {
+      try {
+        const revision = await this.#relist(state);
+        attempt = 0;
+        state.synced = true;
+        this.#setStatus();
+        await this.#follow(state, revision + 1);
+      } catch (err) {
+        if (signal.aborted) break;
+        state.synced = false;
+        this.#setStatus();
+        const delay = err instanceof CompactedError ? 0 : backoffDelay(attempt++, this.#o.backoff);
+        this.#log.warn({ prefix: state.prefix, err: describeError(err), retryInMs: delay }, 'syncer re-listing');
+        try {
+          await this.#clock.sleep(delay, signal);
+        } catch {
+          break;
+        }
+      }
+    }
+  }
+
+  /** Lists the prefix and reports only what changed since the consumer last heard. */
+  async #relist(state: PrefixState): Promise<number> {
+    const { items, revision } = await this.#o.kv.list(state.prefix);
+    const updates: SyncUpdate[] = [];
+    const seen = new Set<string>();
+    for (const kv of items) {
+      seen.add(kv.key);
+      const prev = state.known.get(kv.key);
+      if (prev === undefined || prev.modRevision !== kv.modRevision || prev.value !== kv.value) {
+        state.known.set(kv.key, { value: kv.value, modRevision: kv.modRevision });
+        updates.push({ key: kv.key, value: kv.value, revision: kv.modRevision });
+      }
+    }
+    for (const key of [...state.known.keys()]) {
+      if (!seen.has(key)) {
+        state.known.delete(key);
+        updates.push({ key, value: undefined, revision });
+      }
+    }
+    if (updates.length > 0 && !this.#abort.signal.aborted) this.#o.onUpdates(updates);
+    return revision;
+  }
+
+  async #follow(state: PrefixState, fromRevision: number): Promise<void> {
+    const signal = this.#abort.signal;
+    const interval = this.#o.resyncIntervalMs ?? 0;
+    const watch = this.#o.kv.watch(state.prefix, { fromRevision, signal });
+    const timer = interval > 0 ? this.#clock.setTimer(() => watch.close(), interval) : undefined;
+    try {
+      for await (const batch of watch) {
+        const updates: SyncUpdate[] = [];
+        for (const e of batch.events) {
+          if (e.type === 'put') {
+            state.known.set(e.kv.key, { value: e.kv.value, modRevision: e.kv.modRevision });
+            updates.push({ key: e.kv.key, value: e.kv.value, revision: batch.revision });
+          } else if (state.known.delete(e.key)) {
+            updates.push({ key: e.key, value: undefined, revision: batch.revision });
+          }
+        }
+        if (updates.length > 0 && !signal.aborted) this.#o.onUpdates(updates);
+      }
+    } finally {
+      timer?.cancel();
+      watch.close();
+    }
+    // A watch that ends without an error was closed for a periodic resync (or we are stopping).
+  }
+}

@@ -1,0 +1,4 @@
+// Test helpers other modules' tests may use: a real etcd, child processes on a store, the KV contract.
+export { startTestEtcd, freePort, type TestEtcd, type TestEtcdOptions } from './etcd-server.js';
+export { spawnKvChild, type KvChild } from './kv-child-process.js';
+export { collectEvents } from '../kv-contract.js';
