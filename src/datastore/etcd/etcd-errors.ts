@@ -15,7 +15,8 @@ export class DatastoreAuthError extends BrindleError {
 /** Maps whatever the etcd3 client threw into the datastore's error catalogue. */
 export function mapEtcdError(err: unknown, context: { leaseId?: string; revision?: number } = {}): Error {
   if (err instanceof BrindleError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const raw = err instanceof Error ? err.message : String(err);
+  const message = (raw.split('\n')[0] ?? raw).replace(/\.?\s*Resolution note:.*$/, '').trim();
   const name = err instanceof Error ? err.constructor.name : '';
   if (/requested lease not found|EtcdLeaseInvalid/i.test(message) || name === 'EtcdLeaseInvalidError') {
     return new LeaseNotFoundError(context.leaseId ?? 'unknown');

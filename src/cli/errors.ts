@@ -1,0 +1,23 @@
+import { BrindleError } from '../lib/index.js';
+
+/** Bad command-line use: exit status 2, one line on stderr. */
+export class UsageError extends BrindleError {
+  constructor(message: string, hint?: string) {
+    super('CLI_USAGE', message, { status: 400, ...(hint === undefined ? {} : { hint }) });
+  }
+}
+
+/** A config file that cannot be read or does not validate. */
+export class ConfigFileError extends BrindleError {
+  constructor(path: string, detail: string, cause?: unknown) {
+    super('CLI_CONFIG', `Invalid config file ${path}: ${detail}`, { status: 400, cause });
+  }
+}
+
+/** An input document (`-f FILE`) that cannot be parsed or validated; nothing was written. */
+export class DocumentError extends BrindleError {
+  constructor(source: string, index: number, what: string | undefined, detail: string, cause?: unknown) {
+    const label = what === undefined ? '' : ` (${what})`;
+    super('CLI_DOCUMENT', `${source}: document ${index}${label}: ${detail}; nothing was written`, { status: 400, cause });
+  }
+}

@@ -1,0 +1,48 @@
+import { Command, CommanderError } from 'commander';
+import { BrindleError } from '../lib/index.js';
+import { ctlCommand } from './commands/ctl.js';
+import { UsageError } from './errors.js';
+import { realIo, type CliIo } from './io.js';
+import type { Env } from './settings.js';
+
+export const VERSION = '0.1.0';
+
+/** Builds the `brindle` command tree. */
+export function buildProgram(io: CliIo, env: Env): Command {
+  const program = new Command('brindle')
+    .description("Brindle: Calico's routed networking for OpenStack")
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  program.addCommand(ctlCommand({ io, env }));
+  const applyToAll = (cmd: Command): void => {
+    cmd.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();
+    cmd.commands.forEach(applyToAll);
+  };
+  program.commands.forEach(applyToAll);
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit status: 0 success, 1 the operation failed, 2 bad usage.
+ * Errors are one line on stderr (plus a hint line when there is one), never a stack trace.
+ */
+export async function main(argv: readonly string[], env: Env, io: CliIo = realIo()): Promise<number> {
+  const program = buildProgram(io, env);
+  if (argv.length === 0) {
+    io.out(program.helpInformation());
+    return 0;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const message = err instanceof Error ? err.message : String(err);
+    io.err(`brindle: ${message}\n`);
+    if (err instanceof BrindleError && err.hint !== undefined) io.err(`hint: ${err.hint}\n`);
+    if (!(err instanceof BrindleError)) io.err('(this is a bug in Brindle: please report it with the command you ran)\n');
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,151 @@
+import { Option, type Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseDatastoreSpec, type DatastoreConfig } from '../datastore/index.js';
+import { LOG_LEVELS, type LogLevel } from '../lib/index.js';
+import { formatPath } from '../model/index.js';
+import { ConfigFileError, UsageError } from './errors.js';
+import type { CliIo } from './io.js';
+
+/**
+ * The settings every command shares. Each comes from, in order of precedence: its flag, its
+ * BRINDLE_* environment variable, the config file (--config / BRINDLE_CONFIG, else
+ * /etc/brindle/brindle.yaml if present), then the default.
+ */
+export interface Settings {
+  readonly datastore: DatastoreConfig;
+  /** Only for servers (commands declared with `server`). */
+  readonly listen: { readonly host: string; readonly port: number } | undefined;
+  readonly hostname: string;
+  readonly logLevel: LogLevel;
+}
+
+export const DEFAULT_CONFIG_FILE = '/etc/brindle/brindle.yaml';
+export const DEFAULT_DATASTORE = 'embedded:/var/lib/brindle/datastore';
+
+interface SettingDef {
+  readonly flag: string;
+  readonly key: keyof ConfigFile;
+  readonly env: string;
+  readonly help: string;
+}
+
+const DEFS: readonly SettingDef[] = [
+  { flag: '--datastore <spec>', key: 'datastore', env: 'BRINDLE_DATASTORE', help: `embedded:PATH or etcd:URL[,URL...] (default ${DEFAULT_DATASTORE})` },
+  { flag: '--etcd-ca-file <file>', key: 'etcdCaFile', env: 'BRINDLE_ETCD_CA_FILE', help: 'CA certificate to trust for https:// etcd endpoints' },
+  { flag: '--etcd-cert-file <file>', key: 'etcdCertFile', env: 'BRINDLE_ETCD_CERT_FILE', help: 'client certificate for etcd (mutual TLS)' },
+  { flag: '--etcd-key-file <file>', key: 'etcdKeyFile', env: 'BRINDLE_ETCD_KEY_FILE', help: 'client key for etcd (mutual TLS)' },
+  { flag: '--etcd-username <name>', key: 'etcdUsername', env: 'BRINDLE_ETCD_USERNAME', help: 'etcd user (with --etcd-password)' },
+  { flag: '--etcd-password <password>', key: 'etcdPassword', env: 'BRINDLE_ETCD_PASSWORD', help: 'etcd password (prefer the environment variable or config file)' },
+  { flag: '--log-level <level>', key: 'logLevel', env: 'BRINDLE_LOG_LEVEL', help: `${LOG_LEVELS.join('|')} (default info)` },
+];
+const SERVER_DEF: SettingDef = { flag: '--listen <host:port>', key: 'listen', env: 'BRINDLE_LISTEN', help: 'address to serve on' };
+const HOST_DEF: SettingDef = { flag: '--hostname <name>', key: 'hostname', env: 'BRINDLE_HOSTNAME', help: "this host's name (default: the machine's hostname)" };
+
+const configFileSchema = z.strictObject({
+  datastore: z.string().optional(),
+  etcdCaFile: z.string().optional(),
+  etcdCertFile: z.string().optional(),
+  etcdKeyFile: z.string().optional(),
+  etcdUsername: z.string().optional(),
+  etcdPassword: z.string().optional(),
+  listen: z.string().optional(),
+  hostname: z.string().optional(),
+  logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]).optional(),
+});
+type ConfigFile = z.infer<typeof configFileSchema>;
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function camel(flag: string): string {
+  const name = flag.split(' ')[0]?.replace(/^--/, '') ?? '';
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export interface SettingsScope {
+  /** Adds --listen (for servers), with this default address. */
+  readonly server?: { readonly defaultListen: string };
+  /** Adds --hostname (for per-host processes). */
+  readonly perHost?: boolean;
+}
+
+/** Declares the shared flags on a command (with their environment variables in --help). */
+export function addSettingsOptions(cmd: Command, scope: SettingsScope = {}): Command {
+  const defs = [...DEFS, ...(scope.server ? [SERVER_DEF] : []), ...(scope.perHost ? [HOST_DEF] : [])];
+  cmd.addOption(new Option('--config <file>', `config file (YAML; default ${DEFAULT_CONFIG_FILE} if present) [env: BRINDLE_CONFIG]`));
+  for (const d of defs) cmd.addOption(new Option(d.flag, `${d.help} [env: ${d.env}]`));
+  return cmd;
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (m === null || port < 1 || port > 65535) throw new UsageError(`--listen ${JSON.stringify(text)} must be HOST:PORT`);
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+async function loadConfigFile(path: string | undefined, io: CliIo): Promise<ConfigFile> {
+  const explicit = path !== undefined;
+  const file = path ?? DEFAULT_CONFIG_FILE;
+  if (!explicit && !io.fileExists(file)) return {};
+  let text: string;
+  try {
+    text = await io.readFile(file);
+  } catch (err) {
+    throw new ConfigFileError(file, 'cannot be read', err);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigFileError(file, err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err), err);
+  }
+  const r = configFileSchema.safeParse(doc);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new ConfigFileError(file, `${formatPath(issue?.path ?? []) || '(top level)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return r.data;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const ENV_OF = new Map([...DEFS, SERVER_DEF, HOST_DEF].map((d) => [d.key, d.env] as const));
+
+/** Resolves the settings from a command's parsed options: flag, then environment, then file, then default. */
+export async function resolveSettings(opts: Record<string, unknown>, env: Env, io: CliIo, scope: SettingsScope = {}): Promise<Settings> {
+  const configPath = (opts['config'] as string | undefined) ?? nonEmpty(env['BRINDLE_CONFIG']);
+  const file = await loadConfigFile(configPath, io);
+  const get = (key: keyof ConfigFile, flag: string): string | undefined => {
+    const v = opts[camel(flag)];
+    if (typeof v === 'string') return v;
+    const e = nonEmpty(env[ENV_OF.get(key) ?? '']);
+    return e ?? file[key];
+  };
+  const spec = get('datastore', '--datastore') ?? DEFAULT_DATASTORE;
+  let datastore = parseDatastoreSpec(spec);
+  if (datastore.kind === 'etcd') {
+    const extra: Record<string, string> = {};
+    for (const [key, flag, field] of [
+      ['etcdCaFile', '--etcd-ca-file', 'caFile'],
+      ['etcdCertFile', '--etcd-cert-file', 'certFile'],
+      ['etcdKeyFile', '--etcd-key-file', 'keyFile'],
+      ['etcdUsername', '--etcd-username', 'username'],
+      ['etcdPassword', '--etcd-password', 'password'],
+    ] as const) {
+      const v = get(key, flag);
+      if (v !== undefined) extra[field] = v;
+    }
+    datastore = { ...datastore, ...extra };
+  }
+  const level = get('logLevel', '--log-level') ?? 'info';
+  if (!LOG_LEVELS.includes(level as LogLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  return {
+    datastore,
+    listen: scope.server === undefined ? undefined : parseListen(get('listen', '--listen') ?? scope.server.defaultListen),
+    hostname: (scope.perHost ? get('hostname', '--hostname') : undefined) ?? io.hostname(),
+    logLevel: level as LogLevel,
+  };
+}
