@@ -67,10 +67,11 @@ export async function measureWatch(store: KvStore, config: DatastoreConfig, tag:
   let exited = false;
   void child.exited.then(() => (exited = true));
   try {
-    const { lines, waitFor } = readLines(child);
-    await waitFor('watch', (ls) => ls.some((l) => l.watching === true), 15_000);
+    const reader = readLines(child);
+    const { lines } = reader;
+    await reader.waitFor('watch', (ls) => ls.some((l) => l.watching === true), 15_000);
     await store.put(`${prefix}ready`, 'probe');
-    await waitFor('readiness', (ls) => ls.some((l) => l.ready === true), 15_000);
+    await reader.waitFor('readiness', (ls) => ls.some((l) => l.ready === true), 15_000);
 
     const sent = new Map<string, number>();
     for (let i = 0; i < events; i++) {
@@ -81,7 +82,7 @@ export async function measureWatch(store: KvStore, config: DatastoreConfig, tag:
       await sleep(intervalMs);
     }
     const seenAll = (ls: Line[]): boolean => ls.filter((l) => typeof l.key === 'string').length >= events;
-    await waitFor('all events', seenAll, 10_000).catch((err: unknown) => progress(tag, `  ${String(err)}`));
+    await reader.waitFor('all events', seenAll, 10_000).catch((err: unknown) => progress(tag, `  ${String(err)}`));
 
     const latencies = lines
       .filter((l): l is { key: string; at: number } => typeof l.key === 'string' && typeof l.at === 'number')

@@ -29,6 +29,9 @@ export interface WatchHubOptions {
   readonly pollMs: number;
 }
 
+/** Re-check delays after a directory event that found no new commit (ms). */
+const RECHECK_MS = [1, 2, 4, 8, 16, 32];
+
 function toEvent(row: EventRow): WatchEvent {
   if (row.deleted !== 0) return { type: 'delete', key: row.key, modRevision: row.rev };
   return {
@@ -140,13 +143,25 @@ export class WatchHub {
     if (this.#watchers.size === 0) this.#disarm();
   }
 
+  /**
+   * A directory event means another process is writing, but SQLite's WAL write is seen before
+   * the commit is (the fsync is still running). So after a wake that finds nothing new, look
+   * again shortly, backing off, until the commit shows or the retries run out.
+   */
   #schedule = (): void => {
     if (this.#scheduled || this.#closed) return;
     this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
+    const attempt = (delayIndex: number): void => {
+      const before = this.#last;
       this.#safePoll();
-    });
+      const delay = RECHECK_MS[delayIndex];
+      if (this.#last !== before || delay === undefined || this.#closed) {
+        this.#scheduled = false;
+        return;
+      }
+      this.#o.clock.setTimer(() => attempt(delayIndex + 1), delay);
+    };
+    setImmediate(() => attempt(0));
   };
 
   #safePoll(): void {
