@@ -16,8 +16,8 @@ export class ConfigFileError extends BrindleError {
 
 /** An input document (`-f FILE`) that cannot be parsed or validated; nothing was written. */
 export class DocumentError extends BrindleError {
-  constructor(source: string, index: number, what: string | undefined, detail: string, cause?: unknown) {
-    const label = what === undefined ? '' : ` (${what})`;
-    super('CLI_DOCUMENT', `${source}: document ${index}${label}: ${detail}; nothing was written`, { status: 400, cause });
+  constructor(at: { source: string; index: number; what?: string | undefined }, detail: string, cause?: unknown) {
+    const label = at.what === undefined ? '' : ` (${at.what})`;
+    super('CLI_DOCUMENT', `${at.source}: document ${at.index}${label}: ${detail}; nothing was written`, { status: 400, cause });
   }
 }

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { realFs } from '../lib/index.js';
-import { ValidationError, type CalicoResource, type NetworkPolicy } from '../model/index.js';
+import { ValidationError, type NetworkPolicy } from '../model/index.js';
 import { EmbeddedStore } from './embedded/embedded-store.js';
 import { InvalidStoredValueError, ResourceConflictError, ResourceExistsError, ResourceNotFoundError } from './errors.js';
 import { ResourceClient } from './resource-client.js';
@@ -89,7 +89,7 @@ describe('ResourceClient (on the embedded store)', () => {
     assert.ok(list.invalid[0]?.error instanceof InvalidStoredValueError);
     await assert.rejects(client.get('NetworkPolicy', 'bad', 'openstack'), InvalidStoredValueError);
     // A corrupt value can still be overwritten.
-    const fixed = await client.apply(policy('bad') as CalicoResource);
+    const fixed = await client.apply(policy('bad'));
     assert.equal(fixed.metadata.name, 'bad');
   });
 

@@ -41,7 +41,7 @@ export type ResourceOf<K extends KindName> = z.infer<(typeof schemas)[K]>;
 export type CalicoResource = { [K in KindName]: ResourceOf<K> }[KindName];
 
 function info(kind: KindName, plural: string, namespaced: boolean, aliases: readonly string[]): KindInfo {
-  return { kind, plural, namespaced, schema: schemas[kind] as unknown as z.ZodType<CalicoResource>, aliases };
+  return { kind, plural, namespaced, schema: schemas[kind], aliases };
 }
 
 export const KINDS: readonly KindInfo[] = [

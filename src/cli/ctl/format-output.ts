@@ -7,7 +7,13 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = ['ps', 'wide', 'yaml', 'j
 type Row = Record<string, string>;
 type Columns = (r: CalicoResource) => Row;
 
-const str = (v: unknown): string => (v === undefined || v === null ? '' : Array.isArray(v) ? v.join(',') : String(v));
+function str(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (Array.isArray(v)) return v.map(str).join(',');
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
 
 /** Columns per kind, like calicoctl's default (`ps`) and `wide` tables. */
 const COLUMNS: Record<string, { ps: Columns; wide: Columns }> = {

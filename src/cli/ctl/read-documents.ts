@@ -56,13 +56,13 @@ export async function readDocuments(files: readonly string[], io: CliIo, namespa
     try {
       text = file === '-' ? await io.readStdin() : await io.readFile(file);
     } catch (err) {
-      throw new DocumentError(source, 0, undefined, `cannot be read: ${err instanceof Error ? err.message : String(err)}`, err);
+      throw new DocumentError({ source, index: 0 }, `cannot be read: ${err instanceof Error ? err.message : String(err)}`, err);
     }
     let index = 0;
     for (const doc of parseAllDocuments(text)) {
       if ('errors' in doc && doc.errors.length > 0) {
         const e = doc.errors[0];
-        throw new DocumentError(source, index + 1, undefined, `not valid YAML or JSON at line ${e?.linePos?.[0].line ?? '?'}: ${e?.message.split('\n')[0] ?? ''}`);
+        throw new DocumentError({ source, index: index + 1 }, `not valid YAML or JSON at line ${e?.linePos?.[0].line ?? '?'}: ${e?.message.split('\n')[0] ?? ''}`);
       }
       const value: unknown = doc.toJS();
       if (value === null || value === undefined) continue;
@@ -75,14 +75,14 @@ export async function readDocuments(files: readonly string[], io: CliIo, namespa
           if (err instanceof ValidationError) {
             const first = err.issues[0];
             const detail = first === undefined ? err.message : `${first.path === '' ? '' : `${first.path}: `}${first.message}`;
-            throw new DocumentError(source, index, describeDoc(withNs), detail, err);
+            throw new DocumentError({ source, index, what: describeDoc(withNs) }, detail, err);
           }
-          if (err instanceof BrindleError) throw new DocumentError(source, index, describeDoc(withNs), err.message, err);
+          if (err instanceof BrindleError) throw new DocumentError({ source, index, what: describeDoc(withNs) }, err.message, err);
           throw err;
         }
       }
     }
   }
-  if (out.length === 0) throw new DocumentError(files.join(', '), 0, undefined, 'no resources found');
+  if (out.length === 0) throw new DocumentError({ source: files.join(', '), index: 0 }, 'no resources found');
   return out;
 }

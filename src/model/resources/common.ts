@@ -60,7 +60,8 @@ const baseMetadata = {
 };
 
 export const clusterMetadataSchema = z.strictObject(baseMetadata);
-export const namespacedMetadataSchema = z.strictObject({ ...baseMetadata, namespace: namespaceSchema });
+const { name: _name, ...restMetadata } = baseMetadata;
+export const namespacedMetadataSchema = z.strictObject({ name: nameSchema, namespace: namespaceSchema, ...restMetadata });
 
 export type ObjectMeta = z.infer<typeof namespacedMetadataSchema> & { namespace?: string };
 

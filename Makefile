@@ -1,0 +1,37 @@
+# Brindle. `make demo` and `make test` do all set-up on a fresh Debian machine (as root).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+BIN := node_modules/.bin
+
+.PHONY: help deps build lint test demo bench clean
+
+help:
+	@echo "make demo   install what is missing, build, and run the demo"
+	@echo "make test   install what is missing, build, lint, and run every test"
+	@echo "make bench  run the benchmarks (results in bench/results/)"
+
+deps:
+	@scripts/install-deps.sh
+
+# A clean build each time, so no compiled file outlives its source.
+build: deps
+	@rm -rf dist
+	@$(BIN)/tsc -p tsconfig.json
+	@echo "build: ok"
+
+lint: build
+	@$(BIN)/eslint --max-warnings 0 .
+	@$(BIN)/depcruise src --config .dependency-cruiser.cjs
+	@echo "lint: ok"
+
+test: lint
+	@node scripts/run-tests.mjs
+
+demo: build
+	@scripts/demo.sh
+
+bench: build
+	@node dist/bench/datastore/run.js
+
+clean:
+	rm -rf dist
