@@ -55,6 +55,10 @@ stamp=node_modules/.brindle-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "install-deps: installing npm packages (better-sqlite3 compiles from source: about two minutes)"
+  # Compile native addons against this machine's Node headers, and do not try to download
+  # prebuilt binaries first (nothing outside the package registries is reachable).
+  if [[ -f /usr/include/node/node.h ]]; then export npm_config_nodedir=/usr; fi
+  export npm_config_build_from_source=true
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
