@@ -1,0 +1,3 @@
+export { planSubnet, inPools, type AllocationPool, type SubnetPlan, type SubnetPlanInput } from './subnet-plan.js';
+export { pickAddress } from './pick-address.js';
+export { cidrToRange, ipToBigInt, bigIntToIp, rangesOverlap, rangeContains, normalizeCidr, type IpRange } from './ip-range.js';
