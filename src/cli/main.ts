@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
+import { DatastoreConfigError } from '../datastore/index.js';
 import { BrindleError } from '../lib/index.js';
+import { UnknownKindError } from '../model/index.js';
 import { ctlCommand } from './commands/ctl.js';
-import { UsageError } from './errors.js';
+import { ConfigFileError, UsageError } from './errors.js';
 import { realIo, type CliIo } from './io.js';
 import type { Env } from './settings.js';
 
@@ -24,8 +26,14 @@ export function buildProgram(io: CliIo, env: Env): Command {
   return program;
 }
 
+/** Errors that mean the command line or the configuration was wrong (exit status 2). */
+function isUsageProblem(err: unknown): boolean {
+  return err instanceof UsageError || err instanceof UnknownKindError || err instanceof DatastoreConfigError || err instanceof ConfigFileError;
+}
+
 /**
- * Runs the CLI and returns the exit status: 0 success, 1 the operation failed, 2 bad usage.
+ * Runs the CLI and returns the exit status: 0 success, 1 the operation failed, 2 the command
+ * line or configuration was wrong.
  * Errors are one line on stderr (plus a hint line when there is one), never a stack trace.
  */
 export async function main(argv: readonly string[], env: Env, io: CliIo = realIo()): Promise<number> {
@@ -43,6 +51,6 @@ export async function main(argv: readonly string[], env: Env, io: CliIo = realIo
     io.err(`brindle: ${message}\n`);
     if (err instanceof BrindleError && err.hint !== undefined) io.err(`hint: ${err.hint}\n`);
     if (!(err instanceof BrindleError)) io.err('(this is a bug in Brindle: please report it with the command you ran)\n');
-    return err instanceof UsageError ? 2 : 1;
+    return isUsageProblem(err) ? 2 : 1;
   }
 }

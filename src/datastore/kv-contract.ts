@@ -231,6 +231,22 @@ export function runKvContract(name: string, setup: () => Promise<KvContractTarge
       watch.close();
     });
 
+    it('watch from revision 0 starts now; a watch from a future revision waits for it', async () => {
+      fresh();
+      await kv.put(`${p}old`, 'before the watch');
+      const now = kv.watch(p, { fromRevision: 0 });
+      const next = (await kv.revision()) + 3;
+      const future = kv.watch(p, { fromRevision: next });
+      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 1; i <= 4; i++) await kv.put(`${p}k${i}`, String(i));
+      const fromNow = await collectEvents(now, 4);
+      assert.deepEqual(fromNow.events.map(keyOf), [1, 2, 3, 4].map((i) => `${p}k${i}`), 'nothing from before the watch');
+      const fromFuture = await collectEvents(future, 2);
+      assert.deepEqual(fromFuture.batches.map((b) => b.revision), [next, next + 1]);
+      now.close();
+      future.close();
+    });
+
     it('watch sees only its prefix, and a transaction arrives as one batch', async () => {
       fresh();
       const from = (await kv.revision()) + 1;

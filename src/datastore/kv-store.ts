@@ -143,6 +143,33 @@ export function prefixEnd(prefix: string): string {
   return '';
 }
 
+/** A conditional put as a transaction: the shared implementation of `KvStore.put`. */
+export async function putViaTxn(kv: Pick<KvStore, 'txn'>, key: string, value: string, options: PutOptions = {}): Promise<WriteResult> {
+  const put: TxnOp = options.lease === undefined ? { op: 'put', key, value } : { op: 'put', key, value, lease: options.lease };
+  const r = await kv.txn({ compare: conditionCompares(key, options.condition), success: [put], failure: [{ op: 'get', key }] });
+  const first = r.results[0];
+  const current = first?.op === 'put' ? first.previous : first?.op === 'get' ? first.kv : undefined;
+  return { succeeded: r.succeeded, revision: r.revision, current };
+}
+
+/** A conditional delete as a transaction: the shared implementation of `KvStore.delete`. */
+export async function deleteViaTxn(kv: Pick<KvStore, 'txn'>, key: string, options: WriteOptions = {}): Promise<WriteResult> {
+  const r = await kv.txn({
+    compare: conditionCompares(key, options.condition),
+    success: [{ op: 'get', key }, { op: 'delete', key }],
+    failure: [{ op: 'get', key }],
+  });
+  const first = r.results[0];
+  return { succeeded: r.succeeded, revision: r.revision, current: first?.op === 'get' ? first.kv : undefined };
+}
+
+/** Deleting a prefix as a transaction: the shared implementation of `KvStore.deletePrefix`. */
+export async function deletePrefixViaTxn(kv: Pick<KvStore, 'txn'>, prefix: string): Promise<{ deleted: number; revision: number }> {
+  const r = await kv.txn({ compare: [], success: [{ op: 'deletePrefix', prefix }] });
+  const first = r.results[0];
+  return { deleted: first?.op === 'deletePrefix' ? first.deleted : 0, revision: r.revision };
+}
+
 /** Turns a single-write condition into transaction guards. */
 export function conditionCompares(key: string, condition: WriteCondition | undefined): Compare[] {
   if (condition === undefined) return [];

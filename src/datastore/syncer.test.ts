@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { realFs, type Fs } from '../lib/index.js';
+import { FakeClock } from '../lib/testing.js';
 import { EmbeddedStore } from './embedded/embedded-store.js';
 import type { KvStore } from './kv-store.js';
 import { openDatastore } from './open-datastore.js';
@@ -52,63 +53,119 @@ describe('Syncer on the embedded store', () => {
 
   it('lists, then follows; reports waiting → in-sync; only its prefixes', async () => {
     const kv = new EmbeddedStore({ dir });
-    await kv.put('/a/1', 'x');
-    await kv.put('/b/1', 'y');
-    await kv.put('/c/1', 'not followed');
     const c = consumer();
     const syncer = new Syncer({ kv, prefixes: ['/a/', '/b/'], ...c });
-    syncer.start();
-    await syncer.waitInSync();
-    assert.deepEqual(c.statuses, ['waiting', 'in-sync']);
-    assert.deepEqual([...c.view].sort(), [['/a/1', 'x'], ['/b/1', 'y']]);
-    await kv.put('/a/2', 'z');
-    await kv.delete('/a/1');
-    await kv.put('/c/2', 'ignored');
-    await until(() => c.view.has('/a/2') && !c.view.has('/a/1'));
-    assert.deepEqual([...c.view.keys()].sort(), ['/a/2', '/b/1']);
-    assert.equal(c.updates.length, 4);
-    await syncer.stop();
-    await kv.close();
+    try {
+      await kv.put('/a/1', 'x');
+      await kv.put('/b/1', 'y');
+      await kv.put('/c/1', 'not followed');
+      syncer.start();
+      await syncer.waitInSync();
+      assert.deepEqual(c.statuses, ['waiting', 'in-sync']);
+      assert.deepEqual([...c.view].sort(), [['/a/1', 'x'], ['/b/1', 'y']]);
+      await kv.put('/a/2', 'z');
+      await kv.delete('/a/1');
+      await kv.put('/c/2', 'ignored');
+      await until(() => c.view.has('/a/2') && !c.view.has('/a/1'));
+      assert.deepEqual([...c.view.keys()].sort(), ['/a/2', '/b/1']);
+      assert.equal(c.updates.length, 4);
+    } finally {
+      await syncer.stop();
+      await kv.close();
+    }
   });
 
   it('after a compaction it missed, re-lists and reports only the differences', async () => {
-    // The syncer's store hears about other writers only through a slow timer, so a second
-    // connection can write and compact history the syncer has not read yet.
+    // The syncer's store hears about other writers only through its poll timer, which runs on
+    // a fake clock: so a second connection can write and compact history the syncer has not
+    // read, and the test decides when the syncer's store looks.
+    const clock = new FakeClock();
     const deaf: Fs = { ...realFs(), watchDir: () => ({ close: () => {} }) };
-    const slow = new EmbeddedStore({ dir, fs: deaf, pollMs: 1_500 });
+    const slow = new EmbeddedStore({ dir, fs: deaf, clock, pollMs: 1_000 });
     const other = new EmbeddedStore({ dir });
-    await other.deletePrefix('/x/');
-    for (const k of ['keep', 'change', 'drop']) await other.put(`/x/${k}`, 'v1');
     const c = consumer();
     const syncer = new Syncer({ kv: slow, prefixes: ['/x/'], ...c });
-    syncer.start();
-    await syncer.waitInSync();
-    const told = c.updates.length;
-    await other.put('/x/change', 'v2');
-    await other.delete('/x/drop');
-    await other.put('/x/new', 'v1');
-    await other.compact(await other.revision());
-    await until(() => c.statuses.includes('resyncing') && syncer.status === 'in-sync' && c.view.has('/x/new'));
-    const after = c.updates.slice(told).map((u) => `${u.key}=${u.value ?? '(deleted)'}`).sort();
-    assert.deepEqual(after, ['/x/change=v2', '/x/drop=(deleted)', '/x/new=v1'], 'no duplicate for /x/keep, nothing lost');
-    assert.deepEqual(c.view, await contents(other, '/x/'));
-    await syncer.stop();
-    await slow.close();
-    await other.close();
+    try {
+      await other.deletePrefix('/x/');
+      for (const k of ['keep', 'change', 'drop']) await other.put(`/x/${k}`, 'v1');
+      syncer.start();
+      await syncer.waitInSync();
+      const told = c.updates.length;
+      await other.put('/x/change', 'v2');
+      await other.delete('/x/drop');
+      await other.put('/x/new', 'v1');
+      await other.compact(await other.revision());
+      await clock.advance(1_000);
+      await until(() => c.statuses.includes('resyncing') && syncer.status === 'in-sync' && c.view.has('/x/new'));
+      const after = c.updates.slice(told).map((u) => `${u.key}=${u.value ?? '(deleted)'}`).sort();
+      assert.deepEqual(after, ['/x/change=v2', '/x/drop=(deleted)', '/x/new=v1'], 'no duplicate for /x/keep, nothing lost');
+      assert.deepEqual(c.view, await contents(other, '/x/'));
+    } finally {
+      await syncer.stop();
+      await slow.close();
+      await other.close();
+    }
   });
 
-  it('periodic resync changes nothing when nothing changed', async () => {
+  it('periodic resync re-lists, stays in sync, and tells nothing when nothing changed', async () => {
     const kv = new EmbeddedStore({ dir });
-    await kv.put('/p/1', 'x');
+    let lists = 0;
+    // The real store, with its list() calls counted.
+    const counting = new Proxy<KvStore>(kv, {
+      get(target, prop) {
+        if (prop === 'list') {
+          return (prefix: string) => {
+            lists++;
+            return target.list(prefix);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
     const c = consumer();
-    const syncer = new Syncer({ kv, prefixes: ['/p/'], resyncIntervalMs: 100, ...c });
-    syncer.start();
-    await syncer.waitInSync();
-    await new Promise((r) => setTimeout(r, 450));
-    assert.equal(c.updates.length, 1);
-    assert.deepEqual(c.statuses, ['waiting', 'in-sync']);
-    await syncer.stop();
-    await kv.close();
+    const syncer = new Syncer({ kv: counting, prefixes: ['/p/'], resyncIntervalMs: 100, ...c });
+    try {
+      await kv.put('/p/1', 'x');
+      syncer.start();
+      await syncer.waitInSync();
+      await until(() => lists >= 4);
+      assert.equal(c.updates.length, 1);
+      assert.deepEqual(c.statuses, ['waiting', 'in-sync']);
+    } finally {
+      await syncer.stop();
+      await kv.close();
+    }
+  });
+
+  it('offers updates again when the consumer failed to take them', async () => {
+    const kv = new EmbeddedStore({ dir });
+    const c = consumer();
+    let failOnce = true;
+    const syncer = new Syncer({
+      kv,
+      prefixes: ['/f/'],
+      backoff: { initialMs: 10, maxMs: 20, factor: 1 },
+      onStatus: c.onStatus,
+      onUpdates: (batch) => {
+        if (failOnce && batch.some((u) => u.key === '/f/2')) {
+          failOnce = false;
+          throw new Error('consumer hiccup');
+        }
+        c.onUpdates(batch);
+      },
+    });
+    try {
+      await kv.put('/f/1', 'a');
+      syncer.start();
+      await syncer.waitInSync();
+      await kv.put('/f/2', 'b');
+      await until(() => c.view.get('/f/2') === 'b');
+      assert.equal(c.updates.filter((u) => u.key === '/f/1').length, 1);
+    } finally {
+      await syncer.stop();
+      await kv.close();
+    }
   });
 });
 
@@ -123,9 +180,10 @@ describe('Syncer on etcd', () => {
 
   it('rides out etcd going away and coming back: resyncing, then in sync with nothing lost', async () => {
     const kv = await openDatastore(etcd.config);
-    await kv.put('/e/1', 'one');
     const c = consumer();
     const syncer = new Syncer({ kv, prefixes: ['/e/'], backoff: { initialMs: 50, maxMs: 500, factor: 2 }, ...c });
+    try {
+    await kv.put('/e/1', 'one');
     syncer.start();
     await syncer.waitInSync();
     await etcd.pause();
@@ -137,7 +195,9 @@ describe('Syncer on etcd', () => {
     await until(() => c.view.get('/e/2') === 'two', 15_000);
     assert.deepEqual(c.view, await contents(kv, '/e/'));
     assert.equal(c.updates.filter((u) => u.key === '/e/1').length, 1, 'no duplicate after the re-list');
-    await syncer.stop();
-    await kv.close();
+    } finally {
+      await syncer.stop();
+      await kv.close();
+    }
   });
 });

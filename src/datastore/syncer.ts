@@ -22,7 +22,10 @@ export interface SyncerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly backoff?: BackoffPolicy;
-  /** Re-list everything this often even when watches are healthy (0 = never). */
+  /**
+   * Re-list everything this often even when watches are healthy (0 = never). A routine re-list
+   * keeps the status `in-sync`: nothing is wrong, and consumers get only real differences.
+   */
   readonly resyncIntervalMs?: number;
 }
 
@@ -127,18 +130,27 @@ export class Syncer {
       seen.add(kv.key);
       const prev = state.known.get(kv.key);
       if (prev === undefined || prev.modRevision !== kv.modRevision || prev.value !== kv.value) {
-        state.known.set(kv.key, { value: kv.value, modRevision: kv.modRevision });
         updates.push({ key: kv.key, value: kv.value, revision: kv.modRevision });
       }
     }
-    for (const key of [...state.known.keys()]) {
-      if (!seen.has(key)) {
-        state.known.delete(key);
-        updates.push({ key, value: undefined, revision });
-      }
+    for (const key of state.known.keys()) {
+      if (!seen.has(key)) updates.push({ key, value: undefined, revision });
     }
-    if (updates.length > 0 && !this.#abort.signal.aborted) this.#o.onUpdates(updates);
+    this.#deliver(state, updates);
     return revision;
+  }
+
+  /**
+   * Hands updates to the consumer, then records them as told. If the consumer throws, nothing
+   * is recorded, so the re-list that follows the error offers the same updates again.
+   */
+  #deliver(state: PrefixState, updates: readonly SyncUpdate[]): void {
+    if (updates.length === 0 || this.#abort.signal.aborted) return;
+    this.#o.onUpdates(updates);
+    for (const u of updates) {
+      if (u.value === undefined) state.known.delete(u.key);
+      else state.known.set(u.key, { value: u.value, modRevision: u.revision });
+    }
   }
 
   async #follow(state: PrefixState, fromRevision: number): Promise<void> {
@@ -150,14 +162,10 @@ export class Syncer {
       for await (const batch of watch) {
         const updates: SyncUpdate[] = [];
         for (const e of batch.events) {
-          if (e.type === 'put') {
-            state.known.set(e.kv.key, { value: e.kv.value, modRevision: e.kv.modRevision });
-            updates.push({ key: e.kv.key, value: e.kv.value, revision: batch.revision });
-          } else if (state.known.delete(e.key)) {
-            updates.push({ key: e.key, value: undefined, revision: batch.revision });
-          }
+          if (e.type === 'put') updates.push({ key: e.kv.key, value: e.kv.value, revision: e.kv.modRevision });
+          else if (state.known.has(e.key)) updates.push({ key: e.key, value: undefined, revision: batch.revision });
         }
-        if (updates.length > 0 && !signal.aborted) this.#o.onUpdates(updates);
+        this.#deliver(state, updates);
       }
     } finally {
       timer?.cancel();

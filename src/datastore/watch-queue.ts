@@ -1,3 +1,4 @@
+import { onAbort } from '../lib/index.js';
 import type { Watch, WatchBatch } from './kv-store.js';
 
 /**
@@ -11,12 +12,16 @@ export class WatchQueue implements Watch {
   #closed = false;
   #waiter: { resolve: (r: IteratorResult<WatchBatch>) => void; reject: (e: Error) => void } | undefined;
   readonly #onClose: () => void;
+  readonly #detach: () => void;
 
   constructor(onClose: () => void, signal?: AbortSignal) {
     this.#onClose = onClose;
-    if (signal !== undefined) {
-      if (signal.aborted) queueMicrotask(() => this.close());
-      else signal.addEventListener('abort', () => this.close(), { once: true });
+    if (signal?.aborted === true) {
+      queueMicrotask(() => this.close());
+      this.#detach = () => {};
+    } else {
+      // Detached when the watch ends, so a long-lived signal does not collect listeners.
+      this.#detach = onAbort(signal, () => this.close());
     }
   }
 
@@ -39,6 +44,7 @@ export class WatchQueue implements Watch {
   fail(err: Error): void {
     if (this.closed) return;
     this.#failure = err;
+    this.#detach();
     this.#onClose();
     const w = this.#waiter;
     if (w !== undefined && this.#batches.length === 0) {
@@ -52,6 +58,7 @@ export class WatchQueue implements Watch {
     const wasFailed = this.#failure !== undefined;
     this.#closed = true;
     this.#batches.length = 0;
+    this.#detach();
     if (!wasFailed) this.#onClose();
     const w = this.#waiter;
     this.#waiter = undefined;

@@ -1,2 +1,3 @@
-// Test doubles for the lib shims. Imported only by tests.
+// Test doubles and helpers for the lib shims. Imported only by tests.
 export { FakeClock } from './shims/testing/fake-clock.js';
+export { trackChild, trackTempDir, untrackTempDir } from './shims/testing/cleanup-registry.js';

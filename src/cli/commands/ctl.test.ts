@@ -11,6 +11,13 @@ import { runCli } from '../testing/run-cli.js';
 const fs = realFs();
 const BRINDLE = fileURLToPath(new URL('../../../../bin/brindle', import.meta.url));
 
+/** The real command's environment: none of the caller's BRINDLE_* settings, and an empty config file. */
+function cleanEnv(configFile: string, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BRINDLE_') && v !== undefined) env[k] = v;
+  return { ...env, BRINDLE_CONFIG: configFile, ...extra };
+}
+
 const POLICIES = `
 apiVersion: projectcalico.org/v3
 kind: NetworkPolicy
@@ -72,7 +79,7 @@ describe('brindle ctl (in-process, embedded store)', () => {
     assert.equal((await runCli(['ctl', 'get', 'ippool', 'pool-b', '--datastore', ds])).code, 1, 'pool-b was not written');
     const skip = await runCli(['ctl', 'create', '--skip-exists', '-f', 'm.yaml', '--datastore', ds], { files: { 'm.yaml': more } });
     assert.equal(skip.code, 0, skip.err);
-    assert.match(skip.out, /created 1 resource\(s\): IPPool pool-b/);
+    assert.match(skip.out, /created 1 resource\(s\) \(2 skipped\): IPPool pool-b/);
   });
 
   it('replace needs the resource to exist; delete by name and by file', async () => {
@@ -96,10 +103,10 @@ describe('brindle ctl (in-process, embedded store)', () => {
       [['ctl', 'apply', '-f', 'x.yaml'], { 'x.yaml': '# nothing\n' }, 1, /no resources found/],
       [['ctl', 'apply', '-f', 'missing.yaml'], {}, 1, /missing\.yaml: document 0: cannot be read/],
       [['ctl', 'apply'], {}, 2, /required option '-f, --filename/],
-      [['ctl', 'get', 'widgets'], {}, 1, /Unknown resource kind: widgets/],
+      [['ctl', 'get', 'widgets'], {}, 2, /Unknown resource kind: widgets/],
       [['ctl', 'get', 'ippool', '-o', 'xml'], {}, 2, /argument 'xml' is invalid/],
       [['ctl', 'delete'], {}, 2, /give either -f FILE or KIND NAME/],
-      [['ctl', 'get', 'ippool', '--datastore', 'mysql:x'], {}, 1, /unknown datastore "mysql"/],
+      [['ctl', 'get', 'ippool', '--datastore', 'mysql:x'], {}, 2, /unknown datastore "mysql"/],
       [['ctl', 'get', 'ippool', '--log-level', 'loud'], {}, 2, /--log-level must be one of/],
       [['ctl', 'nonsense'], {}, 2, /unknown command 'nonsense'/],
     ];
@@ -123,7 +130,7 @@ describe('brindle ctl (in-process, embedded store)', () => {
       const flagBeatsEnv = await runCli(['ctl', 'get', 'ippool', '--datastore', `embedded:${other}`], { files, env: { BRINDLE_DATASTORE: ds } });
       assert.match(flagBeatsEnv.out, /from-config/);
       const bad = await runCli(['ctl', 'get', 'ippool', '--config', 'bad.yaml'], { files: { 'bad.yaml': 'datastor: x\n' } });
-      assert.equal(bad.code, 1);
+      assert.equal(bad.code, 2);
       assert.match(bad.err, /Invalid config file bad\.yaml: \(top level\): Unrecognized key: "datastor"/);
     } finally {
       await fs.remove(other);
@@ -139,6 +146,7 @@ describe('brindle ctl (the real command, real etcd)', () => {
     etcd = await startTestEtcd();
     kv = await openDatastore(etcd.config);
     dir = await fs.makeTempDir('brindle-ctl-etcd-');
+    await fs.writeTextAtomic(join(dir, 'empty-config.yaml'), '');
   });
   after(async () => {
     await kv?.close();
@@ -149,7 +157,7 @@ describe('brindle ctl (the real command, real etcd)', () => {
   it('apply -f with one invalid document writes nothing and names the document and field', async () => {
     await fs.writeTextAtomic(join(dir, 'bad.yaml'), WITH_ONE_BAD);
     const before = await kv.revision();
-    const r = await realExec().run(BRINDLE, ['ctl', 'apply', '-f', join(dir, 'bad.yaml'), '--datastore', `etcd:${etcd.endpoint}`]);
+    const r = await realExec().run(BRINDLE, ['ctl', 'apply', '-f', join(dir, 'bad.yaml'), '--datastore', `etcd:${etcd.endpoint}`], { env: cleanEnv(join(dir, 'empty-config.yaml')) });
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr.trim(),
@@ -161,7 +169,9 @@ describe('brindle ctl (the real command, real etcd)', () => {
 
   it('apply -f of the valid file writes every resource where Calico keeps it', async () => {
     await fs.writeTextAtomic(join(dir, 'good.yaml'), POLICIES);
-    const r = await realExec().run(BRINDLE, ['ctl', 'apply', '-f', join(dir, 'good.yaml')], { env: { ...process.env, BRINDLE_DATASTORE: `etcd:${etcd.endpoint}` } });
+    const r = await realExec().run(BRINDLE, ['ctl', 'apply', '-f', join(dir, 'good.yaml')], {
+      env: cleanEnv(join(dir, 'empty-config.yaml'), { BRINDLE_DATASTORE: `etcd:${etcd.endpoint}` }),
+    });
     assert.equal(r.code, 0, r.stderr);
     const keys = (await kv.list('/calico/resources/v3/projectcalico.org/')).items.map((i) => i.key);
     assert.deepEqual(keys, [
@@ -169,7 +179,7 @@ describe('brindle ctl (the real command, real etcd)', () => {
       '/calico/resources/v3/projectcalico.org/networkpolicies/openstack/ossg.default.web',
       '/calico/resources/v3/projectcalico.org/workloadendpoints/default/node1-openstack-vm1-port1',
     ]);
-    const listed = await realExec().run(BRINDLE, ['ctl', 'get', 'networkpolicies', '-o', 'wide', '--datastore', `etcd:${etcd.endpoint}`]);
+    const listed = await realExec().run(BRINDLE, ['ctl', 'get', 'networkpolicies', '-o', 'wide', '--datastore', `etcd:${etcd.endpoint}`], { env: cleanEnv(join(dir, 'empty-config.yaml')) });
     assert.match(listed.stdout, /openstack\s+ossg\.default\.web\s+has\(sg\.projectcalico\.org\/openstack-web\)/);
   });
 });

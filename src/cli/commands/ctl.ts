@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { openDatastore, ResourceClient, ResourceNotFoundError, type KvStore, type ResourceAction } from '../../datastore/index.js';
+import { describeRef, openDatastore, refOf, ResourceClient, ResourceNotFoundError, type CommitOutcome, type KvStore, type ResourceAction, type ResourceRef } from '../../datastore/index.js';
 import { kindInfo, type CalicoResource, type KindName } from '../../model/index.js';
 import { formatResources, OUTPUT_FORMATS, type OutputFormat } from '../ctl/format-output.js';
 import { readDocuments } from '../ctl/read-documents.js';
@@ -24,13 +24,11 @@ async function withClient<T>(opts: Opts, deps: CtlDeps, fn: (client: ResourceCli
   }
 }
 
-function label(r: CalicoResource): string {
-  const ns = (r.metadata as { namespace?: string }).namespace;
-  return `${r.kind} ${ns === undefined ? '' : `${ns}/`}${r.metadata.name}`;
-}
-
-function summary(verb: string, resources: readonly CalicoResource[]): string {
-  return `Successfully ${verb} ${resources.length} resource(s): ${resources.map(label).join(', ')}\n`;
+function summary(verb: string, outcomes: readonly CommitOutcome[]): string {
+  const done = outcomes.filter((o) => o.result !== 'skipped');
+  const skipped = outcomes.length - done.length;
+  const tail = skipped > 0 ? ` (${skipped} skipped)` : '';
+  return `Successfully ${verb} ${done.length} resource(s)${tail}: ${done.map((o) => describeRef(o.ref)).join(', ')}\n`;
 }
 
 const PAST: Record<ResourceAction, string> = { create: 'created', apply: 'applied', replace: 'replaced', delete: 'deleted' };
@@ -46,13 +44,11 @@ function writeCommand(action: Exclude<ResourceAction, 'delete'>, deps: CtlDeps, 
   cmd.action(async (opts: Opts) => {
     const docs = await readDocuments(opts['filename'] as string[], deps.io, opts['namespace'] as string);
     await withClient(opts, deps, async (client) => {
-      let ops = docs.map((d) => ({ action, resource: d.resource }));
-      if (action === 'create' && opts['skipExists'] === true) {
-        const present = await Promise.all(ops.map((o) => client.get(o.resource.kind, o.resource.metadata.name, (o.resource.metadata as { namespace?: string }).namespace)));
-        ops = ops.filter((_, i) => present[i] === undefined);
-      }
-      const written = await client.commit(ops);
-      deps.io.out(summary(PAST[action], written));
+      const outcomes = await client.commit(
+        docs.map((d) => ({ action, resource: d.resource })),
+        { skipExisting: opts['skipExists'] === true },
+      );
+      deps.io.out(summary(PAST[action], outcomes));
     });
   });
   return cmd;
@@ -108,27 +104,19 @@ function deleteCommand(deps: CtlDeps): Command {
     if ((files === undefined) === (kindArg === undefined)) throw new UsageError('give either -f FILE or KIND NAME...');
     if (kindArg !== undefined && names.length === 0) throw new UsageError('give the names of the resources to delete');
     const ns = opts['namespace'] as string;
+    const refs: ResourceRef[] =
+      files !== undefined
+        ? (await readDocuments(files, deps.io, ns)).map((d) => refOf(d.resource))
+        : names.map((name) => {
+            const info = kindInfo(kindArg ?? '');
+            return { kind: info.kind as KindName, name, ...(info.namespaced ? { namespace: ns } : {}) };
+          });
     await withClient(opts, deps, async (client) => {
-      const targets: CalicoResource[] = [];
-      const wanted =
-        files !== undefined
-          ? (await readDocuments(files, deps.io, ns)).map((d) => d.resource)
-          : names.map((name) => ({ kind: kindInfo(kindArg ?? '').kind, name }));
-      for (const w of wanted) {
-        const kind = w.kind as KindName;
-        const name = 'metadata' in w ? w.metadata.name : w.name;
-        const info = kindInfo(kind);
-        const wns = 'metadata' in w ? (w.metadata as { namespace?: string }).namespace : info.namespaced ? ns : undefined;
-        const existing = await client.get(kind, name, wns);
-        if (existing === undefined) {
-          if (opts['skipNotExists'] === true) continue;
-          throw new ResourceNotFoundError(`${info.kind} ${wns === undefined ? '' : `${wns}/`}${name}`);
-        }
-        delete (existing.metadata as { resourceVersion?: string }).resourceVersion;
-        targets.push(existing);
-      }
-      const deleted = await client.commit(targets.map((resource) => ({ action: 'delete' as const, resource })));
-      deps.io.out(summary('deleted', deleted));
+      const outcomes = await client.commit(
+        refs.map((ref) => ({ action: 'delete' as const, ref })),
+        { skipMissing: opts['skipNotExists'] === true },
+      );
+      deps.io.out(summary('deleted', outcomes));
     });
   });
   return cmd;

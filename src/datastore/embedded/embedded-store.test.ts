@@ -79,9 +79,12 @@ describe('embedded store specifics', () => {
 
   it('reports a closed store as unavailable', async () => {
     const dir = await fs.makeTempDir('brindle-kv-closed-');
-    const store = new EmbeddedStore({ dir });
-    await store.close();
-    await assert.rejects(store.get('/x'), DatastoreUnavailableError);
-    await fs.remove(dir);
+    try {
+      const store = new EmbeddedStore({ dir });
+      await store.close();
+      await assert.rejects(store.get('/x'), DatastoreUnavailableError);
+    } finally {
+      await fs.remove(dir);
+    }
   });
 });

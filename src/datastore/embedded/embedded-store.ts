@@ -3,8 +3,10 @@ import Database from 'better-sqlite3';
 import { realClock, realFs, type Clock, type Fs, type Timer } from '../../lib/index.js';
 import { CompactedError, DatastoreUnavailableError, InvalidTxnError, LeaseNotFoundError } from '../errors.js';
 import {
-  conditionCompares,
+  deletePrefixViaTxn,
+  deleteViaTxn,
   prefixEnd,
+  putViaTxn,
   type Compare,
   type KeyValue,
   type KvStore,
@@ -142,8 +144,13 @@ export class EmbeddedStore implements KvStore {
     this.#hub = new WatchHub({
       source: {
         currentRevision: () => this.#meta('revision'),
-        compactRevision: () => this.#meta('compact_revision'),
-        events: (from, to, prefix = '') => this.#events(from, to, prefix),
+        snapshot: (from, prefix = '') =>
+          this.#db
+            .transaction(() => {
+              const revision = this.#meta('revision');
+              return { revision, compactRevision: this.#meta('compact_revision'), events: this.#events(from, revision, prefix) };
+            })
+            .deferred(),
       },
       clock: this.#clock,
       fs,
@@ -179,28 +186,16 @@ export class EmbeddedStore implements KvStore {
     );
   }
 
-  async put(key: string, value: string, options: PutOptions = {}): Promise<WriteResult> {
-    const put: TxnOp = options.lease === undefined ? { op: 'put', key, value } : { op: 'put', key, value, lease: options.lease };
-    const r = await this.txn({ compare: conditionCompares(key, options.condition), success: [put], failure: [{ op: 'get', key }] });
-    const first = r.results[0];
-    const current = first?.op === 'put' ? first.previous : first?.op === 'get' ? first.kv : undefined;
-    return { succeeded: r.succeeded, revision: r.revision, current };
+  put(key: string, value: string, options: PutOptions = {}): Promise<WriteResult> {
+    return putViaTxn(this, key, value, options);
   }
 
-  async delete(key: string, options: WriteOptions = {}): Promise<WriteResult> {
-    const r = await this.txn({
-      compare: conditionCompares(key, options.condition),
-      success: [{ op: 'get', key }, { op: 'delete', key }],
-      failure: [{ op: 'get', key }],
-    });
-    const first = r.results[0];
-    return { succeeded: r.succeeded, revision: r.revision, current: first?.op === 'get' ? first.kv : undefined };
+  delete(key: string, options: WriteOptions = {}): Promise<WriteResult> {
+    return deleteViaTxn(this, key, options);
   }
 
-  async deletePrefix(prefix: string): Promise<{ deleted: number; revision: number }> {
-    const r = await this.txn({ compare: [], success: [{ op: 'deletePrefix', prefix }] });
-    const first = r.results[0];
-    return { deleted: first?.op === 'deletePrefix' ? first.deleted : 0, revision: r.revision };
+  deletePrefix(prefix: string): Promise<{ deleted: number; revision: number }> {
+    return deletePrefixViaTxn(this, prefix);
   }
 
   txn(request: TxnRequest): Promise<TxnResult> {
@@ -221,7 +216,7 @@ export class EmbeddedStore implements KvStore {
           return { succeeded, revision: writer.next ?? current, results };
         })
         .immediate();
-      this.#hub.poll();
+      this.#notifyWatches();
       return result;
     });
   }
@@ -260,7 +255,7 @@ export class EmbeddedStore implements KvStore {
   revokeLease(id: string): Promise<void> {
     return this.#run(() => {
       this.#db.transaction(() => this.#expireLease(Number(id))).immediate();
-      this.#hub.poll();
+      this.#notifyWatches();
     });
   }
 
@@ -364,7 +359,16 @@ export class EmbeddedStore implements KvStore {
         for (const { id } of this.#stmt.leaseDue.all(now)) this.#expireLease(id);
       })
       .immediate();
-    this.#hub.poll();
+    this.#notifyWatches();
+  }
+
+  /** Hands our own commit to local watches now; a failed read here must not fail the write. */
+  #notifyWatches(): void {
+    try {
+      this.#hub.poll();
+    } catch {
+      this.#hub.wake();
+    }
   }
 
   #maybeAutoCompact(rev: number): void {

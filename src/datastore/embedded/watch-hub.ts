@@ -5,12 +5,16 @@ import { prefixEnd } from '../kv-store.js';
 import { WatchQueue } from '../watch-queue.js';
 import type { EventRow } from './schema.js';
 
-/** What the hub needs from the store: synchronous reads of the revision counters and history. */
+/** What the hub needs from the store: synchronous reads. */
 export interface HubSource {
+  /** The current revision (a cheap check for "anything new?"). */
   currentRevision(): number;
-  compactRevision(): number;
-  /** Events with `from <= rev <= to`, in (rev, seq) order, optionally under a prefix. */
-  events(from: number, to: number, prefix?: string): EventRow[];
+  /**
+   * In one read transaction: the current revision, the compaction point, and the events with
+   * `from <= rev <= revision` (in (rev, seq) order, optionally under a prefix) — so a compaction
+   * can never slip between reading the history and checking what was compacted.
+   */
+  snapshot(from: number, prefix?: string): { revision: number; compactRevision: number; events: EventRow[] };
 }
 
 interface HubWatcher {
@@ -89,17 +93,17 @@ export class WatchHub {
     const w: HubWatcher = {
       prefix,
       end: prefixEnd(prefix),
-      next: fromRevision,
+      next: fromRevision <= 0 ? this.#last + 1 : fromRevision,
       queue: new WatchQueue(() => this.#remove(w), signal),
     };
-    const compact = this.#o.source.compactRevision();
-    if (fromRevision > 0 && fromRevision < compact) {
-      w.queue.fail(new CompactedError(fromRevision, compact));
-      return w.queue;
-    }
-    if (fromRevision <= 0) w.next = this.#last + 1;
     if (w.next <= this.#last) {
-      for (const batch of groupByRevision(this.#o.source.events(w.next, this.#last, prefix))) w.queue.push(batch);
+      // Catch up from history, up to what poll() has delivered to everyone else.
+      const snap = this.#o.source.snapshot(w.next, prefix);
+      if (w.next < snap.compactRevision) {
+        w.queue.fail(new CompactedError(w.next, snap.compactRevision));
+        return w.queue;
+      }
+      for (const batch of groupByRevision(snap.events.filter((e) => e.rev <= this.#last))) w.queue.push(batch);
       w.next = this.#last + 1;
     }
     this.#watchers.add(w);
@@ -110,26 +114,32 @@ export class WatchHub {
   /** Reads new history and hands it to every open watch. Synchronous; cheap when nothing changed. */
   poll(): void {
     if (this.#closed) return;
-    const rev = this.#o.source.currentRevision();
-    if (rev <= this.#last) return;
-    const compact = this.#o.source.compactRevision();
-    if (compact > this.#last + 1) {
+    if (this.#o.source.currentRevision() <= this.#last) return;
+    const { revision, compactRevision, events } = this.#o.source.snapshot(this.#last + 1);
+    if (compactRevision > this.#last + 1) {
+      // History we never read is gone: watches that still needed it must re-list.
       for (const w of [...this.#watchers]) {
-        if (w.next < compact) w.queue.fail(new CompactedError(w.next, compact));
+        if (w.next < compactRevision) w.queue.fail(new CompactedError(w.next, compactRevision));
       }
     }
     if (this.#watchers.size > 0) {
-      const batches = groupByRevision(this.#o.source.events(Math.max(this.#last + 1, compact), rev));
+      const batches = groupByRevision(events);
       for (const w of this.#watchers) {
         for (const batch of batches) {
           if (batch.revision < w.next) continue;
-          const events = batch.events.filter((e) => inRange(w, e.type === 'put' ? e.kv.key : e.key));
-          if (events.length > 0) w.queue.push({ revision: batch.revision, events });
+          const mine = batch.events.filter((e) => inRange(w, e.type === 'put' ? e.kv.key : e.key));
+          if (mine.length > 0) w.queue.push({ revision: batch.revision, events: mine });
         }
-        w.next = rev + 1;
+        // A watch that starts in the future keeps its start.
+        w.next = Math.max(w.next, revision + 1);
       }
     }
-    this.#last = rev;
+    this.#last = Math.max(this.#last, revision);
+  }
+
+  /** Polls soon, off the caller's stack (after our own commit, if polling at once failed). */
+  wake(): void {
+    this.#schedule();
   }
 
   close(): void {

@@ -1,9 +1,12 @@
+import { noop } from 'cockatiel';
 import { Etcd3, type IOptions } from 'etcd3';
 import type * as RPC from 'etcd3/lib/rpc.js';
 import { CompactedError, DatastoreUnavailableError, LeaseNotFoundError } from '../errors.js';
 import {
-  conditionCompares,
+  deletePrefixViaTxn,
+  deleteViaTxn,
   prefixEnd,
+  putViaTxn,
   type Compare,
   type KeyValue,
   type KvStore,
@@ -37,6 +40,7 @@ export interface EtcdStoreOptions {
 
 const OPS: Record<Compare['op'], keyof typeof RPC.CompareResult> = { '==': 'Equal', '!=': 'NotEqual', '<': 'Less', '>': 'Greater' };
 const ALL_KEYS = Buffer.from([0]);
+const KEEPALIVE_TIMEOUT_MS = 5_000;
 
 function keyRange(prefix: string): { key: Buffer; range_end: Buffer } {
   if (prefix === '') return { key: ALL_KEYS, range_end: ALL_KEYS };
@@ -108,6 +112,15 @@ export class EtcdStore implements KvStore {
     const config: IOptions = {
       hosts: [...options.endpoints],
       dialTimeout: options.dialTimeoutMs ?? 5_000,
+      // No client-side retries: a transaction whose reply was lost would be sent again and
+      // report its own committed write as a failed compare. Callers retry from a fresh read.
+      faultHandling: { global: noop },
+      // Notice a half-open connection (a watch would otherwise wait forever).
+      grpcOptions: {
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+        'grpc.keepalive_permit_without_calls': 1,
+      },
       ...(options.tls === undefined
         ? {}
         : {
@@ -146,28 +159,16 @@ export class EtcdStore implements KvStore {
     return { items, revision };
   }
 
-  async put(key: string, value: string, options: PutOptions = {}): Promise<WriteResult> {
-    const put: TxnOp = options.lease === undefined ? { op: 'put', key, value } : { op: 'put', key, value, lease: options.lease };
-    const r = await this.txn({ compare: conditionCompares(key, options.condition), success: [put], failure: [{ op: 'get', key }] });
-    const first = r.results[0];
-    const current = first?.op === 'put' ? first.previous : first?.op === 'get' ? first.kv : undefined;
-    return { succeeded: r.succeeded, revision: r.revision, current };
+  put(key: string, value: string, options: PutOptions = {}): Promise<WriteResult> {
+    return putViaTxn(this, key, value, options);
   }
 
-  async delete(key: string, options: WriteOptions = {}): Promise<WriteResult> {
-    const r = await this.txn({
-      compare: conditionCompares(key, options.condition),
-      success: [{ op: 'get', key }, { op: 'delete', key }],
-      failure: [{ op: 'get', key }],
-    });
-    const first = r.results[0];
-    return { succeeded: r.succeeded, revision: r.revision, current: first?.op === 'get' ? first.kv : undefined };
+  delete(key: string, options: WriteOptions = {}): Promise<WriteResult> {
+    return deleteViaTxn(this, key, options);
   }
 
-  async deletePrefix(prefix: string): Promise<{ deleted: number; revision: number }> {
-    const r = await this.txn({ compare: [], success: [{ op: 'deletePrefix', prefix }] });
-    const first = r.results[0];
-    return { deleted: first?.op === 'deletePrefix' ? first.deleted : 0, revision: r.revision };
+  deletePrefix(prefix: string): Promise<{ deleted: number; revision: number }> {
+    return deletePrefixViaTxn(this, prefix);
   }
 
   async txn(request: TxnRequest): Promise<TxnResult> {
@@ -252,6 +253,9 @@ export class EtcdStore implements KvStore {
         stream.on('data', (res: RPC.ILeaseKeepAliveResponse) => settle(() => resolve(Number(res.TTL))));
         stream.on('error', (err: unknown) => settle(() => reject(mapEtcdError(err, { leaseId: id }))));
         stream.on('end', () => settle(() => reject(new DatastoreUnavailableError('lease keep-alive stream ended'))));
+        const timer = setTimeout(() => settle(() => reject(new DatastoreUnavailableError('lease keep-alive timed out'))), KEEPALIVE_TIMEOUT_MS);
+        stream.on('data', () => clearTimeout(timer));
+        stream.on('error', () => clearTimeout(timer));
         stream.write({ ID: id });
       });
       if (ttl <= 0) throw new LeaseNotFoundError(id);

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { realExec, realFs, type ChildHandle } from '../../lib/index.js';
+import { trackChild, trackTempDir, untrackTempDir } from '../../lib/testing.js';
 import type { DatastoreConfig } from '../open-datastore.js';
 
 /** A real etcd (Debian's etcd-server) started for a test: loopback, random ports, a temp dir. */
@@ -33,40 +34,52 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Waits for etcd's "ready" line; afterwards its output is drained, not kept. */
 async function waitForOutput(child: ChildHandle, pattern: RegExp, timeoutMs: number): Promise<void> {
   let seen = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`etcd did not become ready in ${timeoutMs} ms:\n${seen.slice(-2000)}`)), timeoutMs);
-    const onData = (d: Buffer): void => {
-      seen += d.toString();
-      if (pattern.test(seen)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stderr.on('data', onData);
-    child.stdout.on('data', onData);
-    void child.exited.then((s) => {
-      clearTimeout(timer);
-      reject(new Error(`etcd exited (${s.code ?? s.signal}) before it was ready:\n${seen.slice(-2000)}`));
+  const onData = (d: Buffer): void => {
+    seen = (seen + d.toString()).slice(-8000);
+  };
+  child.stderr.on('data', onData);
+  child.stdout.on('data', onData);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (pattern.test(seen)) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 20);
+      setTimeout(() => {
+        clearInterval(timer);
+        reject(new Error(`etcd did not become ready in ${timeoutMs} ms:\n${seen.slice(-2000)}`));
+      }, timeoutMs).unref();
+      void child.exited.then((s) => {
+        clearInterval(timer);
+        reject(new Error(`etcd exited (${s.code ?? s.signal}) before it was ready:\n${seen.slice(-2000)}`));
+      });
     });
-  });
+  } finally {
+    child.stderr.off('data', onData);
+    child.stdout.off('data', onData);
+    child.stderr.resume();
+    child.stdout.resume();
+  }
 }
-
-const live = new Set<ChildHandle>();
-process.once('exit', () => {
-  for (const c of live) c.kill('SIGKILL');
-});
 
 export async function startTestEtcd(options: TestEtcdOptions = {}): Promise<TestEtcd> {
   const fs = realFs();
   const exec = realExec();
   const dataDir = await fs.makeTempDir('brindle-etcd-');
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  trackTempDir(dataDir);
   const scheme = options.tls === undefined ? 'http' : 'https';
-  const endpoint = `${scheme}://127.0.0.1:${clientPort}`;
-  const peer = `http://127.0.0.1:${peerPort}`;
-  const args = [
+  let endpoint = '';
+  let args: string[] = [];
+  const choosePorts = async (): Promise<void> => {
+    const [clientPort, peerPort] = [await freePort(), await freePort()];
+    endpoint = `${scheme}://127.0.0.1:${clientPort}`;
+    const peer = `http://127.0.0.1:${peerPort}`;
+    args = [
     '--name', 'test',
     '--data-dir', join(dataDir, 'data'),
     '--listen-client-urls', endpoint,
@@ -85,12 +98,13 @@ export async function startTestEtcd(options: TestEtcdOptions = {}): Promise<Test
           '--trusted-ca-file', options.tls.caFile,
           ...(options.tls.clientCertAuth === true ? ['--client-cert-auth'] : []),
         ]),
-  ];
+    ];
+  };
   let child: ChildHandle | undefined;
   const launch = async (): Promise<void> => {
     const c = exec.spawn('etcd', args, { env: { ...process.env, ETCD_UNSUPPORTED_ARCH: '' } });
     child = c;
-    live.add(c);
+    trackChild(c);
     c.stdin.end();
     await waitForOutput(c, /ready to serve client requests|serving client traffic/, 20_000);
   };
@@ -102,28 +116,35 @@ export async function startTestEtcd(options: TestEtcdOptions = {}): Promise<Test
     const killer = setTimeout(() => c.kill('SIGKILL'), 5_000);
     await c.exited;
     clearTimeout(killer);
-    live.delete(c);
   };
-  try {
-    await launch();
-  } catch (err) {
-    await halt();
-    await fs.remove(dataDir);
-    throw err;
+  // A port found free may be taken before etcd binds it (tests run in parallel): try again.
+  for (let attempt = 1; ; attempt++) {
+    await choosePorts();
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      await halt();
+      if (attempt < 3 && /address already in use/i.test(String(err))) continue;
+      await fs.remove(dataDir);
+      untrackTempDir(dataDir);
+      throw err;
+    }
   }
   return {
-    endpoint,
+    get endpoint() {
+      return endpoint;
+    },
     get pid() {
       return child?.pid ?? -1;
     },
-    config: {
-      kind: 'etcd',
-      endpoints: [endpoint],
-      ...(options.tls === undefined ? {} : { caFile: options.tls.caFile }),
+    get config(): DatastoreConfig {
+      return { kind: 'etcd', endpoints: [endpoint], ...(options.tls === undefined ? {} : { caFile: options.tls.caFile }) };
     },
     stop: async () => {
       await halt();
       await fs.remove(dataDir);
+      untrackTempDir(dataDir);
     },
     pause: halt,
     restart: launch,

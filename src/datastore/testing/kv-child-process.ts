@@ -1,12 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { realExec, type ChildHandle, type ExitStatus } from '../../lib/index.js';
+import { realExec, type ExitStatus } from '../../lib/index.js';
+import { trackChild } from '../../lib/testing.js';
 import type { DatastoreConfig } from '../open-datastore.js';
 
 const CHILD = fileURLToPath(new URL('./kv-child.js', import.meta.url));
-const live = new Set<ChildHandle>();
-process.once('exit', () => {
-  for (const c of live) c.kill('SIGKILL');
-});
 
 /** A kv-child process: read its JSON lines, wait for it, or kill it by PID. */
 export interface KvChild {
@@ -20,7 +17,7 @@ export interface KvChild {
 
 export function spawnKvChild(config: DatastoreConfig, args: readonly string[]): KvChild {
   const child = realExec().spawn(process.execPath, [CHILD, JSON.stringify(config), ...args]);
-  live.add(child);
+  trackChild(child);
   child.stdin.end();
   const lines: Record<string, unknown>[] = [];
   const all: Record<string, unknown>[] = [];
@@ -40,7 +37,6 @@ export function spawnKvChild(config: DatastoreConfig, args: readonly string[]): 
       else w(line);
     }
   });
-  void child.exited.then(() => live.delete(child));
   return {
     pid: child.pid,
     next: (timeoutMs = 10_000) => {
