@@ -35,6 +35,7 @@ const MATCH_CASES: [string, boolean][] = [
   ['a not in {"x"}', false],
   ['a not in {"z", "w"}', true],
   ['zzz not in {"x"}', true],
+  ['a notin {"x"}', false],
   ['app.kubernetes.io/name contains "main"', true],
   ['app.kubernetes.io/name contains "side"', false],
   ['zzz contains ""', false],

@@ -150,6 +150,8 @@ class Parser {
       case 'not':
         this.expectWord('in');
         return { op: 'not in', key, values: this.parseSet() };
+      case 'notin': // Calico's tokenizer accepts it written as one word too
+        return { op: 'not in', key, values: this.parseSet() };
       case 'contains':
         return { op: 'contains', key, value: this.expect('string', 'a quoted string').text };
       case 'starts':
