@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { DatastoreConfigError } from '../datastore/index.js';
 import { BrindleError } from '../lib/index.js';
 import { UnknownKindError } from '../model/index.js';
+import { apiCommand } from './commands/api.js';
 import { ctlCommand } from './commands/ctl.js';
 import { ConfigFileError, UsageError } from './errors.js';
 import { realIo, type CliIo } from './io.js';
@@ -18,6 +19,7 @@ export function buildProgram(io: CliIo, env: Env): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
   program.addCommand(ctlCommand({ io, env }));
+  program.addCommand(apiCommand({ io, env }));
   const applyToAll = (cmd: Command): void => {
     cmd.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();
     cmd.commands.forEach(applyToAll);

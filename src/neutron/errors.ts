@@ -89,7 +89,16 @@ export const faults = {
     new NeutronApiError('SecurityGroupRuleParameterConflict', 400, `Conflicting value ethertype ${ethertype} for CIDR ${cidr}`),
   sgEthertypeProtocolConflict: (ethertype: string, protocol: string) =>
     new NeutronApiError('SecurityGroupEthertypeConflictWithProtocol', 400, `Invalid ethertype ${ethertype} for protocol ${protocol}.`),
+  sgDefaultExists: () => new NeutronApiError('SecurityGroupDefaultAlreadyExists', 409, 'Default security group already exists.'),
+  sgCannotUpdateDefault: () => new NeutronApiError('SecurityGroupCannotUpdateDefault', 409, 'Updating default security group not allowed.'),
   sgNotSupported: (what: string) => new NeutronApiError('InvalidInput', 400, `Invalid input for operation: ${what} is not supported by Calico.`),
+  portBound: (id: string, vifType: string, oldMac: string, newMac: string) =>
+    new NeutronApiError('PortBound', 409, `Unable to complete operation on port ${id}, port is already bound, port type: ${vifType}, old_mac ${oldMac}, new_mac ${newMac}.`),
+  portSecurityRequired: () =>
+    new NeutronApiError('PortSecurityAndIPRequiredForSecurityGroups', 400, 'Port security must be enabled and port must have an IP address in order to use security groups.'),
+  addressPairsNeedSecurity: () =>
+    new NeutronApiError('AddressPairAndPortSecurityRequired', 409, 'Port Security must be enabled in order to have allowed address pairs on a port.'),
+  conflictRetry: (what: string, id: string) => new NeutronApiError('HTTPConflict', 409, `${what} ${id} was changed by another request; try again.`),
   notImplemented: (what: string) => new NeutronApiError('HTTPNotImplemented', 501, `${what} is not implemented by Brindle.`),
   internal: (cause: unknown) =>
     new NeutronApiError('HTTPInternalServerError', 500, 'Request Failed: internal server error while processing your request.', { cause }),

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NeutronApiError } from '../errors.js';
+import { eui64Address } from './eui64.js';
 import { pickAddress } from './pick-address.js';
 import { planSubnet } from './subnet-plan.js';
 
@@ -76,5 +77,13 @@ describe('pickAddress', () => {
   it('handles IPv6 pools of 2^64 addresses', () => {
     const ip = pickAddress([{ start: '2001:db8::2', end: '2001:db8::ffff:ffff:ffff:ffff' }], new Set());
     assert.match(ip ?? '', /^2001:db8::/);
+  });
+});
+
+describe('eui64Address', () => {
+  it('derives the SLAAC address from the MAC', () => {
+    assert.equal(eui64Address('2001:db8:1::/64', 'fa:16:3e:12:34:56'), '2001:db8:1:0:f816:3eff:fe12:3456');
+    assert.equal(eui64Address('2001:db8:1::/80', 'fa:16:3e:12:34:56'), undefined, 'SLAAC needs a /64');
+    assert.equal(eui64Address('198.18.0.0/24', 'fa:16:3e:12:34:56'), undefined);
   });
 });

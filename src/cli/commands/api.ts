@@ -1,0 +1,53 @@
+import { Command, Option } from 'commander';
+import { openDatastore } from '../../datastore/index.js';
+import { createLogger } from '../../lib/index.js';
+import { startNeutronApi } from '../../neutron/index.js';
+import type { CliIo } from '../io.js';
+import { addSettingsOptions, resolveSettings, type Env } from '../settings.js';
+
+const SERVER = { server: { defaultListen: '127.0.0.1:9696' }, perHost: true } as const;
+
+/** `brindle api`: the Neutron v2.0 API (networking-calico's driver inside), until stopped. */
+export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }): Command {
+  const cmd = new Command('api')
+    .description('Serve the Neutron v2.0 API that Nova and the openstack CLI use, writing Calico resources')
+    .addOption(new Option('--region <name>', 'OpenStack region (Calico namespace openstack-region-<name>) [env: BRINDLE_REGION]'))
+    .addOption(new Option('--auth <strategy>', 'authentication').choices(['noauth']).default('noauth'))
+    .option('--noauth-default-project <id>', 'project for requests without X-Project-Id (noauth)', 'admin')
+    .option('--allow-noauth-on-any-address', 'serve without authentication on a non-loopback address')
+    .option('--nova-url <url>', "Nova's API root (…/v2.1) to send port events to [env: BRINDLE_NOVA_URL]")
+    .option('--no-status', 'do not take part in the election that runs the agent status watchers');
+  addSettingsOptions(cmd, SERVER);
+  cmd.action(async (opts: Record<string, unknown>) => {
+    const settings = await resolveSettings(opts, deps.env, deps.io, SERVER);
+    const logger = createLogger({ level: settings.logLevel, name: 'brindle-api' });
+    const kv = await openDatastore(settings.datastore);
+    const region = (opts['region'] as string | undefined) ?? deps.env['BRINDLE_REGION'];
+    const nova = (opts['novaUrl'] as string | undefined) ?? deps.env['BRINDLE_NOVA_URL'];
+    const listen = settings.listen ?? { host: '127.0.0.1', port: 9696 };
+    try {
+      const api = await startNeutronApi({
+        kv,
+        listen,
+        logger,
+        defaultProject: opts['noauthDefaultProject'] as string,
+        allowNoauthOnAnyAddress: opts['allowNoauthOnAnyAddress'] === true,
+        background: opts['status'] !== false,
+        electorName: settings.hostname,
+        ...(region === undefined || region === '' ? {} : { region }),
+        ...(nova === undefined || nova === '' ? {} : { novaUrl: nova }),
+      });
+      deps.io.err(`brindle api: serving ${api.url} (datastore ${settings.datastore.kind})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+        deps.signal?.addEventListener('abort', stop, { once: true });
+      });
+      await api.close();
+    } finally {
+      await kv.close();
+    }
+  });
+  return cmd;
+}

@@ -1,0 +1,27 @@
+import type { RequestContext } from '../service/neutron-deps.js';
+
+/** Turns a request's headers into who is asking; throws to refuse. The seam for Keystone. */
+export interface Authenticator {
+  authenticate(headers: Readonly<Record<string, string | string[] | undefined>>): Promise<RequestContext>;
+}
+
+function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * No authentication (as neutron-server's `auth_strategy = noauth`): the project comes from the
+ * `X-Project-Id` (or `X-Tenant-Id`) header, else the default project; every caller is admin
+ * unless `X-Roles` is sent without `admin` (so tests can act as a plain member).
+ */
+export function noAuth(defaultProject: string): Authenticator {
+  return {
+    authenticate: (headers) => {
+      const projectId = header(headers, 'x-project-id') ?? header(headers, 'x-tenant-id') ?? defaultProject;
+      const roles = header(headers, 'x-roles');
+      const isAdmin = roles === undefined || roles.split(',').map((r) => r.trim()).includes('admin');
+      return Promise.resolve({ projectId, isAdmin });
+    },
+  };
+}

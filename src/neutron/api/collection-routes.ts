@@ -1,0 +1,122 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { faults } from '../errors.js';
+import type { RequestContext } from '../service/neutron-deps.js';
+import { parseBody, type Specs } from './attributes.js';
+import type { Authenticator } from './auth.js';
+import { applyListQuery, parseQuery, selectFields } from './list-query.js';
+
+/** How one Neutron collection maps onto a service. */
+export interface CollectionDef<R extends { id: string }> {
+  /** The URL segment (`security-groups`). */
+  readonly path: string;
+  /** The JSON key of a list (`security_groups`). */
+  readonly collection: string;
+  readonly resource: string;
+  readonly specs: Specs;
+  /** Attributes that may be filtered and sorted on. */
+  readonly attributes: ReadonlySet<string>;
+  list(ctx: RequestContext): Promise<R[]>;
+  get(ctx: RequestContext, id: string): Promise<R>;
+  create(ctx: RequestContext, attrs: Record<string, unknown>): Promise<R>;
+  update?(ctx: RequestContext, id: string, attrs: Record<string, unknown>, ifRevision: number | undefined): Promise<R>;
+  remove(ctx: RequestContext, id: string, ifRevision: number | undefined): Promise<void>;
+  /** What this caller may see of a record (admin-only attributes removed). */
+  view(ctx: RequestContext, record: R): Record<string, unknown>;
+  /** Whether this caller may see the record at all. */
+  visible(ctx: RequestContext, record: R): boolean;
+}
+
+/** `If-Match: revision_number=N` (revision-if-match extension). */
+export function ifMatchRevision(req: FastifyRequest): number | undefined {
+  const h: unknown = req.headers['if-match'];
+  const text = typeof h === 'string' ? h : Array.isArray(h) && typeof h[0] === 'string' ? h[0] : undefined;
+  if (text === undefined) return undefined;
+  const m = /^revision_number=(\d+)$/.exec(text.trim());
+  if (m === null) throw faults.badRequest(`If-Match header must be revision_number=N, not '${text}'`);
+  return Number(m[1]);
+}
+
+export function selfUrl(req: FastifyRequest): string {
+  return `${req.protocol}://${req.headers.host ?? 'localhost'}${req.url.split('?')[0] ?? ''}`;
+}
+
+/** Registers GET (list, show), POST (one or bulk), PUT and DELETE for a collection. */
+export function registerCollection<R extends { id: string }>(app: FastifyInstance, def: CollectionDef<R>, auth: Authenticator): void {
+  const base = `/v2.0/${def.path}`;
+  const ctxOf = (req: FastifyRequest): Promise<RequestContext> => auth.authenticate(req.headers);
+  const query = (req: FastifyRequest) => parseQuery(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+
+  const list = async (req: FastifyRequest, reply: FastifyReply) => {
+    const ctx = await ctxOf(req);
+    const q = query(req);
+    const records = (await def.list(ctx)).filter((r) => def.visible(ctx, r));
+    const views = records.map((r) => ({ ...def.view(ctx, r), id: r.id }));
+    const outcome = applyListQuery(views, q, { attributes: def.attributes, selfUrl: selfUrl(req), collection: def.collection });
+    const fields = q.get('fields');
+    const body: Record<string, unknown> = { [def.collection]: outcome.items.map((r) => selectFields(r, fields)) };
+    if (outcome.links !== undefined) body[`${def.collection}_links`] = outcome.links;
+    return reply.send(body);
+  };
+  const show = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    const ctx = await ctxOf(req);
+    const record = await def.get(ctx, req.params.id);
+    if (!def.visible(ctx, record)) throw faults.notFound(resourceName(def.resource), req.params.id);
+    return reply.send({ [def.resource]: selectFields(def.view(ctx, record), query(req).get('fields')) });
+  };
+  const create = async (req: FastifyRequest, reply: FastifyReply) => {
+    const ctx = await ctxOf(req);
+    const items = parseBody(req.body, def.specs, { resource: def.resource, collection: def.collection, mode: 'create', isAdmin: ctx.isAdmin });
+    const bulk = typeof req.body === 'object' && req.body !== null && def.collection in req.body;
+    const made: R[] = [];
+    try {
+      for (const attrs of items) made.push(await def.create(ctx, attrs));
+    } catch (err) {
+      // Bulk create is all or nothing: undo what was made before the failure.
+      for (const r of made.reverse()) await def.remove(ctx, r.id, undefined).catch(() => undefined);
+      throw err;
+    }
+    const views = made.map((r) => def.view(ctx, r));
+    return reply.code(201).send(bulk ? { [def.collection]: views } : { [def.resource]: views[0] });
+  };
+  const update = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    const ctx = await ctxOf(req);
+    if (def.update === undefined) throw faults.methodNotAllowed();
+    const [attrs] = parseBody(req.body, def.specs, { resource: def.resource, collection: def.collection, mode: 'update', isAdmin: ctx.isAdmin });
+    const existing = await def.get(ctx, req.params.id);
+    if (!def.visible(ctx, existing)) throw faults.notFound(resourceName(def.resource), req.params.id);
+    const updated = await def.update(ctx, req.params.id, attrs ?? {}, ifMatchRevision(req));
+    return reply.send({ [def.resource]: def.view(ctx, updated) });
+  };
+  const remove = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    const ctx = await ctxOf(req);
+    const existing = await def.get(ctx, req.params.id);
+    if (!def.visible(ctx, existing)) throw faults.notFound(resourceName(def.resource), req.params.id);
+    await def.remove(ctx, req.params.id, ifMatchRevision(req));
+    return reply.code(204).send();
+  };
+
+  for (const suffix of ['', '.json']) {
+    app.get(`${base}${suffix}`, list);
+    app.post(`${base}${suffix}`, create);
+    app.get(`${base}/:id${suffix}`, show);
+    app.put(`${base}/:id${suffix}`, update);
+    app.delete(`${base}/:id${suffix}`, remove);
+  }
+}
+
+export function resourceName(resource: string): 'Network' | 'Subnet' | 'Port' | 'SecurityGroup' | 'SecurityGroupRule' | 'Agent' {
+  switch (resource) {
+    case 'network':
+      return 'Network';
+    case 'subnet':
+      return 'Subnet';
+    case 'port':
+      return 'Port';
+    case 'security_group':
+      return 'SecurityGroup';
+    case 'security_group_rule':
+      return 'SecurityGroupRule';
+    default:
+      return 'Agent';
+  }
+}

@@ -1,0 +1,180 @@
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import { DatastoreUnavailableError } from '../../datastore/index.js';
+import { BrindleError, type Logger } from '../../lib/index.js';
+import { faults, NeutronApiError } from '../errors.js';
+import type { NetworkRecord, PortRecord, SecurityGroupRuleRecord, SubnetRecord } from '../records.js';
+import type { NeutronServices } from '../service/neutron-services.js';
+import type { RequestContext } from '../service/neutron-deps.js';
+import type { SecurityGroupView } from '../service/security-groups.js';
+import type { Authenticator } from './auth.js';
+import { registerCollection } from './collection-routes.js';
+import { EXTENSIONS } from './extensions.js';
+import { registerExtras } from './extra-routes.js';
+import { NETWORK_SPECS, PORT_SPECS, SECURITY_GROUP_RULE_SPECS, SECURITY_GROUP_SPECS, SUBNET_SPECS } from './resource-specs.js';
+
+export interface ApiServerOptions {
+  readonly services: NeutronServices;
+  readonly auth: Authenticator;
+  readonly logger: Logger;
+  /** Largest request body in bytes (Neutron's default max_request_body_size is 114688). */
+  readonly bodyLimit?: number;
+}
+
+const ADMIN_ONLY_NETWORK = ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'];
+const ADMIN_ONLY_PORT = ['binding:host_id', 'binding:profile', 'binding:vif_type', 'binding:vif_details'];
+
+function without(record: object, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...record };
+  for (const k of keys) delete out[k];
+  return out;
+}
+
+const ownOrAdmin = (ctx: RequestContext, r: { project_id: string }): boolean => ctx.isAdmin || r.project_id === ctx.projectId;
+const keysOf = (...lists: (readonly string[])[]): ReadonlySet<string> => new Set(['id', 'tenant_id', 'project_id', ...lists.flat()]);
+
+function toFault(err: unknown): NeutronApiError {
+  if (err instanceof NeutronApiError) return err;
+  const fe = err as Partial<FastifyError>;
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return faults.tooLarge();
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return faults.notAcceptable();
+  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return faults.badRequest('Body contains invalid data');
+  if (err instanceof DatastoreUnavailableError) return faults.unavailable(err);
+  if (err instanceof BrindleError && err.status >= 400 && err.status < 500) return new NeutronApiError('HTTPBadRequest', err.status, err.message, { cause: err });
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new NeutronApiError('HTTPBadRequest', fe.statusCode, fe.message ?? 'Bad request');
+  return faults.internal(err);
+}
+
+/** Builds the Neutron v2.0 API (without listening: the caller decides where). */
+export function buildApiServer(o: ApiServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: o.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: o.bodyLimit ?? 1_048_576,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+  const s = o.services;
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(faults.badRequest('Body contains invalid data'), undefined);
+    }
+  });
+  app.setErrorHandler((err, req, reply) => {
+    const fault = toFault(err);
+    if (fault.status >= 500) req.log.error({ err, url: req.url, method: req.method }, 'request failed');
+    void reply.code(fault.status).header('content-type', 'application/json').send(fault.toBody());
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    void reply.code(404).send(faults.httpNotFound().toBody());
+  });
+
+  app.get('/', (req, reply) => {
+    const href = `${req.protocol}://${req.headers.host ?? 'localhost'}/v2.0/`;
+    void reply.send({ versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ rel: 'self', href }] }] });
+  });
+  app.get('/v2.0/', (req, reply) => {
+    const base = `${req.protocol}://${req.headers.host ?? 'localhost'}/v2.0`;
+    void reply.send({
+      resources: ['network', 'subnet', 'port'].map((name) => ({ name, collection: `${name}s`, links: [{ rel: 'self', href: `${base}/${name}s` }] })),
+    });
+  });
+  app.get('/v2.0/extensions', (_req, reply) => void reply.send({ extensions: EXTENSIONS }));
+  app.get<{ Params: { alias: string } }>('/v2.0/extensions/:alias', (req, reply) => {
+    const e = EXTENSIONS.find((x) => x.alias === req.params.alias);
+    if (e === undefined) void reply.code(404).send(new NeutronApiError('HTTPNotFound', 404, `Extension with alias ${req.params.alias} does not exist`).toBody());
+    else void reply.send({ extension: e });
+  });
+
+  registerCollection<NetworkRecord>(app, {
+    path: 'networks', collection: 'networks', resource: 'network', specs: NETWORK_SPECS,
+    attributes: keysOf(Object.keys(NETWORK_SPECS), ['status', 'subnets', 'availability_zones', 'revision_number', 'created_at', 'updated_at', 'tags']),
+    list: () => s.networks.list(),
+    get: (_ctx, id) => s.networks.get(id),
+    create: async (ctx, a) => {
+      await s.quotas.check(a['project_id'] as string ?? ctx.projectId, 'network', async () => (await s.networks.list()).filter((n) => n.project_id === ctx.projectId).length);
+      return s.networks.create(ctx, a);
+    },
+    update: (ctx, id, a, rev) => s.networks.update(ctx, id, a, rev),
+    remove: (_ctx, id) => s.networks.delete(id),
+    view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_NETWORK)),
+    visible: (ctx, r) => ownOrAdmin(ctx, r) || r.shared,
+  }, o.auth);
+
+  registerCollection<SubnetRecord>(app, {
+    path: 'subnets', collection: 'subnets', resource: 'subnet', specs: SUBNET_SPECS,
+    attributes: keysOf(Object.keys(SUBNET_SPECS), ['revision_number', 'created_at', 'updated_at', 'tags']),
+    list: () => s.subnets.list(),
+    get: (_ctx, id) => s.subnets.get(id),
+    create: (ctx, a) => s.subnets.create(ctx, a as never),
+    update: (_ctx, id, a, rev) => s.subnets.update(id, a, rev),
+    remove: (_ctx, id) => s.subnets.delete(id),
+    view: (_ctx, r) => ({ ...r }),
+    visible: ownOrAdmin,
+  }, o.auth);
+
+  registerCollection<PortRecord>(app, {
+    path: 'ports', collection: 'ports', resource: 'port', specs: PORT_SPECS,
+    attributes: keysOf(Object.keys(PORT_SPECS), ['status', 'revision_number', 'created_at', 'updated_at', 'tags', 'binding:vif_type']),
+    list: () => s.ports.list(),
+    get: (_ctx, id) => s.ports.get(id),
+    create: async (ctx, a) => {
+      const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
+      await s.quotas.check(project, 'port', async () => (await s.ports.list()).filter((p) => p.project_id === project).length);
+      const port = await s.ports.create(ctx, a as never);
+      return port;
+    },
+    update: async (ctx, id, a, rev) => {
+      const before = await s.ports.get(id);
+      const after = await s.ports.update(ctx, id, a, rev);
+      s.events.portUpdated(before, after);
+      return after;
+    },
+    remove: async (_ctx, id) => {
+      const gone = await s.ports.delete(id);
+      s.events.portDeleted(gone);
+    },
+    view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_PORT)),
+    visible: ownOrAdmin,
+  }, o.auth);
+
+  registerCollection<SecurityGroupView>(app, {
+    path: 'security-groups', collection: 'security_groups', resource: 'security_group', specs: SECURITY_GROUP_SPECS,
+    attributes: keysOf(Object.keys(SECURITY_GROUP_SPECS), ['revision_number', 'created_at', 'updated_at', 'tags']),
+    list: async (ctx) => {
+      await s.groups.ensureDefault(ctx.projectId);
+      return s.groups.list();
+    },
+    get: (_ctx, id) => s.groups.get(id),
+    create: async (ctx, a) => {
+      const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
+      await s.quotas.check(project, 'security_group', async () => (await s.groups.list()).filter((g) => g.project_id === project).length);
+      return s.groups.create(ctx, a);
+    },
+    update: (_ctx, id, a, rev) => s.groups.update(id, a, rev),
+    remove: (ctx, id) => s.groups.delete(ctx, id),
+    view: (_ctx, r) => ({ ...r }),
+    visible: ownOrAdmin,
+  }, o.auth);
+
+  registerCollection<SecurityGroupRuleRecord>(app, {
+    path: 'security-group-rules', collection: 'security_group_rules', resource: 'security_group_rule', specs: SECURITY_GROUP_RULE_SPECS,
+    attributes: keysOf(Object.keys(SECURITY_GROUP_RULE_SPECS), ['normalized_cidr', 'revision_number', 'created_at', 'updated_at', 'tags']),
+    list: async () => (await s.groups.list()).flatMap((g) => g.security_group_rules),
+    get: (_ctx, id) => s.groups.getRule(id),
+    create: (ctx, a) => s.groups.createRule(ctx, { ...(a as object), protocol: typeof a['protocol'] === 'number' || typeof a['protocol'] === 'string' ? String(a['protocol']) : null } as never),
+    remove: (_ctx, id) => s.groups.deleteRule(id),
+    view: (_ctx, r) => ({ ...r }),
+    visible: ownOrAdmin,
+  }, o.auth);
+
+  registerExtras(app, s, o.auth);
+  return app;
+}

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { ResourceClient, type KvStore } from '../datastore/index.js';
+import { BrindleError, realClock, type Clock, type Logger } from '../lib/index.js';
+import { openstackNamespace, regionString } from '../model/index.js';
+import { noAuth, type Authenticator } from './api/auth.js';
+import { buildApiServer } from './api/server.js';
+import { NeutronStore } from './store/neutron-store.js';
+import { createNeutronServices, type NeutronServices } from './service/neutron-services.js';
+import { NO_PORT_EVENTS, NovaNotifier, type HttpPost } from './status/nova-notifier.js';
+import { StatusReporter } from './status/status-reporter.js';
+
+export interface NeutronApiOptions {
+  readonly kv: KvStore;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** OpenStack region (Calico namespace `openstack-region-<r>`); none means `openstack`. */
+  readonly region?: string;
+  /** The project of requests that name none (noauth). */
+  readonly defaultProject?: string;
+  /** noauth on anything but loopback must be asked for explicitly. */
+  readonly allowNoauthOnAnyAddress?: boolean;
+  readonly authenticator?: Authenticator;
+  /** Nova's API root (…/v2.1) to send port events to; none means no events. */
+  readonly novaUrl?: string;
+  readonly novaToken?: string;
+  readonly novaPost?: HttpPost;
+  /** Run the elected background work (status watchers). Default true. */
+  readonly background?: boolean;
+  /** Name in the election (default: the hostname given by the caller). */
+  readonly electorName?: string;
+}
+
+export interface RunningNeutronApi {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly services: NeutronServices;
+  close(): Promise<void>;
+}
+
+export class NoauthExposedError extends BrindleError {
+  constructor(host: string) {
+    super('NEUTRON_NOAUTH_EXPOSED', `Refusing to serve without authentication on ${host}: anyone who can reach it would be admin`, {
+      status: 400,
+      hint: 'Listen on 127.0.0.1, or pass --allow-noauth-on-any-address if the network is trusted',
+    });
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Builds the services, starts the HTTP server and (unless disabled) the status reporter. */
+export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeutronApi> {
+  if (o.authenticator === undefined && !isLoopback(o.listen.host) && o.allowNoauthOnAnyAddress !== true) throw new NoauthExposedError(o.listen.host);
+  const clock = o.clock ?? realClock();
+  const deps = {
+    kv: o.kv,
+    store: new NeutronStore(o.kv),
+    resources: new ResourceClient(o.kv, { clock }),
+    clock,
+    logger: o.logger,
+    namespace: openstackNamespace(o.region),
+    regionString: regionString(o.region),
+    newId: randomUUID,
+    random: Math.random,
+  };
+  const events =
+    o.novaUrl === undefined
+      ? NO_PORT_EVENTS
+      : new NovaNotifier({ url: o.novaUrl, clock, logger: o.logger, ...(o.novaToken === undefined ? {} : { token: o.novaToken }), ...(o.novaPost === undefined ? {} : { post: o.novaPost }) });
+  const services = createNeutronServices(deps, events);
+  const app = buildApiServer({ services, auth: o.authenticator ?? noAuth(o.defaultProject ?? 'admin'), logger: o.logger });
+  await app.listen({ host: o.listen.host, port: o.listen.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : o.listen.port;
+  const host = o.listen.host.includes(':') ? `[${o.listen.host}]` : o.listen.host;
+  const reporter = o.background === false ? undefined : new StatusReporter({ services, electorName: o.electorName ?? 'brindle-api' });
+  reporter?.start();
+  o.logger.info({ url: `http://${host}:${port}` }, 'Neutron API listening');
+  return {
+    url: `http://${host}:${port}`,
+    app,
+    services,
+    close: async () => {
+      await reporter?.stop();
+      await app.close();
+      await events.close();
+    },
+  };
+}

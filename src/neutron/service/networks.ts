@@ -1,0 +1,127 @@
+import { faults } from '../errors.js';
+import type { NetworkRecord } from '../records.js';
+import { deletingKey, ipPrefix, objectKey, physnetKey } from '../store/neutron-keys.js';
+import { underDeletingMarker } from './deleting-marker.js';
+import { encodeRecord } from '../store/neutron-store.js';
+import type { CalicoSync } from './calico-sync.js';
+import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import type { SecurityGroupService } from './security-groups.js';
+
+export interface NetworkInput {
+  readonly name?: string;
+  readonly description?: string;
+  readonly tenant_id?: string;
+  readonly project_id?: string;
+  readonly admin_state_up?: boolean;
+  readonly shared?: boolean;
+  readonly mtu?: number;
+  readonly port_security_enabled?: boolean;
+  readonly 'provider:network_type'?: string;
+  readonly 'provider:physical_network'?: string | null;
+  readonly 'provider:segmentation_id'?: number | null;
+  readonly 'router:external'?: boolean;
+  readonly availability_zone_hints?: string[];
+}
+
+export type NetworkChanges = Pick<NetworkInput, 'name' | 'description' | 'admin_state_up' | 'shared' | 'mtu' | 'port_security_enabled' | 'router:external'>;
+
+const DEFAULT_MTU = 1500;
+const OVERLAYS = new Set(['vlan', 'vxlan', 'gre', 'geneve']);
+
+/** Networks: Calico networks are flat or local provider networks sharing one address space. */
+export class NetworkService {
+  readonly #d: NeutronDeps;
+  readonly #sync: CalicoSync;
+  readonly #groups: SecurityGroupService;
+
+  constructor(deps: NeutronDeps, sync: CalicoSync, groups: SecurityGroupService) {
+    this.#d = deps;
+    this.#sync = sync;
+    this.#groups = groups;
+  }
+
+  async list(): Promise<NetworkRecord[]> {
+    return (await this.#d.store.list('networks')).items;
+  }
+
+  async get(id: string): Promise<NetworkRecord> {
+    const n = await this.#d.store.get('networks', id);
+    if (n === undefined) throw faults.notFound('Network', id);
+    return n.record;
+  }
+
+  async create(ctx: RequestContext, input: NetworkInput): Promise<NetworkRecord> {
+    const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
+    if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_network:tenant_id');
+    const type = input['provider:network_type'] ?? 'local';
+    if (type !== 'flat' && type !== 'local') {
+      throw OVERLAYS.has(type) ? faults.unsupportedNetworkType(type) : faults.invalidInput(`network type ${type} is not known`);
+    }
+    if (input['provider:segmentation_id'] !== undefined && input['provider:segmentation_id'] !== null) {
+      throw faults.invalidInput(`segmentation_id requires a VLAN or tunnel network, and Calico networks are ${type}`);
+    }
+    const physnet = input['provider:physical_network'] ?? null;
+    if (type === 'flat' && physnet === null) throw faults.invalidInput('provider:physical_network is required for flat provider networks');
+    if (type === 'local' && physnet !== null) throw faults.invalidInput('provider:physical_network is not allowed on local networks');
+    await this.#groups.ensureDefault(project);
+    const now = timestamp(this.#d.clock);
+    const net: NetworkRecord = {
+      id: this.#d.newId(), name: input.name ?? '', tenant_id: project, project_id: project, description: input.description ?? '',
+      tags: [], created_at: now, updated_at: now, revision_number: 1, admin_state_up: input.admin_state_up ?? true,
+      mtu: input.mtu ?? DEFAULT_MTU, status: 'ACTIVE', subnets: [], shared: input.shared ?? false,
+      availability_zone_hints: input.availability_zone_hints ?? [], availability_zones: [], ipv4_address_scope: null, ipv6_address_scope: null,
+      'router:external': input['router:external'] ?? false, port_security_enabled: input.port_security_enabled ?? true,
+      'provider:network_type': type, 'provider:physical_network': physnet, 'provider:segmentation_id': null,
+    };
+    const r = await this.#d.kv.txn({
+      compare: physnet === null ? [] : [{ key: physnetKey(physnet), target: 'version', op: '==', value: 0 }],
+      success: [
+        { op: 'put', key: objectKey('networks', net.id), value: encodeRecord(net) },
+        ...(physnet === null ? [] : [{ op: 'put' as const, key: physnetKey(physnet), value: net.id }]),
+      ],
+    });
+    if (!r.succeeded) throw faults.flatNetworkInUse(physnet ?? '');
+    return net;
+  }
+
+  async update(ctx: RequestContext, id: string, changes: NetworkChanges, ifRevision?: number): Promise<NetworkRecord> {
+    if (!ctx.isAdmin && changes['router:external'] !== undefined) throw faults.policy('rule:update_network:router:external');
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.#d.store.get('networks', id);
+      if (cur === undefined) throw faults.notFound('Network', id);
+      if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
+      const next: NetworkRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
+      const r = await this.#d.kv.put(objectKey('networks', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
+      if (r.succeeded) {
+        if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsOfNetwork(id);
+        return next;
+      }
+      if (attempt > 5) throw faults.internal(new Error('network update kept losing to concurrent writers'));
+    }
+  }
+
+  /** Deletes a network and its subnets; refused while ports use it (NetworkInUse). */
+  async delete(id: string): Promise<void> {
+    const cur = await this.#d.store.get('networks', id);
+    if (cur === undefined) throw faults.notFound('Network', id);
+    await underDeletingMarker(this.#d, { kind: 'networks', id, modRevision: cur.modRevision }, async () => {
+      const ports = (await this.#d.store.list('ports')).items.filter((p) => p.network_id === id);
+      if (ports.length > 0) throw faults.networkInUse(id, ports.map((p) => p.id));
+      const net = (await this.#d.store.get('networks', id))?.record ?? cur.record;
+      const physnet = net['provider:physical_network'];
+      await this.#d.kv.txn({
+        compare: [],
+        success: [
+          { op: 'delete', key: objectKey('networks', id) },
+          { op: 'delete', key: deletingKey('networks', id) },
+          ...net.subnets.flatMap((s) => [
+            { op: 'delete' as const, key: objectKey('subnets', s) },
+            { op: 'deletePrefix' as const, prefix: ipPrefix(s) },
+          ]),
+          ...(physnet === null ? [] : [{ op: 'delete' as const, key: physnetKey(physnet) }]),
+        ],
+      });
+      for (const s of net.subnets) await this.#sync.syncSubnet(s);
+    });
+  }
+}

@@ -1,0 +1,32 @@
+import type { KvStore, ResourceClient } from '../../datastore/index.js';
+import type { Clock, Logger } from '../../lib/index.js';
+import type { NeutronStore } from '../store/neutron-store.js';
+
+/** Everything the Neutron services need, injected (real or test doubles). */
+export interface NeutronDeps {
+  readonly kv: KvStore;
+  readonly store: NeutronStore;
+  readonly resources: ResourceClient;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The Calico namespace for OpenStack resources (`openstack` or `openstack-region-<r>`). */
+  readonly namespace: string;
+  /** `no-region` or `region-<r>`, for networking-calico's private keys. */
+  readonly regionString: string;
+  readonly newId: () => string;
+  readonly random: () => number;
+}
+
+/** Who is asking (from the auth layer). */
+export interface RequestContext {
+  readonly projectId: string;
+  readonly isAdmin: boolean;
+}
+
+/** Neutron's timestamp format: second precision, UTC, `Z`. */
+export function timestamp(clock: Clock): string {
+  return new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** How many times a compare-and-swap loop retries before leaving the slot to the resync. */
+export const MAX_CAS_ATTEMPTS = 5;

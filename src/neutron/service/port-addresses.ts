@@ -1,0 +1,115 @@
+import { parseIp } from '../../model/index.js';
+import { faults } from '../errors.js';
+import { cidrToRange, eui64Address, ipToBigInt, pickAddress, rangeContains } from '../ipam/index.js';
+import type { FixedIp, NetworkRecord, SubnetRecord } from '../records.js';
+import type { NeutronDeps } from './neutron-deps.js';
+
+export interface AddressRequest {
+  readonly subnet_id?: string;
+  readonly ip_address?: string;
+}
+
+/** One fixed IP a port will hold; `requested` when the caller named the address. */
+export interface PlannedIp extends FixedIp {
+  readonly requested: boolean;
+}
+
+/** Pools bigger than this are drawn from blindly (the create-only key catches a collision). */
+const LIST_ALLOCATIONS_BELOW = 4_096n;
+
+function poolSize(subnet: SubnetRecord): bigint {
+  let n = 0n;
+  for (const p of subnet.allocation_pools) {
+    const s = ipToBigInt(p.start);
+    const e = ipToBigInt(p.end);
+    if (s !== undefined && e !== undefined) n += e.value - s.value + 1n;
+  }
+  return n;
+}
+
+function inSubnet(subnet: SubnetRecord, ip: string): boolean {
+  const r = cidrToRange(subnet.cidr);
+  const v = ipToBigInt(ip);
+  return r !== undefined && v !== undefined && rangeContains(r, v.family, v.value);
+}
+
+const AUTO_ADDRESS = new Set(['slaac', 'dhcpv6-stateless']);
+
+/**
+ * Works out a port's fixed IPs, Neutron's way: named addresses are checked against their
+ * subnet (or found a subnet on the network); a subnet alone gets a random free address from its
+ * pools; no request at all gets one IPv4 address (first subnet with room) plus SLAAC addresses
+ * on auto-address IPv6 subnets and one stateful IPv6 address. `attempt` > 0 means an earlier
+ * pick collided, so big pools list their allocations instead of drawing blind.
+ */
+export async function planAddresses(
+  d: NeutronDeps,
+  ctx: { network: NetworkRecord; subnets: readonly SubnetRecord[]; mac: string; portId: string; attempt: number },
+  requests: readonly AddressRequest[] | undefined,
+): Promise<PlannedIp[]> {
+  const { network, subnets, mac } = ctx;
+  const byId = new Map(subnets.map((s) => [s.id, s]));
+  const out: PlannedIp[] = [];
+  const taken = async (s: SubnetRecord): Promise<Set<string>> => {
+    if (ctx.attempt === 0 && poolSize(s) > LIST_ALLOCATIONS_BELOW) return new Set(out.filter((p) => p.subnet_id === s.id).map((p) => p.ip_address));
+    const owned = await d.store.allocatedIps(s.id);
+    const set = new Set([...owned].filter(([, port]) => port !== ctx.portId).map(([ip]) => ip));
+    for (const p of out) if (p.subnet_id === s.id) set.add(p.ip_address);
+    return set;
+  };
+  const draw = async (s: SubnetRecord): Promise<string | undefined> => {
+    if (s.ip_version === 6 && s.ipv6_address_mode !== null && AUTO_ADDRESS.has(s.ipv6_address_mode)) return eui64Address(s.cidr, mac);
+    return pickAddress(s.allocation_pools, await taken(s), d.random);
+  };
+
+  if (requests === undefined) {
+    let gotV4 = false;
+    let gotStateful6 = false;
+    for (const s of subnets) {
+      const auto = s.ip_version === 6 && s.ipv6_address_mode !== null && AUTO_ADDRESS.has(s.ipv6_address_mode);
+      if (s.ip_version === 4 && gotV4) continue;
+      if (s.ip_version === 6 && !auto && gotStateful6) continue;
+      const ip = await draw(s);
+      if (ip === undefined) continue;
+      out.push({ subnet_id: s.id, ip_address: ip, requested: false });
+      if (s.ip_version === 4) gotV4 = true;
+      else if (!auto) gotStateful6 = true;
+    }
+    if (subnets.length > 0 && out.length === 0) throw faults.ipGenerationFailure(network.id);
+    return out;
+  }
+
+  for (const req of requests) {
+    if (req.ip_address !== undefined) {
+      const ip = parseIp(req.ip_address);
+      if (ip === undefined) throw faults.invalidIpForNetwork(req.ip_address);
+      const subnet = req.subnet_id !== undefined ? byId.get(req.subnet_id) : subnets.find((s) => inSubnet(s, ip.address));
+      if (req.subnet_id !== undefined && subnet === undefined) {
+        throw faults.invalidInput(`Failed to create port on network ${network.id}, because fixed_ips included invalid subnet ${req.subnet_id}`);
+      }
+      if (subnet === undefined) throw faults.invalidIpForNetwork(ip.address);
+      if (!inSubnet(subnet, ip.address)) throw faults.invalidIpForSubnet(ip.address);
+      const r = cidrToRange(subnet.cidr);
+      const v = ipToBigInt(ip.address)?.value;
+      if (subnet.ip_version === 4 && r !== undefined && r.prefixLength < 31 && (v === r.first || v === r.last)) throw faults.invalidIpForSubnet(ip.address);
+      if (ip.address === subnet.gateway_ip) throw faults.invalidIpForSubnet(ip.address);
+      if (out.some((p) => p.ip_address === ip.address)) throw faults.invalidInput(`IP address ${ip.address} is requested twice`);
+      out.push({ subnet_id: subnet.id, ip_address: ip.address, requested: true });
+    } else if (req.subnet_id !== undefined) {
+      const subnet = byId.get(req.subnet_id);
+      if (subnet === undefined) throw faults.invalidInput(`Failed to create port on network ${network.id}, because fixed_ips included invalid subnet ${req.subnet_id}`);
+      const ip = await draw(subnet);
+      if (ip === undefined) throw faults.ipGenerationFailure(network.id);
+      out.push({ subnet_id: subnet.id, ip_address: ip, requested: false });
+    } else {
+      throw faults.badRequest('Invalid input for fixed_ips. Reason: each entry needs a subnet_id or an ip_address.');
+    }
+  }
+  return out;
+}
+
+/** A Neutron-style MAC: the base `fa:16:3e` and three random bytes. */
+export function randomMac(random: () => number): string {
+  const byte = (): string => Math.floor(random() * 256).toString(16).padStart(2, '0');
+  return `fa:16:3e:${byte()}:${byte()}:${byte()}`;
+}

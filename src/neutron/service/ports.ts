@@ -1,0 +1,286 @@
+import type { TxnOp, Compare } from '../../datastore/index.js';
+import { faults } from '../errors.js';
+import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.js';
+import { deletingKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
+import { encodeRecord } from '../store/neutron-store.js';
+import type { CalicoSync } from './calico-sync.js';
+import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { planAddresses, randomMac, type AddressRequest, type PlannedIp } from './port-addresses.js';
+import { bindPort } from './port-binding.js';
+import type { SecurityGroupService } from './security-groups.js';
+
+export interface PortInput {
+  readonly network_id: string;
+  readonly name?: string;
+  readonly description?: string;
+  readonly tenant_id?: string;
+  readonly project_id?: string;
+  readonly admin_state_up?: boolean;
+  readonly mac_address?: string;
+  readonly fixed_ips?: AddressRequest[];
+  readonly device_id?: string;
+  readonly device_owner?: string;
+  readonly security_groups?: string[];
+  readonly port_security_enabled?: boolean;
+  readonly allowed_address_pairs?: { ip_address: string; mac_address?: string }[];
+  readonly extra_dhcp_opts?: { opt_name: string; opt_value: string; ip_version?: number }[];
+  readonly 'binding:host_id'?: string | null;
+  readonly 'binding:profile'?: Record<string, unknown> | null;
+  readonly 'binding:vnic_type'?: string;
+}
+
+export type PortChanges = Omit<PortInput, 'network_id' | 'tenant_id' | 'project_id'>;
+
+const MAX_ATTEMPTS = 10;
+
+/** Why a claim transaction failed, found from the failure branch's reads. */
+type ClaimFailure = { kind: 'gone'; what: 'Network' | 'Subnet'; id: string } | { kind: 'requested-ip'; ip: PlannedIp } | { kind: 'requested-mac'; mac: string } | { kind: 'collision' } | { kind: 'stale' };
+
+/** Ports: addresses and MACs claimed by create-only keys, binding, and the endpoint sync. */
+export class PortService {
+  readonly #d: NeutronDeps;
+  readonly #sync: CalicoSync;
+  readonly #groups: SecurityGroupService;
+
+  constructor(deps: NeutronDeps, sync: CalicoSync, groups: SecurityGroupService) {
+    this.#d = deps;
+    this.#sync = sync;
+    this.#groups = groups;
+  }
+
+  async list(): Promise<PortRecord[]> {
+    return (await this.#d.store.list('ports')).items;
+  }
+
+  async get(id: string): Promise<PortRecord> {
+    const p = await this.#d.store.get('ports', id);
+    if (p === undefined) throw faults.notFound('Port', id);
+    return p.record;
+  }
+
+  async create(ctx: RequestContext, input: PortInput): Promise<PortRecord> {
+    const network = await this.#d.store.get('networks', input.network_id);
+    if (network === undefined) throw faults.notFound('Network', input.network_id);
+    const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
+    if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_port:tenant_id');
+    const deviceOwner = input.device_owner ?? '';
+    const portSecurity = input.port_security_enabled ?? network.record.port_security_enabled;
+    const groups = await this.#securityGroups(project, deviceOwner, portSecurity, input.security_groups);
+    const pairs = this.#addressPairs(portSecurity, input.allowed_address_pairs, input.mac_address ?? '');
+    const subnets = await this.#subnetsOf(network.record);
+    const id = this.#d.newId();
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const mac = input.mac_address ?? randomMac(this.#d.random);
+      const ips = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt }, input.fixed_ips);
+      const binding = await bindPort(this.#d, input['binding:host_id'] ?? '', network.record, input['binding:vnic_type'] ?? 'normal');
+      const now = timestamp(this.#d.clock);
+      const port: PortRecord = {
+        id, name: input.name ?? '', tenant_id: project, project_id: project, description: input.description ?? '', tags: [],
+        created_at: now, updated_at: now, revision_number: 1, network_id: network.record.id, mac_address: mac,
+        admin_state_up: input.admin_state_up ?? true, status: 'DOWN', device_id: input.device_id ?? '', device_owner: deviceOwner,
+        fixed_ips: ips.map(({ subnet_id, ip_address }) => ({ subnet_id, ip_address })), port_security_enabled: portSecurity,
+        security_groups: groups, 'binding:vnic_type': input['binding:vnic_type'] ?? 'normal', 'binding:profile': input['binding:profile'] ?? {},
+        ...binding, allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address ?? mac })),
+        extra_dhcp_opts: input.extra_dhcp_opts ?? [],
+      };
+      const failure = await this.#claim(port, { portRevision: undefined, newIps: ips, releasedIps: [], newMac: mac, oldMac: undefined, macRequested: input.mac_address !== undefined });
+      if (failure === undefined) {
+        await this.#sync.syncPort(id);
+        return port;
+      }
+      this.#raise(failure, network.record);
+    }
+    throw faults.ipGenerationFailure(network.record.id);
+  }
+
+  async update(ctx: RequestContext, id: string, changes: PortChanges, ifRevision?: number): Promise<PortRecord> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const cur = await this.#d.store.get('ports', id);
+      if (cur === undefined) throw faults.notFound('Port', id);
+      const old = cur.record;
+      if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
+      const network = await this.#d.store.get('networks', old.network_id);
+      if (network === undefined) throw faults.notFound('Network', old.network_id);
+      const portSecurity = changes.port_security_enabled ?? old.port_security_enabled;
+      const groups =
+        changes.security_groups !== undefined
+          ? await this.#securityGroups(old.project_id, changes.device_owner ?? old.device_owner, portSecurity, changes.security_groups)
+          : !portSecurity && old.security_groups.length > 0 && changes.port_security_enabled === false
+            ? this.#raisePortSecurity()
+            : old.security_groups;
+      const mac = changes.mac_address ?? old.mac_address;
+      if (changes.mac_address !== undefined && changes.mac_address !== old.mac_address && old['binding:vif_type'] !== 'unbound') {
+        throw faults.portBound(id, old['binding:vif_type'], old.mac_address, changes.mac_address);
+      }
+      const pairs = changes.allowed_address_pairs !== undefined ? this.#addressPairs(portSecurity, changes.allowed_address_pairs, mac) : old.allowed_address_pairs;
+      if (!portSecurity && pairs.length > 0) throw faults.addressPairsNeedSecurity();
+      let ips: PlannedIp[] = old.fixed_ips.map((f) => ({ ...f, requested: true }));
+      let newIps: PlannedIp[] = [];
+      let releasedIps: PlannedIp[] = [];
+      if (changes.fixed_ips !== undefined) {
+        const kept = changes.fixed_ips.filter((r) => old.fixed_ips.some((f) => f.ip_address === r.ip_address && (r.subnet_id === undefined || r.subnet_id === f.subnet_id)));
+        const wanted = changes.fixed_ips.filter((r) => !kept.includes(r));
+        const subnets = await this.#subnetsOf(network.record);
+        const planned = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt }, wanted);
+        const keptIps = old.fixed_ips.filter((f) => kept.some((k) => k.ip_address === f.ip_address)).map((f) => ({ ...f, requested: true }));
+        ips = [...keptIps, ...planned];
+        newIps = planned;
+        releasedIps = old.fixed_ips.filter((f) => !keptIps.some((k) => k.ip_address === f.ip_address)).map((f) => ({ ...f, requested: true }));
+      }
+      const hostChange = changes['binding:host_id'] !== undefined;
+      const host = hostChange ? (changes['binding:host_id'] ?? '') : old['binding:host_id'];
+      const vnic = changes['binding:vnic_type'] ?? old['binding:vnic_type'];
+      const binding =
+        hostChange || changes['binding:vnic_type'] !== undefined || (old['binding:vif_type'] === 'binding_failed' && host !== '')
+          ? await bindPort(this.#d, host, network.record, vnic)
+          : { 'binding:host_id': old['binding:host_id'], 'binding:vif_type': old['binding:vif_type'], 'binding:vif_details': old['binding:vif_details'] };
+      const next: PortRecord = {
+        ...old,
+        ...(changes.name === undefined ? {} : { name: changes.name }),
+        ...(changes.description === undefined ? {} : { description: changes.description }),
+        ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
+        ...(changes.device_id === undefined ? {} : { device_id: changes.device_id }),
+        ...(changes.device_owner === undefined ? {} : { device_owner: changes.device_owner }),
+        ...(changes.extra_dhcp_opts === undefined ? {} : { extra_dhcp_opts: changes.extra_dhcp_opts }),
+        ...(changes['binding:profile'] === undefined ? {} : { 'binding:profile': changes['binding:profile'] ?? {} }),
+        'binding:vnic_type': vnic,
+        ...binding,
+        mac_address: mac,
+        fixed_ips: ips.map(({ subnet_id, ip_address }) => ({ subnet_id, ip_address })),
+        port_security_enabled: portSecurity,
+        security_groups: groups,
+        allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address ?? mac })),
+        // Unbinding returns a port to DOWN: no agent reports on it any more.
+        status: binding['binding:vif_type'] === old['binding:vif_type'] && binding['binding:host_id'] === old['binding:host_id'] ? old.status : 'DOWN',
+        revision_number: old.revision_number + 1,
+        updated_at: timestamp(this.#d.clock),
+      };
+      const failure = await this.#claim(next, {
+        portRevision: cur.modRevision, newIps, releasedIps, newMac: mac !== old.mac_address ? mac : undefined, oldMac: mac !== old.mac_address ? old.mac_address : undefined, macRequested: true,
+      });
+      if (failure === undefined) {
+        await this.#sync.syncPort(id, old);
+        return next;
+      }
+      if (failure.kind !== 'stale' && failure.kind !== 'collision') this.#raise(failure, network.record);
+    }
+    throw faults.conflictRetry('Port', id);
+  }
+
+  async delete(id: string): Promise<PortRecord> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const cur = await this.#d.store.get('ports', id);
+      if (cur === undefined) throw faults.notFound('Port', id);
+      const p = cur.record;
+      const r = await this.#d.kv.txn({
+        compare: [{ key: objectKey('ports', id), target: 'modRevision', op: '==', value: cur.modRevision }],
+        success: [
+          { op: 'delete', key: objectKey('ports', id) },
+          ...p.fixed_ips.map((f) => ({ op: 'delete' as const, key: ipKey(f.subnet_id, f.ip_address) })),
+          { op: 'delete', key: macKey(p.network_id, p.mac_address) },
+        ],
+      });
+      if (r.succeeded) {
+        await this.#sync.removePortEndpoint(p);
+        return p;
+      }
+    }
+    throw faults.conflictRetry('Port', id);
+  }
+
+  /** Sets a port's status (from the agent's endpoint report); returns the record if it changed. */
+  async setStatus(id: string, status: PortRecord['status']): Promise<{ before: PortRecord; after: PortRecord } | undefined> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const cur = await this.#d.store.get('ports', id);
+      if (cur === undefined || cur.record.status === status) return undefined;
+      const next = { ...cur.record, status, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
+      const r = await this.#d.kv.put(objectKey('ports', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
+      if (r.succeeded) return { before: cur.record, after: next };
+    }
+    return undefined;
+  }
+
+  async #subnetsOf(network: NetworkRecord): Promise<SubnetRecord[]> {
+    const found = await this.#d.store.getMany('subnets', network.subnets);
+    return network.subnets.map((id) => found.get(id)?.record).filter((s): s is SubnetRecord => s !== undefined);
+  }
+
+  async #securityGroups(project: string, deviceOwner: string, portSecurity: boolean, requested: readonly string[] | undefined): Promise<string[]> {
+    if (requested === undefined) {
+      if (!portSecurity || deviceOwner.startsWith('network:')) return [];
+      return [await this.#groups.ensureDefault(project)];
+    }
+    if (!portSecurity && requested.length > 0) this.#raisePortSecurity();
+    const found = await this.#d.store.getMany('security-groups', requested);
+    for (const id of requested) if (!found.has(id)) throw faults.notFound('SecurityGroup', id);
+    return [...new Set(requested)];
+  }
+
+  #raisePortSecurity(): never {
+    throw faults.portSecurityRequired();
+  }
+
+  #addressPairs(portSecurity: boolean, pairs: PortInput['allowed_address_pairs'], mac: string): { ip_address: string; mac_address?: string }[] {
+    if (pairs === undefined || pairs.length === 0) return [];
+    if (!portSecurity) throw faults.addressPairsNeedSecurity();
+    return pairs.map((p) => ({ ip_address: p.ip_address, ...(p.mac_address ?? mac ? { mac_address: p.mac_address ?? mac } : {}) }));
+  }
+
+  /**
+   * One transaction that writes the port and claims (create-only) its new addresses and MAC,
+   * releasing old ones, guarded on the port's revision, its network and subnets existing and not
+   * being deleted. Returns why it failed, or undefined on success.
+   */
+  async #claim(
+    port: PortRecord,
+    o: { portRevision: number | undefined; newIps: readonly PlannedIp[]; releasedIps: readonly PlannedIp[]; newMac: string | undefined; oldMac: string | undefined; macRequested: boolean },
+  ): Promise<ClaimFailure | undefined> {
+    const subnetIds = [...new Set(o.newIps.map((i) => i.subnet_id))];
+    const compare: Compare[] = [
+      o.portRevision === undefined ? { key: objectKey('ports', port.id), target: 'version', op: '==', value: 0 } : { key: objectKey('ports', port.id), target: 'modRevision', op: '==', value: o.portRevision },
+      { key: objectKey('networks', port.network_id), target: 'version', op: '>', value: 0 },
+      { key: deletingKey('networks', port.network_id), target: 'version', op: '==', value: 0 },
+      ...subnetIds.flatMap((s): Compare[] => [
+        { key: objectKey('subnets', s), target: 'version', op: '>', value: 0 },
+        { key: deletingKey('subnets', s), target: 'version', op: '==', value: 0 },
+      ]),
+      ...o.newIps.map((i): Compare => ({ key: ipKey(i.subnet_id, i.ip_address), target: 'version', op: '==', value: 0 })),
+      ...(o.newMac === undefined ? [] : [{ key: macKey(port.network_id, o.newMac), target: 'version' as const, op: '==' as const, value: 0 }]),
+    ];
+    const success: TxnOp[] = [
+      { op: 'put', key: objectKey('ports', port.id), value: encodeRecord(port) },
+      ...o.newIps.map((i): TxnOp => ({ op: 'put', key: ipKey(i.subnet_id, i.ip_address), value: port.id })),
+      ...o.releasedIps.map((i): TxnOp => ({ op: 'delete', key: ipKey(i.subnet_id, i.ip_address) })),
+      ...(o.newMac === undefined ? [] : [{ op: 'put' as const, key: macKey(port.network_id, o.newMac), value: port.id }]),
+      ...(o.oldMac === undefined ? [] : [{ op: 'delete' as const, key: macKey(port.network_id, o.oldMac) }]),
+    ];
+    const r = await this.#d.kv.txn({ compare, success, failure: compare.map((c) => ({ op: 'get' as const, key: c.key })) });
+    if (r.succeeded) return undefined;
+    const seen = new Map(compare.map((c, i) => [c.key, r.results[i]?.op === 'get' ? r.results[i].kv : undefined]));
+    if (o.portRevision !== undefined && seen.get(objectKey('ports', port.id))?.modRevision !== o.portRevision) return { kind: 'stale' };
+    if (seen.get(objectKey('networks', port.network_id)) === undefined || seen.get(deletingKey('networks', port.network_id)) !== undefined) {
+      return { kind: 'gone', what: 'Network', id: port.network_id };
+    }
+    for (const s of subnetIds) {
+      if (seen.get(objectKey('subnets', s)) === undefined || seen.get(deletingKey('subnets', s)) !== undefined) return { kind: 'gone', what: 'Subnet', id: s };
+    }
+    for (const ip of o.newIps) {
+      if (seen.get(ipKey(ip.subnet_id, ip.ip_address)) !== undefined && ip.requested) return { kind: 'requested-ip', ip };
+    }
+    if (o.newMac !== undefined && seen.get(macKey(port.network_id, o.newMac)) !== undefined && o.macRequested) return { kind: 'requested-mac', mac: o.newMac };
+    return { kind: 'collision' };
+  }
+
+  #raise(failure: ClaimFailure, network: NetworkRecord): void {
+    switch (failure.kind) {
+      case 'gone':
+        throw faults.notFound(failure.what, failure.id);
+      case 'requested-ip':
+        throw faults.ipAlreadyAllocated(failure.ip.ip_address, failure.ip.subnet_id);
+      case 'requested-mac':
+        throw faults.macInUse(network.id, failure.mac);
+      default:
+        return; // a random pick collided, or the port moved on: plan again
+    }
+  }
+}

@@ -1,0 +1,266 @@
+import { parseCidr, type IpFamily } from '../../model/index.js';
+import { faults } from '../errors.js';
+import { normalizeCidr } from '../ipam/index.js';
+import type { SecurityGroupRecord, SecurityGroupRuleRecord } from '../records.js';
+import { defaultSgKey, objectKey } from '../store/neutron-keys.js';
+import { encodeRecord } from '../store/neutron-store.js';
+import { IP_PROTOCOL_MAP, isIcmpProtocol } from '../translate/index.js';
+import type { CalicoSync } from './calico-sync.js';
+import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+
+export interface SecurityGroupInput {
+  readonly name?: string;
+  readonly description?: string;
+  readonly tenant_id?: string;
+  readonly project_id?: string;
+  readonly stateful?: boolean;
+}
+
+export interface RuleInput {
+  readonly security_group_id: string;
+  readonly direction: 'ingress' | 'egress';
+  readonly ethertype?: 'IPv4' | 'IPv6';
+  readonly protocol?: string | null;
+  readonly port_range_min?: number | null;
+  readonly port_range_max?: number | null;
+  readonly remote_ip_prefix?: string | null;
+  readonly remote_group_id?: string | null;
+  readonly remote_address_group_id?: string | null;
+  readonly description?: string;
+  readonly tenant_id?: string;
+  readonly project_id?: string;
+}
+
+/** A security group as the API returns it: the record with its rules embedded. */
+export type SecurityGroupView = SecurityGroupRecord & { security_group_rules: SecurityGroupRuleRecord[] };
+
+const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'udplite', 'dccp', '6', '17', '132', '136', '33']);
+
+function projectOf(ctx: RequestContext, input: { tenant_id?: string; project_id?: string }): string {
+  const p = input.project_id ?? input.tenant_id ?? ctx.projectId;
+  if (!ctx.isAdmin && p !== ctx.projectId) throw faults.policy('rule:create_security_group:tenant_id');
+  return p;
+}
+
+/** Security groups and their rules: validation as Neutron does it, storage, and the Calico policy. */
+export class SecurityGroupService {
+  readonly #d: NeutronDeps;
+  readonly #sync: CalicoSync;
+
+  constructor(deps: NeutronDeps, sync: CalicoSync) {
+    this.#d = deps;
+    this.#sync = sync;
+  }
+
+  async view(sg: SecurityGroupRecord): Promise<SecurityGroupView> {
+    const rules = (await this.#d.store.list('security-group-rules')).items.filter((r) => r.security_group_id === sg.id);
+    return { ...sg, security_group_rules: rules };
+  }
+
+  async list(): Promise<SecurityGroupView[]> {
+    const [groups, rules] = await Promise.all([this.#d.store.list('security-groups'), this.#d.store.list('security-group-rules')]);
+    const byGroup = new Map<string, SecurityGroupRuleRecord[]>();
+    for (const r of rules.items) byGroup.set(r.security_group_id, [...(byGroup.get(r.security_group_id) ?? []), r]);
+    return groups.items.map((g) => ({ ...g, security_group_rules: byGroup.get(g.id) ?? [] }));
+  }
+
+  async get(id: string): Promise<SecurityGroupView> {
+    const sg = await this.#d.store.get('security-groups', id);
+    if (sg === undefined) throw faults.notFound('SecurityGroup', id);
+    return this.view(sg.record);
+  }
+
+  /**
+   * The project's `default` group, created on first need (as Neutron does when a network, port
+   * or other group is created): ingress from itself and egress anywhere, for IPv4 and IPv6. A
+   * create-only key makes it exactly one per project however many servers race.
+   */
+  async ensureDefault(projectId: string): Promise<string> {
+    const existing = await this.#d.kv.get(defaultSgKey(projectId));
+    if (existing !== undefined) return existing.value;
+    const now = timestamp(this.#d.clock);
+    const sg: SecurityGroupRecord = {
+      id: this.#d.newId(), name: 'default', tenant_id: projectId, project_id: projectId, description: 'Default security group',
+      tags: [], created_at: now, updated_at: now, revision_number: 1, stateful: true, shared: false,
+    };
+    const rules: SecurityGroupRuleRecord[] = [];
+    for (const ethertype of ['IPv4', 'IPv6'] as const) {
+      rules.push(this.#newRule(sg, { direction: 'ingress', ethertype, remote_group_id: sg.id }, now));
+      rules.push(this.#newRule(sg, { direction: 'egress', ethertype }, now));
+    }
+    const r = await this.#d.kv.txn({
+      compare: [{ key: defaultSgKey(projectId), target: 'version', op: '==', value: 0 }],
+      success: [
+        { op: 'put', key: defaultSgKey(projectId), value: sg.id },
+        { op: 'put', key: objectKey('security-groups', sg.id), value: encodeRecord(sg) },
+        ...rules.map((rule) => ({ op: 'put' as const, key: objectKey('security-group-rules', rule.id), value: encodeRecord(rule) })),
+      ],
+      failure: [{ op: 'get', key: defaultSgKey(projectId) }],
+    });
+    if (!r.succeeded) {
+      const winner = r.results[0];
+      return winner?.op === 'get' && winner.kv !== undefined ? winner.kv.value : sg.id;
+    }
+    await this.#sync.syncSecurityGroup(sg.id);
+    return sg.id;
+  }
+
+  async create(ctx: RequestContext, input: SecurityGroupInput): Promise<SecurityGroupView> {
+    const project = projectOf(ctx, input);
+    if (input.stateful === false) throw faults.sgNotSupported('a stateless security group');
+    if (input.name === 'default') throw faults.sgDefaultExists();
+    await this.ensureDefault(project);
+    const now = timestamp(this.#d.clock);
+    const sg: SecurityGroupRecord = {
+      id: this.#d.newId(), name: input.name ?? '', tenant_id: project, project_id: project, description: input.description ?? '',
+      tags: [], created_at: now, updated_at: now, revision_number: 1, stateful: true, shared: false,
+    };
+    const rules = (['IPv4', 'IPv6'] as const).map((ethertype) => this.#newRule(sg, { direction: 'egress', ethertype }, now));
+    await this.#d.kv.txn({
+      compare: [],
+      success: [
+        { op: 'put', key: objectKey('security-groups', sg.id), value: encodeRecord(sg) },
+        ...rules.map((rule) => ({ op: 'put' as const, key: objectKey('security-group-rules', rule.id), value: encodeRecord(rule) })),
+      ],
+    });
+    await this.#sync.syncSecurityGroup(sg.id);
+    return { ...sg, security_group_rules: rules };
+  }
+
+  async update(id: string, changes: { name?: string; description?: string }, ifRevision?: number): Promise<SecurityGroupView> {
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.#d.store.get('security-groups', id);
+      if (cur === undefined) throw faults.notFound('SecurityGroup', id);
+      if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
+      if (cur.record.name === 'default' && changes.name !== undefined && changes.name !== 'default') {
+        throw faults.sgCannotUpdateDefault();
+      }
+      const next: SecurityGroupRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
+      const key = objectKey('security-groups', id);
+      const r = await this.#d.kv.put(key, encodeRecord(next), { condition: { modRevision: cur.modRevision } });
+      if (r.succeeded) {
+        if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsWithSecurityGroup(id);
+        return this.view(next);
+      }
+      if (attempt > 5) throw faults.internal(new Error('security group update kept losing to concurrent writers'));
+    }
+  }
+
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    const cur = await this.#d.store.get('security-groups', id);
+    if (cur === undefined) throw faults.notFound('SecurityGroup', id);
+    if (cur.record.name === 'default' && !ctx.isAdmin) throw faults.sgCannotRemoveDefault();
+    const users = (await this.#d.store.list('ports')).items.filter((p) => p.security_groups.includes(id));
+    if (users.length > 0) throw faults.sgInUse(id);
+    const rules = (await this.#d.store.list('security-group-rules')).items.filter((r) => r.security_group_id === id);
+    const isDefault = (await this.#d.kv.get(defaultSgKey(cur.record.project_id)))?.value === id;
+    await this.#d.kv.txn({
+      compare: [{ key: objectKey('security-groups', id), target: 'modRevision', op: '==', value: cur.modRevision }],
+      success: [
+        { op: 'delete', key: objectKey('security-groups', id) },
+        ...rules.map((r) => ({ op: 'delete' as const, key: objectKey('security-group-rules', r.id) })),
+        ...(isDefault ? [{ op: 'delete' as const, key: defaultSgKey(cur.record.project_id) }] : []),
+      ],
+    });
+    await this.#sync.syncSecurityGroup(id);
+  }
+
+  async getRule(id: string): Promise<SecurityGroupRuleRecord> {
+    const r = await this.#d.store.get('security-group-rules', id);
+    if (r === undefined) throw faults.notFound('SecurityGroupRule', id);
+    return r.record;
+  }
+
+  async createRule(ctx: RequestContext, input: RuleInput): Promise<SecurityGroupRuleRecord> {
+    const sg = await this.#d.store.get('security-groups', input.security_group_id);
+    if (sg === undefined) throw faults.notFound('SecurityGroup', input.security_group_id);
+    const rule = this.#validatedRule(sg.record, input, projectOf(ctx, { ...input, project_id: input.project_id ?? sg.record.project_id }));
+    if (rule.remote_group_id !== null && (await this.#d.store.get('security-groups', rule.remote_group_id)) === undefined) {
+      throw faults.notFound('SecurityGroup', rule.remote_group_id);
+    }
+    const existing = (await this.#d.store.list('security-group-rules')).items.filter((r) => r.security_group_id === sg.record.id);
+    const dup = existing.find((r) => sameRule(r, rule));
+    if (dup !== undefined) throw faults.sgRuleExists(dup.id);
+    await this.#d.kv.txn({
+      compare: [{ key: objectKey('security-groups', sg.record.id), target: 'version', op: '>', value: 0 }],
+      success: [{ op: 'put', key: objectKey('security-group-rules', rule.id), value: encodeRecord(rule) }],
+    });
+    await this.#sync.syncSecurityGroup(sg.record.id);
+    return rule;
+  }
+
+  async deleteRule(id: string): Promise<void> {
+    const r = await this.#d.store.get('security-group-rules', id);
+    if (r === undefined) throw faults.notFound('SecurityGroupRule', id);
+    await this.#d.kv.delete(objectKey('security-group-rules', id), { condition: { modRevision: r.modRevision } });
+    await this.#sync.syncSecurityGroup(r.record.security_group_id);
+  }
+
+  #newRule(sg: SecurityGroupRecord, r: { direction: 'ingress' | 'egress'; ethertype: 'IPv4' | 'IPv6'; remote_group_id?: string }, now: string): SecurityGroupRuleRecord {
+    return {
+      id: this.#d.newId(), tenant_id: sg.project_id, project_id: sg.project_id, security_group_id: sg.id, ethertype: r.ethertype, direction: r.direction,
+      protocol: null, port_range_min: null, port_range_max: null, remote_ip_prefix: null, remote_address_group_id: null, normalized_cidr: null,
+      remote_group_id: r.remote_group_id ?? null, description: '', tags: [], created_at: now, updated_at: now, revision_number: 0,
+    };
+  }
+
+  /** Neutron's rule checks (securitygroups_db `_validate_*`), then the stored rule. */
+  #validatedRule(sg: SecurityGroupRecord, input: RuleInput, project: string): SecurityGroupRuleRecord {
+    if (input.remote_address_group_id !== undefined && input.remote_address_group_id !== null) throw faults.sgNotSupported('remote_address_group_id');
+    const ethertype = input.ethertype ?? 'IPv4';
+    const family: IpFamily = ethertype === 'IPv6' ? 6 : 4;
+    let protocol = input.protocol ?? null;
+    if (protocol !== null) {
+      const lower = protocol.toLowerCase();
+      if (/^\d+$/.test(lower)) {
+        if (Number(lower) > 255) throw faults.sgInvalidProtocol(protocol);
+      } else if (lower !== 'any' && !(lower in IP_PROTOCOL_MAP)) {
+        throw faults.sgInvalidProtocol(protocol);
+      }
+      protocol = lower;
+      if (family === 4 && ['ipv6-icmp', 'icmpv6', '58'].includes(lower)) throw faults.sgEthertypeProtocolConflict(ethertype, protocol);
+    }
+    const min = input.port_range_min ?? null;
+    const max = input.port_range_max ?? null;
+    if (protocol === null && (min !== null || max !== null)) throw faults.sgProtocolRequiredWithPorts();
+    if (protocol !== null && isIcmpProtocol(protocol)) {
+      if (min !== null && (min < 0 || min > 255)) throw faults.sgInvalidIcmpValue('type', min);
+      if (max !== null && (max < 0 || max > 255)) throw faults.sgInvalidIcmpValue('code', max);
+      if (max !== null && min === null) throw faults.sgInvalidPortRange('ICMP code (port-range-max) 0 requires an ICMP type (port-range-min).');
+    } else if (protocol !== null && PORT_PROTOCOLS.has(protocol)) {
+      if ((min === null) !== (max === null) && !(min !== null && max === null)) {
+        throw faults.sgInvalidPortRange('For TCP/UDP protocols, port_range_min must be <= port_range_max');
+      }
+      if (min !== null && (min < 1 || min > 65535)) throw faults.sgInvalidPortRange(`Invalid value for port ${min}`);
+      if (max !== null && (max < 1 || max > 65535)) throw faults.sgInvalidPortRange(`Invalid value for port ${max}`);
+      if (min !== null && max !== null && min > max) throw faults.sgInvalidPortRange('For TCP/UDP protocols, port_range_min must be <= port_range_max');
+    } else if (min !== null || max !== null) {
+      throw faults.sgInvalidPortRange(`Protocol ${protocol ?? 'any'} does not support port ranges`);
+    }
+    const prefix = input.remote_ip_prefix ?? null;
+    const remoteGroup = input.remote_group_id ?? null;
+    if (prefix !== null && remoteGroup !== null) throw faults.sgRemoteConflict();
+    let normalized: string | null = null;
+    if (prefix !== null) {
+      const parsed = parseCidr(prefix.includes('/') ? prefix : `${prefix}/${prefix.includes(':') ? 128 : 32}`);
+      if (parsed === undefined) throw faults.badRequest(`Invalid input for remote_ip_prefix. Reason: '${prefix}' is not a valid IP subnet.`);
+      if (parsed.family !== family) throw faults.sgEthertypeConflict(ethertype, prefix);
+      normalized = normalizeCidr(`${parsed.address}/${parsed.prefixLength}`) ?? null;
+    }
+    const now = timestamp(this.#d.clock);
+    return {
+      id: this.#d.newId(), tenant_id: project, project_id: project, security_group_id: sg.id, ethertype, direction: input.direction,
+      protocol, port_range_min: min, port_range_max: max === null && min !== null && protocol !== null && !isIcmpProtocol(protocol) ? min : max,
+      remote_ip_prefix: prefix === null ? null : prefix.includes('/') ? prefix : `${prefix}/${family === 4 ? 32 : 128}`,
+      remote_address_group_id: null, normalized_cidr: normalized, remote_group_id: remoteGroup, description: input.description ?? '',
+      tags: [], created_at: now, updated_at: now, revision_number: 0,
+    };
+  }
+}
+
+function sameRule(a: SecurityGroupRuleRecord, b: SecurityGroupRuleRecord): boolean {
+  return (
+    a.direction === b.direction && a.ethertype === b.ethertype && a.protocol === b.protocol && a.port_range_min === b.port_range_min &&
+    a.port_range_max === b.port_range_max && a.normalized_cidr === b.normalized_cidr && a.remote_group_id === b.remote_group_id
+  );
+}
