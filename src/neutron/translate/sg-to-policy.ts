@@ -64,7 +64,8 @@ export function ruleToCalico(rule: SecurityGroupRuleRecord): Rule {
 
 /** The NetworkPolicy `ossg.default.<sg-id>` for a security group and its rules (§1.7). */
 export function securityGroupToPolicy(sg: SecurityGroupRecord, rules: readonly SecurityGroupRuleRecord[], namespace: string): NetworkPolicy {
-  const sorted = [...rules].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+  // Creation order; rules made together (a default group's) IPv4 first, then by id: stable output.
+  const sorted = [...rules].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.ethertype.localeCompare(b.ethertype) || a.id.localeCompare(b.id));
   return {
     apiVersion: API_VERSION,
     kind: 'NetworkPolicy',

@@ -1,0 +1,2 @@
+// Test helpers for the Neutron API (a real server, a fake agent, a fake Nova).
+export { startTestApi, fakeAgentAlive, startFakeNova, eventually, type TestApi, type CallResult, type FakeNova } from './api-harness.js';
