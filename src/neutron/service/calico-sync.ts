@@ -81,7 +81,11 @@ export class CalicoSync {
       const seen = await this.#d.resources.readEntry('NetworkPolicy', name, ns);
       const sg = await this.#d.store.get('security-groups', sgId);
       if (sg === undefined) return this.#d.resources.writeIfUnchanged({ kind: 'NetworkPolicy', name, namespace: ns }, seen, undefined);
-      const rules = (await this.#d.store.list('security-group-rules')).items.filter((r) => r.security_group_id === sgId);
+      // Policy rules in the order the rules were made (a default group's, made together, IPv4 first).
+      const rules = (await this.#d.store.listInCreationOrder('security-group-rules'))
+        .filter((r) => r.record.security_group_id === sgId)
+        .sort((a, b) => a.createRevision - b.createRevision || a.record.ethertype.localeCompare(b.record.ethertype) || a.record.id.localeCompare(b.record.id))
+        .map((r) => r.record);
       return this.#d.resources.writeIfUnchanged({ kind: 'NetworkPolicy', name, namespace: ns }, seen, securityGroupToPolicy(sg.record, rules, ns));
     });
   }

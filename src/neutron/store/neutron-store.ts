@@ -18,6 +18,8 @@ import { collectionPrefix, ipPrefix, objectKey, type NeutronCollection } from '.
 export interface Stored<T> {
   readonly record: T;
   readonly modRevision: number;
+  /** The revision that created it: orders records by creation (timestamps are in seconds). */
+  readonly createRevision: number;
 }
 
 interface RecordTypes {
@@ -45,7 +47,7 @@ function decode<C extends NeutronCollection>(c: C, kv: KeyValue): Stored<RecordT
   }
   const r = SCHEMAS[c].safeParse(value);
   if (!r.success) throw new InvalidStoredValueError(kv.key, r.error.issues[0]?.message ?? 'invalid record');
-  return { record: r.data, modRevision: kv.modRevision };
+  return { record: r.data, modRevision: kv.modRevision, createRevision: kv.createRevision };
 }
 
 /** Typed reads of Neutron's objects; writes go through transactions built by the handlers. */
@@ -65,6 +67,12 @@ export class NeutronStore {
   async list<C extends NeutronCollection>(c: C): Promise<{ items: RecordTypes[C][]; revision: number }> {
     const { items, revision } = await this.kv.list(collectionPrefix(c));
     return { items: items.map((kv) => decode(c, kv).record), revision };
+  }
+
+  /** Like list, with revisions, in creation order. */
+  async listInCreationOrder<C extends NeutronCollection>(c: C): Promise<Stored<RecordTypes[C]>[]> {
+    const { items } = await this.kv.list(collectionPrefix(c));
+    return items.map((kv) => decode(c, kv)).sort((a, b) => a.createRevision - b.createRevision);
   }
 
   /** The IPs allocated in a subnet (to pick a free one). */

@@ -62,10 +62,9 @@ export function ruleToCalico(rule: SecurityGroupRuleRecord): Rule {
   return out;
 }
 
-/** The NetworkPolicy `ossg.default.<sg-id>` for a security group and its rules (§1.7). */
+/** The NetworkPolicy `ossg.default.<sg-id>` for a security group and its rules (§1.7), in the order given. */
 export function securityGroupToPolicy(sg: SecurityGroupRecord, rules: readonly SecurityGroupRuleRecord[], namespace: string): NetworkPolicy {
-  // Creation order; rules made together (a default group's) IPv4 first, then by id: stable output.
-  const sorted = [...rules].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.ethertype.localeCompare(b.ethertype) || a.id.localeCompare(b.id));
+  const sorted = rules;
   return {
     apiVersion: API_VERSION,
     kind: 'NetworkPolicy',
