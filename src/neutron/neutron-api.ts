@@ -9,6 +9,7 @@ import { NeutronStore } from './store/neutron-store.js';
 import { createNeutronServices, type NeutronServices } from './service/neutron-services.js';
 import { NO_PORT_EVENTS, NovaNotifier, type HttpPost } from './status/nova-notifier.js';
 import { StatusReporter } from './status/status-reporter.js';
+import { resync, type ResyncResult } from './service/resync.js';
 
 export interface NeutronApiOptions {
   readonly kv: KvStore;
@@ -30,12 +31,16 @@ export interface NeutronApiOptions {
   readonly background?: boolean;
   /** Name in the election (default: the hostname given by the caller). */
   readonly electorName?: string;
+  /** Repair the Calico resources from Neutron's objects at start-up (default true). */
+  readonly startupResync?: boolean;
 }
 
 export interface RunningNeutronApi {
   readonly url: string;
   readonly app: FastifyInstance;
   readonly services: NeutronServices;
+  /** The start-up resync's outcome (undefined when it was not run). */
+  readonly resyncDone: Promise<ResyncResult | undefined>;
   close(): Promise<void>;
 }
 
@@ -80,11 +85,21 @@ export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeut
   const reporter = o.background === false ? undefined : new StatusReporter({ services, electorName: o.electorName ?? 'brindle-api' });
   reporter?.start();
   o.logger.info({ url: `http://${host}:${port}` }, 'Neutron API listening');
+  const resyncDone =
+    o.startupResync === false
+      ? Promise.resolve(undefined)
+      : resync(deps).then((r) => {
+          if (r.ok) o.logger.info({ phases: r.phases, totalMs: r.totalMs }, 'start-up resync done');
+          else o.logger.error({ error: r.error, phases: r.phases }, 'start-up resync failed; the API keeps serving');
+          return r;
+        });
   return {
     url: `http://${host}:${port}`,
     app,
     services,
+    resyncDone,
     close: async () => {
+      await resyncDone;
       await reporter?.stop();
       await app.close();
       await events.close();

@@ -1,7 +1,19 @@
 import { dhcpSubnetKey } from '../../model/index.js';
-import type { PortRecord } from '../records.js';
+import type { PortRecord, SecurityGroupRuleRecord } from '../records.js';
+import type { Stored } from '../store/neutron-store.js';
 import { endpointNameForPort, portToEndpoint, portWantsEndpoint, securityGroupToPolicy, subnetToDhcp, policyName } from '../translate/index.js';
 import { MAX_CAS_ATTEMPTS, type NeutronDeps } from './neutron-deps.js';
+
+/**
+ * A group's rules in policy order: the order they were made (the datastore's create revision;
+ * a default group's, made in one transaction, IPv4 first).
+ */
+export function rulesInPolicyOrder(rules: readonly Stored<SecurityGroupRuleRecord>[], sgId: string): SecurityGroupRuleRecord[] {
+  return rules
+    .filter((r) => r.record.security_group_id === sgId)
+    .sort((a, b) => a.createRevision - b.createRevision || a.record.ethertype.localeCompare(b.record.ethertype) || a.record.id.localeCompare(b.record.id))
+    .map((r) => r.record);
+}
 
 /** Ports Calico treats as workload endpoints (networking-calico `_port_is_endpoint_port`). */
 export function isEndpointPort(port: PortRecord): boolean {
@@ -81,11 +93,7 @@ export class CalicoSync {
       const seen = await this.#d.resources.readEntry('NetworkPolicy', name, ns);
       const sg = await this.#d.store.get('security-groups', sgId);
       if (sg === undefined) return this.#d.resources.writeIfUnchanged({ kind: 'NetworkPolicy', name, namespace: ns }, seen, undefined);
-      // Policy rules in the order the rules were made (a default group's, made together, IPv4 first).
-      const rules = (await this.#d.store.listInCreationOrder('security-group-rules'))
-        .filter((r) => r.record.security_group_id === sgId)
-        .sort((a, b) => a.createRevision - b.createRevision || a.record.ethertype.localeCompare(b.record.ethertype) || a.record.id.localeCompare(b.record.id))
-        .map((r) => r.record);
+      const rules = rulesInPolicyOrder(await this.#d.store.listInCreationOrder('security-group-rules'), sgId);
       return this.#d.resources.writeIfUnchanged({ kind: 'NetworkPolicy', name, namespace: ns }, seen, securityGroupToPolicy(sg.record, rules, ns));
     });
   }

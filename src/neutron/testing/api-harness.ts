@@ -13,6 +13,8 @@ export interface CallResult {
 export interface TestApi {
   readonly api: RunningNeutronApi;
   readonly url: string;
+  readonly services: RunningNeutronApi['services'];
+  readonly resyncDone: RunningNeutronApi['resyncDone'];
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<CallResult>;
   close(): Promise<void>;
 }
@@ -28,7 +30,7 @@ export async function startTestApi(kv: KvStore, options: Partial<NeutronApiOptio
     const text = await r.text();
     return { status: r.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
   };
-  return { api, url: api.url, call, close: () => api.close() };
+  return { api, url: api.url, services: api.services, resyncDone: api.resyncDone, call, close: () => api.close() };
 }
 
 /** Pretends a Calico agent runs on `host`: its status key, on a lease the caller may revoke. */

@@ -1,0 +1,96 @@
+// Several API servers on one datastore: concurrent port creates over two real `brindle api`
+// processes on a real etcd never hand out one address twice, fail cleanly when the pool runs
+// out, and leave no stray allocation behind.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { openDatastore, type KvStore } from '../datastore/index.js';
+import { freePort, startTestEtcd, type TestEtcd } from '../datastore/testing/index.js';
+import { realExec, realFs, type ChildHandle } from '../lib/index.js';
+import { trackChild } from '../lib/testing.js';
+import { eventually } from './testing/index.js';
+
+const BRINDLE = fileURLToPath(new URL('../../../bin/brindle', import.meta.url));
+type Json = Record<string, unknown>;
+
+async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
+  const r = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await r.text();
+  return { status: r.status, body: text === '' ? {} : (JSON.parse(text) as Json) };
+}
+
+describe('two brindle api processes on one etcd', () => {
+  let etcd: TestEtcd;
+  let kv: KvStore;
+  let dir: string;
+  const servers: { child: ChildHandle; url: string }[] = [];
+
+  before(async () => {
+    etcd = await startTestEtcd();
+    kv = await openDatastore(etcd.config);
+    dir = await realFs().makeTempDir('brindle-conc-');
+    await realFs().writeTextAtomic(`${dir}/empty.yaml`, '');
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const env: Record<string, string> = { PATH: process.env['PATH'] ?? '', BRINDLE_CONFIG: `${dir}/empty.yaml` };
+      const child = realExec().spawn(BRINDLE, ['api', '--datastore', `etcd:${etcd.endpoint}`, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], { env });
+      trackChild(child);
+      child.stdin.end();
+      child.stdout.resume();
+      child.stderr.resume();
+      const url = `http://127.0.0.1:${port}`;
+      servers.push({ child, url });
+      await eventually(async () => (await fetch(`${url}/`).catch(() => undefined))?.status === 200, 20_000);
+    }
+  });
+  after(async () => {
+    for (const s of servers) {
+      s.child.kill('SIGTERM');
+      await s.child.exited;
+    }
+    await kv?.close();
+    await etcd?.stop();
+    if (dir !== undefined) await realFs().remove(dir);
+  });
+
+  async function networkWith(cidr: string): Promise<string> {
+    const a = servers[0]?.url ?? '';
+    const net = (await call(a, 'POST', '/v2.0/networks', { network: { name: cidr } })).body['network'] as Json;
+    const sub = await call(a, 'POST', '/v2.0/subnets', { subnet: { network_id: net['id'], ip_version: 4, cidr } });
+    assert.equal(sub.status, 201, JSON.stringify(sub.body));
+    return net['id'] as string;
+  }
+
+  async function createMany(network: string, n: number): Promise<{ status: number; body: Json }[]> {
+    return Promise.all(Array.from({ length: n }, (_, i) => call(servers[i % 2]?.url ?? '', 'POST', '/v2.0/ports', { port: { network_id: network, name: `p${i}` } })));
+  }
+
+  it('200 concurrent creates on a /24 get 200 distinct addresses', async () => {
+    const net = await networkWith('198.18.50.0/24');
+    const results = await createMany(net, 200);
+    assert.deepEqual([...new Set(results.map((r) => r.status))], [201], JSON.stringify(results.find((r) => r.status !== 201)?.body));
+    const ips = results.map((r) => ((r.body['port'] as Json)['fixed_ips'] as Json[])[0]?.['ip_address']);
+    assert.equal(new Set(ips).size, 200);
+    const macs = results.map((r) => (r.body['port'] as Json)['mac_address']);
+    assert.equal(new Set(macs).size, 200);
+  });
+
+  it('200 concurrent creates on a /25 (125 addresses): 125 succeed, 75 get 409 IpAddressGenerationFailure, nothing leaks', async () => {
+    const net = await networkWith('198.18.51.0/25');
+    const results = await createMany(net, 200);
+    const ok = results.filter((r) => r.status === 201);
+    const full = results.filter((r) => r.status === 409);
+    assert.equal(ok.length + full.length, 200, `unexpected statuses: ${JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body))}`);
+    assert.equal(ok.length, 125);
+    for (const r of full) assert.equal((r.body['NeutronError'] as Json)['type'], 'IpAddressGenerationFailure');
+    const ips = ok.map((r) => ((r.body['port'] as Json)['fixed_ips'] as Json[])[0]?.['ip_address'] as string);
+    assert.equal(new Set(ips).size, 125);
+    const listed = (await call(servers[1]?.url ?? '', 'GET', `/v2.0/ports?network_id=${net}`)).body['ports'] as Json[];
+    assert.equal(listed.length, 125);
+    const subnet = (listed[0]?.['fixed_ips'] as Json[])[0]?.['subnet_id'] as string;
+    const allocations = (await kv.list(`/brindle/neutron/v1/ipam/${subnet}/`)).items;
+    assert.deepEqual(allocations.map((a) => a.value).sort(), listed.map((p) => p['id'] as string).sort(), 'every allocation belongs to a port that exists');
+    const macs = (await kv.list(`/brindle/neutron/v1/macs/${net}/`)).items;
+    assert.equal(macs.length, 125);
+  });
+});
