@@ -83,10 +83,15 @@ export class ApiClient {
   }
 
   #record(method: string, path: string, requestBody: string, reply: Reply): void {
+    this.recordFailure(method, path, requestBody, reply.status, reply.body);
+  }
+
+  /** Counts a failure in the current phase (also for a 2xx reply whose content is wrong). */
+  recordFailure(method: string, path: string, requestBody: string, status: number, response: string): void {
     this.failures.set(this.phase, (this.failures.get(this.phase) ?? 0) + 1);
     if (this.samples.length < KEPT_SAMPLES) {
       this.samples.push({
-        phase: this.phase, method, path, request: truncate(requestBody), status: reply.status, response: truncate(reply.body), at: new Date().toISOString(),
+        phase: this.phase, method, path, request: truncate(requestBody), status, response: truncate(response), at: new Date().toISOString(),
       });
     }
   }

@@ -99,6 +99,14 @@ export const faults = {
   addressPairsNeedSecurity: () =>
     new NeutronApiError('AddressPairAndPortSecurityRequired', 409, 'Port Security must be enabled in order to have allowed address pairs on a port.'),
   conflictRetry: (what: string, id: string) => new NeutronApiError('HTTPConflict', 409, `${what} ${id} was changed by another request; try again.`),
+  noRouters: () =>
+    new NeutronApiError(
+      'HTTPNotFound',
+      404,
+      'Routers are not part of Calico networking: every network is routed by the compute hosts (a /32 route per VM, spread by BGP), so any network reaches any other without a router. Isolation comes from security groups.',
+    ),
+  noFloatingIps: () =>
+    new NeutronApiError('HTTPNotFound', 404, 'Floating IPs are not implemented by Brindle yet (Calico maps them to NAT on the compute host).'),
   notImplemented: (what: string) => new NeutronApiError('HTTPNotImplemented', 501, `${what} is not implemented by Brindle.`),
   internal: (cause: unknown) =>
     new NeutronApiError('HTTPInternalServerError', 500, 'Request Failed: internal server error while processing your request.', { cause }),

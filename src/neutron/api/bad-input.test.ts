@@ -60,7 +60,9 @@ describe('Neutron API: bad input gets a 4xx fault and writes nothing', () => {
     ['GET', '/v2.0/networks?sort_key=name', () => undefined, 400, 'HTTPBadRequest', 'The number of sort_keys and sort_dirs must be same'],
     ['GET', '/v2.0/networks?limit=-3', () => undefined, 400, 'HTTPBadRequest', 'Limit must be an integer'],
     ['GET', '/v2.0/networks/no-such-network', () => undefined, 404, 'NetworkNotFound', ''],
-    ['GET', '/v2.0/routers', () => undefined, 404, 'HTTPNotFound', ''],
+    ['GET', '/v2.0/routers', () => undefined, 404, 'HTTPNotFound', 'Routers are not part of Calico networking'],
+    ['POST', '/v2.0/routers', () => ({ router: { name: 'r' } }), 404, 'HTTPNotFound', 'every network is routed by the compute hosts'],
+    ['GET', '/v2.0/floatingips?port_id=x', () => undefined, 404, 'HTTPNotFound', 'Floating IPs'],
     ['GET', '/v2.0', () => undefined, 404, 'HTTPNotFound', ''],
     ['DELETE', '/v2.0/ports/0e0e0e0e-0000-0000-0000-000000000000', () => undefined, 404, 'PortNotFound', ''],
   ];
@@ -95,5 +97,18 @@ describe('Neutron API: bad input gets a 4xx fault and writes nothing', () => {
     const good = await t.call('POST', '/v2.0/networks', { networks: [{ name: 'ok-1' }, { name: 'ok-2' }] });
     assert.equal(good.status, 201);
     assert.equal((good.body['networks'] as unknown[]).length, 2);
+  });
+});
+
+describe('noauth exposure', () => {
+  it('refuses to serve without authentication on a non-loopback address unless told to', async () => {
+    const dir = await fs.makeTempDir('brindle-api-exposed-');
+    const kv = await openDatastore({ kind: 'embedded', path: dir });
+    try {
+      await assert.rejects(startTestApi(kv, { listen: { host: '0.0.0.0', port: 0 }, background: false }), /Refusing to serve without authentication on 0\.0\.0\.0/);
+    } finally {
+      await kv.close();
+      await fs.remove(dir);
+    }
   });
 });

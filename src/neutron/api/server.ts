@@ -175,6 +175,9 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     visible: ownOrAdmin,
   }, o.auth);
 
+  // No L3: answer routers and floating IPs with 404 (Nova tolerates it) in Calico's terms.
+  for (const path of ['/v2.0/routers', '/v2.0/routers/*']) app.all(path, (_req, reply) => void reply.code(404).send(faults.noRouters().toBody()));
+  for (const path of ['/v2.0/floatingips', '/v2.0/floatingips/*']) app.all(path, (_req, reply) => void reply.code(404).send(faults.noFloatingIps().toBody()));
   registerExtras(app, s, o.auth);
   return app;
 }

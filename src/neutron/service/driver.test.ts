@@ -146,6 +146,7 @@ describe('the networking-calico driver: what lands in the datastore', () => {
     assert.equal(bound['binding:vif_type'], 'tap');
     assert.ok(bound['mac_address']);
     assert.equal(bound['status'], 'DOWN', 'DOWN until the agent says the endpoint is up, so Nova waits');
+    await eventually(() => nova.events.some((e) => e['name'] === 'network-changed' && e['tag'] === pid));
     const mine = (await call('GET', `/v2.0/ports?tenant_id=demo&device_id=${INSTANCE}`))['ports'] as Json[];
     assert.deepEqual(mine.map((p) => p['id']), [pid]);
     const floating = await t.call('GET', `/v2.0/floatingips?fixed_ip_address=198.18.20.5&port_id=${pid}`);
