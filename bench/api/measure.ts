@@ -96,7 +96,10 @@ async function timed(t: Target, phase: string, n: number, inFlight: number, op: 
   };
   progress(t.tag, `  ${phase}: ${figures.ok}/${n} ok in ${wallSeconds.toFixed(1)} s, ${figures.perSecond.toFixed(1)}/s, ` +
     `p50 ${fmt(s.p50Ms)} p90 ${fmt(s.p90Ms)} p99 ${fmt(s.p99Ms)} mean ${fmt(s.meanMs)}` +
-    `; server CPU ${figures.cpuPerOp.serverMs} ms/op${failed > 0 ? `; ${failed} FAILED` : ''}`);
+    `; CPU/op: server ${figures.cpuPerOp.serverMs} ms` +
+    `${figures.cpuPerOp.etcdMs === undefined ? '' : `, etcd ${figures.cpuPerOp.etcdMs} ms`}, client ${figures.cpuPerOp.clientMs} ms` +
+    `${figures.cpuPerOp.etcdCalls === undefined ? '' : `; etcd calls/op: ${Object.entries(figures.cpuPerOp.etcdCalls).map(([k, v]) => `${k} ${v}`).join(', ')}`}` +
+    `${failed > 0 ? `; ${failed} FAILED` : ''}`);
   return figures;
 }
 

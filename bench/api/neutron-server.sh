@@ -31,9 +31,17 @@ mkdir -p "$SCRATCH"
 SCRATCH=$(cd "$SCRATCH" && pwd)
 
 # --- 1. packages --------------------------------------------------------------------------------
+# Installed, or (neutron-plugin-ml2 is a virtual package, provided by neutron-common) provided
+# by an installed package.
+present() {
+  [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]] && return 0
+  dpkg-query -W -f='${db:Status-Abbrev}|${Provides}\n' 2>/dev/null \
+    | awk -F'|' -v want="$1" '$1 ~ /^ii/ { n = split($2, p, /, */); for (i = 1; i <= n; i++) { sub(/ .*/, "", p[i]); if (p[i] == want) found = 1 } }
+                              END { exit !found }'
+}
 missing=()
 for p in "${PACKAGES[@]}"; do
-  [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" == "install ok installed" ]] || missing+=("$p")
+  present "$p" || missing+=("$p")
 done
 if (( ${#missing[@]} > 0 )); then
   [[ $(id -u) -eq 0 ]] || die "installing ${missing[*]} needs root"

@@ -93,4 +93,18 @@ describe('two brindle api processes on one etcd', () => {
     const macs = (await kv.list(`/brindle/neutron/v1/macs/${net}/`)).items;
     assert.equal(macs.length, 125);
   });
+
+  it("a security group with more rules than one etcd transaction allows still deletes, rules and all", async () => {
+    const a = servers[0]?.url ?? '';
+    const sg = ((await call(a, 'POST', '/v2.0/security-groups', { security_group: { name: 'many' } })).body['security_group'] as Json)['id'] as string;
+    for (let i = 0; i < 130; i++) {
+      const r = await call(a, 'POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', protocol: 'tcp', port_range_min: 1000 + i, port_range_max: 1000 + i } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    const del = await call(servers[1]?.url ?? '', 'DELETE', `/v2.0/security-groups/${sg}`);
+    assert.equal(del.status, 204, JSON.stringify(del.body));
+    const left = (await call(a, 'GET', `/v2.0/security-group-rules?security_group_id=${sg}`)).body['security_group_rules'] as Json[];
+    assert.equal(left.length, 0);
+    assert.equal(await kv.get(`/calico/resources/v3/projectcalico.org/networkpolicies/openstack/ossg.default.${sg}`), undefined);
+  });
 });

@@ -68,6 +68,7 @@ export const faults = {
   outOfBoundsPool: (pool: string, cidr: string) => new NeutronApiError('OutOfBoundsAllocationPool', 400, `The allocation pool ${pool} spans beyond the subnet cidr ${cidr}.`),
   overlappingPools: (a: string, b: string) => new NeutronApiError('OverlappingAllocationPools', 409, `Found overlapping allocation pools: ${a} and ${b}.`),
   gatewayInPool: (gw: string, pool: string) => new NeutronApiError('GatewayConflictWithAllocationPools', 409, `Gateway ip ${gw} conflicts with allocation pool ${pool}.`),
+  gatewayInUse: (ip: string, port: string) => new NeutronApiError('GatewayIpInUse', 409, `Current gateway ip ${ip} already in use by port ${port}. Unable to update.`),
   flatNetworkInUse: (physnet: string) => new NeutronApiError('FlatNetworkInUse', 409, `Unable to create the flat network. Physical network ${physnet} is in use.`),
   unsupportedNetworkType: (type: string) =>
     new NeutronApiError(
@@ -83,6 +84,11 @@ export const faults = {
   sgInvalidPortRange: (detail: string) => new NeutronApiError('SecurityGroupInvalidPortRange', 400, detail),
   sgInvalidIcmpValue: (field: string, value: number) =>
     new NeutronApiError('SecurityGroupInvalidIcmpValue', 400, `Invalid value for ICMP ${field} (${field === 'type' ? 'port-range-min' : 'port-range-max'}): ${value}. It must be 0 to 255.`),
+  sgInvalidPortValue: (port: number) => new NeutronApiError('SecurityGroupInvalidPortValue', 400, `Invalid value for port ${port}`),
+  sgMissingIcmpType: (code: number) =>
+    new NeutronApiError('SecurityGroupMissingIcmpType', 400, `ICMP code (port-range-max) ${code} is provided but ICMP type (port-range-min) is missing.`),
+  sgInvalidProtocolForPort: (protocol: string) =>
+    new NeutronApiError('SecurityGroupInvalidProtocolForPort', 400, `Invalid protocol ${protocol} for port range, only supported for TCP, UDP, UDPLITE, SCTP, DCCP protocols.`),
   sgProtocolRequiredWithPorts: () => new NeutronApiError('SecurityGroupProtocolRequiredWithPorts', 400, 'Must also specify protocol if port range is given.'),
   sgRemoteConflict: () => new NeutronApiError('SecurityGroupRemoteGroupAndRemoteIpPrefix', 400, 'Only remote_ip_prefix or remote_group_id may be provided.'),
   sgEthertypeConflict: (ethertype: string, cidr: string) =>

@@ -12,12 +12,14 @@ describe('Neutron API: bad input gets a 4xx fault and writes nothing', () => {
   let t: TestApi;
   let net: string;
   let subnet: string;
+  let sg: string;
   before(async () => {
     dir = await fs.makeTempDir('brindle-api-bad-');
     kv = await openDatastore({ kind: 'embedded', path: dir });
     t = await startTestApi(kv, { background: false });
     net = ((await t.call('POST', '/v2.0/networks', { network: { name: 'n' } })).body['network'] as { id: string }).id;
     subnet = ((await t.call('POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, cidr: '198.18.0.0/28' } })).body['subnet'] as { id: string }).id;
+    sg = ((await t.call('POST', '/v2.0/security-groups', { security_group: { name: 'v' } })).body['security_group'] as { id: string }).id;
   });
   after(async () => {
     await t?.close();
@@ -53,6 +55,15 @@ describe('Neutron API: bad input gets a 4xx fault and writes nothing', () => {
     ['POST', '/v2.0/ports', () => ({ port: { network_id: net, security_groups: ['00000000-0000-0000-0000-000000000001'] } }), 404, 'SecurityGroupNotFound', ''],
     ['POST', '/v2.0/ports', () => ({ port: { network_id: net, port_security_enabled: false, allowed_address_pairs: [{ ip_address: '198.18.0.9' }] } }), 409, 'AddressPairAndPortSecurityRequired', ''],
     ['POST', '/v2.0/security-group-rules', () => ({ security_group_rule: { direction: 'sideways', security_group_id: net } }), 400, 'HTTPBadRequest', 'Invalid input for direction'],
+    ['POST', '/v2.0/security-group-rules', () => ({ security_group_rule: { security_group_id: '__SG__', direction: 'ingress', protocol: 'tcp', port_range_min: 22 } }), 400, 'SecurityGroupInvalidPortRange', 'port_range_min must be <= port_range_max'],
+    ['POST', '/v2.0/security-group-rules', () => ({ security_group_rule: { security_group_id: '__SG__', direction: 'ingress', protocol: 'tcp', port_range_min: 0, port_range_max: 10 } }), 400, 'SecurityGroupInvalidPortValue', 'Invalid value for port 0'],
+    ['POST', '/v2.0/security-group-rules', () => ({ security_group_rule: { security_group_id: '__SG__', direction: 'ingress', protocol: 'icmp', port_range_max: 3 } }), 400, 'SecurityGroupMissingIcmpType', 'ICMP code (port-range-max) 3'],
+    ['POST', '/v2.0/security-group-rules', () => ({ security_group_rule: { security_group_id: '__SG__', direction: 'ingress', protocol: 'gre', port_range_min: 1, port_range_max: 2 } }), 400, 'SecurityGroupInvalidProtocolForPort', 'Invalid protocol gre for port range'],
+    ['POST', '/v2.0/security-group-rules', () => ({ security_group_rule: { security_group_id: '__SG__', direction: 'ingress', port_range_min: 1, port_range_max: 2 } }), 400, 'SecurityGroupProtocolRequiredWithPorts', ''],
+    ['POST', '/v2.0/security-group-rules', () => ({ security_group_rule: { security_group_id: '__SG__', direction: 'ingress', ethertype: 'IPv6', remote_ip_prefix: '198.18.0.0/16' } }), 400, 'SecurityGroupRuleParameterConflict', ''],
+    ['PUT', '/v2.0/security-groups/__SG__', () => ({ security_group: { name: 'default' } }), 409, 'SecurityGroupCannotUpdateDefault', ''],
+    ['POST', '/v2.0/subnets', () => ({ subnet: { network_id: net, ip_version: 6, cidr: '2001:db8:77::/80', ipv6_address_mode: 'slaac' } }), 400, 'InvalidInput', 'requires the prefix to be /64'],
+    ['GET', '/v2.0/ports?marker=nope&limit=1', () => undefined, 400, 'HTTPBadRequest', 'Invalid marker'],
     ['PUT', '/v2.0/networks/__NET__', () => ({ network: { id: 'x' } }), 400, 'HTTPBadRequest', 'Unrecognized attribute'],
     ['PUT', '/v2.0/networks/__NET__', () => ({ network: { 'provider:network_type': 'flat' } }), 400, 'HTTPBadRequest', 'Cannot update read-only attribute provider:network_type'],
     ['PUT', '/v2.0/subnets/__SUBNET__', () => ({ subnet: { cidr: '198.18.1.0/24' } }), 400, 'HTTPBadRequest', 'Cannot update read-only attribute cidr'],
@@ -70,7 +81,9 @@ describe('Neutron API: bad input gets a 4xx fault and writes nothing', () => {
   for (const [method, path, body, status, type, fragment] of cases) {
     it(`${method} ${path.replace(/__\w+__/, 'X')} ${JSON.stringify(body() ?? '').slice(0, 70)} → ${status} ${type}`, async () => {
       const before = await kv.revision();
-      const r = await t.call(method, path.replace('__NET__', net).replace('__SUBNET__', subnet), body());
+      const fill = (x: string): string => x.replace('__NET__', net).replace('__SUBNET__', subnet).replace('__SG__', sg);
+      const raw = body();
+      const r = await t.call(method, fill(path), raw === undefined ? undefined : JSON.parse(fill(JSON.stringify(raw))));
       assert.equal(r.status, status, JSON.stringify(r.body));
       const fault = r.body['NeutronError'] as { type: string; message: string; detail: string };
       assert.equal(fault.type, type);

@@ -19,7 +19,7 @@ export interface CollectionDef<R extends { id: string }> {
   get(ctx: RequestContext, id: string): Promise<R>;
   create(ctx: RequestContext, attrs: Record<string, unknown>): Promise<R>;
   update?(ctx: RequestContext, id: string, attrs: Record<string, unknown>, ifRevision: number | undefined): Promise<R>;
-  remove(ctx: RequestContext, id: string, ifRevision: number | undefined): Promise<void>;
+  remove(ctx: RequestContext, id: string): Promise<void>;
   /** What this caller may see of a record (admin-only attributes removed). */
   view(ctx: RequestContext, record: R): Record<string, unknown>;
   /** Whether this caller may see the record at all. */
@@ -72,7 +72,9 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
       for (const attrs of items) made.push(await def.create(ctx, attrs));
     } catch (err) {
       // Bulk create is all or nothing: undo what was made before the failure.
-      for (const r of made.reverse()) await def.remove(ctx, r.id, undefined).catch(() => undefined);
+      for (const r of made.reverse()) {
+        await def.remove(ctx, r.id).catch((undoErr: unknown) => req.log.error({ err: undoErr, id: r.id }, 'bulk create: could not undo an item after a later one failed'));
+      }
       throw err;
     }
     const views = made.map((r) => def.view(ctx, r));
@@ -91,7 +93,10 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
     const ctx = await ctxOf(req);
     const existing = await def.get(ctx, req.params.id);
     if (!def.visible(ctx, existing)) throw faults.notFound(resourceName(def.resource), req.params.id);
-    await def.remove(ctx, req.params.id, ifMatchRevision(req));
+    const wanted = ifMatchRevision(req);
+    const current = (existing as { revision_number?: number }).revision_number;
+    if (wanted !== undefined && current !== undefined && wanted !== current) throw faults.revisionConflict(wanted, current);
+    await def.remove(ctx, req.params.id);
     return reply.code(204).send();
   };
 

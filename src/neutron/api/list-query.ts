@@ -139,7 +139,7 @@ export function applyListQuery<T extends { id: string }>(records: readonly T[], 
   const reverse = truthy(query.get('page_reverse')?.[0] ?? 'false') === true;
   if (marker !== undefined) {
     const at = items.findIndex((r) => r.id === marker);
-    if (at < 0) throw faults.notFound(options.collection === 'ports' ? 'Port' : options.collection === 'subnets' ? 'Subnet' : options.collection === 'networks' ? 'Network' : 'SecurityGroup', marker);
+    if (at < 0) throw faults.badRequest(`Invalid marker ${marker}: no such item in ${options.collection}`);
     items = reverse ? items.slice(0, at) : items.slice(at + 1);
   }
   if (limit === 0) return { items, links: undefined };

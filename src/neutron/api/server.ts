@@ -99,7 +99,8 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     list: () => s.networks.list(),
     get: (_ctx, id) => s.networks.get(id),
     create: async (ctx, a) => {
-      await s.quotas.check(a['project_id'] as string ?? ctx.projectId, 'network', async () => (await s.networks.list()).filter((n) => n.project_id === ctx.projectId).length);
+      const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
+      await s.quotas.check(project, 'network', async () => (await s.networks.list()).filter((n) => n.project_id === project).length);
       return s.networks.create(ctx, a);
     },
     update: (ctx, id, a, rev) => s.networks.update(ctx, id, a, rev),
@@ -108,16 +109,28 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     visible: (ctx, r) => ownOrAdmin(ctx, r) || r.shared,
   }, o.auth);
 
+  // Refreshed by each subnet list/show (cheap: networks are few) for the visibility check above.
+  let sharedNetworks = new Set<string>();
+  const refreshShared = async (): Promise<void> => {
+    sharedNetworks = new Set((await s.networks.list()).filter((n) => n.shared).map((n) => n.id));
+  };
   registerCollection<SubnetRecord>(app, {
     path: 'subnets', collection: 'subnets', resource: 'subnet', specs: SUBNET_SPECS,
     attributes: keysOf(Object.keys(SUBNET_SPECS), ['revision_number', 'created_at', 'updated_at', 'tags']),
-    list: () => s.subnets.list(),
-    get: (_ctx, id) => s.subnets.get(id),
+    list: async (ctx) => {
+      if (!ctx.isAdmin) await refreshShared();
+      return s.subnets.list();
+    },
+    get: async (ctx, id) => {
+      if (!ctx.isAdmin) await refreshShared();
+      return s.subnets.get(id);
+    },
     create: (ctx, a) => s.subnets.create(ctx, a as never),
     update: (_ctx, id, a, rev) => s.subnets.update(id, a, rev),
     remove: (_ctx, id) => s.subnets.delete(id),
     view: (_ctx, r) => ({ ...r }),
-    visible: ownOrAdmin,
+    // Members see the subnets of shared networks, as they see the networks.
+    visible: (ctx, r) => ownOrAdmin(ctx, r) || sharedNetworks.has(r.network_id),
   }, o.auth);
 
   registerCollection<PortRecord>(app, {

@@ -1,6 +1,6 @@
 import { faults } from '../errors.js';
 import type { NetworkRecord } from '../records.js';
-import { deletingKey, ipPrefix, objectKey, physnetKey } from '../store/neutron-keys.js';
+import { ipPrefix, objectKey, physnetKey } from '../store/neutron-keys.js';
 import { underDeletingMarker } from './deleting-marker.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import type { CalicoSync } from './calico-sync.js';
@@ -96,7 +96,7 @@ export class NetworkService {
         if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsOfNetwork(id);
         return next;
       }
-      if (attempt > 5) throw faults.internal(new Error('network update kept losing to concurrent writers'));
+      if (attempt > 5) throw faults.conflictRetry('Network', id);
     }
   }
 
@@ -104,16 +104,18 @@ export class NetworkService {
   async delete(id: string): Promise<void> {
     const cur = await this.#d.store.get('networks', id);
     if (cur === undefined) throw faults.notFound('Network', id);
-    await underDeletingMarker(this.#d, { kind: 'networks', id, modRevision: cur.modRevision }, async () => {
+    await underDeletingMarker(this.#d, { kind: 'networks', id, modRevision: cur.modRevision }, async (finish) => {
       const ports = (await this.#d.store.list('ports')).items.filter((p) => p.network_id === id);
       if (ports.length > 0) throw faults.networkInUse(id, ports.map((p) => p.id));
-      const net = (await this.#d.store.get('networks', id))?.record ?? cur.record;
+      const now = await this.#d.store.get('networks', id);
+      if (now === undefined) return;
+      const net = now.record;
       const physnet = net['provider:physical_network'];
-      await this.#d.kv.txn({
-        compare: [],
+      const r = await this.#d.kv.txn({
+        compare: [finish.compare, { key: objectKey('networks', id), target: 'modRevision', op: '==', value: now.modRevision }],
         success: [
           { op: 'delete', key: objectKey('networks', id) },
-          { op: 'delete', key: deletingKey('networks', id) },
+          ...finish.ops,
           ...net.subnets.flatMap((s) => [
             { op: 'delete' as const, key: objectKey('subnets', s) },
             { op: 'deletePrefix' as const, prefix: ipPrefix(s) },
@@ -121,6 +123,7 @@ export class NetworkService {
           ...(physnet === null ? [] : [{ op: 'delete' as const, key: physnetKey(physnet) }]),
         ],
       });
+      if (!r.succeeded) throw faults.conflictRetry('Network', id);
       for (const s of net.subnets) await this.#sync.syncSubnet(s);
     });
   }

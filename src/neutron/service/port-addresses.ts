@@ -44,17 +44,18 @@ const AUTO_ADDRESS = new Set(['slaac', 'dhcpv6-stateless']);
  */
 export async function planAddresses(
   d: NeutronDeps,
-  ctx: { network: NetworkRecord; subnets: readonly SubnetRecord[]; mac: string; portId: string; attempt: number },
+  ctx: { network: NetworkRecord; subnets: readonly SubnetRecord[]; mac: string; portId: string; attempt: number; reserved?: readonly string[] },
   requests: readonly AddressRequest[] | undefined,
 ): Promise<PlannedIp[]> {
   const { network, subnets, mac } = ctx;
   const byId = new Map(subnets.map((s) => [s.id, s]));
   const out: PlannedIp[] = [];
   const taken = async (s: SubnetRecord): Promise<Set<string>> => {
-    if (ctx.attempt === 0 && poolSize(s) > LIST_ALLOCATIONS_BELOW) return new Set(out.filter((p) => p.subnet_id === s.id).map((p) => p.ip_address));
+    if (ctx.attempt === 0 && poolSize(s) > LIST_ALLOCATIONS_BELOW) return new Set([...out.filter((p) => p.subnet_id === s.id).map((p) => p.ip_address), ...(ctx.reserved ?? [])]);
     const owned = await d.store.allocatedIps(s.id);
     const set = new Set([...owned].filter(([, port]) => port !== ctx.portId).map(([ip]) => ip));
     for (const p of out) if (p.subnet_id === s.id) set.add(p.ip_address);
+    for (const ip of ctx.reserved ?? []) set.add(ip);
     return set;
   };
   const draw = async (s: SubnetRecord): Promise<string | undefined> => {

@@ -4,6 +4,7 @@ import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.js';
 import { deletingKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import type { CalicoSync } from './calico-sync.js';
+import { notBeingDeleted } from './deleting-marker.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
 import { planAddresses, randomMac, type AddressRequest, type PlannedIp } from './port-addresses.js';
 import { bindPort } from './port-binding.js';
@@ -34,7 +35,7 @@ export type PortChanges = Omit<PortInput, 'network_id' | 'tenant_id' | 'project_
 const MAX_ATTEMPTS = 10;
 
 /** Why a claim transaction failed, found from the failure branch's reads. */
-type ClaimFailure = { kind: 'gone'; what: 'Network' | 'Subnet'; id: string } | { kind: 'requested-ip'; ip: PlannedIp } | { kind: 'requested-mac'; mac: string } | { kind: 'collision' } | { kind: 'stale' };
+type ClaimFailure = { kind: 'gone'; what: 'Network' | 'Subnet' | 'SecurityGroup'; id: string } | { kind: 'requested-ip'; ip: PlannedIp } | { kind: 'requested-mac'; mac: string } | { kind: 'collision' } | { kind: 'stale' };
 
 /** Ports: addresses and MACs claimed by create-only keys, binding, and the endpoint sync. */
 export class PortService {
@@ -85,7 +86,7 @@ export class PortService {
       };
       const failure = await this.#claim(port, { portRevision: undefined, newIps: ips, releasedIps: [], newMac: mac, oldMac: undefined, macRequested: input.mac_address !== undefined });
       if (failure === undefined) {
-        await this.#sync.syncPort(id);
+        if (port['binding:host_id'] !== '') await this.#syncAfterCommit(id);
         return port;
       }
       this.#raise(failure, network.record);
@@ -118,20 +119,28 @@ export class PortService {
       let newIps: PlannedIp[] = [];
       let releasedIps: PlannedIp[] = [];
       if (changes.fixed_ips !== undefined) {
-        const kept = changes.fixed_ips.filter((r) => old.fixed_ips.some((f) => f.ip_address === r.ip_address && (r.subnet_id === undefined || r.subnet_id === f.subnet_id)));
-        const wanted = changes.fixed_ips.filter((r) => !kept.includes(r));
+        // Neutron keeps what it can: a named address the port holds, and for a subnet-only
+        // entry an address the port already has on that subnet.
+        const keptIps: PlannedIp[] = [];
+        const wanted: AddressRequest[] = [];
+        for (const r of changes.fixed_ips) {
+          const hit = old.fixed_ips.find(
+            (f) => !keptIps.some((k) => k.ip_address === f.ip_address) && (r.ip_address !== undefined ? f.ip_address === r.ip_address && (r.subnet_id === undefined || r.subnet_id === f.subnet_id) : f.subnet_id === r.subnet_id),
+          );
+          if (hit === undefined) wanted.push(r);
+          else keptIps.push({ ...hit, requested: true });
+        }
         const subnets = await this.#subnetsOf(network.record);
-        const planned = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt }, wanted);
-        const keptIps = old.fixed_ips.filter((f) => kept.some((k) => k.ip_address === f.ip_address)).map((f) => ({ ...f, requested: true }));
+        const planned = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt, reserved: keptIps.map((k) => k.ip_address) }, wanted);
         ips = [...keptIps, ...planned];
         newIps = planned;
         releasedIps = old.fixed_ips.filter((f) => !keptIps.some((k) => k.ip_address === f.ip_address)).map((f) => ({ ...f, requested: true }));
       }
-      const hostChange = changes['binding:host_id'] !== undefined;
-      const host = hostChange ? (changes['binding:host_id'] ?? '') : old['binding:host_id'];
+      const host = changes['binding:host_id'] !== undefined ? (changes['binding:host_id'] ?? '') : old['binding:host_id'];
       const vnic = changes['binding:vnic_type'] ?? old['binding:vnic_type'];
+      // As ML2: re-bind only when the host or vnic type changes, or to retry a failed binding.
       const binding =
-        hostChange || changes['binding:vnic_type'] !== undefined || (old['binding:vif_type'] === 'binding_failed' && host !== '')
+        host !== old['binding:host_id'] || vnic !== old['binding:vnic_type'] || (old['binding:vif_type'] === 'binding_failed' && host !== '')
           ? await bindPort(this.#d, host, network.record, vnic)
           : { 'binding:host_id': old['binding:host_id'], 'binding:vif_type': old['binding:vif_type'], 'binding:vif_details': old['binding:vif_details'] };
       const next: PortRecord = {
@@ -159,7 +168,7 @@ export class PortService {
         portRevision: cur.modRevision, newIps, releasedIps, newMac: mac !== old.mac_address ? mac : undefined, oldMac: mac !== old.mac_address ? old.mac_address : undefined, macRequested: true,
       });
       if (failure === undefined) {
-        await this.#sync.syncPort(id, old);
+        await this.#syncAfterCommit(id, old);
         return next;
       }
       if (failure.kind !== 'stale' && failure.kind !== 'collision') this.#raise(failure, network.record);
@@ -181,23 +190,37 @@ export class PortService {
         ],
       });
       if (r.succeeded) {
-        await this.#sync.removePortEndpoint(p);
+        await this.#sync.removePortEndpoint(p).catch((err: unknown) => this.#syncFailed(id, err));
         return p;
       }
     }
     throw faults.conflictRetry('Port', id);
   }
 
-  /** Sets a port's status (from the agent's endpoint report); returns the record if it changed. */
-  async setStatus(id: string, status: PortRecord['status']): Promise<{ before: PortRecord; after: PortRecord } | undefined> {
+  /**
+   * Sets a port's status from an agent's endpoint report, but only if the report is about the
+   * port as it is now: bound to that host, for that instance (a stale report about the port's
+   * previous host or VM must not flip it). Returns the change, or undefined if none was made.
+   */
+  async setStatus(id: string, status: PortRecord['status'], from: { host: string; workload: string }): Promise<{ before: PortRecord; after: PortRecord } | undefined> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const cur = await this.#d.store.get('ports', id);
       if (cur === undefined || cur.record.status === status) return undefined;
+      if (cur.record['binding:host_id'] !== from.host || cur.record.device_id !== from.workload) return undefined;
       const next = { ...cur.record, status, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
       const r = await this.#d.kv.put(objectKey('ports', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
       if (r.succeeded) return { before: cur.record, after: next };
     }
-    return undefined;
+    throw faults.conflictRetry('Port', id);
+  }
+
+  /** The Calico side of a committed change; a failure is logged (the periodic resync repairs it), not reported as a failed request. */
+  async #syncAfterCommit(id: string, previous?: PortRecord): Promise<void> {
+    await this.#sync.syncPort(id, previous).catch((err: unknown) => this.#syncFailed(id, err));
+  }
+
+  #syncFailed(id: string, err: unknown): void {
+    this.#d.logger.warn({ port: id, err: err instanceof Error ? err.message : String(err) }, 'calico sync failed after the port change was committed; the resync will repair it');
   }
 
   async #subnetsOf(network: NetworkRecord): Promise<SubnetRecord[]> {
@@ -244,6 +267,10 @@ export class PortService {
         { key: objectKey('subnets', s), target: 'version', op: '>', value: 0 },
         { key: deletingKey('subnets', s), target: 'version', op: '==', value: 0 },
       ]),
+      ...port.security_groups.flatMap((g): Compare[] => [
+        { key: objectKey('security-groups', g), target: 'version', op: '>', value: 0 },
+        notBeingDeleted('security-groups', g),
+      ]),
       ...o.newIps.map((i): Compare => ({ key: ipKey(i.subnet_id, i.ip_address), target: 'version', op: '==', value: 0 })),
       ...(o.newMac === undefined ? [] : [{ key: macKey(port.network_id, o.newMac), target: 'version' as const, op: '==' as const, value: 0 }]),
     ];
@@ -263,6 +290,9 @@ export class PortService {
     }
     for (const s of subnetIds) {
       if (seen.get(objectKey('subnets', s)) === undefined || seen.get(deletingKey('subnets', s)) !== undefined) return { kind: 'gone', what: 'Subnet', id: s };
+    }
+    for (const g of port.security_groups) {
+      if (seen.get(objectKey('security-groups', g)) === undefined || seen.get(deletingKey('security-groups', g)) !== undefined) return { kind: 'gone', what: 'SecurityGroup', id: g };
     }
     for (const ip of o.newIps) {
       if (seen.get(ipKey(ip.subnet_id, ip.ip_address)) !== undefined && ip.requested) return { kind: 'requested-ip', ip };

@@ -6,6 +6,7 @@ import { defaultSgKey, objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import { IP_PROTOCOL_MAP, isIcmpProtocol } from '../translate/index.js';
 import type { CalicoSync } from './calico-sync.js';
+import { notBeingDeleted, underDeletingMarker } from './deleting-marker.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
 
 export interface SecurityGroupInput {
@@ -33,6 +34,9 @@ export interface RuleInput {
 
 /** A security group as the API returns it: the record with its rules embedded. */
 export type SecurityGroupView = SecurityGroupRecord & { security_group_rules: SecurityGroupRuleRecord[] };
+
+/** Rule deletes per transaction when a group goes (etcd's default limit is 128 ops). */
+const RULE_DELETES_PER_TXN = 100;
 
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'udplite', 'dccp', '6', '17', '132', '136', '33']);
 
@@ -132,7 +136,7 @@ export class SecurityGroupService {
       const cur = await this.#d.store.get('security-groups', id);
       if (cur === undefined) throw faults.notFound('SecurityGroup', id);
       if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
-      if (cur.record.name === 'default' && changes.name !== undefined && changes.name !== 'default') {
+      if (changes.name !== undefined && (cur.record.name === 'default') !== (changes.name === 'default')) {
         throw faults.sgCannotUpdateDefault();
       }
       const next: SecurityGroupRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
@@ -142,27 +146,43 @@ export class SecurityGroupService {
         if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsWithSecurityGroup(id);
         return this.view(next);
       }
-      if (attempt > 5) throw faults.internal(new Error('security group update kept losing to concurrent writers'));
+      if (attempt > 5) throw faults.conflictRetry('Security group', id);
     }
   }
 
+  /**
+   * Deletes a group under a deleting marker (ports check it when they take the group): refused
+   * while a port uses it; removes its rules and other groups' rules that name it as remote group
+   * (as Neutron's cascade does), in transactions small enough for etcd's op limit.
+   */
   async delete(ctx: RequestContext, id: string): Promise<void> {
     const cur = await this.#d.store.get('security-groups', id);
     if (cur === undefined) throw faults.notFound('SecurityGroup', id);
     if (cur.record.name === 'default' && !ctx.isAdmin) throw faults.sgCannotRemoveDefault();
-    const users = (await this.#d.store.list('ports')).items.filter((p) => p.security_groups.includes(id));
-    if (users.length > 0) throw faults.sgInUse(id);
-    const rules = (await this.#d.store.list('security-group-rules')).items.filter((r) => r.security_group_id === id);
-    const isDefault = (await this.#d.kv.get(defaultSgKey(cur.record.project_id)))?.value === id;
-    await this.#d.kv.txn({
-      compare: [{ key: objectKey('security-groups', id), target: 'modRevision', op: '==', value: cur.modRevision }],
-      success: [
-        { op: 'delete', key: objectKey('security-groups', id) },
-        ...rules.map((r) => ({ op: 'delete' as const, key: objectKey('security-group-rules', r.id) })),
-        ...(isDefault ? [{ op: 'delete' as const, key: defaultSgKey(cur.record.project_id) }] : []),
-      ],
+    const touched = new Set<string>();
+    await underDeletingMarker(this.#d, { kind: 'security-groups', id, modRevision: cur.modRevision }, async (finish) => {
+      const users = (await this.#d.store.list('ports')).items.filter((p) => p.security_groups.includes(id));
+      if (users.length > 0) throw faults.sgInUse(id);
+      const rules = (await this.#d.store.list('security-group-rules')).items.filter((r) => r.security_group_id === id || r.remote_group_id === id);
+      for (const r of rules) if (r.security_group_id !== id) touched.add(r.security_group_id);
+      for (let i = 0; i < rules.length; i += RULE_DELETES_PER_TXN) {
+        const chunk = rules.slice(i, i + RULE_DELETES_PER_TXN);
+        const r = await this.#d.kv.txn({ compare: [finish.compare], success: chunk.map((rule) => ({ op: 'delete' as const, key: objectKey('security-group-rules', rule.id) })) });
+        if (!r.succeeded) throw faults.conflictRetry('Security group', id);
+      }
+      const isDefault = (await this.#d.kv.get(defaultSgKey(cur.record.project_id)))?.value === id;
+      const r = await this.#d.kv.txn({
+        compare: [finish.compare],
+        success: [
+          { op: 'delete', key: objectKey('security-groups', id) },
+          ...finish.ops,
+          ...(isDefault ? [{ op: 'delete' as const, key: defaultSgKey(cur.record.project_id) }] : []),
+        ],
+      });
+      if (!r.succeeded) throw faults.conflictRetry('Security group', id);
     });
     await this.#sync.syncSecurityGroup(id);
+    for (const other of touched) await this.#sync.syncSecurityGroup(other);
   }
 
   async getRule(id: string): Promise<SecurityGroupRuleRecord> {
@@ -171,29 +191,65 @@ export class SecurityGroupService {
     return r.record;
   }
 
+  /**
+   * Adds a rule as a compare-and-swap on its group (whose revision_number it bumps, as Neutron
+   * does), so concurrent identical rules cannot both pass the duplicate check.
+   */
   async createRule(ctx: RequestContext, input: RuleInput): Promise<SecurityGroupRuleRecord> {
-    const sg = await this.#d.store.get('security-groups', input.security_group_id);
-    if (sg === undefined) throw faults.notFound('SecurityGroup', input.security_group_id);
-    const rule = this.#validatedRule(sg.record, input, projectOf(ctx, { ...input, project_id: input.project_id ?? sg.record.project_id }));
-    if (rule.remote_group_id !== null && (await this.#d.store.get('security-groups', rule.remote_group_id)) === undefined) {
-      throw faults.notFound('SecurityGroup', rule.remote_group_id);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const sg = await this.#d.store.get('security-groups', input.security_group_id);
+      if (sg === undefined) throw faults.notFound('SecurityGroup', input.security_group_id);
+      const rule = this.#validatedRule(sg.record, input, projectOf(ctx, { ...input, project_id: input.project_id ?? sg.record.project_id }));
+      if (rule.remote_group_id !== null && (await this.#d.store.get('security-groups', rule.remote_group_id)) === undefined) {
+        throw faults.notFound('SecurityGroup', rule.remote_group_id);
+      }
+      const existing = (await this.#d.store.list('security-group-rules')).items.filter((r) => r.security_group_id === sg.record.id);
+      const dup = existing.find((r) => sameRule(r, rule));
+      if (dup !== undefined) throw faults.sgRuleExists(dup.id);
+      const r = await this.#d.kv.txn({
+        compare: [
+          { key: objectKey('security-groups', sg.record.id), target: 'modRevision', op: '==', value: sg.modRevision },
+          notBeingDeleted('security-groups', sg.record.id),
+          ...(rule.remote_group_id === null ? [] : [notBeingDeleted('security-groups', rule.remote_group_id)]),
+        ],
+        success: [
+          { op: 'put', key: objectKey('security-group-rules', rule.id), value: encodeRecord(rule) },
+          { op: 'put', key: objectKey('security-groups', sg.record.id), value: encodeRecord(this.#bumped(sg.record)) },
+        ],
+      });
+      if (r.succeeded) {
+        await this.#sync.syncSecurityGroup(sg.record.id);
+        return rule;
+      }
     }
-    const existing = (await this.#d.store.list('security-group-rules')).items.filter((r) => r.security_group_id === sg.record.id);
-    const dup = existing.find((r) => sameRule(r, rule));
-    if (dup !== undefined) throw faults.sgRuleExists(dup.id);
-    await this.#d.kv.txn({
-      compare: [{ key: objectKey('security-groups', sg.record.id), target: 'version', op: '>', value: 0 }],
-      success: [{ op: 'put', key: objectKey('security-group-rules', rule.id), value: encodeRecord(rule) }],
-    });
-    await this.#sync.syncSecurityGroup(sg.record.id);
-    return rule;
+    throw faults.conflictRetry('Security group', input.security_group_id);
   }
 
   async deleteRule(id: string): Promise<void> {
-    const r = await this.#d.store.get('security-group-rules', id);
-    if (r === undefined) throw faults.notFound('SecurityGroupRule', id);
-    await this.#d.kv.delete(objectKey('security-group-rules', id), { condition: { modRevision: r.modRevision } });
-    await this.#sync.syncSecurityGroup(r.record.security_group_id);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const rule = await this.#d.store.get('security-group-rules', id);
+      if (rule === undefined) throw faults.notFound('SecurityGroupRule', id);
+      const sg = await this.#d.store.get('security-groups', rule.record.security_group_id);
+      const r = await this.#d.kv.txn({
+        compare: [
+          { key: objectKey('security-group-rules', id), target: 'modRevision', op: '==', value: rule.modRevision },
+          ...(sg === undefined ? [] : [{ key: objectKey('security-groups', sg.record.id), target: 'modRevision' as const, op: '==' as const, value: sg.modRevision }]),
+        ],
+        success: [
+          { op: 'delete', key: objectKey('security-group-rules', id) },
+          ...(sg === undefined ? [] : [{ op: 'put' as const, key: objectKey('security-groups', sg.record.id), value: encodeRecord(this.#bumped(sg.record)) }]),
+        ],
+      });
+      if (r.succeeded) {
+        await this.#sync.syncSecurityGroup(rule.record.security_group_id);
+        return;
+      }
+    }
+    throw faults.conflictRetry('Security group rule', id);
+  }
+
+  #bumped(sg: SecurityGroupRecord): SecurityGroupRecord {
+    return { ...sg, revision_number: sg.revision_number + 1, updated_at: timestamp(this.#d.clock) };
   }
 
   #newRule(sg: SecurityGroupRecord, r: { direction: 'ingress' | 'egress'; ethertype: 'IPv4' | 'IPv6'; remote_group_id?: string }, now: string): SecurityGroupRuleRecord {
@@ -222,20 +278,19 @@ export class SecurityGroupService {
     }
     const min = input.port_range_min ?? null;
     const max = input.port_range_max ?? null;
-    if (protocol === null && (min !== null || max !== null)) throw faults.sgProtocolRequiredWithPorts();
-    if (protocol !== null && isIcmpProtocol(protocol)) {
-      if (min !== null && (min < 0 || min > 255)) throw faults.sgInvalidIcmpValue('type', min);
-      if (max !== null && (max < 0 || max > 255)) throw faults.sgInvalidIcmpValue('code', max);
-      if (max !== null && min === null) throw faults.sgInvalidPortRange('ICMP code (port-range-max) 0 requires an ICMP type (port-range-min).');
-    } else if (protocol !== null && PORT_PROTOCOLS.has(protocol)) {
-      if ((min === null) !== (max === null) && !(min !== null && max === null)) {
-        throw faults.sgInvalidPortRange('For TCP/UDP protocols, port_range_min must be <= port_range_max');
+    if (min !== null || max !== null) {
+      if (protocol === null) throw faults.sgProtocolRequiredWithPorts();
+      if (isIcmpProtocol(protocol)) {
+        if (min !== null && (min < 0 || min > 255)) throw faults.sgInvalidIcmpValue('type', min);
+        if (max !== null && (max < 0 || max > 255)) throw faults.sgInvalidIcmpValue('code', max);
+        if (min === null && max !== null) throw faults.sgMissingIcmpType(max);
+      } else if (PORT_PROTOCOLS.has(protocol)) {
+        // Neutron: both ends, min <= max, and neither may be 0.
+        if (min === null || max === null || min > max) throw faults.sgInvalidPortRange('For TCP/UDP protocols, port_range_min must be <= port_range_max');
+        if (min === 0 || max === 0) throw faults.sgInvalidPortValue(0);
+      } else {
+        throw faults.sgInvalidProtocolForPort(protocol);
       }
-      if (min !== null && (min < 1 || min > 65535)) throw faults.sgInvalidPortRange(`Invalid value for port ${min}`);
-      if (max !== null && (max < 1 || max > 65535)) throw faults.sgInvalidPortRange(`Invalid value for port ${max}`);
-      if (min !== null && max !== null && min > max) throw faults.sgInvalidPortRange('For TCP/UDP protocols, port_range_min must be <= port_range_max');
-    } else if (min !== null || max !== null) {
-      throw faults.sgInvalidPortRange(`Protocol ${protocol ?? 'any'} does not support port ranges`);
     }
     const prefix = input.remote_ip_prefix ?? null;
     const remoteGroup = input.remote_group_id ?? null;
@@ -250,7 +305,7 @@ export class SecurityGroupService {
     const now = timestamp(this.#d.clock);
     return {
       id: this.#d.newId(), tenant_id: project, project_id: project, security_group_id: sg.id, ethertype, direction: input.direction,
-      protocol, port_range_min: min, port_range_max: max === null && min !== null && protocol !== null && !isIcmpProtocol(protocol) ? min : max,
+      protocol, port_range_min: min, port_range_max: max,
       remote_ip_prefix: prefix === null ? null : prefix.includes('/') ? prefix : `${prefix}/${family === 4 ? 32 : 128}`,
       remote_address_group_id: null, normalized_cidr: normalized, remote_group_id: remoteGroup, description: input.description ?? '',
       tags: [], created_at: now, updated_at: now, revision_number: 0,

@@ -73,6 +73,9 @@ export class SubnetService {
     if (ra !== null && addr !== null && ra !== addr) {
       throw faults.invalidInput(`ipv6_ra_mode set to '${ra}' with ipv6_address_mode set to '${addr}' is not valid. If both attributes are set, they must be the same value`);
     }
+    if ((addr === 'slaac' || addr === 'dhcpv6-stateless' || ra === 'slaac' || ra === 'dhcpv6-stateless') && !plan.cidr.endsWith('/64')) {
+      throw faults.invalidInput(`Invalid CIDR ${plan.cidr} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64`);
+    }
     checkFamily('DNS nameserver', input.dns_nameservers ?? [], plan.family);
     for (const r of input.host_routes ?? []) checkFamily('host route nexthop', [r.nexthop], plan.family);
 
@@ -115,7 +118,8 @@ export class SubnetService {
         await this.#sync.syncSubnet(subnet.id);
         return subnet;
       }
-      if (attempt > 20) throw faults.internal(new Error('subnet create kept losing to concurrent writers'));
+      if (attempt >= 10) throw faults.conflictRetry('Subnet on network', input.network_id);
+      await this.#d.clock.sleep(5 + this.#d.random() * 20 * (attempt + 1));
     }
   }
 
@@ -133,6 +137,10 @@ export class SubnetService {
             allocationPools: changes.allocation_pools ?? s.allocation_pools,
           })
         : undefined;
+      if (plan?.gatewayIp !== undefined && plan.gatewayIp !== null && plan.gatewayIp !== s.gateway_ip) {
+        const holder = (await this.#d.store.allocatedIps(id)).get(plan.gatewayIp);
+        if (holder !== undefined) throw faults.gatewayInUse(plan.gatewayIp, holder);
+      }
       checkFamily('DNS nameserver', changes.dns_nameservers ?? [], s.ip_version);
       for (const r of changes.host_routes ?? []) checkFamily('host route nexthop', [r.nexthop], s.ip_version);
       const next: SubnetRecord = {
@@ -153,7 +161,7 @@ export class SubnetService {
         if (next.gateway_ip !== s.gateway_ip) await this.#sync.syncPortsOfNetwork(s.network_id);
         return next;
       }
-      if (attempt > 5) throw faults.internal(new Error('subnet update kept losing to concurrent writers'));
+      if (attempt > 5) throw faults.conflictRetry('Subnet', id);
     }
   }
 
@@ -161,17 +169,17 @@ export class SubnetService {
   async delete(id: string): Promise<void> {
     const cur = await this.#d.store.get('subnets', id);
     if (cur === undefined) throw faults.notFound('Subnet', id);
-    await underDeletingMarker(this.#d, { kind: 'subnets', id, modRevision: cur.modRevision }, async () => {
+    await underDeletingMarker(this.#d, { kind: 'subnets', id, modRevision: cur.modRevision }, async (finish) => {
       const used = await this.#d.store.allocatedIps(id);
       if (used.size > 0) throw faults.subnetInUse(id, [...new Set(used.values())]);
       for (let attempt = 0; ; attempt++) {
         const network = await this.#d.store.get('networks', cur.record.network_id);
         const now = timestamp(this.#d.clock);
         const r = await this.#d.kv.txn({
-          compare: network === undefined ? [] : [{ key: objectKey('networks', network.record.id), target: 'modRevision', op: '==', value: network.modRevision }],
+          compare: [finish.compare, ...(network === undefined ? [] : [{ key: objectKey('networks', network.record.id), target: 'modRevision' as const, op: '==' as const, value: network.modRevision }])],
           success: [
             { op: 'delete', key: objectKey('subnets', id) },
-            { op: 'delete', key: deletingKey('subnets', id) },
+            ...finish.ops,
             ...(network === undefined
               ? []
               : [
@@ -184,7 +192,7 @@ export class SubnetService {
           ],
         });
         if (r.succeeded) break;
-        if (attempt > 5) throw faults.internal(new Error('subnet delete kept losing to concurrent writers'));
+        if (attempt > 5) throw faults.conflictRetry('Subnet', id);
       }
       await this.#sync.syncSubnet(id);
     });

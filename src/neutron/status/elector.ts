@@ -90,7 +90,7 @@ export class Elector {
           }
           this.#lease = lease.id;
           this.#setMaster(true);
-          await this.#holdMastership(lease.id, (ttl * 1000) / 6);
+          await this.#holdMastership(lease.id, (ttl * 1000) / 6, ttl * 1000);
           continue;
         }
         const holder = parseElectionValue(cur.value);
@@ -109,21 +109,30 @@ export class Elector {
     }
   }
 
-  /** Refreshes lease and key until a refresh fails or we stop. */
-  async #holdMastership(lease: string, everyMs: number): Promise<void> {
+  /**
+   * Refreshes lease and key until a refresh fails, the last good refresh is older than the TTL
+   * (this process cannot tell whether its lease survived), or we stop. On losing mastership it
+   * gives up key and lease at once, so another server takes over without waiting for expiry.
+   */
+  async #holdMastership(lease: string, everyMs: number, ttlMs: number): Promise<void> {
     const signal = this.#abort.signal;
+    let lastGood = this.#o.clock.monotonic();
     try {
       while (!signal.aborted) {
         await this.#o.clock.sleep(everyMs, signal);
+        if (this.#o.clock.monotonic() - lastGood > ttlMs) throw new Error('no successful refresh within the lease TTL');
         await this.#o.kv.keepAliveLease(lease);
         const r = await this.#o.kv.put(this.#o.key, this.#value, { lease, condition: { value: this.#value } });
         if (!r.succeeded) throw new Error('the election key was taken over');
+        lastGood = this.#o.clock.monotonic();
       }
     } catch (err) {
       if (signal.aborted) return;
       this.#o.logger.warn({ err: describeError(err) }, 'lost mastership');
       this.#setMaster(false);
       this.#lease = undefined;
+      await this.#o.kv.delete(this.#o.key, { condition: { value: this.#value } }).catch(() => undefined);
+      await this.#o.kv.revokeLease(lease).catch(() => undefined);
     }
   }
 

@@ -1,7 +1,8 @@
 import { Syncer, type SyncUpdate } from '../../datastore/index.js';
-import { describeError } from '../../lib/index.js';
+import { describeError, type Timer } from '../../lib/index.js';
 import { electionKey, felixEndpointStatusSchema, felixHostPrefix, parseFelixStatusKey } from '../../model/index.js';
 import type { PortRecord } from '../records.js';
+import { resync } from '../service/resync.js';
 import type { NeutronServices } from '../service/neutron-services.js';
 import { Elector } from './elector.js';
 
@@ -11,20 +12,40 @@ export interface StatusReporterOptions {
   readonly services: NeutronServices;
   readonly electorName: string;
   readonly electionTtlSeconds?: number;
+  /** How often the master re-runs the resync (0 = never; default 120 s). */
+  readonly resyncIntervalMs?: number;
 }
 
+/** What the agent last said about a port's endpoint, waiting to be written to the port. */
+interface Wanted {
+  readonly status: PortRecord['status'];
+  readonly host: string;
+  readonly workload: string;
+}
+
+const WORKERS = 4;
+
 /**
- * The elected API server's background job (networking-calico's status watchers): follows the
- * agents' status keys and turns each endpoint's `up`/`down`/`error` into port status
- * ACTIVE/DOWN/ERROR, which in turn sends Nova `network-vif-plugged`. A deleted endpoint key
- * makes a port that is still bound to that host ERROR. Only the master does this, so several
- * API servers never fight over port status.
+ * The elected API server's background jobs (networking-calico's status watchers and, as its
+ * older releases did, a periodic resync):
+ * - follows the agents' status keys and turns each endpoint's `up`/`down`/`error` into port
+ *   status ACTIVE/DOWN/ERROR (and so Nova's `network-vif-plugged`); a deleted endpoint key means
+ *   ERROR. A report counts only for the port's current host and instance. Writes that fail are
+ *   retried until they land or a newer report replaces them.
+ * - re-runs the resync every `resyncIntervalMs`, repairing Calico resources a crashed request
+ *   left behind.
+ * Only the master does this, so several API servers never fight over port status.
  */
 export class StatusReporter {
   readonly #o: StatusReporterOptions;
   readonly #elector: Elector;
   #syncer: Syncer | undefined;
-  #chain: Promise<void> = Promise.resolve();
+  /** Port id → the status it should get; the newest report replaces an older one not yet written. */
+  readonly #wanted = new Map<string, Wanted>();
+  readonly #busy = new Set<string>();
+  #workers: Promise<void>[] = [];
+  #stopping = false;
+  #resyncTimer: Timer | undefined;
 
   constructor(options: StatusReporterOptions) {
     this.#o = options;
@@ -50,43 +71,53 @@ export class StatusReporter {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     await this.#elector.stop();
     await this.#stopWatching();
-    await this.#chain;
+    await Promise.all(this.#workers);
   }
 
   #startWatching(): void {
     const d = this.#o.services.deps;
+    const every = this.#o.resyncIntervalMs ?? 120_000;
+    if (every > 0) {
+      const loop = (): void => {
+        this.#resyncTimer = d.clock.setTimer(() => {
+          void resync(d).then((r) => {
+            if (!r.ok) d.logger.warn({ error: r.error }, 'periodic resync failed');
+            else if (Object.values(r.phases).some((p) => p.created + p.updated + p.deleted > 0)) d.logger.info({ phases: r.phases }, 'periodic resync repaired Calico resources');
+            if (this.#syncer !== undefined) loop();
+          });
+        }, every);
+      };
+      loop();
+    }
     this.#syncer = new Syncer({
       kv: d.kv,
       prefixes: [felixHostPrefix(d.regionString)],
       clock: d.clock,
       logger: d.logger,
-      onUpdates: (updates) => {
-        // Port status writes are async; keep them in order, off the syncer's stack.
-        this.#chain = this.#chain.then(() => this.#apply(updates)).catch((err: unknown) => d.logger.warn({ err: describeError(err) }, 'port status update failed'));
-      },
+      onUpdates: (updates) => this.#record(updates),
     });
     this.#syncer.start();
   }
 
   async #stopWatching(): Promise<void> {
+    this.#resyncTimer?.cancel();
+    this.#resyncTimer = undefined;
     const s = this.#syncer;
     this.#syncer = undefined;
     await s?.stop();
   }
 
-  async #apply(updates: readonly SyncUpdate[]): Promise<void> {
-    const { deps: d, ports, events } = this.#o.services;
+  /** Turns status-key updates into wanted port statuses (synchronous: nothing here can fail). */
+  #record(updates: readonly SyncUpdate[]): void {
+    const regionStr = this.#o.services.deps.regionString;
     for (const u of updates) {
-      const key = parseFelixStatusKey(d.regionString, u.key);
+      const key = parseFelixStatusKey(regionStr, u.key);
       if (key?.type !== 'endpoint') continue;
-      let status: PortRecord['status'];
-      if (u.value === undefined) {
-        const port = await d.store.get('ports', key.endpoint);
-        if (port === undefined || port.record['binding:host_id'] !== key.host) continue;
-        status = 'ERROR';
-      } else {
+      let status: PortRecord['status'] = 'ERROR';
+      if (u.value !== undefined) {
         let value: unknown;
         try {
           value = JSON.parse(u.value);
@@ -97,8 +128,34 @@ export class StatusReporter {
         if (!parsed.success) continue;
         status = STATUS[parsed.data.status];
       }
-      const changed = await ports.setStatus(key.endpoint, status);
-      if (changed !== undefined) events.portStatusChanged(changed.before, changed.after);
+      this.#wanted.set(key.endpoint, { status, host: key.host, workload: key.workload });
+    }
+    while (this.#workers.length < WORKERS && this.#wanted.size > this.#busy.size) {
+      const w: Promise<void> = this.#work().finally(() => {
+        this.#workers = this.#workers.filter((x) => x !== w);
+      });
+      this.#workers.push(w);
+    }
+  }
+
+  /** Writes wanted statuses until none is left; a failed write is retried after a pause. */
+  async #work(): Promise<void> {
+    const { deps: d, ports, events } = this.#o.services;
+    for (;;) {
+      const next = [...this.#wanted].find(([id]) => !this.#busy.has(id));
+      if (next === undefined || this.#stopping) return;
+      const [id, wanted] = next;
+      this.#busy.add(id);
+      try {
+        const changed = await ports.setStatus(id, wanted.status, { host: wanted.host, workload: wanted.workload });
+        if (changed !== undefined) events.portStatusChanged(changed.before, changed.after);
+        if (this.#wanted.get(id) === wanted) this.#wanted.delete(id);
+      } catch (err) {
+        d.logger.warn({ port: id, err: describeError(err) }, 'port status update failed; retrying');
+        await d.clock.sleep(1_000 + Math.random() * 1_000).catch(() => undefined);
+      } finally {
+        this.#busy.delete(id);
+      }
     }
   }
 }

@@ -37,7 +37,7 @@ export function physnetKey(physnet: string): string {
  * transaction that takes its addresses, so no port can slip in between the delete's "no ports
  * left" check and the delete itself.
  */
-export function deletingKey(kind: 'networks' | 'subnets', id: string): string {
+export function deletingKey(kind: 'networks' | 'subnets' | 'security-groups', id: string): string {
   return `${NEUTRON_ROOT}deleting/${kind}/${id}`;
 }
 /** Per-project quota overrides. */
