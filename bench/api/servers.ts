@@ -11,6 +11,11 @@ import { trackChild } from '../../src/lib/testing.js';
 import { progress, sleep } from '../datastore/workload.js';
 import { childPids } from './proc-stats.js';
 
+export interface ErrorLog {
+  readonly first: readonly string[];
+  readonly count: number;
+}
+
 export interface RunningServer {
   readonly url: string;
   readonly pid: number;
@@ -20,6 +25,8 @@ export interface RunningServer {
   exitedEarly(): string | undefined;
   /** The last lines of its output (neutron-server: of its log), for error reports. */
   tail(): Promise<string>;
+  /** The first error-level log lines and how many there were (call before stop for neutron-server). */
+  errorLog(): Promise<ErrorLog>;
   stop(): Promise<void>;
 }
 
@@ -35,15 +42,31 @@ export function projectRoot(): string {
   return dir;
 }
 
-/** Keeps the last `max` characters of a stream. */
-function keepTail(child: ChildHandle, max = 16_000): () => string {
+/**
+ * Keeps the last `max` characters of a child's output, and the first few error-level log lines
+ * (pino level 50 and up) with the count of all of them.
+ */
+function keepOutput(child: ChildHandle, max = 16_000): { tail: () => string; errors: { first: string[]; count: number } } {
   let text = '';
+  let partial = '';
+  const errors = { first: [] as string[], count: 0 };
   const add = (d: Buffer): void => {
-    text = (text + d.toString('utf8')).slice(-max);
+    const chunk = d.toString('utf8');
+    text = (text + chunk).slice(-max);
+    partial += chunk;
+    for (let nl = partial.indexOf('\n'); nl >= 0; nl = partial.indexOf('\n')) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      if (/^\{"level":(5|6)\d,/.test(line)) {
+        errors.count++;
+        if (errors.first.length < 3) errors.first.push(line.length > 2500 ? `${line.slice(0, 2500)}…` : line);
+      }
+    }
+    if (partial.length > 1_000_000) partial = '';
   };
   child.stdout.on('data', add);
   child.stderr.on('data', add);
-  return () => text;
+  return { tail: () => text, errors };
 }
 
 const alive = (pid: number): boolean => {
@@ -80,7 +103,8 @@ export async function startBrindle(tag: string, datastore: string): Promise<Runn
   const child = realExec().spawn(process.execPath, [bin, 'api', '--datastore', datastore, '--listen', `127.0.0.1:${port}`, '--hostname', 'bench-api']);
   trackChild(child);
   child.stdin.end();
-  const tail = keepTail(child);
+  const output = keepOutput(child);
+  const tail = output.tail;
   let exit: ExitStatus | undefined;
   void child.exited.then((s) => (exit = s));
   const exitedEarly = (): string | undefined =>
@@ -99,7 +123,7 @@ export async function startBrindle(tag: string, datastore: string): Promise<Runn
     throw err;
   }
   progress(tag, `brindle api pid ${child.pid} at ${url} (datastore ${datastore})`);
-  return { url, pid: child.pid, pids: () => Promise.resolve(exit === undefined ? [child.pid] : []), exitedEarly, tail: () => Promise.resolve(tail()), stop };
+  return { url, pid: child.pid, pids: () => Promise.resolve(exit === undefined ? [child.pid] : []), exitedEarly, tail: () => Promise.resolve(tail()), errorLog: () => Promise.resolve({ first: [...output.errors.first], count: output.errors.count }), stop };
 }
 
 /**
@@ -178,6 +202,11 @@ export async function startNeutronServer(tag: string, scratch: string): Promise<
     pids: async () => [pid, ...(await childPids(pid))].filter(alive),
     exitedEarly,
     tail: () => logTail().catch(() => ''),
+    errorLog: async () => {
+      const log = join(scratch, 'server.log');
+      const lines = fs.exists(log) ? (await fs.readText(log)).split('\n').filter((l) => / ERROR /.test(l)) : [];
+      return { first: lines.slice(0, 3).map((l) => (l.length > 1500 ? `${l.slice(0, 1500)}…` : l)), count: lines.length };
+    },
     stop,
   };
 }

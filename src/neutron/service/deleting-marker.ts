@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Compare, TxnOp } from '../../datastore/index.js';
 import { faults } from '../errors.js';
-import { deletingKey, objectKey, type NeutronCollection } from '../store/neutron-keys.js';
+import { deletingKey, objectKey } from '../store/neutron-keys.js';
 import type { NeutronDeps } from './neutron-deps.js';
 
 type Markable = 'networks' | 'subnets' | 'security-groups';
