@@ -14,18 +14,6 @@ export interface PlannedIp extends FixedIp {
   readonly requested: boolean;
 }
 
-/** Pools bigger than this are drawn from blindly (the create-only key catches a collision). */
-const LIST_ALLOCATIONS_BELOW = 4_096n;
-
-function poolSize(subnet: SubnetRecord): bigint {
-  let n = 0n;
-  for (const p of subnet.allocation_pools) {
-    const s = ipToBigInt(p.start);
-    const e = ipToBigInt(p.end);
-    if (s !== undefined && e !== undefined) n += e.value - s.value + 1n;
-  }
-  return n;
-}
 
 function inSubnet(subnet: SubnetRecord, ip: string): boolean {
   const r = cidrToRange(subnet.cidr);
@@ -39,8 +27,8 @@ const AUTO_ADDRESS = new Set(['slaac', 'dhcpv6-stateless']);
  * Works out a port's fixed IPs, Neutron's way: named addresses are checked against their
  * subnet (or found a subnet on the network); a subnet alone gets a random free address from its
  * pools; no request at all gets one IPv4 address (first subnet with room) plus SLAAC addresses
- * on auto-address IPv6 subnets and one stateful IPv6 address. `attempt` > 0 means an earlier
- * pick collided, so big pools list their allocations instead of drawing blind.
+ * on auto-address IPv6 subnets and one stateful IPv6 address. The first attempt draws blind;
+ * `attempt` > 0 means a pick collided, so the subnet's allocations are listed first.
  */
 export async function planAddresses(
   d: NeutronDeps,
@@ -51,7 +39,9 @@ export async function planAddresses(
   const byId = new Map(subnets.map((s) => [s.id, s]));
   const out: PlannedIp[] = [];
   const taken = async (s: SubnetRecord): Promise<Set<string>> => {
-    if (ctx.attempt === 0 && poolSize(s) > LIST_ALLOCATIONS_BELOW) return new Set([...out.filter((p) => p.subnet_id === s.id).map((p) => p.ip_address), ...(ctx.reserved ?? [])]);
+    // First try blind: the create-only address key catches a collision, and only then (attempt
+    // > 0) do we list the subnet's allocations to pick among the free ones.
+    if (ctx.attempt === 0) return new Set([...out.filter((p) => p.subnet_id === s.id).map((p) => p.ip_address), ...(ctx.reserved ?? [])]);
     const owned = await d.store.allocatedIps(s.id);
     const set = new Set([...owned].filter(([, port]) => port !== ctx.portId).map(([ip]) => ip));
     for (const p of out) if (p.subnet_id === s.id) set.add(p.ip_address);

@@ -60,13 +60,19 @@ export class PortService {
   }
 
   async create(ctx: RequestContext, input: PortInput): Promise<PortRecord> {
-    const network = await this.#d.store.get('networks', input.network_id);
-    if (network === undefined) throw faults.notFound('Network', input.network_id);
     const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
     if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_port:tenant_id');
     const deviceOwner = input.device_owner ?? '';
+    // The common case needs the project's default group: read it alongside the network.
+    const wantsDefault = input.security_groups === undefined && input.port_security_enabled !== false && !deviceOwner.startsWith('network:');
+    const [network, defaultGroup] = await Promise.all([
+      this.#d.store.get('networks', input.network_id),
+      wantsDefault ? this.#groups.ensureDefault(project) : Promise.resolve(undefined),
+    ]);
+    if (network === undefined) throw faults.notFound('Network', input.network_id);
     const portSecurity = input.port_security_enabled ?? network.record.port_security_enabled;
-    const groups = await this.#securityGroups(project, deviceOwner, portSecurity, input.security_groups);
+    const groups =
+      defaultGroup !== undefined && portSecurity ? [defaultGroup] : await this.#securityGroups(project, deviceOwner, portSecurity, input.security_groups);
     const pairs = this.#addressPairs(portSecurity, input.allowed_address_pairs, input.mac_address ?? '');
     const subnets = await this.#subnetsOf(network.record);
     const id = this.#d.newId();

@@ -12,9 +12,13 @@ export const DEFAULT_QUOTA: Quota = { network: -1, subnet: -1, port: -1, securit
 
 const quotaSchema = z.record(z.string(), z.number().int().min(-1));
 
+/** How long a server trusts a project's quota it read (a change reaches every server within this). */
+const QUOTA_CACHE_MS = 2_000;
+
 /** Per-project quotas: stored overrides over the defaults, enforced on create when set. */
 export class QuotaService {
   readonly #d: NeutronDeps;
+  readonly #cache = new Map<string, { quota: Quota; at: number }>();
 
   constructor(deps: NeutronDeps) {
     this.#d = deps;
@@ -22,9 +26,26 @@ export class QuotaService {
 
   async get(projectId: string): Promise<Quota> {
     const kv = await this.#d.kv.get(quotaKey(projectId));
-    if (kv === undefined) return { ...DEFAULT_QUOTA };
-    const stored = quotaSchema.safeParse(JSON.parse(kv.value));
-    return { ...DEFAULT_QUOTA, ...(stored.success ? stored.data : {}) };
+    let quota: Quota = { ...DEFAULT_QUOTA };
+    if (kv !== undefined) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(kv.value);
+      } catch {
+        parsed = {};
+      }
+      const stored = quotaSchema.safeParse(parsed);
+      quota = { ...DEFAULT_QUOTA, ...(stored.success ? stored.data : {}) };
+    }
+    this.#cache.set(projectId, { quota, at: this.#d.clock.monotonic() });
+    return quota;
+  }
+
+  /** The quota as of at most QUOTA_CACHE_MS ago (for the per-create check on the hot path). */
+  async #recent(projectId: string): Promise<Quota> {
+    const hit = this.#cache.get(projectId);
+    if (hit !== undefined && this.#d.clock.monotonic() - hit.at < QUOTA_CACHE_MS) return hit.quota;
+    return this.get(projectId);
   }
 
   async list(): Promise<(Quota & { project_id: string; tenant_id: string })[]> {
@@ -44,16 +65,18 @@ export class QuotaService {
     }
     const next = { ...(await this.get(projectId)), ...changes };
     await this.#d.kv.put(quotaKey(projectId), JSON.stringify(next));
+    this.#cache.delete(projectId);
     return next;
   }
 
   async reset(projectId: string): Promise<void> {
     await this.#d.kv.delete(quotaKey(projectId));
+    this.#cache.delete(projectId);
   }
 
   /** Throws OverQuota if the project already has `current` of a resource limited below `current + 1`. */
   async check(projectId: string, resource: QuotaResource, count: () => Promise<number>): Promise<void> {
-    const limit = (await this.get(projectId))[resource];
+    const limit = (await this.#recent(projectId))[resource];
     if (limit < 0) return;
     if ((await count()) + 1 > limit) throw faults.overQuota(resource);
   }
