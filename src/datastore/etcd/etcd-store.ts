@@ -115,11 +115,14 @@ export class EtcdStore implements KvStore {
       // No client-side retries: a transaction whose reply was lost would be sent again and
       // report its own committed write as a failed compare. Callers retry from a fresh read.
       faultHandling: { global: noop },
-      // Notice a half-open connection (a watch would otherwise wait forever).
+      // Notice a half-open connection (a watch would otherwise wait forever). Ping only while a
+      // call or watch is open: etcd's server (PermitWithoutStream=false by default) counts pings
+      // on an idle connection as abuse and, after two, drops the connection with GOAWAY,
+      // failing every call in flight.
       grpcOptions: {
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
-        'grpc.keepalive_permit_without_calls': 1,
+        'grpc.keepalive_permit_without_calls': 0,
       },
       ...(options.tls === undefined
         ? {}
