@@ -101,6 +101,16 @@ function toOpResult(op: TxnOp, r: RPC.IResponseOp | undefined): TxnOpResult {
   }
 }
 
+/**
+ * Closes a stream we opened. Half-close first: etcd3 treats an error on a stream that is still
+ * writable (which is what cancel() produces) as a host failure and resets every client for the
+ * host, dropping unrelated calls in flight.
+ */
+function closeStream(stream: { end(): void; cancel(): void }): void {
+  stream.end();
+  stream.cancel();
+}
+
 /** The etcd v3 backend, over the etcd3 package's gRPC clients (the only importer of etcd3). */
 export class EtcdStore implements KvStore {
   readonly backend = 'etcd' as const;
@@ -190,7 +200,7 @@ export class EtcdStore implements KvStore {
     let stream: RPC.IDuplexStream<RPC.IWatchRequest, RPC.IWatchResponse> | undefined;
     const queue: WatchQueue = new WatchQueue(() => {
       this.#watches.delete(queue);
-      stream?.cancel();
+      if (stream !== undefined) closeStream(stream);
     }, options.signal);
     this.#watches.add(queue);
     const onResponse = (res: RPC.IWatchResponse): void => {
@@ -220,7 +230,7 @@ export class EtcdStore implements KvStore {
       .then((s) => {
         if (queue.closed) {
           s.on('error', () => {});
-          s.cancel();
+          closeStream(s);
           return;
         }
         stream = s;
@@ -261,7 +271,7 @@ export class EtcdStore implements KvStore {
       return ttl;
     } finally {
       settled = true;
-      stream.cancel();
+      closeStream(stream);
     }
   }
 

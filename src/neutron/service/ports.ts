@@ -1,4 +1,4 @@
-import type { TxnOp, Compare } from '../../datastore/index.js';
+import { DatastoreUnavailableError, type TxnOp, type Compare, type TxnResult } from '../../datastore/index.js';
 import { faults } from '../errors.js';
 import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.js';
 import { deletingKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
@@ -287,7 +287,15 @@ export class PortService {
       ...(o.newMac === undefined ? [] : [{ op: 'put' as const, key: macKey(port.network_id, o.newMac), value: port.id }]),
       ...(o.oldMac === undefined ? [] : [{ op: 'delete' as const, key: macKey(port.network_id, o.oldMac) }]),
     ];
-    const r = await this.#d.kv.txn({ compare, success, failure: compare.map((c) => ({ op: 'get' as const, key: c.key })) });
+    let r: TxnResult;
+    try {
+      r = await this.#d.kv.txn({ compare, success, failure: compare.map((c) => ({ op: 'get' as const, key: c.key })) });
+    } catch (err) {
+      // The reply may have been lost after the commit: the port id is ours, so read it back
+      // before calling it a failure (a client that retries would otherwise leave an orphan).
+      if (err instanceof DatastoreUnavailableError && (await this.#d.kv.get(objectKey('ports', port.id)).catch(() => undefined))?.value === encodeRecord(port)) return undefined;
+      throw err;
+    }
     if (r.succeeded) return undefined;
     const seen = new Map(compare.map((c, i) => [c.key, r.results[i]?.op === 'get' ? r.results[i].kv : undefined]));
     if (o.portRevision !== undefined && seen.get(objectKey('ports', port.id))?.modRevision !== o.portRevision) return { kind: 'stale' };
