@@ -3,12 +3,13 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN := node_modules/.bin
 
-.PHONY: help deps build lint test demo bench clean
+.PHONY: help deps build lint test demo bench bench-api clean
 
 help:
 	@echo "make demo   install what is missing, build, and run the demo"
 	@echo "make test   install what is missing, build, lint, and run every test"
-	@echo "make bench  run the benchmarks (results in bench/results/)"
+	@echo "make bench  run the datastore benchmark (results in bench/results/)"
+	@echo "make bench-api  the API benchmark against Debian's neutron-server (installs it)"
 
 deps:
 	@scripts/install-deps.sh
@@ -32,6 +33,9 @@ demo: build
 
 bench: build
 	@node dist/bench/datastore/run.js
+
+bench-api: build
+	@node dist/bench/api/run.js
 
 clean:
 	rm -rf dist

@@ -34,7 +34,22 @@ export async function childPids(pid: number): Promise<number[]> {
   return r.stdout.split('\n').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
 }
 
+/** Busy CPU milliseconds of the whole machine (all cores) since boot, from /proc/stat. */
+async function machineBusyMs(): Promise<number> {
+  try {
+    const first = (await realFs().readText('/proc/stat')).split('\n')[0] ?? '';
+    // cpu  user nice system idle iowait irq softirq steal ...
+    const f = first.trim().split(/\s+/).slice(1).map(Number);
+    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+    return (busy * 1000) / (await clockTicks());
+  } catch {
+    return 0;
+  }
+}
+
 export interface CpuSample {
+  readonly at: number;
+  readonly machineMs: number;
   readonly serverMs: number;
   readonly etcdMs: number;
   readonly clientMs: number;
@@ -49,6 +64,11 @@ export interface CpuPerOp {
   readonly clientMs: number;
   /** etcd gRPC calls (by method) and WAL fsyncs per operation. */
   readonly etcdCalls: Record<string, number> | undefined;
+  /**
+   * Cores used, on average over the phase, by everything else on the machine (busy CPU minus
+   * the server, etcd and this process): other work that disturbed the measurement.
+   */
+  readonly otherCores: number;
 }
 
 /** Parses the counters we want out of etcd's Prometheus text. */
@@ -88,6 +108,8 @@ export async function sample(w: Watched): Promise<CpuSample> {
   const server = await Promise.all((await w.serverPids()).map(processCpuMs));
   const cpu = process.cpuUsage();
   return {
+    at: performance.now(),
+    machineMs: await machineBusyMs(),
     serverMs: server.reduce((a, b) => a + b, 0),
     etcdMs: w.etcdPid === undefined ? 0 : await processCpuMs(w.etcdPid),
     clientMs: (cpu.user + cpu.system) / 1000,
@@ -105,7 +127,12 @@ export function perOp(before: CpuSample, after: CpuSample, ops: number, w: Watch
       if (d > 0) etcdCalls[k] = d;
     }
   }
+  const ours = after.serverMs - before.serverMs + (after.etcdMs - before.etcdMs) + (after.clientMs - before.clientMs);
+  // Clock ticks are 10 ms: below a second the estimate is noise, so it is left at 0.
+  const elapsed = after.at - before.at;
+  const other = elapsed < 1_000 ? 0 : Math.max(0, after.machineMs - before.machineMs - ours) / elapsed;
   return {
+    otherCores: Math.round(other * 100) / 100,
     serverMs: per(before.serverMs, after.serverMs),
     etcdMs: w.etcdPid === undefined ? undefined : per(before.etcdMs, after.etcdMs),
     clientMs: per(before.clientMs, after.clientMs),

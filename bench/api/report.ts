@@ -6,18 +6,26 @@ import { machineInfo as datastoreMachineInfo, type Machine } from '../datastore/
 import type { BindFigures, LatencyFigures, ListFigures } from './measure.js';
 import { projectRoot } from './servers.js';
 
-/** What one server produced; figures it did not measure are undefined. */
+/** What one server produced; phases that did not run (or failed outright) are absent. */
 export interface ServerFigures {
-  readonly sequential: LatencyFigures;
-  readonly concurrent: LatencyFigures;
-  readonly boundCreate: LatencyFigures;
-  readonly bind: BindFigures;
-  readonly list: ListFigures;
-  /** Brindle only: the untimed creates that bring the port count up to the list size. */
-  readonly fill?: LatencyFigures;
+  sequential?: LatencyFigures;
+  concurrent?: LatencyFigures;
+  bind?: BindFigures;
+  boundCreate?: LatencyFigures;
+  /** Brindle only: the creates (16 in flight) that bring the port count up to the list size. */
+  fill?: LatencyFigures[];
+  list?: ListFigures;
+  /** Brindle only: sequential creates once the list size is reached. */
+  sequentialAtListSize?: LatencyFigures;
 }
 
-export type Outcome = { readonly figures: ServerFigures } | { readonly error: string };
+export interface Outcome {
+  readonly figures: ServerFigures;
+  /** Why the run of this server stopped early, if it did. */
+  readonly error?: string;
+  /** Requests that failed (non-2xx, transport errors, or a port that did not come back bound). */
+  readonly failedRequests: number;
+}
 
 export interface ApiMachine extends Machine {
   readonly neutronServer: string;
@@ -41,36 +49,42 @@ interface Row {
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number): string => (n < 10 ? `${n.toFixed(2)} ms` : n < 100 ? `${n.toFixed(1)} ms` : `${int(n)} ms`);
 const perSec = (n: number): string => (n < 100 ? `${n.toFixed(1)}/s` : `${int(n)}/s`);
-const listTime = (n: number, f: ServerFigures): string => `${n < 1 ? `${int(n * 1000)} ms` : `${n.toFixed(2)} s`} (${int(f.list.ports)})`;
+const listTime = (n: number, f: ServerFigures): string => `${n < 1 ? `${int(n * 1000)} ms` : `${n.toFixed(2)} s`} (${int(f.list?.ports ?? 0)})`;
 const us = (n: number): string => `${int(n)} us`;
 
-function rows(brindle: ServerFigures | undefined, neutron: ServerFigures | undefined): Row[] {
-  const n = (pick: (f: ServerFigures) => number, fallback: number): string => {
-    const b = brindle === undefined ? fallback : pick(brindle);
-    const q = neutron === undefined ? undefined : pick(neutron);
-    return `${int(b)}/${q === undefined ? '-' : int(q)}`;
-  };
-  const seq = n((f) => f.sequential.n, 0);
-  const conc = n((f) => f.concurrent.n, 0);
-  const bound = n((f) => f.boundCreate.n, 0);
-  const bind = n((f) => f.bind.put.n, 0);
+/** `a/b` of a count the two sides ran with (Brindle first). */
+function counts(brindle: ServerFigures | undefined, neutron: ServerFigures | undefined, pick: (f: ServerFigures) => number | undefined): string {
+  const b = brindle === undefined ? undefined : pick(brindle);
+  const q = neutron === undefined ? undefined : pick(neutron);
+  return `${b === undefined ? '-' : int(b)}/${q === undefined ? '-' : int(q)}`;
+}
+
+function rows(brindle: ServerFigures | undefined, neutron: ServerFigures | undefined, listSize: number): Row[] {
+  const seq = counts(brindle, neutron, (f) => f.sequential?.n);
+  const conc = counts(brindle, neutron, (f) => f.concurrent?.n);
+  const bound = counts(brindle, neutron, (f) => f.boundCreate?.n);
+  const bind = counts(brindle, neutron, (f) => f.bind?.put.n);
+  const atList = brindle?.sequentialAtListSize?.n ?? 0;
+  const listed = brindle?.list?.ports ?? listSize;
   return [
-    { label: `port create, sequential p50 (N=${seq})`, better: 'lower', pick: (f) => f.sequential.p50Ms, format: ms },
-    { label: '  p90', better: 'lower', pick: (f) => f.sequential.p90Ms, format: ms },
-    { label: '  p99', better: 'lower', pick: (f) => f.sequential.p99Ms, format: ms },
-    { label: '  mean', better: 'lower', pick: (f) => f.sequential.meanMs, format: ms },
-    { label: `port create, 16 in flight (N=${conc})`, better: 'higher', pick: (f) => f.concurrent.perSecond, format: perSec },
-    { label: '  p50', better: 'lower', pick: (f) => f.concurrent.p50Ms, format: ms },
-    { label: '  p99', better: 'lower', pick: (f) => f.concurrent.p99Ms, format: ms },
-    { label: `bound port create p50 (N=${bound})`, better: 'lower', pick: (f) => f.boundCreate.p50Ms, format: ms },
-    { label: '  p99', better: 'lower', pick: (f) => f.boundCreate.p99Ms, format: ms },
-    { label: `bind existing port (PUT) p50 (N=${bind})`, better: 'lower', pick: (f) => f.bind.put.p50Ms, format: ms },
-    { label: '  p99', better: 'lower', pick: (f) => f.bind.put.p99Ms, format: ms },
-    { label: 'bind -> WorkloadEndpoint written p50', better: 'lower', pick: (f) => f.bind.endpoint?.p50Ms, format: ms },
-    { label: '  p99', better: 'lower', pick: (f) => f.bind.endpoint?.p99Ms, format: ms },
-    { label: 'GET /v2.0/ports, best of 3 (ports)', better: 'lower', pick: (f) => f.list.bestSeconds, format: listTime },
-    { label: '  per listed port', better: 'lower', pick: (f) => f.list.microsecondsPerPort, format: us },
-    { label: 'server CPU per sequential create', better: 'lower', pick: (f) => f.sequential.cpuPerOp.serverMs, format: ms },
+    { label: `port create, sequential p50 (N=${seq})`, better: 'lower', pick: (f) => f.sequential?.p50Ms, format: ms },
+    { label: '  p90', better: 'lower', pick: (f) => f.sequential?.p90Ms, format: ms },
+    { label: '  p99', better: 'lower', pick: (f) => f.sequential?.p99Ms, format: ms },
+    { label: '  mean', better: 'lower', pick: (f) => f.sequential?.meanMs, format: ms },
+    { label: `port create, 16 in flight (N=${conc})`, better: 'higher', pick: (f) => f.concurrent?.perSecond, format: perSec },
+    { label: '  p50', better: 'lower', pick: (f) => f.concurrent?.p50Ms, format: ms },
+    { label: '  p99', better: 'lower', pick: (f) => f.concurrent?.p99Ms, format: ms },
+    { label: `bound port create p50 (N=${bound})`, better: 'lower', pick: (f) => f.boundCreate?.p50Ms, format: ms },
+    { label: '  p99', better: 'lower', pick: (f) => f.boundCreate?.p99Ms, format: ms },
+    { label: `bind existing port (PUT) p50 (N=${bind})`, better: 'lower', pick: (f) => f.bind?.put.p50Ms, format: ms },
+    { label: '  p99', better: 'lower', pick: (f) => f.bind?.put.p99Ms, format: ms },
+    { label: 'bind -> WorkloadEndpoint seen p50', better: 'lower', pick: (f) => f.bind?.endpoint?.p50Ms, format: ms },
+    { label: '  p99', better: 'lower', pick: (f) => f.bind?.endpoint?.p99Ms, format: ms },
+    { label: 'GET /v2.0/ports, best of 3 (ports)', better: 'lower', pick: (f) => f.list?.bestSeconds, format: listTime },
+    { label: '  per listed port', better: 'lower', pick: (f) => f.list?.microsecondsPerPort, format: us },
+    { label: `port create p50 at ${int(listed)} ports (N=${int(atList)})`, better: 'lower', pick: (f) => f.sequentialAtListSize?.p50Ms, format: ms },
+    { label: '  p99', better: 'lower', pick: (f) => f.sequentialAtListSize?.p99Ms, format: ms },
+    { label: 'server CPU per sequential create', better: 'lower', pick: (f) => f.sequential?.cpuPerOp.serverMs, format: ms },
   ];
 }
 
@@ -87,25 +101,25 @@ export interface Columns {
   readonly neutron: Outcome;
 }
 
-const figuresOf = (o: Outcome): ServerFigures | undefined => ('figures' in o ? o.figures : undefined);
-
-/** The side-by-side table; the last two columns are neutron-server's figure over Brindle's (or the reverse for rates). */
-export function formatTable(c: Columns): string {
-  const [emb, etcd, neu] = [figuresOf(c.embedded), figuresOf(c.etcd), figuresOf(c.neutron)];
+/** The side-by-side table; the last two columns say how many times better Brindle is than neutron-server. */
+export function formatTable(c: Columns, listSize: number): string {
   const header = ['', 'brindle embedded', 'brindle etcd', 'neutron-server', 'etcd vs neutron', 'embedded vs neutron'];
-  const cell = (r: Row, f: ServerFigures | undefined, o: Outcome): string => {
-    if (f === undefined) return 'error' in o ? 'FAILED' : '-';
-    const v = r.pick(f);
-    return v === undefined || !Number.isFinite(v) ? '-' : r.format(v, f);
+  const cell = (r: Row, o: Outcome): string => {
+    const v = r.pick(o.figures);
+    if (v !== undefined && Number.isFinite(v)) return r.format(v, o.figures);
+    return o.error === undefined ? '-' : 'FAILED';
   };
-  const body = rows(etcd ?? emb, neu).map((r) => [
+  const pick = (r: Row, o: Outcome): number | undefined => r.pick(o.figures);
+  const brindle: ServerFigures = { ...c.embedded.figures, ...c.etcd.figures };
+  const body = rows(brindle, c.neutron.figures, listSize).map((r) => [
     r.label,
-    cell(r, emb, c.embedded),
-    cell(r, etcd, c.etcd),
-    cell(r, neu, c.neutron),
-    speedup(r.better, etcd === undefined ? undefined : r.pick(etcd), neu === undefined ? undefined : r.pick(neu)),
-    speedup(r.better, emb === undefined ? undefined : r.pick(emb), neu === undefined ? undefined : r.pick(neu)),
+    cell(r, c.embedded),
+    cell(r, c.etcd),
+    cell(r, c.neutron),
+    speedup(r.better, pick(r, c.etcd), pick(r, c.neutron)),
+    speedup(r.better, pick(r, c.embedded), pick(r, c.neutron)),
   ]);
+  body.push(['failed requests (all phases)', int(c.embedded.failedRequests), int(c.etcd.failedRequests), int(c.neutron.failedRequests), '', '']);
   const all = [header, ...body];
   const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
   const line = (row: string[]): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
@@ -114,13 +128,11 @@ export function formatTable(c: Columns): string {
 
 /** The architecture's targets for Brindle over etcd, checked against this run. */
 export function targets(c: Columns): string[] {
-  const etcd = figuresOf(c.etcd);
-  if (etcd === undefined) return ['targets: brindle over etcd did not complete'];
-  const p50 = etcd.sequential.p50Ms;
-  const rate = etcd.concurrent.perSecond;
+  const p50 = c.etcd.figures.sequential?.p50Ms;
+  const rate = c.etcd.figures.concurrent?.perSecond;
   return [
-    `target port create p50 <= 5 ms over etcd: ${p50.toFixed(2)} ms -> ${p50 <= 5 ? 'met' : 'MISSED'}`,
-    `target >= 1,000 ports/s concurrent over etcd: ${int(rate)}/s -> ${rate >= 1000 ? 'met' : 'MISSED'}`,
+    p50 === undefined ? 'target port create p50 <= 5 ms over etcd: not measured' : `target port create p50 <= 5 ms over etcd: ${p50.toFixed(2)} ms -> ${p50 <= 5 ? 'met' : 'MISSED'}`,
+    rate === undefined ? 'target >= 1,000 ports/s concurrent over etcd: not measured' : `target >= 1,000 ports/s concurrent over etcd: ${int(rate)}/s -> ${rate >= 1000 ? 'met' : 'MISSED'}`,
   ];
 }
 

@@ -7,19 +7,21 @@
 // bench/results/api.json. Run from the project root after building:
 //   node dist/bench/api/run.js [--quick]
 // The first run installs neutron-server (apt, needs root) through bench/api/neutron-server.sh.
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { openDatastore, type DatastoreConfig } from '../../src/datastore/open-datastore.js';
+import type { KvStore } from '../../src/datastore/kv-store.js';
 import { startTestEtcd, type TestEtcd } from '../../src/datastore/testing/etcd-server.js';
 import { AbortedError, realExec, realFs } from '../../src/lib/index.js';
 import { trackTempDir, untrackTempDir } from '../../src/lib/testing.js';
-import { progress } from '../datastore/workload.js';
+import { progress, sleep } from '../datastore/workload.js';
 import { ApiClient, type FailedCall } from './http-client.js';
 import {
-  bindPorts, createBoundPorts, createPorts, listPorts, makeNetwork, writeAgentStatus, type Target,
+  bindPorts, createBoundPorts, createPorts, listPorts, makeNetwork, writeAgentStatus, type LatencyFigures, type Target,
 } from './measure.js';
 import type { Watched } from './proc-stats.js';
-import { formatTable, machineInfo, targets, writeResults, type Columns, type Outcome } from './report.js';
-import { startBrindle, startNeutronServer, type RunningServer } from './servers.js';
+import { formatTable, machineInfo, targets, writeResults, type Columns, type Outcome, type ServerFigures } from './report.js';
+import { startBrindle, startNeutronServer, type ErrorLog, type RunningServer } from './servers.js';
 
 /** `--quick` divides every count by 10: a trial run of the whole thing in about a minute. */
 const QUICK = process.argv.includes('--quick');
@@ -31,14 +33,18 @@ const PARAMS = {
   /** Unmeasured creates first, so neither server is timed cold. */
   warmupCreates: 10,
   listRuns: 3,
-  brindle: { sequential: n(1_000), concurrent: n(2_000), bind: n(200), boundCreate: n(200), listPorts: n(10_000) },
+  brindle: { sequential: n(1_000), concurrent: n(2_000), bind: n(200), boundCreate: n(200), listPorts: n(10_000), sequentialAtListSize: n(200) },
   neutron: { sequential: n(200), concurrent: n(200), bind: n(100), boundCreate: n(200) },
   subnet: '198.18.0.0/16',
+  /** Fill rounds with failures wait this long before the next (etcd3's circuit breaker re-closes after 5 s). */
+  fillRetryPauseMs: 6_000,
+  fillMaxRounds: 5,
 };
 
 interface Run {
   readonly outcome: Outcome;
   readonly failures: { readonly perPhase: Record<string, number>; readonly samples: readonly FailedCall[] };
+  readonly serverErrorLog: ErrorLog | undefined;
 }
 
 async function describeFailure(tag: string, err: unknown, server: RunningServer | undefined): Promise<string> {
@@ -49,16 +55,45 @@ async function describeFailure(tag: string, err: unknown, server: RunningServer 
   return tail === '' ? text : `${text}\n--- last output ---\n${tail}`;
 }
 
-function failuresOf(client: ApiClient | undefined): Run['failures'] {
-  return { perPhase: Object.fromEntries(client?.failures ?? []), samples: client?.samples ?? [] };
+function finish(figures: ServerFigures, client: ApiClient | undefined, error: string | undefined, serverErrorLog: ErrorLog | undefined): Run {
+  const perPhase = Object.fromEntries(client?.failures ?? []);
+  const failedRequests = Object.values(perPhase).reduce((a, b) => a + b, 0);
+  return {
+    outcome: { figures, failedRequests, ...(error === undefined ? {} : { error }) },
+    failures: { perPhase, samples: client?.samples ?? [] },
+    serverErrorLog,
+  };
+}
+
+/**
+ * Creates ports (16 in flight) until `target` exist. A round with failures is followed by a
+ * pause and another round, so the list is measured at the intended size; every failure stays
+ * counted and reported.
+ */
+async function fillTo(t: Target, made: number, target: number): Promise<LatencyFigures[]> {
+  const rounds: LatencyFigures[] = [];
+  let have = made;
+  for (let round = 1; have < target && round <= PARAMS.fillMaxRounds; round++) {
+    const r = await createPorts(t, round === 1 ? `fill to ${target}` : `fill to ${target} (round ${round})`, target - have, PARAMS.inFlight, []);
+    rounds.push(r);
+    have += r.ok;
+    if (r.failed > 0 && have < target) {
+      progress(t.tag, `  ${r.failed} creates failed; pausing ${PARAMS.fillRetryPauseMs / 1000} s before creating the missing ${target - have}`);
+      await sleep(PARAMS.fillRetryPauseMs);
+    }
+  }
+  return rounds;
 }
 
 /** One Brindle API server on a fresh datastore: every measurement. */
 async function brindle(tag: string, spec: string, config: DatastoreConfig, etcd: TestEtcd | undefined): Promise<Run> {
   const p = PARAMS.brindle;
+  const f: ServerFigures = {};
   let server: RunningServer | undefined;
   let client: ApiClient | undefined;
-  let kv: Awaited<ReturnType<typeof openDatastore>> | undefined;
+  let kv: KvStore | undefined;
+  let error: string | undefined;
+  let errorLog: ErrorLog | undefined;
   try {
     server = await startBrindle(tag, spec);
     const s = server;
@@ -66,25 +101,28 @@ async function brindle(tag: string, spec: string, config: DatastoreConfig, etcd:
     client = new ApiClient(s.url);
     const { networkId } = await makeNetwork(client);
     const watched: Watched = { serverPids: () => s.pids(), etcdPid: etcd?.pid, etcdEndpoint: etcd?.endpoint };
-    const t: Target = { tag, client, server: s, watched, networkId };
+    const t: Target = { tag, client, server: s, watched, networkId, failedCreates: new Set() };
     const ids: string[] = [];
-    await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
-    const sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
-    const concurrent = await createPorts(t, 'concurrent', p.concurrent, PARAMS.inFlight, []);
+    const warm = await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
+    f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
+    f.concurrent = await createPorts(t, 'concurrent', p.concurrent, PARAMS.inFlight, []);
     await writeAgentStatus(kv);
-    const bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), kv);
-    const boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
-    const made = PARAMS.warmupCreates + sequential.ok + concurrent.ok + boundCreate.ok;
-    const fill = await createPorts(t, `fill to ${p.listPorts}`, Math.max(0, p.listPorts - made), PARAMS.inFlight, []);
-    const list = await listPorts(t, 'list', PARAMS.listRuns, p.listPorts);
-    return { outcome: { figures: { sequential, concurrent, boundCreate, bind, list, fill } }, failures: failuresOf(client) };
+    f.bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), kv);
+    f.boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
+    const made = warm.ok + f.sequential.ok + f.concurrent.ok + f.boundCreate.ok;
+    f.fill = await fillTo(t, made, p.listPorts);
+    const have = made + f.fill.reduce((a, r) => a + r.ok, 0);
+    f.list = await listPorts(t, 'list', PARAMS.listRuns, have);
+    f.sequentialAtListSize = await createPorts(t, `sequential at ${f.list.ports} ports`, p.sequentialAtListSize, 1, []);
   } catch (err) {
-    return { outcome: { error: await describeFailure(tag, err, server) }, failures: failuresOf(client) };
+    error = await describeFailure(tag, err, server);
   } finally {
+    errorLog = await server?.errorLog();
     client?.close();
     await kv?.close();
     await server?.stop();
   }
+  return finish(f, client, error, errorLog);
 }
 
 async function brindleEmbedded(): Promise<Run> {
@@ -105,7 +143,9 @@ async function brindleEtcd(): Promise<{ run: Run; etcdVersion: string }> {
   const etcd = await startTestEtcd();
   try {
     progress('etcd', `etcd pid ${etcd.pid} at ${etcd.endpoint}`);
-    const version = await fetch(`${etcd.endpoint}/version`).then((r) => r.text()).catch(() => 'unknown');
+    const version = await fetch(`${etcd.endpoint}/version`)
+      .then(async (r) => ((await r.json()) as { etcdserver?: string }).etcdserver ?? 'unknown')
+      .catch(() => 'unknown');
     return { run: await brindle('etcd', `etcd:${etcd.endpoint}`, etcd.config, etcd), etcdVersion: version };
   } finally {
     await etcd.stop();
@@ -116,65 +156,100 @@ async function neutronServer(): Promise<Run> {
   const tag = 'neutron';
   const p = PARAMS.neutron;
   const fs = realFs();
+  const f: ServerFigures = {};
   const scratch = await fs.makeTempDir('brindle-bench-neutron-');
   trackTempDir(scratch);
   let server: RunningServer | undefined;
   let client: ApiClient | undefined;
+  let error: string | undefined;
+  let errorLog: ErrorLog | undefined;
   try {
     progress(tag, `scratch dir ${scratch}`);
     server = await startNeutronServer(tag, scratch);
     const s = server;
     client = new ApiClient(s.url);
     const { networkId } = await makeNetwork(client);
-    const t: Target = { tag, client, server: s, watched: { serverPids: () => s.pids(), etcdPid: undefined, etcdEndpoint: undefined }, networkId };
+    const t: Target = { tag, client, server: s, watched: { serverPids: () => s.pids(), etcdPid: undefined, etcdEndpoint: undefined }, networkId, failedCreates: new Set() };
     const ids: string[] = [];
     await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
-    const sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
-    const concurrent = await createPorts(t, 'concurrent', p.concurrent, PARAMS.inFlight, []);
-    const bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), undefined);
-    const boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
-    const list = await listPorts(t, 'list', PARAMS.listRuns);
-    return { outcome: { figures: { sequential, concurrent, boundCreate, bind, list } }, failures: failuresOf(client) };
+    f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
+    f.concurrent = await createPorts(t, 'concurrent', p.concurrent, PARAMS.inFlight, []);
+    f.bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), undefined);
+    f.boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
+    f.list = await listPorts(t, 'list', PARAMS.listRuns);
   } catch (err) {
-    return { outcome: { error: await describeFailure(tag, err, server) }, failures: failuresOf(client) };
+    error = await describeFailure(tag, err, server);
   } finally {
+    errorLog = await server?.errorLog().catch(() => undefined);
     client?.close();
     await server?.stop();
     await fs.remove(scratch);
     untrackTempDir(scratch);
   }
+  return finish(f, client, error, errorLog);
+}
+
+/** The most CPU other processes used during any phase of a server's run (cores). */
+function disturbance(f: ServerFigures): number {
+  const phases = [f.sequential, f.concurrent, f.bind?.put, f.boundCreate, ...(f.fill ?? []), f.sequentialAtListSize];
+  const all = [...phases.map((p) => p?.cpuPerOp.otherCores), f.list?.cpuPerOp.otherCores].filter((x): x is number => x !== undefined);
+  return all.length === 0 ? 0 : Math.max(...all);
 }
 
 function failureReport(name: string, run: Run): string[] {
   const out: string[] = [];
-  if ('error' in run.outcome) out.push(`${name}: did not complete: ${run.outcome.error.split('\n')[0] ?? ''}`);
+  if (run.outcome.error !== undefined) out.push(`${name}: stopped early: ${run.outcome.error.split('\n')[0] ?? ''}`);
   const phases = Object.entries(run.failures.perPhase);
   if (phases.length > 0) {
-    out.push(`${name}: failed requests per phase: ${phases.map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    for (const s of run.failures.samples) out.push(`  [${s.phase}] ${s.method} ${s.path} ${s.request} -> ${s.status} ${s.response}`);
+    out.push(`${name}: failed requests per phase: ${phases.map(([k, v]) => `${k} ${v}`).join(', ')}; the first ones:`);
+    for (const s of run.failures.samples) out.push(`  [${s.phase} ${s.at}] ${s.method} ${s.path} ${s.request} -> ${s.status} ${s.response}`);
+  }
+  const list = run.outcome.figures.list;
+  if (list?.expected !== undefined && list.ports !== list.expected) out.push(`${name}: GET /v2.0/ports listed ${list.ports} ports; ${list.expected} creates had succeeded`);
+  for (const p of list?.createdDespiteFailure ?? []) out.push(`${name}: port ${p.id} ("${p.name}") exists although its POST /v2.0/ports failed`);
+  const log = run.serverErrorLog;
+  if (log !== undefined && log.count > 0) {
+    out.push(`${name}: ${log.count} error lines in the server's log; the first:`);
+    for (const l of log.first.slice(0, 1)) out.push(`  ${l.length > 1200 ? `${l.slice(0, 1200)}…` : l}`);
   }
   return out;
+}
+
+/** What is measured: the commit at the start, and whether src/ had uncommitted changes (dist/ is built from the work tree). */
+async function workTree(): Promise<string> {
+  const exec = realExec();
+  const commit = (await exec.run('git', ['rev-parse', '--short', 'HEAD'], { timeoutMs: 5_000 })).stdout.trim();
+  const dirty = (await exec.run('git', ['status', '--porcelain', 'src'], { timeoutMs: 5_000 })).stdout.split('\n').filter((l) => l.trim() !== '').length;
+  return `${commit === '' ? 'unknown commit' : commit}${dirty > 0 ? ` + ${dirty} uncommitted file(s) in src/` : ''}`;
 }
 
 async function main(): Promise<void> {
   const date = new Date().toISOString();
   const started = Date.now();
+  const brindleVersion = await workTree();
+  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+  progress('bench', `load average ${loadAtStart.join(' ')}${(loadAtStart[0] ?? 0) > 0.5 ? ' -- the machine is busy; figures will be disturbed' : ''}`);
   const embedded = await brindleEmbedded();
   const { run: etcd, etcdVersion } = await brindleEtcd();
   const neutron = await neutronServer();
+  const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
   const machine = await machineInfo();
   const columns: Columns = { embedded: embedded.outcome, etcd: etcd.outcome, neutron: neutron.outcome };
-  const table = formatTable(columns);
+  const table = formatTable(columns, PARAMS.brindle.listPorts);
   const goals = targets(columns);
   const problems = [...failureReport('brindle embedded', embedded), ...failureReport('brindle etcd', etcd), ...failureReport('neutron-server', neutron)];
   const kernel = await realExec().run('uname', ['-r'], { timeoutMs: 5_000 });
   const out = process.stdout;
   out.write(`\nNeutron API benchmark: brindle api vs Debian neutron-server, ${date}\n`);
   out.write(`${machine.cores} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, node ${machine.node}, ${machine.etcd}, ${machine.neutronServer}, data on ${machine.tmpdirFilesystem}\n`);
-  out.write(`N=Brindle/neutron-server; "vs neutron" = how many times faster (or more ports/s) Brindle is\n\n`);
+  out.write(`brindle ${brindleVersion}; load average (1, 5, 15 min) at start ${loadAtStart.join(' ')}, at end ${loadAtEnd.join(' ')}\n`);
+  out.write('N=Brindle/neutron-server; "vs neutron" = how many times faster (or more ports/s) Brindle is\n\n');
   out.write(`${table}\n\n${goals.join('\n')}\n`);
-  out.write(problems.length === 0 ? 'no failed requests\n' : `\n${problems.join('\n')}\n`);
-  if ([embedded, etcd, neutron].some((r) => 'error' in r.outcome)) process.exitCode = 1;
+  const other = [embedded, etcd, neutron].map((r) => disturbance(r.outcome.figures));
+  out.write(`other processes' CPU, most in any phase (cores): embedded ${other[0]}, etcd ${other[1]}, neutron ${other[2]}` +
+    `${other.some((c) => c >= 0.2) ? ' -- the machine was not quiet; figures are disturbed' : ''}\n`);
+  out.write(problems.length === 0 ? 'no failed requests, no error lines in the server logs\n' : `\n${problems.join('\n')}\n`);
+  if ([embedded, etcd, neutron].some((r) => r.outcome.error !== undefined)) process.exitCode = 1;
   if (QUICK) {
     out.write('--quick: trial run, bench/results/api.json not written\n');
     return;
@@ -182,7 +257,8 @@ async function main(): Promise<void> {
   const path = await writeResults({
     date,
     durationSeconds: Math.round((Date.now() - started) / 1000),
-    machine: { ...machine, kernel: kernel.stdout.trim(), etcdServerVersion: etcdVersion },
+    brindle: brindleVersion,
+    machine: { ...machine, kernel: kernel.stdout.trim(), etcdServerVersion: etcdVersion, loadAverage: { start: loadAtStart, end: loadAtEnd } },
     parameters: PARAMS,
     results: { brindleEmbedded: embedded, brindleEtcd: etcd, neutronServer: neutron },
     targets: goals,
