@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { decodeResource, type KeyValue } from '../../datastore/index.js';
-import { dhcpSubnetKey, dhcpSubnetPrefix, resourcePrefix, type CalicoResource, type ClusterInformation, type FelixConfiguration } from '../../model/index.js';
+import { dhcpSubnetKey, dhcpSubnetPrefix, resourcePrefix, type CalicoResource, type ResourceOf } from '../../model/index.js';
 import { endpointNameForPort, portToEndpoint, portWantsEndpoint, securityGroupToPolicy, subnetToDhcp } from '../translate/index.js';
 import { isEndpointPort, rulesInPolicyOrder } from './calico-sync.js';
 import type { NeutronDeps } from './neutron-deps.js';
@@ -154,22 +154,26 @@ async function reconcile(d: NeutronDeps, p: Counts, stored: readonly KeyValue[],
   }
 }
 
-/** ClusterInformation `default`: a cluster GUID, `openstack` in clusterType, datastoreReady unless set false. */
-async function mergeClusterInformation(d: NeutronDeps, p: Counts): Promise<void> {
+/**
+ * Merges what Brindle needs into a cluster-wide singleton (`default`), keeping everything else
+ * in its spec: read, compute the merged spec, write guarded on the read, retry on a race.
+ */
+async function mergeDefault<K extends 'ClusterInformation' | 'FelixConfiguration'>(
+  d: NeutronDeps,
+  p: Counts,
+  kind: K,
+  merge: (spec: ResourceOf<K>['spec']) => ResourceOf<K>['spec'],
+): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const seen = await d.resources.readEntry('ClusterInformation', 'default');
-    const cur = (seen === undefined ? undefined : decodeResource(seen)) as ClusterInformation | undefined;
-    const spec = { ...(cur?.spec ?? {}) };
-    spec.clusterGUID ??= randomUUID().replaceAll('-', '');
-    const types = (spec.clusterType ?? '').split(',').filter((t) => t !== '');
-    if (!types.includes('openstack')) spec.clusterType = [...types, 'openstack'].join(',');
-    spec.datastoreReady ??= true;
+    const seen = await d.resources.readEntry(kind, 'default');
+    const cur = (seen === undefined ? undefined : decodeResource(seen)) as ResourceOf<K> | undefined;
+    const spec = merge({ ...(cur?.spec ?? {}) });
     if (cur !== undefined && isDeepStrictEqual(cur.spec, spec)) {
       p.correct++;
       return;
     }
-    const desired: ClusterInformation = { apiVersion: 'projectcalico.org/v3', kind: 'ClusterInformation', metadata: { name: 'default' }, spec };
-    if (await d.resources.writeIfUnchanged({ kind: 'ClusterInformation', name: 'default' }, seen, desired)) {
+    const desired = { apiVersion: 'projectcalico.org/v3', kind, metadata: { name: 'default' }, spec } as ResourceOf<K>;
+    if (await d.resources.writeIfUnchanged({ kind, name: 'default' }, seen, desired)) {
       p[seen === undefined ? 'created' : 'updated']++;
       return;
     }
@@ -177,24 +181,23 @@ async function mergeClusterInformation(d: NeutronDeps, p: Counts): Promise<void>
   p.lost++;
 }
 
+/** ClusterInformation `default`: a cluster GUID, `openstack` in clusterType, datastoreReady unless set false. */
+function mergeClusterInformation(d: NeutronDeps, p: Counts): Promise<void> {
+  return mergeDefault(d, p, 'ClusterInformation', (spec) => {
+    spec.clusterGUID ??= randomUUID().replaceAll('-', '');
+    const types = (spec.clusterType ?? '').split(',').filter((t) => t !== '');
+    if (!types.includes('openstack')) spec.clusterType = [...types, 'openstack'].join(',');
+    spec.datastoreReady ??= true;
+    return spec;
+  });
+}
+
 /** FelixConfiguration `default`: endpoint reporting on, `tap` among the interface prefixes. */
-async function mergeFelixConfiguration(d: NeutronDeps, p: Counts): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const seen = await d.resources.readEntry('FelixConfiguration', 'default');
-    const cur = (seen === undefined ? undefined : decodeResource(seen)) as FelixConfiguration | undefined;
-    const spec = { ...(cur?.spec ?? {}) };
+function mergeFelixConfiguration(d: NeutronDeps, p: Counts): Promise<void> {
+  return mergeDefault(d, p, 'FelixConfiguration', (spec) => {
     spec.endpointReportingEnabled = true;
     const prefixes = (spec.interfacePrefix ?? '').split(',').filter((t) => t !== '');
     if (!prefixes.includes('tap')) spec.interfacePrefix = [...prefixes, 'tap'].join(',');
-    if (cur !== undefined && isDeepStrictEqual(cur.spec, spec)) {
-      p.correct++;
-      return;
-    }
-    const desired: FelixConfiguration = { apiVersion: 'projectcalico.org/v3', kind: 'FelixConfiguration', metadata: { name: 'default' }, spec };
-    if (await d.resources.writeIfUnchanged({ kind: 'FelixConfiguration', name: 'default' }, seen, desired)) {
-      p[seen === undefined ? 'created' : 'updated']++;
-      return;
-    }
-  }
-  p.lost++;
+    return spec;
+  });
 }
