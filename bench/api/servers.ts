@@ -3,13 +3,14 @@
 // neutron-server.sh. Everything is stopped by PID; temp dirs are removed by the caller.
 // The cleanup registry (also used by startTestEtcd) kills what is still running if the process
 // exits early (Ctrl-C).
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { freePort } from '../../src/datastore/testing/etcd-server.js';
 import { realExec, realFs, type ChildHandle, type ExitStatus } from '../../src/lib/index.js';
 import { trackChild } from '../../src/lib/testing.js';
 import { progress, sleep } from '../datastore/workload.js';
 import { childPids } from './proc-stats.js';
+import { projectRoot } from '../project-root.js';
+export { projectRoot };
 
 export interface ErrorLog {
   readonly first: readonly string[];
@@ -30,17 +31,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** The directory holding package.json, found upwards from this file (works from dist/ or bench/). */
-export function projectRoot(): string {
-  const fs = realFs();
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!fs.exists(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the project root (no package.json above the benchmark)');
-    dir = up;
-  }
-  return dir;
-}
 
 /**
  * Keeps the last `max` characters of a child's output, and the first few error-level log lines

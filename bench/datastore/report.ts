@@ -1,11 +1,11 @@
 // The benchmark's output: machine info, the side-by-side table (stdout) and the JSON file
 // bench/results/datastore.json under the project root.
 import { cpus, arch, release, tmpdir, totalmem, type } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { realExec, realFs } from '../../src/lib/index.js';
 import type { ListFigures, PutFigures } from './throughput.js';
 import type { WatchFigures } from './watch-latency.js';
+import { projectRoot } from '../project-root.js';
 
 export interface BackendFigures {
   readonly sequentialPuts: PutFigures;
@@ -84,17 +84,6 @@ export function formatTable(embedded: BackendFigures, etcd: BackendFigures): str
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-/** The directory holding package.json, found upwards from this file (works from dist/ or bench/). */
-function projectRoot(): string {
-  const fs = realFs();
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!fs.exists(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the project root (no package.json above the benchmark)');
-    dir = up;
-  }
-  return dir;
-}
 
 /** Writes the figures to bench/results/datastore.json; returns its path. */
 export async function writeResults(data: unknown): Promise<string> {
