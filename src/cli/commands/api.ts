@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { openDatastore } from '../../datastore/index.js';
+import { describeDatastore, openDatastore } from '../../datastore/index.js';
 import { createLogger } from '../../lib/index.js';
 import { startNeutronApi } from '../../neutron/index.js';
 import type { CliIo } from '../io.js';
@@ -37,7 +37,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         ...(region === undefined || region === '' ? {} : { region }),
         ...(nova === undefined || nova === '' ? {} : { novaUrl: nova }),
       });
-      deps.io.err(`brindle api: serving ${api.url} (datastore ${settings.datastore.kind})\n`);
+      deps.io.err(`brindle api: serving ${api.url} (datastore ${describeDatastore(settings.datastore)})\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve();
         process.once('SIGTERM', stop);

@@ -110,19 +110,16 @@ export interface ParseBodyOptions {
 }
 
 export function parseBody(body: unknown, specs: Specs, o: ParseBodyOptions): Record<string, unknown>[] {
-  const names = o;
-  const mode = o.mode;
-  const isAdmin = o.isAdmin;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw faults.badRequest('Body contains invalid data');
   const b = body as Record<string, unknown>;
   let items: unknown[];
-  if (mode === 'create' && Array.isArray(b[names.collection])) {
-    items = b[names.collection] as unknown[];
+  if (o.mode === 'create' && Array.isArray(b[o.collection])) {
+    items = b[o.collection] as unknown[];
     if (items.length === 0) throw faults.badRequest(`Resources required`);
-  } else if (names.resource in b) {
-    items = [b[names.resource]];
+  } else if (o.resource in b) {
+    items = [b[o.resource]];
   } else {
-    throw faults.badRequest(`Unable to find '${names.resource}' in request body`);
+    throw faults.badRequest(`Unable to find '${o.resource}' in request body`);
   }
   if (Object.keys(b).length !== 1) throw faults.badRequest('Body contains invalid data');
   return items.map((item) => {
@@ -133,14 +130,14 @@ export function parseBody(body: unknown, specs: Specs, o: ParseBodyOptions): Rec
     const out: Record<string, unknown> = {};
     for (const [k, value] of Object.entries(attrs)) {
       const spec = specs[k] as AttributeSpec;
-      if (mode === 'create' && !spec.allowPost) throw faults.badRequest(`Attribute '${k}' not allowed in POST`);
-      if (mode === 'update' && !spec.allowPut) throw faults.badRequest(`Cannot update read-only attribute ${k}`);
-      if (spec.adminOnly === true && !isAdmin) throw faults.policy(`rule:${mode}_${names.resource}:${k}`);
+      if (o.mode === 'create' && !spec.allowPost) throw faults.badRequest(`Attribute '${k}' not allowed in POST`);
+      if (o.mode === 'update' && !spec.allowPut) throw faults.badRequest(`Cannot update read-only attribute ${k}`);
+      if (spec.adminOnly === true && !o.isAdmin) throw faults.policy(`rule:${o.mode}_${o.resource}:${k}`);
       const r = spec.validate(value);
       if (!r.ok) throw faults.badRequest(`Invalid input for ${k}. Reason: ${r.reason}.`);
       out[k] = r.value;
     }
-    if (mode === 'create') {
+    if (o.mode === 'create') {
       const missing = Object.entries(specs).find(([k, s]) => s.required === true && !(k in out));
       if (missing !== undefined) throw faults.badRequest(`Failed to parse request. Required attribute '${missing[0]}' not specified`);
     }

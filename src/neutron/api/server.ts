@@ -144,15 +144,9 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       const port = await s.ports.create(ctx, a as never);
       return port;
     },
-    update: async (ctx, id, a, rev) => {
-      const before = await s.ports.get(id);
-      const after = await s.ports.update(ctx, id, a, rev);
-      s.events.portUpdated(before, after);
-      return after;
-    },
+    update: (ctx, id, a, rev) => s.ports.update(ctx, id, a, rev),
     remove: async (_ctx, id) => {
-      const gone = await s.ports.delete(id);
-      s.events.portDeleted(gone);
+      await s.ports.delete(id);
     },
     view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_PORT)),
     visible: ownOrAdmin,

@@ -100,14 +100,3 @@ export function planSubnet(input: SubnetPlanInput): SubnetPlan {
     allocationPools: pools.map((r) => ({ start: bigIntToIp(family, r.first), end: bigIntToIp(family, r.last) })),
   };
 }
-
-/** Whether an address lies in one of the pools. */
-export function inPools(pools: readonly AllocationPool[], ip: string): boolean {
-  const v = ipToBigInt(ip);
-  if (v === undefined) return false;
-  return pools.some((p) => {
-    const s = ipToBigInt(p.start);
-    const e = ipToBigInt(p.end);
-    return s !== undefined && e !== undefined && s.family === v.family && s.value <= v.value && v.value <= e.value;
-  });
-}

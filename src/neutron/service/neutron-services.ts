@@ -30,7 +30,7 @@ export function createNeutronServices(deps: NeutronDeps, events: PortEvents): Ne
     groups,
     networks: new NetworkService(deps, sync, groups),
     subnets: new SubnetService(deps, sync),
-    ports: new PortService(deps, sync, groups),
+    ports: new PortService(deps, sync, groups, events),
     agents: new AgentService(deps),
     quotas: new QuotaService(deps),
     events,

@@ -9,6 +9,7 @@ import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps
 import { planAddresses, randomMac, type AddressRequest, type PlannedIp } from './port-addresses.js';
 import { bindPort } from './port-binding.js';
 import type { SecurityGroupService } from './security-groups.js';
+import type { PortEvents } from '../status/nova-notifier.js';
 
 export interface PortInput {
   readonly network_id: string;
@@ -42,11 +43,13 @@ export class PortService {
   readonly #d: NeutronDeps;
   readonly #sync: CalicoSync;
   readonly #groups: SecurityGroupService;
+  readonly #events: PortEvents;
 
-  constructor(deps: NeutronDeps, sync: CalicoSync, groups: SecurityGroupService) {
+  constructor(deps: NeutronDeps, sync: CalicoSync, groups: SecurityGroupService, events: PortEvents) {
     this.#d = deps;
     this.#sync = sync;
     this.#groups = groups;
+    this.#events = events;
   }
 
   async list(): Promise<PortRecord[]> {
@@ -175,6 +178,7 @@ export class PortService {
       });
       if (failure === undefined) {
         await this.#syncAfterCommit(id, old);
+        this.#events.portUpdated(old, next);
         return next;
       }
       if (failure.kind !== 'stale' && failure.kind !== 'collision') this.#raise(failure, network.record);
@@ -197,6 +201,7 @@ export class PortService {
       });
       if (r.succeeded) {
         await this.#sync.removePortEndpoint(p).catch((err: unknown) => this.#syncFailed(id, err));
+        this.#events.portDeleted(p);
         return p;
       }
     }
@@ -206,16 +211,19 @@ export class PortService {
   /**
    * Sets a port's status from an agent's endpoint report, but only if the report is about the
    * port as it is now: bound to that host, for that instance (a stale report about the port's
-   * previous host or VM must not flip it). Returns the change, or undefined if none was made.
+   * previous host or VM must not flip it). Tells Nova of a change; returns whether one was made.
    */
-  async setStatus(id: string, status: PortRecord['status'], from: { host: string; workload: string }): Promise<{ before: PortRecord; after: PortRecord } | undefined> {
+  async setStatus(id: string, status: PortRecord['status'], from: { host: string; workload: string }): Promise<boolean> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const cur = await this.#d.store.get('ports', id);
-      if (cur === undefined || cur.record.status === status) return undefined;
-      if (cur.record['binding:host_id'] !== from.host || cur.record.device_id !== from.workload) return undefined;
+      if (cur === undefined || cur.record.status === status) return false;
+      if (cur.record['binding:host_id'] !== from.host || cur.record.device_id !== from.workload) return false;
       const next = { ...cur.record, status, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
       const r = await this.#d.kv.put(objectKey('ports', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
-      if (r.succeeded) return { before: cur.record, after: next };
+      if (r.succeeded) {
+        this.#events.portStatusChanged(cur.record, next);
+        return true;
+      }
     }
     throw faults.conflictRetry('Port', id);
   }

@@ -140,15 +140,14 @@ export class StatusReporter {
 
   /** Writes wanted statuses until none is left; a failed write is retried after a pause. */
   async #work(): Promise<void> {
-    const { deps: d, ports, events } = this.#o.services;
+    const { deps: d, ports } = this.#o.services;
     for (;;) {
       const next = [...this.#wanted].find(([id]) => !this.#busy.has(id));
       if (next === undefined || this.#stopping) return;
       const [id, wanted] = next;
       this.#busy.add(id);
       try {
-        const changed = await ports.setStatus(id, wanted.status, { host: wanted.host, workload: wanted.workload });
-        if (changed !== undefined) events.portStatusChanged(changed.before, changed.after);
+        await ports.setStatus(id, wanted.status, { host: wanted.host, workload: wanted.workload });
         if (this.#wanted.get(id) === wanted) this.#wanted.delete(id);
       } catch (err) {
         d.logger.warn({ port: id, err: describeError(err) }, 'port status update failed; retrying');
