@@ -1,3 +1,5 @@
 // Test doubles and helpers for the lib shims. Imported only by tests.
 export { FakeClock } from './shims/testing/fake-clock.js';
 export { trackChild, trackTempDir, untrackTempDir } from './shims/testing/cleanup-registry.js';
+export { trackNetns, untrackNetns } from './shims/testing/cleanup-registry.js';
+export { makeTestNetns, type TestNetns } from './shims/testing/test-netns.js';

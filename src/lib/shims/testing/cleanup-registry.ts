@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import type { ChildHandle } from '../exec.js';
 
@@ -8,6 +9,7 @@ import type { ChildHandle } from '../exec.js';
  */
 const children = new Set<ChildHandle>();
 const dirs = new Set<string>();
+const namespaces = new Set<string>();
 let installed = false;
 
 function cleanUp(): void {
@@ -15,6 +17,15 @@ function cleanUp(): void {
   children.clear();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   dirs.clear();
+  for (const n of namespaces) {
+    try {
+      execFileSync('ip', ['netns', 'delete', n], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+    rmSync(`/etc/netns/${n}`, { recursive: true, force: true });
+  }
+  namespaces.clear();
 }
 
 function install(): void {
@@ -42,4 +53,14 @@ export function trackTempDir(dir: string): void {
 
 export function untrackTempDir(dir: string): void {
   dirs.delete(dir);
+}
+
+/** A network namespace a test made: deleted on exit if the test could not delete it itself. */
+export function trackNetns(name: string): void {
+  install();
+  namespaces.add(name);
+}
+
+export function untrackNetns(name: string): void {
+  namespaces.delete(name);
 }

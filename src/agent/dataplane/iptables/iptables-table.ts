@@ -1,0 +1,239 @@
+import { silentLogger, type Exec, type Logger } from '../../../lib/index.js';
+import { IptablesRestoreError, IptablesSaveError } from '../../errors.js';
+import type { Chain, KernelChainRules, TableName } from './chain.js';
+import { iptablesCommands, type IptablesBackend } from './iptables-backend.js';
+import { parseSave, type SavedTable } from './parse-save.js';
+import { ruleHashes, ruleSpec } from './rule-hashes.js';
+
+/** Chains we own (Felix's prefix; older Felix prefixes are ours to clean up too). */
+const OWNED_CHAIN_RE = /^(cali-|califw-|calitw-|califh-|calith-|calipi-|calipo-|felix-)/;
+const JUMP_RE = /(?:^|\s)-[jg] (cali-\S+)/g;
+
+interface DesiredChain {
+  readonly chain: Chain;
+  readonly hashes: readonly string[];
+  readonly targets: readonly string[];
+}
+
+interface DesiredKernel {
+  readonly specs: readonly string[];
+  readonly hashes: readonly string[];
+  readonly insertCount: number;
+}
+
+export interface IptablesTableOptions {
+  readonly exec: Exec;
+  readonly table: TableName;
+  readonly family: 4 | 6;
+  readonly backend: IptablesBackend;
+  readonly insertMode?: 'insert' | 'append';
+  readonly logger?: Logger;
+}
+
+/** Counters for metrics. */
+export interface IptablesTableStats {
+  restoreCalls: number;
+  restoreErrors: number;
+  saveCalls: number;
+  linesExecuted: number;
+  chains: number;
+  rules: number;
+}
+
+function targetsOf(chain: Chain): string[] {
+  const out: string[] = [];
+  for (const r of chain.rules) for (const m of r.action.matchAll(JUMP_RE)) if (m[1] !== undefined) out.push(m[1]);
+  return out;
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Owns Brindle's chains of one iptables table and IP family, and its rules in kernel chains.
+ * Callers say what they want (`setChain`, `removeChain`, `setKernelRules`); `apply()` writes only
+ * the differences in one atomic `iptables-restore --noflush` transaction.
+ *
+ * - Only chains reachable from our kernel-chain rules are programmed (unreferenced policy chains
+ *   cost nothing); owned chains that are not wanted are flushed and deleted.
+ * - Every rule carries its position-dependent `cali:` id, so the kernel view is compared id by id.
+ * - The kernel view is read with `iptables-save` at the start and on `markForResync()` (the
+ *   periodic refresh, or after a failure); between reads it is updated from what we wrote, so one
+ *   new endpoint does not cost a read of the whole table.
+ * - Other programs' rules and chains are never touched: our rules in kernel chains are deleted by
+ *   value, never by index.
+ */
+export class IptablesTable {
+  readonly table: TableName;
+  readonly family: 4 | 6;
+  readonly stats: IptablesTableStats = { restoreCalls: 0, restoreErrors: 0, saveCalls: 0, linesExecuted: 0, chains: 0, rules: 0 };
+  readonly #exec: Exec;
+  readonly #cmds: { save: string; restore: string };
+  readonly #insertMode: 'insert' | 'append';
+  readonly #log: Logger;
+  readonly #desired = new Map<string, DesiredChain>();
+  readonly #kernelDesired = new Map<string, DesiredKernel>();
+  /** What the kernel holds, as far as we know; undefined = must read back first. */
+  #actual: SavedTable | undefined;
+  #dirty = true;
+
+  constructor(o: IptablesTableOptions) {
+    this.table = o.table;
+    this.family = o.family;
+    this.#exec = o.exec;
+    this.#cmds = iptablesCommands(o.backend, o.family);
+    this.#insertMode = o.insertMode ?? 'insert';
+    this.#log = (o.logger ?? silentLogger()).child({ table: o.table, ipVersion: o.family });
+  }
+
+  setChain(chain: Chain): void {
+    const old = this.#desired.get(chain.name);
+    if (old !== undefined && old.chain === chain) return;
+    this.#desired.set(chain.name, { chain, hashes: ruleHashes(chain.name, chain.rules), targets: targetsOf(chain) });
+    this.#dirty = true;
+  }
+
+  removeChain(name: string): void {
+    if (this.#desired.delete(name)) this.#dirty = true;
+  }
+
+  /** Our rules in a kernel chain (INPUT, FORWARD, …); empty lists remove them. */
+  setKernelRules(kernelChain: string, rules: KernelChainRules): void {
+    const inserts = rules.insert;
+    const appends = rules.append;
+    const hashes = [...ruleHashes(kernelChain, inserts), ...ruleHashes(`${kernelChain}*appends*`, appends)];
+    const specs = [...inserts, ...appends].map((r, i) => ruleSpec(r, hashes[i] ?? ''));
+    this.#kernelDesired.set(kernelChain, { specs, hashes, insertCount: inserts.length });
+    this.#dirty = true;
+  }
+
+  /** Forget the kernel view: the next apply reads the table back and repairs any drift. */
+  markForResync(): void {
+    this.#actual = undefined;
+    this.#dirty = true;
+  }
+
+  get needsApply(): boolean {
+    return this.#dirty;
+  }
+
+  /** Writes whatever differs; returns the number of restore lines written (0 = nothing to do). */
+  async apply(): Promise<number> {
+    if (!this.#dirty) return 0;
+    const actual = this.#actual ?? (await this.#readBack());
+    const input = this.#plan(actual);
+    if (input.lines.length === 0) {
+      this.#dirty = false;
+      return 0;
+    }
+    const text = `*${this.table}\n${input.lines.join('\n')}\nCOMMIT\n`;
+    this.stats.restoreCalls++;
+    const r = await this.#exec.run(this.#cmds.restore, ['--noflush', '--wait', '10'], { input: text });
+    if (r.code !== 0) {
+      this.stats.restoreErrors++;
+      this.#actual = undefined;
+      throw new IptablesRestoreError(`${this.#cmds.restore} (${this.table})`, r.stderr, text);
+    }
+    this.stats.linesExecuted += input.lines.length;
+    input.commit();
+    this.#dirty = false;
+    return input.lines.length;
+  }
+
+  async #readBack(): Promise<SavedTable> {
+    this.stats.saveCalls++;
+    const r = await this.#exec.run(this.#cmds.save, ['-t', this.table]);
+    if (r.code !== 0) throw new IptablesSaveError(`${this.#cmds.save} -t ${this.table}`, r.stderr);
+    this.#actual = parseSave(r.stdout, this.table);
+    return this.#actual;
+  }
+
+  /** Chains reachable from our kernel-chain rules. */
+  #referenced(): Set<string> {
+    const seen = new Set<string>();
+    const stack: string[] = [];
+    for (const k of this.#kernelDesired.values()) for (const s of k.specs) for (const m of s.matchAll(JUMP_RE)) if (m[1] !== undefined) stack.push(m[1]);
+    while (stack.length > 0) {
+      const name = stack.pop() as string;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      for (const t of this.#desired.get(name)?.targets ?? []) if (!seen.has(t)) stack.push(t);
+    }
+    return seen;
+  }
+
+  #plan(actual: SavedTable): { lines: string[]; commit: () => void } {
+    const wanted = this.#referenced();
+    const declare: string[] = [];
+    const rules: string[] = [];
+    const kernel: string[] = [];
+    const deletes: string[] = [];
+    const written = new Map<string, DesiredChain>();
+    const removed: string[] = [];
+    let ruleCount = 0;
+    for (const name of wanted) {
+      const d = this.#desired.get(name);
+      if (d === undefined) {
+        this.#log.warn({ chain: name }, 'A referenced chain has no content; programming it empty');
+      }
+      const hashes = d?.hashes ?? [];
+      ruleCount += hashes.length;
+      const have = actual.get(name);
+      if (have !== undefined && sameList(have.map((r) => r.hash), hashes)) continue;
+      declare.push(`:${name} - -`);
+      d?.chain.rules.forEach((r, i) => rules.push(`-A ${name} ${ruleSpec(r, d.hashes[i] ?? '')}`));
+      written.set(name, d ?? { chain: { name, rules: [] }, hashes: [], targets: [] });
+    }
+    for (const name of actual.keys()) {
+      if (!OWNED_CHAIN_RE.test(name) || wanted.has(name)) continue;
+      declare.push(`:${name} - -`);
+      deletes.push(`-X ${name}`);
+      removed.push(name);
+    }
+    const kernelNow = new Map<string, { hash: string; spec: string }[]>();
+    const kernelChains = new Set([...this.#kernelDesired.keys()]);
+    for (const [name, saved] of actual) if (!OWNED_CHAIN_RE.test(name) && saved.some((r) => r.hash !== '')) kernelChains.add(name);
+    for (const name of kernelChains) {
+      const want = this.#kernelDesired.get(name) ?? { specs: [], hashes: [], insertCount: 0 };
+      const have = actual.get(name) ?? [];
+      if (this.#kernelInPlace(have, want)) continue;
+      for (const r of have) if (r.hash !== '') kernel.push(`-D ${name} ${r.spec}`);
+      const foreign = have.filter((r) => r.hash === '');
+      const inserts = want.specs.slice(0, want.insertCount);
+      const appends = want.specs.slice(want.insertCount);
+      if (this.#insertMode === 'insert') for (let i = inserts.length - 1; i >= 0; i--) kernel.push(`-I ${name} 1 ${inserts[i]}`);
+      else for (const s of inserts) kernel.push(`-A ${name} ${s}`);
+      for (const s of appends) kernel.push(`-A ${name} ${s}`);
+      const mine = (specs: readonly string[], from: number): { hash: string; spec: string }[] =>
+        specs.map((spec, i) => ({ hash: want.hashes[from + i] ?? '', spec }));
+      kernelNow.set(name, this.#insertMode === 'insert' ? [...mine(inserts, 0), ...foreign, ...mine(appends, inserts.length)] : [...foreign, ...mine(inserts, 0), ...mine(appends, inserts.length)]);
+    }
+    this.stats.chains = wanted.size;
+    this.stats.rules = ruleCount;
+    const lines = [...declare, ...rules, ...kernel, ...deletes];
+    return {
+      lines,
+      commit: () => {
+        for (const [name, d] of written) actual.set(name, d.hashes.map((hash, i) => ({ hash, spec: ruleSpec(d.chain.rules[i] ?? { match: '', action: '' }, hash) })));
+        for (const name of removed) actual.delete(name);
+        for (const [name, rs] of kernelNow) actual.set(name, rs);
+      },
+    };
+  }
+
+  /** Our rules are where they belong: inserts first (or after foreign rules), appends last, in order. */
+  #kernelInPlace(have: readonly { hash: string }[], want: DesiredKernel): boolean {
+    const ours = have.filter((r) => r.hash !== '').map((r) => r.hash);
+    if (!sameList(ours, want.hashes)) return false;
+    const n = want.insertCount;
+    const appendCount = want.hashes.length - n;
+    if (this.#insertMode === 'insert') {
+      for (let i = 0; i < n; i++) if (have[i]?.hash !== want.hashes[i]) return false;
+    }
+    for (let i = 0; i < appendCount; i++) if (have[have.length - appendCount + i]?.hash !== want.hashes[n + i]) return false;
+    return true;
+  }
+}

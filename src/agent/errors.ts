@@ -1,0 +1,28 @@
+import { BrindleError } from '../lib/index.js';
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+/** iptables-restore refused a transaction (nothing of it was applied: restore is atomic per table). */
+export class IptablesRestoreError extends BrindleError {
+  readonly input: string;
+  constructor(command: string, stderr: string, input: string) {
+    super('AGENT_IPTABLES_RESTORE', `${command} failed: ${firstLine(stderr)}`, { status: 500, recoverable: true });
+    this.input = input;
+  }
+}
+
+/** iptables-save could not read a table back. */
+export class IptablesSaveError extends BrindleError {
+  constructor(command: string, stderr: string) {
+    super('AGENT_IPTABLES_SAVE', `${command} failed: ${firstLine(stderr)}`, { status: 500, recoverable: true });
+  }
+}
+
+/** The agent's settings or FelixConfiguration are not usable. */
+export class AgentConfigError extends BrindleError {
+  constructor(message: string, hint?: string) {
+    super('AGENT_CONFIG', `Invalid agent configuration: ${message}`, { status: 400, ...(hint === undefined ? {} : { hint }) });
+  }
+}
