@@ -4,6 +4,7 @@ import { BrindleError } from '../lib/index.js';
 import { UnknownKindError } from '../model/index.js';
 import { apiCommand } from './commands/api.js';
 import { ctlCommand } from './commands/ctl.js';
+import { nodeCommand } from './commands/node.js';
 import { ConfigFileError, UsageError } from './errors.js';
 import { realIo, type CliIo } from './io.js';
 import type { Env } from './settings.js';
@@ -20,6 +21,7 @@ export function buildProgram(io: CliIo, env: Env): Command {
     .exitOverride();
   program.addCommand(ctlCommand({ io, env }));
   program.addCommand(apiCommand({ io, env }));
+  program.addCommand(nodeCommand({ io, env }));
   const applyToAll = (cmd: Command): void => {
     cmd.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();
     cmd.commands.forEach(applyToAll);

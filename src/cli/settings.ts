@@ -79,10 +79,10 @@ export function addSettingsOptions(cmd: Command, scope: SettingsScope = {}): Com
   return cmd;
 }
 
-export function parseListen(text: string): { host: string; port: number } {
+export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
   const port = Number(m?.[3]);
-  if (m === null || port < 1 || port > 65535) throw new UsageError(`--listen ${JSON.stringify(text)} must be HOST:PORT`);
+  if (m === null || port < 1 || port > 65535) throw new UsageError(`${flag} ${JSON.stringify(text)} must be HOST:PORT`);
   return { host: m[1] ?? m[2] ?? '', port };
 }
 

@@ -1,0 +1,258 @@
+import { realClock, silentLogger, type Clock, type Exec, type Logger } from '../../lib/index.js';
+import type { ActiveRules, CalcUpdate, IpFamily, LocalEndpoint } from '../calc/model.js';
+import type { DataplaneConfig } from '../config.js';
+import {
+  endpointChainNames,
+  ipSetName,
+  policyChainName,
+  renderDispatchChains,
+  renderEndpointChains,
+  renderFloatingIpChains,
+  renderRpfSkip,
+  renderRulesChains,
+  renderStaticTables,
+  ruleContext,
+} from '../rules/index.js';
+import type { TableName } from './iptables/chain.js';
+import type { IptablesBackend } from './iptables/iptables-backend.js';
+import { IptablesTable } from './iptables/iptables-table.js';
+import { IpsetDriver } from './ipsets/ipset-driver.js';
+import { RouteDriver } from './routes/route-driver.js';
+import { SysctlDriver } from './sysctl/sysctl-driver.js';
+
+const TABLES: readonly TableName[] = ['raw', 'mangle', 'filter', 'nat'];
+
+/** An interface as the interface monitor reports it. */
+export interface IfaceState {
+  readonly up: boolean;
+}
+
+export interface DataplaneOptions {
+  readonly exec: Exec;
+  readonly config: DataplaneConfig;
+  readonly backend: IptablesBackend;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+/** Timings of one apply, for logs and metrics. */
+export interface ApplyTimings {
+  readonly ipsetsMs: number;
+  readonly iptablesMs: number;
+  readonly routesMs: number;
+  readonly totalMs: number;
+  readonly iptablesLines: number;
+}
+
+function byFamily(nets: readonly string[], family: IpFamily): string[] {
+  return nets.filter((n) => n.includes(':') === (family === 6));
+}
+
+/**
+ * The managers (Felix's endpoint, policy, IP set, NAT and routing managers in one place): keeps
+ * what the calculation asked for, renders it into chains, sets, routes and sysctls, and hands the
+ * drivers only what changed. `apply()` writes in Felix's order: IP set creates and updates, then
+ * every iptables table, then IP set deletions (a set in use cannot go), then routes and sysctls.
+ */
+export class Dataplane {
+  readonly #config: DataplaneConfig;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #families: readonly IpFamily[];
+  readonly #tables = new Map<string, IptablesTable>();
+  readonly ipsets: IpsetDriver;
+  readonly routes: RouteDriver;
+  readonly #sysctl: SysctlDriver;
+  readonly #endpoints = new Map<string, LocalEndpoint>();
+  readonly #ifaceOwner = new Map<string, string>();
+  readonly #ifaces = new Map<string, IfaceState>();
+  readonly #configured = new Set<string>();
+  readonly #dispatchNames = new Map<IpFamily, Set<string>>();
+  #dispatchDirty = true;
+  #extrasDirty = true;
+  #globalDone = false;
+
+  constructor(o: DataplaneOptions) {
+    this.#config = o.config;
+    this.#clock = o.clock ?? realClock();
+    this.#log = o.logger ?? silentLogger();
+    this.#families = o.config.ipv6 ? [4, 6] : [4];
+    for (const family of this.#families) {
+      const rendered = renderStaticTables(o.config, family);
+      for (const table of TABLES) {
+        const t = new IptablesTable({ exec: o.exec, table, family, backend: o.backend, insertMode: o.config.chainInsertMode, logger: this.#log });
+        for (const c of rendered[table].chains) t.setChain(c);
+        for (const [kernelChain, rules] of Object.entries(rendered[table].kernel)) t.setKernelRules(kernelChain, rules);
+        this.#tables.set(`${family}:${table}`, t);
+      }
+    }
+    this.ipsets = new IpsetDriver({ exec: o.exec, logger: this.#log });
+    this.routes = new RouteDriver({ exec: o.exec, logger: this.#log, interfacePrefixes: o.config.interfacePrefixes });
+    this.#sysctl = new SysctlDriver({ exec: o.exec, logger: this.#log });
+  }
+
+  /** Every iptables table driver (for metrics). */
+  get tables(): readonly IptablesTable[] {
+    return [...this.#tables.values()];
+  }
+
+  get endpointCount(): number {
+    return this.#endpoints.size;
+  }
+
+  #table(family: IpFamily, table: TableName): IptablesTable {
+    const t = this.#tables.get(`${family}:${table}`);
+    if (t === undefined) throw new Error(`no ${table} table for IPv${family}`);
+    return t;
+  }
+
+  /** Takes one batch from the calculation. */
+  ingest(u: CalcUpdate): void {
+    for (const [id, members] of u.ipSets) {
+      for (const family of this.#families) {
+        if (members === undefined) this.ipsets.removeDesired(ipSetName(id, family));
+        else this.ipsets.setDesired(ipSetName(id, family), family, byFamily(members, family));
+      }
+    }
+    for (const [id, d] of u.ipSetDeltas) {
+      for (const family of this.#families) {
+        this.ipsets.removeMembers(ipSetName(id, family), byFamily(d.removed, family));
+        this.ipsets.addMembers(ipSetName(id, family), byFamily(d.added, family));
+      }
+    }
+    for (const [id, rules] of u.rules) this.#onRules(id, rules);
+    for (const [id, ep] of u.endpoints) this.#onEndpoint(id, ep);
+  }
+
+  /** The interface monitor's view of workload interfaces. */
+  setIfaces(ifaces: ReadonlyMap<string, IfaceState>): void {
+    for (const name of [...this.#ifaces.keys()]) {
+      if (ifaces.get(name)?.up !== true) {
+        this.#configured.delete(name);
+        this.#sysctl.forget(name);
+      }
+    }
+    this.#ifaces.clear();
+    for (const [name, s] of ifaces) this.#ifaces.set(name, s);
+    for (const name of this.#ifaceOwner.keys()) this.routes.setIfaceUp(name, ifaces.get(name)?.up === true);
+  }
+
+  /** Status per local endpoint: up once its interface is up and configured. */
+  endpointStatuses(): { ep: LocalEndpoint; status: 'up' | 'down' }[] {
+    return [...this.#endpoints.values()].map((ep) => ({ ep, status: this.#configured.has(ep.iface) && this.#ifaces.get(ep.iface)?.up === true ? 'up' : 'down' }));
+  }
+
+  /** Forget every kernel view so the next apply reads back and repairs drift. */
+  markForResync(): void {
+    for (const t of this.#tables.values()) t.markForResync();
+    this.ipsets.markForResync();
+    this.routes.markForResync();
+  }
+
+  async apply(): Promise<ApplyTimings> {
+    const t0 = this.#clock.monotonic();
+    if (!this.#globalDone) {
+      await this.#sysctl.configureGlobal();
+      this.#globalDone = true;
+    }
+    this.#renderShared();
+    await this.ipsets.applyUpdates();
+    const t1 = this.#clock.monotonic();
+    const lines = await Promise.all([...this.#tables.values()].map((t) => t.apply()));
+    const t2 = this.#clock.monotonic();
+    await this.ipsets.applyDeletions();
+    await this.routes.apply();
+    for (const [name, s] of this.#ifaces) {
+      if (!s.up || this.#configured.has(name) || !this.#ifaceOwner.has(name)) continue;
+      const ep = this.#endpoints.get(this.#ifaceOwner.get(name) ?? '');
+      await this.#sysctl.configureIface(name, { ipv6: this.#config.ipv6, ...(ep !== undefined && ep.allowSpoofedSourcePrefixes.length > 0 ? { rpFilter: 0 } : {}) });
+      this.#configured.add(name);
+    }
+    const t3 = this.#clock.monotonic();
+    return { ipsetsMs: t1 - t0, iptablesMs: t2 - t1, routesMs: t3 - t2, totalMs: t3 - t0, iptablesLines: lines.reduce((a, b) => a + b, 0) };
+  }
+
+  #onRules(id: string, rules: ActiveRules | undefined): void {
+    for (const family of this.#families) {
+      const filter = this.#table(family, 'filter');
+      if (rules === undefined) {
+        filter.removeChain(policyChainName(id, 'ingress'));
+        filter.removeChain(policyChainName(id, 'egress'));
+      } else for (const c of renderRulesChains(rules, family, ruleContext(this.#config, family))) filter.setChain(c);
+    }
+  }
+
+  #onEndpoint(id: string, ep: LocalEndpoint | undefined): void {
+    const old = this.#endpoints.get(id);
+    if (old !== undefined && (ep === undefined || ep.iface !== old.iface)) {
+      this.#dropIface(old.iface, id);
+      this.#dispatchDirty = true;
+    }
+    this.#extrasDirty = true;
+    if (ep === undefined) {
+      this.#endpoints.delete(id);
+      return;
+    }
+    if (!this.#config.interfacePrefixes.some((p) => ep.iface.startsWith(p))) {
+      this.#log.error({ endpoint: id, iface: ep.iface, prefixes: this.#config.interfacePrefixes }, 'Endpoint interface does not match the interface prefixes; not programmed');
+      this.#endpoints.delete(id);
+      return;
+    }
+    const owner = this.#ifaceOwner.get(ep.iface);
+    if (owner !== undefined && owner !== id) {
+      this.#log.error({ iface: ep.iface, endpoints: [owner, id] }, 'Two endpoints claim one interface; the first keeps it');
+      return;
+    }
+    this.#endpoints.set(id, ep);
+    if (owner === undefined) {
+      this.#ifaceOwner.set(ep.iface, id);
+      this.#dispatchDirty = true;
+    }
+    for (const family of this.#families) for (const c of renderEndpointChains(ep, family, this.#config)) this.#table(family, 'filter').setChain(c);
+    const mac = ep.mac;
+    const routes = ep.adminUp
+      ? [...ep.ipv4Nets, ...ep.ipv4Nat.map((n) => `${n.external}/32`), ...(this.#config.ipv6 ? ep.ipv6Nets : [])].map((cidr) =>
+          mac !== undefined && !cidr.includes(':') ? { cidr, mac } : { cidr },
+        )
+      : [];
+    this.routes.setRoutes(ep.iface, routes);
+    this.routes.setIfaceUp(ep.iface, this.#ifaces.get(ep.iface)?.up === true);
+  }
+
+  #dropIface(iface: string, id: string): void {
+    if (this.#ifaceOwner.get(iface) !== id) return;
+    this.#ifaceOwner.delete(iface);
+    const names = endpointChainNames(iface);
+    for (const family of this.#families) {
+      this.#table(family, 'filter').removeChain(names.to);
+      this.#table(family, 'filter').removeChain(names.from);
+    }
+    this.routes.removeIface(iface);
+    this.#configured.delete(iface);
+    this.#sysctl.forget(iface);
+  }
+
+  /** Chains that depend on the whole set of endpoints: dispatch, RPF exceptions, floating IPs. */
+  #renderShared(): void {
+    if (this.#dispatchDirty) {
+      const ifaces = [...this.#ifaceOwner.keys()].sort();
+      for (const family of this.#families) {
+        const filter = this.#table(family, 'filter');
+        const chains = renderDispatchChains(ifaces, this.#config);
+        const now = new Set(chains.map((c) => c.name));
+        for (const old of this.#dispatchNames.get(family) ?? []) if (!now.has(old)) filter.removeChain(old);
+        for (const c of chains) filter.setChain(c);
+        this.#dispatchNames.set(family, now);
+      }
+      this.#dispatchDirty = false;
+    }
+    if (this.#extrasDirty) {
+      const eps = [...this.#endpoints.values()];
+      for (const family of this.#families) {
+        this.#table(family, 'raw').setChain(renderRpfSkip(eps, family));
+        for (const c of renderFloatingIpChains(eps, family)) this.#table(family, 'nat').setChain(c);
+      }
+      this.#extrasDirty = false;
+    }
+  }
+}

@@ -1,0 +1,267 @@
+import { z } from 'zod';
+import { backoffDelay, describeError, silentLogger, type ChildHandle, type Clock, type Exec, type Logger, type Timer } from '../../../lib/index.js';
+import { IfaceListError } from './errors.js';
+
+/** One workload interface. `up` = admin up and carrier (flags UP and LOWER_UP). */
+export interface IfaceInfo {
+  readonly up: boolean;
+  readonly index: number;
+  readonly mac: string;
+}
+
+export type IfaceMap = ReadonlyMap<string, IfaceInfo>;
+
+export interface IfaceMonitorOptions {
+  readonly exec: Exec;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  readonly interfacePrefixes: readonly string[];
+  /** Called with the whole map after the first list, then whenever it changed. */
+  readonly onChange: (ifaces: IfaceMap) => void;
+  readonly refreshIntervalMs?: number;
+  /** Delay between a monitor event and the re-list it triggers (events coalesce meanwhile). */
+  readonly debounceMs?: number;
+  readonly timeoutMs?: number;
+}
+
+export interface IfaceMonitorStats {
+  readonly lists: number;
+  readonly changes: number;
+  readonly restarts: number;
+  readonly errors: number;
+}
+
+const linkSchema = z.array(
+  z.object({
+    ifname: z.string(),
+    ifindex: z.number(),
+    flags: z.array(z.string()).default([]),
+    address: z.string().optional(),
+  }),
+);
+
+/** A monitor child that lived this long is healthy: its successor restarts without backoff. */
+const HEALTHY_CHILD_MS = 5_000;
+/** The child subscribes some time after spawning; a second list covers events in between. */
+const SETTLE_LIST_MS = 200;
+
+function sameMaps(a: IfaceMap, b: IfaceMap): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, x] of a) {
+    const y = b.get(name);
+    if (y === undefined || x.up !== y.up || x.index !== y.index || x.mac !== y.mac) return false;
+  }
+  return true;
+}
+
+/**
+ * Watches workload interfaces: `ip -o monitor link` only says *that* something changed; each burst
+ * of events triggers one full `ip -j link show` (debounced), plus a periodic re-list. Restarts the
+ * monitor child with backoff if it dies.
+ */
+export class IfaceMonitor {
+  readonly #exec: Exec;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #prefixes: readonly string[];
+  readonly #onChange: (ifaces: IfaceMap) => void;
+  readonly #refreshMs: number;
+  readonly #debounceMs: number;
+  readonly #timeoutMs: number;
+  #current: IfaceMap = new Map();
+  #inSync = false;
+  #running = false;
+  #stopped = false;
+  #child: ChildHandle | undefined;
+  #childStarted = 0;
+  #restartAttempt = 0;
+  readonly #timers = new Map<'debounce' | 'refresh' | 'restart' | 'settle', Timer>();
+  #inflight: Promise<IfaceMap> | undefined;
+  #queued: Promise<IfaceMap> | undefined;
+  #lists = 0;
+  #changes = 0;
+  #restarts = 0;
+  #errors = 0;
+
+  constructor(options: IfaceMonitorOptions) {
+    this.#exec = options.exec;
+    this.#clock = options.clock;
+    this.#log = options.logger ?? silentLogger();
+    this.#prefixes = [...options.interfacePrefixes];
+    this.#onChange = options.onChange;
+    this.#refreshMs = options.refreshIntervalMs ?? 10_000;
+    this.#debounceMs = options.debounceMs ?? 20;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  /** True once a list succeeded (and onChange was called with it). */
+  get inSync(): boolean {
+    return this.#inSync;
+  }
+
+  /** The last listed map. */
+  get ifaces(): IfaceMap {
+    return this.#current;
+  }
+
+  /** PID of the `ip monitor` child, if one is running (diagnostics). */
+  get monitorPid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get stats(): IfaceMonitorStats {
+    return { lists: this.#lists, changes: this.#changes, restarts: this.#restarts, errors: this.#errors };
+  }
+
+  /** Starts the monitor child, an immediate list and the periodic refresh. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#stopped = false;
+    this.#spawn();
+    this.#scheduleRefresh();
+  }
+
+  /** Kills the monitor child (by PID) and cancels every timer; waits for an in-flight list. No onChange after this. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#stopped = true;
+    for (const t of this.#timers.values()) t.cancel();
+    this.#timers.clear();
+    const child = this.#child;
+    this.#child = undefined;
+    if (child !== undefined) {
+      child.kill('SIGTERM');
+      let timer: Timer | undefined;
+      const killed = await Promise.race([
+        child.exited.then(() => true),
+        new Promise<false>((resolve) => (timer = this.#clock.setTimer(() => resolve(false), 2_000))),
+      ]);
+      timer?.cancel();
+      if (!killed) child.kill('SIGKILL');
+    }
+    await (this.#queued ?? this.#inflight)?.catch(() => undefined);
+  }
+
+  /**
+   * Lists now (or right after a list already running) and returns the map; calls onChange when
+   * it changed, or on the first successful list. Throws IfaceListError.
+   */
+  listNow(): Promise<IfaceMap> {
+    if (this.#inflight === undefined) return this.#runList();
+    this.#queued ??= this.#inflight.then(
+      () => this.#afterQueued(),
+      () => this.#afterQueued(),
+    );
+    return this.#queued;
+  }
+
+  #afterQueued(): Promise<IfaceMap> {
+    this.#queued = undefined;
+    return this.#runList();
+  }
+
+  #runList(): Promise<IfaceMap> {
+    const p = this.#list().finally(() => {
+      if (this.#inflight === p) this.#inflight = undefined;
+    });
+    this.#inflight = p;
+    return p;
+  }
+
+  async #list(): Promise<IfaceMap> {
+    this.#lists++;
+    const result = await this.#exec.run('ip', ['-j', 'link', 'show'], { timeoutMs: this.#timeoutMs });
+    if (result.code !== 0) {
+      this.#errors++;
+      throw new IfaceListError(result.stderr.split('\n')[0]?.trim() || `exit ${result.code ?? result.signal ?? '?'}`);
+    }
+    let links: z.infer<typeof linkSchema>;
+    try {
+      links = linkSchema.parse(JSON.parse(result.stdout));
+    } catch (err) {
+      this.#errors++;
+      throw new IfaceListError(`unreadable output: ${describeError(err)}`);
+    }
+    const next = new Map<string, IfaceInfo>();
+    for (const l of links.sort((a, b) => a.ifname.localeCompare(b.ifname))) {
+      if (!this.#prefixes.some((p) => l.ifname.startsWith(p))) continue;
+      next.set(l.ifname, { up: l.flags.includes('UP') && l.flags.includes('LOWER_UP'), index: l.ifindex, mac: l.address ?? '' });
+    }
+    const changed = !this.#inSync || !sameMaps(this.#current, next);
+    this.#current = next;
+    this.#inSync = true;
+    if (changed && !this.#stopped) {
+      this.#changes++;
+      try {
+        this.#onChange(next);
+      } catch (err) {
+        this.#log.error({ err: describeError(err) }, 'Interface change handler failed');
+      }
+    }
+    return next;
+  }
+
+  /** A list from a timer or an event: failures are logged; the periodic refresh retries. */
+  #listInBackground(): void {
+    if (!this.#running) return;
+    this.listNow().catch((err: unknown) => this.#log.warn({ err: describeError(err) }, 'Interface list failed; will retry'));
+  }
+
+  #setTimer(name: 'debounce' | 'refresh' | 'restart' | 'settle', fn: () => void, ms: number): void {
+    this.#timers.get(name)?.cancel();
+    this.#timers.set(
+      name,
+      this.#clock.setTimer(() => {
+        this.#timers.delete(name);
+        fn();
+      }, ms),
+    );
+  }
+
+  #scheduleRefresh(): void {
+    this.#setTimer(
+      'refresh',
+      () => {
+        this.#listInBackground();
+        if (this.#running) this.#scheduleRefresh();
+      },
+      this.#refreshMs,
+    );
+  }
+
+  /** An event: one list after the debounce delay, however many events arrive meanwhile. */
+  #onEvent(): void {
+    if (this.#running && !this.#timers.has('debounce')) this.#setTimer('debounce', () => this.#listInBackground(), this.#debounceMs);
+  }
+
+  #spawn(): void {
+    const child = this.#exec.spawn('ip', ['-o', 'monitor', 'link']);
+    this.#child = child;
+    this.#childStarted = this.#clock.monotonic();
+    child.stdout.on('data', () => this.#onEvent());
+    child.stderr.on('data', (d: Buffer) => this.#log.debug({ stderr: d.toString().trim() }, 'ip monitor stderr'));
+    child.stdin.on('error', () => {});
+    void child.exited.then((status) => this.#onChildExit(child, status));
+    this.#listInBackground();
+    this.#setTimer('settle', () => this.#listInBackground(), SETTLE_LIST_MS);
+  }
+
+  #onChildExit(child: ChildHandle, status: { code: number | null; signal: string | null }): void {
+    if (!this.#running || this.#child !== child) return;
+    this.#child = undefined;
+    if (this.#clock.monotonic() - this.#childStarted >= HEALTHY_CHILD_MS) this.#restartAttempt = 0;
+    const delay = backoffDelay(this.#restartAttempt++, { initialMs: 100, maxMs: 5_000, factor: 2 });
+    this.#errors++;
+    this.#log.warn({ code: status.code, signal: status.signal, restartInMs: delay }, 'ip monitor exited; restarting');
+    this.#setTimer(
+      'restart',
+      () => {
+        if (!this.#running) return;
+        this.#restarts++;
+        this.#spawn();
+      },
+      delay,
+    );
+  }
+}

@@ -1,0 +1,224 @@
+import { Syncer, type KvStore, type SyncStatus } from '../datastore/index.js';
+import { regionString, resourcePrefix } from '../model/index.js';
+import { backoffDelay, describeError, silentLogger, type Clock, type Exec, type Logger, type Timer } from '../lib/index.js';
+import { CalcGraph } from './calc/calc-graph.js';
+import type { DataplaneConfig } from './config.js';
+import { Dataplane } from './dataplane/dataplane.js';
+import { IfaceMonitor } from './dataplane/ifaces/iface-monitor.js';
+import { detectIptablesBackend, type IptablesBackend } from './dataplane/iptables/iptables-backend.js';
+import { dataplaneConfigFrom, intervalsFrom, type AgentIntervals } from './felix-config.js';
+import { AgentMetrics } from './health/agent-metrics.js';
+import { startHealthServer, type HealthServer } from './health/health-server.js';
+import { StatusReporter } from './status/status-reporter.js';
+
+const WATCHED_KINDS = ['WorkloadEndpoint', 'NetworkPolicy', 'GlobalNetworkPolicy', 'Profile', 'FelixConfiguration'] as const;
+/** Liveness fails when the main loop has made no progress for this long (DataplaneWatchdogTimeout). */
+const WATCHDOG_MS = 90_000;
+
+export interface NodeAgentOptions {
+  readonly kv: KvStore;
+  /** Runs kernel commands (already bound to a namespace when the agent serves a lab host). */
+  readonly exec: Exec;
+  readonly clock: Clock;
+  readonly hostname: string;
+  readonly region?: string;
+  readonly logger?: Logger;
+  readonly iptablesBackend?: 'auto' | IptablesBackend;
+  /** Overrides of FelixConfiguration (command line, tests). */
+  readonly configOverrides?: Partial<DataplaneConfig>;
+  readonly intervalOverrides?: Partial<AgentIntervals>;
+  /** Serve /liveness, /readiness and /metrics here. */
+  readonly health?: { readonly host: string; readonly port: number };
+}
+
+/** A running agent. */
+export interface NodeAgent {
+  readonly healthUrl: string | undefined;
+  readonly metrics: AgentMetrics;
+  /** Resolves once the dataplane has been programmed after the first in-sync. */
+  readonly firstApply: Promise<void>;
+  status(): { sync: SyncStatus; ready: boolean; applies: number; failures: number };
+  /** Stops the loop, the syncer and the servers; the dataplane stays as it is (fail closed). */
+  stop(): Promise<void>;
+}
+
+/**
+ * `brindle node`: the per-host agent (Felix). Follows the datastore with a Syncer, feeds the
+ * calculation graph, and once in sync programs the dataplane — coalescing bursts into one apply,
+ * retrying failures with backoff after a full read-back, and re-reading the kernel every refresh
+ * interval so drift is repaired. Nothing touches the kernel before the first in-sync; a restart
+ * converges with the minimal difference, so existing connections keep flowing.
+ */
+export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
+  const log = o.logger ?? silentLogger();
+  const { clock } = o;
+  const regionStr = regionString(o.region);
+  const calc = new CalcGraph({ hostname: o.hostname, logger: log });
+  const reporter = new StatusReporter({ kv: o.kv, clock, hostname: o.hostname, regionStr, logger: log, ...(o.intervalOverrides?.reportTtlSeconds === undefined ? {} : { ttlSeconds: o.intervalOverrides.reportTtlSeconds }) });
+  const backend = await detectIptablesBackend(o.exec, o.iptablesBackend ?? 'auto');
+  let dataplane: Dataplane | undefined;
+  let sync: SyncStatus = 'waiting';
+  let wake: (() => void) | undefined;
+  let pending = true;
+  let stopped = false;
+  let applies = 0;
+  let failures = 0;
+  let consecutiveFailures = 0;
+  let lastProgress = clock.monotonic();
+  let lastApplyOk = false;
+  let ifacesReady = false;
+  let ifaces = new Map<string, { up: boolean }>();
+  let firstApplyDone: () => void = () => {};
+  const firstApply = new Promise<void>((resolve) => (firstApplyDone = resolve));
+  const timers = new Map<string, Timer>();
+  const later = (name: string, fn: () => void, ms: number): void => {
+    timers.get(name)?.cancel();
+    timers.set(name, clock.setTimer(fn, ms));
+  };
+
+  const schedule = (): void => {
+    pending = true;
+    wake?.();
+  };
+
+  const metrics = new AgentMetrics({
+    tables: () => (dataplane?.tables ?? []).map((t) => ({ table: t.table, family: t.family, stats: t.stats })),
+    calc: () => calc.stats,
+    inSync: () => sync === 'in-sync',
+    applyFailures: () => failures,
+  });
+
+  const syncer = new Syncer({
+    kv: o.kv,
+    prefixes: WATCHED_KINDS.map((k) => resourcePrefix(k)),
+    logger: log,
+    clock,
+    onUpdates: (updates) => {
+      calc.onUpdates(updates);
+      schedule();
+    },
+    onStatus: (s) => {
+      sync = s;
+      log.info({ status: s }, 'Datastore sync status');
+      schedule();
+    },
+  });
+
+  const monitor = new IfaceMonitor({
+    exec: o.exec,
+    clock,
+    logger: log,
+    interfacePrefixes: o.configOverrides?.interfacePrefixes ?? ['tap'],
+    onChange: (m) => {
+      ifaces = new Map([...m].map(([k, v]) => [k, { up: v.up }]));
+      ifacesReady = true;
+      schedule();
+    },
+  });
+
+  let intervals: AgentIntervals = { refreshMs: 90_000, reportMs: 30_000, reportTtlSeconds: 90, ...o.intervalOverrides };
+
+  const startDataplane = (): Dataplane => {
+    const spec = calc.felixConfig();
+    const config = { ...dataplaneConfigFrom(spec), ...o.configOverrides };
+    intervals = { ...intervalsFrom(spec), ...o.intervalOverrides };
+    calc.takeConfigChanged();
+    log.info({ backend, interfacePrefixes: config.interfacePrefixes, endpointToHostAction: config.endpointToHostAction, refreshMs: intervals.refreshMs }, 'Dataplane starting');
+    const dp = new Dataplane({ exec: o.exec, config, backend, logger: log, clock });
+    const refresh = (): void => {
+      dp.markForResync();
+      schedule();
+      later('refresh', refresh, intervals.refreshMs);
+    };
+    later('refresh', refresh, intervals.refreshMs);
+    const report = (): void => {
+      reporter.reportHost().catch((err: unknown) => log.warn({ err: describeError(err) }, 'Host status report failed'));
+      later('report', report, intervals.reportMs);
+    };
+    report();
+    return dp;
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      if (!pending) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          later('idle', resolve, 10_000);
+        });
+        wake = undefined;
+        lastProgress = clock.monotonic();
+        continue;
+      }
+      // Let a burst of updates coalesce into one apply.
+      await clock.sleep(applies === 0 ? 0 : 20);
+      pending = false;
+      if (sync !== 'in-sync' && dataplane === undefined) continue;
+      if (!ifacesReady) continue;
+      dataplane ??= startDataplane();
+      if (calc.takeConfigChanged()) log.warn('FelixConfiguration changed: restart the agent to apply it');
+      const t0 = clock.monotonic();
+      try {
+        dataplane.ingest(calc.flush());
+        dataplane.setIfaces(ifaces);
+        const t = await dataplane.apply();
+        metrics.applyTime.observe(t.totalMs / 1000);
+        applies++;
+        consecutiveFailures = 0;
+        lastApplyOk = true;
+        lastProgress = clock.monotonic();
+        if (applies === 1) {
+          log.info({ ms: Math.round(clock.monotonic() - t0), lines: t.iptablesLines }, 'Dataplane programmed after start');
+          firstApplyDone();
+        }
+      } catch (err) {
+        failures++;
+        consecutiveFailures++;
+        lastApplyOk = false;
+        log.error({ err: describeError(err), attempt: consecutiveFailures }, 'Dataplane apply failed; reading the kernel back and retrying');
+        dataplane.markForResync();
+        pending = true;
+        await clock.sleep(backoffDelay(consecutiveFailures, { initialMs: 50, maxMs: 5_000, factor: 2 }));
+        continue;
+      }
+      const statuses = dataplane.endpointStatuses().map(({ ep, status }) => ({ ...ep.statusIds, status }));
+      if (!(await reporter.reportEndpoints(statuses).catch(() => false))) {
+        later('status-retry', schedule, 1_000);
+      }
+    }
+  };
+
+  monitor.start();
+  syncer.start();
+  const running = loop();
+  let health: HealthServer | undefined;
+  if (o.health !== undefined) {
+    health = await startHealthServer({
+      host: o.health.host,
+      port: o.health.port,
+      registry: metrics.registry,
+      health: {
+        live: () => clock.monotonic() - lastProgress < WATCHDOG_MS,
+        ready: () => sync === 'in-sync' && applies > 0 && lastApplyOk,
+        detail: () => ({ sync, applies, failures, backend }),
+      },
+    });
+  }
+
+  return {
+    healthUrl: health?.url,
+    metrics,
+    firstApply,
+    status: () => ({ sync, ready: sync === 'in-sync' && applies > 0 && lastApplyOk, applies, failures }),
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      for (const t of timers.values()) t.cancel();
+      await running;
+      await monitor.stop();
+      await syncer.stop();
+      await health?.close();
+      await reporter.withdraw().catch(() => {});
+    },
+  };
+}
