@@ -1,3 +1,23 @@
-// The lab: a virtual data center in network namespaces (so far: namespaces and veth plumbing).
+// The lab: a virtual data center in network namespaces, driven through the Neutron API.
 export { Netns, createNetns, deleteNetns, listNetns, connectVeth } from './netns.js';
-export { LabCommandError } from './errors.js';
+export { Lab, type LabDeps, type LabOptions, type LabHost, type LabVm, type VmIp, type AddVmSpec } from './lab-topology.js';
+export { VIF, tapName, isLabAddress } from './vif.js';
+export { probe, checkConnectivity, startResponder, PROBE_MAIN, type ProbeKind, type ProbeOptions, type ProbeOutcome, type Responder } from './probe.js';
+export { runMatrix, formatMatrix, type MatrixCheck, type MatrixResult } from './connectivity-matrix.js';
+export {
+  NeutronClient,
+  type NeutronClientOptions,
+  type Network,
+  type Subnet,
+  type SecurityGroup,
+  type SecurityGroupRule,
+  type Port,
+  type CreateNetworkBody,
+  type CreateSubnetBody,
+  type CreateSecurityGroupBody,
+  type CreateSecurityGroupRuleBody,
+  type CreatePortBody,
+  type UpdatePortBody,
+} from './neutron-client.js';
+export { bootVm, deleteVm, type BootVmSpec, type BootedVm } from './lab-api.js';
+export { LabCommandError, LabInputError, LabPrefixInUseError, LabStateError, LabProbeError, LabApiError, LabBindingError } from './errors.js';

@@ -162,11 +162,16 @@ export class Dataplane {
     const t2 = this.#clock.monotonic();
     await this.ipsets.applyDeletions();
     await this.routes.apply();
+    const toConfigure: { iface: string; options: { ipv6: boolean; rpFilter?: number } }[] = [];
     for (const [name, s] of this.#ifaces) {
       if (!s.up || this.#configured.has(name) || !this.#ifaceOwner.has(name)) continue;
       const ep = this.#endpoints.get(this.#ifaceOwner.get(name) ?? '');
-      await this.#sysctl.configureIface(name, { ipv6: this.#config.ipv6, ...(ep !== undefined && ep.allowSpoofedSourcePrefixes.length > 0 ? { rpFilter: 0 } : {}) });
-      this.#configured.add(name);
+      toConfigure.push({ iface: name, options: { ipv6: this.#config.ipv6, ...(ep !== undefined && ep.allowSpoofedSourcePrefixes.length > 0 ? { rpFilter: 0 } : {}) } });
+    }
+    try {
+      await this.#sysctl.configureIfaces(toConfigure);
+    } finally {
+      for (const t of toConfigure) if (this.#sysctl.isConfigured(t.iface)) this.#configured.add(t.iface);
     }
     const t3 = this.#clock.monotonic();
     return { ipsetsMs: t1 - t0, iptablesMs: t2 - t1, routesMs: t3 - t2, totalMs: t3 - t0, iptablesLines: lines.reduce((a, b) => a + b, 0) };

@@ -24,6 +24,24 @@ interface Setting {
 
 /** Linux interface names: 1–15 bytes without '/', ':' or whitespace, never '.' or '..'; '=' would break `k=v`. */
 const IFACE_NAME = /^[^/\s:=]{1,15}$/;
+/** Interfaces per `sysctl` call (8 keys each keeps the command line far below ARG_MAX). */
+const BATCH = 200;
+
+/** Felix's per-interface settings (reference §3.2). */
+function ifaceSettings(iface: string, ipv6: boolean, rpFilter: number): Setting[] {
+  const v4 = `net/ipv4/conf/${iface}`;
+  const v6 = `net/ipv6/conf/${iface}`;
+  const settings: Setting[] = [
+    { key: `${v6}/accept_ra`, value: '0', onFail: ipv6 ? 'error' : 'absent-ok' },
+    { key: `${v4}/route_localnet`, value: '1', onFail: 'error' },
+    { key: `net/ipv4/neigh/${iface}/proxy_delay`, value: '0', onFail: 'warn' },
+    { key: `${v4}/proxy_arp`, value: '1', onFail: 'error' },
+    { key: `${v4}/forwarding`, value: '1', onFail: 'error' },
+    { key: `${v4}/rp_filter`, value: String(rpFilter), onFail: 'error' },
+  ];
+  if (ipv6) settings.push({ key: `${v6}/proxy_ndp`, value: '1', onFail: 'error' }, { key: `${v6}/forwarding`, value: '1', onFail: 'error' });
+  return settings;
+}
 
 /**
  * Writes the forwarding sysctls (global and per workload interface, as Felix does) with one
@@ -54,25 +72,47 @@ export class SysctlDriver {
 
   /** Per-interface settings of a workload interface; a no-op when already done with these options. */
   async configureIface(iface: string, options: IfaceSysctlOptions): Promise<void> {
-    if (!IFACE_NAME.test(iface) || iface === '.' || iface === '..') throw new SysctlSpecError(iface);
-    const rpFilter = options.rpFilter ?? (await this.#readDefaultRpFilter());
-    const signature = `${options.ipv6}/${rpFilter}`;
-    if (this.#configured.get(iface) === signature) return;
-    const v4 = `net/ipv4/conf/${iface}`;
-    const v6 = `net/ipv6/conf/${iface}`;
-    const settings: Setting[] = [
-      { key: `${v6}/accept_ra`, value: '0', onFail: options.ipv6 ? 'error' : 'absent-ok' },
-      { key: `${v4}/route_localnet`, value: '1', onFail: 'error' },
-      { key: `net/ipv4/neigh/${iface}/proxy_delay`, value: '0', onFail: 'warn' },
-      { key: `${v4}/proxy_arp`, value: '1', onFail: 'error' },
-      { key: `${v4}/forwarding`, value: '1', onFail: 'error' },
-      { key: `${v4}/rp_filter`, value: String(rpFilter), onFail: 'error' },
-    ];
-    if (options.ipv6) {
-      settings.push({ key: `${v6}/proxy_ndp`, value: '1', onFail: 'error' }, { key: `${v6}/forwarding`, value: '1', onFail: 'error' });
+    await this.configureIfaces([{ iface, options }]);
+  }
+
+  /**
+   * Configures many interfaces with one `sysctl` call per 200 of them (an agent starting on a
+   * host with thousands of VMs must not run thousands of processes). If a batch fails, its
+   * interfaces are retried one by one so one bad interface does not hold the others back; the
+   * first failure is then thrown.
+   */
+  async configureIfaces(items: readonly { iface: string; options: IfaceSysctlOptions }[]): Promise<void> {
+    const todo: { iface: string; signature: string; settings: Setting[] }[] = [];
+    for (const { iface, options } of items) {
+      if (!IFACE_NAME.test(iface) || iface === '.' || iface === '..') throw new SysctlSpecError(iface);
+      const rpFilter = options.rpFilter ?? (await this.#readDefaultRpFilter());
+      const signature = `${options.ipv6}/${rpFilter}`;
+      if (this.#configured.get(iface) === signature) continue;
+      todo.push({ iface, signature, settings: ifaceSettings(iface, options.ipv6, rpFilter) });
     }
-    await this.#write(settings);
-    this.#configured.set(iface, signature);
+    let firstError: unknown;
+    for (let i = 0; i < todo.length; i += BATCH) {
+      const batch = todo.slice(i, i + BATCH);
+      try {
+        await this.#write(batch.flatMap((t) => t.settings));
+        for (const t of batch) this.#configured.set(t.iface, t.signature);
+        continue;
+      } catch (err) {
+        if (batch.length === 1) {
+          firstError ??= err;
+          continue;
+        }
+      }
+      for (const t of batch) {
+        try {
+          await this.#write(t.settings);
+          this.#configured.set(t.iface, t.signature);
+        } catch (err) {
+          firstError ??= err;
+        }
+      }
+    }
+    if (firstError !== undefined) throw firstError instanceof Error ? firstError : new Error(String(firstError));
   }
 
   /** The interface went down or away: configure it again when it comes back. */

@@ -1,0 +1,371 @@
+import { randomBytes } from 'node:crypto';
+import { realClock, type Clock, type Exec, type Fs } from '../lib/index.js';
+import { parseIp } from '../model/index.js';
+import { LabInputError, LabPrefixInUseError } from './errors.js';
+import {
+  labStatePath,
+  readLabIndex,
+  readLabState,
+  updateLabIndex,
+  writeLabState,
+  type LabHostState,
+  type LabState,
+  type LabVmState,
+} from './lab-state.js';
+import { connectVeth, createNetns, deleteNetns, listNetns, Netns } from './netns.js';
+import { isLabAddress, tapName, VIF } from './vif.js';
+
+/** What the lab needs from the world; `clock` defaults to the real one. */
+export interface LabDeps {
+  readonly exec: Exec;
+  readonly fs: Fs;
+  readonly clock?: Clock;
+}
+
+export interface LabOptions extends LabDeps {
+  /** Where the state file lives (`lab-<prefix>.json`, listed in `labs.json`). */
+  readonly stateDir: string;
+  /** 2–6 characters: a letter, up to four letters or digits, and a final `-` (e.g. `bl1a2-`). */
+  readonly prefix: string;
+}
+
+/** One address of a VM: the port's fixed IP, its subnet's prefix length and gateway. */
+export interface VmIp {
+  readonly ip: string;
+  readonly prefixLen: number;
+  readonly gateway: string | null;
+}
+
+export interface AddVmSpec {
+  readonly host: string;
+  readonly name: string;
+  readonly portId: string;
+  readonly mac: string;
+  readonly ips: readonly VmIp[];
+}
+
+export type LabHost = Readonly<LabHostState>;
+export type LabVm = Readonly<LabVmState>;
+
+const PREFIX_RE = /^[a-z][a-z0-9]{0,4}-$/;
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const MAX_HOSTS = 253;
+
+async function killNetnsProcesses(deps: { exec: Exec; clock: Clock }, name: string): Promise<void> {
+  const pids = async (): Promise<string[]> =>
+    (await deps.exec.run('ip', ['netns', 'pids', name])).stdout.split('\n').filter((p) => /^\d+$/.test(p));
+  let left = await pids();
+  if (left.length === 0) return;
+  await deps.exec.run('kill', ['-TERM', ...left]);
+  for (let i = 0; i < 40 && left.length > 0; i++) {
+    await deps.clock.sleep(50);
+    left = await pids();
+  }
+  if (left.length > 0) await deps.exec.run('kill', ['-KILL', ...left]);
+}
+
+/**
+ * A virtual data center in network namespaces: a fabric (`<prefix>fab`, a bridge with the
+ * fabric router's addresses), compute hosts on it (`<prefix>h<n>`, `eth0` = 198.19.0.<n>/24 and
+ * 2001:db8:ffff::<n>/64, forwarding on) and VMs (`<prefix>v<n>`) plugged into a host the way
+ * Nova plugs a Calico port. Everything it makes is recorded in a state file so that another
+ * process can remove it (`Lab.destroyByPrefix`, `Lab.destroyAll`).
+ *
+ * The lab only builds the plumbing. Routes to taps, proxy ARP and policy are the agent's job, so
+ * a freshly plugged VM reaches nothing until `brindle node` (or a test by hand) programs its host.
+ */
+export class Lab {
+  readonly prefix: string;
+  readonly stateDir: string;
+  readonly #deps: { exec: Exec; fs: Fs; clock: Clock };
+  #state: LabState;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(options: LabOptions, state: LabState) {
+    this.prefix = options.prefix;
+    this.stateDir = options.stateDir;
+    this.#deps = { exec: options.exec, fs: options.fs, clock: options.clock ?? realClock() };
+    this.#state = state;
+  }
+
+  /** A fresh random prefix such as `bl3f9-`. */
+  static randomPrefix(): string {
+    return `bl${randomBytes(2).toString('hex').slice(0, 3)}-`;
+  }
+
+  /**
+   * Makes the fabric and records the lab. Refuses a prefix that any namespace or state file
+   * already uses; if building fails, whatever was made is removed before the error is thrown.
+   */
+  static async create(options: LabOptions): Promise<Lab> {
+    const { exec, fs, stateDir, prefix } = options;
+    if (!PREFIX_RE.test(prefix)) throw new LabInputError(`Invalid lab prefix: ${JSON.stringify(prefix)}: want a letter, up to four letters or digits, then "-"`);
+    const existing = await listNetns(exec, prefix);
+    if (existing.length > 0) throw new LabPrefixInUseError(prefix, `namespaces ${existing.join(', ')} exist`);
+    if (fs.exists(labStatePath(stateDir, prefix))) throw new LabPrefixInUseError(prefix, `state file ${labStatePath(stateDir, prefix)} exists`);
+    const state: LabState = { version: 1, prefix, fabric: `${prefix}fab`, nextHost: 1, nextVm: 1, hosts: [], vms: [] };
+    await fs.ensureDir(stateDir);
+    await writeLabState(fs, stateDir, state);
+    await updateLabIndex(fs, stateDir, { add: prefix });
+    const lab = new Lab(options, state);
+    try {
+      const fab = await createNetns(options, state.fabric);
+      await fab.ip('link', 'add', 'br0', 'type', 'bridge');
+      await fab.ip('link', 'set', 'br0', 'up');
+      await fab.ip('addr', 'add', `${VIF.fabricRouter4}/24`, 'dev', 'br0');
+      await fab.ip('-6', 'addr', 'add', `${VIF.fabricRouter6}/64`, 'dev', 'br0', 'nodad');
+    } catch (err) {
+      await lab.destroy();
+      throw err;
+    }
+    return lab;
+  }
+
+  /** The lab recorded under `prefix` in `stateDir` (made by this or another process). */
+  static async open(options: LabOptions): Promise<Lab> {
+    return new Lab(options, await readLabState(options.fs, options.stateDir, options.prefix));
+  }
+
+  /** The prefixes of the labs recorded in `stateDir`. */
+  static list(deps: { fs: Fs; stateDir: string }): Promise<string[]> {
+    return readLabIndex(deps.fs, deps.stateDir);
+  }
+
+  /**
+   * Removes every namespace whose name starts with `prefix` (killing the processes inside
+   * first, by PID), then the state file and its index entry. Works on partial builds and
+   * without a state file. Returns the namespaces removed.
+   */
+  static async destroyByPrefix(deps: LabDeps & { stateDir: string }, prefix: string): Promise<string[]> {
+    if (!PREFIX_RE.test(prefix)) throw new LabInputError(`Invalid lab prefix: ${JSON.stringify(prefix)}`);
+    const d = { exec: deps.exec, fs: deps.fs, clock: deps.clock ?? realClock() };
+    const names = await listNetns(d.exec, prefix);
+    await Promise.all(names.map((n) => killNetnsProcesses(d, n)));
+    await Promise.all(names.map((n) => deleteNetns(d, n)));
+    await d.fs.remove(labStatePath(deps.stateDir, prefix));
+    if (d.fs.exists(deps.stateDir)) await updateLabIndex(d.fs, deps.stateDir, { remove: prefix });
+    return names;
+  }
+
+  /** `destroyByPrefix` for every lab recorded in `stateDir` (what `brindle lab down` does). */
+  static async destroyAll(deps: LabDeps & { stateDir: string }): Promise<string[]> {
+    const removed: string[] = [];
+    for (const prefix of await readLabIndex(deps.fs, deps.stateDir)) removed.push(...(await Lab.destroyByPrefix(deps, prefix)));
+    return removed;
+  }
+
+  /** The process runner the lab was made with (probes and responders use it too). */
+  get exec(): Exec {
+    return this.#deps.exec;
+  }
+
+  /** The path of this lab's state file. */
+  get stateFile(): string {
+    return labStatePath(this.stateDir, this.prefix);
+  }
+
+  /** The fabric namespace (the bridge all hosts' `eth0` are on). */
+  get fabric(): Netns {
+    return new Netns(this.#state.fabric, this.#deps.exec);
+  }
+
+  /** Adds a compute host; `name` is the host as Neutron and the agent know it (binding:host_id). */
+  addHost(name: string): Promise<Netns> {
+    return this.#serial(async () => {
+      this.#checkNewName(name);
+      const index = this.#state.nextHost;
+      if (index > MAX_HOSTS) throw new LabInputError(`Too many hosts: the fabric has room for ${MAX_HOSTS}`);
+      const host: LabHostState = { name, netns: `${this.prefix}h${index}`, index, ip4: `${VIF.fabricPrefix4}.${index}`, ip6: `${VIF.fabricPrefix6}:${index}` };
+      this.#state = { ...this.#state, nextHost: index + 1, hosts: [...this.#state.hosts, host] };
+      await this.#save();
+      const ns = await createNetns(this.#deps, host.netns);
+      // Forwarding on (inside this namespace only), and no DAD for addresses made here, so a
+      // tap's link-local (the VMs' IPv6 router) answers at once instead of after ~1 s.
+      await ns.must('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.conf.default.accept_dad=0']);
+      await connectVeth({ a: this.fabric, aName: `h${index}`, b: ns, bName: 'eth0' });
+      await this.fabric.ip('link', 'set', `h${index}`, 'master', 'br0');
+      await ns.ip('addr', 'add', `${host.ip4}/24`, 'dev', 'eth0');
+      await ns.ip('-6', 'addr', 'add', `${host.ip6}/64`, 'dev', 'eth0', 'nodad');
+      // A default route, as a real compute host has: proxy ARP answers only for addresses the
+      // host has a route to, and the VMs' IPv4 gateway is such an address.
+      await ns.ip('route', 'add', 'default', 'via', VIF.fabricRouter4);
+      await ns.ip('-6', 'route', 'add', 'default', 'via', VIF.fabricRouter6);
+      return ns;
+    });
+  }
+
+  /**
+   * Adds a VM in its own namespace and plugs it into `spec.host` as Nova does: a veth whose
+   * host end is the port's tap (MAC `00:61:fe:ed:ca:fe`, up, no address) and whose VM end is
+   * `eth0` with the port's MAC and IPs. IPv4: `ip/prefixLen` with the first gateway as default
+   * route (on-link, so it is set before the host answers ARP). IPv6: `ip/prefixLen` without DAD
+   * and without the on-link prefix route, default via the tap's link-local address — what
+   * Calico's router advertisements (prefix off-link) give a VM.
+   */
+  addVm(spec: AddVmSpec): Promise<Netns> {
+    return this.#serial(async () => {
+      this.hostInfo(spec.host);
+      this.#checkNewName(spec.name);
+      checkVmSpec(spec);
+      const tap = tapName(spec.portId);
+      if (this.#state.vms.some((v) => v.host === spec.host && v.tap === tap)) throw new LabInputError(`Tap already on host ${spec.host}: ${tap}`);
+      const index = this.#state.nextVm;
+      const vm: LabVmState = {
+        name: spec.name,
+        host: spec.host,
+        netns: `${this.prefix}v${index}`,
+        portId: spec.portId,
+        tap,
+        mac: spec.mac.toLowerCase(),
+        ips: spec.ips.map((i) => ({ ip: i.ip, prefixLen: i.prefixLen, gateway: i.gateway })),
+        plugged: false,
+      };
+      this.#state = { ...this.#state, nextVm: index + 1, vms: [...this.#state.vms, vm] };
+      await this.#save();
+      const ns = await createNetns(this.#deps, vm.netns);
+      await this.#plug(vm);
+      return ns;
+    });
+  }
+
+  /** Removes the VM's tap (and with it the VM's `eth0`), as Nova does when it unplugs a VIF. */
+  unplugVm(name: string): Promise<void> {
+    return this.#serial(async () => {
+      const vm = this.vmInfo(name);
+      if (!vm.plugged) return;
+      await this.host(vm.host).ip('link', 'delete', vm.tap);
+      await this.#setVm({ ...vm, plugged: false });
+    });
+  }
+
+  /** Plugs an unplugged VM back in (same tap, MAC and addresses). */
+  plugVm(name: string): Promise<void> {
+    return this.#serial(async () => {
+      const vm = this.vmInfo(name);
+      if (!vm.plugged) await this.#plug(vm);
+    });
+  }
+
+  /** Unplugs the VM, stops what runs inside it and removes its namespace. */
+  removeVm(name: string): Promise<void> {
+    return this.#serial(async () => {
+      const vm = this.vmInfo(name);
+      if (vm.plugged) await this.host(vm.host).run('ip', ['link', 'delete', vm.tap]);
+      await killNetnsProcesses(this.#deps, vm.netns);
+      await deleteNetns(this.#deps, vm.netns);
+      this.#state = { ...this.#state, vms: this.#state.vms.filter((v) => v.name !== name) };
+      await this.#save();
+    });
+  }
+
+  /** The host's namespace; throws LabInputError for an unknown host. */
+  host(name: string): Netns {
+    return new Netns(this.hostInfo(name).netns, this.#deps.exec);
+  }
+
+  /** The VM's namespace; throws LabInputError for an unknown VM. */
+  vm(name: string): Netns {
+    return new Netns(this.vmInfo(name).netns, this.#deps.exec);
+  }
+
+  hostInfo(name: string): LabHost {
+    const h = this.#state.hosts.find((x) => x.name === name);
+    if (h === undefined) throw new LabInputError(`No such lab host: ${name}`);
+    return h;
+  }
+
+  vmInfo(name: string): LabVm {
+    const v = this.#state.vms.find((x) => x.name === name);
+    if (v === undefined) throw new LabInputError(`No such lab VM: ${name}`);
+    return v;
+  }
+
+  hosts(): readonly LabHost[] {
+    return this.#state.hosts;
+  }
+
+  vms(): readonly LabVm[] {
+    return this.#state.vms;
+  }
+
+  /** The first address of a VM (its fixed IP) or host (on the fabric) in the family asked for. */
+  addressOf(name: string, family: 4 | 6 = 4): string {
+    const h = this.#state.hosts.find((x) => x.name === name);
+    if (h !== undefined) return family === 4 ? h.ip4 : h.ip6;
+    const ip = this.vmInfo(name).ips.find((i) => parseIp(i.ip)?.family === family);
+    if (ip === undefined) throw new LabInputError(`Lab VM has no IPv${family} address: ${name}`);
+    return ip.ip;
+  }
+
+  /** Removes everything with this lab's prefix (see `destroyByPrefix`), even a partial build. */
+  async destroy(): Promise<string[]> {
+    const result = this.#queue.then(
+      () => Lab.destroyByPrefix({ ...this.#deps, stateDir: this.stateDir }, this.prefix),
+      () => Lab.destroyByPrefix({ ...this.#deps, stateDir: this.stateDir }, this.prefix),
+    );
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #plug(vm: LabVmState): Promise<void> {
+    const host = this.host(vm.host);
+    const ns = new Netns(vm.netns, this.#deps.exec);
+    await connectVeth({ a: host, aName: vm.tap, b: ns, bName: 'eth0' }, { aMac: VIF.tapMac, bMac: vm.mac });
+    await this.#setVm({ ...vm, plugged: true });
+    let v4Route = false;
+    let v6Route = false;
+    for (const a of vm.ips) {
+      if (parseIp(a.ip)?.family === 4) {
+        await ns.ip('addr', 'add', `${a.ip}/${a.prefixLen}`, 'dev', 'eth0');
+        if (!v4Route && a.gateway !== null) {
+          await ns.ip('route', 'add', 'default', 'via', a.gateway, 'dev', 'eth0', 'onlink');
+          v4Route = true;
+        }
+      } else {
+        await ns.ip('-6', 'addr', 'add', `${a.ip}/${a.prefixLen}`, 'dev', 'eth0', 'nodad', 'noprefixroute');
+        if (!v6Route) {
+          await ns.ip('-6', 'route', 'add', 'default', 'via', VIF.tapLinkLocal, 'dev', 'eth0');
+          v6Route = true;
+        }
+      }
+    }
+  }
+
+  #checkNewName(name: string): void {
+    if (!NAME_RE.test(name)) throw new LabInputError(`Invalid lab name: ${JSON.stringify(name)}`);
+    if (this.#state.hosts.some((h) => h.name === name) || this.#state.vms.some((v) => v.name === name)) {
+      throw new LabInputError(`Lab name already used: ${name}`);
+    }
+  }
+
+  async #setVm(vm: LabVmState): Promise<void> {
+    this.#state = { ...this.#state, vms: this.#state.vms.map((v) => (v.name === vm.name ? vm : v)) };
+    await this.#save();
+  }
+
+  #save(): Promise<void> {
+    return writeLabState(this.#deps.fs, this.stateDir, this.#state);
+  }
+
+  /** Runs lab changes one at a time (state and counters are read-modify-write). */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(fn, fn);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function checkVmSpec(spec: AddVmSpec): void {
+  if (spec.portId.length < 11) throw new LabInputError(`Port id too short for a tap name: ${spec.portId}`);
+  if (!MAC_RE.test(spec.mac.toLowerCase())) throw new LabInputError(`Invalid MAC: ${spec.mac}`);
+  if (spec.ips.length === 0) throw new LabInputError(`Lab VM without addresses: ${spec.name}`);
+  for (const a of spec.ips) {
+    const family = parseIp(a.ip)?.family;
+    if (family === undefined || !isLabAddress(a.ip)) throw new LabInputError(`Address outside the lab ranges (198.18.0.0/15, 2001:db8::/32): ${a.ip}`);
+    if (!Number.isInteger(a.prefixLen) || a.prefixLen < 1 || a.prefixLen > (family === 4 ? 32 : 128)) throw new LabInputError(`Invalid prefix length for ${a.ip}: ${a.prefixLen}`);
+    if (a.gateway !== null && (parseIp(a.gateway)?.family !== family || !isLabAddress(a.gateway))) {
+      throw new LabInputError(`Gateway outside the lab ranges or of another family: ${a.gateway}`);
+    }
+  }
+}
