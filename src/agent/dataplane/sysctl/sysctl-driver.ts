@@ -1,4 +1,4 @@
-import { silentLogger, type Exec, type Logger, type RunResult } from '../../../lib/index.js';
+import { describeError, silentLogger, type Exec, type Logger, type RunResult } from '../../../lib/index.js';
 import { SysctlReadError, SysctlSpecError, SysctlWriteError } from './errors.js';
 
 export interface SysctlDriverOptions {
@@ -90,7 +90,7 @@ export class SysctlDriver {
       if (this.#configured.get(iface) === signature) continue;
       todo.push({ iface, signature, settings: ifaceSettings(iface, options.ipv6, rpFilter) });
     }
-    let firstError: unknown;
+    let firstError: Error | undefined;
     for (let i = 0; i < todo.length; i += BATCH) {
       const batch = todo.slice(i, i + BATCH);
       try {
@@ -99,7 +99,7 @@ export class SysctlDriver {
         continue;
       } catch (err) {
         if (batch.length === 1) {
-          firstError ??= err;
+          firstError ??= err instanceof Error ? err : new Error(describeError(err));
           continue;
         }
       }
@@ -108,11 +108,11 @@ export class SysctlDriver {
           await this.#write(t.settings);
           this.#configured.set(t.iface, t.signature);
         } catch (err) {
-          firstError ??= err;
+          firstError ??= err instanceof Error ? err : new Error(describeError(err));
         }
       }
     }
-    if (firstError !== undefined) throw firstError instanceof Error ? firstError : new Error(String(firstError));
+    if (firstError !== undefined) throw firstError;
   }
 
   /** The interface went down or away: configure it again when it comes back. */
