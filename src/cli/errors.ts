@@ -21,3 +21,10 @@ export class DocumentError extends BrindleError {
     super('CLI_DOCUMENT', `${at.source}: document ${at.index}${label}: ${detail}; nothing was written`, { status: 400, cause });
   }
 }
+
+/** `brindle lab demo` ran, but some pair of VMs did not behave as the security groups say. */
+export class DemoMismatchError extends BrindleError {
+  constructor(count: number) {
+    super('CLI_DEMO_MISMATCH', `${count} probes did not behave as the security groups say (marked ! in the matrix above)`, { status: 500 });
+  }
+}

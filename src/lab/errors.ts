@@ -65,3 +65,10 @@ export class LabBindingError extends BrindleError {
     });
   }
 }
+
+/** A Brindle process of the lab (API or agent) did not start or come ready. */
+export class LabProcessError extends BrindleError {
+  constructor(name: string, detail: string) {
+    super('LAB_PROCESS', `Lab process ${name}: ${detail}`, { status: 500 });
+  }
+}

@@ -20,4 +20,6 @@ export {
   type UpdatePortBody,
 } from './neutron-client.js';
 export { bootVm, deleteVm, type BootVmSpec, type BootedVm } from './lab-api.js';
-export { LabCommandError, LabInputError, LabPrefixInUseError, LabStateError, LabProbeError, LabApiError, LabBindingError } from './errors.js';
+export { LabCommandError, LabInputError, LabPrefixInUseError, LabStateError, LabProbeError, LabApiError, LabBindingError, LabProcessError } from './errors.js';
+export { LabCluster, BRINDLE_BIN, freeLocalPort, type LabClusterOptions } from './lab-cluster.js';
+export { runDemo, demoChecks, type DemoDeps, type DemoResult } from './demo-scenario.js';

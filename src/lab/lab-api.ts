@@ -14,6 +14,8 @@ export interface BootVmSpec {
   readonly subnetId?: string;
   /** Ask for this address (in `subnetId` if given). */
   readonly fixedIp?: string;
+  /** The port's fixed_ips as Neutron takes them (overrides subnetId/fixedIp), e.g. one per subnet. */
+  readonly fixedIps?: readonly { readonly subnet_id?: string; readonly ip_address?: string }[];
   readonly securityGroups: readonly string[];
   readonly mac?: string;
 }
@@ -38,7 +40,9 @@ export async function bootVm(lab: Lab, client: NeutronClient, spec: BootVmSpec):
     throw new LabInputError(`Lab name already used: ${spec.name}`);
   }
   const fixedIp =
-    spec.fixedIp !== undefined
+    spec.fixedIps !== undefined
+      ? spec.fixedIps
+      : spec.fixedIp !== undefined
       ? [{ ...(spec.subnetId === undefined ? {} : { subnet_id: spec.subnetId }), ip_address: spec.fixedIp }]
       : spec.subnetId !== undefined
         ? [{ subnet_id: spec.subnetId }]

@@ -36,6 +36,8 @@ export const labStateSchema = z.object({
   nextVm: z.number().int(),
   hosts: z.array(hostSchema),
   vms: z.array(vmSchema),
+  /** Brindle processes serving the lab (API, agents), stopped by PID when the lab goes. */
+  processes: z.array(z.object({ role: z.string(), name: z.string(), pid: z.number().int() })).default([]),
 });
 
 const indexSchema = z.object({ labs: z.array(z.string()) });

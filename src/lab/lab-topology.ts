@@ -65,6 +65,24 @@ async function killNetnsProcesses(deps: { exec: Exec; clock: Clock }, name: stri
   if (left.length > 0) await deps.exec.run('kill', ['-KILL', ...left]);
 }
 
+/** Stops recorded Brindle processes by PID (only if the PID is still a Brindle process). */
+async function killRecorded(deps: { exec: Exec; fs: Fs; clock: Clock }, processes: readonly { pid: number }[]): Promise<void> {
+  const alive: string[] = [];
+  for (const p of processes) {
+    const cmdline = await deps.fs.readText(`/proc/${p.pid}/cmdline`).catch(() => '');
+    if (cmdline.includes('brindle')) alive.push(String(p.pid));
+  }
+  if (alive.length === 0) return;
+  await deps.exec.run('kill', ['-TERM', ...alive]);
+  for (let i = 0; i < 100; i++) {
+    const still = [];
+    for (const pid of alive) if (deps.fs.exists(`/proc/${pid}`)) still.push(pid);
+    if (still.length === 0) return;
+    await deps.clock.sleep(50);
+  }
+  await deps.exec.run('kill', ['-KILL', ...alive]);
+}
+
 /**
  * A virtual data center in network namespaces: a fabric (`<prefix>fab`, a bridge with the
  * fabric router's addresses), compute hosts on it (`<prefix>h<n>`, `eth0` = 198.19.0.<n>/24 and
@@ -104,7 +122,7 @@ export class Lab {
     const existing = await listNetns(exec, prefix);
     if (existing.length > 0) throw new LabPrefixInUseError(prefix, `namespaces ${existing.join(', ')} exist`);
     if (fs.exists(labStatePath(stateDir, prefix))) throw new LabPrefixInUseError(prefix, `state file ${labStatePath(stateDir, prefix)} exists`);
-    const state: LabState = { version: 1, prefix, fabric: `${prefix}fab`, nextHost: 1, nextVm: 1, hosts: [], vms: [] };
+    const state: LabState = { version: 1, prefix, fabric: `${prefix}fab`, nextHost: 1, nextVm: 1, hosts: [], vms: [], processes: [] };
     await fs.ensureDir(stateDir);
     await writeLabState(fs, stateDir, state);
     await updateLabIndex(fs, stateDir, { add: prefix });
@@ -141,6 +159,10 @@ export class Lab {
     if (!PREFIX_RE.test(prefix)) throw new LabInputError(`Invalid lab prefix: ${JSON.stringify(prefix)}`);
     const d = { exec: deps.exec, fs: deps.fs, clock: deps.clock ?? realClock() };
     const names = await listNetns(d.exec, prefix);
+    if (d.fs.exists(labStatePath(deps.stateDir, prefix))) {
+      const state = await readLabState(d.fs, deps.stateDir, prefix).catch(() => undefined);
+      await killRecorded(d, state?.processes ?? []);
+    }
     await Promise.all(names.map((n) => killNetnsProcesses(d, n)));
     await Promise.all(names.map((n) => deleteNetns(d, n)));
     await d.fs.remove(labStatePath(deps.stateDir, prefix));
@@ -163,6 +185,22 @@ export class Lab {
   /** The path of this lab's state file. */
   get stateFile(): string {
     return labStatePath(this.stateDir, this.prefix);
+  }
+
+  /** Records a Brindle process serving the lab, so `destroy` (or `brindle lab down`) stops it. */
+  recordProcess(role: string, name: string, pid: number): Promise<void> {
+    return this.#serial(async () => {
+      this.#state.processes = [...this.#state.processes.filter((p) => !(p.role === role && p.name === name)), { role, name, pid }];
+      await writeLabState(this.#deps.fs, this.stateDir, this.#state);
+    });
+  }
+
+  /** Forgets a process the caller stopped itself. */
+  forgetProcess(pid: number): Promise<void> {
+    return this.#serial(async () => {
+      this.#state.processes = this.#state.processes.filter((p) => p.pid !== pid);
+      await writeLabState(this.#deps.fs, this.stateDir, this.#state);
+    });
   }
 
   /** The fabric namespace (the bridge all hosts' `eth0` are on). */

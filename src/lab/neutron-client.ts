@@ -187,6 +187,10 @@ export class NeutronClient {
     return this.#one({ method: 'GET', path: `/v2.0/ports/${enc(id)}` }, 'port', portSchema);
   }
 
+  async listPorts(): Promise<Port[]> {
+    return this.#one({ method: 'GET', path: '/v2.0/ports' }, 'ports', z.array(portSchema));
+  }
+
   async deletePort(id: string): Promise<void> {
     await this.#call('DELETE', `/v2.0/ports/${enc(id)}`);
   }

@@ -71,7 +71,7 @@ export interface Responder {
 }
 
 /**
- * Starts the lab's echo responder inside VM `vm` on the given TCP and UDP ports, bound to each
+ * Starts the lab's echo responder inside VM (or host) `vm` on the given TCP and UDP ports, bound to each
  * of the VM's addresses (so UDP replies leave from the address asked), or to `bind` if given.
  * Resolves once every socket listens.
  */
@@ -80,8 +80,10 @@ export async function startResponder(
   vm: string,
   ports: { readonly tcp?: readonly number[]; readonly udp?: readonly number[]; readonly bind?: readonly string[]; readonly startTimeoutMs?: number },
 ): Promise<Responder> {
-  const ns = lab.vm(vm);
-  const bind = ports.bind ?? lab.vmInfo(vm).ips.map((i) => i.ip);
+  const isHost = lab.hosts().some((h) => h.name === vm);
+  const ns = isHost ? lab.host(vm) : lab.vm(vm);
+  // A host listens everywhere (its fabric address, and 127.0.0.1 for the metadata DNAT target).
+  const bind = ports.bind ?? (isHost ? ['0.0.0.0'] : lab.vmInfo(vm).ips.map((i) => i.ip));
   const args = ['netns', 'exec', ns.name, process.execPath, PROBE_MAIN, 'serve'];
   if (ports.tcp !== undefined && ports.tcp.length > 0) args.push('--tcp', ports.tcp.join(','));
   if (ports.udp !== undefined && ports.udp.length > 0) args.push('--udp', ports.udp.join(','));

@@ -1,2 +1,3 @@
 // Test helpers for the lab's tests (and others' that use the lab).
 export { startLabTestApi, type LabTestApi } from './api-server.js';
+export { startLabCloud, type LabCloud } from './lab-cloud.js';

@@ -1,0 +1,175 @@
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { realClock, type ChildHandle, type Clock, type Exec, type Fs } from '../lib/index.js';
+import { LabProcessError } from './errors.js';
+import type { Lab } from './lab-topology.js';
+import { NeutronClient } from './neutron-client.js';
+
+/** The `brindle` command of this checkout (dist/src/lab/… → bin/brindle). */
+export const BRINDLE_BIN = fileURLToPath(new URL('../../../bin/brindle', import.meta.url));
+
+const OUTPUT_LINES = 200;
+
+/** A free TCP port on 127.0.0.1 (the kernel's choice; a race with other programs is possible but rare). */
+export async function freeLocalPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface LabClusterOptions {
+  readonly lab: Lab;
+  readonly exec: Exec;
+  readonly fs: Fs;
+  readonly clock?: Clock;
+  /** `embedded:PATH` or `etcd:URL`: agents run in the machine's namespace (with `--netns`), so 127.0.0.1 works. */
+  readonly datastore: string;
+  /** A directory for the (empty) config file the processes are pointed at. */
+  readonly workDir: string;
+  readonly logLevel?: string;
+  /** Extra `brindle node` flags for every agent (e.g. `--refresh-interval 2s`). */
+  readonly nodeArgs?: readonly string[];
+  /** Called with each output line of each process (for `brindle lab up` to show them). */
+  readonly onOutput?: (name: string, line: string) => void;
+}
+
+interface Proc {
+  readonly child: ChildHandle;
+  readonly output: string[];
+  readonly healthUrl?: string;
+}
+
+/**
+ * The processes that make a lab a cloud: one `brindle api` on 127.0.0.1, and one `brindle node`
+ * per lab host, each programming its host's namespace (`--netns`) and known by the host's name.
+ * All are real processes of this checkout's binary, recorded in the lab state and stopped by PID.
+ */
+export class LabCluster {
+  readonly #o: LabClusterOptions;
+  readonly #clock: Clock;
+  readonly #procs = new Map<string, Proc>();
+  #apiUrl = '';
+
+  private constructor(o: LabClusterOptions) {
+    this.#o = o;
+    this.#clock = o.clock ?? realClock();
+  }
+
+  /** Starts the API and waits until it answers. */
+  static async start(o: LabClusterOptions): Promise<LabCluster> {
+    const c = new LabCluster(o);
+    await o.fs.ensureDir(o.workDir);
+    await o.fs.writeTextAtomic(join(o.workDir, 'brindle.yaml'), '# Brindle lab: settings come from the command line\n');
+    try {
+      const port = await freeLocalPort();
+      c.#apiUrl = `http://127.0.0.1:${port}`;
+      c.#spawn('api', ['api', '--listen', `127.0.0.1:${port}`]);
+      await c.#waitFor('api', `${c.#apiUrl}/v2.0/networks`, 20_000);
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+    return c;
+  }
+
+  get apiUrl(): string {
+    return this.#apiUrl;
+  }
+
+  /** A Neutron client for the lab's API. */
+  client(projectId = 'lab-project'): NeutronClient {
+    return new NeutronClient({ url: this.#apiUrl, projectId });
+  }
+
+  /** The last lines a process printed (for diagnostics when a test fails). */
+  output(name: string): string {
+    return (this.#procs.get(name)?.output ?? []).join('\n');
+  }
+
+  nodeHealthUrl(host: string): string | undefined {
+    return this.#procs.get(`node/${host}`)?.healthUrl;
+  }
+
+  nodePid(host: string): number | undefined {
+    return this.#procs.get(`node/${host}`)?.child.pid;
+  }
+
+  /** Starts the agent of a lab host and waits until it reports ready (in sync and programmed). */
+  async startNode(host: string, extraArgs: readonly string[] = []): Promise<void> {
+    const ns = this.#o.lab.hostInfo(host).netns;
+    const port = await freeLocalPort();
+    const healthUrl = `http://127.0.0.1:${port}`;
+    this.#spawn(`node/${host}`, ['node', '--hostname', host, '--netns', ns, '--health-listen', `127.0.0.1:${port}`, ...(this.#o.nodeArgs ?? []), ...extraArgs], healthUrl);
+    await this.#waitFor(`node/${host}`, `${healthUrl}/readiness`, 30_000);
+  }
+
+  /** Stops an agent: SIGTERM for a clean stop, SIGKILL to simulate a crash. */
+  async stopNode(host: string, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    await this.#stopProc(`node/${host}`, signal);
+  }
+
+  /** Stops every process (the lab's namespaces are the caller's to destroy). */
+  async stop(): Promise<void> {
+    for (const name of [...this.#procs.keys()]) await this.#stopProc(name, 'SIGTERM');
+  }
+
+  async #stopProc(name: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    const p = this.#procs.get(name);
+    if (p === undefined) return;
+    p.child.kill(signal);
+    const timedOut = await Promise.race([p.child.exited.then(() => false), this.#clock.sleep(10_000).then(() => true)]);
+    if (timedOut) {
+      p.child.kill('SIGKILL');
+      await p.child.exited;
+    }
+    this.#procs.delete(name);
+    await this.#o.lab.forgetProcess(p.child.pid);
+  }
+
+  #spawn(name: string, args: readonly string[], healthUrl?: string): void {
+    if (this.#procs.has(name)) throw new LabProcessError(name, 'already running');
+    const env: Record<string, string> = {
+      PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      BRINDLE_CONFIG: join(this.#o.workDir, 'brindle.yaml'),
+      BRINDLE_DATASTORE: this.#o.datastore,
+      BRINDLE_LOG_LEVEL: this.#o.logLevel ?? 'warn',
+    };
+    const child = this.#o.exec.spawn(process.execPath, [BRINDLE_BIN, ...args], { env });
+    child.stdin.end();
+    const output: string[] = [];
+    const take = (chunk: string): void => {
+      for (const line of chunk.split('\n')) {
+        if (line === '') continue;
+        output.push(line);
+        if (output.length > OUTPUT_LINES) output.shift();
+        this.#o.onOutput?.(name, line);
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', take);
+    child.stderr.setEncoding('utf8').on('data', take);
+    this.#procs.set(name, { child, output, ...(healthUrl === undefined ? {} : { healthUrl }) });
+    this.#o.lab.recordProcess(name.split('/')[0] ?? name, name, child.pid).catch(() => {});
+  }
+
+  async #waitFor(name: string, url: string, timeoutMs: number): Promise<void> {
+    const p = this.#procs.get(name);
+    if (p === undefined) throw new LabProcessError(name, 'not started');
+    const deadline = this.#clock.monotonic() + timeoutMs;
+    let exited = false;
+    void p.child.exited.then(() => (exited = true));
+    for (;;) {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+      if (r?.status === 200) return;
+      if (exited) throw new LabProcessError(name, `exited before it was ready: ${p.output.slice(-5).join(' | ')}`);
+      if (this.#clock.monotonic() > deadline) throw new LabProcessError(name, `not ready after ${timeoutMs} ms: ${p.output.slice(-5).join(' | ')}`);
+      await this.#clock.sleep(50);
+    }
+  }
+}
