@@ -4,7 +4,7 @@
 // The cleanup registry (also used by startTestEtcd) kills what is still running if the process
 // exits early (Ctrl-C).
 import { join } from 'node:path';
-import { freePort } from '../../src/datastore/testing/etcd-server.js';
+import { freePort } from '../../src/lib/index.js';
 import { realExec, realFs, type ChildHandle, type ExitStatus } from '../../src/lib/index.js';
 import { trackChild } from '../../src/lib/testing.js';
 import { progress, sleep } from '../datastore/workload.js';

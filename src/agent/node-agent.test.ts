@@ -125,8 +125,12 @@ describe('brindle node in-process: real namespaces, real packets', () => {
     assert.ok(await ping(vm1, vm3.ip));
   });
 
-  it('repairs a flushed chain and a deleted route within the refresh interval', async () => {
+  it('repairs a flushed chain, a deleted set member and a deleted route within the refresh interval, leaving foreign rules', async () => {
     const [vm1, vm2] = vms as [Vm, Vm, Vm];
+    const set = (await host.must('ipset', ['list', '-name'])).split('\n').find((n) => n.startsWith('cali40s:'));
+    assert.ok(set !== undefined, 'the remote-group selector has an IP set');
+    await host.must('ipset', ['del', set, vm1.ip]);
+    await eventually(async () => (await host.run('ipset', ['test', set, vm1.ip])).code === 0, 'set member repaired');
     await host.must('iptables', ['-F', 'cali-from-wl-dispatch']);
     await host.must('ip', ['route', 'del', `${vm2.ip}/32`]);
     await host.must('iptables', ['-I', 'FORWARD', '1', '-s', '198.18.99.99/32', '-j', 'DROP']);

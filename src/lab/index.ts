@@ -21,5 +21,5 @@ export {
 } from './neutron-client.js';
 export { bootVm, deleteVm, type BootVmSpec, type BootedVm } from './lab-api.js';
 export { LabCommandError, LabInputError, LabPrefixInUseError, LabStateError, LabProbeError, LabApiError, LabBindingError, LabProcessError } from './errors.js';
-export { LabCluster, BRINDLE_BIN, freeLocalPort, type LabClusterOptions } from './lab-cluster.js';
+export { LabCluster, BRINDLE_BIN, type LabClusterOptions } from './lab-cluster.js';
 export { runDemo, demoChecks, type DemoDeps, type DemoResult } from './demo-scenario.js';

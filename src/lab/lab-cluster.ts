@@ -1,7 +1,6 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { realClock, type ChildHandle, type Clock, type Exec, type Fs } from '../lib/index.js';
+import { freePort, realClock, type ChildHandle, type Clock, type Exec, type Fs } from '../lib/index.js';
 import { LabProcessError } from './errors.js';
 import type { Lab } from './lab-topology.js';
 import { NeutronClient } from './neutron-client.js';
@@ -9,20 +8,7 @@ import { NeutronClient } from './neutron-client.js';
 /** The `brindle` command of this checkout (dist/src/lab/… → bin/brindle). */
 export const BRINDLE_BIN = fileURLToPath(new URL('../../../bin/brindle', import.meta.url));
 
-const OUTPUT_LINES = 200;
-
-/** A free TCP port on 127.0.0.1 (the kernel's choice; a race with other programs is possible but rare). */
-export async function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const OUTPUT_LINES = 2000;
 
 export interface LabClusterOptions {
   readonly lab: Lab;
@@ -68,7 +54,7 @@ export class LabCluster {
     await o.fs.ensureDir(o.workDir);
     await o.fs.writeTextAtomic(join(o.workDir, 'brindle.yaml'), '# Brindle lab: settings come from the command line\n');
     try {
-      const port = await freeLocalPort();
+      const port = await freePort();
       c.#apiUrl = `http://127.0.0.1:${port}`;
       c.#spawn('api', ['api', '--listen', `127.0.0.1:${port}`]);
       await c.#waitFor('api', `${c.#apiUrl}/v2.0/networks`, 20_000);
@@ -104,7 +90,7 @@ export class LabCluster {
   /** Starts the agent of a lab host and waits until it reports ready (in sync and programmed). */
   async startNode(host: string, extraArgs: readonly string[] = []): Promise<void> {
     const ns = this.#o.lab.hostInfo(host).netns;
-    const port = await freeLocalPort();
+    const port = await freePort();
     const healthUrl = `http://127.0.0.1:${port}`;
     this.#spawn(`node/${host}`, ['node', '--hostname', host, '--netns', ns, '--health-listen', `127.0.0.1:${port}`, ...(this.#o.nodeArgs ?? []), ...extraArgs], healthUrl);
     await this.#waitFor(`node/${host}`, `${healthUrl}/readiness`, 30_000);

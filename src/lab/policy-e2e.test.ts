@@ -67,26 +67,29 @@ describe('security groups end to end (brindle api + brindle node + real packets)
   });
 
   it('allows exactly what the groups say: ingress and egress, remote group and prefix, port ranges, ICMP', async () => {
-    const c = (from: string, to: string, kind: ProbeKind, port: number | undefined, expect: boolean): MatrixCheck => ({ from, to, kind, expect, ...(port === undefined ? {} : { port }) });
+    const c = (from: string, to: string, what: `${ProbeKind}` | `${ProbeKind}:${number}`, expect: boolean): MatrixCheck => {
+      const [kind, port] = what.split(':') as [ProbeKind, string | undefined];
+      return { from, to, kind, expect, ...(port === undefined ? {} : { port: Number(port) }) };
+    };
     await expectMatrix(
       [
-        c('a', 'b', 'udp', 9000, true), // back: UDP 9000 from members of front
-        c('a', 'b', 'udp', 9001, false),
-        c('a', 'c', 'udp', 9000, true), // c is in back too
-        c('n', 'b', 'udp', 9000, false), // n has no group, so no egress at all
-        c('b', 'a', 'tcp', 8005, true), // b's only egress rule, front's ingress range
-        c('b', 'a', 'tcp', 8011, false), // outside both ranges
-        c('c', 'a', 'tcp', 8010, true), // range ends are inclusive
-        c('c', 'a', 'tcp', 8011, false),
-        c('b', 'a', 'ping', undefined, false), // b may not send ICMP
-        c('c', 'a', 'ping', undefined, true), // front allows ICMP echo (type 8 code 0)
-        c('a', 'b', 'ping', undefined, false), // back allows no ICMP
-        c('c', 'b', 'tcp', 22, true), // back: TCP 22 from 198.18.20.12/32 (c) only
-        c('a', 'b', 'tcp', 22, false),
-        c('a', 'n', 'ping', undefined, false), // a VM with no group gets nothing
-        c('a', 'n', 'tcp', 8005, false),
-        c('n', 'a', 'ping', undefined, false),
-        c('n', 'a', 'tcp', 8005, false),
+        c('a', 'b', 'udp:9000', true), // back: UDP 9000 from members of front
+        c('a', 'b', 'udp:9001', false),
+        c('a', 'c', 'udp:9000', true), // c is in back too
+        c('n', 'b', 'udp:9000', false), // n has no group, so no egress at all
+        c('b', 'a', 'tcp:8005', true), // b's only egress rule, front's ingress range
+        c('b', 'a', 'tcp:8011', false), // outside both ranges
+        c('c', 'a', 'tcp:8010', true), // range ends are inclusive
+        c('c', 'a', 'tcp:8011', false),
+        c('b', 'a', 'ping', false), // b may not send ICMP
+        c('c', 'a', 'ping', true), // front allows ICMP echo (type 8 code 0)
+        c('a', 'b', 'ping', false), // back allows no ICMP
+        c('c', 'b', 'tcp:22', true), // back: TCP 22 from 198.18.20.12/32 (c) only
+        c('a', 'b', 'tcp:22', false),
+        c('a', 'n', 'ping', false), // a VM with no group gets nothing
+        c('a', 'n', 'tcp:8005', false),
+        c('n', 'a', 'ping', false),
+        c('n', 'a', 'tcp:8005', false),
       ],
       (name) => ip4[name] ?? '',
     );

@@ -5,3 +5,4 @@ export { realExec, type Exec, type ChildHandle, type ExitStatus, type RunResult,
 export { realFs, type Fs, type DirWatch } from './shims/fs.js';
 export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+export { freePort } from './free-port.js';

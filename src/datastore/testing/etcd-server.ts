@@ -1,6 +1,5 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { realExec, realFs, type ChildHandle } from '../../lib/index.js';
+import { freePort, realExec, realFs, type ChildHandle } from '../../lib/index.js';
 import { trackChild, trackTempDir, untrackTempDir } from '../../lib/testing.js';
 import type { DatastoreConfig } from '../open-datastore.js';
 
@@ -19,19 +18,6 @@ export interface TestEtcd {
 export interface TestEtcdOptions {
   /** PEM files for a TLS listener: the server's certificate and key and the CA clients use. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string; readonly clientCertAuth?: boolean };
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Waits for etcd's "ready" line; afterwards its output is drained, not kept. */

@@ -1,4 +1,5 @@
 // Test helpers other modules' tests may use: a real etcd, child processes on a store, the KV contract.
-export { startTestEtcd, freePort, type TestEtcd, type TestEtcdOptions } from './etcd-server.js';
+export { startTestEtcd, type TestEtcd, type TestEtcdOptions } from './etcd-server.js';
+export { freePort } from '../../lib/index.js';
 export { spawnKvChild, type KvChild } from './kv-child-process.js';
 export { collectEvents } from '../kv-contract.js';

@@ -22,7 +22,7 @@ export interface LabCloud {
  * `brindle node` per host in `agents` (default: all), on an embedded datastore in a temp dir
  * unless `datastore` is given. Agents refresh every 2 s so drift tests stay short.
  */
-export async function startLabCloud(o: { hosts: number; agents?: readonly string[]; datastore?: string; nodeArgs?: readonly string[] }): Promise<LabCloud> {
+export async function startLabCloud(o: { hosts: number; agents?: readonly string[]; datastore?: string; nodeArgs?: readonly string[]; logLevel?: string }): Promise<LabCloud> {
   const fs = realFs();
   const exec = realExec();
   const clock = realClock();
@@ -46,6 +46,7 @@ export async function startLabCloud(o: { hosts: number; agents?: readonly string
       clock,
       datastore: o.datastore ?? `embedded:${join(dir, 'datastore')}`,
       workDir: join(dir, 'run'),
+      ...(o.logLevel === undefined ? {} : { logLevel: o.logLevel }),
       nodeArgs: o.nodeArgs ?? ['--refresh-interval', '2s', '--report-interval', '5s'],
     });
     const names = Array.from({ length: o.hosts }, (_, i) => `compute-${i + 1}`);

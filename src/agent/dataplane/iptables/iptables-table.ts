@@ -138,6 +138,7 @@ export class IptablesTable {
       throw new IptablesRestoreError(`${this.#cmds.restore} (${this.table})`, r.stderr, text);
     }
     this.stats.linesExecuted += input.lines.length;
+    this.#log.debug({ chains: input.chainsWritten, removed: input.chainsRemoved, kernelChains: input.kernelWritten }, 'iptables-restore applied');
     input.commit();
     this.#dirty = false;
     return input.lines.length;
@@ -165,7 +166,7 @@ export class IptablesTable {
     return seen;
   }
 
-  #plan(actual: SavedTable): { lines: string[]; commit: () => void } {
+  #plan(actual: SavedTable): { lines: string[]; commit: () => void; chainsWritten: string[]; chainsRemoved: string[]; kernelWritten: string[] } {
     const wanted = this.#referenced();
     const declare: string[] = [];
     const rules: string[] = [];
@@ -216,6 +217,9 @@ export class IptablesTable {
     const lines = [...declare, ...rules, ...kernel, ...deletes];
     return {
       lines,
+      chainsWritten: [...written.keys()],
+      chainsRemoved: removed,
+      kernelWritten: [...kernelNow.keys()],
       commit: () => {
         for (const [name, d] of written) actual.set(name, d.hashes.map((hash, i) => ({ hash, spec: ruleSpec(d.chain.rules[i] ?? { match: '', action: '' }, hash) })));
         for (const name of removed) actual.delete(name);

@@ -1,0 +1,83 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestEtcd, type TestEtcd } from '../datastore/testing/index.js';
+import { bootVm } from './lab-api.js';
+import { checkConnectivity } from './probe.js';
+import { startLabCloud, type LabCloud } from './testing/index.js';
+
+const HOST = 'compute-1';
+const OUTAGE_MS = 30_000;
+
+/** What the agent programmed, comparable over time: rules without counters, sets, routes. */
+async function dataplane(cloud: LabCloud): Promise<{ rules: string[]; sets: string; routes: string }> {
+  const host = cloud.lab.host(HOST);
+  const rules: string[] = [];
+  for (const cmd of ['iptables-save', 'ip6tables-save']) {
+    rules.push(...(await host.must(cmd, [])).split('\n').filter((l) => l.startsWith('-A ') || l.startsWith(':cali')));
+  }
+  return { rules, sets: await host.must('ipset', ['save']), routes: await host.must('ip', ['route', 'show', 'proto', 'boot']) };
+}
+
+describe('the datastore goes away for 30 s (real etcd, real agent)', { timeout: 150_000 }, () => {
+  let etcd: TestEtcd;
+  let cloud: LabCloud;
+  let sgId = '';
+  const ip = { p: '198.18.40.10', q: '198.18.40.11' };
+
+  before(async () => {
+    etcd = await startTestEtcd();
+    cloud = await startLabCloud({ hosts: 1, datastore: `etcd:${etcd.endpoint}` });
+    const { api, lab } = cloud;
+    const net = await api.createNetwork({ name: 'outage' });
+    const subnet = await api.createSubnet({ network_id: net.id, ip_version: 4, cidr: '198.18.40.0/24', gateway_ip: '198.18.40.1' });
+    sgId = (await api.createSecurityGroup({ name: 'outage' })).id;
+    await api.createSecurityGroupRule({ security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 7000, port_range_max: 7000 });
+    // p's group lets members of the group in: the rule is an IP set that must survive the outage.
+    await api.createSecurityGroupRule({ security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'udp', port_range_min: 7100, port_range_max: 7100, remote_group_id: sgId });
+    for (const [name, addr] of Object.entries(ip)) {
+      await bootVm(lab, api, { host: HOST, name, networkId: net.id, subnetId: subnet.id, fixedIp: addr, securityGroups: [sgId] });
+      await cloud.respond(name, { tcp: [7000, 7001], udp: [7100] });
+    }
+  });
+
+  after(async () => {
+    await cloud?.destroy();
+    await etcd?.stop();
+  });
+
+  it('keeps the dataplane as it was while etcd is down, and resyncs without removing anything when it returns', async () => {
+    const { lab, cluster, api } = cloud;
+    assert.ok(await checkConnectivity(lab, 'p', { ip: ip.q, port: 7000 }, 'tcp'));
+    assert.ok(await checkConnectivity(lab, 'p', { ip: ip.q, port: 7100 }, 'udp'));
+    const before = await dataplane(cloud);
+    assert.match(before.sets, /add cali40s:\S+ 198\.18\.40\.10/);
+
+    await etcd.pause();
+    const t0 = performance.now();
+    let checks = 0;
+    while (performance.now() - t0 < OUTAGE_MS) {
+      assert.ok(await checkConnectivity(lab, 'p', { ip: ip.q, port: 7000 }, 'tcp'), `TCP still allowed ${Math.round((performance.now() - t0) / 1000)} s into the outage`);
+      assert.ok(await checkConnectivity(lab, 'q', { ip: ip.p, port: 7100 }, 'udp'), 'the remote-group rule still works');
+      assert.deepEqual(await dataplane(cloud), before, 'nothing was removed or changed');
+      checks++;
+      await new Promise((r) => setTimeout(r, 4_000));
+    }
+    assert.ok(checks >= 5);
+    const during = (await fetch(`${cluster.nodeHealthUrl(HOST) ?? ''}/liveness`)).status;
+    assert.equal(during, 200, 'the agent stays alive without its datastore');
+
+    await etcd.restart();
+    // Back in sync: readiness again, and the same dataplane.
+    const deadline = performance.now() + 30_000;
+    while ((await fetch(`${cluster.nodeHealthUrl(HOST) ?? ''}/readiness`).then((r) => r.status).catch(() => 0)) !== 200) {
+      assert.ok(performance.now() < deadline, 'the agent is ready again after etcd returns');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(await dataplane(cloud), before, 'the resync removed nothing that is still wanted');
+    // And it follows the datastore again: a new rule through the API takes effect.
+    await api.createSecurityGroupRule({ security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 7001, port_range_max: 7001 });
+    let ok = false;
+    for (let i = 0; i < 50 && !ok; i++) ok = await checkConnectivity(lab, 'p', { ip: ip.q, port: 7001 }, { kind: 'tcp', timeoutMs: 200 });
+    assert.ok(ok, 'a rule added after the outage takes effect');
+  });
+});
