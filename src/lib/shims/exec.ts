@@ -86,7 +86,17 @@ async function runChild(command: string, args: readonly string[], options: RunOp
   child.stdin.end(options.input ?? '');
   const timer =
     options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  // 'exit' can come before the last output is read: wait for both streams to end too (bounded,
+  // in case a grandchild keeps a pipe open), or the tail of the output would be lost.
+  const drained = (stream: NodeJS.ReadableStream): Promise<void> =>
+    new Promise((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', () => resolve());
+    });
+  const streams = Promise.all([drained(child.stdout), drained(child.stderr)]);
   const status = await child.exited;
+  await Promise.race([streams, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
   if (timer !== undefined) clearTimeout(timer);
   if (child.pid === -1) stderr += `${command}: command not found\n`;
   return { ...status, stdout, stderr };

@@ -184,6 +184,7 @@ export class IptablesTable {
       ruleCount += hashes.length;
       const have = actual.get(name);
       if (have !== undefined && sameList(have.map((r) => r.hash), hashes)) continue;
+      if (have !== undefined) this.#log.debug({ chain: name, have: have.map((r) => r.hash || 'foreign'), want: hashes }, 'Chain differs');
       declare.push(`:${name} - -`);
       d?.chain.rules.forEach((r, i) => rules.push(`-A ${name} ${ruleSpec(r, d.hashes[i] ?? '')}`));
       written.set(name, d ?? { chain: { name, rules: [] }, hashes: [], targets: [] });
@@ -201,6 +202,7 @@ export class IptablesTable {
       const want = this.#kernelDesired.get(name) ?? { specs: [], hashes: [], insertCount: 0 };
       const have = actual.get(name) ?? [];
       if (this.#kernelInPlace(have, want)) continue;
+      this.#log.debug({ chain: name, have: have.map((r) => r.hash || 'foreign'), want: want.hashes }, 'Kernel chain out of place');
       for (const r of have) if (r.hash !== '') kernel.push(`-D ${name} ${r.spec}`);
       const foreign = have.filter((r) => r.hash === '');
       const inserts = want.specs.slice(0, want.insertCount);
