@@ -46,7 +46,7 @@ function sgPolicy(sg: string, ingress: unknown[]): string {
   });
 }
 
-describe('brindle node in-process: real namespaces, real packets', () => {
+for (const backend of ['nft', 'legacy'] as const) describe(`brindle node in-process (${backend} iptables): real namespaces, real packets`, () => {
   const fs = realFs();
   const hostname = 'compute-t1';
   let dir: string;
@@ -83,7 +83,7 @@ describe('brindle node in-process: real namespaces, real packets', () => {
     await kv.put(`${R}workloadendpoints/${NS}/vm1`, wepValue(vm1, hostname, ['web']));
     await kv.put(`${R}workloadendpoints/${NS}/vm2`, wepValue(vm2, hostname, ['db']));
     // vm3's tap exists but no endpoint is known for it yet.
-    agent = await startNodeAgent({ kv, exec: netnsExec(realExec(), host.name), clock: realClock(), hostname, intervalOverrides: { refreshMs: 1_000 } });
+    agent = await startNodeAgent({ kv, exec: netnsExec(realExec(), host.name), clock: realClock(), hostname, iptablesBackend: backend, intervalOverrides: { refreshMs: 1_000 } });
     await agent.firstApply;
   });
 
@@ -131,14 +131,28 @@ describe('brindle node in-process: real namespaces, real packets', () => {
     assert.ok(set !== undefined, 'the remote-group selector has an IP set');
     await host.must('ipset', ['del', set, vm1.ip]);
     await eventually(async () => (await host.run('ipset', ['test', set, vm1.ip])).code === 0, 'set member repaired');
-    await host.must('iptables', ['-F', 'cali-from-wl-dispatch']);
+    await host.must(`iptables-${backend}`, ['-F', 'cali-from-wl-dispatch']);
     await host.must('ip', ['route', 'del', `${vm2.ip}/32`]);
-    await host.must('iptables', ['-I', 'FORWARD', '1', '-s', '198.18.99.99/32', '-j', 'DROP']);
-    await eventually(async () => (await host.must('iptables-save', ['-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A cali-from-wl-dispatch')).length > 1, 'dispatch repaired');
+    await host.must(`iptables-${backend}`, ['-I', 'FORWARD', '1', '-s', '198.18.99.99/32', '-j', 'DROP']);
+    await eventually(async () => (await host.must(`iptables-${backend}-save`, ['-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A cali-from-wl-dispatch')).length > 1, 'dispatch repaired');
     await eventually(async () => (await host.must('ip', ['route', 'show', `${vm2.ip}/32`])).includes(vm2.tap), 'route repaired');
-    const forward = (await host.must('iptables-save', ['-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A FORWARD'));
+    const forward = (await host.must(`iptables-${backend}-save`, ['-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A FORWARD'));
     assert.match(forward[0] ?? '', /cali-FORWARD/, 'our hook is back on top');
     assert.ok(forward.some((l) => l.includes('198.18.99.99')), 'the foreign rule stays');
     assert.ok(await tcp(vm2, vm1, 8080), 'traffic flows again after the repair');
+  });
+
+  it('notices a tap going down and up within a second, and reports the endpoint down and up', async () => {
+    const vm1 = vms[0] as Vm;
+    const key = felixEndpointStatusKey('no-region', { host: hostname, workload: 'wl-vm1', endpoint: 'port-vm1' });
+    await host.must('ip', ['link', 'set', vm1.tap, 'down']);
+    const down = await eventually(async () => (await kv.get(key))?.value === '{"status":"down"}', 'vm1 down', 3_000);
+    await host.must('ip', ['link', 'set', vm1.tap, 'up']);
+    const up = await eventually(async () => (await kv.get(key))?.value === '{"status":"up"}', 'vm1 up again', 3_000);
+    assert.ok(down < 1_000 && up < 1_000, `down after ${down.toFixed(0)} ms, up after ${up.toFixed(0)} ms`);
+    const legacyRules = (await host.run('iptables-legacy-save', [])).stdout.split('\n').filter((l) => l.includes('cali'));
+    const nftRules = (await host.run('iptables-nft-save', [])).stdout.split('\n').filter((l) => l.includes('cali'));
+    assert.equal((backend === 'legacy' ? nftRules : legacyRules).length, 0, 'nothing is written to the other backend');
+    assert.ok((backend === 'legacy' ? legacyRules : nftRules).length > 50);
   });
 });
