@@ -139,6 +139,25 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     return dp;
   };
 
+  // Endpoint status goes out beside the loop, one report at a time, so a slow or absent
+  // datastore never holds up programming the dataplane; the latest state always wins.
+  let statusRunning: Promise<void> | undefined;
+  let statusAgain = false;
+  const publishStatus = (dp: Dataplane): void => {
+    if (statusRunning !== undefined) {
+      statusAgain = true;
+      return;
+    }
+    statusRunning = (async () => {
+      do {
+        statusAgain = false;
+        const statuses = dp.endpointStatuses().map(({ ep, status }) => ({ ...ep.statusIds, status }));
+        if (!(await reporter.reportEndpoints(statuses).catch(() => false)) && !stopped) later('status-retry', schedule, 1_000);
+      } while (statusAgain && !stopped);
+      statusRunning = undefined;
+    })();
+  };
+
   const loop = async (): Promise<void> => {
     while (!stopped) {
       if (!pending) {
@@ -181,10 +200,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         await clock.sleep(backoffDelay(consecutiveFailures, { initialMs: 50, maxMs: 5_000, factor: 2 }));
         continue;
       }
-      const statuses = dataplane.endpointStatuses().map(({ ep, status }) => ({ ...ep.statusIds, status }));
-      if (!(await reporter.reportEndpoints(statuses).catch(() => false))) {
-        later('status-retry', schedule, 1_000);
-      }
+      publishStatus(dataplane);
     }
   };
 
@@ -215,6 +231,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       wake?.();
       for (const t of timers.values()) t.cancel();
       await running;
+      await statusRunning;
       await monitor.stop();
       await syncer.stop();
       await health?.close();

@@ -1,4 +1,7 @@
-import { LeaseNotFoundError, type KvStore, type LeaseId } from '../../datastore/index.js';
+import { LeaseNotFoundError, type KvStore, type LeaseId, type TxnOp } from '../../datastore/index.js';
+
+/** Status writes per datastore transaction. */
+const TXN_OPS = 100;
 import { felixEndpointStatusKey, felixHostPrefix, felixHostStatusKey, type FelixHostStatus } from '../../model/index.js';
 import { describeError, silentLogger, type Clock, type Logger } from '../../lib/index.js';
 
@@ -71,25 +74,23 @@ export class StatusReporter {
     const written = this.#written ?? (await this.#readBack());
     const want = new Map<string, EndpointState>();
     for (const s of statuses) want.set(felixEndpointStatusKey(regionStr, { host: hostname, orchestrator: s.orchestrator, workload: s.workload, endpoint: s.endpoint }), s.status);
+    const ops: TxnOp[] = [];
+    for (const [key, status] of want) if (written.get(key) !== status) ops.push({ op: 'put', key, value: JSON.stringify({ status }) });
+    for (const key of written.keys()) if (!want.has(key)) ops.push({ op: 'delete', key });
+    // Many endpoints change at once when the agent starts: write them in transactions of 100.
     let ok = true;
-    for (const [key, status] of want) {
-      if (written.get(key) === status) continue;
+    for (let i = 0; i < ops.length; i += TXN_OPS) {
+      const chunk = ops.slice(i, i + TXN_OPS);
       try {
-        await kv.put(key, JSON.stringify({ status }));
-        written.set(key, status);
+        await kv.txn({ compare: [], success: chunk });
+        for (const op of chunk) {
+          if (op.op === 'put') written.set(op.key, want.get(op.key) ?? 'error');
+          else if (op.op === 'delete') written.delete(op.key);
+        }
       } catch (err) {
         ok = false;
-        this.#log.warn({ key, err: describeError(err) }, 'Endpoint status write failed; will retry');
-      }
-    }
-    for (const key of [...written.keys()]) {
-      if (want.has(key)) continue;
-      try {
-        await kv.delete(key);
-        written.delete(key);
-      } catch (err) {
-        ok = false;
-        this.#log.warn({ key, err: describeError(err) }, 'Endpoint status delete failed; will retry');
+        this.#log.warn({ keys: chunk.length, err: describeError(err) }, 'Endpoint status write failed; will retry');
+        break;
       }
     }
     return ok;

@@ -61,6 +61,10 @@ export interface IndexHint {
   readonly values?: readonly string[];
 }
 
+function isUbiquitous(key: string): boolean {
+  return key.startsWith('projectcalico.org/');
+}
+
 export function selectorIndexHint(sel: Selector): IndexHint | undefined {
   switch (sel.op) {
     case 'has':
@@ -75,6 +79,10 @@ export function selectorIndexHint(sel: Selector): IndexHint | undefined {
     case '&&': {
       const l = selectorIndexHint(sel.left);
       const r = selectorIndexHint(sel.right);
+      // Calico's implicit labels (namespace, orchestrator) are on nearly every endpoint: a hint
+      // on them narrows nothing. NetworkPolicy selectors are ANDed with the namespace, so prefer
+      // the other side.
+      if (l !== undefined && r !== undefined && isUbiquitous(l.key) !== isUbiquitous(r.key)) return isUbiquitous(l.key) ? r : l;
       if (l?.values !== undefined) return l;
       if (r?.values !== undefined) return r;
       return l ?? r;
