@@ -1,7 +1,14 @@
 import { BrindleError } from '../lib/index.js';
 
+/** The first lines of a tool's complaint (iptables-restore's first line is often only its banner). */
 function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .slice(0, 3)
+    .join(' ');
 }
 
 /** iptables-restore refused a transaction (nothing of it was applied: restore is atomic per table). */

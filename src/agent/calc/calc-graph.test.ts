@@ -136,4 +136,77 @@ describe('CalcGraph', () => {
     const u = g.flush();
     assert.ok(u.endpoints.has(`${NS}/a`) && u.endpoints.get(`${NS}/a`) === undefined);
   });
+
+  it('fails closed: a Deny or Pass it cannot render exactly becomes a wider Deny, an Allow is left out', () => {
+    const g = new CalcGraph({ hostname: 'h1' });
+    g.onUpdates([
+      wep('a', { node: 'h1', ip: '198.18.0.1', sgs: [] }),
+      {
+        key: `${R}globalnetworkpolicies/guard`,
+        value: JSON.stringify({
+          kind: 'GlobalNetworkPolicy',
+          apiVersion: 'projectcalico.org/v3',
+          metadata: { name: 'guard' },
+          spec: {
+            selector: 'all()',
+            types: ['Ingress'],
+            ingress: [
+              { action: 'Deny', protocol: 'TCP', destination: { ports: ['ssh'] } },
+              { action: 'Pass', protocol: 'TCP', destination: { ports: ['http', 443] } },
+              { action: 'Allow', protocol: 'TCP', destination: { ports: ['https'] } },
+              { action: 'Allow' },
+            ],
+          },
+        }),
+      },
+    ]);
+    const rules = g.flush().rules.get('gnp/guard');
+    assert.deepEqual(
+      rules?.ingress.map((r) => [r.action, r.protocol, r.dstPorts.length]),
+      [['Deny', 'TCP', 0], ['Deny', 'TCP', 0], ['Allow', undefined, 0]],
+    );
+  });
+
+  it('scopes policies and rule selectors by namespace selectors and service accounts', () => {
+    const g = new CalcGraph({ hostname: 'h1' });
+    const ep = (ns: string, name: string, sa?: string): KvChange => ({
+      key: `${R}workloadendpoints/${ns}/${name}`,
+      value: JSON.stringify({ kind: 'WorkloadEndpoint', apiVersion: 'projectcalico.org/v3', metadata: { name, namespace: ns }, spec: { node: 'h1', interfaceName: `tap${name}`, ipNetworks: [`198.18.${ns === 'tenant-a' ? 1 : 2}.1/32`], ...(sa === undefined ? {} : { serviceAccountName: sa }) } }),
+    });
+    g.onUpdates([
+      ep('tenant-a', 'a1', 'web'),
+      ep('tenant-b', 'b1'),
+      {
+        key: `${R}globalnetworkpolicies/tenant-a-open`,
+        value: JSON.stringify({
+          kind: 'GlobalNetworkPolicy',
+          apiVersion: 'projectcalico.org/v3',
+          metadata: { name: 'tenant-a-open' },
+          spec: { selector: 'all()', namespaceSelector: 'projectcalico.org/name == "tenant-a"', types: ['Ingress'], ingress: [{ action: 'Allow', source: { namespaceSelector: 'projectcalico.org/name == "tenant-b"' } }, { action: 'Allow', source: { serviceAccounts: { names: ['web'] } } }] },
+        }),
+      },
+    ]);
+    const u = g.flush();
+    assert.deepEqual(u.endpoints.get('tenant-a/a1')?.tiers[0]?.ingress, ['gnp/tenant-a-open']);
+    assert.deepEqual(u.endpoints.get('tenant-b/b1')?.tiers, [], 'the policy does not apply in tenant-b');
+    const [fromB, fromWeb] = u.rules.get('gnp/tenant-a-open')?.ingress ?? [];
+    assert.deepEqual(u.ipSets.get(fromB?.srcIpSetIds[0] ?? ''), ['198.18.2.1/32']);
+    assert.deepEqual(u.ipSets.get(fromWeb?.srcIpSetIds[0] ?? ''), ['198.18.1.1/32']);
+  });
+
+  it('an IP set removed, re-added and removed again in one batch is removed from the dataplane', () => {
+    const g = new CalcGraph({ hostname: 'h1' });
+    const policy = sgPolicy('db', [{ action: 'Allow', source: { selector: 'has(sg.projectcalico.org/openstack-web)' } }]);
+    g.onUpdates([wep('b', { node: 'h1', ip: '198.18.0.2', sgs: ['db'] }), policy]);
+    const setId = remoteSel('web');
+    assert.ok(g.flush().ipSets.has(setId));
+    g.onUpdates([
+      { key: `${R}workloadendpoints/${NS}/b`, value: undefined },
+      wep('b', { node: 'h1', ip: '198.18.0.2', sgs: ['db'] }),
+      { key: policy.key, value: undefined },
+    ]);
+    const u = g.flush();
+    assert.ok(u.ipSets.has(setId) && u.ipSets.get(setId) === undefined, 'the set is removed');
+    assert.equal(g.stats.ipSets, 0);
+  });
 });

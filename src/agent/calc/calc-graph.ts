@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from '../../lib/index.js';
 import { readEndpointRecord, type EndpointRecord } from './endpoint-record.js';
 import { selectorIpSetId } from './ipset-id.js';
 import type { ActiveRules, CalcUpdate, LocalEndpoint, ParsedRule, TierPolicies } from './model.js';
-import { parseRule, scopedSelector, type RuleScope } from './parse-rule.js';
+import { entitySelector, parseRule, scopedSelector, widenRule, type RuleScope } from './parse-rule.js';
 
 /** A policy as the calculation keeps it (NetworkPolicy or GlobalNetworkPolicy). */
 interface PolicyRecord {
@@ -77,6 +77,8 @@ export class CalcGraph {
   readonly #dirtyRules = new Set<string>();
   readonly #newSets = new Set<string>();
   readonly #removedSets = new Set<string>();
+  /** Sets the dataplane has been told about (by an earlier flush). */
+  readonly #sentSets = new Set<string>();
   readonly #setDeltas = new Map<string, SetDelta>();
   #configDirty = false;
 
@@ -142,8 +144,14 @@ export class CalcGraph {
   flush(): CalcUpdate {
     const ipSets = new Map<string, readonly string[] | undefined>();
     const ipSetDeltas = new Map<string, { added: readonly string[]; removed: readonly string[] }>();
-    for (const id of this.#newSets) ipSets.set(id, [...(this.#setMembers.get(id)?.keys() ?? [])]);
-    for (const id of this.#removedSets) ipSets.set(id, undefined);
+    for (const id of this.#newSets) {
+      ipSets.set(id, [...(this.#setMembers.get(id)?.keys() ?? [])]);
+      this.#sentSets.add(id);
+    }
+    for (const id of this.#removedSets) {
+      ipSets.set(id, undefined);
+      this.#sentSets.delete(id);
+    }
     for (const [id, d] of this.#setDeltas) {
       if (ipSets.has(id) || (d.added.size === 0 && d.removed.size === 0)) continue;
       ipSetDeltas.set(id, { added: [...d.added], removed: [...d.removed] });
@@ -252,7 +260,11 @@ export class CalcGraph {
       try {
         const pol: NetworkPolicy | GlobalNetworkPolicy = validateKind(kind, JSON.parse(value));
         const types = effectivePolicyTypes(pol.spec);
-        selector = scopedSelector(pol.spec.selector ?? 'all()', scope);
+        const spec = pol.spec as typeof pol.spec & { namespaceSelector?: string };
+        selector =
+          spec.namespaceSelector === undefined && spec.serviceAccountSelector === undefined
+            ? scopedSelector(spec.selector ?? 'all()', scope)
+            : entitySelector(spec.selector, { namespaceSelector: spec.namespaceSelector, ...(spec.serviceAccountSelector === undefined ? {} : { serviceAccounts: { selector: spec.serviceAccountSelector } }) }, scope);
         rec = {
           id,
           name: pol.metadata.name,
@@ -332,8 +344,19 @@ export class CalcGraph {
       const out: ParsedRule[] = [];
       rules.forEach((r, i) => {
         const parsed = parseRule(r, scope, sink);
-        if ('reason' in parsed) this.#log.warn({ rules: id, direction: dir, index: i, reason: parsed.reason }, 'Rule skipped');
-        else out.push(parsed);
+        if (!('reason' in parsed)) {
+          out.push(parsed);
+          return;
+        }
+        // Fail closed: an Allow (or Log) rule Brindle cannot render is left out; a Deny is made
+        // wider instead, and a Pass becomes a wider Deny (passing more could let more through).
+        if (r.action === 'Allow' || r.action === 'Log') {
+          this.#log.warn({ rules: id, direction: dir, index: i, reason: parsed.reason }, 'Rule skipped');
+          return;
+        }
+        const widened = parseRule({ ...widenRule(r), action: 'Deny' }, scope, sink);
+        this.#log.warn({ rules: id, direction: dir, index: i, reason: parsed.reason }, `${r.action} rule widened to a Deny without the matches Brindle cannot render`);
+        if (!('reason' in widened)) out.push(widened);
       });
       return out;
     };
@@ -367,8 +390,8 @@ export class CalcGraph {
     this.#setRefs.set(id, n);
     if (n > 1) return;
     this.#setMembers.set(id, new Map());
-    if (this.#removedSets.delete(id)) this.#setDeltas.set(id, { added: new Set(), removed: new Set() });
     // A set removed and re-added in one batch is re-sent whole.
+    this.#removedSets.delete(id);
     this.#newSets.add(id);
     this.#setIndex.updateSelector(id, sel);
   }
@@ -383,7 +406,8 @@ export class CalcGraph {
     this.#setIndex.deleteSelector(id);
     this.#setMembers.delete(id);
     this.#setDeltas.delete(id);
-    if (!this.#newSets.delete(id)) this.#removedSets.add(id);
+    this.#newSets.delete(id);
+    if (this.#sentSets.has(id)) this.#removedSets.add(id);
   }
 
   #memberNets(setId: string, nets: readonly string[], delta: number): void {

@@ -1,4 +1,5 @@
 import { parseCidrOrIp, validateKind, type Labels, type WorkloadEndpoint } from '../../model/index.js';
+import { NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL, SERVICE_ACCOUNT_LABEL_PREFIX } from './parse-rule.js';
 
 /** What the calculation keeps of every endpoint in the cluster (for IP set membership). */
 export interface EndpointRecord {
@@ -9,9 +10,18 @@ export interface EndpointRecord {
   readonly local?: WorkloadEndpoint;
 }
 
-function withImplicitLabels(labels: Record<string, string>, namespace: string, orchestrator: string | undefined): Labels {
-  const out: Record<string, string> = { ...labels, 'projectcalico.org/namespace': namespace };
-  if (orchestrator !== undefined) out['projectcalico.org/orchestrator'] = orchestrator;
+/**
+ * The labels selectors see: the endpoint's own, plus Calico's implicit ones — namespace,
+ * orchestrator, the namespace's name as a `pcns.` label (for namespace selectors), and the
+ * service account (for service-account selectors).
+ */
+function withImplicitLabels(labels: Record<string, string>, namespace: string, spec: { orchestrator?: unknown; serviceAccountName?: unknown }): Labels {
+  const out: Record<string, string> = { ...labels, 'projectcalico.org/namespace': namespace, [`${NAMESPACE_LABEL_PREFIX}projectcalico.org/name`]: namespace };
+  if (typeof spec.orchestrator === 'string') out['projectcalico.org/orchestrator'] = spec.orchestrator;
+  if (typeof spec.serviceAccountName === 'string') {
+    out[SERVICE_ACCOUNT_LABEL] = spec.serviceAccountName;
+    out[`${SERVICE_ACCOUNT_LABEL_PREFIX}projectcalico.org/name`] = spec.serviceAccountName;
+  }
   return out;
 }
 
@@ -51,7 +61,7 @@ export function readEndpointRecord(value: string, namespace: string, hostname: s
       return undefined;
     }
     return {
-      labels: withImplicitLabels(wep.metadata.labels ?? {}, namespace, wep.spec.orchestrator),
+      labels: withImplicitLabels(wep.metadata.labels ?? {}, namespace, wep.spec),
       nets: canonicalNets(wep.spec.ipNetworks ?? []),
       local: wep,
     };
@@ -60,7 +70,6 @@ export function readEndpointRecord(value: string, namespace: string, hostname: s
   const rawLabels = isRecord(meta['labels']) ? meta['labels'] : {};
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(rawLabels)) if (typeof v === 'string') labels[k] = v;
-  const orchestrator = typeof spec['orchestrator'] === 'string' ? spec['orchestrator'] : undefined;
   const nets = Array.isArray(spec['ipNetworks']) ? canonicalNets(spec['ipNetworks']) : [];
-  return { labels: withImplicitLabels(labels, namespace, orchestrator), nets };
+  return { labels: withImplicitLabels(labels, namespace, spec), nets };
 }

@@ -158,7 +158,12 @@ export class Dataplane {
     this.#renderShared();
     await this.ipsets.applyUpdates();
     const t1 = this.#clock.monotonic();
-    const lines = await Promise.all([...this.#tables.values()].map((t) => t.apply()));
+    // Every table settles before this apply returns (a failed one must not leave others still
+    // writing when the caller retries); the first failure is then thrown.
+    const settled = await Promise.allSettled([...this.#tables.values()].map((t) => t.apply()));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+    const lines = settled.map((r) => (r.status === 'fulfilled' ? r.value : 0));
     const t2 = this.#clock.monotonic();
     await this.ipsets.applyDeletions();
     await this.routes.apply();

@@ -77,6 +77,20 @@ for (const backend of ['nft', 'legacy'] as const) {
       assert.equal(await table.apply(), 0, 'after the failure the table is re-read and found in place');
     });
 
+    it("removes an older Felix's hook and chain (no id) instead of failing on them", async () => {
+      await ns.must(`iptables-${backend}`, ['-N', 'felix-INPUT']);
+      await ns.must(`iptables-${backend}`, ['-A', 'felix-INPUT', '-j', 'RETURN']);
+      await ns.must(`iptables-${backend}`, ['-I', 'INPUT', '1', '-j', 'felix-INPUT']);
+      table.setKernelRules('INPUT', { insert: [{ match: '', action: '-j cali-a' }], append: [] });
+      table.markForResync();
+      assert.ok((await table.apply()) > 0);
+      const text = await save();
+      assert.doesNotMatch(text, /felix-INPUT/);
+      assert.match(text, /-A INPUT -m comment --comment "cali:\S{16}" -j cali-a/);
+      table.setKernelRules('INPUT', { insert: [], append: [] });
+      await table.apply();
+    });
+
     it('removing our kernel rules removes our chains too', async () => {
       table.setKernelRules('FORWARD', { insert: [], append: [] });
       await table.apply();

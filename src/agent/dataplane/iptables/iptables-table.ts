@@ -40,6 +40,13 @@ export interface IptablesTableStats {
   rules: number;
 }
 
+/** Our rule: it carries our id, or it jumps to one of our chains (an older Felix's hook). */
+function isOurs(r: { hash: string; spec: string }): boolean {
+  if (r.hash !== '') return true;
+  for (const m of r.spec.matchAll(/(?:^|\s)-[jg] (\S+)/g)) if (m[1] !== undefined && OWNED_CHAIN_RE.test(m[1])) return true;
+  return false;
+}
+
 function targetsOf(chain: Chain): string[] {
   const out: string[] = [];
   for (const r of chain.rules) for (const m of r.action.matchAll(JUMP_RE)) if (m[1] !== undefined) out.push(m[1]);
@@ -79,6 +86,8 @@ export class IptablesTable {
   /** What the kernel holds, as far as we know; undefined = must read back first. */
   #actual: SavedTable | undefined;
   #dirty = true;
+  /** Bumped by every change of what is wanted, so an apply only clears `dirty` if nothing changed meanwhile. */
+  #generation = 0;
 
   constructor(o: IptablesTableOptions) {
     this.table = o.table;
@@ -93,11 +102,11 @@ export class IptablesTable {
     const old = this.#desired.get(chain.name);
     if (old !== undefined && old.chain === chain) return;
     this.#desired.set(chain.name, { chain, hashes: ruleHashes(chain.name, chain.rules), targets: targetsOf(chain) });
-    this.#dirty = true;
+    this.#touch();
   }
 
   removeChain(name: string): void {
-    if (this.#desired.delete(name)) this.#dirty = true;
+    if (this.#desired.delete(name)) this.#touch();
   }
 
   /** Our rules in a kernel chain (INPUT, FORWARD, …); empty lists remove them. */
@@ -107,13 +116,18 @@ export class IptablesTable {
     const hashes = [...ruleHashes(kernelChain, inserts), ...ruleHashes(`${kernelChain}*appends*`, appends)];
     const specs = [...inserts, ...appends].map((r, i) => ruleSpec(r, hashes[i] ?? ''));
     this.#kernelDesired.set(kernelChain, { specs, hashes, insertCount: inserts.length });
-    this.#dirty = true;
+    this.#touch();
   }
 
   /** Forget the kernel view: the next apply reads the table back and repairs any drift. */
   markForResync(): void {
     this.#actual = undefined;
+    this.#touch();
+  }
+
+  #touch(): void {
     this.#dirty = true;
+    this.#generation++;
   }
 
   get needsApply(): boolean {
@@ -123,10 +137,11 @@ export class IptablesTable {
   /** Writes whatever differs; returns the number of restore lines written (0 = nothing to do). */
   async apply(): Promise<number> {
     if (!this.#dirty) return 0;
+    const generation = this.#generation;
     const actual = this.#actual ?? (await this.#readBack());
     const input = this.#plan(actual);
     if (input.lines.length === 0) {
-      this.#dirty = false;
+      if (generation === this.#generation) this.#dirty = false;
       return 0;
     }
     const text = `*${this.table}\n${input.lines.join('\n')}\nCOMMIT\n`;
@@ -140,7 +155,7 @@ export class IptablesTable {
     this.stats.linesExecuted += input.lines.length;
     this.#log.debug({ chains: input.chainsWritten, removed: input.chainsRemoved, kernelChains: input.kernelWritten }, 'iptables-restore applied');
     input.commit();
-    this.#dirty = false;
+    if (generation === this.#generation) this.#dirty = false;
     return input.lines.length;
   }
 
@@ -197,10 +212,11 @@ export class IptablesTable {
     }
     const kernelNow = new Map<string, { hash: string; spec: string }[]>();
     const kernelChains = new Set([...this.#kernelDesired.keys()]);
-    for (const [name, saved] of actual) if (!OWNED_CHAIN_RE.test(name) && saved.some((r) => r.hash !== '')) kernelChains.add(name);
+    for (const [name, saved] of actual) if (!OWNED_CHAIN_RE.test(name) && saved.some((r) => isOurs(r))) kernelChains.add(name);
     for (const name of kernelChains) {
       const want = this.#kernelDesired.get(name) ?? { specs: [], hashes: [], insertCount: 0 };
-      const have = actual.get(name) ?? [];
+      // A hook into one of our chains without an id (an older Felix's) counts as ours: deleted.
+      const have = (actual.get(name) ?? []).map((r) => (r.hash === '' && isOurs(r) ? { hash: 'old-insert-rule', spec: r.spec } : r));
       if (this.#kernelInPlace(have, want)) continue;
       this.#log.debug({ chain: name, have: have.map((r) => r.hash || 'foreign'), want: want.hashes }, 'Kernel chain out of place');
       for (const r of have) if (r.hash !== '') kernel.push(`-D ${name} ${r.spec}`);
