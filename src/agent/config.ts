@@ -21,6 +21,8 @@ export interface DataplaneConfig {
   readonly ipv6: boolean;
   /** DisableConntrackInvalidCheck. */
   readonly disableConntrackInvalidCheck: boolean;
+  /** WorkloadSourceSpoofing: endpoints' allowSpoofedSourcePrefixes count only when `Any`. */
+  readonly workloadSourceSpoofing: 'Disabled' | 'Any';
 }
 
 export interface FailsafePort {
@@ -65,4 +67,5 @@ export const DEFAULT_DATAPLANE_CONFIG: DataplaneConfig = {
   logPrefix: 'calico-packet',
   ipv6: true,
   disableConntrackInvalidCheck: false,
+  workloadSourceSpoofing: 'Disabled',
 };

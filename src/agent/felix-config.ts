@@ -1,16 +1,17 @@
-import type { FelixConfiguration } from '../model/index.js';
+import { parseCidrOrIp, parseIp, type FelixConfiguration } from '../model/index.js';
 import { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig } from './config.js';
 import { AgentConfigError } from './errors.js';
 
 /** Parses Felix's duration strings (`90s`, `1m30s`, `500ms`, or a bare number of seconds) into ms. */
 export function parseDurationMs(text: string, what: string): number {
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;
   let matched = 0;
   for (const m of text.matchAll(re)) {
     const n = Number(m[1]);
-    total += m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+    const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    total += n * (unitMs[m[2] ?? 's'] ?? 1000);
     matched += m[0].length;
   }
   if (matched !== text.length || text === '') throw new AgentConfigError(`${what} ${JSON.stringify(text)} is not a duration`, 'use e.g. 90s, 1m30s or 500ms');
@@ -38,6 +39,10 @@ export function dataplaneConfigFrom(spec: FelixConfiguration['spec']): Dataplane
     throw new AgentConfigError(`interfacePrefix ${JSON.stringify(spec.interfacePrefix)} is not a list of interface name prefixes`);
   }
   const metadataAddr = spec.metadataAddr ?? d.metadata?.addr ?? '127.0.0.1';
+  for (const p of [...(spec.failsafeInboundHostPorts ?? []), ...(spec.failsafeOutboundHostPorts ?? [])]) {
+    if (p.net !== undefined && parseCidrOrIp(p.net) === undefined) throw new AgentConfigError(`failsafe port ${p.protocol}:${p.port} has an invalid net ${JSON.stringify(p.net)}`);
+  }
+  if (metadataAddr.toLowerCase() !== 'none' && parseIp(metadataAddr) === undefined) throw new AgentConfigError(`metadataAddr ${JSON.stringify(metadataAddr)} is not an IP address or None`);
   return {
     ...d,
     ...(prefixes === undefined || prefixes.length === 0 ? {} : { interfacePrefixes: prefixes }),
@@ -48,6 +53,7 @@ export function dataplaneConfigFrom(spec: FelixConfiguration['spec']): Dataplane
     ...(spec.failsafeOutboundHostPorts === undefined ? {} : { failsafeOutbound: spec.failsafeOutboundHostPorts.map((p) => ({ protocol: p.protocol, port: p.port, ...(p.net === undefined ? {} : { net: p.net }) })) }),
     ...(spec.chainInsertMode === undefined ? {} : { chainInsertMode: spec.chainInsertMode === 'Append' ? 'append' : 'insert' }),
     ...(spec.ipv6Support === undefined ? {} : { ipv6: spec.ipv6Support }),
+    ...(spec['workloadSourceSpoofing'] === 'Any' ? { workloadSourceSpoofing: 'Any' as const } : {}),
   };
 }
 

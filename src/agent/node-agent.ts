@@ -2,7 +2,7 @@ import { Syncer, type KvStore, type SyncStatus } from '../datastore/index.js';
 import { regionString, resourcePrefix } from '../model/index.js';
 import { backoffDelay, describeError, silentLogger, type Clock, type Exec, type Logger, type Timer } from '../lib/index.js';
 import { CalcGraph } from './calc/calc-graph.js';
-import type { DataplaneConfig } from './config.js';
+import { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig } from './config.js';
 import { Dataplane } from './dataplane/dataplane.js';
 import { IfaceMonitor } from './dataplane/ifaces/iface-monitor.js';
 import { detectIptablesBackend, type IptablesBackend } from './dataplane/iptables/iptables-backend.js';
@@ -67,12 +67,13 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   let lastProgress = clock.monotonic();
   let lastApplyOk = false;
   let ifacesReady = false;
-  let ifaces = new Map<string, { up: boolean }>();
+  let ifaces = new Map<string, { up: boolean; index: number }>();
   let firstApplyDone: () => void = () => {};
   const firstApply = new Promise<void>((resolve) => (firstApplyDone = resolve));
   const timers = new Map<string, Timer>();
   const later = (name: string, fn: () => void, ms: number): void => {
     timers.get(name)?.cancel();
+    if (stopped) return;
     timers.set(name, clock.setTimer(fn, ms));
   };
 
@@ -104,38 +105,60 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     },
   });
 
-  const monitor = new IfaceMonitor({
-    exec: o.exec,
-    clock,
-    logger: log,
-    interfacePrefixes: o.configOverrides?.interfacePrefixes ?? ['tap'],
-    onChange: (m) => {
-      ifaces = new Map([...m].map(([k, v]) => [k, { up: v.up }]));
-      ifacesReady = true;
-      schedule();
-    },
-  });
-
+  let monitor: IfaceMonitor | undefined;
   let intervals: AgentIntervals = { refreshMs: 90_000, reportMs: 30_000, reportTtlSeconds: 90, ...o.intervalOverrides };
 
-  const startDataplane = (): Dataplane => {
+  /** FelixConfiguration as read at the first in-sync; an unusable one is reported and replaced by the defaults. */
+  const readConfig = (): DataplaneConfig => {
     const spec = calc.felixConfig();
-    const config = { ...dataplaneConfigFrom(spec), ...o.configOverrides };
-    intervals = { ...intervalsFrom(spec), ...o.intervalOverrides };
     calc.takeConfigChanged();
+    let config: DataplaneConfig;
+    try {
+      config = dataplaneConfigFrom(spec);
+      intervals = { ...intervalsFrom(spec), ...o.intervalOverrides };
+    } catch (err) {
+      log.error({ err: describeError(err) }, 'FelixConfiguration is not usable; running with the defaults');
+      config = DEFAULT_DATAPLANE_CONFIG;
+      intervals = { refreshMs: 90_000, reportMs: 30_000, reportTtlSeconds: 90, ...o.intervalOverrides };
+    }
+    return { ...config, ...o.configOverrides };
+  };
+
+  const startDataplane = (): Dataplane => {
+    const config = readConfig();
     log.info({ backend, interfacePrefixes: config.interfacePrefixes, endpointToHostAction: config.endpointToHostAction, refreshMs: intervals.refreshMs }, 'Dataplane starting');
     const dp = new Dataplane({ exec: o.exec, config, backend, logger: log, clock });
+    // The interface monitor watches the prefixes the configuration names (read only at in-sync).
+    monitor = new IfaceMonitor({
+      exec: o.exec,
+      clock,
+      logger: log,
+      interfacePrefixes: config.interfacePrefixes,
+      onChange: (m) => {
+        ifaces = new Map([...m].map(([k, v]) => [k, { up: v.up, index: v.index }]));
+        ifacesReady = true;
+        schedule();
+      },
+    });
+    monitor.start();
+    // 0 turns a periodic job off (as in Felix); anything else runs at most once a second.
+    const every = (ms: number): number | undefined => (ms <= 0 ? undefined : Math.max(ms, 1_000));
+    const refreshMs = every(intervals.refreshMs);
     const refresh = (): void => {
       dp.markForResync();
       schedule();
-      later('refresh', refresh, intervals.refreshMs);
+      if (refreshMs !== undefined) later('refresh', refresh, refreshMs);
     };
-    later('refresh', refresh, intervals.refreshMs);
-    const report = (): void => {
-      reporter.reportHost().catch((err: unknown) => log.warn({ err: describeError(err) }, 'Host status report failed'));
-      later('report', report, intervals.reportMs);
+    if (refreshMs !== undefined) later('refresh', refresh, refreshMs);
+    else log.warn('iptablesRefreshInterval is 0: drift is not repaired periodically');
+    reporter.ttlSeconds = intervals.reportTtlSeconds;
+    const reportMs = every(intervals.reportMs);
+    const report = async (): Promise<void> => {
+      await reporter.reportHost().catch((err: unknown) => log.warn({ err: describeError(err) }, 'Host status report failed'));
+      if (reportMs !== undefined) later('report', () => void report(), reportMs);
     };
-    report();
+    if (reportMs === undefined) log.warn('reportingInterval is 0: the host status is written once (Neutron will see the agent go after its TTL)');
+    void report();
     return dp;
   };
 
@@ -171,10 +194,11 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       }
       // Let a burst of updates coalesce into one apply.
       await clock.sleep(applies === 0 ? 0 : 20);
+      if (stopped) break;
       pending = false;
       if (sync !== 'in-sync' && dataplane === undefined) continue;
-      if (!ifacesReady) continue;
       dataplane ??= startDataplane();
+      if (!ifacesReady) continue;
       if (calc.takeConfigChanged()) log.warn('FelixConfiguration changed: restart the agent to apply it');
       const t0 = clock.monotonic();
       try {
@@ -204,7 +228,6 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     }
   };
 
-  monitor.start();
   syncer.start();
   const running = loop();
   let health: HealthServer | undefined;
@@ -232,7 +255,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       for (const t of timers.values()) t.cancel();
       await running;
       await statusRunning;
-      await monitor.stop();
+      await monitor?.stop();
       await syncer.stop();
       await health?.close();
       await reporter.withdraw().catch(() => {});

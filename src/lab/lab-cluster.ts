@@ -110,7 +110,9 @@ export class LabCluster {
     const p = this.#procs.get(name);
     if (p === undefined) return;
     p.child.kill(signal);
-    const timedOut = await Promise.race([p.child.exited.then(() => false), this.#clock.sleep(10_000).then(() => true)]);
+    let timer: { cancel(): void } | undefined;
+    const timedOut = await Promise.race([p.child.exited.then(() => false), new Promise<boolean>((resolve) => (timer = this.#clock.setTimer(() => resolve(true), 10_000)))]);
+    timer?.cancel();
     if (timedOut) {
       p.child.kill('SIGKILL');
       await p.child.exited;

@@ -25,6 +25,8 @@ const TABLES: readonly TableName[] = ['raw', 'mangle', 'filter', 'nat'];
 /** An interface as the interface monitor reports it. */
 export interface IfaceState {
   readonly up: boolean;
+  /** The kernel's interface index: a new one means the interface was made again. */
+  readonly index?: number;
 }
 
 export interface DataplaneOptions {
@@ -42,6 +44,19 @@ export interface ApplyTimings {
   readonly routesMs: number;
   readonly totalMs: number;
   readonly iptablesLines: number;
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+  let set = map.get(key);
+  if (set === undefined) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
 }
 
 function byFamily(nets: readonly string[], family: IpFamily): string[] {
@@ -63,6 +78,11 @@ export class Dataplane {
   readonly ipsets: IpsetDriver;
   readonly routes: RouteDriver;
   readonly #sysctl: SysctlDriver;
+  /** Every local endpoint the calculation gave (valid interface names only). */
+  readonly #wanted = new Map<string, LocalEndpoint>();
+  /** Interface → the endpoints that name it. */
+  readonly #claims = new Map<string, Set<string>>();
+  /** The endpoints programmed: one per interface. */
   readonly #endpoints = new Map<string, LocalEndpoint>();
   readonly #ifaceOwner = new Map<string, string>();
   readonly #ifaces = new Map<string, IfaceState>();
@@ -126,11 +146,16 @@ export class Dataplane {
 
   /** The interface monitor's view of workload interfaces. */
   setIfaces(ifaces: ReadonlyMap<string, IfaceState>): void {
-    for (const name of [...this.#ifaces.keys()]) {
-      if (ifaces.get(name)?.up !== true) {
+    for (const [name, was] of this.#ifaces) {
+      const now = ifaces.get(name);
+      // Gone, down, or deleted and made again under the same name (a new index): configure
+      // it afresh, and read routes back (they went with the old interface).
+      const recreated = now?.index !== undefined && was.index !== undefined && now.index !== was.index;
+      if (now?.up !== true || recreated) {
         this.#configured.delete(name);
         this.#sysctl.forget(name);
       }
+      if (recreated) this.routes.markForResync();
     }
     this.#ifaces.clear();
     for (const [name, s] of ifaces) this.#ifaces.set(name, s);
@@ -192,32 +217,44 @@ export class Dataplane {
     }
   }
 
-  #onEndpoint(id: string, ep: LocalEndpoint | undefined): void {
-    const old = this.#endpoints.get(id);
-    if (old !== undefined && (ep === undefined || ep.iface !== old.iface)) {
-      this.#dropIface(old.iface, id);
-      this.#dispatchDirty = true;
+  /**
+   * Endpoints claim interfaces; if several claim one (a port re-bound before the old endpoint
+   * went), the lowest id wins, as in Felix, and the next one takes over when the winner goes.
+   */
+  #onEndpoint(id: string, given: LocalEndpoint | undefined): void {
+    let ep = given;
+    const affected = new Set<string>();
+    const old = this.#wanted.get(id);
+    if (old !== undefined) {
+      removeFrom(this.#claims, old.iface, id);
+      affected.add(old.iface);
     }
+    if (given !== undefined && !this.#config.interfacePrefixes.some((p) => given.iface.startsWith(p))) {
+      this.#log.error({ endpoint: id, iface: given.iface, prefixes: this.#config.interfacePrefixes }, 'Endpoint interface does not match the interface prefixes; not programmed');
+      ep = undefined;
+    }
+    if (ep === undefined) this.#wanted.delete(id);
+    else {
+      // Spoofing allowances count only when WorkloadSourceSpoofing is Any (Felix's gate).
+      this.#wanted.set(id, this.#config.workloadSourceSpoofing === 'Any' ? ep : { ...ep, allowSpoofedSourcePrefixes: [] });
+      addTo(this.#claims, ep.iface, id);
+      affected.add(ep.iface);
+    }
+    for (const iface of affected) this.#resolve(iface);
     this.#extrasDirty = true;
-    if (ep === undefined) {
-      this.#endpoints.delete(id);
-      return;
-    }
-    if (!this.#config.interfacePrefixes.some((p) => ep.iface.startsWith(p))) {
-      this.#log.error({ endpoint: id, iface: ep.iface, prefixes: this.#config.interfacePrefixes }, 'Endpoint interface does not match the interface prefixes; not programmed');
-      this.#endpoints.delete(id);
-      return;
-    }
-    const owner = this.#ifaceOwner.get(ep.iface);
-    if (owner !== undefined && owner !== id) {
-      this.#log.error({ iface: ep.iface, endpoints: [owner, id] }, 'Two endpoints claim one interface; the first keeps it');
-      return;
-    }
-    this.#endpoints.set(id, ep);
-    if (owner === undefined) {
-      this.#ifaceOwner.set(ep.iface, id);
-      this.#dispatchDirty = true;
-    }
+  }
+
+  #resolve(iface: string): void {
+    const claimants = [...(this.#claims.get(iface) ?? [])].sort();
+    const winner = claimants[0];
+    const current = this.#ifaceOwner.get(iface);
+    if (claimants.length > 1) this.#log.error({ iface, endpoints: claimants, winner }, 'Several endpoints claim one interface; the lowest id keeps it');
+    if (current !== undefined && current !== winner) this.#dropIface(iface);
+    const ep = winner === undefined ? undefined : this.#wanted.get(winner);
+    if (winner === undefined || ep === undefined) return;
+    if (current !== winner) this.#dispatchDirty = true;
+    this.#ifaceOwner.set(iface, winner);
+    this.#endpoints.set(winner, ep);
     for (const family of this.#families) for (const c of renderEndpointChains(ep, family, this.#config)) this.#table(family, 'filter').setChain(c);
     const mac = ep.mac;
     const routes = ep.adminUp
@@ -225,13 +262,17 @@ export class Dataplane {
           mac !== undefined && !cidr.includes(':') ? { cidr, mac } : { cidr },
         )
       : [];
-    this.routes.setRoutes(ep.iface, routes);
-    this.routes.setIfaceUp(ep.iface, this.#ifaces.get(ep.iface)?.up === true);
+    this.routes.setRoutes(iface, routes);
+    this.routes.setIfaceUp(iface, this.#ifaces.get(iface)?.up === true);
   }
 
-  #dropIface(iface: string, id: string): void {
-    if (this.#ifaceOwner.get(iface) !== id) return;
+  /** Unprograms whatever endpoint owns `iface`: its chains, routes and per-tap state. */
+  #dropIface(iface: string): void {
+    const owner = this.#ifaceOwner.get(iface);
+    if (owner === undefined) return;
     this.#ifaceOwner.delete(iface);
+    this.#endpoints.delete(owner);
+    this.#dispatchDirty = true;
     const names = endpointChainNames(iface);
     for (const family of this.#families) {
       this.#table(family, 'filter').removeChain(names.to);

@@ -36,6 +36,8 @@ export class StatusReporter {
   readonly #o: StatusReporterOptions;
   readonly #log: Logger;
   readonly #started: number;
+  /** ReportingTTL, in seconds (set from the FelixConfiguration once it is known). */
+  ttlSeconds: number;
   #lease: LeaseId | undefined;
   #first = true;
   /** What the datastore holds, as far as we know (key → status). */
@@ -45,12 +47,13 @@ export class StatusReporter {
     this.#o = o;
     this.#log = o.logger ?? silentLogger();
     this.#started = o.clock.monotonic();
+    this.ttlSeconds = o.ttlSeconds ?? 90;
   }
 
   /** Writes the host status on its lease (renewed, or granted again once it has expired). */
   async reportHost(): Promise<void> {
     const { kv, clock } = this.#o;
-    const ttl = this.#o.ttlSeconds ?? 90;
+    const ttl = this.ttlSeconds;
     if (this.#lease !== undefined) {
       try {
         await kv.keepAliveLease(this.#lease);
