@@ -209,4 +209,25 @@ describe('CalcGraph', () => {
     assert.ok(u.ipSets.has(setId) && u.ipSets.get(setId) === undefined, 'the set is removed');
     assert.equal(g.stats.ipSets, 0);
   });
+
+  it('host endpoints are members of the IP sets their labels match', () => {
+    const g = new CalcGraph({ hostname: 'h1' });
+    const hep = (ips: string[] | undefined): KvChange => ({
+      key: `${R}hostendpoints/gw-eth0`,
+      value: ips === undefined ? undefined : JSON.stringify({ kind: 'HostEndpoint', apiVersion: 'projectcalico.org/v3', metadata: { name: 'gw-eth0', labels: { role: 'gateway' } }, spec: { node: 'gw', interfaceName: 'eth0', expectedIPs: ips } }),
+    });
+    g.onUpdates([
+      wep('b', { node: 'h1', ip: '198.18.0.2', sgs: ['db'] }),
+      { key: `${R}globalnetworkpolicies/from-gw`, value: JSON.stringify({ kind: 'GlobalNetworkPolicy', apiVersion: 'projectcalico.org/v3', metadata: { name: 'from-gw' }, spec: { selector: 'all()', types: ['Ingress'], ingress: [{ action: 'Allow', source: { selector: "role == 'gateway'" } }] } }) },
+      hep(['198.19.0.9', '2001:db8:ffff::9']),
+    ]);
+    let u = g.flush();
+    const setId = u.rules.get('gnp/from-gw')?.ingress[0]?.srcIpSetIds[0] ?? '';
+    assert.deepEqual([...(u.ipSets.get(setId) ?? [])].sort(), ['198.19.0.9/32', '2001:db8:ffff::9/128']);
+    g.onUpdates([hep(['198.19.0.10'])]);
+    u = g.flush();
+    assert.deepEqual(u.ipSetDeltas.get(setId), { added: ['198.19.0.10/32'], removed: ['198.19.0.9/32', '2001:db8:ffff::9/128'] });
+    g.onUpdates([hep(undefined)]);
+    assert.deepEqual(g.flush().ipSetDeltas.get(setId), { added: [], removed: ['198.19.0.10/32'] });
+  });
 });

@@ -1,4 +1,4 @@
-import { effectivePolicyTypes, LabelIndex, parseResourceKey, validateKind, type FelixConfiguration, type GlobalNetworkPolicy, type NetworkPolicy, type Profile, type Rule, type Selector } from '../../model/index.js';
+import { effectivePolicyTypes, hostCidr, LabelIndex, parseIp, parseResourceKey, validateKind, type FelixConfiguration, type GlobalNetworkPolicy, type NetworkPolicy, type Profile, type Rule, type Selector } from '../../model/index.js';
 import { silentLogger, type Logger } from '../../lib/index.js';
 import { readEndpointRecord, type EndpointRecord } from './endpoint-record.js';
 import { selectorIpSetId } from './ipset-id.js';
@@ -131,6 +131,9 @@ export class CalcGraph {
         case 'Profile':
           this.#onProfile(id.name, c.value);
           break;
+        case 'HostEndpoint':
+          this.#onHostEndpoint(id.name, c.value);
+          break;
         case 'FelixConfiguration':
           this.#onFelixConfig(id.name, c.value);
           break;
@@ -195,6 +198,37 @@ export class CalcGraph {
     }
     this.#profileRefsFor(old, -1);
     this.#profileRefsFor(rec, +1);
+  }
+
+  /**
+   * Host endpoints take part in selectors as Calico's do: their labels and expected IPs make
+   * them members of rule IP sets. (Policy on host interfaces is not enforced yet.)
+   */
+  #onHostEndpoint(name: string, value: string | undefined): void {
+    const id = `hostendpoint:${name}`;
+    let rec: EndpointRecord | undefined;
+    if (value !== undefined) {
+      try {
+        const hep = validateKind('HostEndpoint', JSON.parse(value));
+        rec = { labels: { ...(hep.metadata.labels ?? {}) }, nets: (hep.spec.expectedIPs ?? []).flatMap((ip) => { const p = parseIp(ip); return p === undefined ? [] : [hostCidr(p)]; }) };
+      } catch (err) {
+        this.#log.warn({ hostEndpoint: name, err: String(err) }, 'Ignoring an invalid HostEndpoint (treated as absent)');
+      }
+    }
+    const old = this.#endpoints.get(id);
+    if (old !== undefined && rec !== undefined && old.nets.join() !== rec.nets.join()) {
+      for (const set of this.#setIndex.selectorsMatching(id)) {
+        this.#memberNets(set, old.nets, -1);
+        this.#memberNets(set, rec.nets, +1);
+      }
+    }
+    if (rec === undefined) {
+      this.#setIndex.deleteLabels(id);
+      this.#endpoints.delete(id);
+    } else {
+      this.#endpoints.set(id, rec);
+      this.#setIndex.updateLabels(id, rec.labels);
+    }
   }
 
   #profileRefsFor(rec: EndpointRecord | undefined, delta: number): void {
