@@ -179,23 +179,9 @@ export class CalcGraph {
     if (value !== undefined && rec === undefined) this.#log.warn({ endpoint: id }, 'Ignoring an invalid WorkloadEndpoint (treated as absent)');
     if (old?.local !== undefined || rec?.local !== undefined) this.#dirtyEndpoints.add(id);
 
-    // Addresses first: sets matching the endpoint swap old nets for new before labels move.
-    if (old !== undefined && rec !== undefined && old.nets.join() !== rec.nets.join()) {
-      for (const set of this.#setIndex.selectorsMatching(id)) {
-        this.#memberNets(set, old.nets, -1);
-        this.#memberNets(set, rec.nets, +1);
-      }
-    }
-    if (rec === undefined) {
-      this.#setIndex.deleteLabels(id);
-      this.#policyIndex.deleteLabels(id);
-      this.#endpoints.delete(id);
-    } else {
-      this.#endpoints.set(id, rec);
-      this.#setIndex.updateLabels(id, rec.labels);
-      if (rec.local !== undefined) this.#policyIndex.updateLabels(id, rec.labels);
-      else this.#policyIndex.deleteLabels(id);
-    }
+    this.#setRecord(id, old, rec);
+    if (rec?.local !== undefined) this.#policyIndex.updateLabels(id, rec.labels);
+    else this.#policyIndex.deleteLabels(id);
     this.#profileRefsFor(old, -1);
     this.#profileRefsFor(rec, +1);
   }
@@ -215,7 +201,11 @@ export class CalcGraph {
         this.#log.warn({ hostEndpoint: name, err: String(err) }, 'Ignoring an invalid HostEndpoint (treated as absent)');
       }
     }
-    const old = this.#endpoints.get(id);
+    this.#setRecord(id, this.#endpoints.get(id), rec);
+  }
+
+  /** Stores an endpoint's record and moves it in the set index: addresses first, then labels. */
+  #setRecord(id: string, old: EndpointRecord | undefined, rec: EndpointRecord | undefined): void {
     if (old !== undefined && rec !== undefined && old.nets.join() !== rec.nets.join()) {
       for (const set of this.#setIndex.selectorsMatching(id)) {
         this.#memberNets(set, old.nets, -1);

@@ -3,6 +3,7 @@ import { describeDatastore, openDatastore } from '../../datastore/index.js';
 import { createLogger } from '../../lib/index.js';
 import { startNeutronApi } from '../../neutron/index.js';
 import type { CliIo } from '../io.js';
+import { waitForStop } from '../wait-for-stop.js';
 import { addSettingsOptions, resolveSettings, type Env } from '../settings.js';
 
 const SERVER = { server: { defaultListen: '127.0.0.1:9696' }, perHost: true } as const;
@@ -38,12 +39,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         ...(nova === undefined || nova === '' ? {} : { novaUrl: nova }),
       });
       deps.io.err(`brindle api: serving ${api.url} (datastore ${describeDatastore(settings.datastore)})\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => resolve();
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-        deps.signal?.addEventListener('abort', stop, { once: true });
-      });
+      await waitForStop(deps.signal);
       await api.close();
     } finally {
       await kv.close();

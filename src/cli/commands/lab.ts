@@ -4,6 +4,7 @@ import { Lab, LabCluster, runDemo } from '../../lab/index.js';
 import { realClock, realExec, realFs } from '../../lib/index.js';
 import { DemoMismatchError, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
+import { waitForStop } from '../wait-for-stop.js';
 import type { Env } from '../settings.js';
 
 /** Labs live with the namespaces they describe: both are gone after a reboot. */
@@ -11,14 +12,6 @@ const DEFAULT_STATE_DIR = '/run/brindle-lab';
 
 function stateDir(opts: Record<string, unknown>, env: Env): string {
   return (opts['stateDir'] as string | undefined) ?? env['BRINDLE_LAB_DIR'] ?? DEFAULT_STATE_DIR;
-}
-
-function waitForSignal(signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve());
-    process.once('SIGINT', () => resolve());
-    signal?.addEventListener('abort', () => resolve(), { once: true });
-  });
 }
 
 /** `brindle lab`: a virtual data center in network namespaces (up, down, demo). */
@@ -63,7 +56,7 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         deps.io.out(`Neutron API: ${cluster.apiUrl}\n`);
         deps.io.out(`Try: openstack --os-auth-type none --os-endpoint ${cluster.apiUrl} network list\n`);
         deps.io.out('Ctrl-C removes the lab (or run `brindle lab down` from another shell).\n');
-        await waitForSignal(deps.signal);
+        await waitForStop(deps.signal);
       } finally {
         await cluster?.stop();
         await lab.destroy();

@@ -4,6 +4,7 @@ import { describeDatastore, openDatastore } from '../../datastore/index.js';
 import { createLogger, realClock, realExec } from '../../lib/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
+import { waitForStop } from '../wait-for-stop.js';
 import { addSettingsOptions, parseListen, resolveSettings, type Env } from '../settings.js';
 
 const SCOPE = { perHost: true } as const;
@@ -61,12 +62,7 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
         ...(health === undefined ? {} : { health }),
       });
       deps.io.err(`brindle node: host ${settings.hostname}${netns === undefined ? '' : ` (namespace ${netns})`}, datastore ${describeDatastore(settings.datastore)}${agent.healthUrl === undefined ? '' : `, health ${agent.healthUrl}`}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => resolve();
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-        deps.signal?.addEventListener('abort', stop, { once: true });
-      });
+      await waitForStop(deps.signal);
       await agent.stop();
     } finally {
       await kv.close();
