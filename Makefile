@@ -3,13 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN := node_modules/.bin
 
-.PHONY: help deps build lint test demo bench bench-api clean
+.PHONY: help deps build lint test demo bench bench-api bench-agent clean
 
 help:
 	@echo "make demo   install what is missing, build, and run the demo"
 	@echo "make test   install what is missing, build, lint, and run every test"
 	@echo "make bench  run the datastore benchmark (results in bench/results/)"
 	@echo "make bench-api  the API benchmark against Debian's neutron-server (installs it)"
+	@echo "make bench-agent  the agent benchmark: brindle node with 5,000 endpoints vs the kernel tools (root)"
 
 deps:
 	@scripts/install-deps.sh
@@ -36,6 +37,9 @@ bench: build
 
 bench-api: build
 	@node dist/bench/api/run.js
+
+bench-agent: build
+	@node dist/bench/agent/run.js
 
 clean:
 	rm -rf dist
