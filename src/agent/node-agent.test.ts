@@ -149,6 +149,8 @@ for (const backend of ['nft', 'legacy'] as const) describe(`brindle node in-proc
     const down = await eventually(async () => (await kv.get(key))?.value === '{"status":"down"}', 'vm1 down', 3_000);
     await host.must('ip', ['link', 'set', vm1.tap, 'up']);
     const up = await eventually(async () => (await kv.get(key))?.value === '{"status":"up"}', 'vm1 up again', 3_000);
+    await eventually(async () => (await host.must('ip', ['route', 'show', `${vm1.ip}/32`])).includes(vm1.tap), 'the route is back after the flap', 3_000);
+    assert.ok(await ping(vms[1] as Vm, vm1.ip), 'vm1 is reachable again after the flap');
     assert.ok(down < 1_000 && up < 1_000, `down after ${down.toFixed(0)} ms, up after ${up.toFixed(0)} ms`);
     const legacyRules = (await host.run('iptables-legacy-save', [])).stdout.split('\n').filter((l) => l.includes('cali'));
     const nftRules = (await host.run('iptables-nft-save', [])).stdout.split('\n').filter((l) => l.includes('cali'));

@@ -14,7 +14,8 @@ import {
   ruleContext,
 } from '../rules/index.js';
 import type { TableName } from './iptables/chain.js';
-import type { IptablesBackend } from './iptables/iptables-backend.js';
+import { iptablesCommands, type IptablesBackend } from './iptables/iptables-backend.js';
+import { IptablesSaveError } from '../errors.js';
 import { IptablesTable } from './iptables/iptables-table.js';
 import { IpsetDriver } from './ipsets/ipset-driver.js';
 import { RouteDriver } from './routes/route-driver.js';
@@ -72,6 +73,8 @@ function byFamily(nets: readonly string[], family: IpFamily): string[] {
 export class Dataplane {
   readonly #config: DataplaneConfig;
   readonly #clock: Clock;
+  readonly #exec: Exec;
+  readonly #backend: IptablesBackend;
   readonly #log: Logger;
   readonly #families: readonly IpFamily[];
   readonly #tables = new Map<string, IptablesTable>();
@@ -95,6 +98,8 @@ export class Dataplane {
   constructor(o: DataplaneOptions) {
     this.#config = o.config;
     this.#clock = o.clock ?? realClock();
+    this.#exec = o.exec;
+    this.#backend = o.backend;
     this.#log = o.logger ?? silentLogger();
     this.#families = o.config.ipv6 ? [4, 6] : [4];
     for (const family of this.#families) {
@@ -155,7 +160,8 @@ export class Dataplane {
         this.#configured.delete(name);
         this.#sysctl.forget(name);
       }
-      if (recreated) this.routes.markForResync();
+      // The kernel drops routes with an interface that goes down or away: read them back.
+      if (recreated || now?.up !== was.up) this.routes.markForResync();
     }
     this.#ifaces.clear();
     for (const [name, s] of ifaces) this.#ifaces.set(name, s);
@@ -183,6 +189,7 @@ export class Dataplane {
     this.#renderShared();
     await this.ipsets.applyUpdates();
     const t1 = this.#clock.monotonic();
+    await this.#readBackTables();
     // Every table settles before this apply returns (a failed one must not leave others still
     // writing when the caller retries); the first failure is then thrown.
     const settled = await Promise.allSettled([...this.#tables.values()].map((t) => t.apply()));
@@ -205,6 +212,18 @@ export class Dataplane {
     }
     const t3 = this.#clock.monotonic();
     return { ipsetsMs: t1 - t0, iptablesMs: t2 - t1, routesMs: t3 - t2, totalMs: t3 - t0, iptablesLines: lines.reduce((a, b) => a + b, 0) };
+  }
+
+  /** One `iptables-save` per family for all the tables that must be read back (not one per table). */
+  async #readBackTables(): Promise<void> {
+    for (const family of this.#families) {
+      const tables = TABLES.map((t) => this.#table(family, t)).filter((t) => t.needsReadBack);
+      if (tables.length === 0) continue;
+      const save = iptablesCommands(this.#backend, family).save;
+      const r = await this.#exec.run(save, []);
+      if (r.code !== 0) throw new IptablesSaveError(save, r.stderr);
+      for (const t of tables) t.primeFromSave(r.stdout);
+    }
   }
 
   #onRules(id: string, rules: ActiveRules | undefined): void {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_DATAPLANE_CONFIG } from '../config.js';
@@ -92,5 +93,43 @@ describe('renderDispatchChains', () => {
     const a = renderDispatchChains(['tap3', 'tap1x', 'tap1y', 'tap2'], DEFAULT_DATAPLANE_CONFIG);
     const b = renderDispatchChains(['tap1y', 'tap2', 'tap3', 'tap1x'], DEFAULT_DATAPLANE_CONFIG);
     assert.deepEqual(a, b);
+  });
+
+  it('thousands of taps: bins split again so no chain exceeds 17 rules, and every tap still reaches its chain', () => {
+    const names = Array.from({ length: 3000 }, (_, i) => `tap${createHash('sha256').update(String(i)).digest('hex').slice(0, 8)}-${String(i % 100).padStart(2, '0')}`);
+    const chains = renderDispatchChains(names, DEFAULT_DATAPLANE_CONFIG);
+    const byName = new Map(chains.map((c) => [c.name, c]));
+    for (const c of chains) {
+      assert.ok(c.rules.length <= 17, `${c.name} has ${c.rules.length} rules`);
+      assert.ok(c.name.length <= 28, c.name);
+      assert.equal(c.rules.at(-1)?.action, '-j DROP', `${c.name} ends in DROP`);
+    }
+    // Follow the gotos the way the kernel does (`-i x+` is a prefix match) for a packet on `iface`.
+    const walk = (iface: string): { target: string; rules: number } => {
+      let chain = byName.get('cali-from-wl-dispatch');
+      let rules = 0;
+      for (;;) {
+        assert.ok(chain !== undefined);
+        let next: string | undefined;
+        for (const r of chain.rules) {
+          rules++;
+          const m = /^-i (\S+)$/.exec(r.match);
+          const hit = r.match === '' || (m?.[1] !== undefined && (m[1].endsWith('+') ? iface.startsWith(m[1].slice(0, -1)) : iface === m[1]));
+          if (!hit) continue;
+          next = r.action.replace(/^-[gj] /, '');
+          break;
+        }
+        if (next === undefined || !next.startsWith('cali-from-wl-dispatch')) return { target: next ?? '', rules };
+        chain = byName.get(next);
+      }
+    };
+    let worst = 0;
+    for (const n of names) {
+      const w = walk(n);
+      assert.equal(w.target, `cali-fw-${n}`);
+      worst = Math.max(worst, w.rules);
+    }
+    assert.ok(worst <= 60, `a packet walks at most ${worst} rules`);
+    assert.equal(walk('tapffffffff-zz').target, 'DROP', 'an unknown tap is dropped');
   });
 });

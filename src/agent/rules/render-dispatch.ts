@@ -3,8 +3,10 @@
  * arriving on a tap (`-i`) to that endpoint's `cali-fw-` chain, `cali-to-wl-dispatch` a packet
  * leaving on a tap (`-o`) to its `cali-tw-` chain. Names are sorted and binned on the character
  * after their longest common prefix: a bin of one gets a direct goto in the root chain, a
- * bigger bin a wildcard goto to a child chain `<root>-<char>` listing its members. The root and
- * every child end in DROP ("Unknown interface"): a tap we were not told about gets nothing.
+ * bigger bin a wildcard goto to a child chain `<root>-<char>` listing its members. Unlike Felix,
+ * a child with more than 16 members is binned again (`<root>-<char><char>`, …), so a packet
+ * walks a few dozen rules, not hundreds. The root and every child end in DROP ("Unknown
+ * interface"): a tap we were not told about gets nothing.
  */
 import type { DataplaneConfig } from '../config.js';
 import type { Chain, IptRule } from '../dataplane/iptables/chain.js';
@@ -26,34 +28,17 @@ interface Side {
   readonly target: (iface: string) => string;
 }
 
-function dispatchChains(bins: ReadonlyMap<string, readonly string[]>, side: Side): Chain[] {
-  const rootRules: IptRule[] = [];
-  const children: Chain[] = [];
-  for (const [key, members] of bins) {
-    const only = members.length === 1 ? members[0] : undefined;
-    if (only !== undefined) {
-      rootRules.push({ match: `${side.flag} ${only}`, action: `-g ${side.target(only)}` });
-      continue;
-    }
-    const child = `${side.root}-${key.slice(-1)}`;
-    rootRules.push({ match: `${side.flag} ${key}+`, action: `-g ${child}` });
-    children.push({
-      name: child,
-      rules: [...members.map((m) => ({ match: `${side.flag} ${m}`, action: `-g ${side.target(m)}` })), UNKNOWN],
-    });
-  }
-  return [...children, { name: side.root, rules: [...rootRules, UNKNOWN] }];
-}
-
 /**
- * The from- and to-workload dispatch chains for the interfaces `ifaces` (duplicates ignored):
- * from-children, `cali-from-wl-dispatch`, to-children, `cali-to-wl-dispatch`.
+ * A bin bigger than this is split again on its next character (Felix stops after one level, so
+ * with thousands of taps a packet walks hundreds of rules; a deeper tree keeps it to a few dozen).
  */
-export function renderDispatchChains(ifaces: readonly string[], _config: DataplaneConfig): Chain[] {
-  const sorted = [...new Set(ifaces)].sort();
-  if (sorted.includes('')) throw new Error('Empty interface name in dispatch');
+const LEAF = 16;
+/** `cali-from-wl-dispatch-` leaves six characters of the 28 a chain name may have. */
+const MAX_SUFFIX = 6;
+
+/** Groups sorted names by the character after their common prefix (a name equal to it is its own bin). */
+function binByNextChar(sorted: readonly string[]): Map<string, string[]> {
   const common = commonPrefix(sorted);
-  // Bin key: the common prefix plus the next character (a name equal to the prefix is its own bin).
   const bins = new Map<string, string[]>();
   for (const name of sorted) {
     const key = name.slice(0, common.length + 1);
@@ -61,8 +46,45 @@ export function renderDispatchChains(ifaces: readonly string[], _config: Datapla
     if (bin === undefined) bins.set(key, [name]);
     else bin.push(name);
   }
-  return [
-    ...dispatchChains(bins, { root: 'cali-from-wl-dispatch', flag: '-i', target: (i) => endpointChainNames(i).from }),
-    ...dispatchChains(bins, { root: 'cali-to-wl-dispatch', flag: '-o', target: (i) => endpointChainNames(i).to }),
-  ];
+  return bins;
+}
+
+/**
+ * One dispatch chain for `members` (sorted): a direct goto per member if they are few (or the
+ * chain name has no room left), else a wildcard goto per bin to a child chain; ends in DROP.
+ */
+function dispatchTree(node: { name: string; suffix: string; members: readonly string[] }, side: Side, out: Chain[]): void {
+  const { name, suffix, members } = node;
+  const direct = (m: string): IptRule => ({ match: `${side.flag} ${m}`, action: `-g ${side.target(m)}` });
+  const rules: IptRule[] = [];
+  const isRoot = suffix === '';
+  if (!isRoot && (members.length <= LEAF || suffix.length >= MAX_SUFFIX)) {
+    out.push({ name, rules: [...members.map(direct), UNKNOWN] });
+    return;
+  }
+  for (const [key, bin] of binByNextChar(members)) {
+    const only = bin.length === 1 ? bin[0] : undefined;
+    if (only !== undefined) {
+      rules.push(direct(only));
+      continue;
+    }
+    const childSuffix = suffix + key.slice(-1);
+    const child = `${side.root}-${childSuffix}`;
+    rules.push({ match: `${side.flag} ${key}+`, action: `-g ${child}` });
+    dispatchTree({ name: child, suffix: childSuffix, members: bin }, side, out);
+  }
+  out.push({ name, rules: [...rules, UNKNOWN] });
+}
+
+/**
+ * The from- and to-workload dispatch chains for the interfaces `ifaces` (duplicates ignored):
+ * the from-tree (children first, then `cali-from-wl-dispatch`), then the to-tree.
+ */
+export function renderDispatchChains(ifaces: readonly string[], _config: DataplaneConfig): Chain[] {
+  const sorted = [...new Set(ifaces)].sort();
+  if (sorted.includes('')) throw new Error('Empty interface name in dispatch');
+  const out: Chain[] = [];
+  dispatchTree({ name: 'cali-from-wl-dispatch', suffix: '', members: sorted }, { root: 'cali-from-wl-dispatch', flag: '-i', target: (i) => endpointChainNames(i).from }, out);
+  dispatchTree({ name: 'cali-to-wl-dispatch', suffix: '', members: sorted }, { root: 'cali-to-wl-dispatch', flag: '-o', target: (i) => endpointChainNames(i).to }, out);
+  return out;
 }

@@ -1,6 +1,6 @@
 import { silentLogger, type Exec, type Logger } from '../../../lib/index.js';
 import { IptablesRestoreError, IptablesSaveError } from '../../errors.js';
-import type { Chain, KernelChainRules, TableName } from './chain.js';
+import type { Chain, IptRule, KernelChainRules, TableName } from './chain.js';
 import { iptablesCommands, type IptablesBackend } from './iptables-backend.js';
 import { parseSave, type SavedTable } from './parse-save.js';
 import { ruleHashes, ruleSpec } from './rule-hashes.js';
@@ -53,6 +53,16 @@ function targetsOf(chain: Chain): string[] {
   return out;
 }
 
+function sameRules(a: readonly IptRule[], b: readonly IptRule[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined || x.match !== y.match || x.action !== y.action || (x.comment ?? []).join('\u0000') !== (y.comment ?? []).join('\u0000')) return false;
+  }
+  return true;
+}
+
 function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {
   if (a === undefined || a.length !== b.length) return false;
   for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
@@ -100,7 +110,8 @@ export class IptablesTable {
 
   setChain(chain: Chain): void {
     const old = this.#desired.get(chain.name);
-    if (old !== undefined && old.chain === chain) return;
+    // Re-rendered but unchanged (most dispatch chains when one tap comes): nothing to hash or write.
+    if (old !== undefined && (old.chain === chain || sameRules(old.chain.rules, chain.rules))) return;
     this.#desired.set(chain.name, { chain, hashes: ruleHashes(chain.name, chain.rules), targets: targetsOf(chain) });
     this.#touch();
   }
@@ -132,6 +143,20 @@ export class IptablesTable {
 
   get needsApply(): boolean {
     return this.#dirty;
+  }
+
+  /** The next apply would read the table back first. */
+  get needsReadBack(): boolean {
+    return this.#dirty && this.#actual === undefined;
+  }
+
+  /**
+   * Takes the table's state from a whole-family `iptables-save` (without `-t`): with nftables
+   * every save reads the whole ruleset, so the caller reads once for all four tables.
+   */
+  primeFromSave(saveOutput: string): void {
+    this.stats.saveCalls++;
+    this.#actual = parseSave(saveOutput, this.table);
   }
 
   /** Writes whatever differs; returns the number of restore lines written (0 = nothing to do). */

@@ -58,7 +58,8 @@ const IFACE_MISSING = /Cannot find device|No such device|not up|Network is down/
 /**
  * Keeps main-table routes (and IPv4 static ARP entries) to workload interfaces equal to a desired
  * model. Ours = device matches a workload prefix AND protocol is ours; nothing else is touched.
- * Each apply reads the kernel back and writes the difference in one `ip -force -batch -`.
+ * The first apply and every apply after `markForResync()` read the kernel back; in between, the
+ * view is what the last batch wrote. Differences go out in one `ip -force -batch -`.
  * apply() must not be called concurrently with itself.
  */
 export class RouteDriver {
@@ -72,6 +73,8 @@ export class RouteDriver {
   readonly #desired = new Map<string, Map<string, Wanted>>();
   readonly #up = new Map<string, boolean>();
   #dirty = true;
+  /** The kernel's routes and neighbours as of our last write; undefined = read them back first. */
+  #kernel: { routes: readonly KernelRoute[]; neighs: readonly KernelNeigh[] } | undefined;
   #applies = 0;
   #lines = 0;
   #lineFailures = 0;
@@ -126,6 +129,7 @@ export class RouteDriver {
 
   /** Makes the next apply read the kernel back even if nothing changed (periodic refresh). */
   markForResync(): void {
+    this.#kernel = undefined;
     this.#dirty = true;
   }
 
@@ -152,10 +156,14 @@ export class RouteDriver {
     if (!this.#dirty) return { executed: false, lines: 0, failures: [] };
     this.#dirty = false; // changes made while we run set it again
     try {
-      const state = await readRouteState(this.#exec, { isOurDev: (d) => this.#isOurDev(d), timeoutMs: this.#timeoutMs });
-      const lines = this.#plan(state.routes, state.neighs);
+      // Between resyncs the kernel view is what we last wrote: one new tap must not cost a
+      // dump of every route and neighbour (thousands of taps each have an fe80::/64 route).
+      const state = this.#kernel ?? (await readRouteState(this.#exec, { isOurDev: (d) => this.#isOurDev(d), timeoutMs: this.#timeoutMs }));
+      this.#kernel = state;
+      const { lines, next } = this.#plan(state.routes, state.neighs);
       this.#applies++;
       if (lines.length === 0) return { executed: true, lines: 0, failures: [] };
+      this.#kernel = undefined;
       const result = await this.#exec.run('ip', ['-force', '-batch', '-'], { input: `${lines.join('\n')}\n`, timeoutMs: this.#timeoutMs });
       this.#lines += lines.length;
       const failures = parseBatchFailures(result.stderr, lines);
@@ -167,6 +175,7 @@ export class RouteDriver {
       }
       this.#lineFailures += real.length;
       if (real.length > 0) this.#dirty = true;
+      else if (failures.length === 0) this.#kernel = next;
       return { executed: true, lines: lines.length, failures: real };
     } catch (err) {
       this.#errors++;
@@ -180,7 +189,7 @@ export class RouteDriver {
   }
 
   /** The batch lines: deletions first, then replacements. */
-  #plan(routes: readonly KernelRoute[], neighs: readonly KernelNeigh[]): string[] {
+  #plan(routes: readonly KernelRoute[], neighs: readonly KernelNeigh[]): { lines: string[]; next: { routes: KernelRoute[]; neighs: KernelNeigh[] } } {
     const wanted = this.#wanted();
     // Desired on an interface that is down: leave whatever the kernel still has alone.
     const parked = (dst: string, dev: string): boolean => this.#up.get(dev) !== true && this.#desired.get(dev)?.has(dst) === true;
@@ -219,7 +228,19 @@ export class RouteDriver {
       if (n?.permanent === true && n.lladdr === w.mac) continue;
       neighAdds.push(`neigh replace ${w.cidr.address} lladdr ${w.mac ?? ''} dev ${w.iface} nud permanent`);
     }
-    return [...routeDels, ...neighDels, ...routeAdds, ...neighAdds];
+    // What the kernel holds once the batch has run: others' routes and neighbours as they were,
+    // ours exactly as wanted (plus those parked on interfaces that are down).
+    const next = {
+      routes: [
+        ...routes.filter((r) => r.protocol !== this.#protoNumber || parked(r.dst, r.dev)),
+        ...[...wanted.values()].map((w): KernelRoute => ({ family: w.cidr.family, dst: w.cidr.printed, cidr: w.cidr.full, dev: w.iface, protocol: this.#protoNumber, scope: w.cidr.family === 4 ? 'link' : undefined, metric: this.#metric })),
+      ],
+      neighs: [
+        ...neighs.filter((n) => !wantedNeigh.has(`${n.ip}|${n.dev}`) && (!n.permanent || parked(n.ip, n.dev))),
+        ...[...wantedNeigh.values()].map((w): KernelNeigh => ({ ip: w.cidr.address, dev: w.iface, lladdr: w.mac, permanent: true })),
+      ],
+    };
+    return { lines: [...routeDels, ...neighDels, ...routeAdds, ...neighAdds], next };
   }
 
   /** Desired routes on up interfaces, one per destination (first interface by name wins a clash). */
