@@ -91,6 +91,22 @@ for (const backend of ['nft', 'legacy'] as const) {
       await table.apply();
     });
 
+    it('between resyncs, compares only what changed, yet removes a chain nothing jumps to any more', async () => {
+      table.setKernelRules('FORWARD', { insert: [{ match: '', action: '-j cali-a' }], append: [] });
+      table.setChain({ name: 'cali-a', rules: [{ match: '-p udp', action: '-j cali-b' }] });
+      table.setChain({ name: 'cali-b', rules: [{ match: '', action: '-j RETURN' }] });
+      await table.apply();
+      assert.match(await save(), /:cali-b/);
+      table.setChain({ name: 'cali-a', rules: [{ match: '', action: '-j DROP' }] });
+      assert.ok((await table.apply()) > 0);
+      assert.doesNotMatch(await save(), /cali-b/, 'no longer referenced, so deleted');
+      table.setChain({ name: 'cali-a', rules: [{ match: '-p udp', action: '-j cali-b' }] });
+      await table.apply();
+      assert.match(await save(), /-A cali-b .*-j RETURN/, 'referenced again, so programmed again');
+      table.markForResync();
+      assert.equal(await table.apply(), 0, 'a full comparison agrees');
+    });
+
     it('removing our kernel rules removes our chains too', async () => {
       table.setKernelRules('FORWARD', { insert: [], append: [] });
       await table.apply();

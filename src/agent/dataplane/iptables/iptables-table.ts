@@ -98,6 +98,14 @@ export class IptablesTable {
   #dirty = true;
   /** Bumped by every change of what is wanted, so an apply only clears `dirty` if nothing changed meanwhile. */
   #generation = 0;
+  /** Chains set or removed since the last plan; only these are compared unless `#checkAll`. */
+  #touched = new Set<string>();
+  /** Compare every chain and kernel chain (start, resync, after a failure). */
+  #checkAll = true;
+  #kernelTouched = true;
+  /** Chains reachable from our kernel-chain rules; recomputed only when a jump target changes. */
+  #referencedCache: Set<string> | undefined;
+  #lastReferenced = new Set<string>();
 
   constructor(o: IptablesTableOptions) {
     this.table = o.table;
@@ -112,12 +120,19 @@ export class IptablesTable {
     const old = this.#desired.get(chain.name);
     // Re-rendered but unchanged (most dispatch chains when one tap comes): nothing to hash or write.
     if (old !== undefined && (old.chain === chain || sameRules(old.chain.rules, chain.rules))) return;
-    this.#desired.set(chain.name, { chain, hashes: ruleHashes(chain.name, chain.rules), targets: targetsOf(chain) });
+    const targets = targetsOf(chain);
+    if (old === undefined || !sameList(old.targets, targets)) this.#referencedCache = undefined;
+    this.#desired.set(chain.name, { chain, hashes: ruleHashes(chain.name, chain.rules), targets });
+    this.#touched.add(chain.name);
     this.#touch();
   }
 
   removeChain(name: string): void {
-    if (this.#desired.delete(name)) this.#touch();
+    if (this.#desired.delete(name)) {
+      this.#referencedCache = undefined;
+      this.#touched.add(name);
+      this.#touch();
+    }
   }
 
   /** Our rules in a kernel chain (INPUT, FORWARD, …); empty lists remove them. */
@@ -127,12 +142,15 @@ export class IptablesTable {
     const hashes = [...ruleHashes(kernelChain, inserts), ...ruleHashes(`${kernelChain}*appends*`, appends)];
     const specs = [...inserts, ...appends].map((r, i) => ruleSpec(r, hashes[i] ?? ''));
     this.#kernelDesired.set(kernelChain, { specs, hashes, insertCount: inserts.length });
+    this.#referencedCache = undefined;
+    this.#kernelTouched = true;
     this.#touch();
   }
 
   /** Forget the kernel view: the next apply reads the table back and repairs any drift. */
   markForResync(): void {
     this.#actual = undefined;
+    this.#checkAll = true;
     this.#touch();
   }
 
@@ -175,6 +193,7 @@ export class IptablesTable {
     if (r.code !== 0) {
       this.stats.restoreErrors++;
       this.#actual = undefined;
+      this.#checkAll = true;
       throw new IptablesRestoreError(`${this.#cmds.restore} (${this.table})`, r.stderr, text);
     }
     this.stats.linesExecuted += input.lines.length;
@@ -207,7 +226,23 @@ export class IptablesTable {
   }
 
   #plan(actual: SavedTable): { lines: string[]; commit: () => void; chainsWritten: string[]; chainsRemoved: string[]; kernelWritten: string[] } {
-    const wanted = this.#referenced();
+    const before = this.#referencedCache;
+    const wanted = before ?? this.#referenced();
+    this.#referencedCache = wanted;
+    // Only what changed is compared: chains set or removed, and chains that became (un)reachable.
+    const checkAll = this.#checkAll || this.#actual === undefined;
+    const kernelCheck = checkAll || this.#kernelTouched;
+    const touched = this.#touched;
+    this.#touched = new Set();
+    this.#checkAll = false;
+    this.#kernelTouched = false;
+    if (before === undefined && !checkAll) {
+      const previous = this.#lastReferenced;
+      for (const n of wanted) if (!previous.has(n)) touched.add(n);
+      for (const n of previous) if (!wanted.has(n)) touched.add(n);
+    }
+    this.#lastReferenced = wanted;
+    const candidates: Iterable<string> = checkAll ? new Set([...wanted, ...actual.keys()]) : touched;
     const declare: string[] = [];
     const rules: string[] = [];
     const kernel: string[] = [];
@@ -215,7 +250,14 @@ export class IptablesTable {
     const written = new Map<string, DesiredChain>();
     const removed: string[] = [];
     let ruleCount = 0;
-    for (const name of wanted) {
+    for (const name of candidates) {
+      if (!wanted.has(name)) {
+        if (!actual.has(name) || !OWNED_CHAIN_RE.test(name)) continue;
+        declare.push(`:${name} - -`);
+        deletes.push(`-X ${name}`);
+        removed.push(name);
+        continue;
+      }
       const d = this.#desired.get(name);
       if (d === undefined) {
         this.#log.warn({ chain: name }, 'A referenced chain has no content; programming it empty');
@@ -229,15 +271,9 @@ export class IptablesTable {
       d?.chain.rules.forEach((r, i) => rules.push(`-A ${name} ${ruleSpec(r, d.hashes[i] ?? '')}`));
       written.set(name, d ?? { chain: { name, rules: [] }, hashes: [], targets: [] });
     }
-    for (const name of actual.keys()) {
-      if (!OWNED_CHAIN_RE.test(name) || wanted.has(name)) continue;
-      declare.push(`:${name} - -`);
-      deletes.push(`-X ${name}`);
-      removed.push(name);
-    }
     const kernelNow = new Map<string, { hash: string; spec: string }[]>();
-    const kernelChains = new Set([...this.#kernelDesired.keys()]);
-    for (const [name, saved] of actual) if (!OWNED_CHAIN_RE.test(name) && saved.some((r) => isOurs(r))) kernelChains.add(name);
+    const kernelChains = new Set(kernelCheck ? [...this.#kernelDesired.keys()] : []);
+    if (kernelCheck) for (const [name, saved] of actual) if (!OWNED_CHAIN_RE.test(name) && saved.some((r) => isOurs(r))) kernelChains.add(name);
     for (const name of kernelChains) {
       const want = this.#kernelDesired.get(name) ?? { specs: [], hashes: [], insertCount: 0 };
       // A hook into one of our chains without an id (an older Felix's) counts as ours: deleted.
@@ -256,7 +292,7 @@ export class IptablesTable {
       kernelNow.set(name, this.#insertMode === 'insert' ? [...mine(inserts, 0), ...foreign, ...mine(appends, inserts.length)] : [...foreign, ...mine(inserts, 0), ...mine(appends, inserts.length)]);
     }
     this.stats.chains = wanted.size;
-    this.stats.rules = ruleCount;
+    if (checkAll) this.stats.rules = ruleCount;
     const lines = [...declare, ...rules, ...kernel, ...deletes];
     return {
       lines,
