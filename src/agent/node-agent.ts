@@ -228,8 +228,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     }
   };
 
-  syncer.start();
-  const running = loop();
+  // The health server first: if its port is taken, nothing else has started yet.
   let health: HealthServer | undefined;
   if (o.health !== undefined) {
     health = await startHealthServer({
@@ -243,6 +242,9 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       },
     });
   }
+
+  syncer.start();
+  const running = loop();
 
   return {
     healthUrl: health?.url,

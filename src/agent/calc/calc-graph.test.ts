@@ -70,6 +70,7 @@ describe('CalcGraph', () => {
     // Members come from every host's endpoints, both families.
     assert.deepEqual([...(u.ipSets.get(setId) ?? [])].sort(), ['198.18.0.1/32', '198.18.1.3/32', '2001:db8::1/128']);
     assert.equal(g.flush().endpoints.size, 0, 'a second flush has nothing new');
+    assert.deepEqual({ local: g.stats.localEndpoints, all: g.stats.endpoints }, { local: 2, all: 3 });
   });
 
   it('a remote endpoint changing labels or addresses only changes set members', () => {

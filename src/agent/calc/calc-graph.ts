@@ -59,6 +59,8 @@ export class CalcGraph {
   readonly #host: string;
   readonly #log: Logger;
   readonly #endpoints = new Map<string, EndpointRecord>();
+  /** How many of them are on this host (kept, not counted, so a metrics scrape is cheap). */
+  #localCount = 0;
   readonly #policies = new Map<string, PolicyRecord>();
   readonly #profiles = new Map<string, Profile>();
   readonly #felixConfigs = new Map<string, FelixConfiguration>();
@@ -97,9 +99,7 @@ export class CalcGraph {
 
   /** Endpoints known cluster-wide, local endpoints, active policies/profiles and IP sets. */
   get stats(): { endpoints: number; localEndpoints: number; activeRules: number; ipSets: number; policies: number } {
-    let local = 0;
-    for (const e of this.#endpoints.values()) if (e.local !== undefined) local++;
-    return { endpoints: this.#endpoints.size, localEndpoints: local, activeRules: this.#active.size, ipSets: this.#setRefs.size, policies: this.#policies.size };
+    return { endpoints: this.#endpoints.size, localEndpoints: this.#localCount, activeRules: this.#active.size, ipSets: this.#setRefs.size, policies: this.#policies.size };
   }
 
   /** The merged FelixConfiguration for this host (`node.<host>` over `default`). */
@@ -206,6 +206,7 @@ export class CalcGraph {
 
   /** Stores an endpoint's record and moves it in the set index: addresses first, then labels. */
   #setRecord(id: string, old: EndpointRecord | undefined, rec: EndpointRecord | undefined): void {
+    this.#localCount += (rec?.local === undefined ? 0 : 1) - (old?.local === undefined ? 0 : 1);
     if (old !== undefined && rec !== undefined && old.nets.join() !== rec.nets.join()) {
       for (const set of this.#setIndex.selectorsMatching(id)) {
         this.#memberNets(set, old.nets, -1);
