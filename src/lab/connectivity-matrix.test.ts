@@ -37,7 +37,7 @@ describe('connectivity matrix (pure)', () => {
     assert.equal(results[3]?.error, 'no such VM');
   });
 
-  it('prints rows per source, columns per destination, ! on mismatches, the mismatches and a summary', () => {
+  it('prints rows per source, columns per destination (sources first, in row order), ! on mismatches, the mismatches and a summary', () => {
     const table = formatMatrix([
       { from: 'web1', to: 'db1', kind: 'ping', expect: true, actual: true, ok: true },
       { from: 'web1', to: 'db1', kind: 'tcp', port: 5432, expect: true, actual: false, ok: false },
@@ -48,9 +48,9 @@ describe('connectivity matrix (pure)', () => {
     assert.equal(
       table,
       [
-        'from \\ to  db1                 host      web1',
-        'web1       ping ✓ tcp:5432 ✗!  tcp:22 ✗  -',
-        'db1        -                   ping ✗!   udp:53 ✓!',
+        'from \\ to  web1       db1                 host',
+        'web1       -          ping ✓ tcp:5432 ✗!  tcp:22 ✗',
+        'db1        udp:53 ✓!  -                   ping ✗!',
         '',
         '! web1 -> db1 tcp:5432: expected ✓, got ✗',
         '! db1 -> web1 udp:53: expected ✗, got ✓',

@@ -67,7 +67,9 @@ function pad(text: string, width: number): string {
  */
 export function formatMatrix(results: readonly MatrixResult[]): string {
   const froms = [...new Set(results.map((r) => r.from))];
-  const tos = [...new Set(results.map((r) => r.to))];
+  // Columns in the rows' order where they are sources too (a square matrix reads diagonally).
+  const allTos = new Set(results.map((r) => r.to));
+  const tos = [...new Set([...froms.filter((f) => allTos.has(f)), ...allTos])];
   const cells = new Map<string, string>();
   for (const r of results) {
     const key = `${r.from}\u0000${r.to}`;
