@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatastore, type KvStore } from '../datastore/index.js';
 import { realClock, realExec, realFs } from '../lib/index.js';
-import { makeTestNetns, trackTempDir, type TestNetns } from '../lib/testing.js';
+import { eventually, makeTestNetns, trackTempDir, type TestNetns } from '../lib/testing.js';
 import { felixEndpointStatusKey, felixHostStatusKey } from '../model/index.js';
 import { netnsExec } from './dataplane/netns-exec.js';
 import { startNodeAgent, type NodeAgent } from './node-agent.js';
@@ -15,15 +15,6 @@ interface Vm {
   readonly ip: string;
   readonly tap: string;
   readonly name: string;
-}
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 8_000): Promise<number> {
-  const t0 = performance.now();
-  for (;;) {
-    if (await check()) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function wepValue(vm: Vm, host: string, sgs: string[]): string {
@@ -112,16 +103,16 @@ for (const backend of ['nft', 'legacy'] as const) describe(`brindle node in-proc
     const hostKey = await kv.get(felixHostStatusKey('no-region', hostname));
     assert.ok(hostKey);
     assert.equal((JSON.parse(hostKey.value) as { first_update: boolean }).first_update, true);
-    await eventually(async () => (await kv.get(felixEndpointStatusKey('no-region', { host: hostname, workload: 'wl-vm1', endpoint: 'port-vm1' })))?.value === '{"status":"up"}', 'vm1 up');
+    await eventually(async () => (await kv.get(felixEndpointStatusKey('no-region', { host: hostname, workload: 'wl-vm1', endpoint: 'port-vm1' })))?.value === '{"status":"up"}', { what: 'vm1 up' });
   });
 
   it('a rule added takes effect, and a new endpoint gets its policy', async () => {
     const [vm1, vm2, vm3] = vms as [Vm, Vm, Vm];
     await kv.put(`${R}networkpolicies/${NS}/ossg.default.web`, sgPolicy('web', [{ action: 'Allow', protocol: 'TCP', destination: { ports: [8080] } }, { action: 'Allow', protocol: 'ICMP' }]));
-    const ms = await eventually(() => ping(vm2, vm1.ip), 'ping vm2 → vm1 after the rule was added');
+    const ms = await eventually(() => ping(vm2, vm1.ip), { what: 'ping vm2 → vm1 after the rule was added' });
     assert.ok(ms < 5_000);
     await kv.put(`${R}workloadendpoints/${NS}/vm3`, wepValue(vm3, hostname, ['web']));
-    await eventually(() => ping(vm3, vm1.ip), 'vm3 reaches vm1 once known');
+    await eventually(() => ping(vm3, vm1.ip), { what: 'vm3 reaches vm1 once known' });
     assert.ok(await ping(vm1, vm3.ip));
   });
 
@@ -130,12 +121,12 @@ for (const backend of ['nft', 'legacy'] as const) describe(`brindle node in-proc
     const set = (await host.must('ipset', ['list', '-name'])).split('\n').find((n) => n.startsWith('cali40s:'));
     assert.ok(set !== undefined, 'the remote-group selector has an IP set');
     await host.must('ipset', ['del', set, vm1.ip]);
-    await eventually(async () => (await host.run('ipset', ['test', set, vm1.ip])).code === 0, 'set member repaired');
+    await eventually(async () => (await host.run('ipset', ['test', set, vm1.ip])).code === 0, { what: 'set member repaired' });
     await host.must(`iptables-${backend}`, ['-F', 'cali-from-wl-dispatch']);
     await host.must('ip', ['route', 'del', `${vm2.ip}/32`]);
     await host.must(`iptables-${backend}`, ['-I', 'FORWARD', '1', '-s', '198.18.99.99/32', '-j', 'DROP']);
-    await eventually(async () => (await host.must(`iptables-${backend}-save`, ['-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A cali-from-wl-dispatch')).length > 1, 'dispatch repaired');
-    await eventually(async () => (await host.must('ip', ['route', 'show', `${vm2.ip}/32`])).includes(vm2.tap), 'route repaired');
+    await eventually(async () => (await host.must(`iptables-${backend}-save`, ['-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A cali-from-wl-dispatch')).length > 1, { what: 'dispatch repaired' });
+    await eventually(async () => (await host.must('ip', ['route', 'show', `${vm2.ip}/32`])).includes(vm2.tap), { what: 'route repaired' });
     const forward = (await host.must(`iptables-${backend}-save`, ['-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A FORWARD'));
     assert.match(forward[0] ?? '', /cali-FORWARD/, 'our hook is back on top');
     assert.ok(forward.some((l) => l.includes('198.18.99.99')), 'the foreign rule stays');
@@ -146,10 +137,10 @@ for (const backend of ['nft', 'legacy'] as const) describe(`brindle node in-proc
     const vm1 = vms[0] as Vm;
     const key = felixEndpointStatusKey('no-region', { host: hostname, workload: 'wl-vm1', endpoint: 'port-vm1' });
     await host.must('ip', ['link', 'set', vm1.tap, 'down']);
-    const down = await eventually(async () => (await kv.get(key))?.value === '{"status":"down"}', 'vm1 down', 3_000);
+    const down = await eventually(async () => (await kv.get(key))?.value === '{"status":"down"}', { what: 'vm1 down', timeoutMs: 3_000 });
     await host.must('ip', ['link', 'set', vm1.tap, 'up']);
-    const up = await eventually(async () => (await kv.get(key))?.value === '{"status":"up"}', 'vm1 up again', 3_000);
-    await eventually(async () => (await host.must('ip', ['route', 'show', `${vm1.ip}/32`])).includes(vm1.tap), 'the route is back after the flap', 3_000);
+    const up = await eventually(async () => (await kv.get(key))?.value === '{"status":"up"}', { what: 'vm1 up again', timeoutMs: 3_000 });
+    await eventually(async () => (await host.must('ip', ['route', 'show', `${vm1.ip}/32`])).includes(vm1.tap), { what: 'the route is back after the flap', timeoutMs: 3_000 });
     assert.ok(await ping(vms[1] as Vm, vm1.ip), 'vm1 is reachable again after the flap');
     assert.ok(down < 1_000 && up < 1_000, `down after ${down.toFixed(0)} ms, up after ${up.toFixed(0)} ms`);
     const legacyRules = (await host.run('iptables-legacy-save', [])).stdout.split('\n').filter((l) => l.includes('cali'));

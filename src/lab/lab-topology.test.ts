@@ -6,22 +6,12 @@ import { realExec, realFs } from '../lib/index.js';
 import { trackNetns, trackTempDir, untrackTempDir } from '../lib/testing.js';
 import { LabInputError, LabPrefixInUseError } from './errors.js';
 import { Lab } from './lab-topology.js';
+import { programByHand } from './testing/index.js';
 import { listNetns } from './netns.js';
 import { VIF } from './vif.js';
 
 const exec = realExec();
 const fs = realFs();
-
-/** What `brindle node` will do for a local VM, by hand: routes to its tap and proxy ARP. */
-async function programByHand(lab: Lab, vmName: string): Promise<void> {
-  const vm = lab.vmInfo(vmName);
-  const host = lab.host(vm.host);
-  for (const a of vm.ips) {
-    if (a.ip.includes(':')) await host.ip('-6', 'route', 'replace', `${a.ip}/128`, 'dev', vm.tap);
-    else await host.ip('route', 'replace', `${a.ip}/32`, 'dev', vm.tap);
-  }
-  await host.must('sysctl', ['-qw', `net.ipv4.conf.${vm.tap}.proxy_arp=1`, `net.ipv4.neigh.${vm.tap}.proxy_delay=0`]);
-}
 
 async function trackAll(prefix: string): Promise<void> {
   for (const n of await listNetns(exec, prefix)) trackNetns(n);

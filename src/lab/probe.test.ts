@@ -6,21 +6,12 @@ import { trackChild, trackNetns, trackTempDir, untrackTempDir } from '../lib/tes
 import { formatMatrix, runMatrix, type MatrixCheck } from './connectivity-matrix.js';
 import { LabProbeError } from './errors.js';
 import { Lab } from './lab-topology.js';
+import { programByHand } from './testing/index.js';
 import { listNetns } from './netns.js';
 import { checkConnectivity, probe, startResponder, type Responder } from './probe.js';
 
 const exec = realExec();
 const fs = realFs();
-
-async function programByHand(lab: Lab, vmName: string): Promise<void> {
-  const vm = lab.vmInfo(vmName);
-  const host = lab.host(vm.host);
-  for (const a of vm.ips) {
-    if (a.ip.includes(':')) await host.ip('-6', 'route', 'replace', `${a.ip}/128`, 'dev', vm.tap);
-    else await host.ip('route', 'replace', `${a.ip}/32`, 'dev', vm.tap);
-  }
-  await host.must('sysctl', ['-qw', `net.ipv4.conf.${vm.tap}.proxy_arp=1`, `net.ipv4.neigh.${vm.tap}.proxy_delay=0`]);
-}
 
 describe('probes: real ping, TCP and UDP between lab VMs (routes programmed by hand)', () => {
   const prefix = Lab.randomPrefix();

@@ -3,3 +3,4 @@ export { FakeClock } from './shims/testing/fake-clock.js';
 export { trackChild, trackTempDir, untrackTempDir } from './shims/testing/cleanup-registry.js';
 export { trackNetns, untrackNetns } from './shims/testing/cleanup-registry.js';
 export { makeTestNetns, type TestNetns } from './shims/testing/test-netns.js';
+export { eventually } from './shims/testing/eventually.js';

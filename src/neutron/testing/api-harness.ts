@@ -70,12 +70,3 @@ export async function startFakeNova(): Promise<FakeNova> {
   const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
   return { url: `http://127.0.0.1:${port}/v2.1`, events, headers, close: () => new Promise((r) => server.close(() => r())) };
 }
-
-/** Polls until `check` passes (or fails after `timeoutMs`). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -1,2 +1,3 @@
 // Test helpers for the Neutron API (a real server, a fake agent, a fake Nova).
-export { startTestApi, fakeAgentAlive, startFakeNova, eventually, type TestApi, type CallResult, type FakeNova } from './api-harness.js';
+export { startTestApi, fakeAgentAlive, startFakeNova, type TestApi, type CallResult, type FakeNova } from './api-harness.js';
+export { eventually } from '../../lib/testing.js';
