@@ -6,3 +6,4 @@ export { realFs, type Fs, type DirWatch } from './shims/fs.js';
 export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 export { freePort } from './free-port.js';
+export { addTo, removeFrom } from './multimap.js';

@@ -1,4 +1,4 @@
-import { realClock, silentLogger, type Clock, type Exec, type Logger } from '../../lib/index.js';
+import { addTo, realClock, removeFrom, silentLogger, type Clock, type Exec, type Logger } from '../../lib/index.js';
 import type { ActiveRules, CalcUpdate, IpFamily, LocalEndpoint } from '../calc/model.js';
 import type { DataplaneConfig } from '../config.js';
 import {
@@ -45,19 +45,6 @@ export interface ApplyTimings {
   readonly routesMs: number;
   readonly totalMs: number;
   readonly iptablesLines: number;
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let set = map.get(key);
-  if (set === undefined) map.set(key, (set = new Set()));
-  set.add(value);
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key);
-  if (set === undefined) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
 }
 
 function byFamily(nets: readonly string[], family: IpFamily): string[] {
@@ -119,10 +106,6 @@ export class Dataplane {
   /** Every iptables table driver (for metrics). */
   get tables(): readonly IptablesTable[] {
     return [...this.#tables.values()];
-  }
-
-  get endpointCount(): number {
-    return this.#endpoints.size;
   }
 
   #table(family: IpFamily, table: TableName): IptablesTable {

@@ -1,3 +1,4 @@
+import { addTo, removeFrom } from '../../lib/index.js';
 import type { Labels, Selector } from './ast.js';
 import { matchSelector, selectorIndexHint, selectorLabelKeys, type IndexHint } from './match-selector.js';
 import { printSelector } from './print-selector.js';
@@ -13,19 +14,6 @@ interface SelectorEntry {
   readonly text: string;
   readonly keys: ReadonlySet<string>;
   readonly hint: IndexHint | undefined;
-}
-
-function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  let set = map.get(key);
-  if (set === undefined) map.set(key, (set = new Set()));
-  set.add(value);
-}
-
-function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  const set = map.get(key);
-  if (set === undefined) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
 }
 
 const EMPTY: ReadonlySet<never> = new Set();
