@@ -21,3 +21,5 @@ export { peerAddress } from './resources/bgp-peer.js';
 export type { BGPConfiguration } from './resources/bgp-configuration.js';
 export type { FelixConfiguration } from './resources/felix-configuration.js';
 export type { ClusterInformation } from './resources/cluster-information.js';
+export type { CalicoNodeStatus } from './resources/calico-node-status.js';
+export { NODE_STATUS_CLASSES, BGP_SESSION_STATES, BGP_PEER_TYPES } from './resources/calico-node-status.js';

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { UnknownKindError } from './errors.js';
 import { bgpConfigurationSchema } from './resources/bgp-configuration.js';
 import { bgpPeerSchema } from './resources/bgp-peer.js';
+import { calicoNodeStatusSchema } from './resources/calico-node-status.js';
 import { clusterInformationSchema } from './resources/cluster-information.js';
 import { felixConfigurationSchema } from './resources/felix-configuration.js';
 import { hostEndpointSchema } from './resources/host-endpoint.js';
@@ -34,6 +35,7 @@ const schemas = {
   BGPConfiguration: bgpConfigurationSchema,
   FelixConfiguration: felixConfigurationSchema,
   ClusterInformation: clusterInformationSchema,
+  CalicoNodeStatus: calicoNodeStatusSchema,
 } as const;
 
 export type KindName = keyof typeof schemas;
@@ -56,6 +58,7 @@ export const KINDS: readonly KindInfo[] = [
   info('BGPConfiguration', 'bgpconfigurations', false, ['bgpconfig', 'bgpconfigs']),
   info('FelixConfiguration', 'felixconfigurations', false, ['felixconfig', 'felixconfigs']),
   info('ClusterInformation', 'clusterinformations', false, ['clusterinfo', 'clusterinfos']),
+  info('CalicoNodeStatus', 'caliconodestatuses', false, ['caliconodestatus', 'cns']),
 ];
 
 const byName = new Map<string, KindInfo>();

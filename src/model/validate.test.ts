@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError } from './errors.js';
+import { kindInfo } from './kinds.js';
 import { validateKind, validateResource } from './validate.js';
 
 // reference/networking-calico.md §1.6 (uid and creationTimestamp filled in where it elides them).
@@ -147,5 +148,76 @@ describe('validateResource rejects with field paths', () => {
   it('the error message names the first field and counts the rest', () => {
     const doc = withRule({ action: 'Nope', protocol: 'bogus' });
     assert.throws(() => validateResource(doc), /^ValidationError|Invalid NetworkPolicy: spec\.ingress\[0\]\.action: .* \(and 1 more\)$/);
+  });
+});
+
+// Calico's v3 CalicoNodeStatus (api/pkg/apis/projectcalico/v3/caliconodestatus.go), as a node
+// agent writes it back, plus Brindle's `info` on peers.
+const NODE_STATUS_EXAMPLE = {
+  apiVersion: 'projectcalico.org/v3',
+  kind: 'CalicoNodeStatus',
+  metadata: { name: 'compute1' },
+  spec: { node: 'compute1', classes: ['Agent', 'BGP', 'Routes'], updatePeriodSeconds: 10 },
+  status: {
+    lastUpdated: '2026-12-06T03:01:05Z',
+    agent: { birdV4: { state: 'Ready', version: 'v2.0.12', routerID: '198.19.0.1', lastBootTime: '2026-12-06 03:00:01', lastReconfigurationTime: '2026-12-06 03:00:59' } },
+    bgp: {
+      numberEstablishedV4: 1,
+      numberEstablishedV6: 0,
+      numberNotEstablishedV4: 1,
+      numberNotEstablishedV6: 1,
+      peersV4: [
+        { peerIP: '198.19.0.2', type: 'NodeMesh', state: 'Established', since: '2026-12-06 03:01:02', info: 'Established' },
+        { peerIP: '198.19.0.3', type: 'GlobalPeer', state: 'Active', since: '2026-12-06 03:00:01', info: 'Active Socket: Connection refused' },
+      ],
+      peersV6: [{ peerIP: '2001:db8::3', type: 'RouteReflector', state: 'Connect' }],
+    },
+    routes: {
+      routesV4: [
+        { type: 'FIB', destination: '198.19.5.0/24', gateway: '198.19.0.2', interface: 'eth0', learnedFrom: { sourceType: 'NodeMesh', peerIP: '198.19.0.2' } },
+        { type: 'RIB', destination: '198.19.6.0/24', gateway: 'N/A', interface: 'blackhole' },
+      ],
+    },
+  },
+};
+
+describe('CalicoNodeStatus', () => {
+  it('a full status round trips; a spec-only resource is valid too', () => {
+    assert.deepEqual(JSON.parse(JSON.stringify(validateResource(structuredClone(NODE_STATUS_EXAMPLE)))), NODE_STATUS_EXAMPLE);
+    const { status: _status, ...specOnly } = structuredClone(NODE_STATUS_EXAMPLE);
+    assert.deepEqual(validateKind('CalicoNodeStatus', specOnly), specOnly);
+  });
+
+  it('kinds without status still reject one', () => {
+    const pool = { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '198.18.0.0/24' }, status: {} };
+    assert.ok(issuesOf(pool).some((i) => i.message.includes('status')));
+  });
+
+  const bad = (edit: (doc: typeof NODE_STATUS_EXAMPLE) => void): unknown => {
+    const doc = structuredClone(NODE_STATUS_EXAMPLE);
+    edit(doc);
+    return doc;
+  };
+  const cases: [string, unknown, string][] = [
+    ['unknown class', bad((d) => ((d.spec.classes as unknown[])[0] = 'Disks')), 'spec.classes[0]'],
+    ['negative period', bad((d) => (d.spec.updatePeriodSeconds = -1)), 'spec.updatePeriodSeconds'],
+    ['lastUpdated not RFC 3339', bad((d) => (d.status.lastUpdated = '2026-12-06 03:01:05')), 'status.lastUpdated'],
+    ['bad peer state', bad((d) => ((d.status.bgp.peersV4[0] as { state: string }).state = 'Up')), 'status.bgp.peersV4[0].state'],
+    ['bad peer type', bad((d) => ((d.status.bgp.peersV4[0] as { type: string }).type = 'Mesh')), 'status.bgp.peersV4[0].type'],
+    ['bad peer IP', bad((d) => ((d.status.bgp.peersV6[0] as { peerIP: string }).peerIP = '2001:db8::zz')), 'status.bgp.peersV6[0].peerIP'],
+    ['missing count', bad((d) => delete (d.status.bgp as { numberEstablishedV6?: number }).numberEstablishedV6), 'status.bgp.numberEstablishedV6'],
+    ['bad bird state', bad((d) => ((d.status.agent.birdV4 as { state: string }).state = 'Up')), 'status.agent.birdV4.state'],
+    ['unknown status field', bad((d) => ((d.status as Record<string, unknown>)['colour'] = 'red')), 'status'],
+  ];
+  for (const [title, doc, path] of cases) {
+    it(title, () => {
+      const issues = issuesOf(doc);
+      assert.ok(issues.some((i) => i.path === path), `no issue at ${path}: ${JSON.stringify(issues)}`);
+    });
+  }
+
+  it('is known by its plural and aliases', () => {
+    for (const name of ['CalicoNodeStatus', 'caliconodestatuses', 'caliconodestatus', 'cns']) assert.equal(kindInfo(name).kind, 'CalicoNodeStatus');
+    assert.equal(kindInfo('cns').namespaced, false);
   });
 });

@@ -66,6 +66,13 @@ const COLUMNS: Record<string, { ps: Columns; wide: Columns }> = {
     },
     wide: () => ({}),
   },
+  CalicoNodeStatus: {
+    ps: (r) => {
+      const s = r.spec as { node?: string; classes?: string[] };
+      return { NODE: str(s.node), CLASSES: str(s.classes) };
+    },
+    wide: (r) => ({ UPDATED: str((r as { status?: { lastUpdated?: string } }).status?.lastUpdated) }),
+  },
 };
 
 function policyColumns(): { ps: Columns; wide: Columns } {

@@ -98,3 +98,18 @@ export function namespacedResourceSchema<K extends string, S extends z.ZodType<o
 export function clusterResourceSchema<K extends string, S extends z.ZodType<object>>(kind: K, spec: S) {
   return z.strictObject({ apiVersion: z.literal(API_VERSION), kind: z.literal(kind), metadata: clusterMetadataSchema, spec });
 }
+
+/**
+ * Builds the full resource schema of a cluster-wide kind that also carries a `status` (written by
+ * the component that owns the resource, such as CalicoNodeStatus by the node agent). The status
+ * is optional: a user creates the resource with a spec only.
+ */
+export function clusterResourceWithStatusSchema<K extends string, S extends z.ZodType<object>, T extends z.ZodType<object>>(kind: K, spec: S, status: T) {
+  return z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(kind),
+    metadata: clusterMetadataSchema,
+    spec,
+    status: status.optional(),
+  });
+}
