@@ -28,3 +28,10 @@ export class DemoMismatchError extends BrindleError {
     super('CLI_DEMO_MISMATCH', `${count} probes did not behave as the security groups say (marked ! in the matrix above)`, { status: 500 });
   }
 }
+
+/** `brindle ctl node status`: the node has no CalicoNodeStatus, or one its agent never filled in. */
+export class NodeStatusMissingError extends BrindleError {
+  constructor(node: string) {
+    super('CLI_NO_NODE_STATUS', `no status for node ${node}: is brindle node running there with BGP on?`, { status: 404 });
+  }
+}

@@ -3,13 +3,17 @@ import { describeRef, openDatastore, refOf, ResourceClient, ResourceNotFoundErro
 import { kindInfo, type CalicoResource, type KindName } from '../../model/index.js';
 import { formatResources, OUTPUT_FORMATS, type OutputFormat } from '../ctl/format-output.js';
 import { readDocuments } from '../ctl/read-documents.js';
+import { ctlNodeCommand } from './ctl-node.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
+import type { Clock } from '../../lib/index.js';
 import { addSettingsOptions, resolveSettings, type Env } from '../settings.js';
 
 export interface CtlDeps {
   readonly io: CliIo;
   readonly env: Env;
+  /** For the age of node statuses (default: the real clock). */
+  readonly clock?: Clock;
 }
 
 type Opts = Record<string, unknown>;
@@ -130,6 +134,7 @@ export function ctlCommand(deps: CtlDeps): Command {
     .addCommand(writeCommand('create', deps, 'Create resources from files; fails (writing nothing) if any exists'))
     .addCommand(writeCommand('apply', deps, 'Create or update resources from files, all or nothing'))
     .addCommand(writeCommand('replace', deps, 'Replace existing resources from files; fails (writing nothing) if any is missing'))
-    .addCommand(deleteCommand(deps));
+    .addCommand(deleteCommand(deps))
+    .addCommand(ctlNodeCommand(deps));
 }
 
