@@ -79,7 +79,9 @@ function section(family: 'IPv4' | 'IPv6', peers: readonly Peer[] | undefined): s
 /** Renders a node's status the way `calicoctl node status` does: BIRD, then IPv4 and IPv6 peers. */
 export function formatNodeStatus(resource: CalicoNodeStatus, nowMs: number): string {
   const bgp = resource.status?.bgp;
-  return `${headline(resource, nowMs)}\n\n${section('IPv4', bgp?.peersV4)}\n${section('IPv6', bgp?.peersV6)}`;
+  const rejected = resource.status?.agent?.birdV4?.lastConfigError ?? resource.status?.agent?.birdV6?.lastConfigError;
+  const warning = rejected === undefined ? '' : `\nWARNING: ${rejected}\n`;
+  return `${headline(resource, nowMs)}\n${warning}\n${section('IPv4', bgp?.peersV4)}\n${section('IPv6', bgp?.peersV6)}`;
 }
 
 /** A warning when the status is older than 3 update periods (the agent may be down); else undefined. */

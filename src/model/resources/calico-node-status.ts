@@ -25,6 +25,8 @@ const birdInfoSchema = z.strictObject({
   routerID: z.string().optional(),
   lastBootTime: z.string().optional(),
   lastReconfigurationTime: z.string().optional(),
+  /** Brindle's addition: why BIRD refused the latest rendered configuration (the previous one runs). */
+  lastConfigError: z.string().optional(),
 });
 
 const peerSchema = z.strictObject({
