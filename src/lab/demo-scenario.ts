@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Clock, Exec, Fs } from '../lib/index.js';
 import { bootVm } from './lab-api.js';
+import { buildDataCenter } from './data-center.js';
 import { LabCluster } from './lab-cluster.js';
 import { Lab } from './lab-topology.js';
 import { formatMatrix, runMatrix, type MatrixCheck, type MatrixResult } from './connectivity-matrix.js';
@@ -21,7 +22,7 @@ export interface DemoResult {
   readonly ok: boolean;
 }
 
-const HOST = 'compute-1';
+const HOSTS = ['compute-1', 'compute-2'] as const;
 const PORTS = { web: 80, db: 5432, dns: 5353 } as const;
 
 /**
@@ -32,17 +33,20 @@ const PORTS = { web: 80, db: 5432, dns: 5353 } as const;
  * - tools: no ingress rules;
  * every group keeps Neutron's default egress (allow all); `lonely` has no group at all.
  */
-const VMS: readonly { name: string; groups: readonly string[] }[] = [
-  { name: 'web1', groups: ['web'] },
-  { name: 'web2', groups: ['web'] },
-  { name: 'db1', groups: ['db'] },
-  { name: 'tools1', groups: ['tools'] },
-  { name: 'lonely', groups: [] },
+const VMS: readonly { name: string; host: (typeof HOSTS)[number]; groups: readonly string[] }[] = [
+  { name: 'web1', host: 'compute-1', groups: ['web'] },
+  { name: 'web2', host: 'compute-2', groups: ['web'] },
+  { name: 'db1', host: 'compute-2', groups: ['db'] },
+  { name: 'tools1', host: 'compute-1', groups: ['tools'] },
+  { name: 'lonely', host: 'compute-2', groups: [] },
 ];
+
+/** The host behind the border router: not a VM, so no policy of ours on its side. */
+const OUTSIDE = 'outside';
 
 function expected(from: string, to: string, kind: 'ping' | 'tcp' | 'udp', port?: number): boolean {
   const groupsOf = (n: string): readonly string[] => VMS.find((v) => v.name === n)?.groups ?? [];
-  if (groupsOf(from).length === 0) return false; // no group, no egress
+  if (from !== OUTSIDE && groupsOf(from).length === 0) return false; // no group, no egress
   const dst = groupsOf(to);
   if (dst.includes('web')) return kind === 'ping' || (kind === 'tcp' && port === PORTS.web);
   if (dst.includes('db')) return (kind === 'tcp' && port === PORTS.db && groupsOf(from).includes('web')) || (kind === 'udp' && port === PORTS.dns);
@@ -64,11 +68,22 @@ export function demoChecks(): MatrixCheck[] {
   return checks;
 }
 
+/** From the outside host, through the border router, to each VM: ping and TCP 80 and 5432. */
+export function outsideChecks(): MatrixCheck[] {
+  return VMS.flatMap((b) => [
+    { from: OUTSIDE, to: b.name, kind: 'ping' as const, expect: expected(OUTSIDE, b.name, 'ping') },
+    { from: OUTSIDE, to: b.name, kind: 'tcp' as const, port: PORTS.web, expect: expected(OUTSIDE, b.name, 'tcp', PORTS.web) },
+    { from: OUTSIDE, to: b.name, kind: 'tcp' as const, port: PORTS.db, expect: expected(OUTSIDE, b.name, 'tcp', PORTS.db) },
+  ]);
+}
+
 /**
- * `make demo`: one compute host running `brindle node`, `brindle api` in front, five VMs in
- * three security groups (and one in none) booted through the Neutron API the way Nova boots
- * them, then a connectivity matrix of real packets checked against what the groups say.
- * Everything is removed afterwards, whatever happened.
+ * `make demo`: two compute hosts running `brindle node` with BIRD in a BGP mesh, a border
+ * router with an outside host, `brindle api` in front, five VMs spread over the hosts in three
+ * security groups (and one in none) booted through the Neutron API the way Nova boots them;
+ * then the BGP sessions and learned routes, and a connectivity matrix of real packets across
+ * hosts (and from the outside) checked against what the groups say. Everything is removed
+ * afterwards, whatever happened.
  */
 export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
   const { out } = deps;
@@ -78,12 +93,11 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
   let cluster: LabCluster | undefined;
   const responders: Responder[] = [];
   try {
-    step(`Lab ${lab.prefix}: fabric ${lab.fabric.name}, compute host ${HOST}`);
-    await lab.addHost(HOST);
-    cluster = await LabCluster.start({ lab, exec: deps.exec, fs: deps.fs, clock: deps.clock, datastore: `embedded:${join(deps.workDir, 'datastore')}`, workDir: join(deps.workDir, 'run') });
+    step(`Lab ${lab.prefix}: fabric ${lab.fabric.name}, compute hosts ${HOSTS.join(', ')}, a border router`);
+    const datastore = `embedded:${join(deps.workDir, 'datastore')}`;
+    cluster = await LabCluster.start({ lab, exec: deps.exec, fs: deps.fs, clock: deps.clock, datastore, workDir: join(deps.workDir, 'run') });
     out(`brindle api at ${cluster.apiUrl}`);
-    await cluster.startNode(HOST);
-    out(`brindle node for ${HOST} is ready (programming namespace ${lab.hostInfo(HOST).netns})`);
+    await buildDataCenter({ lab, cluster, datastore, exec: deps.exec, fs: deps.fs, clock: deps.clock }, { hosts: HOSTS, border: true, progress: (l) => out(l) });
 
     step('Network, subnet and security groups through the Neutron API');
     const api = cluster.client();
@@ -104,16 +118,26 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
 
     step('Booting VMs the way Nova does: create port, bind to the host, plug the tap');
     for (const v of VMS) {
-      const booted = await bootVm(lab, api, { host: HOST, name: v.name, networkId: net.id, subnetId: subnet.id, securityGroups: v.groups.map((g) => sg[g] ?? '') });
-      out(`  ${v.name.padEnd(7)} ${booted.port.fixed_ips[0]?.ip_address ?? '?'}  ${booted.info.tap}  groups: ${v.groups.length === 0 ? '(none)' : v.groups.join(', ')}`);
+      const booted = await bootVm(lab, api, { host: v.host, name: v.name, networkId: net.id, subnetId: subnet.id, securityGroups: v.groups.map((g) => sg[g] ?? '') });
+      out(`  ${v.name.padEnd(7)} on ${v.host}  ${booted.port.fixed_ips[0]?.ip_address ?? '?'}  ${booted.info.tap}  groups: ${v.groups.length === 0 ? '(none)' : v.groups.join(', ')}`);
       responders.push(await startResponder(lab, v.name, { tcp: [PORTS.web, PORTS.db], udp: [PORTS.dns] }));
     }
     const active = await waitForActive(api, deps.clock, VMS.length);
     out(`ports ACTIVE (the agent reported them up): ${active} of ${VMS.length}`);
 
-    step('Connectivity matrix: real packets (ping, TCP, UDP) between every pair of VMs');
+    step('BGP: each host announces its VMs; the others (and the border) route to it directly');
+    const c = cluster;
+    for (const h of HOSTS) {
+      out(`  ${h} (${lab.hostInfo(h).ip4}) sessions:`);
+      for (const line of (await c.birdc(h, 'show', 'protocols')).split('\n').filter((l) => /\sBGP\s/.test(l))) out(`    ${line.trim()}`);
+      const learned = (await lab.host(h).must('ip', ['-4', 'route', 'show', 'proto', 'bird'])).trim().split('\n').filter((l) => l !== '');
+      out(`  ${h} learned ${learned.length} routes over BGP: ${learned.join('; ')}`);
+    }
+    await waitForRoutes(lab, deps.clock, VMS.length);
+
+    step('Connectivity matrix: real packets (ping, TCP, UDP) between every pair of VMs, across hosts, and from outside through the border');
     const ipOf = (name: string): string => lab.vmInfo(name).ips[0]?.ip ?? '';
-    const checks = demoChecks();
+    const checks = [...demoChecks(), ...outsideChecks()];
     let done = 0;
     const results = await runMatrix(
       checks,
@@ -135,6 +159,15 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
     await cluster?.stop();
     const removed = await lab.destroy();
     out(`removed ${removed.length} namespaces`);
+  }
+}
+
+/** Waits until the border has learned a route to every VM (BGP has converged). */
+async function waitForRoutes(lab: Lab, clock: Clock, want: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const routes = (await lab.border.must('ip', ['-4', 'route', 'show', 'proto', 'bird'])).trim().split('\n').filter((l) => l !== '');
+    if (routes.length >= want) return;
+    await clock.sleep(100);
   }
 }
 

@@ -87,13 +87,67 @@ export class LabCluster {
     return this.#procs.get(`node/${host}`)?.child.pid;
   }
 
-  /** Starts the agent of a lab host and waits until it reports ready (in sync and programmed). */
+  /** Where a host's BIRD keeps its files (config, control socket, pid file, log). */
+  birdDir(host: string): string {
+    return join(this.#o.workDir, `bird-${host}`);
+  }
+
+  /** The control socket of a host's BIRD (for `birdc -s`). */
+  birdSocket(host: string): string {
+    return join(this.birdDir(host), 'bird.ctl');
+  }
+
+  /** The BGP flags of a host's agent: its fabric addresses and its own BIRD directory. */
+  #bgpArgs(host: string): string[] {
+    const h = this.#o.lab.hostInfo(host);
+    return ['--bgp-address', `${h.ip4}/24`, '--bgp-address6', `${h.ip6}/64`, '--bgp-run-dir', this.birdDir(host)];
+  }
+
+  /**
+   * Starts the agent of a lab host and waits until it reports ready (in sync and programmed).
+   * The agent runs BGP too (its BIRD inside the host's namespace) unless `--no-bgp` is passed.
+   */
   async startNode(host: string, extraArgs: readonly string[] = []): Promise<void> {
     const ns = this.#o.lab.hostInfo(host).netns;
     const port = await freePort();
     const healthUrl = `http://127.0.0.1:${port}`;
-    this.#spawn(`node/${host}`, ['node', '--hostname', host, '--netns', ns, '--health-listen', `127.0.0.1:${port}`, ...(this.#o.nodeArgs ?? []), ...extraArgs], healthUrl);
+    const bgp = !extraArgs.includes('--no-bgp');
+    this.#spawn(`node/${host}`, ['node', '--hostname', host, '--netns', ns, '--health-listen', `127.0.0.1:${port}`, ...this.#bgpArgs(host), ...(this.#o.nodeArgs ?? []), ...extraArgs], healthUrl);
     await this.#waitFor(`node/${host}`, `${healthUrl}/readiness`, 30_000);
+    if (bgp) {
+      await this.waitForBird(host);
+      await this.#o.lab.setHostBirdSocket(host, this.birdSocket(host));
+    }
+  }
+
+  /**
+   * Starts a dedicated route reflector on a lab host made with role `reflector`: `brindle node
+   * --bgp-only` with a route-reflector cluster id, and waits until its BIRD answers.
+   */
+  async startReflector(host: string, clusterId: string, extraArgs: readonly string[] = []): Promise<void> {
+    const ns = this.#o.lab.hostInfo(host).netns;
+    this.#spawn(`node/${host}`, ['node', '--bgp-only', '--hostname', host, '--netns', ns, '--route-reflector-cluster-id', clusterId, ...this.#bgpArgs(host), ...extraArgs]);
+    await this.waitForBird(host);
+    await this.#o.lab.setHostBirdSocket(host, this.birdSocket(host));
+  }
+
+  /** Waits until the host's BIRD answers on its control socket. */
+  async waitForBird(host: string, timeoutMs = 20_000): Promise<void> {
+    const deadline = this.#clock.monotonic() + timeoutMs;
+    for (;;) {
+      const r = await this.#o.exec.run('birdc', ['-s', this.birdSocket(host), 'show', 'status']);
+      if (r.code === 0 && /Router ID is/.test(r.stdout)) return;
+      const p = this.#procs.get(`node/${host}`);
+      if (this.#clock.monotonic() > deadline) throw new LabProcessError(`node/${host}`, `BIRD not answering after ${timeoutMs} ms: ${(p?.output ?? []).slice(-5).join(' | ')}`);
+      await this.#clock.sleep(100);
+    }
+  }
+
+  /** What a host's BIRD says (`birdc -s <socket> <command…>`), as text. */
+  async birdc(host: string, ...command: string[]): Promise<string> {
+    const r = await this.#o.exec.run('birdc', ['-s', this.birdSocket(host), ...command]);
+    if (r.code !== 0) throw new LabProcessError(`BIRD of ${host}`, `birdc ${command.join(' ')} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+    return r.stdout;
   }
 
   /** Stops an agent: SIGTERM for a clean stop, SIGKILL to simulate a crash. */

@@ -15,6 +15,29 @@ const hostSchema = z.object({
   index: z.number().int(),
   ip4: z.string(),
   ip6: z.string(),
+  /** `compute` runs VMs and the agent; `reflector` is a dedicated BGP route reflector. */
+  role: z.enum(['compute', 'reflector']).default('compute'),
+  /** BIRD's control socket, once the host's `brindle node` runs BGP. */
+  birdSocket: z.string().optional(),
+});
+
+const borderSchema = z.object({
+  netns: z.string(),
+  ip4: z.string(),
+  ip6: z.string(),
+  asNumber: z.number().int(),
+  birdSocket: z.string(),
+  /** The network behind the border: one more host, the way out of the data center. */
+  outside: z.object({ netns: z.string(), ip4: z.string(), ip6: z.string(), cidr4: z.string(), cidr6: z.string() }),
+});
+
+/** What `brindle lab up` serves, so other commands (`lab vm add`, `lab status`) can reach it. */
+const cloudSchema = z.object({
+  api: z.string(),
+  datastore: z.string(),
+  /** The lab's default network and its subnets (VMs added with `lab vm add` go there). */
+  networkId: z.string().optional(),
+  subnetIds: z.array(z.string()).default([]),
 });
 
 const vmSchema = z.object({
@@ -38,6 +61,8 @@ export const labStateSchema = z.object({
   vms: z.array(vmSchema),
   /** Brindle processes serving the lab (API, agents), stopped by PID when the lab goes. */
   processes: z.array(z.object({ role: z.string(), name: z.string(), pid: z.number().int() })).default([]),
+  border: borderSchema.optional(),
+  cloud: cloudSchema.optional(),
 });
 
 const indexSchema = z.object({ labs: z.array(z.string()) });
@@ -45,6 +70,8 @@ const indexSchema = z.object({ labs: z.array(z.string()) });
 export type LabState = z.infer<typeof labStateSchema>;
 export type LabHostState = z.infer<typeof hostSchema>;
 export type LabVmState = z.infer<typeof vmSchema>;
+export type LabBorderState = z.infer<typeof borderSchema>;
+export type LabCloudState = z.infer<typeof cloudSchema>;
 
 export function labStatePath(stateDir: string, prefix: string): string {
   return join(stateDir, `lab-${prefix.replace(/-$/, '')}.json`);

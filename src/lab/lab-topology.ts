@@ -8,6 +8,8 @@ import {
   readLabState,
   updateLabIndex,
   writeLabState,
+  type LabBorderState,
+  type LabCloudState,
   type LabHostState,
   type LabState,
   type LabVmState,
@@ -46,11 +48,24 @@ export interface AddVmSpec {
 
 export type LabHost = Readonly<LabHostState>;
 export type LabVm = Readonly<LabVmState>;
+export type LabBorder = Readonly<LabBorderState>;
+export type LabCloud = Readonly<LabCloudState>;
+
+/** The border router's place: on the fabric at .250, with the outside network behind it. */
+export const BORDER = {
+  index: 250,
+  outsideCidr4: '198.18.200.0/24',
+  outsideCidr6: '2001:db8:200::/64',
+  router4: '198.18.200.1',
+  router6: '2001:db8:200::1',
+  outsideHost4: '198.18.200.10',
+  outsideHost6: '2001:db8:200::10',
+} as const;
 
 const PREFIX_RE = /^[a-z][a-z0-9]{0,4}-$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-const MAX_HOSTS = 253;
+const MAX_HOSTS = 249; // .250 is the border router, .254 the fabric's own address
 
 async function killNetnsProcesses(deps: { exec: Exec; clock: Clock }, name: string): Promise<void> {
   const pids = async (): Promise<string[]> =>
@@ -208,13 +223,16 @@ export class Lab {
     return new Netns(this.#state.fabric, this.#deps.exec);
   }
 
-  /** Adds a compute host; `name` is the host as Neutron and the agent know it (binding:host_id). */
-  addHost(name: string): Promise<Netns> {
+  /**
+   * Adds a host on the fabric; `name` is the host as Neutron and the agent know it
+   * (binding:host_id). A `reflector` is a host that runs only BGP (a dedicated route reflector).
+   */
+  addHost(name: string, role: 'compute' | 'reflector' = 'compute'): Promise<Netns> {
     return this.#serial(async () => {
       this.#checkNewName(name);
       const index = this.#state.nextHost;
       if (index > MAX_HOSTS) throw new LabInputError(`Too many hosts: the fabric has room for ${MAX_HOSTS}`);
-      const host: LabHostState = { name, netns: `${this.prefix}h${index}`, index, ip4: `${VIF.fabricPrefix4}.${index}`, ip6: `${VIF.fabricPrefix6}:${index}` };
+      const host: LabHostState = { name, netns: `${this.prefix}h${index}`, index, ip4: `${VIF.fabricPrefix4}.${index}`, ip6: `${VIF.fabricPrefix6}:${index}`, role };
       this.#state = { ...this.#state, nextHost: index + 1, hosts: [...this.#state.hosts, host] };
       await this.#save();
       const ns = await createNetns(this.#deps, host.netns);
@@ -231,6 +249,80 @@ export class Lab {
       await ns.ip('-6', 'route', 'add', 'default', 'via', VIF.fabricRouter6);
       return ns;
     });
+  }
+
+  /** Records where the host's BIRD control socket is (for `brindle lab status`). */
+  setHostBirdSocket(name: string, socket: string): Promise<void> {
+    return this.#serial(async () => {
+      this.hostInfo(name);
+      this.#state = { ...this.#state, hosts: this.#state.hosts.map((h) => (h.name === name ? { ...h, birdSocket: socket } : h)) };
+      await this.#save();
+    });
+  }
+
+  /** Records what `brindle lab up` serves (API, datastore, default network). */
+  setCloud(cloud: LabCloud): Promise<void> {
+    return this.#serial(async () => {
+      this.#state = { ...this.#state, cloud: { ...cloud, subnetIds: [...cloud.subnetIds] } };
+      await this.#save();
+    });
+  }
+
+  get cloud(): LabCloud | undefined {
+    return this.#state.cloud;
+  }
+
+  /**
+   * Adds the border router: namespace `<prefix>bd` on the fabric (198.19.0.250,
+   * 2001:db8:ffff::fa), forwarding, with the outside network behind it (198.18.200.0/24,
+   * 2001:db8:200::/64) holding one more host, `<prefix>out` (.10). Routes between the data
+   * center and the outside are the border's BGP's business: nothing here adds one.
+   */
+  addBorder(o: { asNumber: number; birdSocket: string }): Promise<LabBorder> {
+    return this.#serial(async () => {
+      if (this.#state.border !== undefined) throw new LabInputError('The lab has a border router already');
+      const border: LabBorderState = {
+        netns: `${this.prefix}bd`,
+        ip4: `${VIF.fabricPrefix4}.${BORDER.index}`,
+        ip6: `${VIF.fabricPrefix6}:${BORDER.index.toString(16)}`,
+        asNumber: o.asNumber,
+        birdSocket: o.birdSocket,
+        outside: { netns: `${this.prefix}out`, ip4: BORDER.outsideHost4, ip6: BORDER.outsideHost6, cidr4: BORDER.outsideCidr4, cidr6: BORDER.outsideCidr6 },
+      };
+      this.#state = { ...this.#state, border };
+      await this.#save();
+      const bd = await createNetns(this.#deps, border.netns);
+      await bd.must('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.conf.default.accept_dad=0']);
+      await connectVeth({ a: this.fabric, aName: 'bd', b: bd, bName: 'eth0' });
+      await this.fabric.ip('link', 'set', 'bd', 'master', 'br0');
+      await bd.ip('addr', 'add', `${border.ip4}/24`, 'dev', 'eth0');
+      await bd.ip('-6', 'addr', 'add', `${border.ip6}/64`, 'dev', 'eth0', 'nodad');
+      const out = await createNetns(this.#deps, border.outside.netns);
+      await connectVeth({ a: bd, aName: 'out0', b: out, bName: 'eth0' });
+      await bd.ip('addr', 'add', `${BORDER.router4}/24`, 'dev', 'out0');
+      await bd.ip('-6', 'addr', 'add', `${BORDER.router6}/64`, 'dev', 'out0', 'nodad');
+      await out.ip('addr', 'add', `${border.outside.ip4}/24`, 'dev', 'eth0');
+      await out.ip('-6', 'addr', 'add', `${border.outside.ip6}/64`, 'dev', 'eth0', 'nodad');
+      await out.ip('route', 'add', 'default', 'via', BORDER.router4);
+      await out.ip('-6', 'route', 'add', 'default', 'via', BORDER.router6);
+      return border;
+    });
+  }
+
+  get borderInfo(): LabBorder | undefined {
+    return this.#state.border;
+  }
+
+  /** The border router's namespace; throws LabInputError when the lab has none. */
+  get border(): Netns {
+    if (this.#state.border === undefined) throw new LabInputError('The lab has no border router');
+    return new Netns(this.#state.border.netns, this.#deps.exec);
+  }
+
+  /** The outside host's namespace (behind the border). */
+  get outside(): Netns {
+    if (this.#state.border === undefined) throw new LabInputError('The lab has no border router');
+    return new Netns(this.#state.border.outside.netns, this.#deps.exec);
   }
 
   /**
@@ -302,6 +394,18 @@ export class Lab {
     return new Netns(this.hostInfo(name).netns, this.#deps.exec);
   }
 
+  /**
+   * The namespace of any lab machine by its lab name: a host, a VM, `border` or `outside` (the
+   * host behind the border). `machine` is true for the ones that are not VMs.
+   */
+  netnsOf(name: string): { netns: Netns; machine: boolean; addresses?: readonly string[] } {
+    if (this.#state.hosts.some((h) => h.name === name)) return { netns: this.host(name), machine: true };
+    const b = this.#state.border;
+    if (name === 'border' && b !== undefined) return { netns: this.border, machine: true, addresses: [b.ip4, b.ip6] };
+    if (name === 'outside' && b !== undefined) return { netns: this.outside, machine: true, addresses: [b.outside.ip4, b.outside.ip6] };
+    return { netns: this.vm(name), machine: false };
+  }
+
   /** The VM's namespace; throws LabInputError for an unknown VM. */
   vm(name: string): Netns {
     return new Netns(this.vmInfo(name).netns, this.#deps.exec);
@@ -371,7 +475,7 @@ export class Lab {
   }
 
   #checkNewName(name: string): void {
-    if (!NAME_RE.test(name)) throw new LabInputError(`Invalid lab name: ${JSON.stringify(name)}`);
+    if (!NAME_RE.test(name) || name === "border" || name === "outside") throw new LabInputError(`Invalid lab name: ${JSON.stringify(name)}`);
     if (this.#state.hosts.some((h) => h.name === name) || this.#state.vms.some((v) => v.name === name)) {
       throw new LabInputError(`Lab name already used: ${name}`);
     }

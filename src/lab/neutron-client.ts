@@ -162,6 +162,10 @@ export class NeutronClient {
     return this.#one({ method: 'GET', path: `/v2.0/security-groups/${enc(id)}` }, 'security_group', securityGroupSchema);
   }
 
+  async listSecurityGroups(): Promise<SecurityGroup[]> {
+    return this.#one({ method: 'GET', path: '/v2.0/security-groups' }, 'security_groups', z.array(securityGroupSchema));
+  }
+
   async deleteSecurityGroup(id: string): Promise<void> {
     await this.#call('DELETE', `/v2.0/security-groups/${enc(id)}`);
   }

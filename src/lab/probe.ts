@@ -40,7 +40,7 @@ function lastLine(text: string): string {
 export async function probe(lab: Lab, from: string, to: { readonly ip: string; readonly port?: number }, options: ProbeOptions): Promise<ProbeOutcome> {
   const o = typeof options === 'string' ? { kind: options } : options;
   const timeoutMs = o.timeoutMs ?? 1000;
-  const ns = lab.hosts().some((h) => h.name === from) ? lab.host(from) : lab.vm(from);
+  const ns = lab.netnsOf(from).netns;
   const family = parseIp(to.ip)?.family;
   if (family === undefined) throw new LabProbeError(`Not a numeric IP address: ${to.ip}`);
   const hardLimit = { timeoutMs: timeoutMs + 10_000 };
@@ -80,10 +80,10 @@ export async function startResponder(
   vm: string,
   ports: { readonly tcp?: readonly number[]; readonly udp?: readonly number[]; readonly bind?: readonly string[]; readonly startTimeoutMs?: number },
 ): Promise<Responder> {
-  const isHost = lab.hosts().some((h) => h.name === vm);
-  const ns = isHost ? lab.host(vm) : lab.vm(vm);
-  // A host listens everywhere (its fabric address, and 127.0.0.1 for the metadata DNAT target).
-  const bind = ports.bind ?? (isHost ? ['0.0.0.0'] : lab.vmInfo(vm).ips.map((i) => i.ip));
+  const { netns: ns, machine: isHost, addresses } = lab.netnsOf(vm);
+  // A host listens everywhere (its fabric address, and 127.0.0.1 for the metadata DNAT target);
+  // the border and the outside host on their addresses; a VM on its fixed IPs.
+  const bind = ports.bind ?? addresses ?? (isHost ? ['0.0.0.0'] : lab.vmInfo(vm).ips.map((i) => i.ip));
   const args = ['netns', 'exec', ns.name, process.execPath, PROBE_MAIN, 'serve'];
   if (ports.tcp !== undefined && ports.tcp.length > 0) args.push('--tcp', ports.tcp.join(','));
   if (ports.udp !== undefined && ports.udp.length > 0) args.push('--udp', ports.udp.join(','));

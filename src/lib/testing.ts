@@ -4,3 +4,4 @@ export { trackChild, trackTempDir, untrackTempDir } from './shims/testing/cleanu
 export { trackNetns, untrackNetns } from './shims/testing/cleanup-registry.js';
 export { makeTestNetns, type TestNetns } from './shims/testing/test-netns.js';
 export { eventually } from './shims/testing/eventually.js';
+export { untilPasses } from './shims/testing/until-passes.js';

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
-import { Lab, LabCluster, runDemo } from '../../lab/index.js';
+import { bootVm, buildDataCenter, deleteVm, formatLabStatus, Lab, LabCluster, LAB_NETWORK, labStatus, NeutronClient, runDemo } from '../../lab/index.js';
 import { realClock, realExec, realFs } from '../../lib/index.js';
 import { DemoMismatchError, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -10,8 +10,28 @@ import type { Env } from '../settings.js';
 /** Labs live with the namespaces they describe: both are gone after a reboot. */
 const DEFAULT_STATE_DIR = '/run/brindle-lab';
 
+/** The project `brindle lab up` and `lab vm add` act in (noauth's X-Project-Id). */
+const LAB_PROJECT = 'lab-project';
+
 function stateDir(opts: Record<string, unknown>, env: Env): string {
   return (opts['stateDir'] as string | undefined) ?? env['BRINDLE_LAB_DIR'] ?? DEFAULT_STATE_DIR;
+}
+
+/** The lab named by `--lab`, else the only one in the state directory. */
+async function openLab(opts: Record<string, unknown>, env: Env): Promise<Lab> {
+  const dir = stateDir(opts, env);
+  const fs = realFs();
+  const labs = await Lab.list({ fs, stateDir: dir });
+  let prefix = opts['lab'] as string | undefined;
+  if (prefix !== undefined && !prefix.endsWith('-')) prefix = `${prefix}-`;
+  if (prefix === undefined) {
+    if (labs.length === 0) throw new UsageError(`No lab is running (state directory ${dir})`, 'start one with brindle lab up');
+    if (labs.length > 1) throw new UsageError(`Several labs are running: ${labs.join(' ')}`, 'choose one with --lab PREFIX');
+    prefix = labs[0] ?? '';
+  } else if (!labs.includes(prefix)) {
+    throw new UsageError(`No lab ${prefix} in ${dir}`);
+  }
+  return Lab.open({ exec: realExec(), fs, clock: realClock(), stateDir: dir, prefix });
 }
 
 /** `brindle lab`: a virtual data center in network namespaces (up, down, demo). */
@@ -35,26 +55,38 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
 
   cmd
     .command('up')
-    .description('Build a lab and run it until interrupted (Ctrl-C removes it): hosts on a fabric, one brindle node per host, brindle api on 127.0.0.1')
+    .description('Build a lab data center and run it until interrupted (Ctrl-C removes it): hosts on a fabric each running brindle node with BIRD, brindle api on 127.0.0.1, optionally route reflectors and a border router')
     .option('--hosts <n>', 'number of compute hosts', '1')
+    .option('--route-reflectors <k>', 'dedicated route reflectors (the full mesh is turned off)', '0')
+    .option('--border', 'a border router (its own BIRD, AS 65000) with an outside host behind it')
     .addOption(dirOption())
     .action(async (opts: Record<string, unknown>) => {
       const hosts = Number(opts['hosts']);
       if (!Number.isInteger(hosts) || hosts < 1 || hosts > 16) throw new UsageError(`--hosts must be 1-16, not ${String(opts['hosts'])}`);
+      const reflectors = Number(opts['routeReflectors']);
+      if (!Number.isInteger(reflectors) || reflectors < 0 || reflectors > 4) throw new UsageError(`--route-reflectors must be 0-4, not ${String(opts['routeReflectors'])}`);
       const fs = realFs();
       const clock = realClock();
+      const exec = realExec();
       const dir = stateDir(opts, deps.env);
-      const lab = await Lab.create({ exec: realExec(), fs, clock, stateDir: dir, prefix: Lab.randomPrefix() });
+      const lab = await Lab.create({ exec, fs, clock, stateDir: dir, prefix: Lab.randomPrefix() });
+      const datastore = `embedded:${join(dir, `${lab.prefix}datastore`)}`;
       let cluster: LabCluster | undefined;
       try {
-        cluster = await LabCluster.start({ lab, exec: realExec(), fs, clock, datastore: `embedded:${join(dir, `${lab.prefix}datastore`)}`, workDir: join(dir, `${lab.prefix}run`), onOutput: (name, line) => deps.io.err(`[${name}] ${line}\n`) });
-        for (let i = 1; i <= hosts; i++) {
-          await lab.addHost(`compute-${i}`);
-          await cluster.startNode(`compute-${i}`);
-          deps.io.out(`host compute-${i}: namespace ${lab.hostInfo(`compute-${i}`).netns}, ${lab.hostInfo(`compute-${i}`).ip4} on the fabric\n`);
-        }
+        deps.io.out(`lab ${lab.prefix}: building ${hosts} host(s)${reflectors > 0 ? `, ${reflectors} route reflector(s)` : ', full BGP mesh'}${opts['border'] === true ? ', a border router' : ''}\n`);
+        cluster = await LabCluster.start({ lab, exec, fs, clock, datastore, workDir: join(dir, `${lab.prefix}run`), onOutput: (name, line) => deps.io.err(`[${name}] ${line}\n`) });
+        await buildDataCenter(
+          { lab, cluster, datastore, exec, fs, clock },
+          { hosts: Array.from({ length: hosts }, (_, i) => `compute-${i + 1}`), reflectors, border: opts['border'] === true, progress: (l) => deps.io.out(`${l}\n`) },
+        );
+        const api = cluster.client(LAB_PROJECT);
+        const net = await api.createNetwork({ name: LAB_NETWORK.name, shared: true });
+        const v4 = await api.createSubnet({ network_id: net.id, ip_version: 4, cidr: LAB_NETWORK.cidr4, gateway_ip: LAB_NETWORK.gateway4 });
+        const v6 = await api.createSubnet({ network_id: net.id, ip_version: 6, cidr: LAB_NETWORK.cidr6, ipv6_address_mode: 'slaac', ipv6_ra_mode: 'slaac' });
+        await lab.setCloud({ api: cluster.apiUrl, datastore, networkId: net.id, subnetIds: [v4.id, v6.id] });
+        deps.io.out(`network ${LAB_NETWORK.name}: ${LAB_NETWORK.cidr4}, ${LAB_NETWORK.cidr6}\n`);
         deps.io.out(`Neutron API: ${cluster.apiUrl}\n`);
-        deps.io.out(`Try: openstack --os-auth-type none --os-endpoint ${cluster.apiUrl} network list\n`);
+        deps.io.out(`Try: brindle lab vm add --host compute-1; brindle lab status; brindle ctl node status --hostname compute-1 --datastore ${datastore}\n`);
         deps.io.out('Ctrl-C removes the lab (or run `brindle lab down` from another shell).\n');
         await waitForStop(deps.signal);
       } finally {
@@ -63,6 +95,58 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         await fs.remove(join(dir, `${lab.prefix}datastore`));
         await fs.remove(join(dir, `${lab.prefix}run`));
       }
+    });
+
+  cmd
+    .command('status')
+    .description('Show the running lab: API, datastore, hosts (with their BIRD sockets), VMs and the border')
+    .option('--lab <prefix>', 'which lab (default: the only one)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(dirOption())
+    .action(async (opts: Record<string, unknown>) => {
+      const lab = await openLab(opts, deps.env);
+      const status = labStatus(lab);
+      deps.io.out(opts['output'] === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatLabStatus(status));
+    });
+
+  const vm = cmd.command('vm').description('Plug VMs into the running lab (as Nova does) or unplug them');
+  vm.command('add')
+    .description('Boot a VM on a host: a port on the lab network, bound to the host, plugged as Nova plugs it')
+    .requiredOption('--host <host>', 'compute host (as in brindle lab status)')
+    .option('--name <name>', 'VM name (default vm-<n>)')
+    .option('--security-group <sg>', 'security group name or id (repeatable; default: the project\'s default group)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--lab <prefix>', 'which lab (default: the only one)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(dirOption())
+    .action(async (opts: Record<string, unknown>) => {
+      const lab = await openLab(opts, deps.env);
+      const cloud = lab.cloud;
+      if (cloud?.networkId === undefined) throw new UsageError(`Lab ${lab.prefix} has no API running (start it with brindle lab up)`);
+      const api = new NeutronClient({ url: cloud.api, projectId: LAB_PROJECT });
+      const wanted = opts['securityGroup'] as string[];
+      const groups = await api.listSecurityGroups();
+      const ids = (wanted.length === 0 ? ['default'] : wanted).map((w) => {
+        const found = groups.filter((g) => g.id === w || g.name === w);
+        if (found.length !== 1) throw new UsageError(found.length === 0 ? `No security group ${w}` : `Security group name ${w} is ambiguous: use its id`);
+        return found[0]?.id ?? '';
+      });
+      const name = (opts['name'] as string | undefined) ?? `vm-${lab.vms().length + 1}`;
+      const booted = await bootVm(lab, api, { host: opts['host'] as string, name, networkId: cloud.networkId, fixedIps: cloud.subnetIds.map((id) => ({ subnet_id: id })), securityGroups: ids });
+      const out = { name, host: booted.info.host, netns: booted.info.netns, port: booted.port.id, addresses: booted.info.ips.map((i) => i.ip) };
+      deps.io.out(opts['output'] === 'json' ? `${JSON.stringify(out, null, 2)}\n` : `VM ${name} on ${out.host}: ${out.addresses.join(', ')} (namespace ${out.netns}, port ${out.port})\n`);
+    });
+  vm.command('rm')
+    .description('Unplug a VM and delete its port')
+    .argument('<name>', 'VM name')
+    .option('--lab <prefix>', 'which lab (default: the only one)')
+    .addOption(dirOption())
+    .action(async (name: string, opts: Record<string, unknown>) => {
+      const lab = await openLab(opts, deps.env);
+      const cloud = lab.cloud;
+      if (cloud === undefined) throw new UsageError(`Lab ${lab.prefix} has no API running`);
+      lab.vmInfo(name);
+      await deleteVm(lab, new NeutronClient({ url: cloud.api, projectId: LAB_PROJECT }), name);
+      deps.io.out(`VM ${name} removed\n`);
     });
 
   cmd

@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
+import type { Registry } from 'prom-client';
 import { netnsExec, parseDurationMs, startNodeAgent, type AgentIntervals } from '../../agent/index.js';
+import { startBgpService, type BgpService } from '../../bgp/index.js';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
-import { createLogger, realClock, realExec } from '../../lib/index.js';
+import { createLogger, realClock, realExec, realFs } from '../../lib/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { waitForStop } from '../wait-for-stop.js';
@@ -30,7 +32,15 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     .option('--refresh-interval <duration>', 'read the kernel back and repair drift this often (default: FelixConfiguration iptablesRefreshInterval, else 90s)')
     .option('--report-interval <duration>', 'write the host status this often (default 30s)')
     .option('--report-ttl <duration>', 'lease of the host status key (default 90s)')
-    .option('--interface-prefix <prefixes>', 'workload interface prefixes, comma separated (default: FelixConfiguration, else tap)');
+    .option('--interface-prefix <prefixes>', 'workload interface prefixes, comma separated (default: FelixConfiguration, else tap)')
+    .option('--no-bgp', 'do not run BIRD (an operator runs their own BGP daemon); the Calico Node is still registered')
+    .option('--bgp-only', 'run only BGP (Node registration and BIRD), no policy dataplane: a dedicated route reflector')
+    .option('--bgp-address <ip[/len]>', 'IPv4 address this host peers and announces its VMs from (default: detected)')
+    .option('--bgp-address6 <ip[/len]>', 'IPv6 address for BGP (default: detected)')
+    .option('--bgp-interface <name>', 'detect the BGP addresses on this interface (default: the one holding the default route)')
+    .option('--bgp-as <number>', "this node's AS number (default: BGPConfiguration asNumber, else 64512)")
+    .option('--route-reflector-cluster-id <id>', 'make this node a route reflector with this cluster id (an IPv4-form id, e.g. 224.0.0.1)')
+    .option('--bgp-run-dir <dir>', "BIRD's config, control socket, pid file and log", '/run/brindle/bird');
   addSettingsOptions(cmd, SCOPE);
   cmd.action(async (opts: Record<string, unknown>) => {
     const settings = await resolveSettings(opts, deps.env, deps.io, SCOPE);
@@ -47,11 +57,46 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     };
     const prefixes = (opts['interfacePrefix'] as string | undefined)?.split(',').filter((p) => p !== '');
     const netns = opts['netns'] as string | undefined;
+    const bgpOnly = opts['bgpOnly'] === true;
+    const runBird = opts['bgp'] !== false;
+    if (bgpOnly && !runBird) throw new UsageError('--bgp-only and --no-bgp leave nothing to run');
+    const asText = opts['bgpAs'] as string | undefined;
+    const asNumber = asText === undefined ? undefined : Number(asText);
+    if (asNumber !== undefined && (!Number.isInteger(asNumber) || asNumber < 1 || asNumber > 4294967295)) throw new UsageError(`--bgp-as must be an AS number (1-4294967295), not ${String(asText)}`);
+    const exec = netnsExec(realExec(), netns);
     const kv = await openDatastore(settings.datastore);
+    let bgp: BgpService | undefined;
     try {
+      const startBgp = async (registry?: Registry): Promise<BgpService> =>
+        startBgpService({
+          kv,
+          exec,
+          fs: realFs(),
+          clock: realClock(),
+          logger: logger.child({ component: 'bgp' }),
+          hostname: settings.hostname,
+          runDir: opts['bgpRunDir'] as string,
+          addresses: {
+            ...(opts['bgpAddress'] === undefined ? {} : { ipv4: opts['bgpAddress'] as string }),
+            ...(opts['bgpAddress6'] === undefined ? {} : { ipv6: opts['bgpAddress6'] as string }),
+            ...(opts['bgpInterface'] === undefined ? {} : { iface: opts['bgpInterface'] as string }),
+          },
+          ...(asNumber === undefined ? {} : { asNumber }),
+          ...(opts['routeReflectorClusterId'] === undefined ? {} : { routeReflectorClusterID: opts['routeReflectorClusterId'] as string }),
+          interfacePrefixes: prefixes ?? ['tap'],
+          runBird,
+          ...(registry === undefined ? {} : { registry }),
+        });
+      if (bgpOnly) {
+        bgp = await startBgp();
+        deps.io.err(`brindle node: host ${settings.hostname}${netns === undefined ? '' : ` (namespace ${netns})`}, BGP only, BIRD socket ${bgp.bird?.socketPath ?? ''}, datastore ${describeDatastore(settings.datastore)}\n`);
+        await waitForStop(deps.signal);
+        await bgp.stop();
+        return;
+      }
       const agent = await startNodeAgent({
         kv,
-        exec: netnsExec(realExec(), netns),
+        exec,
         clock: realClock(),
         hostname: settings.hostname,
         logger,
@@ -61,8 +106,15 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
         ...(region === undefined || region === '' ? {} : { region }),
         ...(health === undefined ? {} : { health }),
       });
-      deps.io.err(`brindle node: host ${settings.hostname}${netns === undefined ? '' : ` (namespace ${netns})`}, datastore ${describeDatastore(settings.datastore)}${agent.healthUrl === undefined ? '' : `, health ${agent.healthUrl}`}\n`);
+      try {
+        bgp = await startBgp(agent.metrics.registry);
+      } catch (err) {
+        await agent.stop();
+        throw err;
+      }
+      deps.io.err(`brindle node: host ${settings.hostname}${netns === undefined ? '' : ` (namespace ${netns})`}, datastore ${describeDatastore(settings.datastore)}${agent.healthUrl === undefined ? '' : `, health ${agent.healthUrl}`}${runBird ? `, BIRD socket ${bgp.bird?.socketPath ?? ''}` : ', BGP off'}\n`);
       await waitForStop(deps.signal);
+      await bgp.stop();
       await agent.stop();
     } finally {
       await kv.close();
