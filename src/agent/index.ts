@@ -1,6 +1,5 @@
 // The per-host agent (Felix): calculation, dataplane managers and drivers, status and health.
 export { startNodeAgent, type NodeAgent, type NodeAgentOptions } from './node-agent.js';
-export { netnsExec } from './dataplane/netns-exec.js';
 export { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig } from './config.js';
 export { parseDurationMs, type AgentIntervals } from './felix-config.js';
 export { AgentConfigError, IptablesRestoreError, IptablesSaveError } from './errors.js';

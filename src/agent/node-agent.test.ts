@@ -4,7 +4,7 @@ import { openDatastore, type KvStore } from '../datastore/index.js';
 import { realClock, realExec, realFs } from '../lib/index.js';
 import { eventually, makeTestNetns, trackTempDir, type TestNetns } from '../lib/testing.js';
 import { felixEndpointStatusKey, felixHostStatusKey } from '../model/index.js';
-import { netnsExec } from './dataplane/netns-exec.js';
+import { netnsExec } from '../lib/index.js';
 import { startNodeAgent, type NodeAgent } from './node-agent.js';
 
 const R = '/calico/resources/v3/projectcalico.org/';

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ResourceConflictError, ResourceExistsError, type ResourceClient } from '../datastore/index.js';
 import { API_VERSION, parseIp, type CalicoNode } from '../model/index.js';
 import { backoffDelay, realClock, type Clock, type Logger } from '../lib/index.js';
@@ -51,7 +52,7 @@ export function desiredNode(reg: NodeRegistration, stored: CalicoNode | undefine
 }
 
 function sameSpec(a: CalicoNode, b: CalicoNode): boolean {
-  return JSON.stringify(a.spec) === JSON.stringify(b.spec);
+  return isDeepStrictEqual(a.spec, b.spec);
 }
 
 /**

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Clock, Exec, Fs } from '../lib/index.js';
 import { bootVm } from './lab-api.js';
 import { buildDataCenter } from './data-center.js';
+import { formatLabPicture, labStatus } from './lab-status.js';
 import { LabCluster } from './lab-cluster.js';
 import { Lab } from './lab-topology.js';
 import { formatMatrix, runMatrix, type MatrixCheck, type MatrixResult } from './connectivity-matrix.js';
@@ -126,14 +127,17 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
     out(`ports ACTIVE (the agent reported them up): ${active} of ${VMS.length}`);
 
     step('BGP: each host announces its VMs; the others (and the border) route to it directly');
+    await waitForRoutes(lab, deps.clock, VMS.length);
     const c = cluster;
     for (const h of HOSTS) {
       out(`  ${h} (${lab.hostInfo(h).ip4}) sessions:`);
       for (const line of (await c.birdc(h, 'show', 'protocols')).split('\n').filter((l) => /\sBGP\s/.test(l))) out(`    ${line.trim()}`);
       const learned = (await lab.host(h).must('ip', ['-4', 'route', 'show', 'proto', 'bird'])).trim().split('\n').filter((l) => l !== '');
-      out(`  ${h} learned ${learned.length} routes over BGP: ${learned.join('; ')}`);
+      out(`  ${h} learned ${learned.length} routes over BGP:`);
+      for (const r of learned) out(`    ${r.trim()}`);
     }
-    await waitForRoutes(lab, deps.clock, VMS.length);
+    out('');
+    out(formatLabPicture(labStatus(lab)));
 
     step('Connectivity matrix: real packets (ping, TCP, UDP) between every pair of VMs, across hosts, and from outside through the border');
     const ipOf = (name: string): string => lab.vmInfo(name).ips[0]?.ip ?? '';
@@ -154,7 +158,7 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
     out(ok ? '\nEvery pair behaves as the security groups say.' : '\nMISMATCH: some pairs do not behave as the security groups say (marked !).');
     return { results, ok };
   } finally {
-    step('Cleaning up: VMs, host, fabric, processes');
+    step('Cleaning up: VMs, hosts, border, fabric, processes');
     for (const r of responders) await r.stop().catch(() => undefined);
     await cluster?.stop();
     const removed = await lab.destroy();

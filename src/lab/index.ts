@@ -26,4 +26,4 @@ export { runDemo, demoChecks, type DemoDeps, type DemoResult } from './demo-scen
 export { borderBirdConfig, startBorderBird, LAB_AS } from './border-router.js';
 export { configureLabBgp, type LabBgpPlan } from './lab-bgp.js';
 export { buildDataCenter, LAB_RR_CLUSTER_ID, LAB_NETWORK, type DataCenterPlan } from './data-center.js';
-export { labStatus, formatLabStatus, type LabStatus } from './lab-status.js';
+export { labStatus, formatLabStatus, formatLabPicture, type LabStatus } from './lab-status.js';

@@ -81,10 +81,13 @@ describe('bootVm/deleteVm: a VM driven through the real API as Nova does, plugge
   });
 
   it('fails the boot and deletes the port when no agent runs on the host, as Nova would', async () => {
-    await assert.rejects(bootVm(lab, client, { host: 'compute2', name: 'orphan', networkId, subnetId: subnet4, fixedIp: '198.18.20.60', securityGroups: [sg] }), LabBindingError);
+    // An address no earlier VM has (web1's was chosen at random by IPAM).
+    const taken = new Set(lab.vms().flatMap((v) => v.ips.map((i) => i.ip)));
+    const free = ['198.18.20.60', '198.18.20.61'].find((a) => !taken.has(a)) ?? '';
+    await assert.rejects(bootVm(lab, client, { host: 'compute2', name: 'orphan', networkId, subnetId: subnet4, fixedIp: free, securityGroups: [sg] }), LabBindingError);
     assert.equal(lab.vms().some((v) => v.name === 'orphan'), false);
     // The address is free again: the port is gone.
-    const again = await client.createPort({ network_id: networkId, fixed_ips: [{ subnet_id: subnet4, ip_address: '198.18.20.60' }] });
+    const again = await client.createPort({ network_id: networkId, fixed_ips: [{ subnet_id: subnet4, ip_address: free }] });
     await client.deletePort(again.id);
   });
 

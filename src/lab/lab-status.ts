@@ -25,9 +25,9 @@ export function labStatus(lab: Lab): LabStatus {
   };
 }
 
-/** The same, as lines for people. */
+/** The same, as lines for people: a picture, then the details. */
 export function formatLabStatus(s: LabStatus): string {
-  const lines = [`lab ${s.prefix}: API ${s.api ?? '(not running)'}, datastore ${s.datastore ?? '-'}`, '', 'HOSTS'];
+  const lines = [`lab ${s.prefix}: API ${s.api ?? '(not running)'}, datastore ${s.datastore ?? '-'}`, '', formatLabPicture(s), 'HOSTS'];
   for (const h of s.hosts) lines.push(`  ${h.hostname.padEnd(12)} ${h.role.padEnd(9)} ${h.netns.padEnd(10)} ${h.address.padEnd(15)} ${h.address6.padEnd(20)} ${h.birdSocket ?? 'no BGP'}`);
   lines.push('', 'VMS');
   if (s.vms.length === 0) lines.push('  (none: brindle lab vm add --host HOST)');
@@ -36,5 +36,28 @@ export function formatLabStatus(s: LabStatus): string {
     lines.push('', 'BORDER');
     lines.push(`  ${s.border.netns} ${s.border.address} ${s.border.address6} AS ${s.border.asNumber}; outside host ${s.border.outside.address} ${s.border.outside.address6} (${s.border.outside.netns})`);
   }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The lab as a picture: the outside and the border on top, the fabric, each host (and
+ * reflector) with its VMs under it. For `brindle lab status` and the demo.
+ */
+export function formatLabPicture(s: LabStatus): string {
+  const lines: string[] = [];
+  if (s.border !== undefined) {
+    lines.push(`outside ${s.border.outside.address}  ${s.border.outside.address6}`);
+    lines.push('   │');
+    lines.push(`border ${s.border.address}  AS ${s.border.asNumber}  (eBGP with every host)`);
+    lines.push('   │');
+  }
+  lines.push('═══╧═══ fabric 198.19.0.0/24, 2001:db8:ffff::/64 ═══'.replace('╧', s.border === undefined ? '╤' : '╧'));
+  s.hosts.forEach((h, i) => {
+    const lastHost = i === s.hosts.length - 1;
+    const role = h.role === 'reflector' ? '  route reflector' : '';
+    lines.push(`   ${lastHost ? '└──' : '├──'} ${h.hostname}  ${h.address}${role}${h.birdSocket === null ? '  (no BGP)' : ''}`);
+    const vms = s.vms.filter((v) => v.host === h.hostname);
+    vms.forEach((v, j) => lines.push(`   ${lastHost ? ' ' : '│'}     ${j === vms.length - 1 ? '└──' : '├──'} ${v.name}  ${v.addresses.join('  ')}`));
+  });
   return `${lines.join('\n')}\n`;
 }

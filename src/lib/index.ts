@@ -7,3 +7,4 @@ export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LogLevel } fr
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 export { freePort } from './free-port.js';
 export { addTo, removeFrom } from './multimap.js';
+export { netnsExec } from './netns-exec.js';

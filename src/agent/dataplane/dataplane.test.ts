@@ -5,7 +5,7 @@ import { makeTestNetns, type TestNetns } from '../../lib/testing.js';
 import type { CalcUpdate, LocalEndpoint } from '../calc/model.js';
 import { DEFAULT_DATAPLANE_CONFIG } from '../config.js';
 import { Dataplane } from './dataplane.js';
-import { netnsExec } from './netns-exec.js';
+import { netnsExec } from '../../lib/index.js';
 
 function ep(id: string, iface: string, ip: string, spoof: string[] = []): LocalEndpoint {
   return {

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import type { Registry } from 'prom-client';
-import { netnsExec, parseDurationMs, startNodeAgent, type AgentIntervals } from '../../agent/index.js';
+import { parseDurationMs, startNodeAgent, type AgentIntervals } from '../../agent/index.js';
 import { startBgpService, type BgpService } from '../../bgp/index.js';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
-import { createLogger, realClock, realExec, realFs } from '../../lib/index.js';
+import { createLogger, netnsExec, realClock, realExec, realFs } from '../../lib/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { waitForStop } from '../wait-for-stop.js';

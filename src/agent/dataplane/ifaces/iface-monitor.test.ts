@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { realClock, realExec } from '../../../lib/index.js';
 import { makeTestNetns, type TestNetns } from '../../../lib/testing.js';
-import { netnsExec } from '../netns-exec.js';
+import { netnsExec } from '../../../lib/index.js';
 import { IfaceMonitor, type IfaceMap } from './iface-monitor.js';
 
 describe('IfaceMonitor (real ip monitor in a netns)', () => {

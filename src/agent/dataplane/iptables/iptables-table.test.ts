@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { realExec } from '../../../lib/index.js';
 import { makeTestNetns, type TestNetns } from '../../../lib/testing.js';
 import { IptablesRestoreError } from '../../errors.js';
-import { netnsExec } from '../netns-exec.js';
+import { netnsExec } from '../../../lib/index.js';
 import type { Chain } from './chain.js';
 import { IptablesTable } from './iptables-table.js';
 

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { realExec, type Exec } from '../../../lib/index.js';
 import { makeTestNetns, type TestNetns } from '../../../lib/testing.js';
-import { netnsExec } from '../netns-exec.js';
+import { netnsExec } from '../../../lib/index.js';
 import { SysctlSpecError, SysctlWriteError } from './errors.js';
 import { SysctlDriver } from './sysctl-driver.js';
 

@@ -1,4 +1,4 @@
-import type { ChildHandle, Exec, RunOptions, RunResult, SpawnOptions } from '../../lib/index.js';
+import type { ChildHandle, Exec, RunOptions, RunResult, SpawnOptions } from './shims/exec.js';
 
 /**
  * An Exec whose every command runs inside network namespace `netns` (through `ip netns exec`).
