@@ -1,22 +1,16 @@
 // examples/bgp.yaml (the README's example) is valid Calico, and what it renders BIRD accepts.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { validateResource, type BGPConfiguration, type BGPPeer } from '../model/index.js';
 import { realExec, realFs } from '../lib/index.js';
-import { trackTempDir, untrackTempDir } from '../lib/testing.js';
+import { projectRoot, trackTempDir, untrackTempDir } from '../lib/testing.js';
 import { renderBirdConfig } from './render-bird-config.js';
 import { calicoNode } from './testing/index.js';
 
 const fs = realFs();
 
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!fs.exists(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
 
 describe('examples/bgp.yaml', () => {
   let dir = '';

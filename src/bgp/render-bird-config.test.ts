@@ -3,25 +3,15 @@
 // parsed by the real BIRD (`bird -p -c`), which proves it is valid BIRD 2 configuration.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { realExec, realFs } from '../lib/index.js';
+import { projectRoot } from '../lib/testing.js';
 import { BgpNodeNotReadyError, renderBirdConfig } from './index.js';
 import { calicoNode, GOLDEN_CASES } from './testing/index.js';
 
 const fs = realFs();
 const BIRD = '/usr/sbin/bird';
 
-/** The project root: the first directory upwards from this (compiled) file with a package.json. */
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!fs.exists(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('No package.json above the test file');
-    dir = up;
-  }
-  return dir;
-}
 
 const goldenPath = (name: string): string => join(projectRoot(), 'src', 'bgp', 'testdata', `${name}.conf`);
 

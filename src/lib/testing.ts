@@ -5,3 +5,4 @@ export { trackNetns, untrackNetns } from './shims/testing/cleanup-registry.js';
 export { makeTestNetns, type TestNetns } from './shims/testing/test-netns.js';
 export { eventually } from './shims/testing/eventually.js';
 export { untilPasses } from './shims/testing/until-passes.js';
+export { projectRoot } from './shims/testing/project-root.js';
