@@ -33,7 +33,7 @@ export interface BgpServiceOptions {
   readonly runBird: boolean;
   /** How often BIRD is checked (and restarted if it died) and sessions read; default 1 s. */
   readonly checkIntervalMs?: number;
-  /** How often the CalicoNodeStatus is rewritten even when nothing changed; default 10 s. */
+  /** How often the CalicoNodeStatus is rewritten even when nothing changed; default 60 s. */
   readonly statusPeriodMs?: number;
   /** Metrics go here (the agent's registry, so they share /metrics). */
   readonly registry?: Registry;
@@ -43,7 +43,7 @@ export interface BgpServiceOptions {
 /** A running BGP service. */
 export interface BgpService {
   readonly bird: BirdDaemon | undefined;
-  /** Resolves once BIRD runs a configuration rendered from an in-sync datastore. */
+  /** Resolves once BIRD runs a configuration rendered from an in-sync datastore (at once with `runBird` false). */
   readonly firstApply: Promise<void>;
   /** The sessions as last read from BIRD. */
   sessions(): readonly SessionStatus[];
@@ -75,7 +75,7 @@ async function resolveAddresses(o: BgpServiceOptions): Promise<BgpAddresses> {
 export async function startBgpService(o: BgpServiceOptions): Promise<BgpService> {
   const log = o.logger;
   const client = new ResourceClient(o.kv, { clock: o.clock });
-  const addrs = await resolveAddresses(o);
+  const addrs = o.runBird ? await resolveAddresses(o) : await resolveAddresses(o).catch((): BgpAddresses => ({}));
   const reg: NodeRegistration = {
     hostname: o.hostname,
     ...(addrs.ipv4 === undefined ? {} : { ipv4Address: addrs.ipv4 }),
@@ -83,7 +83,12 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
     ...(o.asNumber === undefined ? {} : { asNumber: o.asNumber }),
     ...(o.routeReflectorClusterID === undefined ? {} : { routeReflectorClusterID: o.routeReflectorClusterID }),
   };
-  await registerNode(client, reg, { logger: log, clock: o.clock });
+  if (o.runBird) {
+    await registerNode(client, reg, { logger: log, clock: o.clock });
+  } else {
+    // An operator's own BGP daemon: registering the Node helps it, but is no reason to stop.
+    await registerNode(client, reg, { logger: log, clock: o.clock }).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not register the Calico Node'));
+  }
 
   const bird = o.runBird ? new BirdDaemon({ exec: o.exec, fs: o.fs, clock: o.clock, logger: log, runDir: o.runDir, ...(o.birdBinary === undefined ? {} : { birdBinary: o.birdBinary }) }) : undefined;
   const nodes = new Map<string, CalicoNode>();
@@ -106,13 +111,22 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
 
   const maps: Record<(typeof KINDS)[number], Map<string, unknown>> = { Node: nodes, BGPPeer: peers, BGPConfiguration: configs };
 
+  let nodeWarned = '';
   const render = async (): Promise<void> => {
     if (bird === undefined) return;
     const mine = nodes.get(o.hostname);
-    if (mine === undefined || (mine.spec.bgp?.ipv4Address !== reg.ipv4Address && reg.ipv4Address !== undefined)) {
-      // Our Node was deleted or rewritten: put it back before rendering.
+    if (mine === undefined) {
+      // Our Node was deleted: put it back (it is how the other hosts find us).
       await registerNode(client, reg, { logger: log, clock: o.clock });
       return;
+    }
+    const stored = `${mine.spec.bgp?.ipv4Address ?? '-'} ${mine.spec.bgp?.ipv6Address ?? '-'}`;
+    const ours = `${reg.ipv4Address ?? '-'} ${reg.ipv6Address ?? '-'}`;
+    if (stored !== ours && nodeWarned !== stored) {
+      // Someone else rewrote our addresses (an operator, or a second agent with our hostname):
+      // say so once and follow the Node, never fight over it.
+      log.error({ node: o.hostname, stored, ours }, 'the Node resource names other BGP addresses than this agent found; is another host running with the same --hostname?');
+      nodeWarned = stored;
     }
     let out;
     try {
@@ -141,8 +155,8 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
       configError = undefined;
       rendered = out.sessions;
       if (outcome.result !== 'unchanged') log.info({ result: outcome.result, sessions: out.sessions.length }, 'BIRD configuration applied');
+      resolveFirst();
     }
-    resolveFirst();
   };
 
   const scheduleRender = (delayMs = COALESCE_MS): void => {
@@ -163,8 +177,8 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
   };
 
   const publish = async (): Promise<void> => {
-    const status = nodeStatusOf({ hostname: o.hostname, sessions, bird: bird === undefined ? undefined : { protocols, starts: bird.starts, status: birdStatus }, configError, periodSeconds: Math.round((o.statusPeriodMs ?? 10_000) / 1000), now: o.clock.now() });
-    const due = published === undefined || !sameStatus(published.status, status) || o.clock.monotonic() - published.at >= (o.statusPeriodMs ?? 10_000);
+    const status = nodeStatusOf({ hostname: o.hostname, sessions, bird: bird === undefined ? undefined : { protocols, starts: bird.starts, status: birdStatus }, configError, periodSeconds: Math.round((o.statusPeriodMs ?? 60_000) / 1000), now: o.clock.now() });
+    const due = published === undefined || !sameStatus(published.status, status) || o.clock.monotonic() - published.at >= (o.statusPeriodMs ?? 60_000);
     if (!due) return;
     await client.commit([{ action: 'apply', resource: status }]);
     published = { status, at: o.clock.monotonic() };
@@ -194,7 +208,10 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
   const loop = (): void => {
     if (stopped) return;
     checkTimer = o.clock.setTimer(() => {
-      applying = applying.then(check).finally(loop);
+      applying = applying
+        .then(check)
+        .catch((err: unknown) => log.warn({ err: describeError(err) }, 'BGP check failed'))
+        .finally(loop);
     }, o.checkIntervalMs ?? 1_000);
   };
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { isRecoverable, realExec, realFs, type ChildHandle } from '../lib/index.js';
 import { eventually, makeTestNetns, trackChild, trackTempDir, untrackTempDir, type TestNetns } from '../lib/testing.js';
 import { BirdControl } from './bird-control.js';
-import { BirdCommandError, BirdUnreachableError } from './bird-errors.js';
+import { BirdCommandError, BirdUnreachableError } from './errors.js';
 import type { BirdProtocol } from './parse-bird-protocols.js';
 
 // A real BIRD 2 (Debian's bird2), each in a network namespace of its own: the BGP neighbours

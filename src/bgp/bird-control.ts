@@ -1,6 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import { realClock, type Clock, type Timer } from '../lib/index.js';
-import { BirdCommandError, BirdOutputError, BirdUnreachableError } from './bird-errors.js';
+import { BirdCommandError, BirdOutputError, BirdUnreachableError } from './errors.js';
 import { BirdReplyReader, type BirdReply } from './bird-reply.js';
 import { parseBirdProtocols, type BirdProtocol } from './parse-bird-protocols.js';
 import { parseBirdStatus, type BirdStatus } from './parse-bird-status.js';

@@ -2,8 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { netnsExec, realClock, realExec, realFs, silentLogger } from '../lib/index.js';
-import { makeTestNetns, trackTempDir, untrackTempDir, untilPasses, type TestNetns } from '../lib/testing.js';
+import { makeTestNetns, trackChild, trackTempDir, untrackTempDir, untilPasses, type TestNetns } from '../lib/testing.js';
 import { BirdDaemon } from './bird-daemon.js';
+import { BirdStartError } from './errors.js';
 
 // A real BIRD, daemonized inside a namespace of its own (only loopback), driven as the agent does.
 
@@ -84,5 +85,34 @@ describe('BirdDaemon (real BIRD)', { timeout: 60_000 }, () => {
     assert.deepEqual(await adopted.apply(await fs.readText(daemon.configPath)), { result: 'unchanged' });
     assert.equal(await adopted.pid(), pid);
     assert.equal(adopted.starts, 0);
+  });
+
+  it('a live BIRD that does not answer (stopped, or busy) is neither killed nor doubled', async () => {
+    const pid = await daemon.pid();
+    assert.ok(pid !== undefined);
+    await realExec().run('kill', ['-STOP', String(pid)]);
+    try {
+      assert.equal(await daemon.ensureRunning(), false, 'no restart within the grace time');
+      await assert.rejects(daemon.apply(config('198.18.8.0/24')), BirdStartError);
+      assert.equal(await daemon.pid(), pid);
+    } finally {
+      await realExec().run('kill', ['-CONT', String(pid)]);
+    }
+    await untilPasses(async () => assert.equal(await daemon.answers(), true));
+  });
+
+  it('a stale pid file naming another process: that process is never signalled', async () => {
+    await daemon.stop();
+    const sleeper = realExec().spawn('sleep', ['30']);
+    trackChild(sleeper);
+    try {
+      await fs.writeTextAtomic(daemon.pidPath, `${sleeper.pid}\n`);
+      assert.equal(await daemon.pid(), undefined, 'not our BIRD');
+      assert.equal(await daemon.ensureRunning(), true, 'BIRD started again');
+      assert.ok(fs.exists(`/proc/${sleeper.pid}`), 'the other process lives on');
+      assert.notEqual(await daemon.pid(), sleeper.pid);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
   });
 });

@@ -21,6 +21,12 @@ export type ApplyOutcome =
   | { readonly result: 'rejected'; readonly error: string };
 
 const START_WAIT_MS = 10_000;
+/** A live BIRD that does not answer for this long is presumed wedged and restarted. */
+const WEDGED_MS = 60_000;
+/** Restarts back off from 1 s to this, when BIRD keeps dying soon after a start. */
+const MAX_RESTART_DELAY_MS = 60_000;
+/** A BIRD that stayed up this long resets the backoff. */
+const STABLE_MS = 30_000;
 
 function firstLines(text: string): string {
   return text
@@ -43,6 +49,9 @@ export class BirdDaemon {
   readonly #bin: string;
   #applied: string | undefined;
   #starts = 0;
+  #lastStartAt: number | undefined;
+  #restartDelayMs = 0;
+  #silentSince: number | undefined;
 
   constructor(o: BirdDaemonOptions) {
     this.#o = o;
@@ -82,12 +91,19 @@ export class BirdDaemon {
     }
   }
 
-  /** The PID BIRD wrote, if that process still exists. */
+  /**
+   * The PID BIRD wrote, if that process still exists and is our BIRD: its command line names
+   * our control socket (a stale pid file may point at a PID the kernel has given to another
+   * process since, which must never be signalled).
+   */
   async pid(): Promise<number | undefined> {
     if (!this.#o.fs.exists(this.pidPath)) return undefined;
     const pid = Number((await this.#o.fs.readText(this.pidPath).catch(() => '')).trim());
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    return this.#o.fs.exists(`/proc/${pid}`) ? pid : undefined;
+    const cmdline = await this.#o.fs.readText(`/proc/${pid}/cmdline`).catch(() => undefined);
+    if (cmdline === undefined) return undefined;
+    const args = cmdline.split('\0');
+    return /(^|\/)bird$/.test(args[0] ?? '') && args.includes(this.socketPath) ? pid : undefined;
   }
 
   /**
@@ -97,6 +113,10 @@ export class BirdDaemon {
    */
   async apply(config: string): Promise<ApplyOutcome> {
     const running = await this.answers();
+    if (!running && (await this.pid()) !== undefined) {
+      // Alive but busy (or still starting): never start a second one beside it; retried later.
+      throw new BirdStartError(`BIRD (pid ${String(await this.pid())}) is not answering on ${this.socketPath} yet`);
+    }
     if (running && config === this.#applied) return { result: 'unchanged' };
     if (running && this.#applied === undefined && this.#o.fs.exists(this.configPath)) {
       // Adopting a BIRD left by an earlier agent: its file is what it runs.
@@ -114,6 +134,7 @@ export class BirdDaemon {
       const error = new BirdConfigRejectedError(firstLines(`${check.stderr}\n${check.stdout}`) || `exit ${String(check.code)}`).message;
       return { result: 'rejected', error };
     }
+    const previous = this.#o.fs.exists(this.configPath) ? await this.#o.fs.readText(this.configPath) : undefined;
     await this.#o.fs.writeTextAtomic(this.configPath, config);
     await this.#o.fs.remove(staged);
     if (!running) {
@@ -124,7 +145,11 @@ export class BirdDaemon {
     const c = await this.connect();
     try {
       const r = await c.configure();
-      if (!r.ok) return { result: 'rejected', error: new BirdConfigRejectedError(r.message).message };
+      if (!r.ok) {
+        // BIRD kept its running config: put its file back, so a restart runs what ran.
+        if (previous !== undefined) await this.#o.fs.writeTextAtomic(this.configPath, previous);
+        return { result: 'rejected', error: new BirdConfigRejectedError(r.message).message };
+      }
     } finally {
       c.close();
     }
@@ -137,11 +162,8 @@ export class BirdDaemon {
    * kept our routes while it was down keep them until it has re-learned its own.
    */
   async start(): Promise<void> {
-    const stale = await this.pid();
-    if (stale !== undefined) {
-      // A BIRD that no longer answers: stop it before starting another on the same socket.
-      await this.#o.exec.run('kill', ['-KILL', String(stale)]);
-    }
+    const alive = await this.pid();
+    if (alive !== undefined) throw new BirdStartError(`BIRD (pid ${alive}) is still running on ${this.socketPath}`);
     await this.#o.fs.remove(this.socketPath);
     const r = await this.#o.exec.run(this.#bin, ['-R', '-c', this.configPath, '-s', this.socketPath, '-P', this.pidPath]);
     if (r.code !== 0) throw new BirdStartError(firstLines(`${r.stderr}\n${r.stdout}`) || `exit ${String(r.code)}`);
@@ -151,22 +173,38 @@ export class BirdDaemon {
       await this.#o.clock.sleep(50);
     }
     this.#starts++;
+    this.#lastStartAt = this.#o.clock.monotonic();
+    this.#silentSince = undefined;
     this.#o.logger.info({ socket: this.socketPath, pid: await this.pid() }, 'BIRD started');
   }
 
   /**
-   * Keeps BIRD up: if it does not answer and its process is gone, starts it again on the last
-   * good configuration. Returns true when it had to restart it.
+   * Keeps BIRD up. A BIRD that answers is left alone. One whose process is gone is started
+   * again on the last good configuration — at once the first time, then backing off (1 s
+   * doubling to 60 s) while it keeps dying within 30 s of a start. A live BIRD that does not
+   * answer is given 60 s (it may be busy) before it is killed and restarted. Returns true when
+   * it started BIRD.
    */
   async ensureRunning(): Promise<boolean> {
-    if (await this.answers()) return false;
-    if ((await this.pid()) !== undefined) {
-      // Alive but not answering (busy, or still starting): give it one more look before acting.
-      await this.#o.clock.sleep(500);
-      if (await this.answers()) return false;
+    const now = this.#o.clock.monotonic();
+    if (await this.answers()) {
+      this.#silentSince = undefined;
+      if (this.#lastStartAt !== undefined && now - this.#lastStartAt > STABLE_MS) this.#restartDelayMs = 0;
+      return false;
+    }
+    const pid = await this.pid();
+    if (pid !== undefined) {
+      this.#silentSince ??= now;
+      if (now - this.#silentSince < WEDGED_MS) return false;
+      this.#o.logger.error({ pid, socket: this.socketPath }, `BIRD has not answered for ${WEDGED_MS / 1000} s; killing and restarting it`);
+      await this.#o.exec.run('kill', ['-KILL', String(pid)]);
+      const deadline = now + 5_000;
+      while ((await this.pid()) !== undefined && this.#o.clock.monotonic() < deadline) await this.#o.clock.sleep(50);
     }
     if (!this.#o.fs.exists(this.configPath)) return false;
-    this.#o.logger.warn({ socket: this.socketPath }, 'BIRD is not running; starting it again');
+    if (this.#lastStartAt !== undefined && now - this.#lastStartAt < this.#restartDelayMs) return false;
+    this.#restartDelayMs = this.#lastStartAt !== undefined && now - this.#lastStartAt < STABLE_MS ? Math.min(MAX_RESTART_DELAY_MS, Math.max(1_000, this.#restartDelayMs * 2)) : 0;
+    this.#o.logger.warn({ socket: this.socketPath, nextRestartDelayMs: this.#restartDelayMs }, 'BIRD is not running; starting it again');
     try {
       await this.start();
     } catch (err) {

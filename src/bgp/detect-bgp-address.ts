@@ -24,6 +24,7 @@ const addrsSchema = z.array(
             tentative: z.boolean().optional(),
             deprecated: z.boolean().optional(),
             dadfailed: z.boolean().optional(),
+            temporary: z.boolean().optional(),
           })
           .loose(),
       ),
@@ -50,7 +51,7 @@ async function defaultRouteDevice(exec: Exec, family: '-4' | '-6'): Promise<stri
 async function globalAddresses(exec: Exec, iface: string): Promise<{ ipv4?: string; ipv6?: string }> {
   const parsed = addrsSchema.safeParse(await ipJson(exec, ['addr', 'show', 'dev', iface]));
   if (!parsed.success) return {};
-  const infos = parsed.data.flatMap((l) => l.addr_info).filter((a) => (a.scope ?? 'global') === 'global' && a.tentative !== true && a.dadfailed !== true && a.deprecated !== true);
+  const infos = parsed.data.flatMap((l) => l.addr_info).filter((a) => (a.scope ?? 'global') === 'global' && a.tentative !== true && a.dadfailed !== true && a.deprecated !== true && a.temporary !== true);
   const pick = (family: string): string | undefined => {
     const a = infos.find((i) => i.family === family);
     return a === undefined ? undefined : `${a.local}/${a.prefixlen}`;
@@ -61,9 +62,10 @@ async function globalAddresses(exec: Exec, iface: string): Promise<{ ipv4?: stri
 }
 
 /**
- * Finds the host's BGP addresses the way calico-node's autodetection does by default: the
- * global addresses of `iface` if given, else of the interface holding the default route (per
- * family). Runs `ip` through `exec`, so under `--netns` it looks inside the host's namespace.
+ * Finds the host's BGP addresses: the global addresses of `iface` if given, else of the
+ * interface holding the default route, per family (like calico-node's `can-reach` method
+ * aimed at the default gateway; its default `first-found` would pick any interface). Tentative,
+ * deprecated and temporary (privacy) IPv6 addresses are never picked: the address must be stable. Runs `ip` through `exec`, so under `--netns` it looks inside the host's namespace.
  */
 export async function detectBgpAddresses(exec: Exec, iface?: string): Promise<BgpAddresses> {
   if (iface !== undefined) {

@@ -54,7 +54,8 @@ export function nodeSessions(settings: BirdSettings, warnings: string[]): Planne
           type: 'reflector',
           description: `Route reflector ${peer.name}`,
           exportFilter: iAmReflector && sameAs ? 'brindle_export_reflect' : 'brindle_export',
-          nextHop: 'self',
+          // Between reflectors the clients' next hops pass unchanged (a reflector may not forward).
+          nextHop: iAmReflector && sameAs ? 'default' : 'self',
         });
       } else if (sameAs) {
         sessions.push({

@@ -66,8 +66,11 @@ export function nodeStatusOf(i: NodeStatusInput): CalicoNodeStatus {
   };
 }
 
-/** Equal apart from lastUpdated (so an unchanged status is rewritten only once a period). */
+/**
+ * Equal apart from lastUpdated and the peers' free-text info (a session that keeps failing
+ * changes its last error every retry): a state change is written at once, the rest once a period.
+ */
 export function sameStatus(a: unknown, b: CalicoNodeStatus): boolean {
-  const strip = (x: unknown): string => JSON.stringify(x, (k, v: unknown) => (k === 'lastUpdated' || k === 'resourceVersion' ? undefined : v));
+  const strip = (x: unknown): string => JSON.stringify(x, (k, v: unknown) => (k === 'lastUpdated' || k === 'resourceVersion' || k === 'info' ? undefined : v));
   return strip(a) === strip(b);
 }

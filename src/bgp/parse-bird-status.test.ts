@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BirdOutputError } from './bird-errors.js';
+import { BirdOutputError } from './errors.js';
 import { parseBirdTranscript, type BirdReply } from './bird-reply.js';
 import { SHOW_STATUS } from './captured-bird-output.js';
 import { parseBirdStatus } from './parse-bird-status.js';

@@ -1,4 +1,4 @@
-import { BirdOutputError } from './bird-errors.js';
+import { BirdOutputError } from './errors.js';
 import type { BirdReply } from './bird-reply.js';
 
 /** What `show status` says. Times are as BIRD prints them (its `timeformat base`). */

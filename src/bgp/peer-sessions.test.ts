@@ -37,9 +37,20 @@ const cases: readonly Case[] = [
   { name: 'a node peer for this node', peers: [bgpPeer('p', border({ node: 'a' }))], want: [meshB, meshC, toR, 'Node_192_0_2_1 node 65000'] },
   { name: 'a nodeSelector that does not match', peers: [bgpPeer('p', border({ nodeSelector: "rack == 'r2'" }))], want: [meshB, meshC, toR] },
   {
-    name: 'a peerSelector peers with matching nodes (their addresses, AS, port), never itself, and wins over the mesh',
+    name: 'a peerSelector peers with matching nodes (their addresses, AS, port), never itself, and wins over the mesh; picked itself, this node peers back with every node the BGPPeer applies to (r too)',
     peers: [bgpPeer('p', { peerSelector: 'has(edge) || rack == "r1"' })],
-    want: ['Global_10_0_0_2 global 64512 b', 'Global_10_0_0_3 global 64512 c', toR],
+    want: ['Global_10_0_0_2 global 64512 b', 'Global_10_0_0_3 global 64512 c', 'Global_10_0_0_100 global 64512 r'],
+  },
+  {
+    name: 'reverse peering: a peerSelector that picks this node makes it peer back with the nodes the BGPPeer applies to',
+    peers: [bgpPeer('r1-to-r2', { nodeSelector: "rack == 'r2'", peerSelector: "rack == 'r1'" })],
+    want: [meshB, 'Global_10_0_0_3 global 64512 c', toR],
+  },
+  {
+    name: 'reverse peering: the nodes the BGPPeer applies to peer with the selected ones (the other end)',
+    nodeName: 'c',
+    peers: [bgpPeer('r1-to-r2', { nodeSelector: "rack == 'r2'", peerSelector: "rack == 'r1'" })],
+    want: ['Global_10_0_0_1 global 64512 a', 'Global_10_0_0_2 global 64512 b', 'RR_10_0_0_100 reflector 64512 r'],
   },
   {
     name: 'a peerIP of one of our nodes is that node, with the BGPPeer AS',

@@ -60,6 +60,26 @@ function targets(peer: BGPPeer, settings: BirdSettings, warn: (m: string) => voi
   return [{ family, ip, as, port, ...(node === undefined ? {} : { node }) }];
 }
 
+/**
+ * Calico's reverse peerings: when a BGPPeer's peerSelector picks this node, this node peers
+ * back with every node the BGPPeer applies to (its `node` or `nodeSelector`), so both ends of
+ * such a session exist.
+ */
+function reverseTargets(peer: BGPPeer, settings: BirdSettings): Target[] {
+  const { me } = settings;
+  if (peer.spec.peerSelector === undefined) return [];
+  const sel = selector(peer.spec.peerSelector);
+  if (typeof sel === 'string' || !matchSelector(sel, me.labels)) return [];
+  const out: Target[] = [];
+  for (const node of settings.others.filter((n) => appliesAs(peer, n, () => {}) !== undefined)) {
+    for (const family of [4, 6] as const) {
+      const ip = addressOf(node, family);
+      if (ip !== undefined && addressOf(me, family) !== undefined) out.push({ family, ip, as: node.asNumber, port: node.port, node });
+    }
+  }
+  return out;
+}
+
 /** Whether a BGPPeer applies to this node, and as what: `node` (spec.node) or `global`. */
 function appliesAs(peer: BGPPeer, me: BirdNode, warn: (m: string) => void): 'node' | 'global' | undefined {
   if (peer.spec.node !== undefined && peer.spec.node !== '') return peer.spec.node === me.name ? 'node' : undefined;
@@ -85,7 +105,9 @@ export function peerSessions(peers: readonly BGPPeer[], settings: BirdSettings, 
   for (const peer of sorted) {
     const name = peer.metadata.name;
     const warn = (m: string): void => void warnings.push(`BGPPeer ${name}: ${m}`);
-    const type = appliesAs(peer, me, warn);
+    const forward = appliesAs(peer, me, warn);
+    const reverse = reverseTargets(peer, settings);
+    const type = forward ?? (reverse.length > 0 ? 'global' : undefined);
     if (type === undefined) continue;
     const { spec } = peer;
     const restart = spec.maxRestartTime === undefined ? undefined : restartSeconds(spec.maxRestartTime);
@@ -93,7 +115,10 @@ export function peerSessions(peers: readonly BGPPeer[], settings: BirdSettings, 
       warn(`maxRestartTime ${restart}; skipped`);
       continue;
     }
-    const found = targets(peer, settings, warn);
+    const found: Target[] = [];
+    for (const t of [...(forward === undefined ? [] : targets(peer, settings, warn)), ...reverse]) {
+      if (!found.some((f) => f.family === t.family && f.ip === t.ip)) found.push(t);
+    }
     if (found.length === 0) continue;
     if (spec.password !== undefined) {
       warn(`password (secret ${spec.password.secretKeyRef.name}) cannot be read without Kubernetes; the session has no password`);

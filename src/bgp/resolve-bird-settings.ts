@@ -93,7 +93,7 @@ export function resolveBirdSettings(input: SettingsInput, warnings: string[]): B
   let rrClusterId: string | undefined;
   if (me.clusterId !== undefined) {
     const id = me.clusterId;
-    if (parseIp(id)?.family === 4 || (/^\d{1,10}$/.test(id) && Number(id) <= 0xffffffff)) rrClusterId = id;
+    if (isClusterId(id)) rrClusterId = id;
     else warnings.push(`Node ${me.name}: routeReflectorClusterID ${JSON.stringify(me.clusterId)} is neither an IPv4 address nor a number; BIRD uses the router id as cluster id`);
   }
   return {
@@ -104,4 +104,9 @@ export function resolveBirdSettings(input: SettingsInput, warnings: string[]): B
     ...(meshRestartTime === undefined ? {} : { meshRestartTime }),
     ...(rrClusterId === undefined ? {} : { rrClusterId }),
   };
+}
+
+/** A route-reflector cluster id BIRD takes: an IPv4 address or a 32-bit number. */
+export function isClusterId(id: string): boolean {
+  return parseIp(id)?.family === 4 || (/^\d{1,10}$/.test(id) && Number(id) <= 0xffffffff);
 }

@@ -32,6 +32,6 @@ export class DemoMismatchError extends BrindleError {
 /** `brindle ctl node status`: the node has no CalicoNodeStatus, or one its agent never filled in. */
 export class NodeStatusMissingError extends BrindleError {
   constructor(node: string) {
-    super('CLI_NO_NODE_STATUS', `no status for node ${node}: is brindle node running there with BGP on?`, { status: 404 });
+    super('CLI_NO_NODE_STATUS', `No status for node ${node}: is brindle node running there with BGP on?`, { status: 404 });
   }
 }

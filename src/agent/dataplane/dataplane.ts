@@ -55,7 +55,7 @@ function byFamily(nets: readonly string[], family: IpFamily): string[] {
  * The managers (Felix's endpoint, policy, IP set, NAT and routing managers in one place): keeps
  * what the calculation asked for, renders it into chains, sets, routes and sysctls, and hands the
  * drivers only what changed. `apply()` writes in Felix's order: IP set creates and updates, then
- * every iptables table, then IP set deletions (a set in use cannot go), then routes and sysctls.
+ * every iptables table, then IP set deletions (a set in use cannot go), then per-tap sysctls, then routes.
  */
 export class Dataplane {
   readonly #config: DataplaneConfig;
@@ -181,7 +181,9 @@ export class Dataplane {
     const lines = settled.map((r) => (r.status === 'fulfilled' ? r.value : 0));
     const t2 = this.#clock.monotonic();
     await this.ipsets.applyDeletions();
-    await this.routes.apply();
+    // A tap's sysctls (proxy ARP above all) before its route: once the route is in, traffic
+    // reaches the VM, and the VM's first ARP for its gateway must be answered, or it waits for
+    // the kernel's retry (1 s).
     const toConfigure: { iface: string; options: { ipv6: boolean; rpFilter?: number } }[] = [];
     for (const [name, s] of this.#ifaces) {
       if (!s.up || this.#configured.has(name) || !this.#ifaceOwner.has(name)) continue;
@@ -193,6 +195,7 @@ export class Dataplane {
     } finally {
       for (const t of toConfigure) if (this.#sysctl.isConfigured(t.iface)) this.#configured.add(t.iface);
     }
+    await this.routes.apply();
     const t3 = this.#clock.monotonic();
     return { ipsetsMs: t1 - t0, iptablesMs: t2 - t1, routesMs: t3 - t2, totalMs: t3 - t0, iptablesLines: lines.reduce((a, b) => a + b, 0) };
   }

@@ -96,7 +96,7 @@ describe('brindle ctl node status (in-process, embedded store)', () => {
       const r = await runCli(['ctl', 'node', 'status', ...argv, '--datastore', ds]);
       const node = argv[1] ?? 'test-host';
       assert.equal(r.code, 1, r.err);
-      assert.equal(r.err, `brindle: no status for node ${node}: is brindle node running there with BGP on?\n`);
+      assert.equal(r.err, `brindle: No status for node ${node}: is brindle node running there with BGP on?\n`);
       assert.equal(r.out, '');
     }
   });

@@ -130,7 +130,10 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         if (found.length !== 1) throw new UsageError(found.length === 0 ? `No security group ${w}` : `Security group name ${w} is ambiguous: use its id`);
         return found[0]?.id ?? '';
       });
-      const name = (opts['name'] as string | undefined) ?? `vm-${lab.vms().length + 1}`;
+      const used = new Set(lab.vms().map((v) => v.name));
+      let n = lab.vms().length + 1;
+      while (used.has(`vm-${n}`)) n++;
+      const name = (opts['name'] as string | undefined) ?? `vm-${n}`;
       const booted = await bootVm(lab, api, { host: opts['host'] as string, name, networkId: cloud.networkId, fixedIps: cloud.subnetIds.map((id) => ({ subnet_id: id })), securityGroups: ids });
       const out = { name, host: booted.info.host, netns: booted.info.netns, port: booted.port.id, addresses: booted.info.ips.map((i) => i.ip) };
       deps.io.out(opts['output'] === 'json' ? `${JSON.stringify(out, null, 2)}\n` : `VM ${name} on ${out.host}: ${out.addresses.join(', ')} (namespace ${out.netns}, port ${out.port})\n`);

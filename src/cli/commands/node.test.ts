@@ -14,6 +14,7 @@ describe('brindle node and brindle lab: bad command lines', () => {
     [['lab', 'up', '--route-reflectors', '9'], /--route-reflectors must be 0-4, not 9/],
     [['node', '--bgp-only', '--no-bgp', '--datastore', 'embedded:/nonexistent/brindle-test'], /--bgp-only and --no-bgp leave nothing to run/],
     [['node', '--bgp-as', 'sixty', '--datastore', 'embedded:/nonexistent/brindle-test'], /--bgp-as must be an AS number/],
+    [['node', '--route-reflector-cluster-id', 'rr1', '--datastore', 'embedded:/nonexistent/brindle-test'], /--route-reflector-cluster-id must be an IPv4 address or a 32-bit number, not rr1/],
     [['lab', 'status', '--state-dir', '/nonexistent/brindle-lab-test'], /No lab is running/],
   ];
   for (const [argv, message] of cases) {

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Registry } from 'prom-client';
 import { parseDurationMs, startNodeAgent, type AgentIntervals } from '../../agent/index.js';
-import { startBgpService, type BgpService } from '../../bgp/index.js';
+import { isClusterId, startBgpService, type BgpService } from '../../bgp/index.js';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
 import { createLogger, netnsExec, realClock, realExec, realFs } from '../../lib/index.js';
 import { UsageError } from '../errors.js';
@@ -63,6 +63,8 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     const asText = opts['bgpAs'] as string | undefined;
     const asNumber = asText === undefined ? undefined : Number(asText);
     if (asNumber !== undefined && (!Number.isInteger(asNumber) || asNumber < 1 || asNumber > 4294967295)) throw new UsageError(`--bgp-as must be an AS number (1-4294967295), not ${String(asText)}`);
+    const clusterId = opts['routeReflectorClusterId'] as string | undefined;
+    if (clusterId !== undefined && !isClusterId(clusterId)) throw new UsageError(`--route-reflector-cluster-id must be an IPv4 address or a 32-bit number, not ${clusterId}`);
     const exec = netnsExec(realExec(), netns);
     const kv = await openDatastore(settings.datastore);
     let bgp: BgpService | undefined;
