@@ -33,8 +33,15 @@ import { renderBgpProtocol } from './render-bgp-protocol.js';
 import { renderBirdPreamble } from './render-bird-preamble.js';
 import { resolveBirdSettings } from './resolve-bird-settings.js';
 import { routerIdHash } from './router-id-hash.js';
+import { addressOf, type BirdNode } from './bird-node.js';
+import { compareIps } from './compare-ips.js';
 
 export type { BgpPeerType } from './bgp-peer-type.js';
+
+function nodeAddresses(nodes: readonly BirdNode[]): { v4: string[]; v6: string[] } {
+  const pick = (family: 4 | 6): string[] => [...new Set(nodes.map((n) => addressOf(n, family)).filter((a): a is string => a !== undefined))].sort((a, b) => compareIps(a, b));
+  return { v4: pick(4), v6: pick(6) };
+}
 
 /** A session in the rendered configuration, for status reporting. */
 export interface BirdSession {
@@ -85,6 +92,7 @@ export function renderBirdConfig(input: BirdRenderInput): RenderedBird {
     logSeverity: settings.logSeverity,
     ...(input.logFile === undefined ? {} : { logFile: input.logFile }),
     interfacePrefixes: prefixes,
+    nodeAddresses: nodeAddresses([settings.me, ...settings.others]),
   });
   for (const s of planned) lines.push('', ...renderBgpProtocol(s));
   const sessions = planned.map(

@@ -8,6 +8,8 @@ export interface PreambleInput {
   readonly logFile?: string;
   /** Interface prefixes already checked to be plain names (`tap`, `vnet`). */
   readonly interfacePrefixes: readonly string[];
+  /** Every Calico node's BGP addresses (this one's too), sorted: never routed over BGP. */
+  readonly nodeAddresses: { readonly v4: readonly string[]; readonly v6: readonly string[] };
 }
 
 const LOG_CLASSES: Readonly<Record<LogSeverity, string>> = {
@@ -36,6 +38,17 @@ function ownRouteFunction(prefixes: readonly string[]): string[] {
     ]),
     '}',
   ];
+}
+
+/**
+ * Never a route to one of our nodes' own addresses from BGP: a wrong announcement (a VM given a
+ * host's address, a bad peer) must not take the path the BGP sessions themselves use.
+ */
+function nodeGuard(addresses: PreambleInput['nodeAddresses']): string[] {
+  const lines: string[] = [];
+  if (addresses.v4.length > 0) lines.push(`  if net.type = NET_IP4 then { if net ~ [ ${addresses.v4.map((a) => `${a}/32`).join(', ')} ] then reject; }`);
+  if (addresses.v6.length > 0) lines.push(`  if net.type = NET_IP6 then { if net ~ [ ${addresses.v6.map((a) => `${a}/128`).join(', ')} ] then reject; }`);
+  return lines.length === 0 ? [] : ['  # Never over BGP: the nodes\' own addresses (the sessions run to them).', ...lines];
 }
 
 /** Everything before the `protocol bgp` blocks: globals, logging, filters, device/direct/kernel, the template. */
@@ -85,6 +98,7 @@ export function renderBirdPreamble(input: PreambleInput): string[] {
     '# brindle_export lets only our workload routes through.',
     'filter brindle_kernel',
     '{',
+    ...nodeGuard(input.nodeAddresses),
     '  if source = RTS_BGP then accept;',
     '  reject;',
     '}',
