@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN := node_modules/.bin
 
-.PHONY: help deps build lint test demo bench bench-api bench-agent clean
+.PHONY: help deps build lint test demo bench bench-api bench-agent bench-bgp clean
 
 help:
 	@echo "make demo   install what is missing, build, and run the demo"
@@ -11,6 +11,7 @@ help:
 	@echo "make bench  run the datastore benchmark (results in bench/results/)"
 	@echo "make bench-api  the API benchmark against Debian's neutron-server (installs it)"
 	@echo "make bench-agent  the agent benchmark: brindle node with 5,000 endpoints vs the kernel tools (root)"
+	@echo "make bench-bgp  the BGP benchmark: bound port -> reachable from another host, 5,000 routes vs BIRD alone (root)"
 
 deps:
 	@scripts/install-deps.sh
@@ -40,6 +41,9 @@ bench-api: build
 
 bench-agent: build
 	@node dist/bench/agent/run.js
+
+bench-bgp: build
+	@node dist/bench/bgp/run.js
 
 clean:
 	rm -rf dist
