@@ -14,6 +14,7 @@ DEBIAN_PACKAGES=(
   iperf3 netcat-openbsd iputils-ping  # traffic in lab tests and benchmarks
   openssl ca-certificates          # TLS test certificates
   procps                           # pgrep/pkill
+  busybox                          # udhcpc: the lab's VMs ask DHCP like real guests
 )
 
 need_node_major=20

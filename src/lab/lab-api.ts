@@ -18,6 +18,15 @@ export interface BootVmSpec {
   readonly fixedIps?: readonly { readonly subnet_id?: string; readonly ip_address?: string }[];
   readonly securityGroups: readonly string[];
   readonly mac?: string;
+  /**
+   * Boot like a real guest: the tap gets the network's MTU (as Nova sets it), the VM asks DHCP
+   * (busybox udhcpc) and takes IPv6 by SLAAC; resolves once it holds its lease.
+   */
+  readonly dhcp?: boolean;
+  /** How long to wait for the DHCP lease (default 20 s). */
+  readonly dhcpTimeoutMs?: number;
+  /** Plug the VM into this host instead of the one the port is bound to (a test of misplugging). */
+  readonly plugInto?: string;
 }
 
 export interface BootedVm {
@@ -70,7 +79,17 @@ export async function bootVm(lab: Lab, client: NeutronClient, spec: BootVmSpec):
       if (cidr === undefined) throw new LabApiError(`GET /v2.0/subnets/${subnet.id}`, { httpStatus: 200, neutronType: 'InvalidResponse', neutronMessage: `bad cidr ${subnet.cidr}` });
       ips.push({ ip: f.ip_address, prefixLen: cidr.prefixLength, gateway: subnet.gateway_ip });
     }
-    const vm = await lab.addVm({ host: spec.host, name: spec.name, portId: port.id, mac: port.mac_address, ips });
+    const mtu = spec.dhcp === true ? (await client.showNetwork(spec.networkId)).mtu : undefined;
+    const vm = await lab.addVm({
+      host: spec.plugInto ?? spec.host,
+      name: spec.name,
+      portId: port.id,
+      mac: port.mac_address,
+      ips,
+      ...(spec.dhcp === true ? { dhcp: true } : {}),
+      ...(spec.dhcpTimeoutMs === undefined ? {} : { dhcpTimeoutMs: spec.dhcpTimeoutMs }),
+      ...(mtu === undefined ? {} : { mtu }),
+    });
     return { vm, info: lab.vmInfo(spec.name), port };
   } catch (err) {
     // Best effort: the error that made the boot fail is the one to report.

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, realClock, type ChildHandle, type Clock, type Exec, type Fs } from '../lib/index.js';
 import { LabProcessError } from './errors.js';
@@ -9,6 +9,9 @@ import { NeutronClient } from './neutron-client.js';
 export const BRINDLE_BIN = fileURLToPath(new URL('../../../bin/brindle', import.meta.url));
 
 const OUTPUT_LINES = 2000;
+
+/** The DNS server lab VMs are given by DHCP (the fabric's own address; lab VMs resolve nothing). */
+export const LAB_DNS = '198.19.0.254';
 
 export interface LabClusterOptions {
   readonly lab: Lab;
@@ -52,6 +55,8 @@ export class LabCluster {
   static async start(o: LabClusterOptions): Promise<LabCluster> {
     const c = new LabCluster(o);
     await o.fs.ensureDir(o.workDir);
+    // dnsmasq drops root for nobody and must still reach its files below the work directory.
+    await o.exec.run('chmod', ['a+x', o.workDir, dirname(o.workDir)]);
     await o.fs.writeTextAtomic(join(o.workDir, 'brindle.yaml'), '# Brindle lab: settings come from the command line\n');
     try {
       const port = await freePort();
@@ -103,6 +108,11 @@ export class LabCluster {
     return ['--bgp-address', `${h.ip4}/24`, '--bgp-address6', `${h.ip6}/64`, '--bgp-run-dir', this.birdDir(host)];
   }
 
+  /** Where a host's dnsmasq keeps its files (hosts, opts, leases, pid file, log). */
+  dhcpDir(host: string): string {
+    return join(this.#o.workDir, `dhcp-${host}`);
+  }
+
   /**
    * Starts the agent of a lab host and waits until it reports ready (in sync and programmed).
    * The agent runs BGP too (its BIRD inside the host's namespace) unless `--no-bgp` is passed.
@@ -112,7 +122,10 @@ export class LabCluster {
     const port = await freePort();
     const healthUrl = `http://127.0.0.1:${port}`;
     const bgp = !extraArgs.includes('--no-bgp');
-    this.#spawn(`node/${host}`, ['node', '--hostname', host, '--netns', ns, '--health-listen', `127.0.0.1:${port}`, ...this.#bgpArgs(host), ...(this.#o.nodeArgs ?? []), ...extraArgs], healthUrl);
+    // DHCP: the lab's VMs are told the fabric router's address as DNS server (nothing answers
+    // there; lab VMs resolve no names), so no address of the machine's own leaks in.
+    const dhcpArgs = ['--dhcp-run-dir', this.dhcpDir(host), '--dhcp-dns-servers', LAB_DNS];
+    this.#spawn(`node/${host}`, ['node', '--hostname', host, '--netns', ns, '--health-listen', `127.0.0.1:${port}`, ...this.#bgpArgs(host), ...dhcpArgs, ...(this.#o.nodeArgs ?? []), ...extraArgs], healthUrl);
     await this.#waitFor(`node/${host}`, `${healthUrl}/readiness`, 30_000);
     if (bgp) {
       await this.waitForBird(host);

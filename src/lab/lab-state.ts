@@ -49,6 +49,10 @@ const vmSchema = z.object({
   mac: z.string(),
   ips: z.array(vmIpSchema),
   plugged: z.boolean(),
+  /** The VM asks DHCP (a real udhcpc) and takes IPv6 by SLAAC, instead of static addresses. */
+  dhcp: z.boolean().default(false),
+  /** The tap's MTU (Nova sets the network's), when not the default. */
+  mtu: z.number().int().optional(),
 });
 
 export const labStateSchema = z.object({

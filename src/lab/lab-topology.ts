@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { realClock, type Clock, type Exec, type Fs } from '../lib/index.js';
 import { parseIp } from '../model/index.js';
 import { LabInputError, LabPrefixInUseError } from './errors.js';
@@ -16,6 +17,7 @@ import {
 } from './lab-state.js';
 import { connectVeth, createNetns, deleteNetns, listNetns, Netns } from './netns.js';
 import { isLabAddress, tapName, VIF } from './vif.js';
+import { readLease, startDhcpClient } from './dhcp-client.js';
 
 /** What the lab needs from the world; `clock` defaults to the real one. */
 export interface LabDeps {
@@ -44,6 +46,12 @@ export interface AddVmSpec {
   readonly portId: string;
   readonly mac: string;
   readonly ips: readonly VmIp[];
+  /** Boot like a real guest: DHCPv4 (busybox udhcpc) and SLAAC, no static address. */
+  readonly dhcp?: boolean;
+  /** The tap's MTU, as Nova sets the network's MTU on it. */
+  readonly mtu?: number;
+  /** How long a DHCP VM waits for its lease (default 20 s). */
+  readonly dhcpTimeoutMs?: number;
 }
 
 export type LabHost = Readonly<LabHostState>;
@@ -181,6 +189,7 @@ export class Lab {
     await Promise.all(names.map((n) => killNetnsProcesses(d, n)));
     await Promise.all(names.map((n) => deleteNetns(d, n)));
     await d.fs.remove(labStatePath(deps.stateDir, prefix));
+    await d.fs.remove(join(deps.stateDir, `leases-${prefix.replace(/-$/, '')}`));
     if (d.fs.exists(deps.stateDir)) await updateLabIndex(d.fs, deps.stateDir, { remove: prefix });
     return names;
   }
@@ -216,6 +225,16 @@ export class Lab {
       this.#state.processes = this.#state.processes.filter((p) => p.pid !== pid);
       await writeLabState(this.#deps.fs, this.stateDir, this.#state);
     });
+  }
+
+  /** Where VMs' DHCP clients record their leases (`<vm netns>.<event>`: udhcpc's environment). */
+  get leaseDir(): string {
+    return join(this.stateDir, `leases-${this.prefix.replace(/-$/, '')}`);
+  }
+
+  /** What a DHCP VM's client last received (`bound` or `renew`), as udhcpc's variables. */
+  async lease(name: string, event: 'bound' | 'renew' = 'bound'): Promise<Record<string, string> | undefined> {
+    return readLease(this.#deps.fs, this.leaseDir, this.vmInfo(name).netns, event);
   }
 
   /** The fabric namespace (the bridge all hosts' `eth0` are on). */
@@ -350,11 +369,13 @@ export class Lab {
         mac: spec.mac.toLowerCase(),
         ips: spec.ips.map((i) => ({ ip: i.ip, prefixLen: i.prefixLen, gateway: i.gateway })),
         plugged: false,
+        dhcp: spec.dhcp === true,
+        ...(spec.mtu === undefined ? {} : { mtu: spec.mtu }),
       };
       this.#state = { ...this.#state, nextVm: index + 1, vms: [...this.#state.vms, vm] };
       await this.#save();
       const ns = await createNetns(this.#deps, vm.netns);
-      await this.#plug(vm);
+      await this.#plug(vm, spec.dhcpTimeoutMs);
       return ns;
     });
   }
@@ -450,11 +471,20 @@ export class Lab {
     return result;
   }
 
-  async #plug(vm: LabVmState): Promise<void> {
+  async #plug(vm: LabVmState, dhcpTimeoutMs?: number): Promise<void> {
     const host = this.host(vm.host);
     const ns = new Netns(vm.netns, this.#deps.exec);
+    if (vm.dhcp) {
+      // SLAAC addresses usable at once (no DAD wait), as the static path's `nodad` does.
+      await ns.must('sysctl', ['-qw', 'net.ipv6.conf.default.accept_dad=0']);
+    }
     await connectVeth({ a: host, aName: vm.tap, b: ns, bName: 'eth0' }, { aMac: VIF.tapMac, bMac: vm.mac });
+    if (vm.mtu !== undefined) await host.ip('link', 'set', vm.tap, 'mtu', String(vm.mtu));
     await this.#setVm({ ...vm, plugged: true });
+    if (vm.dhcp) {
+      await startDhcpClient(this.#deps, { netns: vm.netns, leaseDir: this.leaseDir, ...(dhcpTimeoutMs === undefined ? {} : { timeoutMs: dhcpTimeoutMs }) });
+      return;
+    }
     let v4Route = false;
     let v6Route = false;
     for (const a of vm.ips) {

@@ -4,7 +4,7 @@ import { LabApiError } from './errors.js';
 // Only the fields the lab reads; everything else a response carries is kept (loose objects).
 const fixedIpSchema = z.object({ subnet_id: z.string(), ip_address: z.string() });
 
-const networkSchema = z.looseObject({ id: z.string(), name: z.string(), subnets: z.array(z.string()) });
+const networkSchema = z.looseObject({ id: z.string(), name: z.string(), subnets: z.array(z.string()), mtu: z.number().optional() });
 
 const subnetSchema = z.looseObject({
   id: z.string(),
@@ -54,6 +54,7 @@ export interface CreateNetworkBody {
   readonly shared?: boolean;
   readonly 'provider:network_type'?: 'local' | 'flat';
   readonly 'provider:physical_network'?: string;
+  readonly mtu?: number;
 }
 
 export interface CreateSubnetBody {
@@ -66,6 +67,8 @@ export interface CreateSubnetBody {
   readonly allocation_pools?: readonly { readonly start: string; readonly end: string }[];
   readonly ipv6_address_mode?: 'slaac' | 'dhcpv6-stateful' | 'dhcpv6-stateless';
   readonly ipv6_ra_mode?: 'slaac' | 'dhcpv6-stateful' | 'dhcpv6-stateless';
+  readonly dns_nameservers?: readonly string[];
+  readonly host_routes?: readonly { readonly destination: string; readonly nexthop: string }[];
 }
 
 export interface CreateSecurityGroupBody {
@@ -140,6 +143,10 @@ export class NeutronClient {
 
   async deleteNetwork(id: string): Promise<void> {
     await this.#call('DELETE', `/v2.0/networks/${enc(id)}`);
+  }
+
+  async showNetwork(id: string): Promise<Network> {
+    return this.#one({ method: 'GET', path: `/v2.0/networks/${enc(id)}` }, 'network', networkSchema);
   }
 
   async createSubnet(body: CreateSubnetBody): Promise<Subnet> {

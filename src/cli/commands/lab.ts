@@ -111,10 +111,11 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
 
   const vm = cmd.command('vm').description('Plug VMs into the running lab (as Nova does) or unplug them');
   vm.command('add')
-    .description('Boot a VM on a host: a port on the lab network, bound to the host, plugged as Nova plugs it')
+    .description('Boot a VM on a host: a port on the lab network, bound to the host, plugged as Nova plugs it; the VM asks DHCP (udhcpc) and takes IPv6 by SLAAC')
     .requiredOption('--host <host>', 'compute host (as in brindle lab status)')
     .option('--name <name>', 'VM name (default vm-<n>)')
     .option('--security-group <sg>', 'security group name or id (repeatable; default: the project\'s default group)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--static', 'configure the addresses statically instead of booting the VM with DHCP and SLAAC')
     .option('--lab <prefix>', 'which lab (default: the only one)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .addOption(dirOption())
@@ -134,7 +135,7 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
       let n = lab.vms().length + 1;
       while (used.has(`vm-${n}`)) n++;
       const name = (opts['name'] as string | undefined) ?? `vm-${n}`;
-      const booted = await bootVm(lab, api, { host: opts['host'] as string, name, networkId: cloud.networkId, fixedIps: cloud.subnetIds.map((id) => ({ subnet_id: id })), securityGroups: ids });
+      const booted = await bootVm(lab, api, { host: opts['host'] as string, name, networkId: cloud.networkId, fixedIps: cloud.subnetIds.map((id) => ({ subnet_id: id })), securityGroups: ids, dhcp: opts['static'] !== true });
       const out = { name, host: booted.info.host, netns: booted.info.netns, port: booted.port.id, addresses: booted.info.ips.map((i) => i.ip) };
       deps.io.out(opts['output'] === 'json' ? `${JSON.stringify(out, null, 2)}\n` : `VM ${name} on ${out.host}: ${out.addresses.join(', ')} (namespace ${out.netns}, port ${out.port})\n`);
     });

@@ -2,8 +2,10 @@ import { Command, Option } from 'commander';
 import type { Registry } from 'prom-client';
 import { parseDurationMs, startNodeAgent, type AgentIntervals } from '../../agent/index.js';
 import { isClusterId, startBgpService, type BgpService } from '../../bgp/index.js';
+import { startDhcpService, type DhcpService } from '../../dhcp/index.js';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
 import { createLogger, netnsExec, realClock, realExec, realFs } from '../../lib/index.js';
+import { parseIp } from '../../model/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { waitForStop } from '../wait-for-stop.js';
@@ -19,6 +21,21 @@ function seconds(opts: Record<string, unknown>, name: string, flag: string): num
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
+}
+
+/** DNS servers for VMs: the flag's list, else this machine's non-loopback nameservers. */
+async function dnsServers(flag: string | undefined): Promise<string[]> {
+  if (flag !== undefined) {
+    const list = flag.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const bad = list.find((ip) => parseIp(ip) === undefined);
+    if (bad !== undefined) throw new UsageError(`--dhcp-dns-servers: not an IP address: ${bad}`);
+    return list;
+  }
+  const text = await realFs().readText('/etc/resolv.conf').catch(() => '');
+  return text
+    .split('\n')
+    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+    .filter((ip): ip is string => ip !== undefined && parseIp(ip) !== undefined && !/^(127\.|::1$)/.test(ip));
 }
 
 /** `brindle node`: the per-host agent (Felix), until stopped. */
@@ -40,7 +57,12 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     .option('--bgp-interface <name>', 'detect the BGP addresses on this interface (default: the one holding the default route)')
     .option('--bgp-as <number>', "this node's AS number (default: BGPConfiguration asNumber, else 64512)")
     .option('--route-reflector-cluster-id <id>', 'make this node a route reflector with this cluster id (an IPv4-form id, e.g. 224.0.0.1)')
-    .option('--bgp-run-dir <dir>', "BIRD's config, control socket, pid file and log", '/run/brindle/bird');
+    .option('--bgp-run-dir <dir>', "BIRD's config, control socket, pid file and log", '/run/brindle/bird')
+    .option('--no-dhcp', 'do not run dnsmasq for the VMs of this host')
+    .option('--dhcp-run-dir <dir>', "dnsmasq's hosts, opts, leases, pid file and log", '/run/brindle/dhcp')
+    .option('--dhcp-dns-servers <ips>', "DNS servers for subnets that name none, comma separated (default: this machine's /etc/resolv.conf nameservers, loopback ones left out)")
+    .option('--dhcp-domain <domain>', 'DNS domain handed to the VMs')
+    .option('--dhcp-lease-time <duration>', 'DHCP lease time (default 24h)');
   addSettingsOptions(cmd, SCOPE);
   cmd.action(async (opts: Record<string, unknown>) => {
     const settings = await resolveSettings(opts, deps.env, deps.io, SCOPE);
@@ -65,9 +87,12 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     if (asNumber !== undefined && (!Number.isInteger(asNumber) || asNumber < 1 || asNumber > 4294967295)) throw new UsageError(`--bgp-as must be an AS number (1-4294967295), not ${String(asText)}`);
     const clusterId = opts['routeReflectorClusterId'] as string | undefined;
     if (clusterId !== undefined && !isClusterId(clusterId)) throw new UsageError(`--route-reflector-cluster-id must be an IPv4 address or a 32-bit number, not ${clusterId}`);
+    const leaseMs = seconds(opts, 'dhcpLeaseTime', '--dhcp-lease-time');
+    const vmDns = opts['dhcp'] === false || bgpOnly ? [] : await dnsServers(opts['dhcpDnsServers'] as string | undefined);
     const exec = netnsExec(realExec(), netns);
     const kv = await openDatastore(settings.datastore);
     let bgp: BgpService | undefined;
+    let dhcp: DhcpService | undefined;
     try {
       const startBgp = async (registry?: Registry): Promise<BgpService> =>
         startBgpService({
@@ -110,12 +135,30 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
       });
       try {
         bgp = await startBgp(agent.metrics.registry);
+        if (opts['dhcp'] !== false) {
+          dhcp = await startDhcpService({
+            kv,
+            exec,
+            fs: realFs(),
+            clock: realClock(),
+            logger: logger.child({ component: 'dhcp' }),
+            hostname: settings.hostname,
+            ...(region === undefined || region === '' ? {} : { region }),
+            runDir: opts['dhcpRunDir'] as string,
+            interfacePrefix: prefixes?.[0] ?? 'tap',
+            defaultDnsServers: vmDns,
+            ...(opts['dhcpDomain'] === undefined ? {} : { domain: opts['dhcpDomain'] as string }),
+            ...(leaseMs === undefined ? {} : { leaseSeconds: Math.max(120, Math.round(leaseMs / 1000)) }),
+          });
+        }
       } catch (err) {
+        await bgp?.stop();
         await agent.stop();
         throw err;
       }
       deps.io.err(`brindle node: host ${settings.hostname}${netns === undefined ? '' : ` (namespace ${netns})`}, datastore ${describeDatastore(settings.datastore)}${agent.healthUrl === undefined ? '' : `, health ${agent.healthUrl}`}${runBird ? `, BIRD socket ${bgp.bird?.socketPath ?? ''}` : ', BGP off'}\n`);
       await waitForStop(deps.signal);
+      await dhcp?.stop();
       await bgp.stop();
       await agent.stop();
     } finally {
