@@ -9,7 +9,7 @@ import {
   resourcePrefix,
   type WorkloadEndpoint,
 } from '../model/index.js';
-import { backoffDelay, describeError, type Clock, type Exec, type Fs, type Logger, type Timer } from '../lib/index.js';
+import { backoffDelay, describeError, type ChildHandle, type Clock, type Exec, type Fs, type Logger, type Timer } from '../lib/index.js';
 import { DnsmasqDaemon } from './dnsmasq-daemon.js';
 import { renderDnsmasq, type DhcpEndpoint, type DhcpSubnetInput } from './render-dnsmasq.js';
 
@@ -122,7 +122,11 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
 
   const render = async (): Promise<void> => {
     mtus = await readMtus();
-    const eps = [...endpoints.values()].filter((w) => w.spec.node === o.hostname).flatMap((w) => dhcpEndpointOf(w, mtus.get(w.spec.interfaceName ?? '')) ?? []);
+    // As Calico's DHCP agent: an endpoint is served once its tap exists (and so its MTU, which
+    // Nova sets, is known); the link monitor re-renders the moment a tap appears.
+    const eps = [...endpoints.values()]
+      .filter((w) => w.spec.node === o.hostname && mtus.has(w.spec.interfaceName ?? ''))
+      .flatMap((w) => dhcpEndpointOf(w, mtus.get(w.spec.interfaceName ?? '')) ?? []);
     // The v2 (regional) record wins over a legacy one for the same subnet.
     const all = new Map([...legacy, ...subnets]);
     const rendered = renderDnsmasq({
@@ -159,11 +163,28 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
   };
 
   const check = async (): Promise<void> => {
+    watchLinks();
     if (!inSync) return;
     await daemon.ensureRunning();
     const now = await readMtus();
     const changed = [...now].some(([tap, mtu]) => mtus.get(tap) !== mtu);
     if (changed) scheduleRender();
+  };
+
+  // `ip monitor link` (in the host's namespace): a tap appearing or changing re-renders at once.
+  let monitor: ChildHandle | undefined;
+  const watchLinks = (): void => {
+    if (stopped || monitor !== undefined) return;
+    const child = o.exec.spawn('ip', ['-o', 'monitor', 'link']);
+    monitor = child;
+    child.stdin.end();
+    child.stderr.resume();
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (chunk.includes(o.interfacePrefix)) scheduleRender();
+    });
+    void child.exited.then(() => {
+      if (monitor === child) monitor = undefined;
+    });
   };
 
   const loop = (): void => {
@@ -213,6 +234,7 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
     },
   });
   syncer.start();
+  watchLinks();
   loop();
 
   return {
@@ -222,6 +244,7 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
       stopped = true;
       renderTimer?.cancel();
       checkTimer?.cancel();
+      monitor?.kill();
       await syncer.stop();
       await applying.catch(() => {});
       if (opts.stopDnsmasq === true) await daemon.stop();

@@ -474,10 +474,9 @@ export class Lab {
   async #plug(vm: LabVmState, dhcpTimeoutMs?: number): Promise<void> {
     const host = this.host(vm.host);
     const ns = new Netns(vm.netns, this.#deps.exec);
-    if (vm.dhcp) {
-      // SLAAC addresses usable at once (no DAD wait), as the static path's `nodad` does.
-      await ns.must('sysctl', ['-qw', 'net.ipv6.conf.default.accept_dad=0']);
-    }
+    // A DHCP VM takes SLAAC addresses usable at once (no DAD wait, as the static path's
+    // `nodad`); a static one ignores the host's router advertisements (its addresses are set).
+    await ns.must('sysctl', ['-qw', vm.dhcp ? 'net.ipv6.conf.default.accept_dad=0' : 'net.ipv6.conf.default.accept_ra=0']);
     await connectVeth({ a: host, aName: vm.tap, b: ns, bName: 'eth0' }, { aMac: VIF.tapMac, bMac: vm.mac });
     if (vm.mtu !== undefined) await host.ip('link', 'set', vm.tap, 'mtu', String(vm.mtu));
     await this.#setVm({ ...vm, plugged: true });
@@ -497,7 +496,7 @@ export class Lab {
       } else {
         await ns.ip('-6', 'addr', 'add', `${a.ip}/${a.prefixLen}`, 'dev', 'eth0', 'nodad', 'noprefixroute');
         if (!v6Route) {
-          await ns.ip('-6', 'route', 'add', 'default', 'via', VIF.tapLinkLocal, 'dev', 'eth0');
+          await ns.ip('-6', 'route', 'replace', 'default', 'via', VIF.tapLinkLocal, 'dev', 'eth0');
           v6Route = true;
         }
       }

@@ -28,6 +28,8 @@ describe('brindle lab up / status / vm add / vm rm (real processes, real packets
   before(async () => {
     dir = await fs.makeTempDir('brindle-lab-cli-');
     trackTempDir(dir);
+    // The hosts' dnsmasq runs as nobody and must reach its files under the state directory.
+    await exec.run('chmod', ['755', dir]);
     up = exec.spawn(process.execPath, [BRINDLE_BIN, 'lab', 'up', '--hosts', '2', '--border', '--state-dir', join(dir, 'labs')], {
       env: { ...process.env, BRINDLE_LOG_LEVEL: 'warn' },
     });
