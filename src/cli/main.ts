@@ -5,6 +5,7 @@ import { UnknownKindError } from '../model/index.js';
 import { apiCommand } from './commands/api.js';
 import { ctlCommand } from './commands/ctl.js';
 import { labCommand } from './commands/lab.js';
+import { metadataCommand } from './commands/metadata.js';
 import { nodeCommand } from './commands/node.js';
 import { ConfigFileError, UsageError } from './errors.js';
 import { realIo, type CliIo } from './io.js';
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIo, env: Env): Command {
   program.addCommand(ctlCommand({ io, env }));
   program.addCommand(apiCommand({ io, env }));
   program.addCommand(nodeCommand({ io, env }));
+  program.addCommand(metadataCommand({ io, env }));
   program.addCommand(labCommand({ io, env }));
   const applyToAll = (cmd: Command): void => {
     cmd.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();

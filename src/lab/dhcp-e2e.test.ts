@@ -7,13 +7,19 @@ import { LabCommandError } from './errors.js';
 import { startLabCloud, type LabCloud } from './testing/index.js';
 
 const H1 = 'compute-1';
+
+/** An HTTP GET from inside a VM (Node's http; busybox wget crashes here): `ANSWER <status> <body>` or `NOTHING`. */
+function httpGetScript(url: string, source?: string): string {
+  const u = new URL(url);
+  return `const r = require('http').get({ host: '${u.hostname}', path: '${u.pathname}', timeout: 2000${source === undefined ? '' : `, localAddress: '${source}'`} }, (res) => { let d = ''; res.on('data', (c) => (d += c)); res.on('end', () => { console.log('ANSWER ' + res.statusCode + ' ' + d); process.exit(0); }); }); r.on('timeout', () => r.destroy(new Error('timeout'))); r.on('error', () => { console.log('NOTHING'); process.exit(0); });`;
+}
 const H2 = 'compute-2';
 
 /**
  * Guests that boot like guests: each lab VM runs a real DHCP client (busybox udhcpc) and takes
  * IPv6 by SLAAC, answered by the dnsmasq `brindle node` runs on its host.
  */
-describe('DHCP and SLAAC from brindle node (real dnsmasq, real udhcpc, real RAs)', { timeout: 180_000 }, () => {
+describe('guests boot: DHCP and SLAAC from brindle node, metadata from 169.254.169.254 (real dnsmasq, udhcpc, RAs)', { timeout: 180_000 }, () => {
   let cloud: LabCloud;
   let netId = '';
   let v4 = '';
@@ -59,6 +65,24 @@ describe('DHCP and SLAAC from brindle node (real dnsmasq, real udhcpc, real RAs)
     }, { timeoutMs: 15_000 });
   });
 
+  it('from a VM, 169.254.169.254 serves its own metadata: OpenStack meta_data.json with its instance uuid, and EC2-style meta-data', async () => {
+    const { lab } = cloud;
+    const port = (await cloud.api.listPorts()).find((p) => p.fixed_ips.some((f) => f.ip_address === '198.18.80.10'));
+    assert.ok(port !== undefined);
+    const wget = async (path: string): Promise<string> => {
+      const out = (await lab.vm('a').must(process.execPath, ['-e', httpGetScript(`http://169.254.169.254${path}`)])).trim();
+      const m = /^ANSWER 200 ([\s\S]*)$/.exec(out);
+      assert.ok(m !== null, `GET ${path}: ${out}`);
+      return m[1] ?? '';
+    };
+    const doc = JSON.parse(await wget('/openstack/latest/meta_data.json')) as { uuid: string; project_id: string; hostname: string };
+    assert.equal(doc.uuid, port.device_id, 'the instance uuid Nova bound the port with');
+    assert.equal(doc.project_id, port.project_id);
+    assert.equal(await wget('/latest/meta-data/instance-id'), port.device_id);
+    assert.equal(await wget('/latest/meta-data/local-ipv4'), '198.18.80.10');
+    assert.match(await wget('/latest/meta-data/'), /^instance-id$/m);
+  });
+
   it('renewing keeps the address', async () => {
     const { lab } = cloud;
     const vm = lab.vm('a');
@@ -79,6 +103,20 @@ describe('DHCP and SLAAC from brindle node (real dnsmasq, real udhcpc, real RAs)
     assert.equal(await dnsmasqPid(H1), pid, 'reloaded, not restarted');
     const ping = await lab.vm('b').run('ping', ['-c', '1', '-W', '2', '-n', '198.18.80.10']);
     assert.equal(ping.code, 0, 'b reaches a with its DHCP address');
+  });
+
+  it("a VM that spoofs another VM's address as its source gets no metadata (not a's, not its own)", async () => {
+    const { lab } = cloud;
+    const b = lab.vm('b');
+    const fetchMeta = (source?: string): Promise<{ stdout: string }> => b.run(process.execPath, ['-e', httpGetScript('http://169.254.169.254/openstack/latest/meta_data.json', source)]);
+    const own = await fetchMeta();
+    assert.match(own.stdout, /^ANSWER 200 .*"uuid"/, `b gets its own metadata: ${own.stdout}`);
+    await b.must('ip', ['addr', 'add', '198.18.80.10/32', 'dev', 'eth0']);
+    try {
+      assert.equal((await fetchMeta('198.18.80.10')).stdout.trim(), 'NOTHING', "a's address as source: dropped before it reaches the metadata service");
+    } finally {
+      await b.must('ip', ['addr', 'del', '198.18.80.10/32', 'dev', 'eth0']);
+    }
   });
 
   it('a VM on host B gets no answer from host A\'s dnsmasq (its port is bound to A)', async () => {

@@ -61,7 +61,7 @@ export class LabCluster {
     try {
       const port = await freePort();
       c.#apiUrl = `http://127.0.0.1:${port}`;
-      c.#spawn('api', ['api', '--listen', `127.0.0.1:${port}`]);
+      c.#spawn('api', ['api', '--listen', `127.0.0.1:${port}`, '--listen-socket', c.apiSocket]);
       await c.#waitFor('api', `${c.#apiUrl}/v2.0/networks`, 20_000);
     } catch (err) {
       await c.stop();
@@ -72,6 +72,11 @@ export class LabCluster {
 
   get apiUrl(): string {
     return this.#apiUrl;
+  }
+
+  /** The API's Unix socket: how services inside host namespaces (metadata) reach it. */
+  get apiSocket(): string {
+    return join(this.#o.workDir, 'api.sock');
   }
 
   /** A Neutron client for the lab's API. */
@@ -127,6 +132,11 @@ export class LabCluster {
     const dhcpArgs = ['--dhcp-run-dir', this.dhcpDir(host), '--dhcp-dns-servers', LAB_DNS];
     this.#spawn(`node/${host}`, ['node', '--hostname', host, '--netns', ns, '--health-listen', `127.0.0.1:${port}`, ...this.#bgpArgs(host), ...dhcpArgs, ...(this.#o.nodeArgs ?? []), ...extraArgs], healthUrl);
     await this.#waitFor(`node/${host}`, `${healthUrl}/readiness`, 30_000);
+    if (!this.#procs.has(`metadata/${host}`)) {
+      // nova-api-metadata's place: on the host, at the agent's DNAT target (127.0.0.1:8775).
+      this.#spawn(`metadata/${host}`, ['metadata', '--listen', '127.0.0.1:8775', '--neutron-socket', this.apiSocket], undefined, ns);
+      await this.#waitForLine(`metadata/${host}`, /brindle metadata: serving/, 20_000);
+    }
     if (bgp) {
       await this.waitForBird(host);
       await this.#o.lab.setHostBirdSocket(host, this.birdSocket(host));
@@ -188,7 +198,7 @@ export class LabCluster {
     await this.#o.lab.forgetProcess(p.child.pid);
   }
 
-  #spawn(name: string, args: readonly string[], healthUrl?: string): void {
+  #spawn(name: string, args: readonly string[], healthUrl?: string, netns?: string): void {
     if (this.#procs.has(name)) throw new LabProcessError(name, 'already running');
     const env: Record<string, string> = {
       PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
@@ -196,7 +206,7 @@ export class LabCluster {
       BRINDLE_DATASTORE: this.#o.datastore,
       BRINDLE_LOG_LEVEL: this.#o.logLevel ?? 'warn',
     };
-    const child = this.#o.exec.spawn(process.execPath, [BRINDLE_BIN, ...args], { env });
+    const child = netns === undefined ? this.#o.exec.spawn(process.execPath, [BRINDLE_BIN, ...args], { env }) : this.#o.exec.spawn('ip', ['netns', 'exec', netns, process.execPath, BRINDLE_BIN, ...args], { env });
     child.stdin.end();
     const output: string[] = [];
     const take = (chunk: string): void => {
@@ -211,6 +221,19 @@ export class LabCluster {
     child.stderr.setEncoding('utf8').on('data', take);
     this.#procs.set(name, { child, output, ...(healthUrl === undefined ? {} : { healthUrl }) });
     this.#o.lab.recordProcess(name.split('/')[0] ?? name, name, child.pid).catch(() => {});
+  }
+
+  async #waitForLine(name: string, line: RegExp, timeoutMs: number): Promise<void> {
+    const p = this.#procs.get(name);
+    if (p === undefined) throw new LabProcessError(name, 'not started');
+    const deadline = this.#clock.monotonic() + timeoutMs;
+    let exited = false;
+    void p.child.exited.then(() => (exited = true));
+    while (!p.output.some((l) => line.test(l))) {
+      if (exited) throw new LabProcessError(name, `exited before it was ready: ${p.output.slice(-5).join(' | ')}`);
+      if (this.#clock.monotonic() > deadline) throw new LabProcessError(name, `not ready after ${timeoutMs} ms: ${p.output.slice(-5).join(' | ')}`);
+      await this.#clock.sleep(50);
+    }
   }
 
   async #waitFor(name: string, url: string, timeoutMs: number): Promise<void> {

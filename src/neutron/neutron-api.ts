@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ResourceClient, type KvStore } from '../datastore/index.js';
@@ -33,6 +34,14 @@ export interface NeutronApiOptions {
   readonly electorName?: string;
   /** Repair the Calico resources from Neutron's objects at start-up (default true). */
   readonly startupResync?: boolean;
+  /**
+   * Also serve on this Unix socket (for local services in other network namespaces, such as the
+   * lab's metadata services: a socket file is reachable where 127.0.0.1 is not). Its file mode
+   * is the access control.
+   */
+  readonly socketPath?: string;
+  /** Removes a stale socket file before listening (the fs seam). */
+  readonly removeFile?: (path: string) => Promise<void>;
 }
 
 export interface RunningNeutronApi {
@@ -79,6 +88,17 @@ export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeut
   const services = createNeutronServices(deps, events);
   const app = buildApiServer({ services, auth: o.authenticator ?? noAuth(o.defaultProject ?? 'admin'), logger: o.logger });
   await app.listen({ host: o.listen.host, port: o.listen.port });
+  let unixServer: Server | undefined;
+  if (o.socketPath !== undefined) {
+    const path = o.socketPath;
+    await o.removeFile?.(path);
+    const server = createServer((req, res) => app.routing(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+    unixServer = server;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : o.listen.port;
   const host = o.listen.host.includes(':') ? `[${o.listen.host}]` : o.listen.host;
@@ -102,6 +122,7 @@ export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeut
       await resyncDone;
       await reporter?.stop();
       await app.close();
+      await new Promise<void>((resolve) => (unixServer === undefined ? resolve() : unixServer.close(() => resolve())));
       await events.close();
     },
   };

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
-import { createLogger } from '../../lib/index.js';
+import { createLogger, realFs } from '../../lib/index.js';
 import { startNeutronApi } from '../../neutron/index.js';
 import type { CliIo } from '../io.js';
 import { waitForStop } from '../wait-for-stop.js';
@@ -17,7 +17,8 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     .option('--noauth-default-project <id>', 'project for requests without X-Project-Id (noauth)', 'admin')
     .option('--allow-noauth-on-any-address', 'serve without authentication on a non-loopback address')
     .option('--nova-url <url>', "Nova's API root (…/v2.1) to send port events to [env: BRINDLE_NOVA_URL]")
-    .option('--no-status', 'do not take part in the election that runs the agent status watchers');
+    .option('--no-status', 'do not take part in the election that runs the agent status watchers')
+    .option('--listen-socket <path>', 'also serve on this Unix socket (local services in other network namespaces, e.g. metadata)');
   addSettingsOptions(cmd, SERVER);
   cmd.action(async (opts: Record<string, unknown>) => {
     const settings = await resolveSettings(opts, deps.env, deps.io, SERVER);
@@ -37,6 +38,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         electorName: settings.hostname,
         ...(region === undefined || region === '' ? {} : { region }),
         ...(nova === undefined || nova === '' ? {} : { novaUrl: nova }),
+        ...(opts['listenSocket'] === undefined ? {} : { socketPath: opts['listenSocket'] as string, removeFile: (p: string) => realFs().remove(p) }),
       });
       deps.io.err(`brindle api: serving ${api.url} (datastore ${describeDatastore(settings.datastore)})\n`);
       await waitForStop(deps.signal);
