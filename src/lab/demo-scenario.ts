@@ -42,6 +42,9 @@ const VMS: readonly { name: string; host: (typeof HOSTS)[number]; groups: readon
   { name: 'lonely', host: 'compute-2', groups: [] },
 ];
 
+/** What the demo's guest runs to read its metadata (Node's http; the VMs have no curl). */
+const METADATA_SCRIPT = "require('http').get({ host: '169.254.169.254', path: '/openstack/latest/meta_data.json', timeout: 3000 }, (r) => { let d = ''; r.on('data', (c) => (d += c)); r.on('end', () => console.log(d)); }).on('error', (e) => console.log(String(e)));";
+
 /** The host behind the border router: not a VM, so no policy of ours on its side. */
 const OUTSIDE = 'outside';
 
@@ -82,7 +85,8 @@ export function outsideChecks(): MatrixCheck[] {
  * `make demo`: two compute hosts running `brindle node` with BIRD in a BGP mesh, a border
  * router with an outside host, `brindle api` in front, five VMs spread over the hosts in three
  * security groups (and one in none) booted through the Neutron API the way Nova boots them;
- * then the BGP sessions and learned routes, and a connectivity matrix of real packets across
+ * then the BGP sessions and learned routes, a guest that boots by DHCP and reads its own
+ * metadata, and a connectivity matrix of real packets across
  * hosts (and from the outside) checked against what the groups say. Everything is removed
  * afterwards, whatever happened.
  */
@@ -139,6 +143,16 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
     out('');
     out(formatLabPicture(labStatus(lab)));
 
+    step('A guest that boots like a guest: DHCP from its host\'s dnsmasq, then its metadata from 169.254.169.254');
+    const guest = await bootVm(lab, api, { host: HOSTS[0], name: 'guest', networkId: net.id, subnetId: subnet.id, securityGroups: [sg['web'] ?? ''], dhcp: true });
+    const lease = await lab.lease('guest');
+    out(`  guest on ${HOSTS[0]}: DHCP lease ${lease?.['ip'] ?? '?'}/${lease?.['mask'] ?? lease?.['subnet'] ?? '?'}, router ${lease?.['router'] ?? '?'}, MTU ${lease?.['mtu'] ?? '?'}, DNS ${lease?.['dns'] ?? '-'}, from ${lease?.['serverid'] ?? '?'}`);
+    const meta = await lab.vm('guest').run(process.execPath, ['-e', METADATA_SCRIPT]);
+    const uuid = /"uuid":"([^"]+)"/.exec(meta.stdout)?.[1];
+    out(`  GET http://169.254.169.254/openstack/latest/meta_data.json → uuid ${uuid ?? `(no answer: ${meta.stdout.trim()})`}${uuid === guest.port.device_id ? ' (its own instance)' : ' (NOT its instance!)'}`);
+    const booted = lease?.['ip'] === guest.port.fixed_ips[0]?.ip_address && uuid === guest.port.device_id;
+    await lab.removeVm('guest');
+
     step('Connectivity matrix: real packets (ping, TCP, UDP) between every pair of VMs, across hosts, and from outside through the border');
     const ipOf = (name: string): string => lab.vmInfo(name).ips[0]?.ip ?? '';
     const checks = [...demoChecks(), ...outsideChecks()];
@@ -154,7 +168,8 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
       { concurrency: 8 },
     );
     out(formatMatrix(results));
-    const ok = results.every((r) => r.ok);
+    const ok = results.every((r) => r.ok) && booted;
+    if (!booted) out('MISMATCH: the guest did not get its own lease and metadata.');
     out(ok ? '\nEvery pair behaves as the security groups say.' : '\nMISMATCH: some pairs do not behave as the security groups say (marked !).');
     return { results, ok };
   } finally {

@@ -59,7 +59,7 @@ describe('security groups end to end (brindle api + brindle node + real packets)
       ip6[name] = booted.info.ips.find((i) => i.ip.includes(':'))?.ip ?? '';
       await cloud.respond(name, { tcp: [22, 8005, 8010, 8011], udp: [9000, 9001] });
     }
-    await cloud.respond(HOST, { tcp: [22, 8775], udp: [53] });
+    await cloud.respond(HOST, { tcp: [22, 8080], udp: [53] });
   });
 
   after(async () => {
@@ -149,9 +149,12 @@ describe('security groups end to end (brindle api + brindle node + real packets)
   it('a VM reaches its host only for DHCP, DNS and metadata; failsafe ports still reach the host', async () => {
     assert.ok(await reach('a', hostIp, 'udp', { port: 53 }), 'DNS to the host');
     assert.ok(await reach('n', hostIp, 'udp', { port: 53 }), 'even a VM with no group (as in Felix)');
-    assert.ok(await reach('a', '169.254.169.254', 'tcp', { port: 80 }), 'metadata, DNATed to 127.0.0.1:8775');
+    // Metadata: DNATed to 127.0.0.1:8775, where the lab runs brindle metadata on every host.
+    const meta = await cloud.lab.vm('a').run(process.execPath, ['-e', "require('http').get({ host: '169.254.169.254', path: '/openstack/latest/meta_data.json', timeout: 2000 }, (r) => console.log('HTTP ' + r.statusCode)).on('error', () => console.log('NOTHING'))"]);
+    assert.equal(meta.stdout.trim(), 'HTTP 200', 'metadata, DNATed to the host\'s metadata service');
     assert.equal(await reach('a', hostIp, 'tcp', { port: 22 }), false, 'SSH to the host from a VM');
-    assert.equal(await reach('a', hostIp, 'tcp', { port: 8775 }), false, 'other host services');
+    assert.equal(await reach('a', hostIp, 'tcp', { port: 8080 }), false, 'other host services');
+    assert.ok(await reach('compute-2', hostIp, 'tcp', { port: 8080 }), 'which do listen (another host reaches them)');
     assert.ok(await reach('compute-2', hostIp, 'tcp', { port: 22 }), 'SSH from another host (a failsafe port)');
   });
 });
