@@ -11,7 +11,7 @@ import { AgentMetrics } from './health/agent-metrics.js';
 import { startHealthServer, type HealthServer } from './health/health-server.js';
 import { StatusReporter } from './status/status-reporter.js';
 
-const WATCHED_KINDS = ['WorkloadEndpoint', 'HostEndpoint', 'NetworkPolicy', 'GlobalNetworkPolicy', 'Profile', 'FelixConfiguration'] as const;
+const WATCHED_KINDS = ['WorkloadEndpoint', 'HostEndpoint', 'NetworkPolicy', 'GlobalNetworkPolicy', 'Profile', 'FelixConfiguration', 'IPPool'] as const;
 /** Liveness fails when the main loop has made no progress for this long (DataplaneWatchdogTimeout). */
 const WATCHDOG_MS = 90_000;
 

@@ -2,7 +2,7 @@ import { effectivePolicyTypes, hostCidr, LabelIndex, parseIp, parseResourceKey, 
 import { silentLogger, type Logger } from '../../lib/index.js';
 import { readEndpointRecord, type EndpointRecord } from './endpoint-record.js';
 import { selectorIpSetId } from './ipset-id.js';
-import type { ActiveRules, CalcUpdate, LocalEndpoint, ParsedRule, TierPolicies } from './model.js';
+import type { ActiveRules, CalcUpdate, LocalEndpoint, ParsedRule, PoolInfo, TierPolicies } from './model.js';
 import { entitySelector, parseRule, scopedSelector, widenRule, type RuleScope } from './parse-rule.js';
 
 /** A policy as the calculation keeps it (NetworkPolicy or GlobalNetworkPolicy). */
@@ -64,6 +64,8 @@ export class CalcGraph {
   readonly #policies = new Map<string, PolicyRecord>();
   readonly #profiles = new Map<string, Profile>();
   readonly #felixConfigs = new Map<string, FelixConfiguration>();
+  readonly #pools = new Map<string, PoolInfo>();
+  #poolsDirty = false;
   /** Policy selectors against local endpoints. */
   readonly #policyIndex: LabelIndex<string, string>;
   readonly #policyMatchCount = new Map<string, number>();
@@ -137,6 +139,9 @@ export class CalcGraph {
         case 'FelixConfiguration':
           this.#onFelixConfig(id.name, c.value);
           break;
+        case 'IPPool':
+          this.#onPool(id.name, c.value);
+          break;
         default:
           break;
       }
@@ -168,7 +173,26 @@ export class CalcGraph {
     this.#setDeltas.clear();
     this.#dirtyRules.clear();
     this.#dirtyEndpoints.clear();
-    return { ipSets, ipSetDeltas, rules, endpoints };
+    const pools = this.#poolsDirty ? [...this.#pools.values()].sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0)) : undefined;
+    this.#poolsDirty = false;
+    return { ipSets, ipSetDeltas, rules, endpoints, ...(pools === undefined ? {} : { pools }) };
+  }
+
+  // ---- IP pools (outgoing NAT) ----
+
+  #onPool(name: string, value: string | undefined): void {
+    if (value === undefined) this.#pools.delete(name);
+    else {
+      try {
+        const pool = validateKind('IPPool', JSON.parse(value));
+        // A disabled pool still describes addresses in use: it counts for the "all pools" set.
+        this.#pools.set(name, { cidr: pool.spec.cidr, natOutgoing: pool.spec.natOutgoing === true });
+      } catch (err) {
+        this.#log.warn({ name, err: String(err) }, 'Ignoring an invalid IPPool');
+        this.#pools.delete(name);
+      }
+    }
+    this.#poolsDirty = true;
   }
 
   // ---- endpoints ----

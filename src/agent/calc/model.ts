@@ -82,6 +82,12 @@ export interface LocalEndpoint {
  * One batch of changes from the calculation, in the order the dataplane must see them: IP sets
  * and rules before the endpoints that use them; removals after. `undefined` in a map = removed.
  */
+/** An IP pool as outgoing NAT needs it (Felix's masq manager). */
+export interface PoolInfo {
+  readonly cidr: string;
+  readonly natOutgoing: boolean;
+}
+
 export interface CalcUpdate {
   /** Whole member lists for new or replaced sets (members are CIDRs of either family). */
   readonly ipSets: ReadonlyMap<string, readonly string[] | undefined>;
@@ -89,4 +95,6 @@ export interface CalcUpdate {
   readonly ipSetDeltas: ReadonlyMap<string, { readonly added: readonly string[]; readonly removed: readonly string[] }>;
   readonly rules: ReadonlyMap<string, ActiveRules | undefined>;
   readonly endpoints: ReadonlyMap<string, LocalEndpoint | undefined>;
+  /** Every IP pool (sorted by CIDR), when any changed since the last flush. */
+  readonly pools?: readonly PoolInfo[];
 }

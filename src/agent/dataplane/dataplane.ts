@@ -1,5 +1,5 @@
 import { addTo, realClock, removeFrom, silentLogger, type Clock, type Exec, type Logger } from '../../lib/index.js';
-import type { ActiveRules, CalcUpdate, IpFamily, LocalEndpoint } from '../calc/model.js';
+import type { ActiveRules, CalcUpdate, IpFamily, LocalEndpoint, PoolInfo } from '../calc/model.js';
 import type { DataplaneConfig } from '../config.js';
 import {
   endpointChainNames,
@@ -8,6 +8,8 @@ import {
   renderDispatchChains,
   renderEndpointChains,
   renderFloatingIpChains,
+  renderNatOutgoing,
+  POOL_SETS,
   renderRpfSkip,
   renderRulesChains,
   renderStaticTables,
@@ -130,6 +132,18 @@ export class Dataplane {
     }
     for (const [id, rules] of u.rules) this.#onRules(id, rules);
     for (const [id, ep] of u.endpoints) this.#onEndpoint(id, ep);
+    if (u.pools !== undefined) this.#onPools(u.pools);
+  }
+
+  /** IP pools: the two pool sets per family and `cali-nat-outgoing` (Felix's masq manager). */
+  #onPools(pools: readonly PoolInfo[]): void {
+    for (const family of this.#families) {
+      const all = byFamily(pools.map((p) => p.cidr), family);
+      const masq = byFamily(pools.filter((p) => p.natOutgoing).map((p) => p.cidr), family);
+      this.ipsets.setDesired(ipSetName(POOL_SETS.all, family), family, all);
+      this.ipsets.setDesired(ipSetName(POOL_SETS.masq, family), family, masq);
+      this.#table(family, 'nat').setChain(renderNatOutgoing(family, masq.length > 0));
+    }
   }
 
   /** The interface monitor's view of workload interfaces. */

@@ -11,3 +11,4 @@ export { renderDispatchChains } from './render-dispatch.js';
 export { renderStaticTables, type StaticTable } from './render-static.js';
 export { renderRpfSkip } from './render-rpf-skip.js';
 export { renderFloatingIpChains } from './render-floating-ip-chains.js';
+export { renderNatOutgoing, POOL_SETS } from './render-nat-outgoing.js';
