@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { decodeResource, ResourceClient, Syncer, type KvStore } from '../datastore/index.js';
 import { resourcePrefix, type BGPConfiguration, type BGPPeer, type CalicoNode } from '../model/index.js';
-import { backoffDelay, describeError, type Clock, type Exec, type Fs, type Logger, type Timer } from '../lib/index.js';
+import { describeError, ReconcileLoop, type Clock, type Exec, type Fs, type Logger } from '../lib/index.js';
 import { BirdDaemon, type ApplyOutcome } from './bird-daemon.js';
 import type { BirdProtocol } from './parse-bird-protocols.js';
 import type { BirdStatus } from './parse-bird-status.js';
@@ -95,17 +95,12 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
   const peers = new Map<string, BGPPeer>();
   const configs = new Map<string, BGPConfiguration>();
   let inSync = false;
-  let stopped = false;
-  let renderTimer: Timer | undefined;
-  let checkTimer: Timer | undefined;
-  let applying: Promise<void> = Promise.resolve();
   let rendered: readonly BirdSession[] = [];
   let configError: string | undefined;
   let sessions: readonly SessionStatus[] = [];
   let protocols: readonly BirdProtocol[] = [];
   let birdStatus: BirdStatus | undefined;
   let published: { status: unknown; at: number } | undefined;
-  let failures = 0;
   let resolveFirst!: () => void;
   const firstApply = new Promise<void>((resolve) => (resolveFirst = resolve));
 
@@ -159,23 +154,6 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
     }
   };
 
-  const scheduleRender = (delayMs = COALESCE_MS): void => {
-    if (stopped || !inSync || renderTimer !== undefined) return;
-    renderTimer = o.clock.setTimer(() => {
-      renderTimer = undefined;
-      applying = applying.then(async () => {
-        try {
-          await render();
-          failures = 0;
-        } catch (err) {
-          failures++;
-          log.warn({ err: describeError(err), failures }, 'BGP configuration apply failed; retrying');
-          scheduleRender(backoffDelay(failures));
-        }
-      });
-    }, delayMs);
-  };
-
   const publish = async (): Promise<void> => {
     const status = nodeStatusOf({ hostname: o.hostname, sessions, bird: bird === undefined ? undefined : { protocols, starts: bird.starts, status: birdStatus }, configError, periodSeconds: Math.round((o.statusPeriodMs ?? 60_000) / 1000), now: o.clock.now() });
     const due = published === undefined || !sameStatus(published.status, status) || o.clock.monotonic() - published.at >= (o.statusPeriodMs ?? 60_000);
@@ -205,15 +183,8 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
     await publish().catch((err: unknown) => log.warn({ err: describeError(err) }, 'cannot write the node status'));
   };
 
-  const loop = (): void => {
-    if (stopped) return;
-    checkTimer = o.clock.setTimer(() => {
-      applying = applying
-        .then(check)
-        .catch((err: unknown) => log.warn({ err: describeError(err) }, 'BGP check failed'))
-        .finally(loop);
-    }, o.checkIntervalMs ?? 1_000);
-  };
+  const loop = new ReconcileLoop({ clock: o.clock, logger: log, apply: render, check, checkIntervalMs: o.checkIntervalMs ?? 1_000, coalesceMs: COALESCE_MS, what: 'BGP configuration' });
+  const scheduleRender = (): void => loop.schedule();
 
   const metrics = bgpMetrics(o.registry, () => sessions, () => configError);
   const syncer = new Syncer({
@@ -242,12 +213,11 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
     onStatus: (s) => {
       if (s === 'in-sync' && !inSync) {
         inSync = true;
-        scheduleRender(0);
+        loop.start();
       }
     },
   });
   syncer.start();
-  loop();
   if (bird === undefined) resolveFirst();
 
   return {
@@ -256,11 +226,8 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
     sessions: () => sessions,
     lastConfigError: () => configError,
     stop: async (opts = {}) => {
-      stopped = true;
-      renderTimer?.cancel();
-      checkTimer?.cancel();
       await syncer.stop();
-      await applying.catch(() => {});
+      await loop.stop();
       if (opts.stopBird === true) await bird?.stop();
     },
   };

@@ -9,7 +9,7 @@ import {
   resourcePrefix,
   type WorkloadEndpoint,
 } from '../model/index.js';
-import { backoffDelay, describeError, type ChildHandle, type Clock, type Exec, type Fs, type Logger, type Timer } from '../lib/index.js';
+import { describeError, ReconcileLoop, type ChildHandle, type Clock, type Exec, type Fs, type Logger } from '../lib/index.js';
 import { DnsmasqDaemon } from './dnsmasq-daemon.js';
 import { renderDnsmasq, type DhcpEndpoint, type DhcpSubnetInput } from './render-dnsmasq.js';
 
@@ -104,10 +104,6 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
   const legacy = new Map<string, DhcpSubnetInput>();
   let inSync = false;
   let stopped = false;
-  let failures = 0;
-  let renderTimer: Timer | undefined;
-  let checkTimer: Timer | undefined;
-  let applying: Promise<void> = Promise.resolve();
   let mtus = new Map<string, number>();
   let resolveFirst!: () => void;
   const firstApply = new Promise<void>((resolve) => (resolveFirst = resolve));
@@ -145,23 +141,6 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
     resolveFirst();
   };
 
-  const scheduleRender = (delayMs = COALESCE_MS): void => {
-    if (stopped || !inSync || renderTimer !== undefined) return;
-    renderTimer = o.clock.setTimer(() => {
-      renderTimer = undefined;
-      applying = applying.then(async () => {
-        try {
-          await render();
-          failures = 0;
-        } catch (err) {
-          failures++;
-          log.warn({ err: describeError(err), failures }, 'dnsmasq apply failed; retrying');
-          scheduleRender(backoffDelay(failures));
-        }
-      });
-    }, delayMs);
-  };
-
   const check = async (): Promise<void> => {
     watchLinks();
     if (!inSync) return;
@@ -187,15 +166,8 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
     });
   };
 
-  const loop = (): void => {
-    if (stopped) return;
-    checkTimer = o.clock.setTimer(() => {
-      applying = applying
-        .then(check)
-        .catch((err: unknown) => log.warn({ err: describeError(err) }, 'dnsmasq check failed'))
-        .finally(loop);
-    }, o.checkIntervalMs ?? 2_000);
-  };
+  const loop = new ReconcileLoop({ clock: o.clock, logger: log, apply: render, check, checkIntervalMs: o.checkIntervalMs ?? 2_000, coalesceMs: COALESCE_MS, what: 'dnsmasq' });
+  const scheduleRender = (): void => loop.schedule();
 
   const syncer = new Syncer({
     kv: o.kv,
@@ -229,24 +201,21 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
     onStatus: (s) => {
       if (s === 'in-sync' && !inSync) {
         inSync = true;
-        scheduleRender(0);
+        loop.start();
       }
     },
   });
   syncer.start();
   watchLinks();
-  loop();
 
   return {
     daemon,
     firstApply,
     stop: async (opts = {}) => {
       stopped = true;
-      renderTimer?.cancel();
-      checkTimer?.cancel();
       monitor?.kill();
       await syncer.stop();
-      await applying.catch(() => {});
+      await loop.stop();
       if (opts.stopDnsmasq === true) await daemon.stop();
     },
   };

@@ -8,3 +8,4 @@ export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
 export { freePort } from './free-port.js';
 export { addTo, removeFrom } from './multimap.js';
 export { netnsExec } from './netns-exec.js';
+export { ReconcileLoop, type ReconcileLoopOptions } from './reconcile-loop.js';
