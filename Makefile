@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN := node_modules/.bin
 
-.PHONY: help deps build lint test demo bench bench-api bench-agent bench-bgp clean
+.PHONY: help deps build lint test demo bench bench-api bench-agent bench-bgp bench-boot clean
 
 help:
 	@echo "make demo   install what is missing, build, and run the demo"
@@ -12,6 +12,7 @@ help:
 	@echo "make bench-api  the API benchmark against Debian's neutron-server (installs it)"
 	@echo "make bench-agent  the agent benchmark: brindle node with 5,000 endpoints vs the kernel tools (root)"
 	@echo "make bench-bgp  the BGP benchmark: bound port -> reachable from another host, 5,000 routes vs BIRD alone (root)"
+	@echo "make bench-boot  the boot benchmark: VM plugged -> DHCP lease and -> metadata on a host with 1,000 endpoints (root)"
 
 deps:
 	@scripts/install-deps.sh
@@ -44,6 +45,9 @@ bench-agent: build
 
 bench-bgp: build
 	@node dist/bench/bgp/run.js
+
+bench-boot: build
+	@node dist/bench/boot/run.js
 
 clean:
 	rm -rf dist
