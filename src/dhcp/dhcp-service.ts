@@ -118,11 +118,24 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
 
   const render = async (): Promise<void> => {
     mtus = await readMtus();
-    // As Calico's DHCP agent: an endpoint is served once its tap exists (and so its MTU, which
-    // Nova sets, is known); the link monitor re-renders the moment a tap appears.
-    const eps = [...endpoints.values()]
-      .filter((w) => w.spec.node === o.hostname && mtus.has(w.spec.interfaceName ?? ''))
-      .flatMap((w) => dhcpEndpointOf(w, mtus.get(w.spec.interfaceName ?? '')) ?? []);
+    // An endpoint whose tap exists is served with the tap's MTU (Nova sets the network's). One
+    // whose tap is not there yet (Nova binds before it plugs) is served at once when another
+    // local tap of its network already tells the network's MTU, so its first DISCOVER is
+    // answered; the first VM of a network on this host waits for its tap, as Calico's agent
+    // does, rather than hand out a lease without the MTU.
+    const mine = [...endpoints.values()].filter((w) => w.spec.node === o.hostname);
+    const networkMtu = new Map<string, number>();
+    for (const w of mine) {
+      const net = w.metadata.annotations?.['openstack.projectcalico.org/network-id'];
+      const mtu = mtus.get(w.spec.interfaceName ?? '');
+      if (net !== undefined && mtu !== undefined) networkMtu.set(net, Math.min(mtu, networkMtu.get(net) ?? mtu));
+    }
+    const eps = mine.flatMap((w) => {
+      const tapMtu = mtus.get(w.spec.interfaceName ?? '');
+      const mtu = tapMtu ?? networkMtu.get(w.metadata.annotations?.['openstack.projectcalico.org/network-id'] ?? '');
+      if (mtu === undefined) return [];
+      return dhcpEndpointOf(w, mtu) ?? [];
+    });
     // The v2 (regional) record wins over a legacy one for the same subnet.
     const all = new Map([...legacy, ...subnets]);
     const rendered = renderDnsmasq({

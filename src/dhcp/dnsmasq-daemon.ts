@@ -47,6 +47,7 @@ export class DnsmasqDaemon {
   /** The files as this agent last had dnsmasq load them (undefined until then). */
   #loaded: { hosts: string; opts: string } | undefined;
   #lastArgs: readonly string[] | undefined;
+  #gatewayKey: string | undefined;
   #starts = 0;
   #lastStartAt: number | undefined;
   #restartDelayMs = 0;
@@ -94,7 +95,13 @@ export class DnsmasqDaemon {
    */
   async apply(rendered: RenderedDnsmasq): Promise<DnsmasqApplyResult> {
     if (rendered.paths.dir !== this.#o.runDir) throw new DnsmasqStartError(`rendered for ${rendered.paths.dir}, but this daemon runs in ${this.#o.runDir}`);
-    await this.ensureGateway(rendered.gatewayAddresses);
+    // The gateway interface is set up once per set of addresses (a VM coming or going changes
+    // only the files: one SIGHUP, no `ip` commands); a restart of dnsmasq checks it again.
+    const gatewayKey = [...rendered.gatewayAddresses].sort().join(',');
+    if (this.#gatewayKey !== gatewayKey) {
+      await this.ensureGateway(rendered.gatewayAddresses);
+      this.#gatewayKey = gatewayKey;
+    }
     await this.#o.fs.ensureDir(this.#o.runDir);
     const { hosts, opts } = rendered.files;
     if ((await this.#read(this.#paths.hosts)) !== hosts) await this.#o.fs.writeTextAtomic(this.#paths.hosts, hosts);
@@ -171,6 +178,7 @@ export class DnsmasqDaemon {
   }
 
   async #start(args: readonly string[]): Promise<void> {
+    this.#gatewayKey = undefined;
     const alive = await this.pid();
     if (alive !== undefined) throw new DnsmasqStartError(`dnsmasq (pid ${alive}) is still running with ${this.#paths.pid}`);
     // dnsmasq drops root once started and re-reads its files on SIGHUP as `nobody`.

@@ -477,8 +477,7 @@ export class Lab {
     // A DHCP VM takes SLAAC addresses usable at once (no DAD wait, as the static path's
     // `nodad`); a static one ignores the host's router advertisements (its addresses are set).
     await ns.must('sysctl', ['-qw', vm.dhcp ? 'net.ipv6.conf.default.accept_dad=0' : 'net.ipv6.conf.default.accept_ra=0']);
-    await connectVeth({ a: host, aName: vm.tap, b: ns, bName: 'eth0' }, { aMac: VIF.tapMac, bMac: vm.mac });
-    if (vm.mtu !== undefined) await host.ip('link', 'set', vm.tap, 'mtu', String(vm.mtu));
+    await connectVeth({ a: host, aName: vm.tap, b: ns, bName: 'eth0' }, { aMac: VIF.tapMac, bMac: vm.mac, ...(vm.mtu === undefined ? {} : { aMtu: vm.mtu }) });
     await this.#setVm({ ...vm, plugged: true });
     if (vm.dhcp) {
       await startDhcpClient(this.#deps, { netns: vm.netns, leaseDir: this.leaseDir, ...(dhcpTimeoutMs === undefined ? {} : { timeoutMs: dhcpTimeoutMs }) });

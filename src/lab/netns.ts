@@ -72,10 +72,11 @@ export async function listNetns(exec: Exec, prefix: string): Promise<string[]> {
  */
 export async function connectVeth(
   ends: { a: Netns; aName: string; b: Netns; bName: string },
-  options: { aMac?: string; bMac?: string; mtu?: number } = {},
+  options: { aMac?: string; bMac?: string; mtu?: number; aMtu?: number } = {},
 ): Promise<void> {
   const { a, aName, b, bName } = ends;
-  await a.ip('link', 'add', aName, 'type', 'veth', 'peer', 'name', bName, 'netns', b.name);
+  // `aMtu`: the `a` end is born with it (as Nova's tap is with the network's MTU), the `b` end not.
+  await a.ip('link', 'add', aName, ...(options.aMtu === undefined ? [] : ['mtu', String(options.aMtu)]), 'type', 'veth', 'peer', 'name', bName, 'netns', b.name);
   if (options.aMac !== undefined) await a.ip('link', 'set', aName, 'address', options.aMac);
   if (options.bMac !== undefined) await b.ip('link', 'set', bName, 'address', options.bMac);
   if (options.mtu !== undefined) {
