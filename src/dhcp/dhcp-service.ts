@@ -14,6 +14,15 @@ import { DnsmasqDaemon } from './dnsmasq-daemon.js';
 import { renderDnsmasq, type DhcpEndpoint, type DhcpSubnetInput } from './render-dnsmasq.js';
 
 const COALESCE_MS = 50;
+/** An `ip -o monitor link` line: `[Deleted ]<index>: <name>[@peer]: <flags> mtu <n> …`. */
+const LINK_LINE = /^(Deleted )?\d+: ([^:@\s]+)(?:@\S+)?: .*? mtu (\d+)/;
+
+/** What an `ip -o monitor link` line says of a link: its name, MTU, and whether it went. */
+export function parseLinkLine(line: string): { name: string; mtu: number; deleted: boolean } | undefined {
+  const m = LINK_LINE.exec(line);
+  if (m === null) return undefined;
+  return { name: m[2] ?? '', mtu: Number(m[3]), deleted: m[1] !== undefined };
+}
 const NETWORK_ID_ANNOTATION = 'openstack.projectcalico.org/network-id';
 const FQDN_ANNOTATION = 'openstack.projectcalico.org/fqdn';
 
@@ -116,8 +125,14 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
     return out;
   };
 
+  let mtusRead = false;
   const render = async (): Promise<void> => {
-    mtus = await readMtus();
+    // The taps' MTUs: a full `ip link` listing once, then kept current by the link monitor
+    // (and re-read by the periodic check), so a VM coming or going costs no listing of every link.
+    if (!mtusRead) {
+      mtus = await readMtus();
+      mtusRead = true;
+    }
     // An endpoint whose tap exists is served with the tap's MTU (Nova sets the network's). One
     // whose tap is not there yet (Nova binds before it plugs) is served at once when another
     // local tap of its network already tells the network's MTU, so its first DISCOVER is
@@ -159,7 +174,8 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
     if (!inSync) return;
     await daemon.ensureRunning();
     const now = await readMtus();
-    const changed = [...now].some(([tap, mtu]) => mtus.get(tap) !== mtu);
+    const changed = now.size !== mtus.size || [...now].some(([tap, mtu]) => mtus.get(tap) !== mtu);
+    mtus = now;
     if (changed) scheduleRender();
   };
 
@@ -172,7 +188,15 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
     child.stdin.end();
     child.stderr.resume();
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (chunk.includes(o.interfacePrefix)) scheduleRender();
+      let relevant = false;
+      for (const line of chunk.split('\n')) {
+        const link = parseLinkLine(line);
+        if (link === undefined || !link.name.startsWith(o.interfacePrefix)) continue;
+        relevant = true;
+        if (link.deleted) mtus.delete(link.name);
+        else mtus.set(link.name, link.mtu);
+      }
+      if (relevant) scheduleRender();
     });
     void child.exited.then(() => {
       if (monitor === child) monitor = undefined;

@@ -13,4 +13,4 @@ export { dnsmasqArgsKey } from './dnsmasq-args-key.js';
 export { dnsmasqPaths, type DnsmasqPaths } from './dnsmasq-paths.js';
 export { DnsmasqDaemon, type DnsmasqDaemonOptions, type DnsmasqApplyResult } from './dnsmasq-daemon.js';
 export { DhcpRenderError, DhcpGatewayError, DnsmasqStartError, DnsmasqReloadError } from './errors.js';
-export { startDhcpService, dhcpEndpointOf, dhcpSubnetOf, type DhcpService, type DhcpServiceOptions } from './dhcp-service.js';
+export { startDhcpService, dhcpEndpointOf, dhcpSubnetOf, parseLinkLine, type DhcpService, type DhcpServiceOptions } from './dhcp-service.js';
