@@ -8,9 +8,7 @@
 // (ping's own -D timestamp) is t1. `ip -ts monitor route` on both hosts times the steps between:
 // the agent's route on host 1, BIRD's route on host 2. Then the VM is deleted as deleteVm does
 // and the next round waits until host 2's kernel has dropped the route.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, LabCluster, buildDataCenter, deleteVm, bootVm, type NeutronClient } from '../../src/lab/index.js';
 import { realClock, realExec, realFs } from '../../src/lib/index.js';
@@ -18,6 +16,7 @@ import { checkStop, progress, sleep, stopping } from '../datastore/workload.js';
 import { stats, type Stats } from '../api/measure.js';
 import type { World } from '../agent/world.js';
 import { Pinger, RouteMonitor, inNetns, wallNow, type RouteEvent } from './kernel-watch.js';
+import { exitGuard } from '../lab-exit-guard.js';
 
 export interface ReachParams {
   readonly rounds: number;
@@ -96,49 +95,6 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
     stopping.signal.removeEventListener('abort', onAbort);
     checkStop();
   }
-}
-
-/**
- * If this process exits before the lab is destroyed (a second Ctrl-C, an uncaught error): kills
- * the lab's recorded processes and everything in its namespaces by PID, deletes the namespaces.
- */
-function exitGuard(lab: Lab): () => void {
-  const handler = (): void => {
-    const kill = (pid: number): void => {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    };
-    try {
-      const state = JSON.parse(readFileSync(lab.stateFile, 'utf8')) as { processes?: { pid: number }[] };
-      for (const p of state.processes ?? []) kill(p.pid);
-    } catch {
-      // no state file
-    }
-    let names: string[] = [];
-    try {
-      names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(lab.prefix));
-    } catch {
-      // none
-    }
-    for (const ns of names) {
-      try {
-        for (const pid of execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0)) kill(pid);
-      } catch {
-        // none
-      }
-      try {
-        execFileSync('ip', ['netns', 'delete', ns], { stdio: 'ignore' });
-      } catch {
-        // gone
-      }
-      rmSync(join('/etc/netns', ns), { recursive: true, force: true });
-    }
-  };
-  process.on('exit', handler);
-  return () => process.off('exit', handler);
 }
 
 /** Nova's order for one VM, timed: port made before, bind, read back, plug (as bootVm). */

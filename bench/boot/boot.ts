@@ -5,9 +5,8 @@
 // the reference: the same plugging and udhcpc on a second lab host without an agent, against a
 // dnsmasq started by hand with brindle's command line and files, the VM's MAC added to its hosts
 // file (and loaded) before the VM is plugged.
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Lab,
@@ -28,6 +27,7 @@ import { stats, type Stats } from '../api/measure.js';
 import type { World } from '../agent/world.js';
 import { RouteMonitor, inNetns, wallNow } from '../bgp/kernel-watch.js';
 import { LinkMonitor, LogTail, MetadataPoller, parseTimes, timedUdhcpcScript, type LogLine, type MetadataSeen } from './watch.js';
+import { exitGuard } from '../lab-exit-guard.js';
 
 export interface BootParams {
   /** Endpoints the host carries before the first VM (bound ports, taps up). */
@@ -154,49 +154,6 @@ class TimedClient extends NeutronClient {
     }
     return port;
   }
-}
-
-/**
- * If this process exits before the lab is destroyed (a second Ctrl-C, an uncaught error): kills
- * the lab's recorded processes and everything in its namespaces by PID, deletes the namespaces.
- */
-function exitGuard(lab: Lab): () => void {
-  const handler = (): void => {
-    const kill = (pid: number): void => {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    };
-    try {
-      const state = JSON.parse(readFileSync(lab.stateFile, 'utf8')) as { processes?: { pid: number }[] };
-      for (const p of state.processes ?? []) kill(p.pid);
-    } catch {
-      // no state file
-    }
-    let names: string[] = [];
-    try {
-      names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(lab.prefix));
-    } catch {
-      // none
-    }
-    for (const ns of names) {
-      try {
-        for (const pid of execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0)) kill(pid);
-      } catch {
-        // none
-      }
-      try {
-        execFileSync('ip', ['netns', 'delete', ns], { stdio: 'ignore' });
-      } catch {
-        // gone
-      }
-      rmSync(join('/etc/netns', ns), { recursive: true, force: true });
-    }
-  };
-  process.on('exit', handler);
-  return () => process.off('exit', handler);
 }
 
 function writeAtomic(path: string, text: string): void {

@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import { decodeResource, ResourceClient, Syncer, type KvStore } from '../datastore/index.js';
+import { decodeSyncedResource, ResourceClient, Syncer, type KvStore } from '../datastore/index.js';
 import { resourcePrefix, type BGPConfiguration, type BGPPeer, type CalicoNode } from '../model/index.js';
 import { describeError, ReconcileLoop, type Clock, type Exec, type Fs, type Logger } from '../lib/index.js';
 import { BirdDaemon, type ApplyOutcome } from './bird-daemon.js';
@@ -202,7 +202,7 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
           continue;
         }
         try {
-          maps[kind].set(name, decodeResource({ key: u.key, value: u.value, modRevision: u.revision, createRevision: u.revision, version: 1, lease: undefined }));
+          maps[kind].set(name, decodeSyncedResource({ key: u.key, value: u.value, revision: u.revision }));
         } catch (err) {
           log.warn({ key: u.key, err: describeError(err) }, 'ignoring an invalid resource');
           maps[kind].delete(name);

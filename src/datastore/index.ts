@@ -6,6 +6,7 @@ export { openDatastore, parseDatastoreSpec, describeDatastore, type DatastoreCon
 export {
   ResourceClient,
   decodeResource,
+  decodeSyncedResource,
   refOf,
   describeRef,
   type ResourceAction,

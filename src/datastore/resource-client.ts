@@ -98,6 +98,11 @@ function encode(r: CalicoResource): string {
   return JSON.stringify({ ...r, metadata });
 }
 
+/** Decodes a syncer's update of a resource key (its value present) as decodeResource does. */
+export function decodeSyncedResource(u: { readonly key: string; readonly value: string; readonly revision: number }): CalicoResource {
+  return decodeResource({ key: u.key, value: u.value, modRevision: u.revision, createRevision: u.revision, version: 1, lease: undefined });
+}
+
 /** Decodes and validates a stored resource, stamping resourceVersion from the mod revision. */
 export function decodeResource(kv: KeyValue): CalicoResource {
   let doc: unknown;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeResource, Syncer, type KvStore } from '../datastore/index.js';
+import { decodeSyncedResource, Syncer, type KvStore } from '../datastore/index.js';
 import {
   dhcpSubnetPrefix,
   dhcpSubnetSchema,
@@ -218,7 +218,7 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
           if (u.value === undefined) endpoints.delete(name);
           else {
             try {
-              endpoints.set(name, decodeResource({ key: u.key, value: u.value, modRevision: u.revision, createRevision: u.revision, version: 1, lease: undefined }) as WorkloadEndpoint);
+              endpoints.set(name, decodeSyncedResource({ key: u.key, value: u.value, revision: u.revision }) as WorkloadEndpoint);
             } catch (err) {
               log.warn({ key: u.key, err: describeError(err) }, 'ignoring an invalid WorkloadEndpoint');
               endpoints.delete(name);

@@ -168,9 +168,14 @@ describe('BGP between hosts: full mesh, the border, graceful restart (real BIRD,
     server.stdout.resume();
     server.stderr.resume();
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      // iperf3 buffers its output when not on a terminal: wait for its listening socket instead.
+      await untilPasses(async () => assert.match(await lab.vm('web2').must('ss', ['-Htln', 'sport', '=', ':5201']), /5201/));
       const client = lab.vm('web1').run('iperf3', ['-c', ip4['web2'] ?? '', '-t', '8', '-i', '1', '-b', '10M', '-J'], { timeoutMs: 40_000 });
-      await new Promise((r) => setTimeout(r, 1500));
+      // The flow is up once iperf3's control and data connections are both established.
+      await untilPasses(async () => {
+        const conns = (await lab.vm('web1').must('ss', ['-Htn', 'state', 'established', 'dport', '=', ':5201'])).trim().split('\n').filter((l) => l !== '');
+        assert.ok(conns.length >= 2, `iperf3 connections: ${conns.length}`);
+      });
       await disrupt();
       const result = await client;
       assert.equal(result.code, 0, `iperf3 ran through: ${result.stderr}`);
@@ -189,8 +194,14 @@ describe('BGP between hosts: full mesh, the border, graceful restart (real BIRD,
     let watched: { samples: number; missing: number } | undefined;
     const perSecond = await flowThrough(async () => {
       await realExec().run('kill', ['-KILL', oldPid]);
-      // While BIRD is down and back: the peer keeps web1's route (stale, then refreshed).
-      watched = await watchRoute(HOSTS[2], ip4['web1'] ?? '', cluster.waitForBird(host).then(() => new Promise((r) => setTimeout(r, 3000))));
+      // While BIRD is down and until its new session with compute-3 is up (the window of stale
+      // routes): compute-3 keeps web1's route.
+      const sessionBack = untilPasses(async () => {
+        await cluster.waitForBird(host);
+        assert.match(await cluster.birdc(host, 'show', 'protocols'), /Mesh_198_19_0_3\s+BGP\s+\S+\s+up\s+.*Established/);
+      }, { timeoutMs: 30_000 });
+      watched = await watchRoute(HOSTS[2], ip4['web1'] ?? '', sessionBack);
+      await sessionBack;
     });
     assert.ok(perSecond.every((b) => b > 0), `data flowed in every second while BIRD restarted: ${perSecond.join(',')}`);
     assert.ok(watched !== undefined && watched.samples > 10, 'the route was watched');

@@ -1,6 +1,6 @@
 // The lab: a virtual data center in network namespaces, driven through the Neutron API.
 export { Netns, createNetns, deleteNetns, listNetns, connectVeth } from './netns.js';
-export { Lab, BORDER, type LabDeps, type LabOptions, type LabHost, type LabVm, type LabBorder, type LabCloud, type VmIp, type AddVmSpec } from './lab-topology.js';
+export { Lab, type LabDeps, type LabOptions, type LabHost, type LabVm, type LabBorder, type LabCloud, type VmIp, type AddVmSpec } from './lab-topology.js';
 export { VIF, tapName, isLabAddress } from './vif.js';
 export { probe, checkConnectivity, startResponder, PROBE_MAIN, type ProbeKind, type ProbeOptions, type ProbeOutcome, type Responder } from './probe.js';
 export { runMatrix, formatMatrix, type MatrixCheck, type MatrixResult } from './connectivity-matrix.js';
@@ -27,3 +27,4 @@ export { borderBirdConfig, startBorderBird, LAB_AS } from './border-router.js';
 export { configureLabBgp, type LabBgpPlan } from './lab-bgp.js';
 export { buildDataCenter, LAB_RR_CLUSTER_ID, LAB_NETWORK, type DataCenterPlan } from './data-center.js';
 export { labStatus, formatLabStatus, formatLabPicture, type LabStatus } from './lab-status.js';
+export { BORDER } from './border-plumbing.js';

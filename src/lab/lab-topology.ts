@@ -16,7 +16,10 @@ import {
   type LabVmState,
 } from './lab-state.js';
 import { connectVeth, createNetns, deleteNetns, listNetns, Netns } from './netns.js';
-import { isLabAddress, tapName, VIF } from './vif.js';
+import { tapName, VIF } from './vif.js';
+import { BORDER, plumbBorder } from './border-plumbing.js';
+import { killNetnsProcesses, killRecorded } from './lab-processes.js';
+import { checkVmSpec, type AddVmSpec } from './vm-spec.js';
 import { readLease, startDhcpClient } from './dhcp-client.js';
 
 /** What the lab needs from the world; `clock` defaults to the real one. */
@@ -33,78 +36,16 @@ export interface LabOptions extends LabDeps {
   readonly prefix: string;
 }
 
-/** One address of a VM: the port's fixed IP, its subnet's prefix length and gateway. */
-export interface VmIp {
-  readonly ip: string;
-  readonly prefixLen: number;
-  readonly gateway: string | null;
-}
-
-export interface AddVmSpec {
-  readonly host: string;
-  readonly name: string;
-  readonly portId: string;
-  readonly mac: string;
-  readonly ips: readonly VmIp[];
-  /** Boot like a real guest: DHCPv4 (busybox udhcpc) and SLAAC, no static address. */
-  readonly dhcp?: boolean;
-  /** The tap's MTU, as Nova sets the network's MTU on it. */
-  readonly mtu?: number;
-  /** How long a DHCP VM waits for its lease (default 20 s). */
-  readonly dhcpTimeoutMs?: number;
-}
+export type { AddVmSpec, VmIp } from './vm-spec.js';
 
 export type LabHost = Readonly<LabHostState>;
 export type LabVm = Readonly<LabVmState>;
 export type LabBorder = Readonly<LabBorderState>;
 export type LabCloud = Readonly<LabCloudState>;
 
-/** The border router's place: on the fabric at .250, with the outside network behind it. */
-export const BORDER = {
-  index: 250,
-  outsideCidr4: '198.18.200.0/24',
-  outsideCidr6: '2001:db8:200::/64',
-  router4: '198.18.200.1',
-  router6: '2001:db8:200::1',
-  outsideHost4: '198.18.200.10',
-  outsideHost6: '2001:db8:200::10',
-} as const;
-
 const PREFIX_RE = /^[a-z][a-z0-9]{0,4}-$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const MAX_HOSTS = 249; // .250 is the border router, .254 the fabric's own address
-
-async function killNetnsProcesses(deps: { exec: Exec; clock: Clock }, name: string): Promise<void> {
-  const pids = async (): Promise<string[]> =>
-    (await deps.exec.run('ip', ['netns', 'pids', name])).stdout.split('\n').filter((p) => /^\d+$/.test(p));
-  let left = await pids();
-  if (left.length === 0) return;
-  await deps.exec.run('kill', ['-TERM', ...left]);
-  for (let i = 0; i < 40 && left.length > 0; i++) {
-    await deps.clock.sleep(50);
-    left = await pids();
-  }
-  if (left.length > 0) await deps.exec.run('kill', ['-KILL', ...left]);
-}
-
-/** Stops recorded Brindle processes by PID (only if the PID is still a Brindle process). */
-async function killRecorded(deps: { exec: Exec; fs: Fs; clock: Clock }, processes: readonly { pid: number }[]): Promise<void> {
-  const alive: string[] = [];
-  for (const p of processes) {
-    const cmdline = await deps.fs.readText(`/proc/${p.pid}/cmdline`).catch(() => '');
-    if (cmdline.includes('brindle')) alive.push(String(p.pid));
-  }
-  if (alive.length === 0) return;
-  await deps.exec.run('kill', ['-TERM', ...alive]);
-  for (let i = 0; i < 100; i++) {
-    const still = [];
-    for (const pid of alive) if (deps.fs.exists(`/proc/${pid}`)) still.push(pid);
-    if (still.length === 0) return;
-    await deps.clock.sleep(50);
-  }
-  await deps.exec.run('kill', ['-KILL', ...alive]);
-}
 
 /**
  * A virtual data center in network namespaces: a fabric (`<prefix>fab`, a bridge with the
@@ -310,20 +251,7 @@ export class Lab {
       };
       this.#state = { ...this.#state, border };
       await this.#save();
-      const bd = await createNetns(this.#deps, border.netns);
-      await bd.must('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.conf.default.accept_dad=0']);
-      await connectVeth({ a: this.fabric, aName: 'bd', b: bd, bName: 'eth0' });
-      await this.fabric.ip('link', 'set', 'bd', 'master', 'br0');
-      await bd.ip('addr', 'add', `${border.ip4}/24`, 'dev', 'eth0');
-      await bd.ip('-6', 'addr', 'add', `${border.ip6}/64`, 'dev', 'eth0', 'nodad');
-      const out = await createNetns(this.#deps, border.outside.netns);
-      await connectVeth({ a: bd, aName: 'out0', b: out, bName: 'eth0' });
-      await bd.ip('addr', 'add', `${BORDER.router4}/24`, 'dev', 'out0');
-      await bd.ip('-6', 'addr', 'add', `${BORDER.router6}/64`, 'dev', 'out0', 'nodad');
-      await out.ip('addr', 'add', `${border.outside.ip4}/24`, 'dev', 'eth0');
-      await out.ip('-6', 'addr', 'add', `${border.outside.ip6}/64`, 'dev', 'eth0', 'nodad');
-      await out.ip('route', 'add', 'default', 'via', BORDER.router4);
-      await out.ip('-6', 'route', 'add', 'default', 'via', BORDER.router6);
+      await plumbBorder(this.#deps, this.fabric, border);
       return border;
     });
   }
@@ -523,19 +451,5 @@ export class Lab {
     const result = this.#queue.then(fn, fn);
     this.#queue = result.catch(() => undefined);
     return result;
-  }
-}
-
-function checkVmSpec(spec: AddVmSpec): void {
-  if (spec.portId.length < 11) throw new LabInputError(`Port id too short for a tap name: ${spec.portId}`);
-  if (!MAC_RE.test(spec.mac.toLowerCase())) throw new LabInputError(`Invalid MAC: ${spec.mac}`);
-  if (spec.ips.length === 0) throw new LabInputError(`Lab VM without addresses: ${spec.name}`);
-  for (const a of spec.ips) {
-    const family = parseIp(a.ip)?.family;
-    if (family === undefined || !isLabAddress(a.ip)) throw new LabInputError(`Address outside the lab ranges (198.18.0.0/15, 2001:db8::/32): ${a.ip}`);
-    if (!Number.isInteger(a.prefixLen) || a.prefixLen < 1 || a.prefixLen > (family === 4 ? 32 : 128)) throw new LabInputError(`Invalid prefix length for ${a.ip}: ${a.prefixLen}`);
-    if (a.gateway !== null && (parseIp(a.gateway)?.family !== family || !isLabAddress(a.gateway))) {
-      throw new LabInputError(`Gateway outside the lab ranges or of another family: ${a.gateway}`);
-    }
   }
 }
