@@ -43,8 +43,6 @@ export interface BgpServiceOptions {
 /** A running BGP service. */
 export interface BgpService {
   readonly bird: BirdDaemon | undefined;
-  /** Resolves once BIRD runs a configuration rendered from an in-sync datastore (at once with `runBird` false). */
-  readonly firstApply: Promise<void>;
   /** The sessions as last read from BIRD. */
   sessions(): readonly SessionStatus[];
   lastConfigError(): string | undefined;
@@ -94,15 +92,12 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
   const nodes = new Map<string, CalicoNode>();
   const peers = new Map<string, BGPPeer>();
   const configs = new Map<string, BGPConfiguration>();
-  let inSync = false;
   let rendered: readonly BirdSession[] = [];
   let configError: string | undefined;
   let sessions: readonly SessionStatus[] = [];
   let protocols: readonly BirdProtocol[] = [];
   let birdStatus: BirdStatus | undefined;
   let published: { status: unknown; at: number } | undefined;
-  let resolveFirst!: () => void;
-  const firstApply = new Promise<void>((resolve) => (resolveFirst = resolve));
 
   const maps: Record<(typeof KINDS)[number], Map<string, unknown>> = { Node: nodes, BGPPeer: peers, BGPConfiguration: configs };
 
@@ -150,7 +145,6 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
       configError = undefined;
       rendered = out.sessions;
       if (outcome.result !== 'unchanged') log.info({ result: outcome.result, sessions: out.sessions.length }, 'BIRD configuration applied');
-      resolveFirst();
     }
   };
 
@@ -163,7 +157,7 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
   };
 
   const check = async (): Promise<void> => {
-    if (bird !== undefined && inSync) {
+    if (bird !== undefined) {
       try {
         if (await bird.ensureRunning()) metrics.restarts.inc();
         const c = await bird.connect();
@@ -211,18 +205,14 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
       scheduleRender();
     },
     onStatus: (s) => {
-      if (s === 'in-sync' && !inSync) {
-        inSync = true;
-        loop.start();
-      }
+      // The loop runs (and checks) only from the first in-sync; later ones change nothing.
+      if (s === 'in-sync') loop.start();
     },
   });
   syncer.start();
-  if (bird === undefined) resolveFirst();
 
   return {
     bird,
-    firstApply,
     sessions: () => sessions,
     lastConfigError: () => configError,
     stop: async (opts = {}) => {

@@ -51,8 +51,6 @@ export interface DhcpServiceOptions {
 
 export interface DhcpService {
   readonly daemon: DnsmasqDaemon;
-  /** Resolves once dnsmasq serves a configuration rendered from an in-sync datastore. */
-  readonly firstApply: Promise<void>;
   /** Stops following the datastore; dnsmasq keeps running (leases and answers stay). */
   stop(options?: { stopDnsmasq?: boolean }): Promise<void>;
 }
@@ -111,11 +109,8 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
   const endpoints = new Map<string, WorkloadEndpoint>();
   const subnets = new Map<string, DhcpSubnetInput>();
   const legacy = new Map<string, DhcpSubnetInput>();
-  let inSync = false;
   let stopped = false;
   let mtus = new Map<string, number>();
-  let resolveFirst!: () => void;
-  const firstApply = new Promise<void>((resolve) => (resolveFirst = resolve));
 
   const readMtus = async (): Promise<Map<string, number>> => {
     const r = await o.exec.run('ip', ['-j', 'link', 'show']);
@@ -166,12 +161,10 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
     });
     const result = await daemon.apply(rendered);
     if (result !== 'unchanged') log.info({ result, endpoints: eps.length, subnets: all.size }, 'dnsmasq configuration applied');
-    resolveFirst();
   };
 
   const check = async (): Promise<void> => {
     watchLinks();
-    if (!inSync) return;
     await daemon.ensureRunning();
     const now = await readMtus();
     const changed = now.size !== mtus.size || [...now].some(([tap, mtu]) => mtus.get(tap) !== mtu);
@@ -236,10 +229,8 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
       scheduleRender();
     },
     onStatus: (s) => {
-      if (s === 'in-sync' && !inSync) {
-        inSync = true;
-        loop.start();
-      }
+      // The loop runs (and checks) only from the first in-sync; later ones change nothing.
+      if (s === 'in-sync') loop.start();
     },
   });
   syncer.start();
@@ -247,7 +238,6 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
 
   return {
     daemon,
-    firstApply,
     stop: async (opts = {}) => {
       stopped = true;
       monitor?.kill();
