@@ -101,8 +101,12 @@ describe('guests boot: DHCP and SLAAC from brindle node, metadata from 169.254.1
     await bootVm(lab, api, { host: H1, name: 'b', networkId: netId, fixedIps: [{ subnet_id: v4, ip_address: '198.18.80.11' }, { subnet_id: v6 }], securityGroups: [sg], dhcp: true });
     assert.equal((await lab.lease('b'))?.['ip'], '198.18.80.11');
     assert.equal(await dnsmasqPid(H1), pid, 'reloaded, not restarted');
-    const ping = await lab.vm('b').run('ping', ['-c', '1', '-W', '2', '-n', '198.18.80.10']);
-    assert.equal(ping.code, 0, 'b reaches a with its DHCP address');
+    // The lease can now come before the agent has programmed b (served from its endpoint at
+    // once): wait for the fact, b reaching a.
+    await untilPasses(async () => {
+      const ping = await lab.vm('b').run('ping', ['-c', '1', '-W', '1', '-n', '198.18.80.10']);
+      assert.equal(ping.code, 0, 'b reaches a with its DHCP address');
+    }, { timeoutMs: 15_000 });
   });
 
   it("a VM that spoofs another VM's address as its source gets no metadata (not a's, not its own)", async () => {
