@@ -22,7 +22,7 @@ export class NeutronApiError extends BrindleError {
   }
 }
 
-export type ResourceName = 'Network' | 'Subnet' | 'Port' | 'SecurityGroup' | 'SecurityGroupRule' | 'Agent';
+export type ResourceName = 'Network' | 'Subnet' | 'Port' | 'SecurityGroup' | 'SecurityGroupRule' | 'Agent' | 'Router' | 'FloatingIP';
 
 /** The catalogue: one constructor per fault type Brindle raises. */
 export const faults = {
@@ -105,14 +105,43 @@ export const faults = {
   addressPairsNeedSecurity: () =>
     new NeutronApiError('AddressPairAndPortSecurityRequired', 409, 'Port Security must be enabled in order to have allowed address pairs on a port.'),
   conflictRetry: (what: string, id: string) => new NeutronApiError('HTTPConflict', 409, `${what} ${id} was changed by another request; try again.`),
-  noRouters: () =>
+  /** Neutron's generic `BadRequest(resource=..., msg=...)`. */
+  badResourceRequest: (resource: string, message: string) => new NeutronApiError('BadRequest', 400, `Bad ${resource} request: ${message}.`),
+  externalGatewayNotFound: (subnetId: string, networkId: string, portId: string) =>
     new NeutronApiError(
-      'HTTPNotFound',
+      'ExternalGatewayForFloatingIPNotFound',
       404,
-      'Routers are not part of Calico networking: every network is routed by the compute hosts (a /32 route per VM, spread by BGP), so any network reaches any other without a router. Isolation comes from security groups.',
+      `External network ${networkId} is not reachable from subnet ${subnetId}.  Therefore, cannot associate Port ${portId} with a Floating IP.`,
     ),
-  noFloatingIps: () =>
-    new NeutronApiError('HTTPNotFound', 404, 'Floating IPs are not implemented by Brindle yet (Calico maps them to NAT on the compute host).'),
+  fipPortAssociated: (o: { address: string; fipId: string; portId: string; fixedIp: string; networkId: string }) =>
+    new NeutronApiError(
+      'FloatingIPPortAlreadyAssociated',
+      409,
+      `Cannot associate floating IP ${o.address} (${o.fipId}) with port ${o.portId} using fixed IP ${o.fixedIp}, as that fixed IP already has a floating IP on external network ${o.networkId}.`,
+    ),
+  routerInUse: (routerId: string) => new NeutronApiError('RouterInUse', 409, `Router ${routerId} still has ports`),
+  routerInterfaceNotFoundForSubnet: (routerId: string, subnetId: string) =>
+    new NeutronApiError('RouterInterfaceNotFoundForSubnet', 404, `Router ${routerId} has no interface on subnet ${subnetId}`),
+  routerInterfaceNotFound: (routerId: string, portId: string) =>
+    new NeutronApiError('RouterInterfaceNotFound', 404, `Router ${routerId} does not have an interface with id ${portId}`),
+  routerInterfaceInUseByFip: (routerId: string, subnetId: string) =>
+    new NeutronApiError(
+      'RouterInterfaceInUseByFloatingIP',
+      409,
+      `Router interface for subnet ${subnetId} on router ${routerId} cannot be deleted, as it is required by one or more floating IPs.`,
+    ),
+  routerGatewayInUseByFip: (routerId: string, networkId: string) =>
+    new NeutronApiError(
+      'RouterExternalGatewayInUseByFloatingIp',
+      409,
+      `Gateway cannot be updated for router ${routerId}, since a gateway to external network ${networkId} is required by one or more floating IPs.`,
+    ),
+  externalNetworkInUse: (networkId: string) =>
+    new NeutronApiError('ExternalNetworkInUse', 409, `External network ${networkId} cannot be updated to be made non-external, since it has existing gateway ports.`),
+  portInUse: (networkId: string, portId: string, deviceId: string) =>
+    new NeutronApiError('PortInUse', 409, `Unable to complete operation on port ${portId} for network ${networkId}. Port already has an attached device ${deviceId}.`),
+  servicePortInUse: (portId: string, owner: string) =>
+    new NeutronApiError('ServicePortInUse', 409, `Port ${portId} cannot be deleted directly via the port API: has device owner ${owner}.`),
   notImplemented: (what: string) => new NeutronApiError('HTTPNotImplemented', 501, `${what} is not implemented by Brindle.`),
   internal: (cause: unknown) =>
     new NeutronApiError('HTTPInternalServerError', 500, 'Request Failed: internal server error while processing your request.', { cause }),

@@ -156,6 +156,36 @@ describe('the openstack CLI against brindle api', () => {
     assert.equal(await kv.get(key), undefined);
   });
 
+  it('routers and floating IPs: gateway, interface, allocate, associate (ipNATs), disassociate, release', async () => {
+    await fakeAgentAlive(kv, 'compute-1');
+    await os(['network', 'create', '--external', 'ext', '-f', 'json']);
+    await os(['subnet', 'create', '--network', 'ext', '--subnet-range', '198.19.40.0/28', '--no-dhcp', 'ext-sub', '-f', 'json']);
+    const router = (await os(['router', 'create', 'r1', '-f', 'json'])).out;
+    await os(['router', 'set', '--external-gateway', 'ext', 'r1']);
+    await os(['router', 'add', 'subnet', 'r1', 'sub4']);
+    const shown = (await os(['router', 'show', 'r1', '-f', 'json'])).out;
+    assert.equal((shown['external_gateway_info'] as Json)['network_id'], (await os(['network', 'show', 'ext', '-f', 'json'])).out['id']);
+    const port = (await os(['port', 'create', '--network', 'net1', '--host', 'compute-1', '--device', VM, '--device-owner', 'compute:nova', 'pf', '-f', 'json'])).out;
+    const fixed = ((port['fixed_ips'] as Json[])[0] as Json)['ip_address'];
+    const fip = (await os(['floating', 'ip', 'create', '--port', 'pf', 'ext', '-f', 'json'])).out;
+    assert.equal(fip['fixed_ip_address'], fixed);
+    assert.equal(fip['router_id'], router['id']);
+    const esc = (x: string) => x.replaceAll('-', '--');
+    const key = resourceKey({ kind: 'WorkloadEndpoint', namespace: 'openstack', name: `compute--1-openstack-${esc(VM)}-${esc(port['id'] as string)}` });
+    assert.deepEqual(((await get(key))?.['spec'] as Json)['ipNATs'], [{ internalIP: fixed, externalIP: fip['floating_ip_address'] }]);
+    const listed = (await os(['floating', 'ip', 'list', '--port', 'pf', '-f', 'json'])).out as unknown as Json[];
+    assert.equal(listed[0]?.['Floating IP Address'], fip['floating_ip_address']);
+    await os(['floating', 'ip', 'unset', '--port', fip['id'] as string]);
+    assert.equal(((await get(key))?.['spec'] as Json)['ipNATs'], undefined);
+    const inUse = await os(['router', 'delete', 'r1'], false);
+    assert.notEqual(inUse.code, 0);
+    await os(['floating', 'ip', 'delete', fip['id'] as string]);
+    await os(['port', 'delete', 'pf']);
+    await os(['router', 'remove', 'subnet', 'r1', 'sub4']);
+    await os(['router', 'delete', 'r1']);
+    await os(['network', 'delete', 'ext']);
+  });
+
   it('tear down: groups in use are refused, then everything deletes and Calico is clean', async () => {
     await fakeAgentAlive(kv, 'compute-1');
     await os(['port', 'create', '--network', 'net1', '--security-group', 'web', 'p4']);

@@ -111,3 +111,50 @@ export const securityGroupRecordSchema = z.object({
   shared: z.boolean(),
 });
 export type SecurityGroupRecord = z.infer<typeof securityGroupRecordSchema>;
+
+export const externalGatewaySchema = z.object({
+  network_id: z.string(),
+  external_fixed_ips: z.array(fixedIpSchema),
+});
+
+/**
+ * A router, as Neutron's clients need it to attach floating IPs: in Calico every network is
+ * routed by the compute hosts, so a router forwards nothing. It records which subnets "reach"
+ * which external network (its interfaces are ports with device_owner `network:router_interface`,
+ * its gateway a port with `network:router_gateway`), which floating IP association checks.
+ */
+export const routerRecordSchema = z.object({
+  ...standardAttrs,
+  admin_state_up: z.boolean(),
+  status: z.enum(['ACTIVE', 'DOWN', 'ERROR']),
+  external_gateway_info: externalGatewaySchema.nullable(),
+  routes: z.array(hostRouteSchema),
+  availability_zone_hints: z.array(z.string()),
+  availability_zones: z.array(z.string()),
+  flavor_id: z.null(),
+});
+export type RouterRecord = z.infer<typeof routerRecordSchema>;
+
+/**
+ * A floating IP: an address on an external network, held by a `network:floatingip` port.
+ * `floating_port_id` names that port; it is Brindle's bookkeeping (Neutron keeps it in its DB,
+ * not in responses), so views drop it.
+ */
+export const floatingIpRecordSchema = z.object({
+  id: z.string(),
+  tenant_id: z.string(),
+  project_id: z.string(),
+  description: z.string(),
+  tags: z.array(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+  revision_number: z.number().int(),
+  floating_network_id: z.string(),
+  floating_ip_address: z.string(),
+  router_id: z.string().nullable(),
+  port_id: z.string().nullable(),
+  fixed_ip_address: z.string().nullable(),
+  status: z.enum(['ACTIVE', 'DOWN', 'ERROR']),
+  floating_port_id: z.string(),
+});
+export type FloatingIpRecord = z.infer<typeof floatingIpRecordSchema>;

@@ -71,9 +71,10 @@ describe('Neutron API: bad input gets a 4xx fault and writes nothing', () => {
     ['GET', '/v2.0/networks?sort_key=name', () => undefined, 400, 'HTTPBadRequest', 'The number of sort_keys and sort_dirs must be same'],
     ['GET', '/v2.0/networks?limit=-3', () => undefined, 400, 'HTTPBadRequest', 'Limit must be an integer'],
     ['GET', '/v2.0/networks/no-such-network', () => undefined, 404, 'NetworkNotFound', ''],
-    ['GET', '/v2.0/routers', () => undefined, 404, 'HTTPNotFound', 'Routers are not part of Calico networking'],
-    ['POST', '/v2.0/routers', () => ({ router: { name: 'r' } }), 404, 'HTTPNotFound', 'every network is routed by the compute hosts'],
-    ['GET', '/v2.0/floatingips?port_id=x', () => undefined, 404, 'HTTPNotFound', 'Floating IPs'],
+    ['GET', '/v2.0/routers/no-such-router', () => undefined, 404, 'RouterNotFound', 'Router no-such-router could not be found.'],
+    ['POST', '/v2.0/routers', () => ({ router: { external_gateway_info: { network_id: 'x' } } }), 400, 'HTTPBadRequest', "Invalid input for external_gateway_info. Reason: 'x' is not a valid UUID"],
+    ['GET', '/v2.0/floatingips/no-such-fip', () => undefined, 404, 'FloatingIPNotFound', 'Floating IP no-such-fip could not be found.'],
+    ['POST', '/v2.0/floatingips', () => ({ floatingip: { port_id: '__NET__' } }), 400, 'HTTPBadRequest', "Required attribute 'floating_network_id' not specified"],
     ['GET', '/v2.0', () => undefined, 404, 'HTTPNotFound', ''],
     ['DELETE', '/v2.0/ports/0e0e0e0e-0000-0000-0000-000000000000', () => undefined, 404, 'PortNotFound', ''],
   ];

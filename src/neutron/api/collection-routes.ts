@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { faults } from '../errors.js';
+import { faults, type ResourceName } from '../errors.js';
 import type { RequestContext } from '../service/neutron-deps.js';
 import { parseBody, type Specs } from './attributes.js';
 import type { Authenticator } from './auth.js';
@@ -109,8 +109,12 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
   }
 }
 
-export function resourceName(resource: string): 'Network' | 'Subnet' | 'Port' | 'SecurityGroup' | 'SecurityGroupRule' | 'Agent' {
+export function resourceName(resource: string): ResourceName {
   switch (resource) {
+    case 'router':
+      return 'Router';
+    case 'floatingip':
+      return 'FloatingIP';
     case 'network':
       return 'Network';
     case 'subnet':

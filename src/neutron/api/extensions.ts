@@ -26,6 +26,7 @@ export const EXTENSIONS: readonly Extension[] = [
   ext('project-id', 'project_id field enabled', 'Extension that indicates that project_id field is enabled.'),
   ext('provider', 'Provider Network', 'Expose mapping of virtual networks to physical networks'),
   ext('quotas', 'Quota management support', 'Expose functions for quotas management per project'),
+  ext('router', 'Neutron L3 Router', 'Router abstraction for layer 3 forwarding between layer 2 Neutron networks and access to external networks via a NAT gateway.'),
   ext('revision-if-match', 'If-Match constraints based on revision_number', 'Extension indicating that If-Match based on revision_number is supported.'),
   ext('security-group', 'security-group', 'The security groups extension.'),
   ext('sorting', 'Sorting support', 'Extension that indicates that sorting is enabled.'),

@@ -83,3 +83,37 @@ export const SECURITY_GROUP_RULE_SPECS: Specs = {
   remote_group_id: { validate: v.nullable(v.uuid()), allowPost: true, allowPut: false },
   remote_address_group_id: { validate: v.nullable(v.uuid()), allowPost: true, allowPut: false },
 };
+
+const gatewayInfo = v.nullable(
+  v.dict({
+    network_id: { validate: v.uuid(), required: true },
+    external_fixed_ips: { validate: v.list(fixedIp) },
+    enable_snat: {
+      // No ext-gw-mode: a router translates nothing in Calico; outbound NAT is per IP pool.
+      validate: () => ({ ok: false, reason: 'enable_snat is not supported: Calico routers translate nothing; outbound NAT is set per IP pool (natOutgoing)' }),
+    },
+  }),
+);
+
+export const ROUTER_SPECS: Specs = {
+  ...std,
+  admin_state_up: { validate: v.boolean(), allowPost: true, allowPut: true },
+  external_gateway_info: { validate: gatewayInfo, allowPost: true, allowPut: true },
+};
+
+export const FLOATING_IP_SPECS: Specs = {
+  tenant_id: std.tenant_id,
+  project_id: std.project_id,
+  description: std.description,
+  floating_network_id: { validate: v.uuid(), allowPost: true, allowPut: false, required: true },
+  floating_ip_address: { validate: v.ip(), allowPost: true, allowPut: false, adminOnly: true },
+  subnet_id: { validate: v.uuid(), allowPost: true, allowPut: false },
+  port_id: { validate: v.nullable(v.uuid()), allowPost: true, allowPut: true },
+  fixed_ip_address: { validate: v.nullable(v.ip()), allowPost: true, allowPut: true },
+};
+
+/** The body of add_router_interface / remove_router_interface. */
+export const ROUTER_INTERFACE_SPECS: Specs = {
+  subnet_id: { validate: v.uuid(), allowPost: true, allowPut: true },
+  port_id: { validate: v.uuid(), allowPost: true, allowPut: true },
+};

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import { DatastoreUnavailableError } from '../../datastore/index.js';
 import { BrindleError, type Logger } from '../../lib/index.js';
 import { faults, NeutronApiError } from '../errors.js';
-import type { NetworkRecord, PortRecord, SecurityGroupRuleRecord, SubnetRecord } from '../records.js';
+import type { FloatingIpRecord, NetworkRecord, PortRecord, RouterRecord, SecurityGroupRuleRecord, SubnetRecord } from '../records.js';
 import type { NeutronServices } from '../service/neutron-services.js';
 import type { RequestContext } from '../service/neutron-deps.js';
 import type { SecurityGroupView } from '../service/security-groups.js';
@@ -10,7 +10,8 @@ import type { Authenticator } from './auth.js';
 import { registerCollection } from './collection-routes.js';
 import { EXTENSIONS } from './extensions.js';
 import { registerExtras } from './extra-routes.js';
-import { NETWORK_SPECS, PORT_SPECS, SECURITY_GROUP_RULE_SPECS, SECURITY_GROUP_SPECS, SUBNET_SPECS } from './resource-specs.js';
+import { FLOATING_IP_SPECS, NETWORK_SPECS, PORT_SPECS, ROUTER_SPECS, SECURITY_GROUP_RULE_SPECS, SECURITY_GROUP_SPECS, SUBNET_SPECS } from './resource-specs.js';
+import { registerRouterInterfaces } from './router-interface-routes.js';
 
 export interface ApiServerOptions {
   readonly services: NeutronServices;
@@ -83,7 +84,7 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
   app.get('/v2.0/', (req, reply) => {
     const base = `${req.protocol}://${req.headers.host ?? 'localhost'}/v2.0`;
     void reply.send({
-      resources: ['network', 'subnet', 'port'].map((name) => ({ name, collection: `${name}s`, links: [{ rel: 'self', href: `${base}/${name}s` }] })),
+      resources: ['network', 'subnet', 'port', 'router', 'floatingip'].map((name) => ({ name, collection: `${name}s`, links: [{ rel: 'self', href: `${base}/${name}s` }] })),
     });
   });
   app.get('/v2.0/extensions', (_req, reply) => void reply.send({ extensions: EXTENSIONS }));
@@ -106,13 +107,14 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     update: (ctx, id, a, rev) => s.networks.update(ctx, id, a, rev),
     remove: (_ctx, id) => s.networks.delete(id),
     view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_NETWORK)),
-    visible: (ctx, r) => ownOrAdmin(ctx, r) || r.shared,
+    // As Neutron's get_network: external networks are visible to all (floating IPs come from them).
+    visible: (ctx, r) => ownOrAdmin(ctx, r) || r.shared || r['router:external'],
   }, o.auth);
 
   // Refreshed by each subnet list/show (cheap: networks are few) for the visibility check above.
   let sharedNetworks = new Set<string>();
   const refreshShared = async (): Promise<void> => {
-    sharedNetworks = new Set((await s.networks.list()).filter((n) => n.shared).map((n) => n.id));
+    sharedNetworks = new Set((await s.networks.list()).filter((n) => n.shared || n['router:external']).map((n) => n.id));
   };
   registerCollection<SubnetRecord>(app, {
     path: 'subnets', collection: 'subnets', resource: 'subnet', specs: SUBNET_SPECS,
@@ -182,9 +184,38 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     visible: ownOrAdmin,
   }, o.auth);
 
-  // No L3: answer routers and floating IPs with 404 (Nova tolerates it) in Calico's terms.
-  for (const path of ['/v2.0/routers', '/v2.0/routers/*']) app.all(path, (_req, reply) => void reply.code(404).send(faults.noRouters().toBody()));
-  for (const path of ['/v2.0/floatingips', '/v2.0/floatingips/*']) app.all(path, (_req, reply) => void reply.code(404).send(faults.noFloatingIps().toBody()));
+  registerCollection<RouterRecord>(app, {
+    path: 'routers', collection: 'routers', resource: 'router', specs: ROUTER_SPECS,
+    attributes: keysOf(Object.keys(ROUTER_SPECS), ['status', 'revision_number', 'created_at', 'updated_at', 'tags']),
+    list: () => s.routers.list(),
+    get: (_ctx, id) => s.routers.get(id),
+    create: async (ctx, a) => {
+      const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
+      await s.quotas.check(project, 'router', async () => (await s.routers.list()).filter((r) => r.project_id === project).length);
+      return s.routers.create(ctx, a);
+    },
+    update: (ctx, id, a, rev) => s.routers.update(ctx, id, a, rev),
+    remove: (_ctx, id) => s.routers.delete(id),
+    view: (_ctx, r) => ({ ...r }),
+    visible: ownOrAdmin,
+  }, o.auth);
+  registerRouterInterfaces(app, s, o.auth);
+
+  registerCollection<FloatingIpRecord>(app, {
+    path: 'floatingips', collection: 'floatingips', resource: 'floatingip', specs: FLOATING_IP_SPECS,
+    attributes: keysOf(Object.keys(FLOATING_IP_SPECS), ['status', 'router_id', 'revision_number', 'created_at', 'updated_at', 'tags']),
+    list: () => s.floatingIps.list(),
+    get: (_ctx, id) => s.floatingIps.get(id),
+    create: async (ctx, a) => {
+      const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
+      await s.quotas.check(project, 'floatingip', async () => (await s.floatingIps.list()).filter((f) => f.project_id === project).length);
+      return s.floatingIps.create(ctx, a as never);
+    },
+    update: (ctx, id, a, rev) => s.floatingIps.update(ctx, id, a, rev),
+    remove: (_ctx, id) => s.floatingIps.delete(id),
+    view: (_ctx, r) => without(r, ['floating_port_id']),
+    visible: ownOrAdmin,
+  }, o.auth);
   registerExtras(app, s, o.auth);
   return app;
 }

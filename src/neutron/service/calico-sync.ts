@@ -1,5 +1,6 @@
 import { dhcpSubnetKey } from '../../model/index.js';
-import type { PortRecord, SecurityGroupRuleRecord } from '../records.js';
+import type { FloatingIpRecord, PortRecord, SecurityGroupRuleRecord } from '../records.js';
+import { fipPortPrefix } from '../store/neutron-keys.js';
 import type { Stored } from '../store/neutron-store.js';
 import { endpointNameForPort, portToEndpoint, portWantsEndpoint, securityGroupToPolicy, subnetToDhcp, policyName } from '../translate/index.js';
 import { MAX_CAS_ATTEMPTS, type NeutronDeps } from './neutron-deps.js';
@@ -63,7 +64,9 @@ export class CalicoSync {
       if (network === undefined) return true;
       const subnets = await this.#d.store.getMany('subnets', [...new Set(port.record.fixed_ips.map((f) => f.subnet_id))]);
       const groups = await this.#d.store.getMany('security-groups', port.record.security_groups);
+      const floatingIps = await this.#floatingIpsOf(portId);
       const wep = portToEndpoint({
+        floatingIps,
         port: port.record,
         network: network.record,
         subnets: new Map([...subnets].map(([id, s]) => [id, s.record])),
@@ -123,6 +126,14 @@ export class CalicoSync {
   async syncPortsWithSecurityGroup(sgId: string): Promise<void> {
     const ports = (await this.#d.store.list('ports')).items.filter((p) => p.security_groups.includes(sgId));
     for (const p of ports) await this.syncPort(p.id);
+  }
+
+  /** The floating IPs associated with a port, found by its association keys. */
+  async #floatingIpsOf(portId: string): Promise<FloatingIpRecord[]> {
+    const { items } = await this.#d.kv.list(fipPortPrefix(portId));
+    if (items.length === 0) return [];
+    const found = await this.#d.store.getMany('floatingips', [...new Set(items.map((kv) => kv.value))]);
+    return [...found.values()].map((f) => f.record).filter((f) => f.port_id === portId);
   }
 
   #wants(port: PortRecord): boolean {

@@ -90,6 +90,10 @@ export class NetworkService {
       const cur = await this.#d.store.get('networks', id);
       if (cur === undefined) throw faults.notFound('Network', id);
       if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
+      if (changes['router:external'] === false && cur.record['router:external'] && attempt === 0) {
+        const held = (await this.#d.store.list('ports')).items.some((p) => p.network_id === id && (p.device_owner === 'network:router_gateway' || p.device_owner === 'network:floatingip'));
+        if (held) throw faults.externalNetworkInUse(id);
+      }
       const next: NetworkRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
       const r = await this.#d.kv.put(objectKey('networks', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
       if (r.succeeded) {

@@ -1,6 +1,8 @@
 import type { PortEvents } from '../status/nova-notifier.js';
 import { AgentService } from './agents.js';
 import { CalicoSync } from './calico-sync.js';
+import { FloatingIpService } from './floating-ips.js';
+import { RouterService } from './routers.js';
 import type { NeutronDeps } from './neutron-deps.js';
 import { NetworkService } from './networks.js';
 import { PortService } from './ports.js';
@@ -18,19 +20,24 @@ export interface NeutronServices {
   readonly groups: SecurityGroupService;
   readonly agents: AgentService;
   readonly quotas: QuotaService;
+  readonly routers: RouterService;
+  readonly floatingIps: FloatingIpService;
   readonly events: PortEvents;
 }
 
 export function createNeutronServices(deps: NeutronDeps, events: PortEvents): NeutronServices {
   const sync = new CalicoSync(deps);
   const groups = new SecurityGroupService(deps, sync);
+  const ports = new PortService(deps, sync, groups, events);
   return {
     deps,
     sync,
     groups,
     networks: new NetworkService(deps, sync, groups),
     subnets: new SubnetService(deps, sync),
-    ports: new PortService(deps, sync, groups, events),
+    ports,
+    routers: new RouterService(deps, ports),
+    floatingIps: new FloatingIpService(deps, ports, sync, events),
     agents: new AgentService(deps),
     quotas: new QuotaService(deps),
     events,

@@ -32,7 +32,7 @@ const AUTO_ADDRESS = new Set(['slaac', 'dhcpv6-stateless']);
  */
 export async function planAddresses(
   d: NeutronDeps,
-  ctx: { network: NetworkRecord; subnets: readonly SubnetRecord[]; mac: string; portId: string; attempt: number; reserved?: readonly string[] },
+  ctx: { network: NetworkRecord; subnets: readonly SubnetRecord[]; mac: string; portId: string; attempt: number; reserved?: readonly string[]; allowGateway?: boolean },
   requests: readonly AddressRequest[] | undefined,
 ): Promise<PlannedIp[]> {
   const { network, subnets, mac } = ctx;
@@ -83,7 +83,8 @@ export async function planAddresses(
       const r = cidrToRange(subnet.cidr);
       const v = ipToBigInt(ip.address)?.value;
       if (subnet.ip_version === 4 && r !== undefined && r.prefixLength < 31 && (v === r.first || v === r.last)) throw faults.invalidIpForSubnet(ip.address);
-      if (ip.address === subnet.gateway_ip) throw faults.invalidIpForSubnet(ip.address);
+      // Only a router interface may hold its subnet's gateway address.
+      if (ip.address === subnet.gateway_ip && ctx.allowGateway !== true) throw faults.invalidIpForSubnet(ip.address);
       if (out.some((p) => p.ip_address === ip.address)) throw faults.invalidInput(`IP address ${ip.address} is requested twice`);
       out.push({ subnet_id: subnet.id, ip_address: ip.address, requested: true });
     } else if (req.subnet_id !== undefined) {

@@ -8,6 +8,7 @@ import { notBeingDeleted } from './deleting-marker.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
 import { planAddresses, randomMac, type AddressRequest, type PlannedIp } from './port-addresses.js';
 import { bindPort } from './port-binding.js';
+import { disassociatePort } from './disassociate-port.js';
 import type { SecurityGroupService } from './security-groups.js';
 import type { PortEvents } from '../status/nova-notifier.js';
 
@@ -34,6 +35,12 @@ export interface PortInput {
 export type PortChanges = Omit<PortInput, 'network_id' | 'tenant_id' | 'project_id'>;
 
 const MAX_ATTEMPTS = 10;
+
+/** Ports the L3 objects own: deleted through their router or floating IP, never directly. */
+export const SERVICE_PORT_OWNERS = ['network:floatingip', 'network:router_gateway', 'network:router_interface'] as const;
+export function isRouterInterface(deviceOwner: string): boolean {
+  return deviceOwner.startsWith('network:router_interface');
+}
 
 /** Why a claim transaction failed, found from the failure branch's reads. */
 type ClaimFailure = { kind: 'gone'; what: 'Network' | 'Subnet' | 'SecurityGroup'; id: string } | { kind: 'requested-ip'; ip: PlannedIp } | { kind: 'requested-mac'; mac: string } | { kind: 'collision' } | { kind: 'stale' };
@@ -81,7 +88,7 @@ export class PortService {
     const id = this.#d.newId();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const mac = input.mac_address ?? randomMac(this.#d.random);
-      const ips = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt }, input.fixed_ips);
+      const ips = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt, allowGateway: isRouterInterface(deviceOwner) }, input.fixed_ips);
       const binding = await bindPort(this.#d, input['binding:host_id'] ?? '', network.record, input['binding:vnic_type'] ?? 'normal');
       const now = timestamp(this.#d.clock);
       const port: PortRecord = {
@@ -186,11 +193,14 @@ export class PortService {
     throw faults.conflictRetry('Port', id);
   }
 
-  async delete(id: string): Promise<PortRecord> {
+  /** Deletes a port; `internal` when a router or floating IP removes its own port. */
+  async delete(id: string, o: { internal?: boolean } = {}): Promise<PortRecord> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const cur = await this.#d.store.get('ports', id);
       if (cur === undefined) throw faults.notFound('Port', id);
       const p = cur.record;
+      const owner = SERVICE_PORT_OWNERS.find((x) => p.device_owner.startsWith(x));
+      if (owner !== undefined && o.internal !== true) throw faults.servicePortInUse(id, p.device_owner);
       const r = await this.#d.kv.txn({
         compare: [{ key: objectKey('ports', id), target: 'modRevision', op: '==', value: cur.modRevision }],
         success: [
@@ -200,6 +210,10 @@ export class PortService {
         ],
       });
       if (r.succeeded) {
+        // As Neutron: the port's floating IPs stay allocated, disassociated. After the delete, so
+        // an association racing with it either lands first (and is undone here) or fails on the
+        // port being gone.
+        await disassociatePort(this.#d, id);
         await this.#sync.removePortEndpoint(p).catch((err: unknown) => this.#syncFailed(id, err));
         this.#events.portDeleted(p);
         return p;

@@ -3,12 +3,12 @@ import { faults } from '../errors.js';
 import { QUOTA_PREFIX, quotaKey } from '../store/neutron-keys.js';
 import type { NeutronDeps } from './neutron-deps.js';
 
-export const QUOTA_RESOURCES = ['network', 'subnet', 'port', 'security_group', 'security_group_rule', 'subnetpool', 'rbac_policy'] as const;
+export const QUOTA_RESOURCES = ['network', 'subnet', 'port', 'security_group', 'security_group_rule', 'subnetpool', 'rbac_policy', 'router', 'floatingip'] as const;
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 export type Quota = Record<QuotaResource, number>;
 
 /** Unlimited (-1) unless an operator sets a limit: Nova then skips its port-count check. */
-export const DEFAULT_QUOTA: Quota = { network: -1, subnet: -1, port: -1, security_group: -1, security_group_rule: -1, subnetpool: -1, rbac_policy: -1 };
+export const DEFAULT_QUOTA: Quota = { network: -1, subnet: -1, port: -1, security_group: -1, security_group_rule: -1, subnetpool: -1, rbac_policy: -1, router: -1, floatingip: -1 };
 
 const quotaSchema = z.record(z.string(), z.number().int().min(-1));
 

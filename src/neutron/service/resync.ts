@@ -5,6 +5,7 @@ import { dhcpSubnetKey, dhcpSubnetPrefix, resourcePrefix, type CalicoResource, t
 import { endpointNameForPort, portToEndpoint, portWantsEndpoint, securityGroupToPolicy, subnetToDhcp } from '../translate/index.js';
 import { isEndpointPort, rulesInPolicyOrder } from './calico-sync.js';
 import type { NeutronDeps } from './neutron-deps.js';
+import type { FloatingIpRecord } from '../records.js';
 
 export interface ResyncPhase {
   readonly datastoreItems: number;
@@ -97,7 +98,11 @@ export async function resync(d: NeutronDeps): Promise<ResyncResult> {
 
     await timed(phases.endpoints, async () => {
       const { items: stored } = await d.kv.list(resourcePrefix('WorkloadEndpoint', ns));
-      const [ports, networks, subnets, groups] = await Promise.all([d.store.list('ports'), d.store.list('networks'), d.store.list('subnets'), d.store.list('security-groups')]);
+      const [ports, networks, subnets, groups, fips] = await Promise.all([
+        d.store.list('ports'), d.store.list('networks'), d.store.list('subnets'), d.store.list('security-groups'), d.store.list('floatingips'),
+      ]);
+      const fipsByPort = new Map<string, FloatingIpRecord[]>();
+      for (const f of fips.items) if (f.port_id !== null) fipsByPort.set(f.port_id, [...(fipsByPort.get(f.port_id) ?? []), f]);
       const netById = new Map(networks.items.map((n) => [n.id, n]));
       const subnetById = new Map(subnets.items.map((s) => [s.id, s]));
       const groupById = new Map(groups.items.map((g) => [g.id, g]));
@@ -105,7 +110,7 @@ export async function resync(d: NeutronDeps): Promise<ResyncResult> {
       for (const port of ports.items) {
         const network = netById.get(port.network_id);
         if (!isEndpointPort(port) || !portWantsEndpoint(port) || network === undefined) continue;
-        const wep = portToEndpoint({ port, network, subnets: subnetById, securityGroups: groupById, namespace: ns });
+        const wep = portToEndpoint({ port, network, subnets: subnetById, securityGroups: groupById, namespace: ns, floatingIps: fipsByPort.get(port.id) ?? [] });
         desired.set(`${resourcePrefix('WorkloadEndpoint', ns)}${endpointNameForPort(port)}`, wep);
       }
       await reconcile(d, phases.endpoints, stored, desired);

@@ -14,6 +14,8 @@ export interface PortEvents {
   portStatusChanged(before: PortRecord, after: PortRecord): void;
   portUpdated(before: PortRecord, after: PortRecord): void;
   portDeleted(port: PortRecord): void;
+  /** A floating IP was associated with or taken from the port. */
+  floatingIpChanged(port: PortRecord): void;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export const NO_PORT_EVENTS: PortEvents = {
   portStatusChanged: () => {},
   portUpdated: () => {},
   portDeleted: () => {},
+  floatingIpChanged: () => {},
   close: () => Promise.resolve(),
 };
 
@@ -82,6 +85,10 @@ export class NovaNotifier implements PortEvents {
     const port = isComputePort(after) ? after : isComputePort(before) ? before : undefined;
     if (port === undefined) return;
     if (DATA_FIELDS.some((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]))) this.#add({ server_uuid: port.device_id, name: 'network-changed', tag: port.id });
+  }
+
+  floatingIpChanged(port: PortRecord): void {
+    if (isComputePort(port)) this.#add({ server_uuid: port.device_id, name: 'network-changed', tag: port.id });
   }
 
   portDeleted(port: PortRecord): void {

@@ -5,7 +5,7 @@
  */
 export const NEUTRON_ROOT = '/brindle/neutron/v1/';
 
-export type NeutronCollection = 'networks' | 'subnets' | 'ports' | 'security-groups' | 'security-group-rules';
+export type NeutronCollection = 'networks' | 'subnets' | 'ports' | 'security-groups' | 'security-group-rules' | 'routers' | 'floatingips';
 
 export function collectionPrefix(c: NeutronCollection): string {
   return `${NEUTRON_ROOT}${c}/`;
@@ -47,3 +47,14 @@ export function quotaKey(projectId: string): string {
 export const QUOTA_PREFIX = `${NEUTRON_ROOT}quotas/`;
 /** A lock that serialises subnet creation cloud-wide (the overlap check reads every subnet). */
 export const SUBNET_CIDR_LOCK = `${NEUTRON_ROOT}locks/subnet-cidrs`;
+/**
+ * A floating IP's association with a port's fixed IP; the value is the floating IP's id. Create
+ * only: one fixed IP has at most one floating IP per external network (Neutron's unique
+ * constraint), and the endpoint sync finds a port's floating IPs by listing its prefix.
+ */
+export function fipPortKey(portId: string, floatingNetworkId: string, fixedIp: string): string {
+  return `${fipPortPrefix(portId)}${floatingNetworkId}/${fixedIp}`;
+}
+export function fipPortPrefix(portId: string): string {
+  return `${NEUTRON_ROOT}fip-ports/${portId}/`;
+}

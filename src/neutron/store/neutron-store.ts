@@ -1,6 +1,10 @@
 import type { z } from 'zod';
 import { InvalidStoredValueError, type KeyValue, type KvStore } from '../../datastore/index.js';
 import {
+  floatingIpRecordSchema,
+  routerRecordSchema,
+  type FloatingIpRecord,
+  type RouterRecord,
   networkRecordSchema,
   portRecordSchema,
   securityGroupRecordSchema,
@@ -28,6 +32,8 @@ interface RecordTypes {
   ports: PortRecord;
   'security-groups': SecurityGroupRecord;
   'security-group-rules': SecurityGroupRuleRecord;
+  routers: RouterRecord;
+  floatingips: FloatingIpRecord;
 }
 
 const SCHEMAS: { [C in NeutronCollection]: z.ZodType<RecordTypes[C]> } = {
@@ -36,6 +42,8 @@ const SCHEMAS: { [C in NeutronCollection]: z.ZodType<RecordTypes[C]> } = {
   ports: portRecordSchema,
   'security-groups': securityGroupRecordSchema,
   'security-group-rules': securityGroupRuleRecordSchema,
+  routers: routerRecordSchema,
+  floatingips: floatingIpRecordSchema,
 };
 
 function decode<C extends NeutronCollection>(c: C, kv: KeyValue): Stored<RecordTypes[C]> {

@@ -8,7 +8,7 @@ import {
   workloadEndpointName,
   type WorkloadEndpoint,
 } from '../../model/index.js';
-import type { NetworkRecord, PortRecord, SecurityGroupRecord, SubnetRecord } from '../records.js';
+import type { FloatingIpRecord, NetworkRecord, PortRecord, SecurityGroupRecord, SubnetRecord } from '../records.js';
 
 export const SG_LABEL_PREFIX = 'sg.projectcalico.org/openstack-';
 export const SG_NAME_LABEL_PREFIX = 'sg-name.projectcalico.org/openstack-';
@@ -21,6 +21,16 @@ export interface EndpointInputs {
   readonly subnets: ReadonlyMap<string, SubnetRecord>;
   readonly securityGroups: ReadonlyMap<string, SecurityGroupRecord>;
   readonly namespace: string;
+  /** The port's floating IPs (those whose `port_id` is this port). */
+  readonly floatingIps?: readonly FloatingIpRecord[];
+}
+
+/** One `ipNATs` entry per floating IP on the port, ordered by external address (networking-calico §1.6). */
+function ipNats(port: PortRecord, fips: readonly FloatingIpRecord[]): { internalIP: string; externalIP: string }[] {
+  return fips
+    .filter((f) => f.port_id === port.id && f.fixed_ip_address !== null)
+    .map((f) => ({ internalIP: f.fixed_ip_address ?? '', externalIP: f.floating_ip_address }))
+    .sort((a, b) => a.externalIP.localeCompare(b.externalIP) || a.internalIP.localeCompare(b.internalIP));
 }
 
 /** networking-calico's presence rule: a bound endpoint port has a WorkloadEndpoint on its host. */
@@ -76,6 +86,7 @@ export function portToEndpoint(inputs: EndpointInputs): WorkloadEndpoint {
     'projectcalico.org/orchestrator': 'openstack',
     'projectcalico.org/openstack-project-id': port.project_id,
   };
+  const nats = ipNats(port, inputs.floatingIps ?? []);
   const networkName = sanitizeLabel(network.name);
   if (networkName !== '') labels['projectcalico.org/openstack-network-name'] = networkName;
   return {
@@ -98,6 +109,7 @@ export function portToEndpoint(inputs: EndpointInputs): WorkloadEndpoint {
       allowedIps: pairs,
       ...(ipv4Gateway === undefined ? {} : { ipv4Gateway }),
       ...(ipv6Gateway === undefined ? {} : { ipv6Gateway }),
+      ...(nats.length === 0 ? {} : { ipNATs: nats }),
     },
   };
 }

@@ -1,0 +1,224 @@
+import { faults } from '../errors.js';
+import type { PortRecord, RouterRecord, SubnetRecord } from '../records.js';
+import { objectKey } from '../store/neutron-keys.js';
+import { encodeRecord } from '../store/neutron-store.js';
+import { MAX_CAS_ATTEMPTS, timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import type { AddressRequest } from './port-addresses.js';
+import { isRouterInterface, type PortService } from './ports.js';
+
+export interface GatewayInput {
+  readonly network_id: string;
+  readonly external_fixed_ips?: AddressRequest[];
+}
+
+export interface RouterInput {
+  readonly name?: string;
+  readonly description?: string;
+  readonly tenant_id?: string;
+  readonly project_id?: string;
+  readonly admin_state_up?: boolean;
+  readonly external_gateway_info?: GatewayInput | null;
+}
+
+export type RouterChanges = Pick<RouterInput, 'name' | 'description' | 'admin_state_up' | 'external_gateway_info'>;
+
+/** The answer of add/remove_router_interface. */
+export interface InterfaceInfo {
+  readonly id: string;
+  readonly tenant_id: string;
+  readonly project_id: string;
+  readonly port_id: string;
+  readonly subnet_id: string;
+  readonly subnet_ids: string[];
+  readonly network_id: string;
+}
+
+const SERVICE_CTX: RequestContext = { projectId: '', isAdmin: true };
+
+/**
+ * Routers in Calico's terms: bookkeeping only. Traffic between networks is routed by the hosts
+ * whatever routers say; a router's gateway and interfaces tell which subnets may take floating
+ * IPs from which external network, as Neutron's L3 database does for networking-calico's core
+ * plugin. Interfaces and gateways are ports (so their addresses are taken like any other).
+ */
+export class RouterService {
+  readonly #d: NeutronDeps;
+  readonly #ports: PortService;
+
+  constructor(deps: NeutronDeps, ports: PortService) {
+    this.#d = deps;
+    this.#ports = ports;
+  }
+
+  async list(): Promise<RouterRecord[]> {
+    return (await this.#d.store.list('routers')).items;
+  }
+
+  async get(id: string): Promise<RouterRecord> {
+    const r = await this.#d.store.get('routers', id);
+    if (r === undefined) throw faults.notFound('Router', id);
+    return r.record;
+  }
+
+  async create(ctx: RequestContext, input: RouterInput): Promise<RouterRecord> {
+    const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
+    if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_router:tenant_id');
+    const id = this.#d.newId();
+    const gateway = input.external_gateway_info ? await this.#openGateway(ctx, id, input.external_gateway_info) : null;
+    const now = timestamp(this.#d.clock);
+    const record: RouterRecord = {
+      id, name: input.name ?? '', description: input.description ?? '', tenant_id: project, project_id: project, tags: [], created_at: now, updated_at: now,
+      revision_number: 1, admin_state_up: input.admin_state_up ?? true, status: 'ACTIVE', external_gateway_info: gateway, routes: [],
+      availability_zone_hints: [], availability_zones: [], flavor_id: null,
+    };
+    const r = await this.#d.kv.put(objectKey('routers', id), encodeRecord(record), { condition: { absent: true } });
+    if (!r.succeeded) throw faults.conflictRetry('Router', id);
+    return record;
+  }
+
+  async update(ctx: RequestContext, id: string, changes: RouterChanges, ifRevision?: number): Promise<RouterRecord> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const cur = await this.#d.store.get('routers', id);
+      if (cur === undefined) throw faults.notFound('Router', id);
+      const old = cur.record;
+      if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
+      let gateway = old.external_gateway_info;
+      const wanted = changes.external_gateway_info;
+      const gatewayChanges = wanted !== undefined && (wanted?.network_id !== old.external_gateway_info?.network_id || wanted?.external_fixed_ips !== undefined);
+      if (gatewayChanges) {
+        if (old.external_gateway_info !== null) await this.#closeGateway(old);
+        gateway = wanted ? await this.#openGateway(ctx, id, wanted) : null;
+      }
+      const next: RouterRecord = {
+        ...old,
+        ...(changes.name === undefined ? {} : { name: changes.name }),
+        ...(changes.description === undefined ? {} : { description: changes.description }),
+        ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
+        external_gateway_info: gateway,
+        revision_number: old.revision_number + 1,
+        updated_at: timestamp(this.#d.clock),
+      };
+      const r = await this.#d.kv.put(objectKey('routers', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
+      if (r.succeeded) return next;
+    }
+    throw faults.conflictRetry('Router', id);
+  }
+
+  /** Refused while the router has interfaces (RouterInUse); its gateway port goes with it. */
+  async delete(id: string): Promise<void> {
+    const cur = await this.#d.store.get('routers', id);
+    if (cur === undefined) throw faults.notFound('Router', id);
+    if ((await this.#interfaces(id)).length > 0) throw faults.routerInUse(id);
+    const r = await this.#d.kv.delete(objectKey('routers', id), { condition: { modRevision: cur.modRevision } });
+    if (!r.succeeded) throw faults.conflictRetry('Router', id);
+    await this.#deletePorts(this.#gatewayPorts(id));
+  }
+
+  async addInterface(ctx: RequestContext, id: string, body: { subnet_id?: string; port_id?: string }): Promise<InterfaceInfo> {
+    const router = await this.#visibleRouter(ctx, id);
+    if (body.subnet_id !== undefined && body.port_id !== undefined) throw faults.badResourceRequest('router', 'Cannot specify both subnet-id and port-id');
+    const existing = await this.#interfaces(id);
+    let port: PortRecord;
+    if (body.port_id !== undefined) {
+      const p = await this.#d.store.get('ports', body.port_id);
+      if (p === undefined || (!ctx.isAdmin && p.record.project_id !== ctx.projectId)) throw faults.notFound('Port', body.port_id);
+      if (p.record.device_id !== '' || p.record.device_owner !== '') {
+        throw faults.portInUse(p.record.network_id, p.record.id, p.record.device_id);
+      }
+      if (p.record.fixed_ips.length === 0) throw faults.badResourceRequest('router', `Router port must have at least one fixed IP`);
+      for (const f of p.record.fixed_ips) this.#refuseSecondPortOnSubnet(id, existing, f.subnet_id);
+      port = await this.#ports.update(SERVICE_CTX, p.record.id, { device_owner: 'network:router_interface', device_id: id });
+    } else if (body.subnet_id !== undefined) {
+      const subnet = await this.#visibleSubnet(ctx, body.subnet_id);
+      if (subnet.gateway_ip === null) throw faults.badResourceRequest('router', 'Subnet for router interface must have a gateway IP');
+      this.#refuseSecondPortOnSubnet(id, existing, subnet.id);
+      port = await this.#ports.create(SERVICE_CTX, {
+        network_id: subnet.network_id, tenant_id: router.project_id, project_id: router.project_id, device_owner: 'network:router_interface', device_id: id,
+        fixed_ips: [{ subnet_id: subnet.id, ip_address: subnet.gateway_ip }],
+      });
+    } else {
+      throw faults.badResourceRequest('router', 'Either subnet_id or port_id must be specified');
+    }
+    return this.#info(router, port);
+  }
+
+  async removeInterface(ctx: RequestContext, id: string, body: { subnet_id?: string; port_id?: string }): Promise<InterfaceInfo> {
+    const router = await this.#visibleRouter(ctx, id);
+    const existing = await this.#interfaces(id);
+    let port: PortRecord | undefined;
+    if (body.port_id !== undefined) {
+      port = existing.find((p) => p.id === body.port_id);
+      if (port === undefined || (body.subnet_id !== undefined && !port.fixed_ips.some((f) => f.subnet_id === body.subnet_id))) throw faults.routerInterfaceNotFound(id, body.port_id);
+    } else if (body.subnet_id !== undefined) {
+      const subnetId = body.subnet_id;
+      port = existing.find((p) => p.fixed_ips.some((f) => f.subnet_id === subnetId));
+      if (port === undefined) throw faults.routerInterfaceNotFoundForSubnet(id, subnetId);
+    } else {
+      throw faults.badResourceRequest('router', 'Either subnet_id or port_id must be specified');
+    }
+    const subnets = port.fixed_ips.map((f) => f.subnet_id);
+    // A floating IP reaching its port through this interface keeps the interface.
+    const fips = (await this.#d.store.list('floatingips')).items.filter((f) => f.router_id === id && f.port_id !== null);
+    for (const f of fips) {
+      const inner = await this.#d.store.get('ports', f.port_id ?? '');
+      const via = inner?.record.fixed_ips.find((x) => x.ip_address === f.fixed_ip_address)?.subnet_id;
+      if (via !== undefined && subnets.includes(via)) throw faults.routerInterfaceInUseByFip(id, via);
+    }
+    await this.#ports.delete(port.id, { internal: true });
+    return this.#info(router, port);
+  }
+
+  async #visibleRouter(ctx: RequestContext, id: string): Promise<RouterRecord> {
+    const r = await this.#d.store.get('routers', id);
+    if (r === undefined || (!ctx.isAdmin && r.record.project_id !== ctx.projectId)) throw faults.notFound('Router', id);
+    return r.record;
+  }
+
+  async #visibleSubnet(ctx: RequestContext, id: string): Promise<SubnetRecord> {
+    const s = await this.#d.store.get('subnets', id);
+    if (s === undefined || (!ctx.isAdmin && s.record.project_id !== ctx.projectId)) throw faults.notFound('Subnet', id);
+    return s.record;
+  }
+
+  #refuseSecondPortOnSubnet(routerId: string, existing: readonly PortRecord[], subnetId: string): void {
+    if (existing.some((p) => p.fixed_ips.some((f) => f.subnet_id === subnetId))) throw faults.badResourceRequest('router', `Router ${routerId} already has a port on subnet ${subnetId}`);
+  }
+
+  #info(router: RouterRecord, port: PortRecord): InterfaceInfo {
+    const subnetIds = port.fixed_ips.map((f) => f.subnet_id);
+    return { id: router.id, tenant_id: router.project_id, project_id: router.project_id, port_id: port.id, subnet_id: subnetIds[0] ?? '', subnet_ids: subnetIds, network_id: port.network_id };
+  }
+
+  async #interfaces(routerId: string): Promise<PortRecord[]> {
+    return (await this.#d.store.list('ports')).items.filter((p) => p.device_id === routerId && isRouterInterface(p.device_owner));
+  }
+
+  async #gatewayPorts(routerId: string): Promise<PortRecord[]> {
+    return (await this.#d.store.list('ports')).items.filter((p) => p.device_id === routerId && p.device_owner === 'network:router_gateway');
+  }
+
+  async #deletePorts(ports: Promise<PortRecord[]>): Promise<void> {
+    for (const p of await ports) await this.#ports.delete(p.id, { internal: true }).catch((err: unknown) => this.#d.logger.warn({ err, port: p.id }, 'router: could not delete its port'));
+  }
+
+  /** A gateway: the network must be external; a `network:router_gateway` port takes its address. */
+  async #openGateway(ctx: RequestContext, routerId: string, info: GatewayInput): Promise<NonNullable<RouterRecord['external_gateway_info']>> {
+    const n = await this.#d.store.get('networks', info.network_id);
+    if (n === undefined || (!ctx.isAdmin && n.record.project_id !== ctx.projectId && !n.record.shared && !n.record['router:external'])) throw faults.notFound('Network', info.network_id);
+    if (!n.record['router:external']) throw faults.badResourceRequest('router', `Network ${info.network_id} is not an external network`);
+    if (info.external_fixed_ips !== undefined && !ctx.isAdmin) throw faults.policy('rule:create_router:external_gateway_info:external_fixed_ips');
+    const port = await this.#ports.create(SERVICE_CTX, {
+      network_id: n.record.id, tenant_id: '', project_id: '', device_owner: 'network:router_gateway', device_id: routerId,
+      ...(info.external_fixed_ips === undefined ? {} : { fixed_ips: info.external_fixed_ips }),
+    });
+    return { network_id: n.record.id, external_fixed_ips: port.fixed_ips };
+  }
+
+  /** Removing or moving a gateway is refused while floating IPs reach their ports through it. */
+  async #closeGateway(router: RouterRecord): Promise<void> {
+    const net = router.external_gateway_info?.network_id ?? '';
+    const inUse = (await this.#d.store.list('floatingips')).items.some((f) => f.router_id === router.id && f.port_id !== null);
+    if (inUse) throw faults.routerGatewayInUseByFip(router.id, net);
+    await this.#deletePorts(this.#gatewayPorts(router.id));
+  }
+}
