@@ -15,6 +15,7 @@ DEBIAN_PACKAGES=(
   openssl ca-certificates          # TLS test certificates
   procps                           # pgrep/pkill
   busybox                          # udhcpc: the lab's VMs ask DHCP like real guests
+  conntrack                        # the agent forgets a floating IP's flows when it is disassociated
 )
 
 need_node_major=20

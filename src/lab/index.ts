@@ -28,3 +28,4 @@ export { configureLabBgp, type LabBgpPlan } from './lab-bgp.js';
 export { buildDataCenter, LAB_RR_CLUSTER_ID, LAB_NETWORK, type DataCenterPlan } from './data-center.js';
 export { labStatus, formatLabStatus, formatLabPicture, type LabStatus } from './lab-status.js';
 export { BORDER } from './border-plumbing.js';
+export { LAB_EXTERNAL, setUpExternalNetwork, addFloatingIp, removeFloatingIps } from './floating-ips.js';

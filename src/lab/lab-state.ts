@@ -38,6 +38,8 @@ const cloudSchema = z.object({
   /** The lab's default network and its subnets (VMs added with `lab vm add` go there). */
   networkId: z.string().optional(),
   subnetIds: z.array(z.string()).default([]),
+  /** The external network floating IPs come from (`lab fip add`). */
+  externalNetworkId: z.string().optional(),
 });
 
 const vmSchema = z.object({
@@ -53,6 +55,8 @@ const vmSchema = z.object({
   dhcp: z.boolean().default(false),
   /** The tap's MTU (Nova sets the network's), when not the default. */
   mtu: z.number().int().optional(),
+  /** Floating IPs associated with the VM's port through `lab fip add`. */
+  floatingIps: z.array(z.object({ id: z.string(), address: z.string() })).default([]),
 });
 
 export const labStateSchema = z.object({

@@ -298,6 +298,7 @@ export class Lab {
         ips: spec.ips.map((i) => ({ ip: i.ip, prefixLen: i.prefixLen, gateway: i.gateway })),
         plugged: false,
         dhcp: spec.dhcp === true,
+        floatingIps: [],
         ...(spec.mtu === undefined ? {} : { mtu: spec.mtu }),
       };
       this.#state = { ...this.#state, nextVm: index + 1, vms: [...this.#state.vms, vm] };
@@ -315,6 +316,13 @@ export class Lab {
       if (!vm.plugged) return;
       await this.host(vm.host).ip('link', 'delete', vm.tap);
       await this.#setVm({ ...vm, plugged: false });
+    });
+  }
+
+  /** Records the floating IPs the VM's port holds (for `lab status` and `lab fip rm`). */
+  setVmFloatingIps(name: string, floatingIps: readonly { id: string; address: string }[]): Promise<void> {
+    return this.#serial(async () => {
+      await this.#setVm({ ...this.vmInfo(name), floatingIps: floatingIps.map((f) => ({ ...f })) });
     });
   }
 

@@ -41,6 +41,17 @@ const portSchema = z.looseObject({
   'binding:vif_type': z.string().optional(),
 });
 
+const routerSchema = z.looseObject({ id: z.string(), name: z.string(), external_gateway_info: z.looseObject({ network_id: z.string() }).nullable() });
+
+const floatingIpSchema = z.looseObject({
+  id: z.string(),
+  floating_ip_address: z.string(),
+  floating_network_id: z.string(),
+  port_id: z.string().nullable(),
+  fixed_ip_address: z.string().nullable(),
+  status: z.string(),
+});
+
 const faultSchema = z.object({ NeutronError: z.object({ type: z.string(), message: z.string() }) });
 
 export type Network = z.infer<typeof networkSchema>;
@@ -48,6 +59,8 @@ export type Subnet = z.infer<typeof subnetSchema>;
 export type SecurityGroup = z.infer<typeof securityGroupSchema>;
 export type SecurityGroupRule = z.infer<typeof ruleSchema>;
 export type Port = z.infer<typeof portSchema>;
+export type Router = z.infer<typeof routerSchema>;
+export type FloatingIp = z.infer<typeof floatingIpSchema>;
 
 export interface CreateNetworkBody {
   readonly name?: string;
@@ -55,6 +68,7 @@ export interface CreateNetworkBody {
   readonly 'provider:network_type'?: 'local' | 'flat';
   readonly 'provider:physical_network'?: string;
   readonly mtu?: number;
+  readonly 'router:external'?: boolean;
 }
 
 export interface CreateSubnetBody {
@@ -204,6 +218,41 @@ export class NeutronClient {
 
   async deletePort(id: string): Promise<void> {
     await this.#call('DELETE', `/v2.0/ports/${enc(id)}`);
+  }
+
+  async createRouter(body: { name?: string; external_gateway_info?: { network_id: string } }): Promise<Router> {
+    return this.#one({ method: 'POST', path: '/v2.0/routers', body: { router: body } }, 'router', routerSchema);
+  }
+
+  async addRouterInterface(routerId: string, subnetId: string): Promise<void> {
+    await this.#call('PUT', `/v2.0/routers/${enc(routerId)}/add_router_interface`, { subnet_id: subnetId });
+  }
+
+  async removeRouterInterface(routerId: string, subnetId: string): Promise<void> {
+    await this.#call('PUT', `/v2.0/routers/${enc(routerId)}/remove_router_interface`, { subnet_id: subnetId });
+  }
+
+  async deleteRouter(id: string): Promise<void> {
+    await this.#call('DELETE', `/v2.0/routers/${enc(id)}`);
+  }
+
+  async createFloatingIp(body: { floating_network_id: string; port_id?: string; floating_ip_address?: string }): Promise<FloatingIp> {
+    return this.#one({ method: 'POST', path: '/v2.0/floatingips', body: { floatingip: body } }, 'floatingip', floatingIpSchema);
+  }
+
+  /** Associates with a port, or (`port_id: null`) disassociates. */
+  async updateFloatingIp(id: string, body: { port_id: string | null }): Promise<FloatingIp> {
+    return this.#one({ method: 'PUT', path: `/v2.0/floatingips/${enc(id)}`, body: { floatingip: body } }, 'floatingip', floatingIpSchema);
+  }
+
+  /** Floating IPs, optionally only those on one port. */
+  async listFloatingIps(portId?: string): Promise<FloatingIp[]> {
+    const query = portId === undefined ? '' : `?port_id=${enc(portId)}`;
+    return this.#one({ method: 'GET', path: `/v2.0/floatingips${query}` }, 'floatingips', z.array(floatingIpSchema));
+  }
+
+  async deleteFloatingIp(id: string): Promise<void> {
+    await this.#call('DELETE', `/v2.0/floatingips/${enc(id)}`);
   }
 
   async #one<T>(request: { method: string; path: string; body?: unknown }, key: string, schema: z.ZodType<T>): Promise<T> {

@@ -22,6 +22,7 @@ import { IptablesTable } from './iptables/iptables-table.js';
 import { IpsetDriver } from './ipsets/ipset-driver.js';
 import { RouteDriver } from './routes/route-driver.js';
 import { SysctlDriver } from './sysctl/sysctl-driver.js';
+import { ConntrackFlusher } from './conntrack/conntrack-flusher.js';
 
 const TABLES: readonly TableName[] = ['raw', 'mangle', 'filter', 'nat'];
 
@@ -70,6 +71,9 @@ export class Dataplane {
   readonly ipsets: IpsetDriver;
   readonly routes: RouteDriver;
   readonly #sysctl: SysctlDriver;
+  readonly #conntrack: ConntrackFlusher;
+  /** Floating IP → the internal address it is DNATed to, as programmed. */
+  #fipTargets = new Map<string, string>();
   /** Every local endpoint the calculation gave (valid interface names only). */
   readonly #wanted = new Map<string, LocalEndpoint>();
   /** Interface → the endpoints that name it. */
@@ -103,6 +107,7 @@ export class Dataplane {
     this.ipsets = new IpsetDriver({ exec: o.exec, logger: this.#log });
     this.routes = new RouteDriver({ exec: o.exec, logger: this.#log, interfacePrefixes: o.config.interfacePrefixes });
     this.#sysctl = new SysctlDriver({ exec: o.exec, logger: this.#log });
+    this.#conntrack = new ConntrackFlusher({ exec: o.exec, logger: this.#log });
   }
 
   /** Every iptables table driver (for metrics). */
@@ -210,6 +215,8 @@ export class Dataplane {
       for (const t of toConfigure) if (this.#sysctl.isConfigured(t.iface)) this.#configured.add(t.iface);
     }
     await this.routes.apply();
+    // After the NAT rules and routes are gone, so no new flow to the old floating IP can start.
+    await this.#conntrack.flush();
     const t3 = this.#clock.monotonic();
     return { ipsetsMs: t1 - t0, iptablesMs: t2 - t1, routesMs: t3 - t2, totalMs: t3 - t0, iptablesLines: lines.reduce((a, b) => a + b, 0) };
   }
@@ -302,6 +309,15 @@ export class Dataplane {
     this.#sysctl.forget(iface);
   }
 
+  /** A floating IP that went, or now leads to another address, loses its tracked flows. */
+  #noteFloatingIps(eps: readonly LocalEndpoint[]): void {
+    const now = new Map<string, string>();
+    // As the DNAT chain: when one external address maps to several, the lowest internal one wins.
+    for (const ep of eps) for (const n of ep.ipv4Nat) if ((now.get(n.external) ?? '\uffff') > n.internal) now.set(n.external, n.internal);
+    for (const [ext, int] of this.#fipTargets) if (now.get(ext) !== int) this.#conntrack.add([ext]);
+    this.#fipTargets = now;
+  }
+
   /** Chains that depend on the whole set of endpoints: dispatch, RPF exceptions, floating IPs. */
   #renderShared(): void {
     if (this.#dispatchDirty) {
@@ -322,6 +338,7 @@ export class Dataplane {
         this.#table(family, 'raw').setChain(renderRpfSkip(eps, family));
         for (const c of renderFloatingIpChains(eps, family)) this.#table(family, 'nat').setChain(c);
       }
+      this.#noteFloatingIps(eps);
       this.#extrasDirty = false;
     }
   }

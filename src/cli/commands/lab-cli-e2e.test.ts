@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { BRINDLE_BIN } from '../../lab/index.js';
+import { LAB_PROJECT } from './lab.js';
 import { realExec, realFs, type ChildHandle } from '../../lib/index.js';
 import { trackChild, trackTempDir, untrackTempDir, untilPasses } from '../../lib/testing.js';
 
@@ -12,7 +13,7 @@ interface StatusJson {
   api: string;
   datastore: string;
   hosts: { hostname: string; netns: string; address: string; birdSocket: string | null }[];
-  vms: { name: string; netns: string; host: string; port: string; addresses: string[] }[];
+  vms: { name: string; netns: string; host: string; port: string; addresses: string[]; floatingIps: string[] }[];
   border?: { netns: string; address: string; asNumber: number; outside: { netns: string; address: string } };
 }
 
@@ -82,6 +83,39 @@ describe('brindle lab up / status / vm add / vm rm (real processes, real packets
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /No such lab host: compute-9/);
     assert.doesNotMatch(bad.stderr, /\n\s+at /, 'one line, no stack trace');
+  });
+
+  it('fip add gives a VM a floating IP the outside host reaches; fip rm releases it', async () => {
+    const s = JSON.parse((await brindle('lab', 'status', '-o', 'json')).stdout) as StatusJson;
+    // The tenant lets ping in (the default group admits only its own members), as with
+    // `openstack security group rule create --protocol icmp default`.
+    const headers = { 'content-type': 'application/json', 'x-project-id': LAB_PROJECT };
+    const groups = (await (await fetch(`${s.api}/v2.0/security-groups?name=default`, { headers })).json()) as { security_groups: { id: string }[] };
+    const rule = await fetch(`${s.api}/v2.0/security-group-rules`, { method: 'POST', headers, body: JSON.stringify({ security_group_rule: { security_group_id: groups.security_groups[0]?.id, direction: 'ingress', protocol: 'icmp' } }) });
+    assert.equal(rule.status, 201);
+    const r = await brindle('lab', 'fip', 'add', 'b', '-o', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const added = JSON.parse(r.stdout) as { vm: string; floatingIp: string; addresses: string[] };
+    assert.equal(added.vm, 'b');
+    assert.match(added.floatingIp, /^198\.18\.224\.\d+$/);
+    const outside = s.border?.outside.netns ?? '';
+    await untilPasses(async () => {
+      const ping = await exec.run('ip', ['netns', 'exec', outside, 'ping', '-c', '1', '-W', '1', '-n', added.floatingIp]);
+      assert.equal(ping.code, 0, `the outside host reaches b by its floating IP: ${ping.stdout}`);
+    }, { timeoutMs: 20_000 });
+    const shown = JSON.parse((await brindle('lab', 'status', '-o', 'json')).stdout) as StatusJson;
+    assert.deepEqual(shown.vms.find((v) => v.name === 'b')?.floatingIps, [added.floatingIp]);
+    assert.match((await brindle('lab', 'status')).stdout, new RegExp(`b  .*⇄ floating ${added.floatingIp.replaceAll('.', '\\.')}`), 'the picture shows it');
+    const rm = await brindle('lab', 'fip', 'rm', 'b');
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.match(rm.stdout, new RegExp(`released ${added.floatingIp.replaceAll('.', '\\.')}`));
+    await untilPasses(async () => {
+      const ping = await exec.run('ip', ['netns', 'exec', outside, 'ping', '-c', '1', '-W', '1', '-n', added.floatingIp]);
+      assert.notEqual(ping.code, 0, 'released: the floating IP leads nowhere');
+    }, { timeoutMs: 10_000 });
+    const none = await brindle('lab', 'fip', 'add', 'nobody');
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /No such lab VM: nobody/);
   });
 
   it('Ctrl-C on lab up removes every namespace and process it made', async () => {

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
-import { bootVm, buildDataCenter, deleteVm, formatLabStatus, Lab, LabCluster, LAB_NETWORK, labStatus, NeutronClient, runDemo } from '../../lab/index.js';
+import { addFloatingIp, bootVm, buildDataCenter, deleteVm, formatLabStatus, Lab, LabCluster, LAB_EXTERNAL, LAB_NETWORK, labStatus, NeutronClient, removeFloatingIps, runDemo, setUpExternalNetwork } from '../../lab/index.js';
 import { realClock, realExec, realFs } from '../../lib/index.js';
 import { DemoMismatchError, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -11,7 +11,7 @@ import type { Env } from '../settings.js';
 const DEFAULT_STATE_DIR = '/run/brindle-lab';
 
 /** The project `brindle lab up` and `lab vm add` act in (noauth's X-Project-Id). */
-const LAB_PROJECT = 'lab-project';
+export const LAB_PROJECT = 'lab-project';
 
 function stateDir(opts: Record<string, unknown>, env: Env): string {
   return (opts['stateDir'] as string | undefined) ?? env['BRINDLE_LAB_DIR'] ?? DEFAULT_STATE_DIR;
@@ -83,8 +83,10 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         const net = await api.createNetwork({ name: LAB_NETWORK.name, shared: true });
         const v4 = await api.createSubnet({ network_id: net.id, ip_version: 4, cidr: LAB_NETWORK.cidr4, gateway_ip: LAB_NETWORK.gateway4 });
         const v6 = await api.createSubnet({ network_id: net.id, ip_version: 6, cidr: LAB_NETWORK.cidr6, ipv6_address_mode: 'slaac', ipv6_ra_mode: 'slaac' });
-        await lab.setCloud({ api: cluster.apiUrl, datastore, networkId: net.id, subnetIds: [v4.id, v6.id] });
+        const { externalNetworkId } = await setUpExternalNetwork(api, [v4.id]);
+        await lab.setCloud({ api: cluster.apiUrl, datastore, networkId: net.id, subnetIds: [v4.id, v6.id], externalNetworkId });
         deps.io.out(`network ${LAB_NETWORK.name}: ${LAB_NETWORK.cidr4}, ${LAB_NETWORK.cidr6}\n`);
+        deps.io.out(`external network ${LAB_EXTERNAL.name}: floating IPs from ${LAB_EXTERNAL.cidr4}, router ${LAB_EXTERNAL.router}\n`);
         deps.io.out(`Neutron API: ${cluster.apiUrl}\n`);
         deps.io.out(`Try: brindle lab vm add --host compute-1; brindle lab status; brindle ctl node status --hostname compute-1 --datastore ${datastore}\n`);
         deps.io.out('Ctrl-C removes the lab (or run `brindle lab down` from another shell).\n');
@@ -151,6 +153,34 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
       lab.vmInfo(name);
       await deleteVm(lab, new NeutronClient({ url: cloud.api, projectId: LAB_PROJECT }), name);
       deps.io.out(`VM ${name} removed\n`);
+    });
+
+  const fip = cmd.command('fip').description('Floating IPs: reach a VM from outside by an address of the external network');
+  fip.command('add')
+    .description('Allocate a floating IP on the lab\'s external network and associate it with the VM\'s port')
+    .argument('<vm>', 'VM name')
+    .option('--lab <prefix>', 'which lab (default: the only one)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(dirOption())
+    .action(async (name: string, opts: Record<string, unknown>) => {
+      const lab = await openLab(opts, deps.env);
+      const cloud = lab.cloud;
+      if (cloud === undefined) throw new UsageError(`Lab ${lab.prefix} has no API running (start it with brindle lab up)`);
+      const added = await addFloatingIp(lab, new NeutronClient({ url: cloud.api, projectId: LAB_PROJECT }), name);
+      const out = { vm: name, floatingIp: added.address, id: added.id, addresses: lab.vmInfo(name).ips.map((i) => i.ip) };
+      deps.io.out(opts['output'] === 'json' ? `${JSON.stringify(out, null, 2)}\n` : `VM ${name}: floating IP ${out.floatingIp} → ${out.addresses[0] ?? '?'}\n`);
+    });
+  fip.command('rm')
+    .description('Release the floating IPs of a VM')
+    .argument('<vm>', 'VM name')
+    .option('--lab <prefix>', 'which lab (default: the only one)')
+    .addOption(dirOption())
+    .action(async (name: string, opts: Record<string, unknown>) => {
+      const lab = await openLab(opts, deps.env);
+      const cloud = lab.cloud;
+      if (cloud === undefined) throw new UsageError(`Lab ${lab.prefix} has no API running`);
+      const released = await removeFloatingIps(lab, new NeutronClient({ url: cloud.api, projectId: LAB_PROJECT }), name);
+      deps.io.out(released.length === 0 ? `VM ${name} had no floating IP\n` : `VM ${name}: released ${released.join(', ')}\n`);
     });
 
   cmd
