@@ -7,6 +7,7 @@ import { LabCluster } from './lab-cluster.js';
 import { Lab } from './lab-topology.js';
 import { formatMatrix, runMatrix, type MatrixCheck, type MatrixResult } from './connectivity-matrix.js';
 import { probe, startResponder, type Responder } from './probe.js';
+import { addFloatingIp, LAB_EXTERNAL, setUpExternalNetwork } from './floating-ips.js';
 
 export interface DemoDeps {
   readonly exec: Exec;
@@ -86,7 +87,8 @@ export function outsideChecks(): MatrixCheck[] {
  * router with an outside host, `brindle api` in front, five VMs spread over the hosts in three
  * security groups (and one in none) booted through the Neutron API the way Nova boots them;
  * then the BGP sessions and learned routes, a guest that boots by DHCP and reads its own
- * metadata, and a connectivity matrix of real packets across
+ * metadata, the outside host reaching a VM by a floating IP (and not after it is
+ * disassociated), and a connectivity matrix of real packets across
  * hosts (and from the outside) checked against what the groups say. Everything is removed
  * afterwards, whatever happened.
  */
@@ -143,6 +145,7 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
     out('');
     out(formatLabPicture(labStatus(lab)));
 
+    const ipOf = (name: string): string => lab.vmInfo(name).ips[0]?.ip ?? '';
     step('A guest that boots like a guest: DHCP from its host\'s dnsmasq, then its metadata from 169.254.169.254');
     const guest = await bootVm(lab, api, { host: HOSTS[0], name: 'guest', networkId: net.id, subnetId: subnet.id, securityGroups: [sg['web'] ?? ''], dhcp: true });
     const lease = await lab.lease('guest');
@@ -153,8 +156,29 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
     const booted = lease?.['ip'] === guest.port.fixed_ips[0]?.ip_address && uuid === guest.port.device_id;
     await lab.removeVm('guest');
 
+    step('A floating IP: the outside host reaches web1 by an address of the external network');
+    const { externalNetworkId } = await setUpExternalNetwork(api, [subnet.id]);
+    await lab.setCloud({ api: cluster.apiUrl, datastore, networkId: net.id, subnetIds: [subnet.id], externalNetworkId });
+    out(`  external network ${LAB_EXTERNAL.name} (${LAB_EXTERNAL.cidr4}), router ${LAB_EXTERNAL.router} with its gateway there and an interface on ${subnet.cidr}`);
+    const fip = await addFloatingIp(lab, api, 'web1');
+    const web1 = lab.vmInfo('web1');
+    out(`  floating IP ${fip.address} → web1 ${ipOf('web1')} (on ${web1.host}: DNAT there, the /32 announced over BGP)`);
+    const fipRoute = await waitForBorderRoute(lab, deps.clock, fip.address, true);
+    out(`  border: ${fipRoute}`);
+    const fipPing = (await probe(lab, OUTSIDE, { ip: fip.address }, { kind: 'ping', timeoutMs: 1500 })).answered;
+    const fipTcp = (await probe(lab, OUTSIDE, { ip: fip.address, port: PORTS.web }, { kind: 'tcp', timeoutMs: 1500 })).answered;
+    out(`  outside → ${fip.address}: ping ${fipPing ? '✓' : '✗'}  tcp:${PORTS.web} ${fipTcp ? '✓' : '✗'}`);
+    const tracked = (await lab.host(web1.host).run('conntrack', ['-L', '--orig-dst', fip.address, '-p', 'tcp'])).stdout.split('\n').find((l) => l.includes(`dport=${PORTS.web}`));
+    if (tracked !== undefined) out(`  ${web1.host} tracked: ${tracked.replace(/\s+/g, ' ').trim()}\n    (the VM saw the outside host's own address; only the destination was translated)`);
+    await api.updateFloatingIp(fip.id, { port_id: null });
+    await waitForBorderRoute(lab, deps.clock, fip.address, false);
+    const afterPing = (await probe(lab, OUTSIDE, { ip: fip.address }, { kind: 'ping', timeoutMs: 700 })).answered;
+    out(`  disassociated: the border forgot the route; outside → ${fip.address}: ping ${afterPing ? '✓ (unexpected!)' : '✗ (as it should)'}`);
+    const floatingOk = fipPing && fipTcp && !afterPing;
+    await api.deleteFloatingIp(fip.id);
+    await lab.setVmFloatingIps('web1', []);
+
     step('Connectivity matrix: real packets (ping, TCP, UDP) between every pair of VMs, across hosts, and from outside through the border');
-    const ipOf = (name: string): string => lab.vmInfo(name).ips[0]?.ip ?? '';
     const checks = [...demoChecks(), ...outsideChecks()];
     let done = 0;
     const results = await runMatrix(
@@ -168,8 +192,9 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
       { concurrency: 8 },
     );
     out(formatMatrix(results));
-    const ok = results.every((r) => r.ok) && booted;
+    const ok = results.every((r) => r.ok) && booted && floatingOk;
     if (!booted) out('MISMATCH: the guest did not get its own lease and metadata.');
+    if (!floatingOk) out('MISMATCH: the floating IP did not lead to web1 while associated, or still did after.');
     out(ok ? '\nEvery pair behaves as the security groups say.' : '\nMISMATCH: some pairs do not behave as the security groups say (marked !).');
     return { results, ok };
   } finally {
@@ -178,6 +203,16 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
     await cluster?.stop();
     const removed = await lab.destroy();
     out(`removed ${removed.length} namespaces`);
+  }
+}
+
+/** Waits until the border has (or no longer has) a route to `address`; returns the route. */
+async function waitForBorderRoute(lab: Lab, clock: Clock, address: string, present: boolean): Promise<string> {
+  const deadline = clock.monotonic() + 15_000;
+  for (;;) {
+    const route = (await lab.border.must('ip', ['-4', 'route', 'show', `${address}/32`])).trim();
+    if ((route !== '') === present || clock.monotonic() > deadline) return route;
+    await clock.sleep(100);
   }
 }
 
