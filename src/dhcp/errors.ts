@@ -37,3 +37,10 @@ export class DnsmasqReloadError extends BrindleError {
     super('DHCP_DNSMASQ_RELOAD', `dnsmasq (pid ${pid}) could not be reloaded: ${detail}`, { status: 500, recoverable: true });
   }
 }
+
+/** The DHCP worker thread could not start its service, or died and is being restarted. */
+export class DhcpWorkerError extends BrindleError {
+  constructor(detail: string, cause?: unknown) {
+    super('DHCP_WORKER', `The DHCP worker failed: ${detail}`, { status: 500, recoverable: true, ...(cause === undefined ? {} : { cause }) });
+  }
+}

@@ -12,5 +12,7 @@ export {
 export { dnsmasqArgsKey } from './dnsmasq-args-key.js';
 export { dnsmasqPaths, type DnsmasqPaths } from './dnsmasq-paths.js';
 export { DnsmasqDaemon, type DnsmasqDaemonOptions, type DnsmasqApplyResult } from './dnsmasq-daemon.js';
-export { DhcpRenderError, DhcpGatewayError, DnsmasqStartError, DnsmasqReloadError } from './errors.js';
+export { DhcpRenderError, DhcpGatewayError, DnsmasqStartError, DnsmasqReloadError, DhcpWorkerError } from './errors.js';
+export { startDhcpWorker, type DhcpWorker, type DhcpWorkerOptions } from './dhcp-worker.js';
+export { dhcpWorkerDataSchema, type DhcpWorkerData } from './dhcp-worker-data.js';
 export { startDhcpService, dhcpEndpointOf, dhcpSubnetOf, parseLinkLine, type DhcpService, type DhcpServiceOptions } from './dhcp-service.js';

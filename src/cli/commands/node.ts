@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import type { Registry } from 'prom-client';
 import { parseDurationMs, startNodeAgent, type AgentIntervals } from '../../agent/index.js';
 import { isClusterId, startBgpService, type BgpService } from '../../bgp/index.js';
-import { startDhcpService, type DhcpService } from '../../dhcp/index.js';
+import { startDhcpWorker, type DhcpWorker } from '../../dhcp/index.js';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
 import { createLogger, netnsExec, realClock, realExec, realFs } from '../../lib/index.js';
 import { parseIp } from '../../model/index.js';
@@ -92,7 +92,7 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     const exec = netnsExec(realExec(), netns);
     const kv = await openDatastore(settings.datastore);
     let bgp: BgpService | undefined;
-    let dhcp: DhcpService | undefined;
+    let dhcp: DhcpWorker | undefined;
     try {
       const startBgp = async (registry?: Registry): Promise<BgpService> =>
         startBgpService({
@@ -136,19 +136,23 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
       try {
         bgp = await startBgp(agent.metrics.registry);
         if (opts['dhcp'] !== false) {
-          dhcp = await startDhcpService({
-            kv,
-            exec,
-            fs: realFs(),
+          // Its own thread, as networking-calico's DHCP agent is its own process: leases never
+          // wait behind the dataplane's work on this thread.
+          dhcp = await startDhcpWorker({
             clock: realClock(),
             logger: logger.child({ component: 'dhcp' }),
-            hostname: settings.hostname,
-            ...(region === undefined || region === '' ? {} : { region }),
-            runDir: opts['dhcpRunDir'] as string,
-            interfacePrefix: prefixes?.[0] ?? 'tap',
-            defaultDnsServers: vmDns,
-            ...(opts['dhcpDomain'] === undefined ? {} : { domain: opts['dhcpDomain'] as string }),
-            ...(leaseMs === undefined ? {} : { leaseSeconds: Math.max(120, Math.round(leaseMs / 1000)) }),
+            data: {
+              datastore: settings.datastore,
+              logLevel: settings.logLevel,
+              ...(netns === undefined ? {} : { netns }),
+              hostname: settings.hostname,
+              ...(region === undefined || region === '' ? {} : { region }),
+              runDir: opts['dhcpRunDir'] as string,
+              interfacePrefix: prefixes?.[0] ?? 'tap',
+              defaultDnsServers: vmDns,
+              ...(opts['dhcpDomain'] === undefined ? {} : { domain: opts['dhcpDomain'] as string }),
+              ...(leaseMs === undefined ? {} : { leaseSeconds: Math.max(120, Math.round(leaseMs / 1000)) }),
+            },
           });
         }
       } catch (err) {
