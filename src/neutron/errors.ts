@@ -138,6 +138,8 @@ export const faults = {
     ),
   externalNetworkInUse: (networkId: string) =>
     new NeutronApiError('ExternalNetworkInUse', 409, `External network ${networkId} cannot be updated to be made non-external, since it has existing gateway ports.`),
+  ipInUse: (networkId: string, ip: string) =>
+    new NeutronApiError('IpAddressInUse', 409, `Unable to complete operation for network ${networkId}. The IP address ${ip} is in use (a floating IP leads to it: disassociate it first).`),
   portInUse: (networkId: string, portId: string, deviceId: string) =>
     new NeutronApiError('PortInUse', 409, `Unable to complete operation on port ${portId} for network ${networkId}. Port already has an attached device ${deviceId}.`),
   servicePortInUse: (portId: string, owner: string) =>

@@ -111,7 +111,7 @@ describe('Neutron API: list queries, If-Match, tags, quotas', () => {
   });
 
   it('quotas: unlimited by default; a set limit is enforced as OverQuota', async () => {
-    assert.deepEqual((await t.call('GET', '/v2.0/quotas/admin')).body['quota'], { network: -1, subnet: -1, port: -1, security_group: -1, security_group_rule: -1, subnetpool: -1, rbac_policy: -1 });
+    assert.deepEqual((await t.call('GET', '/v2.0/quotas/admin')).body['quota'], { network: -1, subnet: -1, port: -1, security_group: -1, security_group_rule: -1, subnetpool: -1, rbac_policy: -1, router: -1, floatingip: -1 });
     assert.equal((await t.call('PUT', '/v2.0/quotas/admin', { quota: { port: 4 } })).status, 200);
     const over = await t.call('POST', '/v2.0/ports', { port: { network_id: net } });
     assert.equal(over.status, 409);

@@ -150,7 +150,8 @@ describe('the networking-calico driver: what lands in the datastore', () => {
     const mine = (await call('GET', `/v2.0/ports?tenant_id=demo&device_id=${INSTANCE}`))['ports'] as Json[];
     assert.deepEqual(mine.map((p) => p['id']), [pid]);
     const floating = await t.call('GET', `/v2.0/floatingips?fixed_ip_address=198.18.20.5&port_id=${pid}`);
-    assert.equal(floating.status, 404, 'no L3: Nova swallows this 404');
+    assert.equal(floating.status, 200, 'Nova asks for the port\'s floating IPs');
+    assert.deepEqual(floating.body['floatingips'], []);
     await call('GET', `/v2.0/subnets?id=${subnet}&id=${subnet6}`);
     assert.deepEqual((await call('GET', `/v2.0/ports?network_id=${net}&device_owner=network%3Adhcp`))['ports'], []);
     // The agent reports the endpoint up: the port turns ACTIVE and Nova hears network-vif-plugged.

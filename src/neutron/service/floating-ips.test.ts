@@ -114,6 +114,7 @@ describe('floating IPs and routers', () => {
     await refused(`PUT /v2.0/routers/${id['router']}/remove_router_interface`, { subnet_id: id['sub'] }, MEMBER, [409, 'RouterInterfaceInUseByFloatingIP', id['sub'] ?? '']);
     await refused(`PUT /v2.0/routers/${id['router']}`, { router: { external_gateway_info: null } }, MEMBER, [409, 'RouterExternalGatewayInUseByFloatingIp', '']);
     await refused(`DELETE /v2.0/routers/${id['router']}`, undefined, MEMBER, [409, 'RouterInUse', '']);
+    await refused(`PUT /v2.0/ports/${id['port']}`, { port: { fixed_ips: [{ subnet_id: id['lonely'] }] } }, MEMBER, [409, 'IpAddressInUse', `The IP address ${id['fixed']} is in use`]);
     await refused(`PUT /v2.0/networks/${id['ext']}`, { network: { 'router:external': false } }, {}, [409, 'ExternalNetworkInUse', '']);
   });
 

@@ -1,7 +1,7 @@
 import { DatastoreUnavailableError, type TxnOp, type Compare, type TxnResult } from '../../datastore/index.js';
 import { faults } from '../errors.js';
 import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.js';
-import { deletingKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
+import { deletingKey, fipPortPrefix, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import type { CalicoSync } from './calico-sync.js';
 import { notBeingDeleted } from './deleting-marker.js';
@@ -151,6 +151,7 @@ export class PortService {
         ips = [...keptIps, ...planned];
         newIps = planned;
         releasedIps = old.fixed_ips.filter((f) => !keptIps.some((k) => k.ip_address === f.ip_address)).map((f) => ({ ...f, requested: true }));
+        if (releasedIps.length > 0) await this.#refuseReleasingFloatingTarget(old, releasedIps);
       }
       const host = changes['binding:host_id'] !== undefined ? (changes['binding:host_id'] ?? '') : old['binding:host_id'];
       const vnic = changes['binding:vnic_type'] ?? old['binding:vnic_type'];
@@ -265,6 +266,15 @@ export class PortService {
     const found = await this.#d.store.getMany('security-groups', requested);
     for (const id of requested) if (!found.has(id)) throw faults.notFound('SecurityGroup', id);
     return [...new Set(requested)];
+  }
+
+  /** A fixed IP a floating IP leads to stays until the floating IP is moved or released. */
+  async #refuseReleasingFloatingTarget(port: PortRecord, released: readonly PlannedIp[]): Promise<void> {
+    const { items } = await this.#d.kv.list(fipPortPrefix(port.id));
+    for (const link of items) {
+      const fixed = link.key.slice(link.key.lastIndexOf('/') + 1);
+      if (released.some((r) => r.ip_address === fixed)) throw faults.ipInUse(port.network_id, fixed);
+    }
   }
 
   #raisePortSecurity(): never {
