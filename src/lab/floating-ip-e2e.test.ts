@@ -1,11 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { realExec, type ChildHandle } from '../lib/index.js';
-import { trackChild, untilPasses } from '../lib/testing.js';
+import type { ChildHandle } from '../lib/index.js';
+import { untilPasses } from '../lib/testing.js';
 import { addFloatingIp, setUpExternalNetwork } from './floating-ips.js';
 import { bootVm, deleteVm } from './lab-api.js';
 import type { Netns } from './netns.js';
-import { startLabCloud, type LabCloud } from './testing/index.js';
+import { askSourceReporter, startLabCloud, startSourceReporter, type LabCloud } from './testing/index.js';
 
 const PORT = 8080;
 
@@ -21,10 +21,7 @@ describe('floating IPs (real iptables NAT, real BIRD, real packets from outside)
   const fixed = '198.18.70.10';
 
   /** What the VM's server saw as the source of a TCP connection from the outside host to `address`, or NOTHING. */
-  const fromOutside = async (address: string): Promise<string> => {
-    const script = `const s = require('net').connect({ host: '${address}', port: ${PORT}, timeout: 1500 }); let d = ''; s.on('data', (c) => (d += c)); s.on('end', () => { console.log(d || 'NOTHING'); process.exit(0); }); s.on('timeout', () => { console.log('NOTHING'); process.exit(0); }); s.on('error', () => { console.log('NOTHING'); process.exit(0); });`;
-    return (await cloud.lab.outside.must(process.execPath, ['-e', script])).trim();
-  };
+  const fromOutside = (address: string): Promise<string> => askSourceReporter(cloud.lab.outside, address, PORT);
   const pings = async (address: string): Promise<boolean> => (await cloud.lab.outside.run('ping', ['-c', '1', '-W', '1', '-n', address])).code === 0;
   const routeOn = async (ns: Netns, address: string): Promise<string> => (await ns.must('ip', ['-4', 'route', 'show', `${address}/32`])).trim();
   const border = (): Netns => cloud.lab.border;
@@ -41,13 +38,7 @@ describe('floating IPs (real iptables NAT, real BIRD, real packets from outside)
     await api.createSecurityGroupRule({ security_group_id: sg, direction: 'ingress', protocol: 'icmp', remote_ip_prefix: '0.0.0.0/0' });
     await bootVm(lab, api, { host: 'compute-1', name: 'web', networkId: net, fixedIps: [{ subnet_id: subnet, ip_address: fixed }], securityGroups: [sg] });
     // The VM answers every connection with the source address it saw.
-    server = realExec().spawn('ip', ['netns', 'exec', lab.vmInfo('web').netns, process.execPath, '-e', `require('net').createServer((s) => s.end(s.remoteAddress)).listen(${PORT}, '${fixed}', () => console.log('ready'))`]);
-    trackChild(server);
-    server.stdin.end();
-    let ready = '';
-    server.stdout.setEncoding('utf8').on('data', (d: string) => (ready += d));
-    server.stderr.resume();
-    await untilPasses(() => assert.match(ready, /ready/));
+    server = await startSourceReporter(lab.vmInfo('web').netns, fixed, PORT);
   });
 
   after(async () => {

@@ -2,10 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatastore, parseDatastoreSpec, ResourceClient } from '../datastore/index.js';
 import { API_VERSION } from '../model/index.js';
-import { realExec, type ChildHandle } from '../lib/index.js';
-import { trackChild, untilPasses } from '../lib/testing.js';
+import type { ChildHandle } from '../lib/index.js';
+import { untilPasses } from '../lib/testing.js';
 import { bootVm } from './lab-api.js';
-import { startLabCloud, type LabCloud } from './testing/index.js';
+import { askSourceReporter, startLabCloud, startSourceReporter, type LabCloud } from './testing/index.js';
 
 const HOST = 'compute-1';
 
@@ -20,11 +20,7 @@ describe('outgoing NAT for natOutgoing IP pools (real iptables, real packets)', 
   const port = 8081;
 
   /** What the outside host saw as the source of a TCP connection from `vm`. */
-  const seenFrom = async (vm: string): Promise<string> => {
-    const out = cloud.lab.borderInfo?.outside.ip4 ?? '';
-    const script = `const s = require('net').connect({ host: '${out}', port: ${port}, timeout: 2000 }); let d = ''; s.on('data', (c) => (d += c)); s.on('end', () => { console.log(d); process.exit(0); }); s.on('timeout', () => { console.log('NOTHING'); process.exit(0); }); s.on('error', () => { console.log('NOTHING'); process.exit(0); });`;
-    return (await cloud.lab.vm(vm).must(process.execPath, ['-e', script])).trim();
-  };
+  const seenFrom = (vm: string): Promise<string> => askSourceReporter(cloud.lab.vm(vm), cloud.lab.borderInfo?.outside.ip4 ?? '', port);
 
   before(async () => {
     cloud = await startLabCloud({ hosts: 1, border: true });
@@ -47,13 +43,7 @@ describe('outgoing NAT for natOutgoing IP pools (real iptables, real packets)', 
     await bootVm(lab, api, { host: HOST, name: 'visible', networkId: net, fixedIps: [{ subnet_id: routed, ip_address: '198.18.91.10' }], securityGroups: [sg] });
     const out = lab.borderInfo?.outside.ip4 ?? '';
     // The outside host answers every connection with the source address it saw.
-    server = realExec().spawn('ip', ['netns', 'exec', lab.outside.name, process.execPath, '-e', `require('net').createServer((s) => s.end(s.remoteAddress)).listen(${port}, '${out}', () => console.log('ready'))`]);
-    trackChild(server);
-    server.stdin.end();
-    let ready = '';
-    server.stdout.setEncoding('utf8').on('data', (d: string) => (ready += d));
-    server.stderr.resume();
-    await untilPasses(() => assert.match(ready, /ready/));
+    server = await startSourceReporter(lab.outside.name, out, port);
   });
 
   after(async () => {

@@ -6,9 +6,9 @@ import { z } from 'zod';
  * record minus fields the caller may not see or did not ask for.
  */
 
-const standardAttrs = {
+/** What every owned object carries (security group rules and floating IPs have no name). */
+const ownedAttrs = {
   id: z.string(),
-  name: z.string(),
   tenant_id: z.string(),
   project_id: z.string(),
   description: z.string(),
@@ -17,6 +17,7 @@ const standardAttrs = {
   updated_at: z.string(),
   revision_number: z.number().int(),
 };
+const standardAttrs = { ...ownedAttrs, name: z.string() };
 
 export const networkRecordSchema = z.object({
   ...standardAttrs,
@@ -141,14 +142,7 @@ export type RouterRecord = z.infer<typeof routerRecordSchema>;
  * not in responses), so views drop it.
  */
 export const floatingIpRecordSchema = z.object({
-  id: z.string(),
-  tenant_id: z.string(),
-  project_id: z.string(),
-  description: z.string(),
-  tags: z.array(z.string()),
-  created_at: z.string(),
-  updated_at: z.string(),
-  revision_number: z.number().int(),
+  ...ownedAttrs,
   floating_network_id: z.string(),
   floating_ip_address: z.string(),
   router_id: z.string().nullable(),

@@ -111,6 +111,14 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
       deps.io.out(opts['output'] === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatLabStatus(status));
     });
 
+  /** The lab named by `--lab` and a client of its API (a usage error when `lab up` is not running it). */
+  const openLabCloud = async (opts: Record<string, unknown>): Promise<{ lab: Lab; api: NeutronClient }> => {
+    const lab = await openLab(opts, deps.env);
+    const cloud = lab.cloud;
+    if (cloud === undefined) throw new UsageError(`Lab ${lab.prefix} has no API running (start it with brindle lab up)`);
+    return { lab, api: new NeutronClient({ url: cloud.api, projectId: LAB_PROJECT }) };
+  };
+
   const vm = cmd.command('vm').description('Plug VMs into the running lab (as Nova does) or unplug them');
   vm.command('add')
     .description('Boot a VM on a host: a port on the lab network, bound to the host, plugged as Nova plugs it; the VM asks DHCP (udhcpc) and takes IPv6 by SLAAC')
@@ -147,11 +155,9 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     .option('--lab <prefix>', 'which lab (default: the only one)')
     .addOption(dirOption())
     .action(async (name: string, opts: Record<string, unknown>) => {
-      const lab = await openLab(opts, deps.env);
-      const cloud = lab.cloud;
-      if (cloud === undefined) throw new UsageError(`Lab ${lab.prefix} has no API running`);
+      const { lab, api } = await openLabCloud(opts);
       lab.vmInfo(name);
-      await deleteVm(lab, new NeutronClient({ url: cloud.api, projectId: LAB_PROJECT }), name);
+      await deleteVm(lab, api, name);
       deps.io.out(`VM ${name} removed\n`);
     });
 
@@ -163,10 +169,8 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .addOption(dirOption())
     .action(async (name: string, opts: Record<string, unknown>) => {
-      const lab = await openLab(opts, deps.env);
-      const cloud = lab.cloud;
-      if (cloud === undefined) throw new UsageError(`Lab ${lab.prefix} has no API running (start it with brindle lab up)`);
-      const added = await addFloatingIp(lab, new NeutronClient({ url: cloud.api, projectId: LAB_PROJECT }), name);
+      const { lab, api } = await openLabCloud(opts);
+      const added = await addFloatingIp(lab, api, name);
       const out = { vm: name, floatingIp: added.address, id: added.id, addresses: lab.vmInfo(name).ips.map((i) => i.ip) };
       deps.io.out(opts['output'] === 'json' ? `${JSON.stringify(out, null, 2)}\n` : `VM ${name}: floating IP ${out.floatingIp} → ${out.addresses[0] ?? '?'}\n`);
     });
@@ -176,10 +180,8 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     .option('--lab <prefix>', 'which lab (default: the only one)')
     .addOption(dirOption())
     .action(async (name: string, opts: Record<string, unknown>) => {
-      const lab = await openLab(opts, deps.env);
-      const cloud = lab.cloud;
-      if (cloud === undefined) throw new UsageError(`Lab ${lab.prefix} has no API running`);
-      const released = await removeFloatingIps(lab, new NeutronClient({ url: cloud.api, projectId: LAB_PROJECT }), name);
+      const { lab, api } = await openLabCloud(opts);
+      const released = await removeFloatingIps(lab, api, name);
       deps.io.out(released.length === 0 ? `VM ${name} had no floating IP\n` : `VM ${name}: released ${released.join(', ')}\n`);
     });
 
