@@ -36,42 +36,52 @@ export async function startDhcpWorker(o: DhcpWorkerOptions): Promise<DhcpWorker>
   let failures = 0;
   let retry: Timer | undefined;
 
+  /** Starts a thread; `onStarted` is called once: without an error when the service runs. */
   const spawn = (onStarted: (err?: Error) => void): void => {
     const w = new Worker(WORKER_MAIN, { workerData: o.data });
     worker = w;
     let started = false;
+    let told = false;
+    const tell = (err?: Error): void => {
+      if (told) return;
+      told = true;
+      onStarted(err);
+    };
     w.on('message', (m: DhcpWorkerMessage) => {
       if (m.type === 'started') {
         started = true;
         failures = 0;
         o.logger.debug({ dnsmasqPid: m.dnsmasqPid, threadId: w.threadId }, 'DHCP worker started');
-        onStarted();
+        tell();
       } else if (m.type === 'failed') {
-        onStarted(new DhcpWorkerError(m.message));
+        tell(new DhcpWorkerError(m.message));
       }
     });
     w.on('error', (err) => {
       o.logger.error({ err: describeError(err) }, 'DHCP worker crashed');
-      if (!started) onStarted(new DhcpWorkerError('the thread crashed while starting', err));
+      if (!started) tell(new DhcpWorkerError('the thread crashed while starting', err));
     });
     w.on('exit', (code) => {
       if (worker === w) worker = undefined;
       if (stopping) return;
-      if (!started) {
-        onStarted(new DhcpWorkerError(`the thread exited (code ${code}) while starting`));
-        return;
-      }
-      const delay = backoffDelay(failures++);
-      restarts++;
-      o.logger.error({ code, restartInMs: delay }, 'DHCP worker exited; starting it again');
-      retry = o.clock.setTimer(() => {
-        retry = undefined;
-        if (stopping) return;
-        spawn((err) => {
-          if (err !== undefined) o.logger.error({ err: describeError(err) }, 'DHCP worker did not start again');
-        });
-      }, delay);
+      if (!started) tell(new DhcpWorkerError(`the thread exited (code ${code}) while starting`));
+      else restartLater(`the thread exited (code ${code})`);
     });
+  };
+
+  /** Starts the thread again after a backoff that grows while starts keep failing. */
+  const restartLater = (why: string): void => {
+    if (stopping || retry !== undefined) return;
+    const delay = backoffDelay(failures++);
+    restarts++;
+    o.logger.error({ why, restartInMs: delay }, 'DHCP worker stopped; starting it again');
+    retry = o.clock.setTimer(() => {
+      retry = undefined;
+      if (stopping) return;
+      spawn((err) => {
+        if (err !== undefined) restartLater(err.message);
+      });
+    }, delay);
   };
 
   await new Promise<void>((resolve, reject) => {

@@ -200,8 +200,11 @@ describe('BGP between hosts: full mesh, the border, graceful restart (real BIRD,
         await cluster.waitForBird(host);
         assert.match(await cluster.birdc(host, 'show', 'protocols'), /Mesh_198_19_0_3\s+BGP\s+\S+\s+up\s+.*Established/);
       }, { timeoutMs: 30_000 });
-      watched = await watchRoute(HOSTS[2], ip4['web1'] ?? '', sessionBack);
-      await sessionBack;
+      // Keep watching for a while after the session is back: a restarted BIRD that failed to
+      // re-announce the route would have it withdrawn at End-of-RIB, just after this point.
+      const settled = sessionBack.then(() => new Promise((res) => setTimeout(res, 3_000)));
+      watched = await watchRoute(HOSTS[2], ip4['web1'] ?? '', settled);
+      await settled;
     });
     assert.ok(perSecond.every((b) => b > 0), `data flowed in every second while BIRD restarted: ${perSecond.join(',')}`);
     assert.ok(watched !== undefined && watched.samples > 10, 'the route was watched');

@@ -24,6 +24,8 @@ export interface CollectionDef<R extends { id: string }> {
   view(ctx: RequestContext, record: R): Record<string, unknown>;
   /** Whether this caller may see the record at all. */
   visible(ctx: RequestContext, record: R): boolean;
+  /** Whether this caller may change or delete it (default: whoever sees it). Seen but not mutable is 403. */
+  mutable?(ctx: RequestContext, record: R): boolean;
 }
 
 /** `If-Match: revision_number=N` (revision-if-match extension). */
@@ -86,6 +88,7 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
     const [attrs] = parseBody(req.body, def.specs, { resource: def.resource, collection: def.collection, mode: 'update', isAdmin: ctx.isAdmin });
     const existing = await def.get(ctx, req.params.id);
     if (!def.visible(ctx, existing)) throw faults.notFound(resourceName(def.resource), req.params.id);
+    if (def.mutable?.(ctx, existing) === false) throw faults.policy(`rule:update_${def.resource}`);
     const updated = await def.update(ctx, req.params.id, attrs ?? {}, ifMatchRevision(req));
     return reply.send({ [def.resource]: def.view(ctx, updated) });
   };
@@ -93,6 +96,7 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
     const ctx = await ctxOf(req);
     const existing = await def.get(ctx, req.params.id);
     if (!def.visible(ctx, existing)) throw faults.notFound(resourceName(def.resource), req.params.id);
+    if (def.mutable?.(ctx, existing) === false) throw faults.policy(`rule:delete_${def.resource}`);
     const wanted = ifMatchRevision(req);
     const current = (existing as { revision_number?: number }).revision_number;
     if (wanted !== undefined && current !== undefined && wanted !== current) throw faults.revisionConflict(wanted, current);

@@ -109,6 +109,8 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_NETWORK)),
     // As Neutron's get_network: external networks are visible to all (floating IPs come from them).
     visible: (ctx, r) => ownOrAdmin(ctx, r) || r.shared || r['router:external'],
+    // Seeing a shared or external network is not owning it.
+    mutable: ownOrAdmin,
   }, o.auth);
 
   // Refreshed by each subnet list/show (cheap: networks are few) for the visibility check above.
@@ -133,6 +135,7 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     view: (_ctx, r) => ({ ...r }),
     // Members see the subnets of shared networks, as they see the networks.
     visible: (ctx, r) => ownOrAdmin(ctx, r) || sharedNetworks.has(r.network_id),
+    mutable: ownOrAdmin,
   }, o.auth);
 
   registerCollection<PortRecord>(app, {

@@ -82,6 +82,17 @@ describe('floating IPs and routers', () => {
     await refused(`PUT /v2.0/routers/${id['router']}/add_router_interface`, { subnet_id: id['sub'] }, MEMBER, [400, 'BadRequest', 'already has a port on subnet']);
     await refused(`PUT /v2.0/routers/${id['router']}/add_router_interface`, {}, MEMBER, [400, 'BadRequest', 'Either subnet_id or port_id']);
     await refused(`DELETE /v2.0/ports/${info['port_id'] as string}`, undefined, MEMBER, [409, 'ServicePortInUse', 'network:router_interface']);
+    // A refused gateway change leaves the gateway as it was.
+    await refused(`PUT /v2.0/routers/${id['router']}`, { router: { external_gateway_info: { network_id: id['net'] } } }, MEMBER, [400, 'BadRequest', 'is not an external network']);
+    assert.deepEqual(((await ok('GET', `/v2.0/routers/${id['router']}`)).router as Json)['external_gateway_info'], gw);
+  });
+
+  it('members see the external network but cannot change it, nor make network:* ports on it', async () => {
+    assert.equal(((await ok('GET', `/v2.0/networks/${id['ext']}`)).network as Json)['router:external'], true);
+    await refused(`PUT /v2.0/networks/${id['ext']}`, { network: { name: 'mine' } }, MEMBER, [403, 'PolicyNotAuthorized', 'rule:update_network']);
+    await refused(`DELETE /v2.0/networks/${id['ext']}`, undefined, MEMBER, [403, 'PolicyNotAuthorized', 'rule:delete_network']);
+    await refused(`PUT /v2.0/subnets/${id['extSub']}`, { subnet: { allocation_pools: [{ start: '198.19.100.2', end: '198.19.100.3' }] } }, MEMBER, [403, 'PolicyNotAuthorized', 'rule:update_subnet']);
+    await refused('POST /v2.0/ports', { port: { network_id: id['ext'], device_owner: 'network:router_interface', device_id: id['router'] } }, MEMBER, [403, 'PolicyNotAuthorized', 'rule:create_port:device_owner']);
   });
 
   it('bad floating IP requests get Neutron faults and write nothing', async () => {
@@ -93,6 +104,8 @@ describe('floating IPs and routers', () => {
     await refused('POST /v2.0/floatingips', fip({ port_id: id['port'] }), OTHER, [404, 'PortNotFound', id['port'] ?? '']);
     await refused('POST /v2.0/floatingips', fip({ port_id: id['lonelyPort'] }), MEMBER, [404, 'ExternalGatewayForFloatingIPNotFound', `not reachable from subnet ${id['lonely']}`]);
     await refused('POST /v2.0/floatingips', fip({ port_id: id['port'], fixed_ip_address: '198.18.60.250' }), MEMBER, [400, 'BadRequest', 'does not have fixed ip']);
+    await refused('POST /v2.0/floatingips', fip({ fixed_ip_address: id['fixed'] }), MEMBER, [400, 'BadRequest', 'without a port_id']);
+    await refused('POST /v2.0/floatingips', fip({ floating_ip_address: '2001:db8::5' }), {}, [400, 'BadRequest', 'not an IPv4 address']);
   });
 
   it('associating puts the floating IP in the endpoint’s ipNATs; Nova’s lookup finds it', async () => {

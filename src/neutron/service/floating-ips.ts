@@ -1,5 +1,5 @@
 import { parseIp } from '../../model/index.js';
-import { faults } from '../errors.js';
+import { faults, type NeutronApiError } from '../errors.js';
 import type { FloatingIpRecord, NetworkRecord, PortRecord } from '../records.js';
 import { fipPortKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
 import { encodeRecord, type Stored } from '../store/neutron-store.js';
@@ -25,6 +25,8 @@ export type FloatingIpChanges = Pick<FloatingIpInput, 'port_id' | 'fixed_ip_addr
 /** Where a floating IP points: a port's fixed IPv4 address, reached through a router. */
 interface Association {
   readonly port: PortRecord;
+  /** The port's mod revision when it was checked: the association's transaction requires it. */
+  readonly portRevision: number;
   readonly fixedIp: string;
   readonly routerId: string;
 }
@@ -64,11 +66,20 @@ export class FloatingIpService {
   async create(ctx: RequestContext, input: FloatingIpInput): Promise<FloatingIpRecord> {
     const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
     if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_floatingip:tenant_id');
+    if (input.fixed_ip_address !== undefined && input.fixed_ip_address !== null && typeof input.port_id !== 'string') {
+      throw faults.badResourceRequest('floatingip', 'fixed_ip_address cannot be specified without a port_id');
+    }
+    if (input.floating_ip_address !== undefined && parseIp(input.floating_ip_address)?.family !== 4) {
+      throw faults.badResourceRequest('floatingip', `Floating IP ${input.floating_ip_address} is not an IPv4 address: Calico maps floating IPs with IPv4 NAT`);
+    }
     const network = await this.#externalNetwork(input.floating_network_id);
     const id = this.#d.newId();
     // Every check that can refuse comes before anything is written.
     const assoc = typeof input.port_id === 'string' ? await this.#association(ctx, { project, network, fipId: id, portId: input.port_id, fixedIp: input.fixed_ip_address ?? undefined }) : undefined;
     const firstV4 = await this.#firstIpv4Subnet(network);
+    if (input.subnet_id !== undefined && (await this.#d.store.get('subnets', input.subnet_id))?.record.ip_version === 6) {
+      throw faults.badResourceRequest('floatingip', `Subnet ${input.subnet_id} is an IPv6 subnet: Calico maps floating IPs with IPv4 NAT`);
+    }
     const held = await this.#ports.create(SERVICE_CTX, {
       network_id: network.id, tenant_id: '', project_id: '', device_owner: 'network:floatingip', device_id: id,
       fixed_ips: input.floating_ip_address !== undefined ? [{ ip_address: input.floating_ip_address, ...(input.subnet_id === undefined ? {} : { subnet_id: input.subnet_id }) }] : [{ subnet_id: input.subnet_id ?? firstV4 }],
@@ -80,12 +91,22 @@ export class FloatingIpService {
       floating_network_id: network.id, floating_ip_address: address ?? '', router_id: assoc?.routerId ?? null, port_id: assoc?.port.id ?? null,
       fixed_ip_address: assoc?.fixedIp ?? null, status: assoc === undefined ? 'DOWN' : 'ACTIVE', floating_port_id: held.id,
     };
-    const r = await this.#d.kv.txn({
-      compare: [{ key: objectKey('floatingips', id), target: 'version', op: '==', value: 0 }, ...this.#associationGuards(record, assoc)],
-      success: [{ op: 'put', key: objectKey('floatingips', id), value: encodeRecord(record) }, ...this.#associationOps(record, assoc)],
-    });
-    if (!r.succeeded) {
-      await this.#ports.delete(held.id, { internal: true }).catch((err: unknown) => this.#d.logger.error({ err, port: held.id }, 'floating IP: could not release the address after a refused association'));
+    const succeeded = await this.#d.kv
+      .txn({
+        compare: [{ key: objectKey('floatingips', id), target: 'version', op: '==', value: 0 }, ...this.#associationGuards(record, assoc)],
+        success: [{ op: 'put', key: objectKey('floatingips', id), value: encodeRecord(record) }, ...this.#associationOps(record, assoc)],
+      })
+      .then(
+        (r) => r.succeeded,
+        async (err: unknown) => {
+          // The reply may have been lost after the commit: the id is ours, so look before undoing.
+          if ((await this.#d.store.get('floatingips', id).catch(() => undefined)) !== undefined) return true;
+          await this.#releaseAddress(held.id);
+          throw err;
+        },
+      );
+    if (!succeeded) {
+      await this.#releaseAddress(held.id);
       throw await this.#whyRefused(record, assoc);
     }
     if (assoc !== undefined) await this.#portChanged(assoc.port);
@@ -127,7 +148,9 @@ export class FloatingIpService {
         }
         return next;
       }
-      if ((await this.#d.store.get('floatingips', id))?.modRevision === cur.modRevision) throw await this.#whyRefused(next, assoc);
+      // A fault that names a reason ends it; a plain conflict (the floating IP or its port moved on) plans again.
+      const why = await this.#whyRefused(next, assoc);
+      if (why.type !== 'HTTPConflict') throw why;
     }
     throw faults.conflictRetry('FloatingIP', id);
   }
@@ -165,6 +188,10 @@ export class FloatingIpService {
       }
     }
     throw faults.conflictRetry('FloatingIP', id);
+  }
+
+  async #releaseAddress(portId: string): Promise<void> {
+    await this.#ports.delete(portId, { internal: true }).catch((err: unknown) => this.#d.logger.error({ err, port: portId }, 'floating IP: could not release the address of a floating IP that was not made'));
   }
 
   async #externalNetwork(id: string): Promise<NetworkRecord> {
@@ -207,24 +234,33 @@ export class FloatingIpService {
     if (routerId === undefined) throw faults.externalGatewayNotFound(fixed.subnet_id, o.network.id, port.id);
     const holder = await this.#d.kv.get(fipPortKey(port.id, o.network.id, fixed.ip_address));
     if (holder !== undefined && holder.value !== o.fipId) throw await this.#alreadyAssociated(holder.value, port.id, fixed.ip_address, o.network.id);
-    return { port, fixedIp: fixed.ip_address, routerId };
+    return { port, portRevision: stored.modRevision, fixedIp: fixed.ip_address, routerId };
   }
 
-  /** The port still exists and its fixed IP has no other floating IP on this network. */
+  /**
+   * The port is as it was checked (so its fixed IP is still its own) and that fixed IP has no
+   * other floating IP on this network. The association also rewrites the port record unchanged
+   * (`#associationOps`): a port update that would release the fixed IP meanwhile then loses its
+   * compare-and-swap and, retrying, sees the association and refuses.
+   */
   #associationGuards(f: FloatingIpRecord, assoc: Association | undefined) {
     if (assoc === undefined) return [];
     return [
-      { key: objectKey('ports', assoc.port.id), target: 'version' as const, op: '>' as const, value: 0 },
+      { key: objectKey('ports', assoc.port.id), target: 'modRevision' as const, op: '==' as const, value: assoc.portRevision },
       { key: fipPortKey(assoc.port.id, f.floating_network_id, assoc.fixedIp), target: 'version' as const, op: '==' as const, value: 0 },
     ];
   }
 
   #associationOps(f: FloatingIpRecord, assoc: Association | undefined) {
-    return assoc === undefined ? [] : [{ op: 'put' as const, key: fipPortKey(assoc.port.id, f.floating_network_id, assoc.fixedIp), value: f.id }];
+    if (assoc === undefined) return [];
+    return [
+      { op: 'put' as const, key: fipPortKey(assoc.port.id, f.floating_network_id, assoc.fixedIp), value: f.id },
+      { op: 'put' as const, key: objectKey('ports', assoc.port.id), value: encodeRecord(assoc.port) },
+    ];
   }
 
   /** After a refused transaction: the fault that says why. */
-  async #whyRefused(f: FloatingIpRecord, assoc: Association | undefined): Promise<Error> {
+  async #whyRefused(f: FloatingIpRecord, assoc: Association | undefined): Promise<NeutronApiError> {
     if (assoc === undefined) return faults.conflictRetry('FloatingIP', f.id);
     if ((await this.#d.store.get('ports', assoc.port.id)) === undefined) return faults.notFound('Port', assoc.port.id);
     const holder = await this.#d.kv.get(fipPortKey(assoc.port.id, f.floating_network_id, assoc.fixedIp));
@@ -232,7 +268,7 @@ export class FloatingIpService {
     return faults.conflictRetry('FloatingIP', f.id);
   }
 
-  async #alreadyAssociated(otherFipId: string, portId: string, fixedIp: string, networkId: string): Promise<Error> {
+  async #alreadyAssociated(otherFipId: string, portId: string, fixedIp: string, networkId: string): Promise<NeutronApiError> {
     const other: Stored<FloatingIpRecord> | undefined = await this.#d.store.get('floatingips', otherFipId);
     return faults.fipPortAssociated({ address: other?.record.floating_ip_address ?? '?', fipId: otherFipId, portId, fixedIp, networkId });
   }

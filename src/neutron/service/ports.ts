@@ -73,6 +73,7 @@ export class PortService {
     const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
     if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_port:tenant_id');
     const deviceOwner = input.device_owner ?? '';
+    // As Neutron's `network_device` rule: only the network's owner (or an admin) makes network:* ports.
     // The common case needs the project's default group: read it alongside the network.
     const wantsDefault = input.security_groups === undefined && input.port_security_enabled !== false && !deviceOwner.startsWith('network:');
     const [network, defaultGroup] = await Promise.all([
@@ -80,6 +81,7 @@ export class PortService {
       wantsDefault ? this.#groups.ensureDefault(project) : Promise.resolve(undefined),
     ]);
     if (network === undefined) throw faults.notFound('Network', input.network_id);
+    if (deviceOwner.startsWith('network:') && !ctx.isAdmin && network.record.project_id !== ctx.projectId) throw faults.policy('rule:create_port:device_owner');
     const portSecurity = input.port_security_enabled ?? network.record.port_security_enabled;
     const groups =
       defaultGroup !== undefined && portSecurity ? [defaultGroup] : await this.#securityGroups(project, deviceOwner, portSecurity, input.security_groups);
@@ -118,6 +120,7 @@ export class PortService {
       if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
       const network = await this.#d.store.get('networks', old.network_id);
       if (network === undefined) throw faults.notFound('Network', old.network_id);
+      if (changes.device_owner?.startsWith('network:') === true && !ctx.isAdmin && network.record.project_id !== ctx.projectId) throw faults.policy('rule:update_port:device_owner');
       const portSecurity = changes.port_security_enabled ?? old.port_security_enabled;
       const groups =
         changes.security_groups !== undefined
@@ -200,8 +203,7 @@ export class PortService {
       const cur = await this.#d.store.get('ports', id);
       if (cur === undefined) throw faults.notFound('Port', id);
       const p = cur.record;
-      const owner = SERVICE_PORT_OWNERS.find((x) => p.device_owner.startsWith(x));
-      if (owner !== undefined && o.internal !== true) throw faults.servicePortInUse(id, p.device_owner);
+      if (o.internal !== true && (await this.#ownerStillThere(p))) throw faults.servicePortInUse(id, p.device_owner);
       const r = await this.#d.kv.txn({
         compare: [{ key: objectKey('ports', id), target: 'modRevision', op: '==', value: cur.modRevision }],
         success: [
@@ -214,7 +216,9 @@ export class PortService {
         // As Neutron: the port's floating IPs stay allocated, disassociated. After the delete, so
         // an association racing with it either lands first (and is undone here) or fails on the
         // port being gone.
-        await disassociatePort(this.#d, id);
+        await disassociatePort(this.#d, id).catch((err: unknown) =>
+          this.#d.logger.error({ port: id, err: err instanceof Error ? err.message : String(err) }, 'port deleted, but its floating IPs could not be disassociated; update them (port_id null)'),
+        );
         await this.#sync.removePortEndpoint(p).catch((err: unknown) => this.#syncFailed(id, err));
         this.#events.portDeleted(p);
         return p;
@@ -266,6 +270,17 @@ export class PortService {
     const found = await this.#d.store.getMany('security-groups', requested);
     for (const id of requested) if (!found.has(id)) throw faults.notFound('SecurityGroup', id);
     return [...new Set(requested)];
+  }
+
+  /**
+   * Whether a service port's router or floating IP still exists: then only it may delete the
+   * port. A port whose owner is gone (a failure between the two writes) can be deleted directly.
+   */
+  async #ownerStillThere(p: PortRecord): Promise<boolean> {
+    const owner = SERVICE_PORT_OWNERS.find((x) => p.device_owner.startsWith(x));
+    if (owner === undefined) return false;
+    const kind = owner === 'network:floatingip' ? 'floatingips' : 'routers';
+    return (await this.#d.store.get(kind, p.device_id)) !== undefined;
   }
 
   /** A fixed IP a floating IP leads to stays until the floating IP is moved or released. */

@@ -64,15 +64,21 @@ export class RouterService {
     const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
     if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_router:tenant_id');
     const id = this.#d.newId();
-    const gateway = input.external_gateway_info ? await this.#openGateway(ctx, id, input.external_gateway_info) : null;
+    const opened = input.external_gateway_info ? await this.#openGateway(ctx, id, input.external_gateway_info) : undefined;
+    const gateway = opened?.info ?? null;
     const now = timestamp(this.#d.clock);
     const record: RouterRecord = {
       id, name: input.name ?? '', description: input.description ?? '', tenant_id: project, project_id: project, tags: [], created_at: now, updated_at: now,
       revision_number: 1, admin_state_up: input.admin_state_up ?? true, status: 'ACTIVE', external_gateway_info: gateway, routes: [],
       availability_zone_hints: [], availability_zones: [], flavor_id: null,
     };
-    const r = await this.#d.kv.put(objectKey('routers', id), encodeRecord(record), { condition: { absent: true } });
-    if (!r.succeeded) throw faults.conflictRetry('Router', id);
+    let written = false;
+    try {
+      written = (await this.#d.kv.put(objectKey('routers', id), encodeRecord(record), { condition: { absent: true } })).succeeded;
+    } finally {
+      if (!written && opened !== undefined) await this.#deletePorts([opened.port]);
+    }
+    if (!written) throw faults.conflictRetry('Router', id);
     return record;
   }
 
@@ -82,24 +88,32 @@ export class RouterService {
       if (cur === undefined) throw faults.notFound('Router', id);
       const old = cur.record;
       if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
-      let gateway = old.external_gateway_info;
       const wanted = changes.external_gateway_info;
       const gatewayChanges = wanted !== undefined && (wanted?.network_id !== old.external_gateway_info?.network_id || wanted?.external_fixed_ips !== undefined);
-      if (gatewayChanges) {
-        if (old.external_gateway_info !== null) await this.#closeGateway(old);
-        gateway = wanted ? await this.#openGateway(ctx, id, wanted) : null;
-      }
+      // The new gateway is made (and checked) before the old one goes: a refused request
+      // leaves the router as it was.
+      const oldPorts = gatewayChanges ? await this.#gatewayPorts(id) : [];
+      if (gatewayChanges && old.external_gateway_info !== null) await this.#refuseIfFloatingIpsNeed(old);
+      const opened = gatewayChanges && wanted ? await this.#openGateway(ctx, id, wanted) : undefined;
       const next: RouterRecord = {
         ...old,
         ...(changes.name === undefined ? {} : { name: changes.name }),
         ...(changes.description === undefined ? {} : { description: changes.description }),
         ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
-        external_gateway_info: gateway,
+        external_gateway_info: gatewayChanges ? (opened?.info ?? null) : old.external_gateway_info,
         revision_number: old.revision_number + 1,
         updated_at: timestamp(this.#d.clock),
       };
-      const r = await this.#d.kv.put(objectKey('routers', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
-      if (r.succeeded) return next;
+      let written = false;
+      try {
+        written = (await this.#d.kv.put(objectKey('routers', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } })).succeeded;
+      } finally {
+        if (!written && opened !== undefined) await this.#deletePorts([opened.port]);
+      }
+      if (written) {
+        await this.#deletePorts(oldPorts);
+        return next;
+      }
     }
     throw faults.conflictRetry('Router', id);
   }
@@ -111,7 +125,8 @@ export class RouterService {
     if ((await this.#interfaces(id)).length > 0) throw faults.routerInUse(id);
     const r = await this.#d.kv.delete(objectKey('routers', id), { condition: { modRevision: cur.modRevision } });
     if (!r.succeeded) throw faults.conflictRetry('Router', id);
-    await this.#deletePorts(this.#gatewayPorts(id));
+    // A port left behind by a failure here can be deleted directly: its router is gone.
+    await this.#deletePorts(await this.#gatewayPorts(id));
   }
 
   async addInterface(ctx: RequestContext, id: string, body: { subnet_id?: string; port_id?: string }): Promise<InterfaceInfo> {
@@ -197,12 +212,12 @@ export class RouterService {
     return (await this.#d.store.list('ports')).items.filter((p) => p.device_id === routerId && p.device_owner === 'network:router_gateway');
   }
 
-  async #deletePorts(ports: Promise<PortRecord[]>): Promise<void> {
-    for (const p of await ports) await this.#ports.delete(p.id, { internal: true }).catch((err: unknown) => this.#d.logger.warn({ err, port: p.id }, 'router: could not delete its port'));
+  async #deletePorts(ports: readonly PortRecord[]): Promise<void> {
+    for (const p of ports) await this.#ports.delete(p.id, { internal: true }).catch((err: unknown) => this.#d.logger.warn({ err, port: p.id }, 'router: could not delete its port'));
   }
 
   /** A gateway: the network must be external; a `network:router_gateway` port takes its address. */
-  async #openGateway(ctx: RequestContext, routerId: string, info: GatewayInput): Promise<NonNullable<RouterRecord['external_gateway_info']>> {
+  async #openGateway(ctx: RequestContext, routerId: string, info: GatewayInput): Promise<{ info: NonNullable<RouterRecord['external_gateway_info']>; port: PortRecord }> {
     const n = await this.#d.store.get('networks', info.network_id);
     if (n === undefined || (!ctx.isAdmin && n.record.project_id !== ctx.projectId && !n.record.shared && !n.record['router:external'])) throw faults.notFound('Network', info.network_id);
     if (!n.record['router:external']) throw faults.badResourceRequest('router', `Network ${info.network_id} is not an external network`);
@@ -211,14 +226,13 @@ export class RouterService {
       network_id: n.record.id, tenant_id: '', project_id: '', device_owner: 'network:router_gateway', device_id: routerId,
       ...(info.external_fixed_ips === undefined ? {} : { fixed_ips: info.external_fixed_ips }),
     });
-    return { network_id: n.record.id, external_fixed_ips: port.fixed_ips };
+    return { info: { network_id: n.record.id, external_fixed_ips: port.fixed_ips }, port };
   }
 
   /** Removing or moving a gateway is refused while floating IPs reach their ports through it. */
-  async #closeGateway(router: RouterRecord): Promise<void> {
+  async #refuseIfFloatingIpsNeed(router: RouterRecord): Promise<void> {
     const net = router.external_gateway_info?.network_id ?? '';
     const inUse = (await this.#d.store.list('floatingips')).items.some((f) => f.router_id === router.id && f.port_id !== null);
     if (inUse) throw faults.routerGatewayInUseByFip(router.id, net);
-    await this.#deletePorts(this.#gatewayPorts(router.id));
   }
 }
