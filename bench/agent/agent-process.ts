@@ -101,6 +101,9 @@ export class AgentProcess {
       '--datastore', `embedded:${spec.storePath}`,
       '--hostname', spec.hostname,
       '--netns', spec.netns,
+      // The policy dataplane only (Felix's share): BIRD and dnsmasq are other processes in
+      // Calico, and bench/bgp and bench/boot measure them.
+      '--no-bgp', '--no-dhcp',
       '--health-listen', `127.0.0.1:${port}`,
       // info adds only a few milestone lines (sync status, dataplane starting, first apply).
       '--log-level', 'info',

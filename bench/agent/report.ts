@@ -143,11 +143,15 @@ export function formatReport(r: Results, p: ReportParams): { text: string; targe
   const verdict = (v: number | undefined, ok: (x: number) => boolean): string => (v === undefined || !Number.isFinite(v) ? 'not measured' : ok(v) ? 'met' : 'MISSED');
   const coldRatio = cs !== undefined && tools !== undefined ? cs.readyMs / tools.totalMs : undefined;
   const p99 = t1 === undefined ? undefined : t1.timedOut > 0 ? Infinity : t1.p99Ms;
+  const peaks = [mem?.afterColdStart, mem?.afterRestart, mem?.afterAdds].flatMap((m) => (m === undefined ? [] : [m.vmHwmMiB]));
+  const peak = peaks.length === 0 ? undefined : Math.max(...peaks);
   const tr = t?.full !== undefined && t.bare !== undefined ? t.full.bestGbitPerSecond / t.bare.bestGbitPerSecond : undefined;
   const targets = [
     `target cold start <= 1.5x the tools alone: ${coldRatio === undefined ? '-' : `${coldRatio.toFixed(2)}x`} -> ${verdict(coldRatio, (x) => x <= 1.5)}`,
-    `target endpoint add p99 <= 250 ms: ${ms(p99)} -> ${p99 === Infinity ? 'MISSED (timeouts)' : verdict(p99, (x) => x <= 250)}`,
+    `target endpoint add p99 <= 150 ms: ${ms(p99)} -> ${p99 === Infinity ? 'MISSED (timeouts)' : verdict(p99, (x) => x <= 150)}`,
     `target throughput >= 0.9x an empty host: ${tr === undefined || !Number.isFinite(tr) ? '-' : `${tr.toFixed(2)}x`} -> ${verdict(tr, (x) => x >= 0.9)}`,
+    `target memory after the adds <= 300 MiB: ${mib(mem?.afterAdds, 'vmRssMiB')} -> ${verdict(mem?.afterAdds?.vmRssMiB, (x) => x <= 300)}`,
+    `target peak memory <= 450 MiB (cold start and restarted agent): ${peak === undefined ? '-' : `${peak} MiB`} -> ${verdict(peak, (x) => x <= 450)}`,
   ];
   const notes: string[] = [];
   const cpu = (label: string, c: CpuUse | undefined): void => {
