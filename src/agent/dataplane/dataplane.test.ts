@@ -90,4 +90,25 @@ describe('Dataplane managers (real kernel tools in a namespace)', () => {
     assert.equal((await ns.must('sysctl', ['-n', 'net.ipv4.conf.tapC.proxy_arp'])).trim(), '1');
     assert.match(await ns.must('ip', ['route', 'show', 'dev', 'tapC']), /198\.18\.60\.4 /);
   });
+
+  it('IPv6 chains, dispatch entries and sysctls only for taps whose endpoint has IPv6; gaining and losing it follows', async () => {
+    const filter6 = (): Promise<string> => ns.must('ip6tables-save', ['-t', 'filter']);
+    const v4only = ep('ns/e', 'tapC', '198.18.60.5');
+    dp.ingest(update([['ns/d', undefined], ['ns/e', v4only]]));
+    await dp.apply();
+    assert.match(await filter(), /-A cali-\S*dispatch\S* -i tapC .*-g cali-fw-tapC/, 'IPv4 dispatches to it');
+    assert.doesNotMatch(await filter6(), /tapC/, 'no IPv6 chain or dispatch entry for an IPv4-only tap');
+    assert.match(await filter6(), /-A cali-from-wl-dispatch .*-j DROP/, 'its IPv6 falls to the DROP ending the dispatch');
+    assert.equal((await ns.must('sysctl', ['-n', 'net.ipv6.conf.tapC.proxy_ndp'])).trim(), '0');
+    dp.ingest(update([['ns/e', { ...v4only, ipv6Nets: ['2001:db8:60::5/128'] }]]));
+    await dp.apply();
+    assert.match(await filter6(), /-A cali-\S*dispatch\S* -i tapC .*-g cali-fw-tapC/, 'gaining IPv6 adds its IPv6 dispatch entry');
+    assert.match(await filter6(), /-A cali-tw-tapC /);
+    assert.equal((await ns.must('sysctl', ['-n', 'net.ipv6.conf.tapC.proxy_ndp'])).trim(), '1', 'and its IPv6 sysctls');
+    assert.match(await ns.must('ip', ['-6', 'route', 'show', 'dev', 'tapC']), /2001:db8:60::5 /);
+    dp.ingest(update([['ns/e', v4only]]));
+    await dp.apply();
+    assert.doesNotMatch(await filter6(), /tapC/, 'losing it removes them again');
+    assert.match(await filter(), /-A cali-tw-tapC /, 'IPv4 untouched');
+  });
 });

@@ -50,6 +50,11 @@ export interface ApplyTimings {
   readonly iptablesLines: number;
 }
 
+/** Whether the endpoint has anything IPv6 to program: an address or a spoofing allowance. */
+function hasIpv6(ep: LocalEndpoint): boolean {
+  return ep.ipv6Nets.length > 0 || ep.allowSpoofedSourcePrefixes.some((p) => p.includes(':'));
+}
+
 function byFamily(nets: readonly string[], family: IpFamily): string[] {
   return nets.filter((n) => n.includes(':') === (family === 6));
 }
@@ -84,6 +89,12 @@ export class Dataplane {
   readonly #ifaces = new Map<string, IfaceState>();
   readonly #configured = new Set<string>();
   readonly #dispatchNames = new Map<IpFamily, Set<string>>();
+  /**
+   * Interfaces whose endpoint has IPv6 (an address or a spoofing allowance): only these get
+   * IPv6 chains, dispatch entries and IPv6 sysctls. Any other tap's IPv6 falls to the DROP that
+   * ends the IPv6 dispatch chains: one rule for every IPv4-only tap, not two chains each.
+   */
+  readonly #v6Ifaces = new Set<string>();
   #dispatchDirty = true;
   #extrasDirty = true;
   #globalDone = false;
@@ -207,7 +218,7 @@ export class Dataplane {
     for (const [name, s] of this.#ifaces) {
       if (!s.up || this.#configured.has(name) || !this.#ifaceOwner.has(name)) continue;
       const ep = this.#endpoints.get(this.#ifaceOwner.get(name) ?? '');
-      toConfigure.push({ iface: name, options: { ipv6: this.#config.ipv6, ...(ep !== undefined && ep.allowSpoofedSourcePrefixes.length > 0 ? { rpFilter: 0 } : {}) } });
+      toConfigure.push({ iface: name, options: { ipv6: this.#v6Ifaces.has(name), ...(ep !== undefined && ep.allowSpoofedSourcePrefixes.length > 0 ? { rpFilter: 0 } : {}) } });
     }
     try {
       await this.#sysctl.configureIfaces(toConfigure);
@@ -281,7 +292,23 @@ export class Dataplane {
     if (current !== winner) this.#dispatchDirty = true;
     this.#ifaceOwner.set(iface, winner);
     this.#endpoints.set(winner, ep);
-    for (const family of this.#families) for (const c of renderEndpointChains(ep, family, this.#config)) this.#table(family, 'filter').setChain(c);
+    const v6 = this.#config.ipv6 && hasIpv6(ep);
+    if (v6 !== this.#v6Ifaces.has(iface)) {
+      if (v6) this.#v6Ifaces.add(iface);
+      else this.#v6Ifaces.delete(iface);
+      this.#dispatchDirty = true;
+      // Its IPv6 sysctls follow.
+      this.#configured.delete(iface);
+      this.#sysctl.forget(iface);
+    }
+    for (const family of this.#families) {
+      const filter = this.#table(family, 'filter');
+      if (family === 6 && !v6) {
+        const names = endpointChainNames(iface);
+        filter.removeChain(names.to);
+        filter.removeChain(names.from);
+      } else for (const c of renderEndpointChains(ep, family, this.#config)) filter.setChain(c);
+    }
     const mac = ep.mac;
     const routes = ep.adminUp
       ? [...ep.ipv4Nets, ...ep.ipv4Nat.map((n) => `${n.external}/32`), ...(this.#config.ipv6 ? ep.ipv6Nets : [])].map((cidr) =>
@@ -305,6 +332,7 @@ export class Dataplane {
       this.#table(family, 'filter').removeChain(names.from);
     }
     this.routes.removeIface(iface);
+    this.#v6Ifaces.delete(iface);
     this.#configured.delete(iface);
     this.#sysctl.forget(iface);
   }
@@ -324,7 +352,7 @@ export class Dataplane {
       const ifaces = [...this.#ifaceOwner.keys()].sort();
       for (const family of this.#families) {
         const filter = this.#table(family, 'filter');
-        const chains = renderDispatchChains(ifaces, this.#config);
+        const chains = renderDispatchChains(family === 6 ? ifaces.filter((i) => this.#v6Ifaces.has(i)) : ifaces, this.#config);
         const now = new Set(chains.map((c) => c.name));
         for (const old of this.#dispatchNames.get(family) ?? []) if (!now.has(old)) filter.removeChain(old);
         for (const c of chains) filter.setChain(c);
