@@ -68,6 +68,16 @@ describe('IfaceMonitor (real ip monitor in a netns)', () => {
     for (const [what, ms] of [['add', add], ['up', up], ['down', down], ['delete', gone]] as const) assert.ok(ms < 1000, `${what} took ${ms} ms`);
   });
 
+  it('applies events as they come, without listing every link; a rename away from the prefix removes it', async () => {
+    const lists = monitor.stats.lists;
+    await expectChange(() => ns.must('ip', ['link', 'add', 'tapm3', 'type', 'veth', 'peer', 'name', 'pm3']), (m) => m.has('tapm3'));
+    await expectChange(() => ns.must('ip', ['link', 'set', 'tapm3', 'name', 'tapm4']), (m) => m.has('tapm4') && !m.has('tapm3'));
+    await expectChange(() => ns.must('ip', ['link', 'set', 'tapm4', 'name', 'xm4']), (m) => !m.has('tapm4'));
+    assert.equal(monitor.stats.lists, lists, 'no listing of the links was needed');
+    await ns.must('ip', ['link', 'del', 'xm4']);
+    assert.deepEqual([...(await monitor.listNow()).keys()], [...monitor.ifaces.keys()], 'a listing agrees with what the events built');
+  });
+
   it('only calls onChange when the map changed', async () => {
     const before = seen.length;
     await monitor.listNow();

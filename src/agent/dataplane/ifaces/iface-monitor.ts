@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { backoffDelay, describeError, silentLogger, type ChildHandle, type Clock, type Exec, type Logger, type Timer } from '../../../lib/index.js';
 import { IfaceListError } from './errors.js';
+import { parseLinkEvent, type LinkEvent } from './parse-link-event.js';
 
 /** One workload interface. `up` = admin up and carrier (flags UP and LOWER_UP). */
 export interface IfaceInfo {
@@ -55,9 +56,11 @@ function sameMaps(a: IfaceMap, b: IfaceMap): boolean {
 }
 
 /**
- * Watches workload interfaces: `ip -o monitor link` only says *that* something changed; each burst
- * of events triggers one full `ip -j link show` (debounced), plus a periodic re-list. Restarts the
- * monitor child with backoff if it dies.
+ * Watches workload interfaces. Each `ip -o monitor link` line says how one link now is, and is
+ * applied at once (a new tap costs one line, not a listing of every link on the host); a line it
+ * cannot read, the child's start and the periodic refresh make it list every link with
+ * `ip -j link show`. A listing that overlapped events is not applied (it may predate them):
+ * another follows. Restarts the monitor child with backoff if it dies.
  */
 export class IfaceMonitor {
   readonly #exec: Exec;
@@ -79,6 +82,9 @@ export class IfaceMonitor {
   #inflight: Promise<IfaceMap> | undefined;
   #queued: Promise<IfaceMap> | undefined;
   #lists = 0;
+  /** Events applied since the running list started: its result may be older than they are. */
+  #eventsDuringList = false;
+  #partialLine = '';
   #changes = 0;
   #restarts = 0;
   #errors = 0;
@@ -89,7 +95,7 @@ export class IfaceMonitor {
     this.#log = options.logger ?? silentLogger();
     this.#prefixes = [...options.interfacePrefixes];
     this.#onChange = options.onChange;
-    this.#refreshMs = options.refreshIntervalMs ?? 10_000;
+    this.#refreshMs = options.refreshIntervalMs ?? 90_000;
     this.#debounceMs = options.debounceMs ?? 20;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
   }
@@ -171,6 +177,7 @@ export class IfaceMonitor {
 
   async #list(): Promise<IfaceMap> {
     this.#lists++;
+    this.#eventsDuringList = false;
     const result = await this.#exec.run('ip', ['-j', 'link', 'show'], { timeoutMs: this.#timeoutMs });
     if (result.code !== 0) {
       this.#errors++;
@@ -188,18 +195,55 @@ export class IfaceMonitor {
       if (!this.#prefixes.some((p) => l.ifname.startsWith(p))) continue;
       next.set(l.ifname, { up: l.flags.includes('UP') && l.flags.includes('LOWER_UP'), index: l.ifindex, mac: l.address ?? '' });
     }
+    if (this.#eventsDuringList) {
+      // Events newer than this listing may have been applied meanwhile: keep them, list again.
+      this.#onUnreadableEvent();
+      return this.#current;
+    }
     const changed = !this.#inSync || !sameMaps(this.#current, next);
     this.#current = next;
     this.#inSync = true;
-    if (changed && !this.#stopped) {
-      this.#changes++;
-      try {
-        this.#onChange(next);
-      } catch (err) {
-        this.#log.error({ err: describeError(err) }, 'Interface change handler failed');
-      }
-    }
+    if (changed) this.#emit();
     return next;
+  }
+
+  #emit(): void {
+    if (this.#stopped) return;
+    this.#changes++;
+    try {
+      this.#onChange(this.#current);
+    } catch (err) {
+      this.#log.error({ err: describeError(err) }, 'Interface change handler failed');
+    }
+  }
+
+  /** Lines from the monitor child; a partial last line waits for the rest. */
+  #onMonitorData(chunk: string): void {
+    const lines = (this.#partialLine + chunk).split('\n');
+    this.#partialLine = lines.pop() ?? '';
+    let changed = false;
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      const ev = parseLinkEvent(line);
+      if (ev === undefined) {
+        this.#log.debug({ line }, 'Unreadable link event; listing the links');
+        this.#onUnreadableEvent();
+        continue;
+      }
+      if (this.#inflight !== undefined) this.#eventsDuringList = true;
+      if (this.#inSync && this.#applyEvent(ev)) changed = true;
+    }
+    if (changed) this.#emit();
+  }
+
+  /** Applies one event to the current map (copied: callers keep the maps they were given); true if it changed. */
+  #applyEvent(ev: LinkEvent): boolean {
+    const next = new Map(this.#current);
+    for (const [name, info] of next) if (info.index === ev.index && (ev.deleted || name !== ev.name)) next.delete(name);
+    if (!ev.deleted && this.#prefixes.some((p) => ev.name.startsWith(p))) next.set(ev.name, { up: ev.up, index: ev.index, mac: ev.mac });
+    if (sameMaps(this.#current, next)) return false;
+    this.#current = next;
+    return true;
   }
 
   /** A list from a timer or an event: failures are logged; the periodic refresh retries. */
@@ -230,8 +274,8 @@ export class IfaceMonitor {
     );
   }
 
-  /** An event: one list after the debounce delay, however many events arrive meanwhile. */
-  #onEvent(): void {
+  /** An event it could not read: one list after the debounce delay, however many arrive meanwhile. */
+  #onUnreadableEvent(): void {
     if (this.#running && !this.#timers.has('debounce')) this.#setTimer('debounce', () => this.#listInBackground(), this.#debounceMs);
   }
 
@@ -239,7 +283,9 @@ export class IfaceMonitor {
     const child = this.#exec.spawn('ip', ['-o', 'monitor', 'link']);
     this.#child = child;
     this.#childStarted = this.#clock.monotonic();
-    child.stdout.on('data', () => this.#onEvent());
+    this.#partialLine = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => this.#onMonitorData(d));
     child.stderr.on('data', (d: Buffer) => this.#log.debug({ stderr: d.toString().trim() }, 'ip monitor stderr'));
     child.stdin.on('error', () => {});
     void child.exited.then((status) => this.#onChildExit(child, status));
