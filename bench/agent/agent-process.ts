@@ -36,6 +36,10 @@ export interface ProcStat {
 export interface Memory {
   readonly vmRssMiB: number;
   readonly vmHwmMiB: number;
+  /** From the agent's own metrics (prom-client's defaults): V8 heap used and allocated, memory outside the heap. */
+  readonly heapUsedMiB?: number;
+  readonly heapTotalMiB?: number;
+  readonly externalMiB?: number;
 }
 
 let ticks: number | undefined;
@@ -56,11 +60,22 @@ export async function procStat(pid: number): Promise<ProcStat> {
   return { selfMs: (((f[11] ?? 0) + (f[12] ?? 0)) * 1000) / hz, childrenMs: (((f[13] ?? 0) + (f[14] ?? 0)) * 1000) / hz };
 }
 
-export async function memory(pid: number): Promise<Memory> {
-  const status = await realFs().readText(`/proc/${pid}/status`);
+export async function memory(agent: AgentProcess): Promise<Memory> {
+  const status = await realFs().readText(`/proc/${agent.pid}/status`);
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  const mib = (n: number): number => Math.round((n / 1024) * 10) / 10;
-  return { vmRssMiB: mib(kb('VmRSS')), vmHwmMiB: mib(kb('VmHWM')) };
+  const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
+  const m = await agent.metrics().catch(() => new Map<string, number>());
+  const fromMetric = <K extends string>(key: K, name: string): Partial<Record<K, number>> => {
+    const bytes = m.get(name);
+    return (bytes === undefined ? {} : { [key]: mib(bytes / 1024) }) as Partial<Record<K, number>>;
+  };
+  return {
+    vmRssMiB: mib(kb('VmRSS')),
+    vmHwmMiB: mib(kb('VmHWM')),
+    ...fromMetric('heapUsedMiB', 'nodejs_heap_size_used_bytes'),
+    ...fromMetric('heapTotalMiB', 'nodejs_heap_size_total_bytes'),
+    ...fromMetric('externalMiB', 'nodejs_external_memory_bytes'),
+  };
 }
 
 /** Busy CPU ms of the whole machine since boot (all cores), from /proc/stat. */

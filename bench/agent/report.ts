@@ -132,6 +132,9 @@ export function formatReport(r: Results, p: ReportParams): { text: string; targe
   rows.push(['  VmRSS after cold start (peak VmHWM)', `${mib(mem?.afterColdStart, 'vmRssMiB')} (${mib(mem?.afterColdStart, 'vmHwmMiB')})`, '', '']);
   rows.push(['  VmRSS after a restart (peak VmHWM)', `${mib(mem?.afterRestart, 'vmRssMiB')} (${mib(mem?.afterRestart, 'vmHwmMiB')})`, '', '']);
   rows.push(['  VmRSS after the adds (peak VmHWM)', `${mib(mem?.afterAdds, 'vmRssMiB')} (${mib(mem?.afterAdds, 'vmHwmMiB')})`, '', '']);
+  const heap = (m: Memory | undefined): string => (m?.heapUsedMiB === undefined ? '-' : `${m.heapUsedMiB} / ${m.heapTotalMiB ?? '-'} / ${m.externalMiB ?? '-'} MiB`);
+  rows.push(['  V8 heap used / allocated / outside, after cold start', heap(mem?.afterColdStart), '', '']);
+  rows.push(['  V8 heap used / allocated / outside, after the adds', heap(mem?.afterAdds), '', '']);
   const t = r.throughput;
   const g = (f: IperfFigures | undefined): string => (f === undefined || !Number.isFinite(f.bestGbitPerSecond) ? '-' : `${f.bestGbitPerSecond.toFixed(2)} Gbit/s`);
   rows.push([`4. iperf3 VM -> VM, best of ${p.iperf.runs} x ${p.iperf.seconds} s`, '', '', '']);

@@ -133,14 +133,16 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     r.setup = { datastoreLoadMs: Math.round(loadMs), hostVethMs: Math.round(hostVethMs), toolsVethMs: Math.round(freshVethMs) };
     const startOpts = { pollMs: PARAMS.readinessPollMs, timeoutMs: PARAMS.startTimeoutMs, statusTimeoutMs: PARAMS.allUpTimeoutMs };
 
-    // 1. Cold start.
+    // 1. Cold start. Deleting namespaces with thousands of veths (an earlier run's, or a test's)
+    // keeps kernel workers busy for a minute or more: wait for the machine to go quiet first.
+    await waitForQuiet();
     progress('cold', 'starting the agent on the pre-populated datastore');
     const diag = DIAGNOSE === undefined ? {} : { cpuProfDir: DIAGNOSE, pathPrefix: await diagnoseWrapper(DIAGNOSE) };
     await mark('cold start');
     const cold = await startAgent(world, kv, { tag: 'cold', storePath, hostname: PARAMS.hostname, netns: host.name, ...diag }, { ...startOpts, wantStatuses: sc.local.length });
     agent = cold.agent;
     r.coldStart = cold.figures;
-    const coldMemory = await memory(agent.pid);
+    const coldMemory = await memory(agent);
     r.memory = { afterColdStart: coldMemory };
     progress('cold', `agent VmRSS ${coldMemory.vmRssMiB} MiB (peak ${coldMemory.vmHwmMiB} MiB); dumping the programmed state`);
     await mark('dump');
@@ -192,7 +194,7 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     const restart = await startAgent(world, kv, { tag: 'restart', storePath, hostname: PARAMS.hostname, netns: host.name, ...diag }, startOpts);
     agent = restart.agent;
     r.restart = restart.figures;
-    r.memory.afterRestart = await memory(agent.pid);
+    r.memory.afterRestart = await memory(agent);
     progress('restart', `first apply ${ms(restart.figures.log.firstApplyMs)}, ${int(restart.figures.log.firstApplyIptablesLines ?? NaN)} iptables lines written`);
 
     // 2. Adds.
@@ -209,7 +211,7 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     const endpointFirst = await addEndpointFirst(kv, host, agent, addParams, { n: PARAMS.adds.endpointFirst, settleMs: PARAMS.adds.endpointFirstSettleMs, offset: PARAMS.adds.tapFirst });
     progress('add', `endpoint first: tap -> up p50 ${ms(endpointFirst.p50Ms)}, p99 ${ms(endpointFirst.p99Ms)}`);
     r.adds = { tapFirst, endpointFirst, cpu: between(c0, c1), agentMetrics: metricsDelta(m0, m1) };
-    r.memory.afterAdds = await memory(agent.pid);
+    r.memory.afterAdds = await memory(agent);
 
     // 4. Throughput.
     progress('iperf', 'throughput between two VMs');
@@ -226,6 +228,23 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     await agent?.stop();
     await kv?.close();
     await world.destroy();
+  }
+}
+
+/** Waits (at most 3 minutes) until the machine's CPU, kernel threads included, is below 0.3 cores busy over 2 s. */
+async function waitForQuiet(): Promise<void> {
+  const deadline = performance.now() + 180_000;
+  for (;;) {
+    const a = await snapshot(undefined);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const busy = between(a, await snapshot(undefined)).otherCores;
+    if (busy < 0.3) return;
+    if (performance.now() > deadline) {
+      progress('setup', `the machine is still busy (${busy} cores); measuring anyway`);
+      return;
+    }
+    progress('setup', `waiting for the machine to go quiet (${busy} cores busy)`);
+    checkStop();
   }
 }
 

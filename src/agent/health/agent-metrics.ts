@@ -1,4 +1,4 @@
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
@@ -19,6 +19,9 @@ export class AgentMetrics {
 
   constructor(source: MetricsSource) {
     const r = this.registry;
+    // process_* and nodejs_* (resident memory, V8 heap, memory outside it, event loop lag), as
+    // Felix exposes go_* and process_*: where the agent's memory goes, read without a debugger.
+    collectDefaultMetrics({ register: r });
     const perTable = (name: string, help: string, pick: (s: ReturnType<MetricsSource['tables']>[number]['stats']) => number): void => {
       new Gauge({
         name,
