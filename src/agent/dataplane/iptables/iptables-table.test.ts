@@ -107,6 +107,29 @@ for (const backend of ['nft', 'legacy'] as const) {
       assert.equal(await table.apply(), 0, 'a full comparison agrees');
     });
 
+    it('a chain two jumps away shared by two parents stays while either reaches it, and goes with the last', async () => {
+      table.setKernelRules('FORWARD', { insert: [{ match: '-p tcp', action: '-j cali-p1' }, { match: '-p udp', action: '-j cali-p2' }], append: [] });
+      table.setChain({ name: 'cali-p1', rules: [{ match: '', action: '-j cali-mid' }] });
+      table.setChain({ name: 'cali-p2', rules: [{ match: '', action: '-j cali-mid' }] });
+      table.setChain({ name: 'cali-mid', rules: [{ match: '', action: '-j cali-leaf' }] });
+      table.setChain({ name: 'cali-leaf', rules: [{ match: '', action: '-j RETURN' }] });
+      await table.apply();
+      assert.match(await save(), /-A cali-leaf .*-j RETURN/);
+      table.setChain({ name: 'cali-p1', rules: [{ match: '', action: '-j DROP' }] });
+      await table.apply();
+      assert.match(await save(), /-A cali-leaf .*-j RETURN/, 'still reached through cali-p2');
+      table.removeChain('cali-p2');
+      await table.apply();
+      const text = await save();
+      assert.doesNotMatch(text, /cali-mid|cali-leaf/, 'nothing reaches them any more');
+      assert.match(text, /:cali-p2/, 'cali-p2 is still jumped to from FORWARD, so it stays (empty)');
+      table.setChain({ name: 'cali-p2', rules: [{ match: '', action: '-j cali-mid' }] });
+      await table.apply();
+      assert.match(await save(), /-A cali-leaf .*-j RETURN/, 'reached again, the whole subtree is back');
+      table.markForResync();
+      assert.equal(await table.apply(), 0, 'a full comparison agrees');
+    });
+
     it('removing our kernel rules removes our chains too', async () => {
       table.setKernelRules('FORWARD', { insert: [], append: [] });
       await table.apply();

@@ -2,11 +2,9 @@ import { silentLogger, type Exec, type Logger } from '../../../lib/index.js';
 import { IptablesRestoreError, IptablesSaveError } from '../../errors.js';
 import type { Chain, IptRule, KernelChainRules, TableName } from './chain.js';
 import { iptablesCommands, type IptablesBackend } from './iptables-backend.js';
-import { parseSave, type SavedTable } from './parse-save.js';
+import { OWNED_CHAIN_RE, parseSave, type SavedTable } from './parse-save.js';
 import { ruleHashes, ruleSpec } from './rule-hashes.js';
 
-/** Chains we own (Felix's prefix; older Felix prefixes are ours to clean up too). */
-const OWNED_CHAIN_RE = /^(cali-|califw-|calitw-|califh-|calith-|calipi-|calipo-|felix-)/;
 const JUMP_RE = /(?:^|\s)-[jg] (cali-\S+)/g;
 
 interface DesiredChain {
@@ -103,9 +101,15 @@ export class IptablesTable {
   /** Compare every chain and kernel chain (start, resync, after a failure). */
   #checkAll = true;
   #kernelTouched = true;
-  /** Chains reachable from our kernel-chain rules; recomputed only when a jump target changes. */
-  #referencedCache: Set<string> | undefined;
-  #lastReferenced = new Set<string>();
+  /**
+   * Reachability from our kernel-chain rules, kept by counting: for each chain, the jumps to it
+   * from our kernel-chain rules and from chains that are themselves reachable. A change costs
+   * the jumps it adds or removes (and the subtrees that become (un)reachable), not a walk of
+   * every chain. Our chains never loop (the kernel refuses loops), so the counts stay exact.
+   */
+  readonly #refs = new Map<string, number>();
+  /** The jump targets of our rules in each kernel chain. */
+  readonly #kernelTargets = new Map<string, string[]>();
 
   constructor(o: IptablesTableOptions) {
     this.table = o.table;
@@ -121,18 +125,48 @@ export class IptablesTable {
     // Re-rendered but unchanged (most dispatch chains when one tap comes): nothing to hash or write.
     if (old !== undefined && (old.chain === chain || sameRules(old.chain.rules, chain.rules))) return;
     const targets = targetsOf(chain);
-    if (old === undefined || !sameList(old.targets, targets)) this.#referencedCache = undefined;
     this.#desired.set(chain.name, { chain, hashes: ruleHashes(chain.name, chain.rules), targets });
+    if (this.#reachable(chain.name)) this.#retarget(old?.targets ?? [], targets);
     this.#touched.add(chain.name);
     this.#touch();
   }
 
   removeChain(name: string): void {
-    if (this.#desired.delete(name)) {
-      this.#referencedCache = undefined;
-      this.#touched.add(name);
-      this.#touch();
+    const old = this.#desired.get(name);
+    if (old === undefined) return;
+    this.#desired.delete(name);
+    if (this.#reachable(name)) this.#retarget(old.targets, []);
+    this.#touched.add(name);
+    this.#touch();
+  }
+
+  #reachable(name: string): boolean {
+    return (this.#refs.get(name) ?? 0) > 0;
+  }
+
+  /** Jumps from a reachable place change from `before` to `after`: count the new ones first, so nothing shared drops to 0 in between. */
+  #retarget(before: readonly string[], after: readonly string[]): void {
+    for (const t of after) this.#addRef(t);
+    for (const t of before) this.#dropRef(t);
+  }
+
+  #addRef(name: string): void {
+    const n = (this.#refs.get(name) ?? 0) + 1;
+    this.#refs.set(name, n);
+    if (n > 1) return;
+    this.#touched.add(name);
+    for (const t of this.#desired.get(name)?.targets ?? []) this.#addRef(t);
+  }
+
+  #dropRef(name: string): void {
+    const n = (this.#refs.get(name) ?? 0) - 1;
+    if (n > 0) {
+      this.#refs.set(name, n);
+      return;
     }
+    this.#refs.delete(name);
+    this.#touched.add(name);
+    for (const t of this.#desired.get(name)?.targets ?? []) this.#dropRef(t);
   }
 
   /** Our rules in a kernel chain (INPUT, FORWARD, …); empty lists remove them. */
@@ -142,7 +176,10 @@ export class IptablesTable {
     const hashes = [...ruleHashes(kernelChain, inserts), ...ruleHashes(`${kernelChain}*appends*`, appends)];
     const specs = [...inserts, ...appends].map((r, i) => ruleSpec(r, hashes[i] ?? ''));
     this.#kernelDesired.set(kernelChain, { specs, hashes, insertCount: inserts.length });
-    this.#referencedCache = undefined;
+    const targets: string[] = [];
+    for (const spec of specs) for (const m of spec.matchAll(JUMP_RE)) if (m[1] !== undefined) targets.push(m[1]);
+    this.#retarget(this.#kernelTargets.get(kernelChain) ?? [], targets);
+    this.#kernelTargets.set(kernelChain, targets);
     this.#kernelTouched = true;
     this.#touch();
   }
@@ -211,38 +248,17 @@ export class IptablesTable {
     return this.#actual;
   }
 
-  /** Chains reachable from our kernel-chain rules. */
-  #referenced(): Set<string> {
-    const seen = new Set<string>();
-    const stack: string[] = [];
-    for (const k of this.#kernelDesired.values()) for (const s of k.specs) for (const m of s.matchAll(JUMP_RE)) if (m[1] !== undefined) stack.push(m[1]);
-    while (stack.length > 0) {
-      const name = stack.pop() as string;
-      if (seen.has(name)) continue;
-      seen.add(name);
-      for (const t of this.#desired.get(name)?.targets ?? []) if (!seen.has(t)) stack.push(t);
-    }
-    return seen;
-  }
-
   #plan(actual: SavedTable): { lines: string[]; commit: () => void; chainsWritten: string[]; chainsRemoved: string[]; kernelWritten: string[] } {
-    const before = this.#referencedCache;
-    const wanted = before ?? this.#referenced();
-    this.#referencedCache = wanted;
-    // Only what changed is compared: chains set or removed, and chains that became (un)reachable.
+    // Only what changed is compared: chains set or removed, and chains that became (un)reachable
+    // (the counting marks those as touched).
+    const wanted = this.#refs;
     const checkAll = this.#checkAll || this.#actual === undefined;
     const kernelCheck = checkAll || this.#kernelTouched;
     const touched = this.#touched;
     this.#touched = new Set();
     this.#checkAll = false;
     this.#kernelTouched = false;
-    if (before === undefined && !checkAll) {
-      const previous = this.#lastReferenced;
-      for (const n of wanted) if (!previous.has(n)) touched.add(n);
-      for (const n of previous) if (!wanted.has(n)) touched.add(n);
-    }
-    this.#lastReferenced = wanted;
-    const candidates: Iterable<string> = checkAll ? new Set([...wanted, ...actual.keys()]) : touched;
+    const candidates: Iterable<string> = checkAll ? new Set([...wanted.keys(), ...actual.keys()]) : touched;
     const declare: string[] = [];
     const rules: string[] = [];
     const kernel: string[] = [];
@@ -300,7 +316,8 @@ export class IptablesTable {
       chainsRemoved: removed,
       kernelWritten: [...kernelNow.keys()],
       commit: () => {
-        for (const [name, d] of written) actual.set(name, d.hashes.map((hash, i) => ({ hash, spec: ruleSpec(d.chain.rules[i] ?? { match: '', action: '' }, hash) })));
+        // Our chains are compared by id only: no spec text kept for them.
+        for (const [name, d] of written) actual.set(name, d.hashes.map((hash) => ({ hash, spec: '' })));
         for (const name of removed) actual.delete(name);
         for (const [name, rs] of kernelNow) actual.set(name, rs);
       },

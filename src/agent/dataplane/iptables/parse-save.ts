@@ -2,8 +2,22 @@
 export interface SavedRule {
   /** Our `cali:` id, or '' for another program's rule. */
   readonly hash: string;
-  /** The rule spec after `-A <chain> `, to delete it by value. */
+  /**
+   * The rule spec after `-A <chain> `, to delete it by value: kept only for rules in chains that
+   * are not ours (kernel chains); '' in our own chains, which are compared by id and rewritten whole.
+   */
   readonly spec: string;
+}
+
+/** Chains we own (Felix's prefix; older Felix prefixes are ours to clean up too). */
+export const OWNED_CHAIN_RE = /^(cali-|califw-|calitw-|califh-|calith-|calipi-|calipo-|felix-)/;
+
+/**
+ * A copy of `s` that does not point into the string it was cut from: V8 keeps substrings of 13
+ * or more characters as slices of their parent, so one kept id would pin the whole save output.
+ */
+function detached(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 /** A table as read back: every chain (declared or with rules) and its rules in order. */
@@ -26,7 +40,7 @@ export function parseSave(text: string, table: string): SavedTable {
     if (!inTable) continue;
     if (line.startsWith(':')) {
       const name = line.slice(1).split(' ')[0];
-      if (name !== undefined && name !== '' && !out.has(name)) out.set(name, []);
+      if (name !== undefined && name !== '' && !out.has(name)) out.set(detached(name), []);
     } else if (line.startsWith('-A ')) {
       const sp = line.indexOf(' ', 3);
       if (sp < 0) continue;
@@ -34,7 +48,8 @@ export function parseSave(text: string, table: string): SavedTable {
       const spec = line.slice(sp + 1);
       let rules = out.get(chain);
       if (rules === undefined) out.set(chain, (rules = []));
-      rules.push({ hash: HASH_RE.exec(spec)?.[1] ?? '', spec });
+      const hash = HASH_RE.exec(spec)?.[1];
+      rules.push({ hash: hash === undefined ? '' : detached(hash), spec: OWNED_CHAIN_RE.test(chain) ? '' : detached(spec) });
     }
   }
   return out;
