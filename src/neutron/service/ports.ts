@@ -1,15 +1,17 @@
-import { DatastoreUnavailableError, type TxnOp, type Compare, type TxnResult } from '../../datastore/index.js';
+import { describeError } from '../../lib/index.js';
 import { faults } from '../errors.js';
 import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.js';
-import { deletingKey, fipPortPrefix, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
+import { fipPortPrefix, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import type { CalicoSync } from './calico-sync.js';
-import { notBeingDeleted } from './deleting-marker.js';
+import { fixedIpChanges } from './fixed-ip-changes.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
 import { planAddresses, randomMac, type AddressRequest, type PlannedIp } from './port-addresses.js';
 import { bindPort } from './port-binding.js';
+import { claimPort, raiseClaimFailure } from './port-claim.js';
 import { disassociatePort } from './disassociate-port.js';
 import type { SecurityGroupService } from './security-groups.js';
+import { isRouterInterface, mayOwnNetworkDevice, serviceOwnerExists } from './service-ports.js';
 import type { PortEvents } from '../status/nova-notifier.js';
 
 export interface PortInput {
@@ -35,15 +37,6 @@ export interface PortInput {
 export type PortChanges = Omit<PortInput, 'network_id' | 'tenant_id' | 'project_id'>;
 
 const MAX_ATTEMPTS = 10;
-
-/** Ports the L3 objects own: deleted through their router or floating IP, never directly. */
-export const SERVICE_PORT_OWNERS = ['network:floatingip', 'network:router_gateway', 'network:router_interface'] as const;
-export function isRouterInterface(deviceOwner: string): boolean {
-  return deviceOwner.startsWith('network:router_interface');
-}
-
-/** Why a claim transaction failed, found from the failure branch's reads. */
-type ClaimFailure = { kind: 'gone'; what: 'Network' | 'Subnet' | 'SecurityGroup'; id: string } | { kind: 'requested-ip'; ip: PlannedIp } | { kind: 'requested-mac'; mac: string } | { kind: 'collision' } | { kind: 'stale' };
 
 /** Ports: addresses and MACs claimed by create-only keys, binding, and the endpoint sync. */
 export class PortService {
@@ -73,7 +66,6 @@ export class PortService {
     const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
     if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_port:tenant_id');
     const deviceOwner = input.device_owner ?? '';
-    // As Neutron's `network_device` rule: only the network's owner (or an admin) makes network:* ports.
     // The common case needs the project's default group: read it alongside the network.
     const wantsDefault = input.security_groups === undefined && input.port_security_enabled !== false && !deviceOwner.startsWith('network:');
     const [network, defaultGroup] = await Promise.all([
@@ -81,7 +73,7 @@ export class PortService {
       wantsDefault ? this.#groups.ensureDefault(project) : Promise.resolve(undefined),
     ]);
     if (network === undefined) throw faults.notFound('Network', input.network_id);
-    if (deviceOwner.startsWith('network:') && !ctx.isAdmin && network.record.project_id !== ctx.projectId) throw faults.policy('rule:create_port:device_owner');
+    if (!mayOwnNetworkDevice(ctx, network.record, deviceOwner)) throw faults.policy('rule:create_port:device_owner');
     const portSecurity = input.port_security_enabled ?? network.record.port_security_enabled;
     const groups =
       defaultGroup !== undefined && portSecurity ? [defaultGroup] : await this.#securityGroups(project, deviceOwner, portSecurity, input.security_groups);
@@ -102,12 +94,12 @@ export class PortService {
         ...binding, allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address ?? mac })),
         extra_dhcp_opts: input.extra_dhcp_opts ?? [],
       };
-      const failure = await this.#claim(port, { portRevision: undefined, newIps: ips, releasedIps: [], newMac: mac, oldMac: undefined, macRequested: input.mac_address !== undefined });
+      const failure = await claimPort(this.#d, port, { portRevision: undefined, newIps: ips, releasedIps: [], newMac: mac, oldMac: undefined, macRequested: input.mac_address !== undefined });
       if (failure === undefined) {
         if (port['binding:host_id'] !== '') await this.#syncAfterCommit(id);
         return port;
       }
-      this.#raise(failure, network.record);
+      raiseClaimFailure(failure, network.record);
     }
     throw faults.ipGenerationFailure(network.record.id);
   }
@@ -120,7 +112,7 @@ export class PortService {
       if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
       const network = await this.#d.store.get('networks', old.network_id);
       if (network === undefined) throw faults.notFound('Network', old.network_id);
-      if (changes.device_owner?.startsWith('network:') === true && !ctx.isAdmin && network.record.project_id !== ctx.projectId) throw faults.policy('rule:update_port:device_owner');
+      if (!mayOwnNetworkDevice(ctx, network.record, changes.device_owner)) throw faults.policy('rule:update_port:device_owner');
       const portSecurity = changes.port_security_enabled ?? old.port_security_enabled;
       const groups =
         changes.security_groups !== undefined
@@ -138,22 +130,12 @@ export class PortService {
       let newIps: PlannedIp[] = [];
       let releasedIps: PlannedIp[] = [];
       if (changes.fixed_ips !== undefined) {
-        // Neutron keeps what it can: a named address the port holds, and for a subnet-only
-        // entry an address the port already has on that subnet.
-        const keptIps: PlannedIp[] = [];
-        const wanted: AddressRequest[] = [];
-        for (const r of changes.fixed_ips) {
-          const hit = old.fixed_ips.find(
-            (f) => !keptIps.some((k) => k.ip_address === f.ip_address) && (r.ip_address !== undefined ? f.ip_address === r.ip_address && (r.subnet_id === undefined || r.subnet_id === f.subnet_id) : f.subnet_id === r.subnet_id),
-          );
-          if (hit === undefined) wanted.push(r);
-          else keptIps.push({ ...hit, requested: true });
-        }
+        const { kept, wanted, released } = fixedIpChanges(old.fixed_ips, changes.fixed_ips);
         const subnets = await this.#subnetsOf(network.record);
-        const planned = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt, reserved: keptIps.map((k) => k.ip_address) }, wanted);
-        ips = [...keptIps, ...planned];
+        const planned = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt, reserved: kept.map((k) => k.ip_address) }, wanted);
+        ips = [...kept, ...planned];
         newIps = planned;
-        releasedIps = old.fixed_ips.filter((f) => !keptIps.some((k) => k.ip_address === f.ip_address)).map((f) => ({ ...f, requested: true }));
+        releasedIps = released;
         if (releasedIps.length > 0) await this.#refuseReleasingFloatingTarget(old, releasedIps);
       }
       const host = changes['binding:host_id'] !== undefined ? (changes['binding:host_id'] ?? '') : old['binding:host_id'];
@@ -184,7 +166,7 @@ export class PortService {
         revision_number: old.revision_number + 1,
         updated_at: timestamp(this.#d.clock),
       };
-      const failure = await this.#claim(next, {
+      const failure = await claimPort(this.#d, next, {
         portRevision: cur.modRevision, newIps, releasedIps, newMac: mac !== old.mac_address ? mac : undefined, oldMac: mac !== old.mac_address ? old.mac_address : undefined, macRequested: true,
       });
       if (failure === undefined) {
@@ -192,7 +174,7 @@ export class PortService {
         this.#events.portUpdated(old, next);
         return next;
       }
-      if (failure.kind !== 'stale' && failure.kind !== 'collision') this.#raise(failure, network.record);
+      raiseClaimFailure(failure, network.record);
     }
     throw faults.conflictRetry('Port', id);
   }
@@ -203,7 +185,7 @@ export class PortService {
       const cur = await this.#d.store.get('ports', id);
       if (cur === undefined) throw faults.notFound('Port', id);
       const p = cur.record;
-      if (o.internal !== true && (await this.#ownerStillThere(p))) throw faults.servicePortInUse(id, p.device_owner);
+      if (o.internal !== true && (await serviceOwnerExists(this.#d, p))) throw faults.servicePortInUse(id, p.device_owner);
       const r = await this.#d.kv.txn({
         compare: [{ key: objectKey('ports', id), target: 'modRevision', op: '==', value: cur.modRevision }],
         success: [
@@ -217,7 +199,7 @@ export class PortService {
         // an association racing with it either lands first (and is undone here) or fails on the
         // port being gone.
         await disassociatePort(this.#d, id).catch((err: unknown) =>
-          this.#d.logger.error({ port: id, err: err instanceof Error ? err.message : String(err) }, 'port deleted, but its floating IPs could not be disassociated; update them (port_id null)'),
+          this.#d.logger.error({ port: id, err: describeError(err) }, 'port deleted, but its floating IPs could not be disassociated; update them (port_id null)'),
         );
         await this.#sync.removePortEndpoint(p).catch((err: unknown) => this.#syncFailed(id, err));
         this.#events.portDeleted(p);
@@ -253,7 +235,7 @@ export class PortService {
   }
 
   #syncFailed(id: string, err: unknown): void {
-    this.#d.logger.warn({ port: id, err: err instanceof Error ? err.message : String(err) }, 'calico sync failed after the port change was committed; the resync will repair it');
+    this.#d.logger.warn({ port: id, err: describeError(err) }, 'calico sync failed after the port change was committed; the resync will repair it');
   }
 
   async #subnetsOf(network: NetworkRecord): Promise<SubnetRecord[]> {
@@ -270,17 +252,6 @@ export class PortService {
     const found = await this.#d.store.getMany('security-groups', requested);
     for (const id of requested) if (!found.has(id)) throw faults.notFound('SecurityGroup', id);
     return [...new Set(requested)];
-  }
-
-  /**
-   * Whether a service port's router or floating IP still exists: then only it may delete the
-   * port. A port whose owner is gone (a failure between the two writes) can be deleted directly.
-   */
-  async #ownerStillThere(p: PortRecord): Promise<boolean> {
-    const owner = SERVICE_PORT_OWNERS.find((x) => p.device_owner.startsWith(x));
-    if (owner === undefined) return false;
-    const kind = owner === 'network:floatingip' ? 'floatingips' : 'routers';
-    return (await this.#d.store.get(kind, p.device_id)) !== undefined;
   }
 
   /** A fixed IP a floating IP leads to stays until the floating IP is moved or released. */
@@ -300,78 +271,5 @@ export class PortService {
     if (pairs === undefined || pairs.length === 0) return [];
     if (!portSecurity) throw faults.addressPairsNeedSecurity();
     return pairs.map((p) => ({ ip_address: p.ip_address, ...(p.mac_address ?? mac ? { mac_address: p.mac_address ?? mac } : {}) }));
-  }
-
-  /**
-   * One transaction that writes the port and claims (create-only) its new addresses and MAC,
-   * releasing old ones, guarded on the port's revision, its network and subnets existing and not
-   * being deleted. Returns why it failed, or undefined on success.
-   */
-  async #claim(
-    port: PortRecord,
-    o: { portRevision: number | undefined; newIps: readonly PlannedIp[]; releasedIps: readonly PlannedIp[]; newMac: string | undefined; oldMac: string | undefined; macRequested: boolean },
-  ): Promise<ClaimFailure | undefined> {
-    const subnetIds = [...new Set(o.newIps.map((i) => i.subnet_id))];
-    const compare: Compare[] = [
-      o.portRevision === undefined ? { key: objectKey('ports', port.id), target: 'version', op: '==', value: 0 } : { key: objectKey('ports', port.id), target: 'modRevision', op: '==', value: o.portRevision },
-      { key: objectKey('networks', port.network_id), target: 'version', op: '>', value: 0 },
-      { key: deletingKey('networks', port.network_id), target: 'version', op: '==', value: 0 },
-      ...subnetIds.flatMap((s): Compare[] => [
-        { key: objectKey('subnets', s), target: 'version', op: '>', value: 0 },
-        { key: deletingKey('subnets', s), target: 'version', op: '==', value: 0 },
-      ]),
-      ...port.security_groups.flatMap((g): Compare[] => [
-        { key: objectKey('security-groups', g), target: 'version', op: '>', value: 0 },
-        notBeingDeleted('security-groups', g),
-      ]),
-      ...o.newIps.map((i): Compare => ({ key: ipKey(i.subnet_id, i.ip_address), target: 'version', op: '==', value: 0 })),
-      ...(o.newMac === undefined ? [] : [{ key: macKey(port.network_id, o.newMac), target: 'version' as const, op: '==' as const, value: 0 }]),
-    ];
-    const success: TxnOp[] = [
-      { op: 'put', key: objectKey('ports', port.id), value: encodeRecord(port) },
-      ...o.newIps.map((i): TxnOp => ({ op: 'put', key: ipKey(i.subnet_id, i.ip_address), value: port.id })),
-      ...o.releasedIps.map((i): TxnOp => ({ op: 'delete', key: ipKey(i.subnet_id, i.ip_address) })),
-      ...(o.newMac === undefined ? [] : [{ op: 'put' as const, key: macKey(port.network_id, o.newMac), value: port.id }]),
-      ...(o.oldMac === undefined ? [] : [{ op: 'delete' as const, key: macKey(port.network_id, o.oldMac) }]),
-    ];
-    let r: TxnResult;
-    try {
-      r = await this.#d.kv.txn({ compare, success, failure: compare.map((c) => ({ op: 'get' as const, key: c.key })) });
-    } catch (err) {
-      // The reply may have been lost after the commit: the port id is ours, so read it back
-      // before calling it a failure (a client that retries would otherwise leave an orphan).
-      if (err instanceof DatastoreUnavailableError && (await this.#d.kv.get(objectKey('ports', port.id)).catch(() => undefined))?.value === encodeRecord(port)) return undefined;
-      throw err;
-    }
-    if (r.succeeded) return undefined;
-    const seen = new Map(compare.map((c, i) => [c.key, r.results[i]?.op === 'get' ? r.results[i].kv : undefined]));
-    if (o.portRevision !== undefined && seen.get(objectKey('ports', port.id))?.modRevision !== o.portRevision) return { kind: 'stale' };
-    if (seen.get(objectKey('networks', port.network_id)) === undefined || seen.get(deletingKey('networks', port.network_id)) !== undefined) {
-      return { kind: 'gone', what: 'Network', id: port.network_id };
-    }
-    for (const s of subnetIds) {
-      if (seen.get(objectKey('subnets', s)) === undefined || seen.get(deletingKey('subnets', s)) !== undefined) return { kind: 'gone', what: 'Subnet', id: s };
-    }
-    for (const g of port.security_groups) {
-      if (seen.get(objectKey('security-groups', g)) === undefined || seen.get(deletingKey('security-groups', g)) !== undefined) return { kind: 'gone', what: 'SecurityGroup', id: g };
-    }
-    for (const ip of o.newIps) {
-      if (seen.get(ipKey(ip.subnet_id, ip.ip_address)) !== undefined && ip.requested) return { kind: 'requested-ip', ip };
-    }
-    if (o.newMac !== undefined && seen.get(macKey(port.network_id, o.newMac)) !== undefined && o.macRequested) return { kind: 'requested-mac', mac: o.newMac };
-    return { kind: 'collision' };
-  }
-
-  #raise(failure: ClaimFailure, network: NetworkRecord): void {
-    switch (failure.kind) {
-      case 'gone':
-        throw faults.notFound(failure.what, failure.id);
-      case 'requested-ip':
-        throw faults.ipAlreadyAllocated(failure.ip.ip_address, failure.ip.subnet_id);
-      case 'requested-mac':
-        throw faults.macInUse(network.id, failure.mac);
-      default:
-        return; // a random pick collided, or the port moved on: plan again
-    }
   }
 }

@@ -1,5 +1,5 @@
 import type { NeutronDeps } from './neutron-deps.js';
-import { isRouterInterface } from './ports.js';
+import { isRouterInterface } from './service-ports.js';
 
 /**
  * The router through which a subnet reaches an external network: one whose gateway is on that

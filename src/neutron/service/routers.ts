@@ -4,7 +4,8 @@ import { objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import { MAX_CAS_ATTEMPTS, timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
 import type { AddressRequest } from './port-addresses.js';
-import { isRouterInterface, type PortService } from './ports.js';
+import type { PortService } from './ports.js';
+import { isRouterInterface } from './service-ports.js';
 
 export interface GatewayInput {
   readonly network_id: string;

@@ -1,0 +1,98 @@
+import { DatastoreUnavailableError, type Compare, type TxnOp, type TxnResult } from '../../datastore/index.js';
+import { faults } from '../errors.js';
+import type { NetworkRecord, PortRecord } from '../records.js';
+import { deletingKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
+import { encodeRecord } from '../store/neutron-store.js';
+import { notBeingDeleted } from './deleting-marker.js';
+import type { NeutronDeps } from './neutron-deps.js';
+import type { PlannedIp } from './port-addresses.js';
+
+/** Why a claim transaction failed, found from the failure branch's reads. */
+export type ClaimFailure =
+  | { kind: 'gone'; what: 'Network' | 'Subnet' | 'SecurityGroup'; id: string }
+  | { kind: 'requested-ip'; ip: PlannedIp }
+  | { kind: 'requested-mac'; mac: string }
+  | { kind: 'collision' }
+  | { kind: 'stale' };
+
+export interface ClaimOptions {
+  /** The port's modRevision as read; undefined for a new port. */
+  readonly portRevision: number | undefined;
+  readonly newIps: readonly PlannedIp[];
+  readonly releasedIps: readonly PlannedIp[];
+  readonly newMac: string | undefined;
+  readonly oldMac: string | undefined;
+  /** The caller named the MAC: its being taken is the caller's fault, not a collision to retry. */
+  readonly macRequested: boolean;
+}
+
+/**
+ * One transaction that writes the port and claims (create-only) its new addresses and MAC,
+ * releasing old ones, guarded on the port's revision, its network, subnets and security groups
+ * existing and not being deleted. Returns why it failed, or undefined on success.
+ */
+export async function claimPort(d: NeutronDeps, port: PortRecord, o: ClaimOptions): Promise<ClaimFailure | undefined> {
+  const subnetIds = [...new Set(o.newIps.map((i) => i.subnet_id))];
+  const compare: Compare[] = [
+    o.portRevision === undefined ? { key: objectKey('ports', port.id), target: 'version', op: '==', value: 0 } : { key: objectKey('ports', port.id), target: 'modRevision', op: '==', value: o.portRevision },
+    { key: objectKey('networks', port.network_id), target: 'version', op: '>', value: 0 },
+    { key: deletingKey('networks', port.network_id), target: 'version', op: '==', value: 0 },
+    ...subnetIds.flatMap((s): Compare[] => [
+      { key: objectKey('subnets', s), target: 'version', op: '>', value: 0 },
+      { key: deletingKey('subnets', s), target: 'version', op: '==', value: 0 },
+    ]),
+    ...port.security_groups.flatMap((g): Compare[] => [
+      { key: objectKey('security-groups', g), target: 'version', op: '>', value: 0 },
+      notBeingDeleted('security-groups', g),
+    ]),
+    ...o.newIps.map((i): Compare => ({ key: ipKey(i.subnet_id, i.ip_address), target: 'version', op: '==', value: 0 })),
+    ...(o.newMac === undefined ? [] : [{ key: macKey(port.network_id, o.newMac), target: 'version' as const, op: '==' as const, value: 0 }]),
+  ];
+  const success: TxnOp[] = [
+    { op: 'put', key: objectKey('ports', port.id), value: encodeRecord(port) },
+    ...o.newIps.map((i): TxnOp => ({ op: 'put', key: ipKey(i.subnet_id, i.ip_address), value: port.id })),
+    ...o.releasedIps.map((i): TxnOp => ({ op: 'delete', key: ipKey(i.subnet_id, i.ip_address) })),
+    ...(o.newMac === undefined ? [] : [{ op: 'put' as const, key: macKey(port.network_id, o.newMac), value: port.id }]),
+    ...(o.oldMac === undefined ? [] : [{ op: 'delete' as const, key: macKey(port.network_id, o.oldMac) }]),
+  ];
+  let r: TxnResult;
+  try {
+    r = await d.kv.txn({ compare, success, failure: compare.map((c) => ({ op: 'get' as const, key: c.key })) });
+  } catch (err) {
+    // The reply may have been lost after the commit: the port id is ours, so read it back
+    // before calling it a failure (a client that retries would otherwise leave an orphan).
+    if (err instanceof DatastoreUnavailableError && (await d.kv.get(objectKey('ports', port.id)).catch(() => undefined))?.value === encodeRecord(port)) return undefined;
+    throw err;
+  }
+  if (r.succeeded) return undefined;
+  const seen = new Map(compare.map((c, i) => [c.key, r.results[i]?.op === 'get' ? r.results[i].kv : undefined]));
+  if (o.portRevision !== undefined && seen.get(objectKey('ports', port.id))?.modRevision !== o.portRevision) return { kind: 'stale' };
+  if (seen.get(objectKey('networks', port.network_id)) === undefined || seen.get(deletingKey('networks', port.network_id)) !== undefined) {
+    return { kind: 'gone', what: 'Network', id: port.network_id };
+  }
+  for (const s of subnetIds) {
+    if (seen.get(objectKey('subnets', s)) === undefined || seen.get(deletingKey('subnets', s)) !== undefined) return { kind: 'gone', what: 'Subnet', id: s };
+  }
+  for (const g of port.security_groups) {
+    if (seen.get(objectKey('security-groups', g)) === undefined || seen.get(deletingKey('security-groups', g)) !== undefined) return { kind: 'gone', what: 'SecurityGroup', id: g };
+  }
+  for (const ip of o.newIps) {
+    if (seen.get(ipKey(ip.subnet_id, ip.ip_address)) !== undefined && ip.requested) return { kind: 'requested-ip', ip };
+  }
+  if (o.newMac !== undefined && seen.get(macKey(port.network_id, o.newMac)) !== undefined && o.macRequested) return { kind: 'requested-mac', mac: o.newMac };
+  return { kind: 'collision' };
+}
+
+/** Throws the caller's fault for a failure; returns for one that planning again may fix (a collision, a stale read). */
+export function raiseClaimFailure(failure: ClaimFailure, network: NetworkRecord): void {
+  switch (failure.kind) {
+    case 'gone':
+      throw faults.notFound(failure.what, failure.id);
+    case 'requested-ip':
+      throw faults.ipAlreadyAllocated(failure.ip.ip_address, failure.ip.subnet_id);
+    case 'requested-mac':
+      throw faults.macInUse(network.id, failure.mac);
+    default:
+      return; // a random pick collided, or the port moved on: plan again
+  }
+}
