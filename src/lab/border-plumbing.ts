@@ -1,6 +1,7 @@
 import type { Clock, Exec, Fs } from '../lib/index.js';
 import type { LabBorderState } from './lab-state.js';
 import { connectVeth, createNetns, type Netns } from './netns.js';
+import { VIF } from './vif.js';
 
 /** The border router's place: on the fabric at .250, with the outside network behind it. */
 export const BORDER = {
@@ -12,6 +13,18 @@ export const BORDER = {
   outsideHost4: '198.18.200.10',
   outsideHost6: '2001:db8:200::10',
 } as const;
+
+/** The border's record: `<prefix>bd` at .250 on the fabric, `<prefix>out` behind it. */
+export function borderRecord(prefix: string, o: { asNumber: number; birdSocket: string }): LabBorderState {
+  return {
+    netns: `${prefix}bd`,
+    ip4: `${VIF.fabricPrefix4}.${BORDER.index}`,
+    ip6: `${VIF.fabricPrefix6}:${BORDER.index.toString(16)}`,
+    asNumber: o.asNumber,
+    birdSocket: o.birdSocket,
+    outside: { netns: `${prefix}out`, ip4: BORDER.outsideHost4, ip6: BORDER.outsideHost6, cidr4: BORDER.outsideCidr4, cidr6: BORDER.outsideCidr6 },
+  };
+}
 
 /**
  * Makes the border router's namespaces: `<prefix>bd` on the fabric (forwarding), the outside

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { realClock, type Clock, type Exec, type Fs } from '../lib/index.js';
 import { parseIp } from '../model/index.js';
 import { LabInputError, LabPrefixInUseError } from './errors.js';
+import { hostRecord, plumbHost } from './host-plumbing.js';
+import { isLabName, isLabPrefix } from './lab-names.js';
+import { destroyAllLabs, destroyLabByPrefix, labLeaseDir } from './lab-teardown.js';
 import {
   labStatePath,
   readLabIndex,
@@ -15,12 +17,13 @@ import {
   type LabState,
   type LabVmState,
 } from './lab-state.js';
-import { connectVeth, createNetns, deleteNetns, listNetns, Netns } from './netns.js';
+import { createNetns, deleteNetns, listNetns, Netns } from './netns.js';
 import { tapName, VIF } from './vif.js';
-import { BORDER, plumbBorder } from './border-plumbing.js';
-import { killNetnsProcesses, killRecorded } from './lab-processes.js';
+import { borderRecord, plumbBorder } from './border-plumbing.js';
+import { killNetnsProcesses } from './lab-processes.js';
 import { checkVmSpec, type AddVmSpec } from './vm-spec.js';
-import { readLease, startDhcpClient } from './dhcp-client.js';
+import { readLease } from './dhcp-client.js';
+import { configureVm, connectVmTap, vmRecord } from './vm-plumbing.js';
 
 /** What the lab needs from the world; `clock` defaults to the real one. */
 export interface LabDeps {
@@ -43,9 +46,6 @@ export type LabVm = Readonly<LabVmState>;
 export type LabBorder = Readonly<LabBorderState>;
 export type LabCloud = Readonly<LabCloudState>;
 
-const PREFIX_RE = /^[a-z][a-z0-9]{0,4}-$/;
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-const MAX_HOSTS = 249; // .250 is the border router, .254 the fabric's own address
 
 /**
  * A virtual data center in network namespaces: a fabric (`<prefix>fab`, a bridge with the
@@ -82,7 +82,7 @@ export class Lab {
    */
   static async create(options: LabOptions): Promise<Lab> {
     const { exec, fs, stateDir, prefix } = options;
-    if (!PREFIX_RE.test(prefix)) throw new LabInputError(`Invalid lab prefix: ${JSON.stringify(prefix)}: want a letter, up to four letters or digits, then "-"`);
+    if (!isLabPrefix(prefix)) throw new LabInputError(`Invalid lab prefix: ${JSON.stringify(prefix)}: want a letter, up to four letters or digits, then "-"`);
     const existing = await listNetns(exec, prefix);
     if (existing.length > 0) throw new LabPrefixInUseError(prefix, `namespaces ${existing.join(', ')} exist`);
     if (fs.exists(labStatePath(stateDir, prefix))) throw new LabPrefixInUseError(prefix, `state file ${labStatePath(stateDir, prefix)} exists`);
@@ -114,32 +114,14 @@ export class Lab {
     return readLabIndex(deps.fs, deps.stateDir);
   }
 
-  /**
-   * Removes every namespace whose name starts with `prefix` (killing the processes inside
-   * first, by PID), then the state file and its index entry. Works on partial builds and
-   * without a state file. Returns the namespaces removed.
-   */
-  static async destroyByPrefix(deps: LabDeps & { stateDir: string }, prefix: string): Promise<string[]> {
-    if (!PREFIX_RE.test(prefix)) throw new LabInputError(`Invalid lab prefix: ${JSON.stringify(prefix)}`);
-    const d = { exec: deps.exec, fs: deps.fs, clock: deps.clock ?? realClock() };
-    const names = await listNetns(d.exec, prefix);
-    if (d.fs.exists(labStatePath(deps.stateDir, prefix))) {
-      const state = await readLabState(d.fs, deps.stateDir, prefix).catch(() => undefined);
-      await killRecorded(d, state?.processes ?? []);
-    }
-    await Promise.all(names.map((n) => killNetnsProcesses(d, n)));
-    await Promise.all(names.map((n) => deleteNetns(d, n)));
-    await d.fs.remove(labStatePath(deps.stateDir, prefix));
-    await d.fs.remove(join(deps.stateDir, `leases-${prefix.replace(/-$/, '')}`));
-    if (d.fs.exists(deps.stateDir)) await updateLabIndex(d.fs, deps.stateDir, { remove: prefix });
-    return names;
+  /** See `destroyLabByPrefix`: every namespace with the prefix, its processes, state and leases. */
+  static destroyByPrefix(deps: LabDeps & { stateDir: string }, prefix: string): Promise<string[]> {
+    return destroyLabByPrefix(deps, prefix);
   }
 
   /** `destroyByPrefix` for every lab recorded in `stateDir` (what `brindle lab down` does). */
-  static async destroyAll(deps: LabDeps & { stateDir: string }): Promise<string[]> {
-    const removed: string[] = [];
-    for (const prefix of await readLabIndex(deps.fs, deps.stateDir)) removed.push(...(await Lab.destroyByPrefix(deps, prefix)));
-    return removed;
+  static destroyAll(deps: LabDeps & { stateDir: string }): Promise<string[]> {
+    return destroyAllLabs(deps);
   }
 
   /** The process runner the lab was made with (probes and responders use it too). */
@@ -170,7 +152,7 @@ export class Lab {
 
   /** Where VMs' DHCP clients record their leases (`<vm netns>.<event>`: udhcpc's environment). */
   get leaseDir(): string {
-    return join(this.stateDir, `leases-${this.prefix.replace(/-$/, '')}`);
+    return labLeaseDir(this.stateDir, this.prefix);
   }
 
   /** What a DHCP VM's client last received (`bound` or `renew`), as udhcpc's variables. */
@@ -191,23 +173,10 @@ export class Lab {
     return this.#serial(async () => {
       this.#checkNewName(name);
       const index = this.#state.nextHost;
-      if (index > MAX_HOSTS) throw new LabInputError(`Too many hosts: the fabric has room for ${MAX_HOSTS}`);
-      const host: LabHostState = { name, netns: `${this.prefix}h${index}`, index, ip4: `${VIF.fabricPrefix4}.${index}`, ip6: `${VIF.fabricPrefix6}:${index}`, role };
+      const host = hostRecord(this.prefix, index, name, role);
       this.#state = { ...this.#state, nextHost: index + 1, hosts: [...this.#state.hosts, host] };
       await this.#save();
-      const ns = await createNetns(this.#deps, host.netns);
-      // Forwarding on (inside this namespace only), and no DAD for addresses made here, so a
-      // tap's link-local (the VMs' IPv6 router) answers at once instead of after ~1 s.
-      await ns.must('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.conf.default.accept_dad=0']);
-      await connectVeth({ a: this.fabric, aName: `h${index}`, b: ns, bName: 'eth0' });
-      await this.fabric.ip('link', 'set', `h${index}`, 'master', 'br0');
-      await ns.ip('addr', 'add', `${host.ip4}/24`, 'dev', 'eth0');
-      await ns.ip('-6', 'addr', 'add', `${host.ip6}/64`, 'dev', 'eth0', 'nodad');
-      // A default route, as a real compute host has: proxy ARP answers only for addresses the
-      // host has a route to, and the VMs' IPv4 gateway is such an address.
-      await ns.ip('route', 'add', 'default', 'via', VIF.fabricRouter4);
-      await ns.ip('-6', 'route', 'add', 'default', 'via', VIF.fabricRouter6);
-      return ns;
+      return plumbHost(this.#deps, this.fabric, host);
     });
   }
 
@@ -241,14 +210,7 @@ export class Lab {
   addBorder(o: { asNumber: number; birdSocket: string }): Promise<LabBorder> {
     return this.#serial(async () => {
       if (this.#state.border !== undefined) throw new LabInputError('The lab has a border router already');
-      const border: LabBorderState = {
-        netns: `${this.prefix}bd`,
-        ip4: `${VIF.fabricPrefix4}.${BORDER.index}`,
-        ip6: `${VIF.fabricPrefix6}:${BORDER.index.toString(16)}`,
-        asNumber: o.asNumber,
-        birdSocket: o.birdSocket,
-        outside: { netns: `${this.prefix}out`, ip4: BORDER.outsideHost4, ip6: BORDER.outsideHost6, cidr4: BORDER.outsideCidr4, cidr6: BORDER.outsideCidr6 },
-      };
+      const border = borderRecord(this.prefix, o);
       this.#state = { ...this.#state, border };
       await this.#save();
       await plumbBorder(this.#deps, this.fabric, border);
@@ -288,19 +250,7 @@ export class Lab {
       const tap = tapName(spec.portId);
       if (this.#state.vms.some((v) => v.host === spec.host && v.tap === tap)) throw new LabInputError(`Tap already on host ${spec.host}: ${tap}`);
       const index = this.#state.nextVm;
-      const vm: LabVmState = {
-        name: spec.name,
-        host: spec.host,
-        netns: `${this.prefix}v${index}`,
-        portId: spec.portId,
-        tap,
-        mac: spec.mac.toLowerCase(),
-        ips: spec.ips.map((i) => ({ ip: i.ip, prefixLen: i.prefixLen, gateway: i.gateway })),
-        plugged: false,
-        dhcp: spec.dhcp === true,
-        floatingIps: [],
-        ...(spec.mtu === undefined ? {} : { mtu: spec.mtu }),
-      };
+      const vm = vmRecord(this.prefix, index, spec);
       this.#state = { ...this.#state, nextVm: index + 1, vms: [...this.#state.vms, vm] };
       await this.#save();
       const ns = await createNetns(this.#deps, vm.netns);
@@ -408,38 +358,13 @@ export class Lab {
   }
 
   async #plug(vm: LabVmState, dhcpTimeoutMs?: number): Promise<void> {
-    const host = this.host(vm.host);
-    const ns = new Netns(vm.netns, this.#deps.exec);
-    // A DHCP VM takes SLAAC addresses usable at once (no DAD wait, as the static path's
-    // `nodad`); a static one ignores the host's router advertisements (its addresses are set).
-    await ns.must('sysctl', ['-qw', vm.dhcp ? 'net.ipv6.conf.default.accept_dad=0' : 'net.ipv6.conf.default.accept_ra=0']);
-    await connectVeth({ a: host, aName: vm.tap, b: ns, bName: 'eth0' }, { aMac: VIF.tapMac, bMac: vm.mac, ...(vm.mtu === undefined ? {} : { aMtu: vm.mtu }) });
+    await connectVmTap(this.#deps, this.host(vm.host), vm);
     await this.#setVm({ ...vm, plugged: true });
-    if (vm.dhcp) {
-      await startDhcpClient(this.#deps, { netns: vm.netns, leaseDir: this.leaseDir, ...(dhcpTimeoutMs === undefined ? {} : { timeoutMs: dhcpTimeoutMs }) });
-      return;
-    }
-    let v4Route = false;
-    let v6Route = false;
-    for (const a of vm.ips) {
-      if (parseIp(a.ip)?.family === 4) {
-        await ns.ip('addr', 'add', `${a.ip}/${a.prefixLen}`, 'dev', 'eth0');
-        if (!v4Route && a.gateway !== null) {
-          await ns.ip('route', 'add', 'default', 'via', a.gateway, 'dev', 'eth0', 'onlink');
-          v4Route = true;
-        }
-      } else {
-        await ns.ip('-6', 'addr', 'add', `${a.ip}/${a.prefixLen}`, 'dev', 'eth0', 'nodad', 'noprefixroute');
-        if (!v6Route) {
-          await ns.ip('-6', 'route', 'replace', 'default', 'via', VIF.tapLinkLocal, 'dev', 'eth0');
-          v6Route = true;
-        }
-      }
-    }
+    await configureVm(this.#deps, vm, { leaseDir: this.leaseDir, dhcpTimeoutMs });
   }
 
   #checkNewName(name: string): void {
-    if (!NAME_RE.test(name) || name === "border" || name === "outside") throw new LabInputError(`Invalid lab name: ${JSON.stringify(name)}`);
+    if (!isLabName(name)) throw new LabInputError(`Invalid lab name: ${JSON.stringify(name)}`);
     if (this.#state.hosts.some((h) => h.name === name) || this.#state.vms.some((v) => v.name === name)) {
       throw new LabInputError(`Lab name already used: ${name}`);
     }
