@@ -73,12 +73,7 @@ export class RouterService {
       revision_number: 1, admin_state_up: input.admin_state_up ?? true, status: 'ACTIVE', external_gateway_info: gateway, routes: [],
       availability_zone_hints: [], availability_zones: [], flavor_id: null,
     };
-    let written = false;
-    try {
-      written = (await this.#d.kv.put(objectKey('routers', id), encodeRecord(record), { condition: { absent: true } })).succeeded;
-    } finally {
-      if (!written && opened !== undefined) await this.#deletePorts([opened.port]);
-    }
+    const written = await this.#writeOrUndo(opened, () => this.#d.kv.put(objectKey('routers', id), encodeRecord(record), { condition: { absent: true } }));
     if (!written) throw faults.conflictRetry('Router', id);
     return record;
   }
@@ -105,12 +100,7 @@ export class RouterService {
         revision_number: old.revision_number + 1,
         updated_at: timestamp(this.#d.clock),
       };
-      let written = false;
-      try {
-        written = (await this.#d.kv.put(objectKey('routers', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } })).succeeded;
-      } finally {
-        if (!written && opened !== undefined) await this.#deletePorts([opened.port]);
-      }
+      const written = await this.#writeOrUndo(opened, () => this.#d.kv.put(objectKey('routers', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } }));
       if (written) {
         await this.#deletePorts(oldPorts);
         return next;
@@ -211,6 +201,17 @@ export class RouterService {
 
   async #gatewayPorts(routerId: string): Promise<PortRecord[]> {
     return (await this.#d.store.list('ports')).items.filter((p) => p.device_id === routerId && p.device_owner === 'network:router_gateway');
+  }
+
+  /** Writes the router; if the write does not land (refused or failed), the gateway port opened for it goes again. */
+  async #writeOrUndo(opened: { port: PortRecord } | undefined, write: () => Promise<{ succeeded: boolean }>): Promise<boolean> {
+    let written = false;
+    try {
+      written = (await write()).succeeded;
+    } finally {
+      if (!written && opened !== undefined) await this.#deletePorts([opened.port]);
+    }
+    return written;
   }
 
   async #deletePorts(ports: readonly PortRecord[]): Promise<void> {

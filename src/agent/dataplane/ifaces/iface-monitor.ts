@@ -196,9 +196,11 @@ export class IfaceMonitor {
       next.set(l.ifname, { up: l.flags.includes('UP') && l.flags.includes('LOWER_UP'), index: l.ifindex, mac: l.address ?? '' });
     }
     if (this.#eventsDuringList) {
-      // Events newer than this listing may have been applied meanwhile: keep them, list again.
-      this.#onUnreadableEvent();
-      return this.#current;
+      // Events newer than this listing may have been applied meanwhile: another listing
+      // confirms; until it does, keep what the events built (the first listing is taken anyway,
+      // or a host whose links never rest would never be in sync).
+      this.#listSoon();
+      if (this.#inSync) return this.#current;
     }
     const changed = !this.#inSync || !sameMaps(this.#current, next);
     this.#current = next;
@@ -227,7 +229,7 @@ export class IfaceMonitor {
       const ev = parseLinkEvent(line);
       if (ev === undefined) {
         this.#log.debug({ line }, 'Unreadable link event; listing the links');
-        this.#onUnreadableEvent();
+        this.#listSoon();
         continue;
       }
       if (this.#inflight !== undefined) this.#eventsDuringList = true;
@@ -236,12 +238,21 @@ export class IfaceMonitor {
     if (changed) this.#emit();
   }
 
-  /** Applies one event to the current map (copied: callers keep the maps they were given); true if it changed. */
+  /**
+   * Applies one event to the current map; true if it changed. The map is replaced, not changed
+   * in place (callers keep the maps they were given), and only when the event changes something.
+   */
   #applyEvent(ev: LinkEvent): boolean {
+    const gone: string[] = [];
+    // The link's index under another name: renamed (or, with `deleted`, gone).
+    for (const [name, info] of this.#current) if (info.index === ev.index && (ev.deleted || name !== ev.name)) gone.push(name);
+    const now = !ev.deleted && this.#prefixes.some((p) => ev.name.startsWith(p)) ? { up: ev.up, index: ev.index, mac: ev.mac } : undefined;
+    const was = this.#current.get(ev.name);
+    const updated = now !== undefined && (was === undefined || was.up !== now.up || was.index !== now.index || was.mac !== now.mac);
+    if (gone.length === 0 && !updated) return false;
     const next = new Map(this.#current);
-    for (const [name, info] of next) if (info.index === ev.index && (ev.deleted || name !== ev.name)) next.delete(name);
-    if (!ev.deleted && this.#prefixes.some((p) => ev.name.startsWith(p))) next.set(ev.name, { up: ev.up, index: ev.index, mac: ev.mac });
-    if (sameMaps(this.#current, next)) return false;
+    for (const name of gone) next.delete(name);
+    if (now !== undefined) next.set(ev.name, now);
     this.#current = next;
     return true;
   }
@@ -274,8 +285,8 @@ export class IfaceMonitor {
     );
   }
 
-  /** An event it could not read: one list after the debounce delay, however many arrive meanwhile. */
-  #onUnreadableEvent(): void {
+  /** One list after the debounce delay (an unreadable event, a listing that overlapped events), however many ask meanwhile. */
+  #listSoon(): void {
     if (this.#running && !this.#timers.has('debounce')) this.#setTimer('debounce', () => this.#listInBackground(), this.#debounceMs);
   }
 
