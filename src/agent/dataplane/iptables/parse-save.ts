@@ -47,7 +47,7 @@ export function parseSave(text: string, table: string): SavedTable {
       const chain = line.slice(3, sp);
       const spec = line.slice(sp + 1);
       let rules = out.get(chain);
-      if (rules === undefined) out.set(chain, (rules = []));
+      if (rules === undefined) out.set(detached(chain), (rules = []));
       const hash = HASH_RE.exec(spec)?.[1];
       rules.push({ hash: hash === undefined ? '' : detached(hash), spec: OWNED_CHAIN_RE.test(chain) ? '' : detached(spec) });
     }
