@@ -1,5 +1,5 @@
 import { effectivePolicyTypes, hostCidr, LabelIndex, parseIp, parseResourceKey, validateKind, type FelixConfiguration, type GlobalNetworkPolicy, type NetworkPolicy, type Profile, type Rule, type Selector } from '../../model/index.js';
-import { silentLogger, type Logger } from '../../lib/index.js';
+import { addRef, dropRef, silentLogger, type Logger } from '../../lib/index.js';
 import { readEndpointRecord, type EndpointRecord } from './endpoint-record.js';
 import { selectorIpSetId } from './ipset-id.js';
 import type { ActiveRules, CalcUpdate, LocalEndpoint, ParsedRule, PoolInfo, TierPolicies } from './model.js';
@@ -435,9 +435,7 @@ export class CalcGraph {
   // ---- IP sets ----
 
   #refSet(id: string, sel: Selector): void {
-    const n = (this.#setRefs.get(id) ?? 0) + 1;
-    this.#setRefs.set(id, n);
-    if (n > 1) return;
+    if (!addRef(this.#setRefs, id)) return;
     this.#setMembers.set(id, new Map());
     // A set removed and re-added in one batch is re-sent whole.
     this.#removedSets.delete(id);
@@ -446,12 +444,7 @@ export class CalcGraph {
   }
 
   #unrefSet(id: string): void {
-    const n = (this.#setRefs.get(id) ?? 0) - 1;
-    if (n > 0) {
-      this.#setRefs.set(id, n);
-      return;
-    }
-    this.#setRefs.delete(id);
+    if (!dropRef(this.#setRefs, id)) return;
     this.#setIndex.deleteSelector(id);
     this.#setMembers.delete(id);
     this.#setDeltas.delete(id);

@@ -1,4 +1,4 @@
-import { silentLogger, type Exec, type Logger } from '../../../lib/index.js';
+import { addRef, dropRef, silentLogger, type Exec, type Logger } from '../../../lib/index.js';
 import { IptablesRestoreError, IptablesSaveError } from '../../errors.js';
 import type { Chain, IptRule, KernelChainRules, TableName } from './chain.js';
 import { iptablesCommands, type IptablesBackend } from './iptables-backend.js';
@@ -151,20 +151,13 @@ export class IptablesTable {
   }
 
   #addRef(name: string): void {
-    const n = (this.#refs.get(name) ?? 0) + 1;
-    this.#refs.set(name, n);
-    if (n > 1) return;
+    if (!addRef(this.#refs, name)) return;
     this.#touched.add(name);
     for (const t of this.#desired.get(name)?.targets ?? []) this.#addRef(t);
   }
 
   #dropRef(name: string): void {
-    const n = (this.#refs.get(name) ?? 0) - 1;
-    if (n > 0) {
-      this.#refs.set(name, n);
-      return;
-    }
-    this.#refs.delete(name);
+    if (!dropRef(this.#refs, name)) return;
     this.#touched.add(name);
     for (const t of this.#desired.get(name)?.targets ?? []) this.#dropRef(t);
   }
