@@ -33,3 +33,26 @@ export class AgentConfigError extends BrindleError {
     super('AGENT_CONFIG', `Invalid agent configuration: ${message}`, { status: 400, ...(hint === undefined ? {} : { hint }) });
   }
 }
+
+/** A rendered rule uses a fragment the nftables translation does not know (a renderer change not taught to it). */
+export class NftTranslateError extends BrindleError {
+  constructor(rule: string, what: string) {
+    super('AGENT_NFT_TRANSLATE', `Cannot translate to nftables (${what}): ${rule}`, { status: 500 });
+  }
+}
+
+/** `nft -f` refused a transaction (nothing of it was applied: one transaction is atomic). */
+export class NftApplyError extends BrindleError {
+  readonly input: string;
+  constructor(stderr: string, input: string) {
+    super('AGENT_NFT_APPLY', `nft -f failed: ${firstLine(stderr)}`, { status: 500, recoverable: true });
+    this.input = input;
+  }
+}
+
+/** `nft list table` could not read our table back. */
+export class NftListError extends BrindleError {
+  constructor(stderr: string) {
+    super('AGENT_NFT_LIST', `nft list table failed: ${firstLine(stderr)}`, { status: 500, recoverable: true });
+  }
+}

@@ -9,7 +9,7 @@ import { startNodeAgent, type NodeAgent } from './node-agent.js';
 
 const R = '/calico/resources/v3/projectcalico.org/';
 
-describe('brindle node writes nothing before its first in-sync (real etcd)', () => {
+for (const dataplane of ['iptables', 'nft'] as const) describe(`brindle node writes nothing before its first in-sync, ${dataplane} (real etcd)`, () => {
   let etcd: TestEtcd;
   let kv: KvStore;
   let host: TestNetns;
@@ -42,16 +42,18 @@ describe('brindle node writes nothing before its first in-sync (real etcd)', () 
 
   it('waits with the kernel untouched while the datastore is away, then programs it', async () => {
     await etcd.pause();
-    agent = await startNodeAgent({ kv, exec: netnsExec(realExec(), host.name), clock: realClock(), hostname: 'h1' });
+    agent = await startNodeAgent({ kv, exec: netnsExec(realExec(), host.name), clock: realClock(), hostname: 'h1', dataplane });
     await new Promise((r) => setTimeout(r, 3_000));
     assert.equal(agent.status().applies, 0);
     const save = (await host.must('iptables-save', [])) + (await host.must('ip6tables-save', []));
     assert.doesNotMatch(save, /cali/, 'no chain or rule written before in-sync');
     assert.equal((await host.must('ipset', ['list', '-name'])).trim(), '');
+    assert.equal((await host.must('nft', ['list', 'ruleset'])).trim(), '', 'no nft table either');
     assert.equal((await host.must('ip', ['route', 'show', 'proto', 'boot'])).trim(), '');
     await etcd.restart();
     await agent.firstApply;
-    assert.match(await host.must('iptables-save', ['-t', 'filter']), /cali-tw-tap0000000s-01/);
+    const programmed = dataplane === 'nft' ? await host.must('nft', ['list', 'table', 'ip', 'brindle']) : await host.must('iptables-save', ['-t', 'filter']);
+    assert.match(programmed, /cali-tw-tap0000000s-01/);
     assert.match(await host.must('ip', ['route', 'show', 'proto', 'boot']), /198\.18\.50\.1 dev tap0000000s-01/);
   });
 });

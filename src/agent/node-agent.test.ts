@@ -37,7 +37,13 @@ function sgPolicy(sg: string, ingress: unknown[]): string {
   });
 }
 
-for (const backend of ['nft', 'legacy'] as const) describe(`brindle node in-process (${backend} iptables): real namespaces, real packets`, () => {
+const VARIANTS = [
+  { dataplane: 'iptables', backend: 'nft', label: 'iptables (nft backend)' },
+  { dataplane: 'iptables', backend: 'legacy', label: 'iptables (legacy backend)' },
+  { dataplane: 'nft', backend: 'nft', label: 'nftables' },
+] as const;
+
+for (const { dataplane, backend, label } of VARIANTS) describe(`brindle node in-process, ${label}: real namespaces, real packets`, () => {
   const fs = realFs();
   const hostname = 'compute-t1';
   let dir: string;
@@ -74,7 +80,7 @@ for (const backend of ['nft', 'legacy'] as const) describe(`brindle node in-proc
     await kv.put(`${R}workloadendpoints/${NS}/vm1`, wepValue(vm1, hostname, ['web']));
     await kv.put(`${R}workloadendpoints/${NS}/vm2`, wepValue(vm2, hostname, ['db']));
     // vm3's tap exists but no endpoint is known for it yet.
-    agent = await startNodeAgent({ kv, exec: netnsExec(realExec(), host.name), clock: realClock(), hostname, iptablesBackend: backend, intervalOverrides: { refreshMs: 1_000 } });
+    agent = await startNodeAgent({ kv, exec: netnsExec(realExec(), host.name), clock: realClock(), hostname, dataplane, iptablesBackend: backend, intervalOverrides: { refreshMs: 1_000 } });
     await agent.firstApply;
   });
 
@@ -118,18 +124,34 @@ for (const backend of ['nft', 'legacy'] as const) describe(`brindle node in-proc
 
   it('repairs a flushed chain, a deleted set member and a deleted route within the refresh interval, leaving foreign rules', async () => {
     const [vm1, vm2] = vms as [Vm, Vm, Vm];
-    const set = (await host.must('ipset', ['list', '-name'])).split('\n').find((n) => n.startsWith('cali40s:'));
-    assert.ok(set !== undefined, 'the remote-group selector has an IP set');
-    await host.must('ipset', ['del', set, vm1.ip]);
-    await eventually(async () => (await host.run('ipset', ['test', set, vm1.ip])).code === 0, { what: 'set member repaired' });
-    await host.must(`iptables-${backend}`, ['-F', 'cali-from-wl-dispatch']);
-    await host.must('ip', ['route', 'del', `${vm2.ip}/32`]);
-    await host.must(`iptables-${backend}`, ['-I', 'FORWARD', '1', '-s', '198.18.99.99/32', '-j', 'DROP']);
-    await eventually(async () => (await host.must(`iptables-${backend}-save`, ['-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A cali-from-wl-dispatch')).length > 1, { what: 'dispatch repaired' });
-    await eventually(async () => (await host.must('ip', ['route', 'show', `${vm2.ip}/32`])).includes(vm2.tap), { what: 'route repaired' });
-    const forward = (await host.must(`iptables-${backend}-save`, ['-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A FORWARD'));
-    assert.match(forward[0] ?? '', /cali-FORWARD/, 'our hook is back on top');
-    assert.ok(forward.some((l) => l.includes('198.18.99.99')), 'the foreign rule stays');
+    if (dataplane === 'iptables') {
+      const set = (await host.must('ipset', ['list', '-name'])).split('\n').find((n) => n.startsWith('cali40s:'));
+      assert.ok(set !== undefined, 'the remote-group selector has an IP set');
+      await host.must('ipset', ['del', set, vm1.ip]);
+      await eventually(async () => (await host.run('ipset', ['test', set, vm1.ip])).code === 0, { what: 'set member repaired' });
+      await host.must(`iptables-${backend}`, ['-F', 'cali-from-wl-dispatch']);
+      await host.must('ip', ['route', 'del', `${vm2.ip}/32`]);
+      await host.must(`iptables-${backend}`, ['-I', 'FORWARD', '1', '-s', '198.18.99.99/32', '-j', 'DROP']);
+      await eventually(async () => (await host.must(`iptables-${backend}-save`, ['-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A cali-from-wl-dispatch')).length > 1, { what: 'dispatch repaired' });
+      await eventually(async () => (await host.must('ip', ['route', 'show', `${vm2.ip}/32`])).includes(vm2.tap), { what: 'route repaired' });
+      const forward = (await host.must(`iptables-${backend}-save`, ['-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A FORWARD'));
+      assert.match(forward[0] ?? '', /cali-FORWARD/, 'our hook is back on top');
+      assert.ok(forward.some((l) => l.includes('198.18.99.99')), 'the foreign rule stays');
+    } else {
+      const sets = JSON.parse(await host.must('nft', ['-j', 'list', 'sets', 'ip'])) as { nftables: { set?: { name: string } }[] };
+      const set = sets.nftables.map((x) => x.set?.name).find((n) => n?.startsWith('cali40s.') === true);
+      assert.ok(set !== undefined, 'the remote-group selector has an nft set');
+      await host.must('nft', ['delete', 'element', 'ip', 'brindle', set, `{ ${vm1.ip} }`]);
+      await eventually(async () => (await host.run('nft', ['get', 'element', 'ip', 'brindle', set, `{ ${vm1.ip} }`])).code === 0, { what: 'set member repaired' });
+      await host.must('nft', ['flush', 'chain', 'ip', 'brindle', 'cali-from-wl-dispatch']);
+      await host.must('ip', ['route', 'del', `${vm2.ip}/32`]);
+      await host.must('nft', ['add', 'table', 'inet', 'foreign']);
+      await host.must('nft', ['add', 'chain', 'inet', 'foreign', 'others', '{ type filter hook forward priority 0; policy accept; }']);
+      await host.must('nft', ['add', 'rule', 'inet', 'foreign', 'others', 'ip', 'saddr', '198.18.99.99', 'drop']);
+      await eventually(async () => (await host.must('nft', ['list', 'chain', 'ip', 'brindle', 'cali-from-wl-dispatch'])).includes('vmap'), { what: 'dispatch repaired' });
+      await eventually(async () => (await host.must('ip', ['route', 'show', `${vm2.ip}/32`])).includes(vm2.tap), { what: 'route repaired' });
+      assert.match(await host.must('nft', ['list', 'table', 'inet', 'foreign']), /198\.18\.99\.99 drop/, 'the foreign table stays');
+    }
     assert.ok(await tcp(vm2, vm1, 8080), 'traffic flows again after the repair');
   });
 
@@ -145,7 +167,15 @@ for (const backend of ['nft', 'legacy'] as const) describe(`brindle node in-proc
     assert.ok(down < 1_000 && up < 1_000, `down after ${down.toFixed(0)} ms, up after ${up.toFixed(0)} ms`);
     const legacyRules = (await host.run('iptables-legacy-save', [])).stdout.split('\n').filter((l) => l.includes('cali'));
     const nftRules = (await host.run('iptables-nft-save', [])).stdout.split('\n').filter((l) => l.includes('cali'));
-    assert.equal((backend === 'legacy' ? nftRules : legacyRules).length, 0, 'nothing is written to the other backend');
-    assert.ok((backend === 'legacy' ? legacyRules : nftRules).length > 50);
+    const ownTable = (await host.run('nft', ['list', 'table', 'ip', 'brindle'])).stdout.split('\n').filter((l) => l.includes('comment "cali:'));
+    if (dataplane === 'nft') {
+      assert.equal(legacyRules.length + nftRules.length, 0, 'nothing is written to iptables');
+      assert.equal((await host.must('ipset', ['list', '-name'])).trim(), '', 'nor to ipset');
+      assert.ok(ownTable.length > 50);
+    } else {
+      assert.equal((backend === 'legacy' ? nftRules : legacyRules).length, 0, 'nothing is written to the other backend');
+      assert.equal(ownTable.length, 0, 'nor to an nft table');
+      assert.ok((backend === 'legacy' ? legacyRules : nftRules).length > 50);
+    }
   });
 });

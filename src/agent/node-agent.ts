@@ -6,6 +6,7 @@ import { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig } from './config.js';
 import { Dataplane } from './dataplane/dataplane.js';
 import { IfaceMonitor } from './dataplane/ifaces/iface-monitor.js';
 import { detectIptablesBackend, type IptablesBackend } from './dataplane/iptables/iptables-backend.js';
+import type { DataplaneKind } from './dataplane/rules-backend.js';
 import { dataplaneConfigFrom, intervalsFrom, type AgentIntervals } from './felix-config.js';
 import { AgentMetrics } from './health/agent-metrics.js';
 import { startHealthServer, type HealthServer } from './health/health-server.js';
@@ -23,6 +24,8 @@ export interface NodeAgentOptions {
   readonly hostname: string;
   readonly region?: string;
   readonly logger?: Logger;
+  /** Where rules and IP sets go (default `iptables`; the CLI's default is `nft`). */
+  readonly dataplane?: DataplaneKind;
   readonly iptablesBackend?: 'auto' | IptablesBackend;
   /** Overrides of FelixConfiguration (command line, tests). */
   readonly configOverrides?: Partial<DataplaneConfig>;
@@ -56,6 +59,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   const calc = new CalcGraph({ hostname: o.hostname, logger: log });
   const reporter = new StatusReporter({ kv: o.kv, clock, hostname: o.hostname, regionStr, logger: log, ...(o.intervalOverrides?.reportTtlSeconds === undefined ? {} : { ttlSeconds: o.intervalOverrides.reportTtlSeconds }) });
   const backend = await detectIptablesBackend(o.exec, o.iptablesBackend ?? 'auto');
+  const kind: DataplaneKind = o.dataplane ?? 'iptables';
   let dataplane: Dataplane | undefined;
   let sync: SyncStatus = 'waiting';
   let wake: (() => void) | undefined;
@@ -126,8 +130,8 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
 
   const startDataplane = (): Dataplane => {
     const config = readConfig();
-    log.info({ backend, interfacePrefixes: config.interfacePrefixes, endpointToHostAction: config.endpointToHostAction, refreshMs: intervals.refreshMs }, 'Dataplane starting');
-    const dp = new Dataplane({ exec: o.exec, config, backend, logger: log, clock });
+    log.info({ dataplane: kind, backend, interfacePrefixes: config.interfacePrefixes, endpointToHostAction: config.endpointToHostAction, refreshMs: intervals.refreshMs }, 'Dataplane starting');
+    const dp = new Dataplane({ exec: o.exec, config, dataplane: kind, backend, logger: log, clock });
     // The interface monitor watches the prefixes the configuration names (read only at in-sync).
     monitor = new IfaceMonitor({
       exec: o.exec,
@@ -238,7 +242,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       health: {
         live: () => clock.monotonic() - lastProgress < WATCHDOG_MS,
         ready: () => sync === 'in-sync' && applies > 0 && lastApplyOk,
-        detail: () => ({ sync, applies, failures, backend }),
+        detail: () => ({ sync, applies, failures, dataplane: kind, backend }),
       },
     });
   }

@@ -4,25 +4,9 @@ import { realExec } from '../lib/index.js';
 import { trackChild } from '../lib/testing.js';
 import { bootVm } from './lab-api.js';
 import { checkConnectivity } from './probe.js';
-import { startLabCloud, type LabCloud } from './testing/index.js';
+import { ruleCounters, startLabCloud, unknownIfaceDrops, type LabCloud } from './testing/index.js';
 
 const HOST = 'compute-1';
-
-/** Packet counts of the rules of `chain` (from `iptables-save -c`), in order. */
-function counters(save: string, chain: string): number[] {
-  return save
-    .split('\n')
-    .filter((l) => l.includes(`-A ${chain} `))
-    .map((l) => Number(/^\[(\d+):/.exec(l)?.[1] ?? 'NaN'));
-}
-
-/** Packets dropped as "Unknown interface" by the from-workload dispatch chains. */
-function unknownIfaceDrops(save: string): number {
-  return save
-    .split('\n')
-    .filter((l) => /-A cali-from-wl-dispatch\S* /.test(l) && l.includes('Unknown interface'))
-    .reduce((sum, l) => sum + Number(/^\[(\d+):/.exec(l)?.[1] ?? '0'), 0);
-}
 
 describe('agent restarts and crashes (real processes, real packets)', { timeout: 120_000 }, () => {
   let cloud: LabCloud;
@@ -62,7 +46,7 @@ describe('agent restarts and crashes (real processes, real packets)', { timeout:
     await new Promise((r) => setTimeout(r, 300));
     const client = lab.vm('x').run('iperf3', ['-c', ip['y'] ?? '', '-t', '6', '-i', '1', '-b', '20M', '-J'], { timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 1500));
-    const before = counters(await host.must('iptables-save', ['-c', '-t', 'filter']), `cali-fw-${xTap}`);
+    const before = (await ruleCounters(host, `cali-fw-${xTap}`)).map((r) => r.packets);
     assert.ok((before[0] ?? 0) > 10, `the established-accept rule of x's from-endpoint chain counts the flow: ${before.join(',')}`);
     await cluster.stopNode(HOST);
     await cluster.startNode(HOST);
@@ -72,14 +56,14 @@ describe('agent restarts and crashes (real processes, real packets)', { timeout:
     const report = JSON.parse(result.stdout) as { end: { sum_received: { bytes: number } }; intervals: { sum: { bytes: number } }[] };
     assert.ok(report.end.sum_received.bytes > 0);
     assert.ok(report.intervals.every((i) => i.sum.bytes > 0), `data flowed in every second: ${report.intervals.map((i) => i.sum.bytes).join(',')}`);
-    const afterRestart = counters(await host.must('iptables-save', ['-c', '-t', 'filter']), `cali-fw-${xTap}`);
+    const afterRestart = (await ruleCounters(host, `cali-fw-${xTap}`)).map((r) => r.packets);
     assert.ok((afterRestart[0] ?? 0) >= (before[0] ?? 0), `counters kept (the chain was not rewritten): ${before[0] ?? 0} → ${afterRestart[0] ?? 0}`);
     const metrics = await (await fetch(`${cluster.nodeHealthUrl(HOST) ?? ''}/metrics`)).text();
     const lines = metrics
       .split('\n')
       .filter((l) => l.startsWith('felix_iptables_lines_executed{'))
       .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-    assert.equal(lines, 0, cluster.output('node/compute-1').split('\n').filter((l) => /iptables-restore applied|out of place|Chain differs/.test(l)).join('\n') + '\nthe restarted agent found everything in place and wrote no iptables lines');
+    assert.equal(lines, 0, cluster.output('node/compute-1').split('\n').filter((l) => /iptables-restore applied|out of place|Chain differs|nft/.test(l)).join('\n') + '\nthe restarted agent found everything in place and wrote no iptables lines');
   });
 
   it('killed, the agent leaves the dataplane as it was: known VMs talk, an unknown tap is dropped', async () => {
@@ -92,9 +76,9 @@ describe('agent restarts and crashes (real processes, real packets)', { timeout:
     // and a (foreign) route to z passes the reverse-path check.
     await lab.vm('z').ip('neigh', 'replace', ip['x'] ?? '', 'lladdr', '00:61:fe:ed:ca:fe', 'dev', 'eth0', 'nud', 'permanent');
     await host.ip('route', 'add', '198.18.30.12/32', 'dev', z.info.tap, 'proto', 'static');
-    const dropsBefore = unknownIfaceDrops(await host.must('iptables-save', ['-c', '-t', 'filter']));
+    const dropsBefore = await unknownIfaceDrops(host);
     assert.equal(await checkConnectivity(lab, 'z', { ip: ip['x'] ?? '' }, 'ping'), false, 'z is not known to the dead agent');
-    const dropsAfter = unknownIfaceDrops(await host.must('iptables-save', ['-c', '-t', 'filter']));
+    const dropsAfter = await unknownIfaceDrops(host);
     assert.ok(dropsAfter > dropsBefore, `the dispatch chains dropped z's packets as an unknown interface (${dropsBefore} → ${dropsAfter})`);
     await cluster.startNode(HOST);
     let ok = false;

@@ -5,7 +5,7 @@ import { untilPasses } from '../lib/testing.js';
 import { addFloatingIp, setUpExternalNetwork } from './floating-ips.js';
 import { bootVm, deleteVm } from './lab-api.js';
 import type { Netns } from './netns.js';
-import { askSourceReporter, startLabCloud, startSourceReporter, type LabCloud } from './testing/index.js';
+import { askSourceReporter, rulesetText, startLabCloud, startSourceReporter, type LabCloud } from './testing/index.js';
 
 const PORT = 8080;
 
@@ -65,13 +65,14 @@ describe('floating IPs (real iptables NAT, real BIRD, real packets from outside)
   it('disassociating stops it at once: no route anywhere, no NAT, no tracked flow left on the VM’s host', async () => {
     const vmHost = cloud.lab.host('compute-1');
     assert.ok((await vmHost.must('conntrack', ['-L', '--orig-dst', fip.address])).includes(`dst=${fip.address}`), 'the flows of the previous test are tracked');
+    assert.match((await rulesetText(vmHost)).join('\n'), new RegExp(fip.address.replaceAll('.', '\\.')), 'the NAT rules name the floating IP while it is associated');
     await cloud.api.updateFloatingIp(fip.id, { port_id: null });
     await untilPasses(async () => {
       assert.equal(await routeOn(vmHost, fip.address), '');
       assert.equal(await routeOn(cloud.lab.host('compute-2'), fip.address), '');
       assert.equal(await routeOn(border(), fip.address), '');
     }, { timeoutMs: 10_000 });
-    assert.doesNotMatch(await vmHost.must('iptables-save', ['-t', 'nat']), new RegExp(fip.address.replaceAll('.', '\\.')));
+    assert.doesNotMatch((await rulesetText(vmHost)).join('\n'), new RegExp(fip.address.replaceAll('.', '\\.')));
     await untilPasses(async () => assert.doesNotMatch((await vmHost.run('conntrack', ['-L', '--orig-dst', fip.address])).stdout, new RegExp(`dst=${fip.address}`)), { timeoutMs: 5_000 });
     assert.equal(await fromOutside(fip.address), 'NOTHING');
     assert.equal(await pings(fip.address), false);

@@ -27,7 +27,7 @@ function update(endpoints: [string, LocalEndpoint | undefined][]): CalcUpdate {
   return { ipSets: new Map(), ipSetDeltas: new Map(), rules: new Map(), endpoints: new Map(endpoints) };
 }
 
-describe('Dataplane managers (real kernel tools in a namespace)', () => {
+for (const kind of ['iptables', 'nft'] as const) describe(`Dataplane managers, ${kind} (real kernel tools in a namespace)`, () => {
   let ns: TestNetns;
   let dp: Dataplane;
   const links = new Map<string, number>();
@@ -43,12 +43,25 @@ describe('Dataplane managers (real kernel tools in a namespace)', () => {
     await ns.must('ip', ['link', 'set', name, 'up']);
     await ns.must('ip', ['link', 'set', `p${name.slice(3)}`, 'up']);
   };
-  const filter = (): Promise<string> => ns.must('iptables-save', ['-t', 'filter']);
+  /** Our filter rules of one family as text (iptables-save, or our nft table). */
+  const rulesText = async (family: 4 | 6, table: 'filter' | 'raw' = 'filter'): Promise<string> => {
+    if (kind === 'nft') return (await ns.run('nft', ['list', 'table', family === 4 ? 'ip' : 'ip6', 'brindle'])).stdout;
+    return ns.must(family === 4 ? 'iptables-save' : 'ip6tables-save', ['-t', table]);
+  };
+  /** Whether the dispatch sends `tap` to its from-endpoint chain. */
+  const dispatches = async (family: 4 | 6, tap: string): Promise<boolean> => {
+    const text = await rulesText(family);
+    return kind === 'nft' ? text.includes(`"${tap}" : goto cali-fw-${tap}`) : new RegExp(`-A cali-\\S*dispatch\\S* -i ${tap} .*-g cali-fw-${tap}`).test(text);
+  };
+  const hasChain = async (family: 4 | 6, name: string): Promise<boolean> => {
+    const text = await rulesText(family);
+    return kind === 'nft' ? text.includes(`chain ${name} {`) : text.includes(`-A ${name} `);
+  };
 
   before(async () => {
     ns = await makeTestNetns('brd');
     for (const t of ['tapP', 'tapB', 'tapC']) await addTap(t);
-    dp = new Dataplane({ exec: netnsExec(realExec(), ns.name), config: { ...DEFAULT_DATAPLANE_CONFIG, workloadSourceSpoofing: 'Any' }, backend: 'nft' });
+    dp = new Dataplane({ exec: netnsExec(realExec(), ns.name), config: { ...DEFAULT_DATAPLANE_CONFIG, workloadSourceSpoofing: 'Any' }, dataplane: kind, backend: 'nft' });
     await syncIfaces();
   });
   after(async () => {
@@ -63,19 +76,19 @@ describe('Dataplane managers (real kernel tools in a namespace)', () => {
     dp.ingest(update([['ns/a', undefined]]));
     await dp.apply();
     assert.match(await ns.must('ip', ['route', 'show', 'dev', 'tapP']), /198\.18\.60\.2 /, 'b took the tap over');
-    assert.match(await filter(), /-A cali-from-wl-dispatch -i tapP .*-g cali-fw-tapP/);
+    assert.ok(await dispatches(4, 'tapP'));
     assert.deepEqual(dp.endpointStatuses().map((s) => s.ep.id), ['ns/b']);
   });
 
   it('an endpoint moving to a tap another owns leaves nothing behind on its old tap', async () => {
     dp.ingest(update([['ns/c', ep('ns/c', 'tapB', '198.18.60.3', ['198.18.128.0/17'])]]));
     await dp.apply();
-    assert.match(await ns.must('iptables-save', ['-t', 'raw']), /-A cali-rpf-skip -s 198\.18\.128\.0\/17 -i tapB/);
+    assert.match(await rulesText(4, 'raw'), kind === 'nft' ? /iifname "tapB" ip saddr 198\.18\.128\.0\/17 counter packets \d+ bytes \d+ accept/ : /-A cali-rpf-skip -s 198\.18\.128\.0\/17 -i tapB/);
     dp.ingest(update([['ns/c', ep('ns/c', 'tapP', '198.18.60.3', ['198.18.128.0/17'])]]));
     await dp.apply();
-    assert.doesNotMatch(await ns.must('iptables-save', ['-t', 'raw']), /tapB/, "the old tap's spoofing exception is gone");
+    assert.doesNotMatch(await rulesText(4, 'raw'), /tapB/, "the old tap's spoofing exception is gone");
     assert.equal((await ns.must('ip', ['route', 'show', 'dev', 'tapB'])).trim(), '');
-    assert.doesNotMatch(await filter(), /cali-fw-tapB/);
+    assert.equal(await hasChain(4, 'cali-fw-tapB'), false);
   });
 
   it('a tap deleted and made again under the same name is configured again', async () => {
@@ -92,23 +105,22 @@ describe('Dataplane managers (real kernel tools in a namespace)', () => {
   });
 
   it('IPv6 chains, dispatch entries and sysctls only for taps whose endpoint has IPv6; gaining and losing it follows', async () => {
-    const filter6 = (): Promise<string> => ns.must('ip6tables-save', ['-t', 'filter']);
     const v4only = ep('ns/e', 'tapC', '198.18.60.5');
     dp.ingest(update([['ns/d', undefined], ['ns/e', v4only]]));
     await dp.apply();
-    assert.match(await filter(), /-A cali-\S*dispatch\S* -i tapC .*-g cali-fw-tapC/, 'IPv4 dispatches to it');
-    assert.doesNotMatch(await filter6(), /tapC/, 'no IPv6 chain or dispatch entry for an IPv4-only tap');
-    assert.match(await filter6(), /-A cali-from-wl-dispatch .*-j DROP/, 'its IPv6 falls to the DROP ending the dispatch');
+    assert.ok(await dispatches(4, 'tapC'), 'IPv4 dispatches to it');
+    assert.doesNotMatch(await rulesText(6), /tapC/, 'no IPv6 chain or dispatch entry for an IPv4-only tap');
+    assert.match(await rulesText(6), kind === 'nft' ? /chain cali-from-wl-dispatch \{\n.*vmap.*\n\s*counter packets \d+ bytes \d+ drop/ : /-A cali-from-wl-dispatch .*-j DROP/, 'its IPv6 falls to the DROP ending the dispatch');
     assert.equal((await ns.must('sysctl', ['-n', 'net.ipv6.conf.tapC.proxy_ndp'])).trim(), '0');
     dp.ingest(update([['ns/e', { ...v4only, ipv6Nets: ['2001:db8:60::5/128'] }]]));
     await dp.apply();
-    assert.match(await filter6(), /-A cali-\S*dispatch\S* -i tapC .*-g cali-fw-tapC/, 'gaining IPv6 adds its IPv6 dispatch entry');
-    assert.match(await filter6(), /-A cali-tw-tapC /);
+    assert.ok(await dispatches(6, 'tapC'), 'gaining IPv6 adds its IPv6 dispatch entry');
+    assert.ok(await hasChain(6, 'cali-tw-tapC'));
     assert.equal((await ns.must('sysctl', ['-n', 'net.ipv6.conf.tapC.proxy_ndp'])).trim(), '1', 'and its IPv6 sysctls');
     assert.match(await ns.must('ip', ['-6', 'route', 'show', 'dev', 'tapC']), /2001:db8:60::5 /);
     dp.ingest(update([['ns/e', v4only]]));
     await dp.apply();
-    assert.doesNotMatch(await filter6(), /tapC/, 'losing it removes them again');
-    assert.match(await filter(), /-A cali-tw-tapC /, 'IPv4 untouched');
+    assert.doesNotMatch(await rulesText(6), /tapC/, 'losing it removes them again');
+    assert.ok(await hasChain(4, 'cali-tw-tapC'), 'IPv4 untouched');
   });
 });

@@ -5,7 +5,6 @@ import {
   endpointChainNames,
   ipSetName,
   policyChainName,
-  renderDispatchChains,
   renderEndpointChains,
   renderFloatingIpChains,
   renderNatOutgoing,
@@ -16,13 +15,14 @@ import {
   ruleContext,
 } from '../rules/index.js';
 import type { TableName } from './iptables/chain.js';
-import { iptablesCommands, type IptablesBackend } from './iptables/iptables-backend.js';
-import { IptablesSaveError } from '../errors.js';
-import { IptablesTable } from './iptables/iptables-table.js';
-import { IpsetDriver } from './ipsets/ipset-driver.js';
+import type { IptablesBackend } from './iptables/iptables-backend.js';
+import { IptablesRules } from './iptables/iptables-rules.js';
+import { NftRules } from './nft/nft-rules.js';
+import type { DataplaneKind, RulesBackend } from './rules-backend.js';
 import { RouteDriver } from './routes/route-driver.js';
 import { SysctlDriver } from './sysctl/sysctl-driver.js';
 import { ConntrackFlusher } from './conntrack/conntrack-flusher.js';
+import { removeOtherDataplane } from './remove-other-dataplane.js';
 
 const TABLES: readonly TableName[] = ['raw', 'mangle', 'filter', 'nat'];
 
@@ -36,6 +36,9 @@ export interface IfaceState {
 export interface DataplaneOptions {
   readonly exec: Exec;
   readonly config: DataplaneConfig;
+  /** Where rules and IP sets go: iptables + ipset (the default) or Brindle's own nftables table. */
+  readonly dataplane?: DataplaneKind;
+  /** The iptables backend (iptables dataplane only). */
   readonly backend: IptablesBackend;
   readonly logger?: Logger;
   readonly clock?: Clock;
@@ -68,12 +71,9 @@ function byFamily(nets: readonly string[], family: IpFamily): string[] {
 export class Dataplane {
   readonly #config: DataplaneConfig;
   readonly #clock: Clock;
-  readonly #exec: Exec;
-  readonly #backend: IptablesBackend;
   readonly #log: Logger;
   readonly #families: readonly IpFamily[];
-  readonly #tables = new Map<string, IptablesTable>();
-  readonly ipsets: IpsetDriver;
+  readonly #rules: RulesBackend;
   readonly routes: RouteDriver;
   readonly #sysctl: SysctlDriver;
   readonly #conntrack: ConntrackFlusher;
@@ -88,7 +88,6 @@ export class Dataplane {
   readonly #ifaceOwner = new Map<string, string>();
   readonly #ifaces = new Map<string, IfaceState>();
   readonly #configured = new Set<string>();
-  readonly #dispatchNames = new Map<IpFamily, Set<string>>();
   /**
    * Interfaces whose endpoint has IPv6 (an address or a spoofing allowance): only these get
    * IPv6 chains, dispatch entries and IPv6 sysctls. Any other tap's IPv6 falls to the DROP that
@@ -98,52 +97,51 @@ export class Dataplane {
   #dispatchDirty = true;
   #extrasDirty = true;
   #globalDone = false;
+  #otherRemoved = false;
+  readonly #removeOther: () => Promise<string[]>;
 
   constructor(o: DataplaneOptions) {
     this.#config = o.config;
     this.#clock = o.clock ?? realClock();
-    this.#exec = o.exec;
-    this.#backend = o.backend;
     this.#log = o.logger ?? silentLogger();
     this.#families = o.config.ipv6 ? [4, 6] : [4];
+    const common = { exec: o.exec, families: this.#families, logger: this.#log, clock: this.#clock };
+    this.#rules = o.dataplane === 'nft' ? new NftRules(common) : new IptablesRules({ ...common, backend: o.backend, config: o.config });
+    this.#removeOther = () => removeOtherDataplane(this.#rules.kind, { exec: o.exec, backend: o.backend, families: this.#families, logger: this.#log });
     for (const family of this.#families) {
       const rendered = renderStaticTables(o.config, family);
       for (const table of TABLES) {
-        const t = new IptablesTable({ exec: o.exec, table, family, backend: o.backend, insertMode: o.config.chainInsertMode, logger: this.#log });
-        for (const c of rendered[table].chains) t.setChain(c);
-        for (const [kernelChain, rules] of Object.entries(rendered[table].kernel)) t.setKernelRules(kernelChain, rules);
-        this.#tables.set(`${family}:${table}`, t);
+        for (const c of rendered[table].chains) this.#rules.setChain(family, table, c);
+        for (const [kernelChain, rules] of Object.entries(rendered[table].kernel)) this.#rules.setKernelRules(family, table, kernelChain, rules);
       }
     }
-    this.ipsets = new IpsetDriver({ exec: o.exec, logger: this.#log });
     this.routes = new RouteDriver({ exec: o.exec, logger: this.#log, interfacePrefixes: o.config.interfacePrefixes });
     this.#sysctl = new SysctlDriver({ exec: o.exec, logger: this.#log });
     this.#conntrack = new ConntrackFlusher({ exec: o.exec, logger: this.#log });
   }
 
-  /** Every iptables table driver (for metrics). */
-  get tables(): readonly IptablesTable[] {
-    return [...this.#tables.values()];
+  /** Which dataplane carries the rules. */
+  get kind(): DataplaneKind {
+    return this.#rules.kind;
   }
 
-  #table(family: IpFamily, table: TableName): IptablesTable {
-    const t = this.#tables.get(`${family}:${table}`);
-    if (t === undefined) throw new Error(`no ${table} table for IPv${family}`);
-    return t;
+  /** Every rules table driver (for metrics). */
+  get tables(): RulesBackend['tables'] {
+    return this.#rules.tables;
   }
 
   /** Takes one batch from the calculation. */
   ingest(u: CalcUpdate): void {
     for (const [id, members] of u.ipSets) {
       for (const family of this.#families) {
-        if (members === undefined) this.ipsets.removeDesired(ipSetName(id, family));
-        else this.ipsets.setDesired(ipSetName(id, family), family, byFamily(members, family));
+        if (members === undefined) this.#rules.removeSet(ipSetName(id, family));
+        else this.#rules.setSet(ipSetName(id, family), family, byFamily(members, family));
       }
     }
     for (const [id, d] of u.ipSetDeltas) {
       for (const family of this.#families) {
-        this.ipsets.removeMembers(ipSetName(id, family), byFamily(d.removed, family));
-        this.ipsets.addMembers(ipSetName(id, family), byFamily(d.added, family));
+        this.#rules.removeMembers(ipSetName(id, family), byFamily(d.removed, family));
+        this.#rules.addMembers(ipSetName(id, family), byFamily(d.added, family));
       }
     }
     for (const [id, rules] of u.rules) this.#onRules(id, rules);
@@ -156,9 +154,9 @@ export class Dataplane {
     for (const family of this.#families) {
       const all = byFamily(pools.map((p) => p.cidr), family);
       const masq = byFamily(pools.filter((p) => p.natOutgoing).map((p) => p.cidr), family);
-      this.ipsets.setDesired(ipSetName(POOL_SETS.all, family), family, all);
-      this.ipsets.setDesired(ipSetName(POOL_SETS.masq, family), family, masq);
-      this.#table(family, 'nat').setChain(renderNatOutgoing(family, masq.length > 0));
+      this.#rules.setSet(ipSetName(POOL_SETS.all, family), family, all);
+      this.#rules.setSet(ipSetName(POOL_SETS.masq, family), family, masq);
+      this.#rules.setChain(family, 'nat', renderNatOutgoing(family, masq.length > 0));
     }
   }
 
@@ -188,8 +186,7 @@ export class Dataplane {
 
   /** Forget every kernel view so the next apply reads back and repairs drift. */
   markForResync(): void {
-    for (const t of this.#tables.values()) t.markForResync();
-    this.ipsets.markForResync();
+    this.#rules.markForResync();
     this.routes.markForResync();
   }
 
@@ -200,17 +197,15 @@ export class Dataplane {
       this.#globalDone = true;
     }
     this.#renderShared();
-    await this.ipsets.applyUpdates();
     const t1 = this.#clock.monotonic();
-    await this.#readBackTables();
-    // Every table settles before this apply returns (a failed one must not leave others still
-    // writing when the caller retries); the first failure is then thrown.
-    const settled = await Promise.allSettled([...this.#tables.values()].map((t) => t.apply()));
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
-    const lines = settled.map((r) => (r.status === 'fulfilled' ? r.value : 0));
+    const rules = await this.#rules.apply();
+    if (!this.#otherRemoved) {
+      // Once ours are in place (fail closed throughout): the other dataplane's leftovers go.
+      const removed = await this.#removeOther();
+      if (removed.length > 0) this.#log.info({ removed }, 'Removed what the other dataplane left');
+      this.#otherRemoved = true;
+    }
     const t2 = this.#clock.monotonic();
-    await this.ipsets.applyDeletions();
     // A tap's sysctls (proxy ARP above all) before its route: once the route is in, traffic
     // reaches the VM, and the VM's first ARP for its gateway must be answered, or it waits for
     // the kernel's retry (1 s).
@@ -229,28 +224,15 @@ export class Dataplane {
     // After the NAT rules and routes are gone, so no new flow to the old floating IP can start.
     await this.#conntrack.flush();
     const t3 = this.#clock.monotonic();
-    return { ipsetsMs: t1 - t0, iptablesMs: t2 - t1, routesMs: t3 - t2, totalMs: t3 - t0, iptablesLines: lines.reduce((a, b) => a + b, 0) };
-  }
-
-  /** One `iptables-save` per family for all the tables that must be read back (not one per table). */
-  async #readBackTables(): Promise<void> {
-    for (const family of this.#families) {
-      const tables = TABLES.map((t) => this.#table(family, t)).filter((t) => t.needsReadBack);
-      if (tables.length === 0) continue;
-      const save = iptablesCommands(this.#backend, family).save;
-      const r = await this.#exec.run(save, []);
-      if (r.code !== 0) throw new IptablesSaveError(save, r.stderr);
-      for (const t of tables) t.primeFromSave(r.stdout);
-    }
+    return { ipsetsMs: t1 - t0 + rules.setsMs, iptablesMs: rules.rulesMs, routesMs: t3 - t2, totalMs: t3 - t0, iptablesLines: rules.lines };
   }
 
   #onRules(id: string, rules: ActiveRules | undefined): void {
     for (const family of this.#families) {
-      const filter = this.#table(family, 'filter');
       if (rules === undefined) {
-        filter.removeChain(policyChainName(id, 'ingress'));
-        filter.removeChain(policyChainName(id, 'egress'));
-      } else for (const c of renderRulesChains(rules, family, ruleContext(this.#config, family))) filter.setChain(c);
+        this.#rules.removeChain(family, 'filter', policyChainName(id, 'ingress'));
+        this.#rules.removeChain(family, 'filter', policyChainName(id, 'egress'));
+      } else for (const c of renderRulesChains(rules, family, ruleContext(this.#config, family))) this.#rules.setChain(family, 'filter', c);
     }
   }
 
@@ -302,12 +284,11 @@ export class Dataplane {
       this.#sysctl.forget(iface);
     }
     for (const family of this.#families) {
-      const filter = this.#table(family, 'filter');
       if (family === 6 && !v6) {
         const names = endpointChainNames(iface);
-        filter.removeChain(names.to);
-        filter.removeChain(names.from);
-      } else for (const c of renderEndpointChains(ep, family, this.#config)) filter.setChain(c);
+        this.#rules.removeChain(family, 'filter', names.to);
+        this.#rules.removeChain(family, 'filter', names.from);
+      } else for (const c of renderEndpointChains(ep, family, this.#config)) this.#rules.setChain(family, 'filter', c);
     }
     const mac = ep.mac;
     const routes = ep.adminUp
@@ -328,8 +309,8 @@ export class Dataplane {
     this.#dispatchDirty = true;
     const names = endpointChainNames(iface);
     for (const family of this.#families) {
-      this.#table(family, 'filter').removeChain(names.to);
-      this.#table(family, 'filter').removeChain(names.from);
+      this.#rules.removeChain(family, 'filter', names.to);
+      this.#rules.removeChain(family, 'filter', names.from);
     }
     this.routes.removeIface(iface);
     this.#v6Ifaces.delete(iface);
@@ -350,21 +331,14 @@ export class Dataplane {
   #renderShared(): void {
     if (this.#dispatchDirty) {
       const ifaces = [...this.#ifaceOwner.keys()].sort();
-      for (const family of this.#families) {
-        const filter = this.#table(family, 'filter');
-        const chains = renderDispatchChains(family === 6 ? ifaces.filter((i) => this.#v6Ifaces.has(i)) : ifaces, this.#config);
-        const now = new Set(chains.map((c) => c.name));
-        for (const old of this.#dispatchNames.get(family) ?? []) if (!now.has(old)) filter.removeChain(old);
-        for (const c of chains) filter.setChain(c);
-        this.#dispatchNames.set(family, now);
-      }
+      for (const family of this.#families) this.#rules.setDispatch(family, family === 6 ? ifaces.filter((i) => this.#v6Ifaces.has(i)) : ifaces);
       this.#dispatchDirty = false;
     }
     if (this.#extrasDirty) {
       const eps = [...this.#endpoints.values()];
       for (const family of this.#families) {
-        this.#table(family, 'raw').setChain(renderRpfSkip(eps, family));
-        for (const c of renderFloatingIpChains(eps, family)) this.#table(family, 'nat').setChain(c);
+        this.#rules.setChain(family, 'raw', renderRpfSkip(eps, family));
+        for (const c of renderFloatingIpChains(eps, family)) this.#rules.setChain(family, 'nat', c);
       }
       this.#noteFloatingIps(eps);
       this.#extrasDirty = false;

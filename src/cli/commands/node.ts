@@ -43,7 +43,8 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
   const cmd = new Command('node')
     .description('Run the per-host agent: routes, proxy ARP, iptables and ipsets for the VMs on this host, and their status')
     .addOption(new Option('--region <name>', 'OpenStack region (status keys under region-<name>) [env: BRINDLE_REGION]'))
-    .addOption(new Option('--iptables-backend <backend>', 'iptables backend').choices(['auto', 'nft', 'legacy']).default('auto'))
+    .addOption(new Option('--dataplane <kind>', "where rules and IP sets go: Brindle's own nftables table, or iptables and ipset (Felix's layout) [env: BRINDLE_DATAPLANE] (default: nft)").choices(['nft', 'iptables']))
+    .addOption(new Option('--iptables-backend <backend>', 'iptables backend (with --dataplane iptables)').choices(['auto', 'nft', 'legacy']).default('auto'))
     .option('--netns <name>', 'program the dataplane of this network namespace (the lab runs one agent per simulated host)')
     .option('--health-listen <host:port>', 'serve /liveness, /readiness and /metrics here')
     .option('--refresh-interval <duration>', 'read the kernel back and repair drift this often (default: FelixConfiguration iptablesRefreshInterval, else 90s)')
@@ -69,6 +70,8 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     const logger = createLogger({ level: settings.logLevel, name: 'brindle-node' });
     const health = opts['healthListen'] === undefined ? undefined : parseListen(opts['healthListen'] as string, '--health-listen');
     const region = (opts['region'] as string | undefined) ?? deps.env['BRINDLE_REGION'];
+    const dataplaneKind = (opts['dataplane'] as string | undefined) ?? deps.env['BRINDLE_DATAPLANE'] ?? 'nft';
+    if (dataplaneKind !== 'nft' && dataplaneKind !== 'iptables') throw new UsageError(`BRINDLE_DATAPLANE: expected nft or iptables, got ${dataplaneKind}`);
     const refreshMs = seconds(opts, 'refreshInterval', '--refresh-interval');
     const reportMs = seconds(opts, 'reportInterval', '--report-interval');
     const ttlMs = seconds(opts, 'reportTtl', '--report-ttl');
@@ -127,6 +130,7 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
         clock: realClock(),
         hostname: settings.hostname,
         logger,
+        dataplane: dataplaneKind,
         iptablesBackend: opts['iptablesBackend'] as 'auto' | 'nft' | 'legacy',
         intervalOverrides: intervals,
         ...(prefixes === undefined ? {} : { configOverrides: { interfacePrefixes: prefixes } }),

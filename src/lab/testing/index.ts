@@ -3,3 +3,4 @@ export { startLabTestApi, type LabTestApi } from './api-server.js';
 export { startLabCloud, type LabCloud } from './lab-cloud.js';
 export { programByHand } from './program-by-hand.js';
 export { startSourceReporter, askSourceReporter } from './source-reporter.js';
+export { labDataplane, rulesetText, setMembers, ruleCounters, unknownIfaceDrops, reversePathRule, type LabDataplane } from './host-dataplane.js';

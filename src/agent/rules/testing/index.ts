@@ -3,3 +3,4 @@ export { localEndpoint } from './local-endpoint.js';
 export { parsedRule } from './parsed-rule.js';
 export { restoreInput } from './restore-input.js';
 export { ruleLines } from './rule-lines.js';
+export { fullFixture, fixtureEndpoints } from './full-fixture.js';

@@ -1,0 +1,384 @@
+import { addRef, dropRef, silentLogger, type Exec, type Logger } from '../../../lib/index.js';
+import { NftApplyError, NftListError } from '../../errors.js';
+import type { Chain, KernelChainRules, TableName } from '../iptables/chain.js';
+import { ruleHashes } from '../iptables/rule-hashes.js';
+import type { IptablesTableStats } from '../iptables/iptables-table.js';
+import { kernelCidr } from '../ipsets/kernel-cidr.js';
+import { coverFree, isHostMember } from './cover-free.js';
+import { NFT_TABLE, nftBaseChain, nftChainName, nftFamily, nftSetName, type NftBaseChain } from './nft-names.js';
+import { emptyNftView, parseNftList, type NftView } from './parse-nft-list.js';
+import { translateRule } from './translate-rule.js';
+
+interface DesiredChain {
+  /** Rule bodies, each ending in its `comment "cali:<id>"`. */
+  readonly lines: readonly string[];
+  readonly hashes: readonly string[];
+  /** Chains its rules jump or go to. */
+  readonly targets: readonly string[];
+  /** Sets its rules look up. */
+  readonly sets: readonly string[];
+  readonly base?: NftBaseChain;
+}
+
+interface DesiredSet {
+  /** Members in printed form, as given (may overlap). */
+  readonly members: Set<string>;
+  /** Members added or removed since the last apply; `all` = compare the whole set. */
+  touched: Set<string> | 'all';
+  /** Members that are nets, not host addresses (they may cover others). */
+  nets: number;
+}
+
+const JUMP_RE = /\b(?:jump|goto) (\S+)/g;
+const SET_RE = /@(\S+)/g;
+
+export interface NftTableOptions {
+  readonly exec: Exec;
+  readonly family: 4 | 6;
+  readonly logger?: Logger;
+}
+
+function hookText(b: NftBaseChain): string {
+  return `${b.type}/${b.hook}/${b.priority}`;
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Brindle's own nftables table of one IP family (`ip brindle` / `ip6 brindle`): the chains of all
+ * four iptables tables (`raw.`, `mangle.`, `nat.` prefixed), base chains on the hooks in place of
+ * the kernel chains' jump rules, IP sets as interval sets and the dispatch as verdict maps
+ * (`iifname vmap @cali-from-wl-dispatch-map`). Callers say what they want; `apply()` writes
+ * every difference in one `nft -f -` transaction, which the kernel applies atomically or not at
+ * all. The table is ours alone, so nothing in it is foreign: a rule without our id is rewritten.
+ *
+ * - Kernel view: `nft -j list table` at the start and after `markForResync()`/a failure; in
+ *   between, what the last transaction wrote. Chains compare by their rules' ids (SHA-224 chain
+ *   over the nft text), sets and maps by their elements.
+ * - Order inside a transaction: sets and their new elements, new chains declared, changed chains
+ *   flushed and rewritten, map entries, then removed map entries, chains and sets. A chain or set
+ *   still named by a wanted rule or map entry is never deleted (it would fail the transaction).
+ */
+export class NftTable {
+  readonly family: 4 | 6;
+  readonly table = 'nft';
+  readonly stats: IptablesTableStats = { restoreCalls: 0, restoreErrors: 0, saveCalls: 0, linesExecuted: 0, chains: 0, rules: 0 };
+  readonly #exec: Exec;
+  readonly #log: Logger;
+  readonly #fam: 'ip' | 'ip6';
+  readonly #chains = new Map<string, DesiredChain>();
+  readonly #sets = new Map<string, DesiredSet>();
+  readonly #maps = new Map<string, Map<string, string>>();
+  /** References from wanted rules and map entries: to chains, and to sets. */
+  readonly #chainRefs = new Map<string, number>();
+  readonly #setRefs = new Map<string, number>();
+  #actual: NftView | undefined;
+  #touchedChains = new Set<string>();
+  #touchedMaps = new Set<string>();
+  #checkAll = true;
+  #dirty = true;
+  #generation = 0;
+
+  constructor(o: NftTableOptions) {
+    this.family = o.family;
+    this.#exec = o.exec;
+    this.#fam = nftFamily(o.family);
+    this.#log = (o.logger ?? silentLogger()).child({ table: `${this.#fam} ${NFT_TABLE}` });
+  }
+
+  #touch(): void {
+    this.#dirty = true;
+    this.#generation++;
+  }
+
+  #put(name: string, want: DesiredChain | undefined): void {
+    const old = this.#chains.get(name);
+    if (old !== undefined && want !== undefined && sameList(old.hashes, want.hashes) && old.base?.hook === want.base?.hook) return;
+    for (const t of want?.targets ?? []) addRef(this.#chainRefs, t);
+    for (const s of want?.sets ?? []) addRef(this.#setRefs, s);
+    for (const t of old?.targets ?? []) dropRef(this.#chainRefs, t);
+    for (const s of old?.sets ?? []) dropRef(this.#setRefs, s);
+    if (want === undefined) this.#chains.delete(name);
+    else this.#chains.set(name, want);
+    this.#touchedChains.add(name);
+    this.#touch();
+  }
+
+  #render(name: string, table: TableName, rules: Chain['rules'], base?: NftBaseChain): DesiredChain {
+    return this.#fromBodies(name, rules.map((r) => translateRule(r, { family: this.family, table })), base);
+  }
+
+  #fromBodies(name: string, bodies: readonly string[], base?: NftBaseChain): DesiredChain {
+    const hashes = ruleHashes(name, bodies.map((b) => ({ match: '', action: b })));
+    const targets: string[] = [];
+    const sets: string[] = [];
+    for (const b of bodies) {
+      for (const m of b.matchAll(JUMP_RE)) if (m[1] !== undefined) targets.push(m[1]);
+      for (const m of b.matchAll(SET_RE)) if (m[1] !== undefined) sets.push(m[1]);
+    }
+    return { lines: bodies.map((b, i) => `${b} comment "cali:${hashes[i] ?? ''}"`), hashes, targets, sets, ...(base === undefined ? {} : { base }) };
+  }
+
+  /** Chain `chain.name` of iptables table `table`, whole. */
+  setChain(table: TableName, chain: Chain): void {
+    const name = nftChainName(table, chain.name);
+    this.#put(name, this.#render(name, table, chain.rules));
+  }
+
+  /** A chain written in nft's own syntax (what iptables cannot say: a verdict map lookup). */
+  setNativeChain(name: string, bodies: readonly string[]): void {
+    this.#put(name, this.#fromBodies(name, bodies));
+  }
+
+  removeChain(table: TableName, name: string): void {
+    this.#put(nftChainName(table, name), undefined);
+  }
+
+  /** What iptables would put into kernel chain `kernelChain` of `table`: here, a base chain of ours on its hook. */
+  setKernelRules(table: TableName, kernelChain: string, rules: KernelChainRules): void {
+    const base = nftBaseChain(table, kernelChain);
+    this.#put(base.name, this.#render(base.name, table, [...rules.insert, ...rules.append], base));
+  }
+
+  /** A verdict map `name` (interface → `goto <chain>`), whole. */
+  setMap(name: string, entries: ReadonlyMap<string, string>): void {
+    const old = this.#maps.get(name) ?? new Map<string, string>();
+    const now = new Map<string, string>();
+    let changed = !this.#maps.has(name);
+    for (const [key, chain] of entries) {
+      const verdict = `goto ${chain}`;
+      now.set(key, verdict);
+      if (old.get(key) !== verdict) changed = true;
+    }
+    if (old.size !== now.size) changed = true;
+    if (!changed) return;
+    for (const v of now.values()) addRef(this.#chainRefs, v.slice(5));
+    for (const v of old.values()) dropRef(this.#chainRefs, v.slice(5));
+    this.#maps.set(name, now);
+    this.#touchedMaps.add(name);
+    this.#touch();
+  }
+
+  /** Set `name` (kernel IP set name) with exactly `members`. */
+  setSet(name: string, members: readonly string[]): void {
+    const key = nftSetName(name);
+    const s: DesiredSet = { members: new Set(), touched: 'all', nets: 0 };
+    this.#sets.set(key, s);
+    this.#addTo(s, members);
+    s.touched = 'all';
+    this.#touch();
+  }
+
+  removeSet(name: string): void {
+    if (this.#sets.delete(nftSetName(name))) this.#touch();
+  }
+
+  addMembers(name: string, members: readonly string[]): void {
+    const s = this.#sets.get(nftSetName(name));
+    if (s === undefined || members.length === 0) return;
+    this.#addTo(s, members);
+    this.#touch();
+  }
+
+  removeMembers(name: string, members: readonly string[]): void {
+    const s = this.#sets.get(nftSetName(name));
+    if (s === undefined || members.length === 0) return;
+    for (const m of members) {
+      const printed = kernelCidr(m)?.printed;
+      if (printed === undefined || !s.members.delete(printed)) continue;
+      if (!isHostMember(printed)) s.nets--;
+      if (s.touched !== 'all') s.touched.add(printed);
+    }
+    this.#touch();
+  }
+
+  #addTo(s: DesiredSet, members: readonly string[]): void {
+    for (const m of members) {
+      const printed = kernelCidr(m)?.printed;
+      if (printed === undefined || s.members.has(printed)) continue;
+      s.members.add(printed);
+      if (!isHostMember(printed)) s.nets++;
+      if (s.touched !== 'all') s.touched.add(printed);
+    }
+  }
+
+  markForResync(): void {
+    this.#actual = undefined;
+    this.#checkAll = true;
+    this.#touch();
+  }
+
+  get needsApply(): boolean {
+    return this.#dirty;
+  }
+
+  async #readBack(): Promise<NftView> {
+    this.stats.saveCalls++;
+    const r = await this.#exec.run('nft', ['-j', 'list', 'table', this.#fam, NFT_TABLE]);
+    if (r.code !== 0) {
+      if (/No such file or directory/.test(r.stderr)) return emptyNftView();
+      throw new NftListError(r.stderr);
+    }
+    return parseNftList(r.stdout);
+  }
+
+  /** Writes whatever differs in one transaction; returns the number of nft lines written. */
+  async apply(): Promise<number> {
+    if (!this.#dirty) return 0;
+    const generation = this.#generation;
+    const actual = this.#actual ?? (await this.#readBack());
+    this.#actual = actual;
+    const plan = this.#plan(actual);
+    if (plan.lines.length === 0) {
+      if (generation === this.#generation) this.#dirty = false;
+      return 0;
+    }
+    const text = `${plan.lines.join('\n')}\n`;
+    this.stats.restoreCalls++;
+    const r = await this.#exec.run('nft', ['-f', '-'], { input: text });
+    if (r.code !== 0) {
+      this.stats.restoreErrors++;
+      this.markForResync();
+      throw new NftApplyError(r.stderr, text);
+    }
+    this.stats.linesExecuted += plan.lines.length;
+    plan.commit();
+    if (generation === this.#generation) this.#dirty = false;
+    return plan.lines.length;
+  }
+
+  #plan(actual: NftView): { lines: string[]; commit: () => void } {
+    const checkAll = this.#checkAll;
+    const touchedChains = checkAll ? new Set([...this.#chains.keys(), ...actual.chains.keys()]) : this.#touchedChains;
+    const touchedMaps = checkAll ? new Set([...this.#maps.keys(), ...actual.maps.keys()]) : this.#touchedMaps;
+    this.#touchedChains = new Set();
+    this.#touchedMaps = new Set();
+    this.#checkAll = false;
+    const T = `${this.#fam} ${NFT_TABLE}`;
+    const setType = this.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
+    const head: string[] = [`add table ${T}`];
+    const setLines: string[] = [];
+    const declare: string[] = [];
+    const rules: string[] = [];
+    const mapLines: string[] = [];
+    const mapDeletes: string[] = [];
+    const chainFlushes: string[] = [];
+    const chainDeletes: string[] = [];
+    const setDeletes: string[] = [];
+    const commits: (() => void)[] = [];
+
+    // Sets: new ones whole, old ones by the members touched (or whole when nets may cover others).
+    for (const [name, s] of this.#sets) {
+      const have = actual.sets.get(name);
+      if (!checkAll && have !== undefined && s.touched !== 'all' && s.touched.size === 0) continue;
+      if (have === undefined) setLines.push(`add set ${T} ${name} { type ${setType}; flags interval; }`);
+      const want = s.nets > 0 ? coverFree(s.members) : s.members;
+      const candidates: Iterable<string> = have === undefined || s.touched === 'all' || s.nets > 0 || checkAll ? new Set([...want, ...(have ?? [])]) : s.touched;
+      const add: string[] = [];
+      const del: string[] = [];
+      for (const m of candidates) {
+        const w = want.has(m);
+        const h = have?.has(m) === true;
+        if (w && !h) add.push(m);
+        else if (!w && h) del.push(m);
+      }
+      for (let i = 0; i < del.length; i += 2000) setLines.push(`delete element ${T} ${name} { ${del.slice(i, i + 2000).join(', ')} }`);
+      for (let i = 0; i < add.length; i += 2000) setLines.push(`add element ${T} ${name} { ${add.slice(i, i + 2000).join(', ')} }`);
+      s.touched = new Set();
+      commits.push(() => {
+        const now = have ?? new Set<string>();
+        for (const m of del) now.delete(m);
+        for (const m of add) now.add(m);
+        actual.sets.set(name, now);
+      });
+    }
+    for (const name of actual.sets.keys()) {
+      if (this.#sets.has(name)) continue;
+      if ((this.#setRefs.get(name) ?? 0) > 0) {
+        this.#log.warn({ set: name }, 'A set still named by a rule is not deleted');
+        continue;
+      }
+      setDeletes.push(`delete set ${T} ${name}`);
+      commits.push(() => actual.sets.delete(name));
+    }
+
+    // Chains.
+    let ruleCount = 0;
+    for (const name of touchedChains) {
+      const want = this.#chains.get(name);
+      const have = actual.chains.get(name);
+      if (want === undefined) {
+        if (have === undefined) continue;
+        if ((this.#chainRefs.get(name) ?? 0) > 0) {
+          // Still named by a wanted rule or map entry: keep it, empty.
+          if (have.length > 0) chainFlushes.push(`flush chain ${T} ${name}`);
+          commits.push(() => actual.chains.set(name, []));
+          continue;
+        }
+        chainFlushes.push(`flush chain ${T} ${name}`);
+        chainDeletes.push(`delete chain ${T} ${name}`);
+        commits.push(() => {
+          actual.chains.delete(name);
+          actual.hooks.delete(name);
+        });
+        continue;
+      }
+      const hookOk = want.base === undefined ? !actual.hooks.has(name) : actual.hooks.get(name) === hookText(want.base);
+      if (have !== undefined && hookOk && sameList(have, want.hashes)) continue;
+      if (have !== undefined && !hookOk) {
+        // A chain's hook cannot change in place: delete and make it again.
+        chainFlushes.push(`flush chain ${T} ${name}`);
+        chainDeletes.push(`delete chain ${T} ${name}`);
+      }
+      const b = want.base;
+      const spec = b === undefined ? '' : ` { type ${b.type} hook ${b.hook} priority ${b.priority}; policy accept; }`;
+      if (have === undefined || !hookOk) declare.push(`add chain ${T} ${name}${spec}`);
+      else rules.push(`flush chain ${T} ${name}`);
+      for (const line of want.lines) rules.push(`add rule ${T} ${name} ${line}`);
+      commits.push(() => {
+        actual.chains.set(name, [...want.hashes]);
+        if (b === undefined) actual.hooks.delete(name);
+        else actual.hooks.set(name, hookText(b));
+      });
+    }
+    for (const d of this.#chains.values()) ruleCount += d.hashes.length;
+
+    // Verdict maps.
+    for (const name of touchedMaps) {
+      const want = this.#maps.get(name);
+      const have = actual.maps.get(name);
+      if (want === undefined) {
+        if (have === undefined) continue;
+        mapDeletes.push(`delete map ${T} ${name}`);
+        commits.push(() => actual.maps.delete(name));
+        continue;
+      }
+      if (have === undefined) setLines.push(`add map ${T} ${name} { type ifname : verdict; }`);
+      const add: string[] = [];
+      const del: string[] = [];
+      for (const [k, v] of want) if (have?.get(k) !== v) add.push(`"${k}" : ${v}`);
+      for (const [k, v] of have ?? []) if (want.get(k) !== v) del.push(`"${k}"`);
+      // A changed entry is deleted first (in the removals before the chains go) and added after.
+      if (del.length > 0) mapDeletes.unshift(`delete element ${T} ${name} { ${del.join(', ')} }`);
+      if (add.length > 0) mapLines.push(`add element ${T} ${name} { ${add.join(', ')} }`);
+      commits.push(() => actual.maps.set(name, new Map(want)));
+    }
+    this.stats.chains = this.#chains.size;
+    this.stats.rules = ruleCount;
+
+    // Removed map entries go before chains are rewritten (a changed entry is re-added after),
+    // but after new chains exist; chains deleted last of all, then sets.
+    const body = [...setLines, ...declare, ...mapDeletes, ...rules, ...mapLines, ...chainFlushes, ...chainDeletes, ...setDeletes];
+    if (body.length === 0) return { lines: [], commit: () => {} };
+    return {
+      lines: [...head, ...body],
+      commit: () => {
+        for (const c of commits) c();
+      },
+    };
+  }
+}
