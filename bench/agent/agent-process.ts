@@ -119,6 +119,8 @@ export class AgentProcess {
       // The policy dataplane only (Felix's share): BIRD and dnsmasq are other processes in
       // Calico, and bench/bgp and bench/boot measure them.
       '--no-bgp', '--no-dhcp',
+      // run.ts's --dataplane (default nft, as brindle node's own default).
+      '--dataplane', process.env['BRINDLE_DATAPLANE'] ?? 'nft',
       '--health-listen', `127.0.0.1:${port}`,
       // info adds only a few milestone lines (sync status, dataplane starting, first apply).
       '--log-level', 'info',

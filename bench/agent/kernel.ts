@@ -75,7 +75,54 @@ export function dispatchBins(filterSave: string, root: 'cali-from-wl-dispatch' |
   return [...bins].map(([chain, members]) => ({ chain, members }));
 }
 
+/** Chains and rules of our nft table's listing, by the iptables table each chain stands for (`raw.`, `mangle.`, `nat.` prefixes; the rest is filter). */
+export function countNft(text: string): Record<string, TableCount> {
+  const out: Record<string, { chains: number; rules: number; caliChains: number; caliRules: number }> = {};
+  for (const t of TABLES) out[t] = { chains: 0, rules: 0, caliChains: 0, caliRules: 0 };
+  let current: { chains: number; rules: number; caliChains: number; caliRules: number } | undefined;
+  for (const line of text.split('\n')) {
+    const chain = /^\s*chain (\S+) \{/.exec(line)?.[1];
+    if (chain !== undefined) {
+      const table = /^(raw|mangle|nat)\./.exec(chain)?.[1] ?? 'filter';
+      current = out[table];
+      if (current !== undefined) {
+        current.chains++;
+        current.caliChains++;
+      }
+    } else if (current !== undefined && line.includes('comment "cali:')) {
+      current.rules++;
+      current.caliRules++;
+    }
+  }
+  return out;
+}
+
+/** Filter chains and rules of our nft listing by kind of chain (as `chainKinds`). */
+export function chainKindsNft(text: string): Record<string, { chains: number; rules: number }> {
+  const kinds: [string, RegExp][] = [
+    ['cali-tw-* (to endpoint)', /^cali-tw-/],
+    ['cali-fw-* (from endpoint)', /^cali-fw-/],
+    ['cali-pi-*/po-* (policy)', /^cali-p[io]-/],
+    ['cali-*-wl-dispatch*', /^cali-(from|to)-wl-dispatch/],
+    ['other cali-*', /^cali-/],
+    ['kernel/other', /./],
+  ];
+  const out: Record<string, { chains: number; rules: number }> = {};
+  for (const [k] of kinds) out[k] = { chains: 0, rules: 0 };
+  let current: { chains: number; rules: number } | undefined;
+  for (const line of text.split('\n')) {
+    const chain = /^\s*chain (\S+) \{/.exec(line)?.[1];
+    if (chain !== undefined) {
+      current = /^(raw|mangle|nat)\./.test(chain) ? undefined : out[kinds.find(([, re]) => re.test(chain))?.[0] ?? 'kernel/other'];
+      if (current !== undefined) current.chains++;
+    } else if (current !== undefined && line.includes('comment "cali:')) current.rules++;
+  }
+  return out;
+}
+
 export interface Dump {
+  /** Our nftables tables (both families) as `nft -f` loads them; '' on the iptables dataplane. */
+  readonly nft: string;
   readonly iptables: string;
   readonly ip6tables: string;
   readonly ipset: string;
@@ -112,11 +159,25 @@ async function tapSysctls(ns: Ns, taps: readonly string[]): Promise<string[]> {
   return out;
 }
 
+/** Members of our nft sets, per set (the nft dataplane's IP sets). */
+async function nftSetSizes(ns: Ns): Promise<number[]> {
+  const sizes: number[] = [];
+  for (const family of ['ip', 'ip6']) {
+    const r = await ns.run('nft', ['-j', 'list', 'table', family, 'brindle']);
+    if (r.code !== 0) continue;
+    const listing = JSON.parse(r.stdout) as { nftables: { set?: { elem?: unknown[] } }[] };
+    for (const x of listing.nftables) if (x.set !== undefined) sizes.push(x.set.elem?.length ?? 0);
+  }
+  return sizes;
+}
+
 /** Everything the agent programmed in `ns`, as the tools would load it, and counted. */
-export async function dumpState(ns: Ns, taps: readonly string[]): Promise<Dump> {
+export async function dumpState(ns: Ns, taps: readonly string[], dataplane: 'nft' | 'iptables'): Promise<Dump> {
   const iptables = await ns.must('iptables-save', []);
   const ip6tables = await ns.must('ip6tables-save', []);
   const ipset = await ns.must('ipset', ['save']);
+  const nft4 = dataplane === 'nft' ? await ns.must('nft', ['list', 'table', 'ip', 'brindle']) : '';
+  const nft6 = dataplane === 'nft' ? (await ns.run('nft', ['list', 'table', 'ip6', 'brindle'])).stdout : '';
   const routes4 = (await ns.must('ip', ['-4', 'route', 'show', 'proto', 'boot'])).split('\n').filter((l) => l.trim() !== '');
   const routes6 = (await ns.must('ip', ['-6', 'route', 'show', 'proto', 'boot'])).split('\n').filter((l) => l.trim() !== '');
   const neigh = (await ns.must('ip', ['-4', 'neigh', 'show', 'nud', 'permanent'])).split('\n').filter((l) => l.trim() !== '');
@@ -131,17 +192,18 @@ export async function dumpState(ns: Ns, taps: readonly string[]): Promise<Dump> 
     const m = /^add (\S+) /.exec(line);
     if (m?.[1] !== undefined) perSet.set(m[1], (perSet.get(m[1]) ?? 0) + 1);
   }
-  const sizes = [...perSet.values()].sort((a, b) => a - b);
+  const sizes = (dataplane === 'nft' ? await nftSetSizes(ns) : [...perSet.values()]).sort((a, b) => a - b);
   return {
+    nft: `${nft4}\n${nft6}`,
     iptables,
     ip6tables,
     ipset,
     ipBatch,
     sysctl,
     counts: {
-      v4: countSave(iptables),
-      v6: countSave(ip6tables),
-      ipsets: ipset.split('\n').filter((l) => l.startsWith('create ')).length,
+      v4: dataplane === 'nft' ? countNft(nft4) : countSave(iptables),
+      v6: dataplane === 'nft' ? countNft(nft6) : countSave(ip6tables),
+      ipsets: sizes.length,
       ipsetMembers: sizes.reduce((a, b) => a + b, 0),
       ipsetMembersPerSet: { max: sizes[sizes.length - 1] ?? 0, median: sizes[Math.floor(sizes.length / 2)] ?? 0 },
       routesV4: routes4.length,
@@ -162,6 +224,8 @@ export async function timed(ns: Ns, command: string, args: readonly string[], in
 }
 
 export interface ToolsLoad {
+  /** The nft dataplane: `nft -f` of both tables (then the ipset/iptables figures are 0). */
+  readonly nftMs: number;
   readonly ipsetRestoreMs: number;
   readonly iptablesRestoreMs: number;
   readonly ip6tablesRestoreMs: number;
@@ -174,12 +238,18 @@ export interface ToolsLoad {
 
 /** Loads the dump into a fresh namespace (which already has the taps) and times each tool. */
 export async function loadWithTools(ns: Ns, dump: Dump): Promise<ToolsLoad> {
+  if (dump.nft.trim() !== '') {
+    const nftMs = await timed(ns, 'nft', ['-f', '-'], dump.nft);
+    const ipBatchMs = await timed(ns, 'ip', ['-batch', '-'], `${dump.ipBatch.join('\n')}\n`);
+    const sysctlMs = await timed(ns, 'sysctl', ['-q', '-p', '-'], `${dump.sysctl.join('\n')}\n`);
+    return { nftMs, ipsetRestoreMs: 0, iptablesRestoreMs: 0, ip6tablesRestoreMs: 0, ipBatchMs, totalMs: nftMs + ipBatchMs, sysctlMs };
+  }
   const ipsetRestoreMs = await timed(ns, 'ipset', ['restore'], dump.ipset);
   const iptablesRestoreMs = await timed(ns, 'iptables-restore', [], dump.iptables);
   const ip6tablesRestoreMs = await timed(ns, 'ip6tables-restore', [], dump.ip6tables);
   const ipBatchMs = await timed(ns, 'ip', ['-batch', '-'], `${dump.ipBatch.join('\n')}\n`);
   const sysctlMs = await timed(ns, 'sysctl', ['-q', '-p', '-'], `${dump.sysctl.join('\n')}\n`);
-  return { ipsetRestoreMs, iptablesRestoreMs, ip6tablesRestoreMs, ipBatchMs, totalMs: ipsetRestoreMs + iptablesRestoreMs + ip6tablesRestoreMs + ipBatchMs, sysctlMs };
+  return { nftMs: 0, ipsetRestoreMs, iptablesRestoreMs, ip6tablesRestoreMs, ipBatchMs, totalMs: ipsetRestoreMs + iptablesRestoreMs + ip6tablesRestoreMs + ipBatchMs, sysctlMs };
 }
 
 /** The chain definitions of `chain` in a save text (its `-A` lines). */

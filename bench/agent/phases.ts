@@ -133,7 +133,15 @@ async function reps(count: number, f: () => Promise<number>): Promise<RepFigures
 }
 
 /** Read-back costs in a loaded namespace: what the agent's refresh and every route apply read. */
-export async function readBack(ns: Ns, count: number): Promise<Record<string, RepFigures>> {
+export async function readBack(ns: Ns, count: number, dataplane: 'nft' | 'iptables'): Promise<Record<string, RepFigures>> {
+  if (dataplane === 'nft') {
+    return {
+      'nft -j list table ip brindle': await reps(count, () => timed(ns, 'nft', ['-j', 'list', 'table', 'ip', 'brindle'])),
+      'nft -j list table ip6 brindle': await reps(count, () => timed(ns, 'nft', ['-j', 'list', 'table', 'ip6', 'brindle'])),
+      'ip -4 -d -j route show table main': await reps(count, () => timed(ns, 'ip', ['-4', '-d', '-j', 'route', 'show', 'table', 'main'])),
+      'ip -j link show': await reps(count, () => timed(ns, 'ip', ['-j', 'link', 'show'])),
+    };
+  }
   return {
     'iptables-save (all v4 tables)': await reps(count, () => timed(ns, 'iptables-save', [])),
     'iptables-save -t filter': await reps(count, () => timed(ns, 'iptables-save', ['-t', 'filter'])),
@@ -145,6 +153,39 @@ export async function readBack(ns: Ns, count: number): Promise<Record<string, Re
     'ip -4 -j neigh show': await reps(count, () => timed(ns, 'ip', ['-4', '-j', 'neigh', 'show'])),
     'ip -j link show': await reps(count, () => timed(ns, 'ip', ['-j', 'link', 'show'])),
   };
+}
+
+/**
+ * One endpoint's rules with nft alone, in the loaded tools namespace: the two chains of `like`
+ * copied under a new tap's name and its two dispatch map entries, in one `nft -f` (what the
+ * agent's transaction for a new tap holds besides set members); removed again after each rep.
+ */
+export async function oneEndpointToolsNft(ns: Ns, like: string, count: number): Promise<{ lines: { chainsOnly: number; withDispatch: number }; figures: Record<string, RepFigures> }> {
+  const newTap = `tap${like.charAt(3)}fffffffffe`;
+  const lines: string[] = [];
+  for (const kind of ['tw', 'fw']) {
+    const listed = await ns.must('nft', ['list', 'chain', 'ip', 'brindle', `cali-${kind}-${like}`]);
+    lines.push(`add chain ip brindle cali-${kind}-${newTap}`);
+    for (const l of listed.split('\n').filter((x) => x.includes('comment "cali:'))) lines.push(`add rule ip brindle cali-${kind}-${newTap} ${l.trim().replace(/counter packets \d+ bytes \d+/, 'counter')}`);
+  }
+  const entries = [`add element ip brindle cali-from-wl-dispatch-map { "${newTap}" : goto cali-fw-${newTap} }`, `add element ip brindle cali-to-wl-dispatch-map { "${newTap}" : goto cali-tw-${newTap} }`];
+  const undo = [`delete element ip brindle cali-from-wl-dispatch-map { "${newTap}" }`, `delete element ip brindle cali-to-wl-dispatch-map { "${newTap}" }`, ...['tw', 'fw'].flatMap((k) => [`flush chain ip brindle cali-${k}-${newTap}`, `delete chain ip brindle cali-${k}-${newTap}`])];
+  const once = async (input: string[]): Promise<number> => {
+    const t = await timed(ns, 'nft', ['-f', '-'], `${input.join('\n')}\n`);
+    await ns.run('nft', ['-f', '-'], { input: `${(input.length > lines.length ? undo : undo.slice(2)).join('\n')}\n` });
+    return t;
+  };
+  const figures: Record<string, RepFigures> = {
+    'nft -f: 2 endpoint chains': await reps(count, () => once(lines)),
+    'nft -f: 2 endpoint chains + 2 map entries': await reps(count, () => once([...lines, ...entries])),
+    'nft add element (one set member)': await reps(count, async () => {
+      const set = /set (cali40\S+) \{/.exec(await ns.must('nft', ['-t', 'list', 'sets', 'ip']))?.[1] ?? 'none';
+      const t = await timed(ns, 'nft', ['add', 'element', 'ip', 'brindle', set, '{ 198.18.199.1 }']);
+      await ns.run('nft', ['delete', 'element', 'ip', 'brindle', set, '{ 198.18.199.1 }']);
+      return t;
+    }),
+  };
+  return { lines: { chainsOnly: lines.length, withDispatch: lines.length + entries.length }, figures };
 }
 
 /** One endpoint's worth of each kernel write, alone, in the loaded tools namespace. */

@@ -8,7 +8,7 @@ import type { Stats } from '../api/measure.js';
 import type { AddFigures } from './adds.js';
 import type { Memory } from './agent-process.js';
 import type { CpuUse } from './cpu.js';
-import { chainKinds, TABLES, type Dump, type PerTableRestore, type ToolsLoad } from './kernel.js';
+import { chainKinds, chainKindsNft, TABLES, type Dump, type PerTableRestore, type ToolsLoad } from './kernel.js';
 import type { RepFigures, StartFigures, Throughput } from './phases.js';
 import type { Scenario } from './scenario.js';
 import type { IperfFigures } from './throughput.js';
@@ -55,11 +55,12 @@ export const ratio = (a: number | undefined, b: number | undefined): string =>
   a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? '-' : `${(a / b).toFixed(2)}x`;
 
 /** Writes bench/results/agent-<timestamp>.json; returns its path. */
-export async function writeResults(date: string, data: unknown): Promise<string> {
+export async function writeResults(date: string, data: unknown, dataplane: 'nft' | 'iptables'): Promise<string> {
   const fs = realFs();
   const dir = join(projectRoot(), 'bench', 'results');
   await fs.ensureDir(dir);
-  const path = join(dir, `agent-${date.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}.json`);
+  // The iptables runs keep the name they always had; the nft runs say so.
+  const path = join(dir, `agent-${date.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}${dataplane === 'nft' ? '-nft' : ''}.json`);
   const json = JSON.stringify(data, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
   await fs.writeTextAtomic(path, `${json}\n`);
   return path;
@@ -100,11 +101,15 @@ export function formatReport(r: Results, p: ReportParams): { text: string; targe
   rows.push(['    spawn -> datastore in sync (agent log)', ms(cs?.log.inSyncMs), '', '']);
   rows.push(['    first apply (agent log)', ms(cs?.log.firstApplyMs), '', '']);
   rows.push([`  agent: spawn -> all ${int(p.scenario.localEndpoints)} status keys up`, ms(cs?.allStatusUpMs), '', '']);
-  rows.push(['  tools: ipset restore', '', ms(tools?.ipsetRestoreMs), '']);
-  rows.push(['  tools: iptables-restore (4 tables)', '', ms(tools?.iptablesRestoreMs), '']);
-  rows.push(['  tools: ip6tables-restore (4 tables)', '', ms(tools?.ip6tablesRestoreMs), '']);
+  if (tools !== undefined && tools.nftMs > 0) {
+    rows.push(['  tools: nft -f (both tables, sets and maps in them)', '', ms(tools.nftMs), '']);
+  } else {
+    rows.push(['  tools: ipset restore', '', ms(tools?.ipsetRestoreMs), '']);
+    rows.push(['  tools: iptables-restore (4 tables)', '', ms(tools?.iptablesRestoreMs), '']);
+    rows.push(['  tools: ip6tables-restore (4 tables)', '', ms(tools?.ip6tablesRestoreMs), '']);
+  }
   rows.push(['  tools: ip -batch (routes + static ARP)', '', ms(tools?.ipBatchMs), '']);
-  rows.push(['  ready vs tools alone (sum of the four)', ms(cs?.readyMs), ms(tools?.totalMs), ratio(cs?.readyMs, tools?.totalMs)]);
+  rows.push(['  ready vs tools alone (sum of the above)', ms(cs?.readyMs), ms(tools?.totalMs), ratio(cs?.readyMs, tools?.totalMs)]);
   rows.push(['  all status up vs tools alone', ms(cs?.allStatusUpMs), ms(tools?.totalMs), ratio(cs?.allStatusUpMs, tools?.totalMs)]);
   rows.push(['  first apply vs tools + sysctl -p', ms(cs?.log.firstApplyMs), ms(tools === undefined ? undefined : tools.totalMs + tools.sysctlMs), ratio(cs?.log.firstApplyMs, tools === undefined ? undefined : tools.totalMs + tools.sysctlMs)]);
   rows.push(['  (not in the sum) sysctl -p of the per-tap keys', '', ms(tools?.sysctlMs), '']);
@@ -124,8 +129,8 @@ export function formatReport(r: Results, p: ReportParams): { text: string; targe
   rows.push([`  Nova order: tap created -> status up, p50 (N=${a?.endpointFirst.n ?? 0})`, ms(a?.endpointFirst.p50Ms), '', '']);
   rows.push(['  Nova order: p99', ms(a?.endpointFirst.p99Ms), '', '']);
   for (const [k, v] of Object.entries(r.oneEndpointTools?.figures ?? {})) rows.push([`  tools: ${k}`, '', ms(v.p50Ms), '']);
-  const noflush = r.oneEndpointTools?.figures['iptables-restore --noflush: + 2 dispatch bins rewritten'];
-  rows.push(['  add p50 vs one endpoint noflush with its bins', ms(t1?.p50Ms), ms(noflush?.p50Ms), ratio(t1?.p50Ms, noflush?.p50Ms)]);
+  const noflush = r.oneEndpointTools?.figures['iptables-restore --noflush: + 2 dispatch bins rewritten'] ?? r.oneEndpointTools?.figures['nft -f: 2 endpoint chains + 2 map entries'];
+  rows.push(['  add p50 vs one endpoint\'s rules written by the tool', ms(t1?.p50Ms), ms(noflush?.p50Ms), ratio(t1?.p50Ms, noflush?.p50Ms)]);
   const mem = r.memory;
   const mib = (m: Memory | undefined, f: 'vmRssMiB' | 'vmHwmMiB'): string => (m === undefined ? '-' : `${m[f]} MiB`);
   rows.push(['3. agent memory', '', '', '']);
@@ -189,12 +194,13 @@ export function stateReport(d: Dump, sc: Scenario): { text: string; data: Record
     rows.push([`${tbl}: chains / rules`, `${int(a?.chains ?? 0)} / ${int(a?.rules ?? 0)}`, `${int(b?.chains ?? 0)} / ${int(b?.rules ?? 0)}`]);
   }
   rows.push(['all tables', `${int(tot.v4c)} / ${int(tot.v4r)}`, `${int(tot.v6c)} / ${int(tot.v6r)}`]);
-  const kinds4 = chainKinds(d.iptables, 'filter');
-  const kinds6 = chainKinds(d.ip6tables, 'filter');
+  const nft = d.nft.trim() !== '';
+  const kinds4 = nft ? chainKindsNft(d.nft.split(/^table ip6 /m)[0] ?? '') : chainKinds(d.iptables, 'filter');
+  const kinds6 = nft ? chainKindsNft(d.nft.split(/^table ip6 /m)[1] ?? '') : chainKinds(d.ip6tables, 'filter');
   for (const [k, v] of Object.entries(kinds4)) rows.push([`  filter ${k}`, `${int(v.chains)} / ${int(v.rules)}`, `${int(kinds6[k]?.chains ?? 0)} / ${int(kinds6[k]?.rules ?? 0)}`]);
   const text = [
     table(['what the agent programmed', 'IPv4', 'IPv6'], rows),
-    `ipsets: ${int(d.counts.ipsets)} sets, ${int(d.counts.ipsetMembers)} members (largest ${int(d.counts.ipsetMembersPerSet.max)}, median ${int(d.counts.ipsetMembersPerSet.median)}); the scenario's ${int(sc.remoteGroupSets)} remote-group selectors match ${int(sc.expectedSetMembers)} endpoint addresses`,
+    `${nft ? 'nft sets' : 'ipsets'}: ${int(d.counts.ipsets)} sets, ${int(d.counts.ipsetMembers)} members (largest ${int(d.counts.ipsetMembersPerSet.max)}, median ${int(d.counts.ipsetMembersPerSet.median)}); the scenario's ${int(sc.remoteGroupSets)} remote-group selectors match ${int(sc.expectedSetMembers)} endpoint addresses`,
     `routes: ${int(d.counts.routesV4)} IPv4 + ${int(d.counts.routesV6)} IPv6 (proto boot), ${int(d.counts.neighbours)} permanent neighbours; per-tap sysctl keys ${int(d.counts.sysctlKeys)}`,
     `ARCHITECTURE.md's Felix-shaped state: about 112k rules in 11k chains. Here: IPv4 ${int(tot.v4r)} rules in ${int(tot.v4c)} chains; IPv4 + IPv6 ${int(tot.v4r + tot.v6r)} rules in ${int(tot.v4c + tot.v6c)} chains.`,
   ].join('\n');

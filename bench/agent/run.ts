@@ -13,7 +13,7 @@
 // Everything happens in namespaces named bba*-<random>, removed at the end (also on Ctrl-C).
 // Prints a table on stdout (progress on stderr) and writes bench/results/agent-<timestamp>.json.
 // Run from the project root after building, as root:
-//   node dist/bench/agent/run.js [--quick] [--diagnose DIR]
+//   node dist/bench/agent/run.js [--dataplane nft|iptables] [--quick] [--diagnose DIR]
 import { appendFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import { addEndpointFirst, addTapFirst } from './adds.js';
 import { memory, type AgentProcess } from './agent-process.js';
 import { between, snapshot } from './cpu.js';
 import { addVethPairs, dumpState, loadWithTools, perTableRestore } from './kernel.js';
-import { metricsDelta, oneEndpointTools, readBack, startAgent, throughput } from './phases.js';
+import { metricsDelta, oneEndpointTools, oneEndpointToolsNft, readBack, startAgent, throughput } from './phases.js';
 import { formatReport, int, machineInfo, ms, stateReport, writeResults, type Results } from './report.js';
 import { buildScenario, prng, type Scenario } from './scenario.js';
 import { World } from './world.js';
@@ -41,10 +41,20 @@ const DIAGNOSE = ((): string | undefined => {
   const i = process.argv.indexOf('--diagnose');
   return i < 0 ? undefined : process.argv[i + 1];
 })();
+/** `--dataplane nft|iptables`: which dataplane the agents run (default nft, as `brindle node`'s). */
+const DATAPLANE = ((): 'nft' | 'iptables' => {
+  const i = process.argv.indexOf('--dataplane');
+  const v = i < 0 ? 'nft' : process.argv[i + 1];
+  if (v !== 'nft' && v !== 'iptables') throw new Error(`--dataplane: nft or iptables, not ${v ?? '(missing)'}`);
+  return v;
+})();
+// Every agent this run spawns inherits it.
+process.env['BRINDLE_DATAPLANE'] = DATAPLANE;
 const n = (count: number): number => (QUICK ? Math.max(1, Math.round(count / 10)) : count);
 
 export const PARAMS = {
   quick: QUICK,
+  dataplane: DATAPLANE,
   scenario: {
     localEndpoints: n(5_000),
     securityGroups: n(500),
@@ -146,9 +156,10 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     r.memory = { afterColdStart: coldMemory };
     progress('cold', `agent VmRSS ${coldMemory.vmRssMiB} MiB (peak ${coldMemory.vmHwmMiB} MiB); dumping the programmed state`);
     await mark('dump');
-    const dump = await dumpState(host, sc.local.map((e) => e.tap));
+    const dump = await dumpState(host, sc.local.map((e) => e.tap), DATAPLANE);
     if (DIAGNOSE !== undefined) {
       const fs = realFs();
+      await fs.writeTextAtomic(join(DIAGNOSE, 'brindle.nft'), dump.nft);
       await fs.writeTextAtomic(join(DIAGNOSE, 'iptables.save'), dump.iptables);
       await fs.writeTextAtomic(join(DIAGNOSE, 'ip6tables.save'), dump.ip6tables);
       await fs.writeTextAtomic(join(DIAGNOSE, 'ipset.save'), dump.ipset);
@@ -172,20 +183,22 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     const t0 = await snapshot(undefined);
     const tools = await loadWithTools(fresh, dump);
     r.tools = { ...tools, cpu: between(t0, await snapshot(undefined)) };
-    progress('tools', `ipset ${ms(tools.ipsetRestoreMs)}, iptables-restore ${ms(tools.iptablesRestoreMs)}, ip6tables-restore ${ms(tools.ip6tablesRestoreMs)}, ip -batch ${ms(tools.ipBatchMs)} = ${ms(tools.totalMs)} (sysctl -p ${ms(tools.sysctlMs)}); other processes ${r.tools.cpu.otherCores} cores`);
-    const check = await fresh.must('iptables-save', ['-t', 'filter']);
+    progress('tools', `${DATAPLANE === 'nft' ? `nft -f ${ms(tools.nftMs)}` : `ipset ${ms(tools.ipsetRestoreMs)}, iptables-restore ${ms(tools.iptablesRestoreMs)}, ip6tables-restore ${ms(tools.ip6tablesRestoreMs)}`}, ip -batch ${ms(tools.ipBatchMs)} = ${ms(tools.totalMs)} (sysctl -p ${ms(tools.sysctlMs)}); other processes ${r.tools.cpu.otherCores} cores`);
+    const check = DATAPLANE === 'nft' ? await fresh.must('nft', ['list', 'table', 'ip', 'brindle']) : await fresh.must('iptables-save', ['-t', 'filter']);
     if (!check.includes(`cali-tw-${sc.local[0]?.tap ?? ''}`)) throw new Error('the tools namespace does not hold the endpoint chains after the restore');
-    progress('tools', 'the agent\'s way: eight per-table iptables-restore --noflush, all at once, in a fresh namespace');
-    const par = await perTableRestore(await world.netns('p'), dump, true);
-    progress('tools', `  all at once: ${ms(par.wallMs)} (${Object.entries(par.perTableMs).map(([k, v]) => `${k} ${ms(v)}`).join(', ')})`);
-    const seq = await perTableRestore(await world.netns('q'), dump, false);
-    progress('tools', `  one by one: ${ms(seq.wallMs)}`);
-    r.perTableRestore = { parallel: par, sequential: seq };
+    if (DATAPLANE === 'iptables') {
+      progress('tools', 'the agent\'s way: eight per-table iptables-restore --noflush, all at once, in a fresh namespace');
+      const par = await perTableRestore(await world.netns('p'), dump, true);
+      progress('tools', `  all at once: ${ms(par.wallMs)} (${Object.entries(par.perTableMs).map(([k, v]) => `${k} ${ms(v)}`).join(', ')})`);
+      const seq = await perTableRestore(await world.netns('q'), dump, false);
+      progress('tools', `  one by one: ${ms(seq.wallMs)}`);
+      r.perTableRestore = { parallel: par, sequential: seq };
+    }
     progress('tools', `read-back costs (median of ${PARAMS.readBackReps} on the loaded tools namespace)`);
-    r.readBack = await readBack(fresh, PARAMS.readBackReps);
+    r.readBack = await readBack(fresh, PARAMS.readBackReps, DATAPLANE);
     for (const [k, v] of Object.entries(r.readBack)) progress('tools', `  ${k}: median ${ms(v.p50Ms)}`);
     progress('tools', 'one endpoint with the tools alone');
-    r.oneEndpointTools = await oneEndpointTools(fresh, dump, sc.local[0]?.tap ?? '', PARAMS.toolReps);
+    r.oneEndpointTools = DATAPLANE === 'nft' ? await oneEndpointToolsNft(fresh, sc.local[0]?.tap ?? '', PARAMS.toolReps) : await oneEndpointTools(fresh, dump, sc.local[0]?.tap ?? '', PARAMS.toolReps);
     for (const [k, v] of Object.entries(r.oneEndpointTools.figures)) progress('tools', `  ${k}: median ${ms(v.p50Ms)}, min ${ms(v.minMs)}, max ${ms(v.maxMs)}`);
 
     // The restart on the programmed dataplane; this agent serves the rest of the run.
@@ -263,7 +276,7 @@ async function main(): Promise<void> {
   const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
   const { text, targets, notes } = formatReport(r, PARAMS);
   const out = process.stdout;
-  out.write(`\nAgent benchmark: brindle node with ${int(PARAMS.scenario.localEndpoints)} local endpoints, ${int(PARAMS.scenario.securityGroups)} security groups (${int(PARAMS.scenario.ingressRules)} ingress rules), ${int(PARAMS.scenario.remoteEndpoints)} remote endpoints, ${date}\n`);
+  out.write(`\nAgent benchmark (${DATAPLANE} dataplane): brindle node with ${int(PARAMS.scenario.localEndpoints)} local endpoints, ${int(PARAMS.scenario.securityGroups)} security groups (${int(PARAMS.scenario.ingressRules)} ingress rules), ${int(PARAMS.scenario.remoteEndpoints)} remote endpoints, ${date}\n`);
   out.write(`${machine.nproc} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, Linux ${machine.kernel}, ${machine.iptables}, ${machine.ipset}, ${machine.iproute2}, node ${machine.node}\n`);
   out.write(`brindle ${brindle}; load average (1, 5, 15 min) at start ${loadAtStart.join(' ')}, at end ${loadAtEnd.join(' ')}\n\n`);
   if (stateText !== '') out.write(`${stateText}\n\n`);
@@ -284,7 +297,7 @@ async function main(): Promise<void> {
     notes,
     table: text.split('\n'),
     stateTable: stateText.split('\n'),
-  });
+  }, DATAPLANE);
   out.write(`figures written to ${path}\n`);
 }
 
