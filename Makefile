@@ -30,6 +30,8 @@ lint: build
 
 test: lint
 	@node scripts/run-tests.mjs
+	@echo "make test: the lab's end-to-end tests again on the iptables dataplane (the first pass ran nft)"
+	@BRINDLE_DATAPLANE=iptables node scripts/run-tests.mjs -e2e.test connectivity-matrix
 
 demo: build
 	@scripts/demo.sh

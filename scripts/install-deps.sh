@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   etcd-server etcd-client          # the production datastore, and etcdctl for tests
   bird2                            # BGP
-  iptables ipset iproute2          # the dataplane
+  nftables                         # the dataplane (nft, the default): Brindle's own table
+  iptables ipset iproute2          # the iptables dataplane, and routes/links
   dnsmasq-base                     # DHCP
   python3-openstackclient          # the real `openstack` CLI the API is tested with
   iperf3 netcat-openbsd iputils-ping  # traffic in lab tests and benchmarks

@@ -71,7 +71,9 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   let lastProgress = clock.monotonic();
   let lastApplyOk = false;
   let ifacesReady = false;
-  let ifaces = new Map<string, { up: boolean; index: number }>();
+  let ifaces: ReadonlyMap<string, { up: boolean; index: number }> = new Map();
+  /** Interfaces changed since the last apply; undefined = look at all of them. */
+  let ifacesChanged: Set<string> | undefined;
   let firstApplyDone: () => void = () => {};
   const firstApply = new Promise<void>((resolve) => (firstApplyDone = resolve));
   const timers = new Map<string, Timer>();
@@ -138,8 +140,11 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       clock,
       logger: log,
       interfacePrefixes: config.interfacePrefixes,
-      onChange: (m) => {
-        ifaces = new Map([...m].map(([k, v]) => [k, { up: v.up, index: v.index }]));
+      onChange: (m, changed) => {
+        // The monitor hands a new map on each change: keep it, and the names to look at.
+        ifaces = m;
+        if (changed === undefined || ifacesChanged === undefined) ifacesChanged = undefined;
+        else for (const name of changed) ifacesChanged.add(name);
         ifacesReady = true;
         schedule();
       },
@@ -170,6 +175,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   // datastore never holds up programming the dataplane; the latest state always wins.
   let statusRunning: Promise<void> | undefined;
   let statusAgain = false;
+  let fullStatusDone = false;
   const publishStatus = (dp: Dataplane): void => {
     if (statusRunning !== undefined) {
       statusAgain = true;
@@ -178,8 +184,14 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     statusRunning = (async () => {
       do {
         statusAgain = false;
-        const statuses = dp.endpointStatuses().map(({ ep, status }) => ({ ...ep.statusIds, status }));
-        if (!(await reporter.reportEndpoints(statuses).catch(() => false)) && !stopped) later('status-retry', schedule, 1_000);
+        // The first report is whole (keys of endpoints that went while the agent was down are
+        // deleted); after it, only what changed.
+        const changes = dp.takeStatusChanges().map(({ ids, status }) => ({ ...ids, status }));
+        const ok = fullStatusDone
+          ? await reporter.reportEndpointChanges(changes).catch(() => false)
+          : await reporter.reportEndpoints(dp.endpointStatuses().map(({ ep, status }) => ({ ...ep.statusIds, status }))).catch(() => false);
+        if (ok) fullStatusDone = true;
+        else if (!stopped) later('status-retry', schedule, 1_000);
       } while (statusAgain && !stopped);
       statusRunning = undefined;
     })();
@@ -207,7 +219,8 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       const t0 = clock.monotonic();
       try {
         dataplane.ingest(calc.flush());
-        dataplane.setIfaces(ifaces);
+        dataplane.setIfaces(ifaces, ifacesChanged);
+        ifacesChanged = new Set();
         const t = await dataplane.apply();
         metrics.applyTime.observe(t.totalMs / 1000);
         applies++;

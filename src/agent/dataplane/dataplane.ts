@@ -58,6 +58,11 @@ function hasIpv6(ep: LocalEndpoint): boolean {
   return ep.ipv6Nets.length > 0 || ep.allowSpoofedSourcePrefixes.some((p) => p.includes(':'));
 }
 
+/** Whether the endpoint shows in the chains that list every endpoint (RPF exceptions, floating IPs). */
+function hasExtras(ep: LocalEndpoint | undefined): boolean {
+  return ep !== undefined && (ep.allowSpoofedSourcePrefixes.length > 0 || ep.ipv4Nat.length > 0);
+}
+
 function byFamily(nets: readonly string[], family: IpFamily): string[] {
   return nets.filter((n) => n.includes(':') === (family === 6));
 }
@@ -88,13 +93,17 @@ export class Dataplane {
   readonly #ifaceOwner = new Map<string, string>();
   readonly #ifaces = new Map<string, IfaceState>();
   readonly #configured = new Set<string>();
+  /** Interfaces that may need their sysctls written (up, owned, not configured yet). */
+  readonly #toConfigure = new Set<string>();
+  /** Endpoints whose status may have changed since `takeStatusChanges`, and what it last gave. */
+  readonly #statusCandidates = new Set<string>();
+  readonly #reported = new Map<string, { ids: LocalEndpoint['statusIds']; status: 'up' | 'down' }>();
   /**
    * Interfaces whose endpoint has IPv6 (an address or a spoofing allowance): only these get
    * IPv6 chains, dispatch entries and IPv6 sysctls. Any other tap's IPv6 falls to the DROP that
    * ends the IPv6 dispatch chains: one rule for every IPv4-only tap, not two chains each.
    */
   readonly #v6Ifaces = new Set<string>();
-  #dispatchDirty = true;
   #extrasDirty = true;
   #globalDone = false;
   #otherRemoved = false;
@@ -160,28 +169,70 @@ export class Dataplane {
     }
   }
 
-  /** The interface monitor's view of workload interfaces. */
-  setIfaces(ifaces: ReadonlyMap<string, IfaceState>): void {
-    for (const [name, was] of this.#ifaces) {
+  /**
+   * The interface monitor's view of workload interfaces. With `changed`, only those names are
+   * looked at (an event costs its interface, not the host's 5,000); without, every name.
+   */
+  setIfaces(ifaces: ReadonlyMap<string, IfaceState>, changed?: Iterable<string>): void {
+    const names = changed ?? new Set([...this.#ifaces.keys(), ...ifaces.keys()]);
+    for (const name of names) {
+      const was = this.#ifaces.get(name);
       const now = ifaces.get(name);
+      if (was?.up === now?.up && was?.index === now?.index) continue;
       // Gone, down, or deleted and made again under the same name (a new index): configure
       // it afresh, and read routes back (they went with the old interface).
-      const recreated = now?.index !== undefined && was.index !== undefined && now.index !== was.index;
-      if (now?.up !== true || recreated) {
-        this.#configured.delete(name);
-        this.#sysctl.forget(name);
-      }
+      const recreated = now?.index !== undefined && was?.index !== undefined && now.index !== was.index;
+      if (now?.up !== true || recreated) this.#unconfigure(name);
       // The kernel drops routes with an interface that goes down or away: read them back.
-      if (recreated || now?.up !== was.up) this.routes.markForResync();
+      if (was !== undefined && (recreated || now?.up !== was.up)) this.routes.markForResync();
+      if (now === undefined) this.#ifaces.delete(name);
+      else this.#ifaces.set(name, { up: now.up, ...(now.index === undefined ? {} : { index: now.index }) });
+      if (now?.up === true) this.#toConfigure.add(name);
+      if (this.#ifaceOwner.has(name)) this.routes.setIfaceUp(name, now?.up === true);
+      this.#markStatus(name);
     }
-    this.#ifaces.clear();
-    for (const [name, s] of ifaces) this.#ifaces.set(name, s);
-    for (const name of this.#ifaceOwner.keys()) this.routes.setIfaceUp(name, ifaces.get(name)?.up === true);
+  }
+
+  #unconfigure(iface: string): void {
+    this.#configured.delete(iface);
+    this.#sysctl.forget(iface);
+    this.#toConfigure.add(iface);
+    this.#markStatus(iface);
+  }
+
+  /** The endpoint on `iface` may have changed status. */
+  #markStatus(iface: string): void {
+    const owner = this.#ifaceOwner.get(iface);
+    if (owner !== undefined) this.#statusCandidates.add(owner);
+  }
+
+  #statusOf(ep: LocalEndpoint): 'up' | 'down' {
+    return this.#configured.has(ep.iface) && this.#ifaces.get(ep.iface)?.up === true ? 'up' : 'down';
   }
 
   /** Status per local endpoint: up once its interface is up and configured. */
   endpointStatuses(): { ep: LocalEndpoint; status: 'up' | 'down' }[] {
-    return [...this.#endpoints.values()].map((ep) => ({ ep, status: this.#configured.has(ep.iface) && this.#ifaces.get(ep.iface)?.up === true ? 'up' : 'down' }));
+    return [...this.#endpoints.values()].map((ep) => ({ ep, status: this.#statusOf(ep) }));
+  }
+
+  /**
+   * The endpoints whose status changed since the last call (`status: undefined` = the endpoint
+   * went): what the status reporter writes between full reports.
+   */
+  takeStatusChanges(): { ids: LocalEndpoint['statusIds']; status: 'up' | 'down' | undefined }[] {
+    const out: { ids: LocalEndpoint['statusIds']; status: 'up' | 'down' | undefined }[] = [];
+    for (const id of this.#statusCandidates) {
+      const ep = this.#endpoints.get(id);
+      const prev = this.#reported.get(id);
+      const status = ep === undefined ? undefined : this.#statusOf(ep);
+      const sameIds = prev !== undefined && ep !== undefined && prev.ids.orchestrator === ep.statusIds.orchestrator && prev.ids.workload === ep.statusIds.workload && prev.ids.endpoint === ep.statusIds.endpoint;
+      if (prev !== undefined && !sameIds) out.push({ ids: prev.ids, status: undefined });
+      if (ep !== undefined && status !== undefined && (!sameIds || prev?.status !== status)) out.push({ ids: ep.statusIds, status });
+      if (ep === undefined || status === undefined) this.#reported.delete(id);
+      else this.#reported.set(id, { ids: ep.statusIds, status });
+    }
+    this.#statusCandidates.clear();
+    return out;
   }
 
   /** Forget every kernel view so the next apply reads back and repairs drift. */
@@ -210,15 +261,24 @@ export class Dataplane {
     // reaches the VM, and the VM's first ARP for its gateway must be answered, or it waits for
     // the kernel's retry (1 s).
     const toConfigure: { iface: string; options: { ipv6: boolean; rpFilter?: number } }[] = [];
-    for (const [name, s] of this.#ifaces) {
-      if (!s.up || this.#configured.has(name) || !this.#ifaceOwner.has(name)) continue;
+    for (const name of this.#toConfigure) {
+      // Taps that are down or unowned wait (they come back here when that changes).
+      if (this.#ifaces.get(name)?.up !== true || !this.#ifaceOwner.has(name) || this.#configured.has(name)) {
+        this.#toConfigure.delete(name);
+        continue;
+      }
       const ep = this.#endpoints.get(this.#ifaceOwner.get(name) ?? '');
       toConfigure.push({ iface: name, options: { ipv6: this.#v6Ifaces.has(name), ...(ep !== undefined && ep.allowSpoofedSourcePrefixes.length > 0 ? { rpFilter: 0 } : {}) } });
     }
     try {
       await this.#sysctl.configureIfaces(toConfigure);
     } finally {
-      for (const t of toConfigure) if (this.#sysctl.isConfigured(t.iface)) this.#configured.add(t.iface);
+      for (const t of toConfigure) {
+        if (!this.#sysctl.isConfigured(t.iface)) continue;
+        this.#configured.add(t.iface);
+        this.#toConfigure.delete(t.iface);
+        this.#markStatus(t.iface);
+      }
     }
     await this.routes.apply();
     // After the NAT rules and routes are gone, so no new flow to the old floating IP can start.
@@ -260,7 +320,7 @@ export class Dataplane {
       affected.add(ep.iface);
     }
     for (const iface of affected) this.#resolve(iface);
-    this.#extrasDirty = true;
+    if (hasExtras(old) || hasExtras(given)) this.#extrasDirty = true;
   }
 
   #resolve(iface: string): void {
@@ -271,17 +331,19 @@ export class Dataplane {
     if (current !== undefined && current !== winner) this.#dropIface(iface);
     const ep = winner === undefined ? undefined : this.#wanted.get(winner);
     if (winner === undefined || ep === undefined) return;
-    if (current !== winner) this.#dispatchDirty = true;
     this.#ifaceOwner.set(iface, winner);
+    if (hasExtras(ep) || hasExtras(this.#endpoints.get(winner))) this.#extrasDirty = true;
     this.#endpoints.set(winner, ep);
+    this.#statusCandidates.add(winner);
+    this.#toConfigure.add(iface);
     const v6 = this.#config.ipv6 && hasIpv6(ep);
+    // Any other tap's IPv6 falls to the DROP that ends the IPv6 dispatch.
+    for (const family of this.#families) this.#rules.setDispatchEntry(family, iface, family === 4 || v6);
     if (v6 !== this.#v6Ifaces.has(iface)) {
       if (v6) this.#v6Ifaces.add(iface);
       else this.#v6Ifaces.delete(iface);
-      this.#dispatchDirty = true;
       // Its IPv6 sysctls follow.
-      this.#configured.delete(iface);
-      this.#sysctl.forget(iface);
+      this.#unconfigure(iface);
     }
     for (const family of this.#families) {
       if (family === 6 && !v6) {
@@ -305,8 +367,10 @@ export class Dataplane {
     const owner = this.#ifaceOwner.get(iface);
     if (owner === undefined) return;
     this.#ifaceOwner.delete(iface);
+    if (hasExtras(this.#endpoints.get(owner))) this.#extrasDirty = true;
     this.#endpoints.delete(owner);
-    this.#dispatchDirty = true;
+    this.#statusCandidates.add(owner);
+    for (const family of this.#families) this.#rules.setDispatchEntry(family, iface, false);
     const names = endpointChainNames(iface);
     for (const family of this.#families) {
       this.#rules.removeChain(family, 'filter', names.to);
@@ -327,13 +391,8 @@ export class Dataplane {
     this.#fipTargets = now;
   }
 
-  /** Chains that depend on the whole set of endpoints: dispatch, RPF exceptions, floating IPs. */
+  /** Chains that depend on the whole set of endpoints: RPF exceptions, floating IPs (only when an endpoint with either changed). */
   #renderShared(): void {
-    if (this.#dispatchDirty) {
-      const ifaces = [...this.#ifaceOwner.keys()].sort();
-      for (const family of this.#families) this.#rules.setDispatch(family, family === 6 ? ifaces.filter((i) => this.#v6Ifaces.has(i)) : ifaces);
-      this.#dispatchDirty = false;
-    }
     if (this.#extrasDirty) {
       const eps = [...this.#endpoints.values()];
       for (const family of this.#families) {

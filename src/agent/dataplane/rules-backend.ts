@@ -26,8 +26,8 @@ export interface RulesBackend {
   setChain(family: IpFamily, table: TableName, chain: Chain): void;
   removeChain(family: IpFamily, table: TableName, name: string): void;
   setKernelRules(family: IpFamily, table: TableName, kernelChain: string, rules: KernelChainRules): void;
-  /** The workload interfaces the dispatch sends to their `cali-fw-`/`cali-tw-` chains (sorted). */
-  setDispatch(family: IpFamily, ifaces: readonly string[]): void;
+  /** Whether the dispatch sends workload interface `iface` to its `cali-fw-`/`cali-tw-` chains. */
+  setDispatchEntry(family: IpFamily, iface: string, present: boolean): void;
   setSet(name: string, family: IpFamily, members: readonly string[]): void;
   removeSet(name: string): void;
   addMembers(name: string, members: readonly string[]): void;

@@ -42,6 +42,8 @@ export class StatusReporter {
   #first = true;
   /** What the datastore holds, as far as we know (key → status). */
   #written: Map<string, EndpointState> | undefined;
+  /** Keys to bring to a status (undefined = delete) that are not written yet. */
+  readonly #pending = new Map<string, EndpointState | undefined>();
 
   constructor(o: StatusReporterOptions) {
     this.#o = o;
@@ -71,32 +73,60 @@ export class StatusReporter {
     this.#first = false;
   }
 
-  /** Brings the endpoint keys in line with `statuses`; returns false if some write failed. */
+  #key(s: { orchestrator: string; workload: string; endpoint: string }): string {
+    return felixEndpointStatusKey(this.#o.regionStr, { host: this.#o.hostname, orchestrator: s.orchestrator, workload: s.workload, endpoint: s.endpoint });
+  }
+
+  /**
+   * Brings every endpoint key in line with `statuses`, the whole list (keys of endpoints not in it
+   * are deleted): the first report, when the datastore may hold keys of endpoints that went
+   * while the agent was down. Returns false if some write failed (it stays pending).
+   */
   async reportEndpoints(statuses: readonly EndpointStatus[]): Promise<boolean> {
-    const { kv, regionStr, hostname } = this.#o;
     const written = this.#written ?? (await this.#readBack());
     const want = new Map<string, EndpointState>();
-    for (const s of statuses) want.set(felixEndpointStatusKey(regionStr, { host: hostname, orchestrator: s.orchestrator, workload: s.workload, endpoint: s.endpoint }), s.status);
-    const ops: TxnOp[] = [];
-    for (const [key, status] of want) if (written.get(key) !== status) ops.push({ op: 'put', key, value: JSON.stringify({ status }) });
-    for (const key of written.keys()) if (!want.has(key)) ops.push({ op: 'delete', key });
+    for (const s of statuses) want.set(this.#key(s), s.status);
+    this.#pending.clear();
+    for (const [key, status] of want) this.#pending.set(key, status);
+    for (const key of written.keys()) if (!want.has(key)) this.#pending.set(key, undefined);
+    return this.#flush(written);
+  }
+
+  /**
+   * Writes what changed since the last report: each endpoint's new status, or its deletion
+   * (`status: undefined`). Costs the changes, not the host's endpoints. Returns false if some
+   * write failed (it stays pending and goes with the next report).
+   */
+  async reportEndpointChanges(changes: readonly (Omit<EndpointStatus, 'status'> & { readonly status: EndpointState | undefined })[]): Promise<boolean> {
+    const written = this.#written ?? (await this.#readBack());
+    for (const c of changes) this.#pending.set(this.#key(c), c.status);
+    return this.#flush(written);
+  }
+
+  /** Writes the pending keys that differ from what the datastore holds (callers run one at a time). */
+  async #flush(written: Map<string, EndpointState>): Promise<boolean> {
+    const todo: { key: string; status: EndpointState | undefined }[] = [];
+    for (const [key, status] of this.#pending) {
+      if (status === undefined ? !written.has(key) : written.get(key) === status) this.#pending.delete(key);
+      else todo.push({ key, status });
+    }
     // Many endpoints change at once when the agent starts: write them in transactions of 100.
-    let ok = true;
-    for (let i = 0; i < ops.length; i += TXN_OPS) {
-      const chunk = ops.slice(i, i + TXN_OPS);
+    for (let i = 0; i < todo.length; i += TXN_OPS) {
+      const chunk = todo.slice(i, i + TXN_OPS);
+      const ops: TxnOp[] = chunk.map(({ key, status }) => (status === undefined ? { op: 'delete', key } : { op: 'put', key, value: JSON.stringify({ status }) }));
       try {
-        await kv.txn({ compare: [], success: chunk });
-        for (const op of chunk) {
-          if (op.op === 'put') written.set(op.key, want.get(op.key) ?? 'error');
-          else if (op.op === 'delete') written.delete(op.key);
-        }
+        await this.#o.kv.txn({ compare: [], success: ops });
       } catch (err) {
-        ok = false;
         this.#log.warn({ keys: chunk.length, err: describeError(err) }, 'Endpoint status write failed; will retry');
-        break;
+        return false;
+      }
+      for (const { key, status } of chunk) {
+        if (status === undefined) written.delete(key);
+        else written.set(key, status);
+        this.#pending.delete(key);
       }
     }
-    return ok;
+    return true;
   }
 
   /** Deletes the host status key at once (a clean shutdown), so Neutron sees the agent go. */

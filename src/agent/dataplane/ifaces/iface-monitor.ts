@@ -17,8 +17,11 @@ export interface IfaceMonitorOptions {
   readonly clock: Clock;
   readonly logger?: Logger;
   readonly interfacePrefixes: readonly string[];
-  /** Called with the whole map after the first list, then whenever it changed. */
-  readonly onChange: (ifaces: IfaceMap) => void;
+  /**
+   * Called with the whole map after the first list, then whenever it changed; `changed` names
+   * the interfaces that differ from the previous call (undefined on the first).
+   */
+  readonly onChange: (ifaces: IfaceMap, changed: ReadonlySet<string> | undefined) => void;
   readonly refreshIntervalMs?: number;
   /** Delay between a monitor event and the re-list it triggers (events coalesce meanwhile). */
   readonly debounceMs?: number;
@@ -46,12 +49,13 @@ const HEALTHY_CHILD_MS = 5_000;
 /** The child subscribes some time after spawning; a second list covers events in between. */
 const SETTLE_LIST_MS = 200;
 
+function sameInfo(x: IfaceInfo | undefined, y: IfaceInfo | undefined): boolean {
+  return x === y || (x !== undefined && y !== undefined && x.up === y.up && x.index === y.index && x.mac === y.mac);
+}
+
 function sameMaps(a: IfaceMap, b: IfaceMap): boolean {
   if (a.size !== b.size) return false;
-  for (const [name, x] of a) {
-    const y = b.get(name);
-    if (y === undefined || x.up !== y.up || x.index !== y.index || x.mac !== y.mac) return false;
-  }
+  for (const [name, x] of a) if (!sameInfo(x, b.get(name))) return false;
   return true;
 }
 
@@ -67,11 +71,13 @@ export class IfaceMonitor {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #prefixes: readonly string[];
-  readonly #onChange: (ifaces: IfaceMap) => void;
+  readonly #onChange: (ifaces: IfaceMap, changed: ReadonlySet<string> | undefined) => void;
   readonly #refreshMs: number;
   readonly #debounceMs: number;
   readonly #timeoutMs: number;
   #current: IfaceMap = new Map();
+  /** Names changed since the last onChange (undefined: report the whole map as new). */
+  #changedNames: Set<string> | undefined;
   #inSync = false;
   #running = false;
   #stopped = false;
@@ -203,6 +209,11 @@ export class IfaceMonitor {
       if (this.#inSync) return this.#current;
     }
     const changed = !this.#inSync || !sameMaps(this.#current, next);
+    if (changed && this.#inSync) {
+      const names = (this.#changedNames ??= new Set());
+      for (const [name, info] of next) if (!sameInfo(this.#current.get(name), info)) names.add(name);
+      for (const name of this.#current.keys()) if (!next.has(name)) names.add(name);
+    }
     this.#current = next;
     this.#inSync = true;
     if (changed) this.#emit();
@@ -213,7 +224,9 @@ export class IfaceMonitor {
     if (this.#stopped) return;
     this.#changes++;
     try {
-      this.#onChange(this.#current);
+      const changed = this.#changedNames;
+      this.#changedNames = new Set();
+      this.#onChange(this.#current, changed);
     } catch (err) {
       this.#log.error({ err: describeError(err) }, 'Interface change handler failed');
     }
@@ -254,6 +267,9 @@ export class IfaceMonitor {
     for (const name of gone) next.delete(name);
     if (now !== undefined) next.set(ev.name, now);
     this.#current = next;
+    const names = (this.#changedNames ??= new Set());
+    for (const name of gone) names.add(name);
+    if (now !== undefined) names.add(ev.name);
     return true;
   }
 

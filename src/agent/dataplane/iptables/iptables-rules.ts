@@ -35,6 +35,9 @@ export class IptablesRules implements RulesBackend {
   readonly #tables = new Map<string, IptablesTable>();
   readonly #ipsets: IpsetDriver;
   readonly #dispatchNames = new Map<IpFamily, Set<string>>();
+  /** The interfaces in each family's dispatch; the tree is rendered again on apply when it changed. */
+  readonly #dispatch = new Map<IpFamily, Set<string>>();
+  readonly #dispatchDirty = new Set<IpFamily>();
 
   constructor(o: IptablesRulesOptions) {
     this.#exec = o.exec;
@@ -72,9 +75,19 @@ export class IptablesRules implements RulesBackend {
     this.#table(family, table).setKernelRules(kernelChain, rules);
   }
 
-  setDispatch(family: IpFamily, ifaces: readonly string[]): void {
+  setDispatchEntry(family: IpFamily, iface: string, present: boolean): void {
+    let members = this.#dispatch.get(family);
+    if (members === undefined) this.#dispatch.set(family, (members = new Set()));
+    if (members.has(iface) === present) return;
+    if (present) members.add(iface);
+    else members.delete(iface);
+    this.#dispatchDirty.add(family);
+  }
+
+  /** Dispatch trees are bins of the sorted names: a change re-renders the family's tree (unchanged chains are not rewritten). */
+  #renderDispatch(family: IpFamily): void {
     const filter = this.#table(family, 'filter');
-    const chains = renderDispatchChains(ifaces, this.#config);
+    const chains = renderDispatchChains([...(this.#dispatch.get(family) ?? [])].sort(), this.#config);
     const now = new Set(chains.map((c) => c.name));
     for (const old of this.#dispatchNames.get(family) ?? []) if (!now.has(old)) filter.removeChain(old);
     for (const c of chains) filter.setChain(c);
@@ -103,6 +116,8 @@ export class IptablesRules implements RulesBackend {
   }
 
   async apply(): Promise<RulesApplied> {
+    for (const family of [...this.#dispatchDirty, ...this.#families.filter((f) => !this.#dispatchNames.has(f))]) this.#renderDispatch(family);
+    this.#dispatchDirty.clear();
     const t0 = this.#clock.monotonic();
     await this.#ipsets.applyUpdates();
     const t1 = this.#clock.monotonic();

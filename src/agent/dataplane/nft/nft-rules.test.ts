@@ -22,7 +22,7 @@ function wantFixture(r: NftRules): void {
       const sets = new Set(t.chains.flatMap((c) => c.rules).flatMap((x) => [...x.match.matchAll(/--match-set (\S+)/g)].map((m) => m[1] ?? '')));
       for (const s of sets) r.setSet(s, family, [family === 4 ? '198.18.0.9' : '2001:db8::9']);
     }
-    r.setDispatch(family, fixtureEndpoints.map((e) => e.iface).concat('tapreturn').sort());
+    for (const iface of fixtureEndpoints.map((e) => e.iface).concat('tapreturn')) r.setDispatchEntry(family, iface, true);
   }
 }
 
@@ -105,7 +105,7 @@ describe('NftRules: Brindle’s own nftables table (real nft in a namespace)', (
     const r = make();
     wantFixture(r);
     await r.apply();
-    r.setDispatch(4, fixtureEndpoints.map((e) => e.iface).filter((i) => i !== 'vnet0').concat('tapreturn').sort());
+    r.setDispatchEntry(4, 'vnet0', false);
     r.removeChain(4, 'filter', 'cali-tw-vnet0');
     r.removeChain(4, 'filter', 'cali-fw-vnet0');
     await r.apply();

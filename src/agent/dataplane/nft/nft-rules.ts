@@ -39,7 +39,7 @@ export class NftRules implements RulesBackend {
     for (const family of o.families) {
       const t = new NftTable({ exec: o.exec, family, logger: o.logger });
       for (const d of DISPATCH) {
-        t.setMap(`${d.root}-map`, new Map());
+        t.addMap(`${d.root}-map`);
         t.setNativeChain(d.root, [`${d.key} vmap @${d.root}-map`, 'counter drop']);
       }
       this.#tables.set(family, t);
@@ -68,8 +68,8 @@ export class NftRules implements RulesBackend {
     this.#t(family).setKernelRules(table, kernelChain, rules);
   }
 
-  setDispatch(family: IpFamily, ifaces: readonly string[]): void {
-    for (const d of DISPATCH) this.#t(family).setMap(`${d.root}-map`, new Map(ifaces.map((i) => [i, d.chain(i)])));
+  setDispatchEntry(family: IpFamily, iface: string, present: boolean): void {
+    for (const d of DISPATCH) this.#t(family).setMapEntry(`${d.root}-map`, iface, present ? d.chain(iface) : undefined);
   }
 
   setSet(name: string, family: IpFamily, members: readonly string[]): void {

@@ -78,7 +78,8 @@ export class NftTable {
   readonly #setRefs = new Map<string, number>();
   #actual: NftView | undefined;
   #touchedChains = new Set<string>();
-  #touchedMaps = new Set<string>();
+  /** Maps changed since the last plan: the keys touched, or `all`. */
+  #touchedMaps = new Map<string, Set<string> | 'all'>();
   #checkAll = true;
   #dirty = true;
   #generation = 0;
@@ -144,22 +145,29 @@ export class NftTable {
     this.#put(base.name, this.#render(base.name, table, [...rules.insert, ...rules.append], base));
   }
 
-  /** A verdict map `name` (interface → `goto <chain>`), whole. */
-  setMap(name: string, entries: ReadonlyMap<string, string>): void {
-    const old = this.#maps.get(name) ?? new Map<string, string>();
-    const now = new Map<string, string>();
-    let changed = !this.#maps.has(name);
-    for (const [key, chain] of entries) {
-      const verdict = `goto ${chain}`;
-      now.set(key, verdict);
-      if (old.get(key) !== verdict) changed = true;
-    }
-    if (old.size !== now.size) changed = true;
-    if (!changed) return;
-    for (const v of now.values()) addRef(this.#chainRefs, v.slice(5));
-    for (const v of old.values()) dropRef(this.#chainRefs, v.slice(5));
-    this.#maps.set(name, now);
-    this.#touchedMaps.add(name);
+  /** Declares verdict map `name` (interface → `goto <chain>`), empty. */
+  addMap(name: string): void {
+    if (this.#maps.has(name)) return;
+    this.#maps.set(name, new Map());
+    this.#touchedMaps.set(name, 'all');
+    this.#touch();
+  }
+
+  /** One entry of verdict map `name`: `key` goes to `chain` (undefined = no entry). */
+  setMapEntry(name: string, key: string, chain: string | undefined): void {
+    const map = this.#maps.get(name);
+    if (map === undefined) throw new Error(`no map ${name}`);
+    const old = map.get(key);
+    const verdict = chain === undefined ? undefined : `goto ${chain}`;
+    if (old === verdict) return;
+    if (verdict !== undefined) {
+      addRef(this.#chainRefs, verdict.slice(5));
+      map.set(key, verdict);
+    } else map.delete(key);
+    if (old !== undefined) dropRef(this.#chainRefs, old.slice(5));
+    const touched = this.#touchedMaps.get(name);
+    if (touched === undefined) this.#touchedMaps.set(name, new Set([key]));
+    else if (touched !== 'all') touched.add(key);
     this.#touch();
   }
 
@@ -218,7 +226,7 @@ export class NftTable {
 
   async #readBack(): Promise<NftView> {
     this.stats.saveCalls++;
-    const r = await this.#exec.run('nft', ['-j', 'list', 'table', this.#fam, NFT_TABLE]);
+    const r = await this.#exec.run('nft', ['list', 'table', this.#fam, NFT_TABLE]);
     if (r.code !== 0) {
       if (/No such file or directory/.test(r.stderr)) return emptyNftView();
       throw new NftListError(r.stderr);
@@ -254,9 +262,9 @@ export class NftTable {
   #plan(actual: NftView): { lines: string[]; commit: () => void } {
     const checkAll = this.#checkAll;
     const touchedChains = checkAll ? new Set([...this.#chains.keys(), ...actual.chains.keys()]) : this.#touchedChains;
-    const touchedMaps = checkAll ? new Set([...this.#maps.keys(), ...actual.maps.keys()]) : this.#touchedMaps;
+    const touchedMaps: Map<string, Set<string> | 'all'> = checkAll ? new Map([...this.#maps.keys(), ...actual.maps.keys()].map((m) => [m, 'all'])) : this.#touchedMaps;
     this.#touchedChains = new Set();
-    this.#touchedMaps = new Set();
+    this.#touchedMaps = new Map();
     this.#checkAll = false;
     const T = `${this.#fam} ${NFT_TABLE}`;
     const setType = this.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
@@ -348,7 +356,7 @@ export class NftTable {
     for (const d of this.#chains.values()) ruleCount += d.hashes.length;
 
     // Verdict maps.
-    for (const name of touchedMaps) {
+    for (const [name, keys] of touchedMaps) {
       const want = this.#maps.get(name);
       const have = actual.maps.get(name);
       if (want === undefined) {
@@ -358,14 +366,25 @@ export class NftTable {
         continue;
       }
       if (have === undefined) setLines.push(`add map ${T} ${name} { type ifname : verdict; }`);
-      const add: string[] = [];
+      const add: [string, string][] = [];
       const del: string[] = [];
-      for (const [k, v] of want) if (have?.get(k) !== v) add.push(`"${k}" : ${v}`);
-      for (const [k, v] of have ?? []) if (want.get(k) !== v) del.push(`"${k}"`);
+      const candidates: Iterable<string> = have === undefined || keys === 'all' ? new Set([...want.keys(), ...(have?.keys() ?? [])]) : keys;
+      for (const k of candidates) {
+        const w = want.get(k);
+        const h = have?.get(k);
+        if (w === h) continue;
+        if (h !== undefined) del.push(k);
+        if (w !== undefined) add.push([k, w]);
+      }
       // A changed entry is deleted first (in the removals before the chains go) and added after.
-      if (del.length > 0) mapDeletes.unshift(`delete element ${T} ${name} { ${del.join(', ')} }`);
-      if (add.length > 0) mapLines.push(`add element ${T} ${name} { ${add.join(', ')} }`);
-      commits.push(() => actual.maps.set(name, new Map(want)));
+      if (del.length > 0) mapDeletes.unshift(`delete element ${T} ${name} { ${del.map((k) => `"${k}"`).join(', ')} }`);
+      if (add.length > 0) mapLines.push(`add element ${T} ${name} { ${add.map(([k, v]) => `"${k}" : ${v}`).join(', ')} }`);
+      commits.push(() => {
+        const now = have ?? new Map<string, string>();
+        for (const k of del) now.delete(k);
+        for (const [k, v] of add) now.set(k, v);
+        actual.maps.set(name, now);
+      });
     }
     this.stats.chains = this.#chains.size;
     this.stats.rules = ruleCount;

@@ -1,14 +1,14 @@
 /**
- * Reads `nft -j list table <family> brindle` into what the driver compares: each chain's rule
- * ids (from the `cali:<id>` comments; a rule without one reads as '' and so never matches), each
- * set's elements in the form the kernel tools print them (`198.18.0.1`, `198.18.0.0/24`), each
- * verdict map's entries (`tap1` → `goto cali-fw-tap1`). Base chains also record their hook.
+ * Reads `nft list table <family> brindle` (the text listing: nft's JSON of a 100,000-rule table
+ * is 43 MB, slower to print and several times bigger once parsed) into what the driver compares:
+ * each chain's rule ids (from the `cali:<id>` comments; a rule without one reads as '' and so
+ * never matches), each base chain's hook, each set's elements as the kernel tools print them
+ * (`198.18.0.1`, `198.18.0.0/24`; a merged range reads as `?range`, which we never write), and
+ * each verdict map's entries (`tap1` → `goto cali-fw-tap1`).
  */
-import { z } from 'zod';
-
 export interface NftView {
   readonly chains: Map<string, string[]>;
-  /** Base chains: name → `type/hook/priority`, as our declaration of it would read. */
+  /** Base chains: name → `type/hook/priority` (priority as a number). */
   readonly hooks: Map<string, string>;
   readonly sets: Map<string, Set<string>>;
   readonly maps: Map<string, Map<string, string>>;
@@ -18,63 +18,73 @@ export function emptyNftView(): NftView {
   return { chains: new Map(), hooks: new Map(), sets: new Map(), maps: new Map() };
 }
 
-const Prefix = z.object({ prefix: z.object({ addr: z.string(), len: z.number() }) });
-const Verdict = z.record(z.string(), z.object({ target: z.string() }).nullable().optional());
-const Item = z.object({
-  chain: z.object({ name: z.string(), type: z.string().optional(), hook: z.string().optional(), prio: z.number().optional() }).optional(),
-  rule: z.object({ chain: z.string(), comment: z.string().optional() }).optional(),
-  set: z.object({ name: z.string(), elem: z.array(z.unknown()).optional() }).optional(),
-  map: z.object({ name: z.string(), elem: z.array(z.unknown()).optional() }).optional(),
-});
-const Listing = z.object({ nftables: z.array(z.unknown()) });
+/** nft's named priorities (the iptables tables' own). */
+const PRIORITIES: Readonly<Record<string, number>> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
 
-/** The printed form of one set element; `undefined` for a form we never write (a range). */
-function element(e: unknown): string | undefined {
-  if (typeof e === 'string') return e;
-  const p = Prefix.safeParse(e);
-  if (p.success) return `${p.data.prefix.addr}/${p.data.prefix.len}`;
-  const wrapped = z.object({ elem: z.object({ val: z.unknown() }) }).safeParse(e);
-  return wrapped.success ? element(wrapped.data.elem.val) : undefined;
+function priorityNumber(text: string): number {
+  const m = /^(-?\d+)$|^([a-z]+)(?:\s*([+-])\s*(\d+))?$/.exec(text.trim());
+  if (m === null) return NaN;
+  if (m[1] !== undefined) return Number(m[1]);
+  const base = PRIORITIES[m[2] ?? ''] ?? NaN;
+  return m[3] === undefined ? base : base + (m[3] === '-' ? -1 : 1) * Number(m[4]);
 }
 
-/** `goto cali-fw-tap1` / `jump x` / `drop` … as our map declarations write them. */
-function verdictText(v: unknown): string | undefined {
-  const parsed = Verdict.safeParse(v);
-  if (!parsed.success) return undefined;
-  const [kind, arg] = Object.entries(parsed.data)[0] ?? [];
-  if (kind === undefined) return undefined;
-  return arg?.target === undefined ? kind : `${kind} ${arg.target}`;
-}
+const CHAIN = /^\tchain (\S+) \{$/;
+const SET = /^\t(set|map) (\S+) \{$/;
+const HOOK = /^\t\ttype (\S+) hook (\S+) priority ([^;]+);/;
+const ID = /comment "cali:([^"]*)"$/;
 
-export function parseNftList(json: string): NftView {
+export function parseNftList(text: string): NftView {
   const view = emptyNftView();
-  const listing = Listing.parse(JSON.parse(json));
-  for (const raw of listing.nftables) {
-    const item = Item.safeParse(raw);
-    if (!item.success) continue;
-    const { chain, rule, set, map } = item.data;
-    if (chain !== undefined) {
-      if (!view.chains.has(chain.name)) view.chains.set(chain.name, []);
-      if (chain.hook !== undefined) view.hooks.set(chain.name, `${chain.type ?? ''}/${chain.hook}/${chain.prio ?? 0}`);
-    }
-    if (rule !== undefined) {
-      const ids = view.chains.get(rule.chain) ?? [];
-      ids.push(rule.comment?.startsWith('cali:') === true ? rule.comment.slice(5) : '');
-      view.chains.set(rule.chain, ids);
-    }
-    if (set !== undefined) {
-      const members = new Set<string>();
-      for (const e of set.elem ?? []) members.add(element(e) ?? '?range');
-      view.sets.set(set.name, members);
-    }
-    if (map !== undefined) {
+  let chain: string[] | undefined;
+  let chainName = '';
+  let set: { kind: 'set' | 'map'; name: string; elements: string[] } | undefined;
+  let inElements = false;
+  const endSet = (): void => {
+    if (set === undefined) return;
+    if (set.kind === 'set') view.sets.set(set.name, new Set(set.elements.map((e) => (e.includes('-') && !e.includes(':') ? '?range' : e))));
+    else {
       const entries = new Map<string, string>();
-      for (const e of map.elem ?? []) {
-        if (!Array.isArray(e) || typeof e[0] !== 'string') continue;
-        entries.set(e[0], verdictText(e[1]) ?? '?');
+      for (const e of set.elements) {
+        const m = /^"([^"]*)"\s*:\s*(.+)$/.exec(e);
+        if (m?.[1] !== undefined && m[2] !== undefined) entries.set(m[1], m[2].trim());
       }
-      view.maps.set(map.name, entries);
+      view.maps.set(set.name, entries);
     }
+    set = undefined;
+  };
+  for (const line of text.split('\n')) {
+    if (set !== undefined) {
+      if (inElements || line.startsWith('\t\telements = {')) {
+        const body: string = inElements ? line : line.slice(line.indexOf('{') + 1);
+        const close: number = body.indexOf('}');
+        for (const item of (close < 0 ? body : body.slice(0, close)).split(',')) if (item.trim() !== '') set.elements.push(item.trim());
+        inElements = close < 0;
+      } else if (line === '\t}') endSet();
+      continue;
+    }
+    if (chain !== undefined) {
+      if (line === '\t}') {
+        chain = undefined;
+        continue;
+      }
+      const hook = HOOK.exec(line);
+      if (hook !== null) {
+        view.hooks.set(chainName, `${hook[1] ?? ''}/${hook[2] ?? ''}/${priorityNumber(hook[3] ?? '')}`);
+        continue;
+      }
+      if (line.trim() !== '') chain.push(ID.exec(line)?.[1] ?? '');
+      continue;
+    }
+    const c = CHAIN.exec(line);
+    if (c?.[1] !== undefined) {
+      chainName = c[1];
+      chain = [];
+      view.chains.set(chainName, chain);
+      continue;
+    }
+    const s = SET.exec(line);
+    if (s?.[2] !== undefined) set = { kind: s[1] === 'map' ? 'map' : 'set', name: s[2], elements: [] };
   }
   return view;
 }
