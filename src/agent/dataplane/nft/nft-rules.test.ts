@@ -101,6 +101,28 @@ describe('NftRules: Brindle’s own nftables table (real nft in a namespace)', (
     assert.equal((await ns.run('nft', ['list', 'set', 'ip', 'brindle', 'cali40s.overlap'])).code, 1, 'the set is gone');
   });
 
+  it('a set of addresses is a hash set; gaining a net makes it an interval set again, with the chains that name it refilled', async () => {
+    const r = make();
+    wantFixture(r);
+    await r.apply();
+    const set = 'cali40s:remote-group-a';
+    const listSet = async (): Promise<string> => ns.must('nft', ['list', 'set', 'ip', 'brindle', 'cali40s.remote-group-a']);
+    const policyRules = async (): Promise<number> => (await ns.must('nft', ['list', 'table', 'ip', 'brindle'])).split('\n').filter((l) => l.includes('@cali40s.remote-group-a')).length;
+    assert.doesNotMatch(await listSet(), /flags interval/);
+    const naming = await policyRules();
+    assert.ok(naming > 0, 'a policy rule names the set');
+    r.addMembers(set, ['198.18.8.0/24']);
+    await r.apply();
+    assert.match(await listSet(), /flags interval/);
+    assert.match(await listSet(), /198\.18\.8\.0\/24/);
+    assert.equal(await policyRules(), naming, 'the rules naming it are back');
+    r.removeMembers(set, ['198.18.8.0/24']);
+    await r.apply();
+    assert.doesNotMatch(await listSet(), /flags interval/);
+    r.markForResync();
+    assert.equal((await r.apply()).lines, 0, 'and the read-back agrees');
+  });
+
   it('takes a tap away in one transaction (entry, chains) and never touches a foreign table', async () => {
     const r = make();
     wantFixture(r);

@@ -61,11 +61,14 @@ describe('parseNftList: the text listing of our table', () => {
     assert.deepEqual([...(v.sets.get('cali40s.a') ?? [])], ['10.0.0.0/8', '198.18.0.0/24', '198.19.0.1']);
     assert.deepEqual([...(v.sets.get('cali40s.empty') ?? [])], []);
     assert.deepEqual([...(v.sets.get('cali40s.merged') ?? [])], ['?range']);
+    assert.deepEqual([...v.intervalSets].sort(), ['cali40s.a', 'cali40s.empty', 'cali40s.merged']);
     assert.equal(v.maps.get('cali-from-wl-dispatch-map')?.get('tapabc'), 'goto cali-fw-tapabc');
     assert.equal(v.maps.get('cali-from-wl-dispatch-map')?.get('tapdown'), 'goto cali-fw-tapdown');
   });
   it('reads IPv6 elements as they are', () => {
-    const v = parseNftList('table ip6 brindle {\n\tset cali60s.a {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = { 2001:db8::9, 2001:db8:1::/64 }\n\t}\n}\n');
+    const v = parseNftList('table ip6 brindle {\n\tset cali60s.a {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = { 2001:db8::9, 2001:db8:1::/64 }\n\t}\n\tset cali60s.h {\n\t\ttype ipv6_addr\n\t\telements = { 2001:db8::9 }\n\t}\n}\n');
     assert.deepEqual([...(v.sets.get('cali60s.a') ?? [])], ['2001:db8::9', '2001:db8:1::/64']);
+    assert.deepEqual([...(v.sets.get('cali60s.h') ?? [])], ['2001:db8::9']);
+    assert.deepEqual([...v.intervalSets], ['cali60s.a'], 'a set of addresses only is a hash set');
   });
 });

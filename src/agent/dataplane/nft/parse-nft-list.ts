@@ -11,11 +11,13 @@ export interface NftView {
   /** Base chains: name → `type/hook/priority` (priority as a number). */
   readonly hooks: Map<string, string>;
   readonly sets: Map<string, Set<string>>;
+  /** Sets declared `flags interval` (the others are hash sets of addresses). */
+  readonly intervalSets: Set<string>;
   readonly maps: Map<string, Map<string, string>>;
 }
 
 export function emptyNftView(): NftView {
-  return { chains: new Map(), hooks: new Map(), sets: new Map(), maps: new Map() };
+  return { chains: new Map(), hooks: new Map(), sets: new Map(), intervalSets: new Set(), maps: new Map() };
 }
 
 /** nft's named priorities (the iptables tables' own). */
@@ -61,6 +63,7 @@ export function parseNftList(text: string): NftView {
         for (const item of (close < 0 ? body : body.slice(0, close)).split(',')) if (item.trim() !== '') set.elements.push(item.trim());
         inElements = close < 0;
       } else if (line === '\t}') endSet();
+      else if (/^\t\tflags .*\binterval\b/.test(line)) view.intervalSets.add(set.name);
       continue;
     }
     if (chain !== undefined) {
