@@ -107,6 +107,8 @@ export class Dataplane {
   #extrasDirty = true;
   #globalDone = false;
   #otherRemoved = false;
+  /** Our rules (with the dispatch's DROP for unknown taps) have been written once. */
+  #rulesInPlace = false;
   readonly #removeOther: () => Promise<string[]>;
 
   constructor(o: DataplaneOptions) {
@@ -249,17 +251,39 @@ export class Dataplane {
     }
     this.#renderShared();
     const t1 = this.#clock.monotonic();
-    const rules = await this.#rules.apply();
-    if (!this.#otherRemoved) {
-      // Once ours are in place (fail closed throughout): the other dataplane's leftovers go.
-      const removed = await this.#removeOther();
-      if (removed.length > 0) this.#log.info({ removed }, 'Removed what the other dataplane left');
-      this.#otherRemoved = true;
+    // Rules first, alone, until they have been written once: before that nothing drops an
+    // unknown tap. After, the host side (sysctls, then routes) runs beside the rules: a tap
+    // whose rules are not in yet is dropped by the dispatch either way, so nothing opens early.
+    const rulesDone = this.#rules.apply().then(async (r) => {
+      if (!this.#otherRemoved) {
+        // Once ours are in place (fail closed throughout): the other dataplane's leftovers go.
+        const removed = await this.#removeOther();
+        if (removed.length > 0) this.#log.info({ removed }, 'Removed what the other dataplane left');
+        this.#otherRemoved = true;
+      }
+      return r;
+    });
+    if (!this.#rulesInPlace) {
+      await rulesDone;
+      this.#rulesInPlace = true;
     }
     const t2 = this.#clock.monotonic();
-    // A tap's sysctls (proxy ARP above all) before its route: once the route is in, traffic
-    // reaches the VM, and the VM's first ARP for its gateway must be answered, or it waits for
-    // the kernel's retry (1 s).
+    const [rulesResult, hostResult] = await Promise.allSettled([rulesDone, this.#applyHostSide()]);
+    if (rulesResult.status === 'rejected') throw rulesResult.reason instanceof Error ? rulesResult.reason : new Error(String(rulesResult.reason));
+    if (hostResult.status === 'rejected') throw hostResult.reason instanceof Error ? hostResult.reason : new Error(String(hostResult.reason));
+    const rules = rulesResult.value;
+    // After the NAT rules and routes are gone, so no new flow to the old floating IP can start.
+    await this.#conntrack.flush();
+    const t3 = this.#clock.monotonic();
+    return { ipsetsMs: t1 - t0 + rules.setsMs, iptablesMs: rules.rulesMs, routesMs: t3 - t2, totalMs: t3 - t0, iptablesLines: rules.lines };
+  }
+
+  /**
+   * Per-tap sysctls, then routes. A tap's sysctls (proxy ARP above all) go before its route: once
+   * the route is in, traffic reaches the VM, and the VM's first ARP for its gateway must be
+   * answered, or it waits for the kernel's retry (1 s).
+   */
+  async #applyHostSide(): Promise<void> {
     const toConfigure: { iface: string; options: { ipv6: boolean; rpFilter?: number } }[] = [];
     for (const name of this.#toConfigure) {
       // Taps that are down or unowned wait (they come back here when that changes).
@@ -281,10 +305,6 @@ export class Dataplane {
       }
     }
     await this.routes.apply();
-    // After the NAT rules and routes are gone, so no new flow to the old floating IP can start.
-    await this.#conntrack.flush();
-    const t3 = this.#clock.monotonic();
-    return { ipsetsMs: t1 - t0 + rules.setsMs, iptablesMs: rules.rulesMs, routesMs: t3 - t2, totalMs: t3 - t0, iptablesLines: rules.lines };
   }
 
   #onRules(id: string, rules: ActiveRules | undefined): void {

@@ -162,6 +162,32 @@ describe('RouteDriver (real ip in a netns)', () => {
     assert.equal((await neigh(ns, '198.18.1.1'))?.dev, 'tapb');
   });
 
+  it('between read-backs plans only the interfaces that changed, and its view stays true', async () => {
+    const { ns, driver, calls } = await setup();
+    const taps = ['tapc1', 'tapc2', 'tapc3'];
+    for (const [i, t] of taps.entries()) await veth(ns, t, `vc${i}`);
+    driver.setIfaceStates(new Map(taps.map((t) => [t, { up: true }])));
+    for (const [i, t] of taps.entries()) driver.setRoutes(t, [{ cidr: `198.18.3.${i + 1}/32`, mac: `02:00:00:00:03:0${i + 1}` }]);
+    await driver.apply();
+    // One tap's address changes; another tap wants the first one's old address (a clash the
+    // first by name wins): only those lines, no read-back.
+    calls.length = 0;
+    driver.setRoutes('tapc2', [{ cidr: '198.18.3.22/32', mac: '02:00:00:00:03:02' }]);
+    driver.setRoutes('tapc3', [{ cidr: '198.18.3.3/32', mac: '02:00:00:00:03:03' }, { cidr: '198.18.3.1/32' }]);
+    const r = await driver.apply();
+    assert.deepEqual(r.failures, []);
+    assert.equal(calls.length, 1, `one batch, no read-back: ${calls.join('; ')}`);
+    assert.equal((await route(ns, 4, '198.18.3.1'))?.dev, 'tapc1', 'the clash: the first interface by name keeps it');
+    assert.equal((await route(ns, 4, '198.18.3.22'))?.dev, 'tapc2');
+    assert.equal(await route(ns, 4, '198.18.3.2'), undefined);
+    // tapc1 lets the address go: tapc3 gets it.
+    driver.setRoutes('tapc1', []);
+    await driver.apply();
+    assert.equal((await route(ns, 4, '198.18.3.1'))?.dev, 'tapc3');
+    driver.markForResync();
+    assert.equal((await driver.apply()).lines, 0, 'the kernel is what the view said');
+  });
+
   it('rejects interfaces it could never recognise as its own', async () => {
     const { driver } = await setup();
     assert.throws(() => driver.setRoutes('eth0', [{ cidr: '198.18.0.1/32' }]), RouteSpecError);

@@ -1,4 +1,4 @@
-import { silentLogger, type Exec, type Logger } from '../../../lib/index.js';
+import { addTo, removeFrom, silentLogger, type Exec, type Logger } from '../../../lib/index.js';
 import { kernelCidr, type KernelCidr } from '../ipsets/kernel-cidr.js';
 import { RouteBatchError, RouteSpecError } from './errors.js';
 import { protocolNumber, readRouteState, type KernelNeigh, type KernelRoute } from './read-route-state.js';
@@ -72,9 +72,16 @@ export class RouteDriver {
   readonly #timeoutMs: number;
   readonly #desired = new Map<string, Map<string, Wanted>>();
   readonly #up = new Map<string, boolean>();
+  /** Destination → the interfaces that want it (a clash goes to the first up one by name). */
+  readonly #claims = new Map<string, Set<string>>();
   #dirty = true;
-  /** The kernel's routes and neighbours as of our last write; undefined = read them back first. */
-  #kernel: { routes: readonly KernelRoute[]; neighs: readonly KernelNeigh[] } | undefined;
+  /** Interfaces whose wanted routes or state changed since the last apply; `all` after a read-back. */
+  #touched: Set<string> | 'all' = 'all';
+  /**
+   * The kernel's routes and neighbours on workload devices as of our last write, by device, and
+   * our routes by destination; undefined = read them back first.
+   */
+  #kernel: KernelView | undefined;
   #applies = 0;
   #lines = 0;
   #lineFailures = 0;
@@ -105,20 +112,34 @@ export class RouteDriver {
       next.set(cidr.printed, { iface, cidr, mac });
     }
     const prev = this.#desired.get(iface);
-    if (next.size === 0) this.#desired.delete(iface);
-    else this.#desired.set(iface, next);
-    if (!sameRoutes(prev, next)) this.#dirty = true;
+    if (sameRoutes(prev, next)) return;
+    this.#setDesired(iface, prev, next.size === 0 ? undefined : next);
   }
 
   removeIface(iface: string): void {
-    if (this.#desired.delete(iface)) this.#dirty = true;
+    const prev = this.#desired.get(iface);
+    if (prev !== undefined) this.#setDesired(iface, prev, undefined);
+  }
+
+  #setDesired(iface: string, prev: ReadonlyMap<string, Wanted> | undefined, next: Map<string, Wanted> | undefined): void {
+    for (const dst of prev?.keys() ?? []) removeFrom(this.#claims, dst, iface);
+    for (const dst of next?.keys() ?? []) addTo(this.#claims, dst, iface);
+    if (next === undefined) this.#desired.delete(iface);
+    else this.#desired.set(iface, next);
+    this.#touch(iface);
+  }
+
+  #touch(iface: string): void {
+    this.#dirty = true;
+    if (this.#touched !== 'all') this.#touched.add(iface);
   }
 
   /** Routes are programmed only to interfaces reported up (exists, admin and oper up). */
   setIfaceUp(iface: string, up: boolean): void {
-    if ((this.#up.get(iface) ?? false) !== up) this.#dirty = true;
+    if ((this.#up.get(iface) ?? false) === up) return;
     if (up) this.#up.set(iface, true);
     else this.#up.delete(iface);
+    this.#touch(iface);
   }
 
   /** Replaces every interface state at once (e.g. straight from IfaceMonitor's onChange). */
@@ -130,6 +151,7 @@ export class RouteDriver {
   /** Makes the next apply read the kernel back even if nothing changed (periodic refresh). */
   markForResync(): void {
     this.#kernel = undefined;
+    this.#touched = 'all';
     this.#dirty = true;
   }
 
@@ -155,12 +177,20 @@ export class RouteDriver {
   async apply(): Promise<RouteApplyResult> {
     if (!this.#dirty) return { executed: false, lines: 0, failures: [] };
     this.#dirty = false; // changes made while we run set it again
+    const touched = this.#touched;
+    this.#touched = new Set();
     try {
       // Between resyncs the kernel view is what we last wrote: one new tap must not cost a
-      // dump of every route and neighbour (thousands of taps each have an fe80::/64 route).
-      const state = this.#kernel ?? (await readRouteState(this.#exec, { isOurDev: (d) => this.#isOurDev(d), timeoutMs: this.#timeoutMs }));
-      this.#kernel = state;
-      const { lines, next } = this.#plan(state.routes, state.neighs);
+      // dump of every route and neighbour (thousands of taps each have an fe80::/64 route),
+      // nor a plan over every tap: only the touched ones (and those sharing a destination).
+      let kernel = this.#kernel;
+      let devs: Iterable<string>;
+      if (kernel === undefined || touched === 'all') {
+        kernel ??= indexState(await readRouteState(this.#exec, { isOurDev: (d) => this.#isOurDev(d), timeoutMs: this.#timeoutMs }), this.#protoNumber, this.#metric);
+        devs = new Set([...this.#desired.keys(), ...kernel.routes.keys(), ...kernel.neighs.keys()]);
+      } else devs = this.#expand(touched, kernel);
+      this.#kernel = kernel;
+      const { lines, commit } = this.#plan(kernel, devs);
       this.#applies++;
       if (lines.length === 0) return { executed: true, lines: 0, failures: [] };
       this.#kernel = undefined;
@@ -175,11 +205,17 @@ export class RouteDriver {
       }
       this.#lineFailures += real.length;
       if (real.length > 0) this.#dirty = true;
-      else if (failures.length === 0) this.#kernel = next;
+      else if (failures.length === 0) {
+        commit();
+        this.#kernel = kernel;
+      }
+      if (this.#kernel === undefined) this.#touched = 'all';
       return { executed: true, lines: lines.length, failures: real };
     } catch (err) {
       this.#errors++;
       this.#dirty = true;
+      this.#kernel = undefined;
+      this.#touched = 'all';
       throw err;
     }
   }
@@ -188,74 +224,128 @@ export class RouteDriver {
     return this.#prefixes.some((p) => dev.startsWith(p));
   }
 
-  /** The batch lines: deletions first, then replacements. */
-  #plan(routes: readonly KernelRoute[], neighs: readonly KernelNeigh[]): { lines: string[]; next: { routes: KernelRoute[]; neighs: KernelNeigh[] } } {
-    const wanted = this.#wanted();
-    // Desired on an interface that is down: leave whatever the kernel still has alone.
-    const parked = (dst: string, dev: string): boolean => this.#up.get(dev) !== true && this.#desired.get(dev)?.has(dst) === true;
-    const ours = routes.filter((r) => r.protocol === this.#protoNumber);
-    const inSync = (r: KernelRoute): boolean =>
-      wanted.get(r.dst)?.iface === r.dev && r.metric === this.#metric && (r.family === 6 || r.scope === 'link');
-    const routeDels: string[] = [];
-    const synced = new Set<string>();
-    for (const r of ours) {
-      if (inSync(r)) synced.add(r.dst);
-      // A route with our key (dst, metric) is overwritten by `replace`; no need to delete it first.
-      else if (!(r.metric === this.#metric && wanted.has(r.dst)) && !parked(r.dst, r.dev)) {
-        routeDels.push(`route del ${r.cidr} dev ${r.dev} proto ${this.#protocol} metric ${r.metric} table main`);
+  /** The touched interfaces and every interface that wants, or in the kernel holds, one of their destinations. */
+  #expand(touched: ReadonlySet<string>, kernel: KernelView): Set<string> {
+    const devs = new Set(touched);
+    for (const iface of touched) {
+      const dsts = [...(this.#desired.get(iface)?.keys() ?? []), ...(kernel.routes.get(iface) ?? []).map((r) => r.dst)];
+      for (const dst of dsts) {
+        for (const other of this.#claims.get(dst) ?? []) devs.add(other);
+        const holder = kernel.ourDst.get(dst);
+        if (holder !== undefined) devs.add(holder);
       }
     }
-    const routeAdds: string[] = [];
-    for (const [dst, w] of wanted) {
-      if (synced.has(dst)) continue;
-      const scope = w.cidr.family === 4 ? ' scope link' : '';
-      routeAdds.push(`route replace ${w.cidr.full} dev ${w.iface} proto ${this.#protocol}${scope} metric ${this.#metric} table main`);
-    }
-    const wantedNeigh = new Map<string, Wanted>();
-    for (const w of wanted.values()) {
-      if (w.mac !== undefined && w.cidr.family === 4 && w.cidr.prefixLength === 32) wantedNeigh.set(`${w.cidr.address}|${w.iface}`, w);
-    }
-    const neighDels: string[] = [];
-    const have = new Map<string, KernelNeigh>();
-    for (const n of neighs) {
-      const key = `${n.ip}|${n.dev}`;
-      have.set(key, n);
-      if (n.permanent && !wantedNeigh.has(key) && !parked(n.ip, n.dev)) neighDels.push(`neigh del ${n.ip} dev ${n.dev}`);
-    }
-    const neighAdds: string[] = [];
-    for (const [key, w] of wantedNeigh) {
-      const n = have.get(key);
-      if (n?.permanent === true && n.lladdr === w.mac) continue;
-      neighAdds.push(`neigh replace ${w.cidr.address} lladdr ${w.mac ?? ''} dev ${w.iface} nud permanent`);
-    }
-    // What the kernel holds once the batch has run: others' routes and neighbours as they were,
-    // ours exactly as wanted (plus those parked on interfaces that are down).
-    const next = {
-      routes: [
-        ...routes.filter((r) => r.protocol !== this.#protoNumber || parked(r.dst, r.dev)),
-        ...[...wanted.values()].map((w): KernelRoute => ({ family: w.cidr.family, dst: w.cidr.printed, cidr: w.cidr.full, dev: w.iface, protocol: this.#protoNumber, scope: w.cidr.family === 4 ? 'link' : undefined, metric: this.#metric })),
-      ],
-      neighs: [
-        ...neighs.filter((n) => !wantedNeigh.has(`${n.ip}|${n.dev}`) && (!n.permanent || parked(n.ip, n.dev))),
-        ...[...wantedNeigh.values()].map((w): KernelNeigh => ({ ip: w.cidr.address, dev: w.iface, lladdr: w.mac, permanent: true })),
-      ],
-    };
-    return { lines: [...routeDels, ...neighDels, ...routeAdds, ...neighAdds], next };
+    return devs;
   }
 
-  /** Desired routes on up interfaces, one per destination (first interface by name wins a clash). */
-  #wanted(): Map<string, Wanted> {
-    const wanted = new Map<string, Wanted>();
-    for (const iface of [...this.#desired.keys()].sort()) {
-      if (this.#up.get(iface) !== true) continue;
-      for (const [dst, w] of this.#desired.get(iface) ?? []) {
-        const other = wanted.get(dst);
-        if (other === undefined) wanted.set(dst, w);
-        else this.#log.warn({ cidr: w.cidr.full, winner: other.iface, loser: iface }, 'route wanted on two interfaces');
-      }
-    }
-    return wanted;
+  /** The interface that gets `dst`: the first up one by name among those that want it. */
+  #owner(dst: string): string | undefined {
+    let owner: string | undefined;
+    for (const iface of this.#claims.get(dst) ?? []) if (this.#up.get(iface) === true && (owner === undefined || iface < owner)) owner = iface;
+    return owner;
   }
+
+  /** The batch lines for `devs` (deletions first, then replacements) and how the view changes once they ran. */
+  #plan(kernel: KernelView, devs: Iterable<string>): { lines: string[]; commit: () => void } {
+    const routeDels: string[] = [];
+    const neighDels: string[] = [];
+    const routeAdds: string[] = [];
+    const neighAdds: string[] = [];
+    const nextRoutes = new Map<string, KernelRoute[]>();
+    const nextNeighs = new Map<string, KernelNeigh[]>();
+    for (const dev of devs) {
+      const desired = this.#desired.get(dev);
+      const up = this.#up.get(dev) === true;
+      // Desired on an interface that is down: leave whatever the kernel still has alone.
+      const parked = (dst: string): boolean => !up && desired?.has(dst) === true;
+      const wanted: Wanted[] = [];
+      if (up) {
+        for (const [dst, w] of desired ?? []) {
+          const owner = this.#owner(dst);
+          if (owner === dev) wanted.push(w);
+          else if (owner !== undefined && dev > owner) this.#log.warn({ cidr: w.cidr.full, winner: owner, loser: dev }, 'route wanted on two interfaces');
+        }
+      }
+      const wantedDst = new Set(wanted.map((w) => w.cidr.printed));
+      const routes = kernel.routes.get(dev) ?? [];
+      const synced = new Set<string>();
+      for (const r of routes) {
+        if (r.protocol !== this.#protoNumber) continue;
+        const inSync = wantedDst.has(r.dst) && r.metric === this.#metric && (r.family === 6 || r.scope === 'link');
+        if (inSync) synced.add(r.dst);
+        // A route with our key (dst, metric) is overwritten by `replace` wherever it is wanted.
+        else if (!(r.metric === this.#metric && this.#owner(r.dst) !== undefined) && !parked(r.dst)) {
+          routeDels.push(`route del ${r.cidr} dev ${r.dev} proto ${this.#protocol} metric ${r.metric} table main`);
+        }
+      }
+      for (const w of wanted) {
+        if (synced.has(w.cidr.printed)) continue;
+        const scope = w.cidr.family === 4 ? ' scope link' : '';
+        routeAdds.push(`route replace ${w.cidr.full} dev ${dev} proto ${this.#protocol}${scope} metric ${this.#metric} table main`);
+      }
+      const wantedNeigh = new Map<string, Wanted>();
+      for (const w of wanted) if (w.mac !== undefined && w.cidr.family === 4 && w.cidr.prefixLength === 32) wantedNeigh.set(w.cidr.address, w);
+      const neighs = kernel.neighs.get(dev) ?? [];
+      const have = new Map<string, KernelNeigh>();
+      for (const n of neighs) {
+        have.set(n.ip, n);
+        if (n.permanent && !wantedNeigh.has(n.ip) && !parked(n.ip)) neighDels.push(`neigh del ${n.ip} dev ${dev}`);
+      }
+      for (const [ip, w] of wantedNeigh) {
+        const n = have.get(ip);
+        if (n?.permanent === true && n.lladdr === w.mac) continue;
+        neighAdds.push(`neigh replace ${ip} lladdr ${w.mac ?? ''} dev ${dev} nud permanent`);
+      }
+      // What the kernel holds on `dev` once the batch has run: others' routes and neighbours as
+      // they were, ours exactly as wanted (plus those parked while it is down).
+      nextRoutes.set(dev, [
+        ...routes.filter((r) => r.protocol !== this.#protoNumber || parked(r.dst)),
+        ...wanted.map((w): KernelRoute => ({ family: w.cidr.family, dst: w.cidr.printed, cidr: w.cidr.full, dev, protocol: this.#protoNumber, scope: w.cidr.family === 4 ? 'link' : undefined, metric: this.#metric })),
+      ]);
+      nextNeighs.set(dev, [
+        ...neighs.filter((n) => !wantedNeigh.has(n.ip) && (!n.permanent || parked(n.ip))),
+        ...[...wantedNeigh.values()].map((w): KernelNeigh => ({ ip: w.cidr.address, dev, lladdr: w.mac, permanent: true })),
+      ]);
+    }
+    return {
+      lines: [...routeDels, ...neighDels, ...routeAdds, ...neighAdds],
+      commit: () => {
+        for (const [dev, routes] of nextRoutes) {
+          for (const r of kernel.routes.get(dev) ?? []) if (kernel.ourDst.get(r.dst) === dev) kernel.ourDst.delete(r.dst);
+          if (routes.length === 0) kernel.routes.delete(dev);
+          else kernel.routes.set(dev, routes);
+        }
+        for (const [dev, routes] of nextRoutes) for (const r of routes) if (r.protocol === this.#protoNumber && r.metric === this.#metric) kernel.ourDst.set(r.dst, dev);
+        for (const [dev, neighs] of nextNeighs) {
+          if (neighs.length === 0) kernel.neighs.delete(dev);
+          else kernel.neighs.set(dev, neighs);
+        }
+      },
+    };
+  }
+}
+
+/** The kernel's view, by device, and our routes (protocol and metric ours) by destination. */
+interface KernelView {
+  readonly routes: Map<string, KernelRoute[]>;
+  readonly neighs: Map<string, KernelNeigh[]>;
+  readonly ourDst: Map<string, string>;
+}
+
+function indexState(state: { routes: readonly KernelRoute[]; neighs: readonly KernelNeigh[] }, proto: number | string, metric: number): KernelView {
+  const view: KernelView = { routes: new Map(), neighs: new Map(), ourDst: new Map() };
+  for (const r of state.routes) {
+    const list = view.routes.get(r.dev);
+    if (list === undefined) view.routes.set(r.dev, [r]);
+    else list.push(r);
+    if (r.protocol === proto && r.metric === metric) view.ourDst.set(r.dst, r.dev);
+  }
+  for (const n of state.neighs) {
+    const list = view.neighs.get(n.dev);
+    if (list === undefined) view.neighs.set(n.dev, [n]);
+    else list.push(n);
+  }
+  return view;
 }
 
 function sameRoutes(a: ReadonlyMap<string, Wanted> | undefined, b: ReadonlyMap<string, Wanted>): boolean {
