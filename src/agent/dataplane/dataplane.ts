@@ -251,9 +251,11 @@ export class Dataplane {
     }
     this.#renderShared();
     const t1 = this.#clock.monotonic();
-    // Rules first, alone, until they have been written once: before that nothing drops an
-    // unknown tap. After, the host side (sysctls, then routes) runs beside the rules: a tap
-    // whose rules are not in yet is dropped by the dispatch either way, so nothing opens early.
+    // Rules first, alone, until the dispatch that drops unknown taps is in place (nft writes that
+    // part first, in a moment; iptables writes everything). After, the host side (sysctls, then
+    // routes) runs beside the rules: a tap whose rules are not in yet is dropped by the dispatch
+    // either way, so nothing opens early.
+    if (!this.#rulesInPlace) this.#rulesInPlace = await this.#rules.failClosed();
     const rulesDone = this.#rules.apply().then(async (r) => {
       if (!this.#otherRemoved) {
         // Once ours are in place (fail closed throughout): the other dataplane's leftovers go.

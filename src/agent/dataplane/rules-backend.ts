@@ -32,6 +32,12 @@ export interface RulesBackend {
   removeSet(name: string): void;
   addMembers(name: string, members: readonly string[]): void;
   removeMembers(name: string, members: readonly string[]): void;
+  /**
+   * Puts the fail-closed part in place if it is missing (the hooks and a dispatch that drops
+   * every tap) without waiting for the whole ruleset; true when that is done, so the host side
+   * may run beside the first full apply. False: the first apply must finish alone.
+   */
+  failClosed(): Promise<boolean>;
   /** Forget every kernel view: the next apply reads back and repairs drift. */
   markForResync(): void;
   apply(): Promise<RulesApplied>;

@@ -110,6 +110,11 @@ export class IptablesRules implements RulesBackend {
     this.#ipsets.removeMembers(name, members);
   }
 
+  /** iptables has no cheap fail-closed skeleton here: the first apply writes everything first. */
+  async failClosed(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
   markForResync(): void {
     for (const t of this.#tables.values()) t.markForResync();
     this.#ipsets.markForResync();

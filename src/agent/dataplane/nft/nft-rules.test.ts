@@ -41,6 +41,29 @@ describe('NftRules: Brindle’s own nftables table (real nft in a namespace)', (
     await ns?.remove();
   });
 
+  it('on a host without our table, first makes it fail closed: hooks, static chains, an empty dispatch', async () => {
+    const fresh = await makeTestNetns('brn');
+    try {
+      const r = new NftRules({ exec: netnsExec(realExec(), fresh.name), families: FAMILIES, logger: silentLogger() });
+      wantFixture(r);
+      assert.equal(await r.failClosed(), true);
+      const text = await fresh.must('nft', ['list', 'table', 'ip', 'brindle']);
+      assert.match(text, /chain filter\.FORWARD \{\n\s*type filter hook forward priority filter; policy accept;/);
+      assert.match(text, /chain cali-from-wl-dispatch \{\n\s*iifname vmap @cali-from-wl-dispatch-map/);
+      assert.doesNotMatch(text, /chain cali-(tw|fw|pi|po)-/, 'no endpoint or policy chain yet');
+      assert.doesNotMatch(text, /goto cali-fw-/, 'every tap is unknown');
+      const full = await r.apply();
+      assert.ok(full.lines > 300, 'the rest follows');
+      assert.match(await fresh.must('nft', ['list', 'table', 'ip', 'brindle']), /"tapabcdef01-23" : goto cali-fw-tapabcdef01-23/);
+      const again = new NftRules({ exec: netnsExec(realExec(), fresh.name), families: FAMILIES, logger: silentLogger() });
+      wantFixture(again);
+      assert.equal(await again.failClosed(), true);
+      assert.equal((await again.apply()).lines, 0, 'where the table exists, the skeleton writes nothing');
+    } finally {
+      await fresh.remove();
+    }
+  });
+
   it('loads the whole rendered ruleset, both families, in one transaction each', async () => {
     const r = make();
     wantFixture(r);

@@ -88,6 +88,12 @@ export class NftRules implements RulesBackend {
     this.#tables.get(setFamily(name))?.removeMembers(name, members);
   }
 
+  /** Makes each family's table fail closed at once if it does not exist (`NftTable.writeSkeleton`); true when the dispatch is in place. */
+  async failClosed(): Promise<boolean> {
+    for (const t of this.#tables.values()) await t.writeSkeleton();
+    return true;
+  }
+
   markForResync(): void {
     for (const t of this.#tables.values()) t.markForResync();
   }

@@ -224,6 +224,47 @@ export class NftTable {
     return this.#dirty;
   }
 
+  /**
+   * On a host without our table: writes at once, in one transaction, the chains that make it
+   * fail closed (every chain but the endpoint and policy chains: the hooks, the static chains,
+   * the dispatch with its maps empty, so every tap is an unknown interface and dropped) and the
+   * sets they name. Returns false, writing nothing, when the table exists already (a restart:
+   * its dispatch is in place). The next apply reads the table back and writes the rest.
+   */
+  async writeSkeleton(): Promise<boolean> {
+    const listed = await this.#exec.run('nft', ['list', 'tables', this.#fam]);
+    if (listed.code === 0 && listed.stdout.split('\n').some((l) => l.trim() === `table ${this.#fam} ${NFT_TABLE}`)) return false;
+    const T = `${this.#fam} ${NFT_TABLE}`;
+    const setType = this.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
+    const lines = [`add table ${T}`];
+    const chains = [...this.#chains].filter(([name]) => !/^cali-(tw|fw|pi|po|pri|pro)-/.test(name));
+    const sets = new Set(chains.flatMap(([, d]) => d.sets));
+    for (const name of sets) {
+      const s = this.#sets.get(name);
+      if (s === undefined) continue;
+      const interval = s.nets > 0;
+      lines.push(`add set ${T} ${name} { type ${setType};${interval ? ' flags interval;' : ''} }`);
+      const members = [...(interval ? coverFree(s.members) : s.members)];
+      for (let i = 0; i < members.length; i += 2000) lines.push(`add element ${T} ${name} { ${members.slice(i, i + 2000).join(', ')} }`);
+    }
+    for (const name of this.#maps.keys()) lines.push(`add map ${T} ${name} { type ifname : verdict; }`);
+    for (const [name, d] of chains) {
+      const b = d.base;
+      lines.push(`add chain ${T} ${name}${b === undefined ? '' : ` { type ${b.type} hook ${b.hook} priority ${b.priority}; policy accept; }`}`);
+    }
+    for (const [name, d] of chains) for (const line of d.lines) lines.push(`add rule ${T} ${name} ${line}`);
+    const text = `${lines.join('\n')}\n`;
+    this.stats.restoreCalls++;
+    const r = await this.#exec.run('nft', ['-f', '-'], { input: text });
+    if (r.code !== 0) {
+      this.stats.restoreErrors++;
+      throw new NftApplyError(r.stderr, text);
+    }
+    this.stats.linesExecuted += lines.length;
+    this.markForResync();
+    return true;
+  }
+
   async #readBack(): Promise<NftView> {
     this.stats.saveCalls++;
     const r = await this.#exec.run('nft', ['list', 'table', this.#fam, NFT_TABLE]);
