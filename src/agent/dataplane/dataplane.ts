@@ -256,6 +256,8 @@ export class Dataplane {
     // routes) runs beside the rules: a tap whose rules are not in yet is dropped by the dispatch
     // either way, so nothing opens early.
     if (!this.#rulesInPlace) this.#rulesInPlace = await this.#rules.failClosed();
+    // The host side starts first: its commands run while the rules' planning holds this thread.
+    let host = this.#rulesInPlace ? this.#applyHostSide() : undefined;
     const rulesDone = this.#rules.apply().then(async (r) => {
       if (!this.#otherRemoved) {
         // Once ours are in place (fail closed throughout): the other dataplane's leftovers go.
@@ -270,7 +272,8 @@ export class Dataplane {
       this.#rulesInPlace = true;
     }
     const t2 = this.#clock.monotonic();
-    const [rulesResult, hostResult] = await Promise.allSettled([rulesDone, this.#applyHostSide()]);
+    host ??= this.#applyHostSide();
+    const [rulesResult, hostResult] = await Promise.allSettled([rulesDone, host]);
     if (rulesResult.status === 'rejected') throw rulesResult.reason instanceof Error ? rulesResult.reason : new Error(String(rulesResult.reason));
     if (hostResult.status === 'rejected') throw hostResult.reason instanceof Error ? hostResult.reason : new Error(String(hostResult.reason));
     const rules = rulesResult.value;

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { realClock, type ChildHandle, type Exec, type RunResult } from '../../../lib/index.js';
 import { IfaceMonitor, type IfaceMap } from './iface-monitor.js';
 
-function scriptedIp(): { exec: Exec; events: PassThrough; answerList: (links: object[]) => void; lists: () => number } {
+function scriptedIp(): { exec: Exec; events: PassThrough; answerList: (links: string[]) => void; lists: () => number } {
   const events = new PassThrough();
   const pending: ((r: RunResult) => void)[] = [];
   let lists = 0;
@@ -20,15 +20,17 @@ function scriptedIp(): { exec: Exec; events: PassThrough; answerList: (links: ob
       return new Promise((resolve) => pending.push(resolve));
     },
   };
-  const answerList = (links: object[]): void => {
-    for (const resolve of pending.splice(0)) resolve({ code: 0, signal: null, stdout: JSON.stringify(links), stderr: '' });
+  const answerList = (links: string[]): void => {
+    for (const resolve of pending.splice(0)) resolve({ code: 0, signal: null, stdout: links.join(''), stderr: '' });
   };
   return { exec, events, answerList, lists: () => lists };
 }
 
-const link = (ifname: string, ifindex: number, up: boolean): object => ({ ifname, ifindex, flags: up ? ['UP', 'LOWER_UP'] : [], address: '02:00:00:00:00:01' });
-const eventLine = (name: string, index: number, up: boolean): string =>
-  `${index}: ${name}@p${index}: <BROADCAST,MULTICAST${up ? ',UP,LOWER_UP' : ''}> mtu 1500 qdisc noqueue state UP group default \\    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff\n`;
+// `ip -o link show` and `ip -o monitor link` print a link the same way.
+const link = (name: string, index: number, up: boolean): string => eventLine(name, index, up);
+function eventLine(name: string, index: number, up: boolean): string {
+  return `${index}: ${name}@p${index}: <BROADCAST,MULTICAST${up ? ',UP,LOWER_UP' : ''}> mtu 1500 qdisc noqueue state UP group default \\    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff\n`;
+}
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('IfaceMonitor: listings that overlap events (scripted ip)', () => {
