@@ -185,8 +185,9 @@ export class Dataplane {
       // it afresh, and read routes back (they went with the old interface).
       const recreated = now?.index !== undefined && was?.index !== undefined && now.index !== was.index;
       if (now?.up !== true || recreated) this.#unconfigure(name);
-      // The kernel drops routes with an interface that goes down or away: read them back.
-      if (was !== undefined && (recreated || now?.up !== was.up)) this.routes.markForResync();
+      // The kernel drops routes with an interface that goes down or away: that device's view is
+      // empty now (not a read-back of every route on the host).
+      if (was !== undefined && (recreated || now?.up !== was.up)) this.routes.resetDevice(name);
       if (now === undefined) this.#ifaces.delete(name);
       else this.#ifaces.set(name, { up: now.up, ...(now.index === undefined ? {} : { index: now.index }) });
       if (now?.up === true) this.#toConfigure.add(name);

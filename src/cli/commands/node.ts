@@ -4,7 +4,7 @@ import { parseDurationMs, startNodeAgent, type AgentIntervals } from '../../agen
 import { isClusterId, startBgpService, type BgpService } from '../../bgp/index.js';
 import { startDhcpWorker, type DhcpWorker } from '../../dhcp/index.js';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
-import { createLogger, netnsExec, realClock, realExec, realFs } from '../../lib/index.js';
+import { createLogger, netnsExec, realClock, realExec, realFs, spawnerExec } from '../../lib/index.js';
 import { parseIp } from '../../model/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -93,6 +93,10 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     const leaseMs = seconds(opts, 'dhcpLeaseTime', '--dhcp-lease-time');
     const vmDns = opts['dhcp'] === false || bgpOnly ? [] : await dnsServers(opts['dhcpDnsServers'] as string | undefined);
     const exec = netnsExec(realExec(), netns);
+    // The policy dataplane's commands go through a small spawner process: forking this one, which
+    // holds the whole calculation at scale, costs several ms of its main thread per command.
+    const spawner = spawnerExec();
+    const agentExec = netnsExec(spawner, netns);
     const kv = await openDatastore(settings.datastore);
     let bgp: BgpService | undefined;
     let dhcp: DhcpWorker | undefined;
@@ -126,7 +130,7 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
       }
       const agent = await startNodeAgent({
         kv,
-        exec,
+        exec: agentExec,
         clock: realClock(),
         hostname: settings.hostname,
         logger,
@@ -170,6 +174,7 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
       await bgp.stop();
       await agent.stop();
     } finally {
+      await spawner.close();
       await kv.close();
     }
   });

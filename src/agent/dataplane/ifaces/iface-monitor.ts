@@ -67,6 +67,8 @@ export class IfaceMonitor {
   readonly #debounceMs: number;
   readonly #timeoutMs: number;
   #current: IfaceMap = new Map();
+  /** Interface index → name, for renames and deletions (an event names the index). */
+  readonly #nameByIndex = new Map<number, string>();
   /** Names changed since the last onChange (undefined: report the whole map as new). */
   #changedNames: Set<string> | undefined;
   #inSync = false;
@@ -208,6 +210,8 @@ export class IfaceMonitor {
       for (const name of this.#current.keys()) if (!next.has(name)) names.add(name);
     }
     this.#current = next;
+    this.#nameByIndex.clear();
+    for (const [name, info] of next) this.#nameByIndex.set(info.index, name);
     this.#inSync = true;
     if (changed) this.#emit();
     return next;
@@ -251,14 +255,18 @@ export class IfaceMonitor {
   #applyEvent(ev: LinkEvent): boolean {
     const gone: string[] = [];
     // The link's index under another name: renamed (or, with `deleted`, gone).
-    for (const [name, info] of this.#current) if (info.index === ev.index && (ev.deleted || name !== ev.name)) gone.push(name);
+    const byIndex = this.#nameByIndex.get(ev.index);
+    if (byIndex !== undefined && this.#current.get(byIndex)?.index === ev.index && (ev.deleted || byIndex !== ev.name)) gone.push(byIndex);
     const now = !ev.deleted && this.#prefixes.some((p) => ev.name.startsWith(p)) ? { up: ev.up, index: ev.index, mac: ev.mac } : undefined;
     const was = this.#current.get(ev.name);
     const updated = now !== undefined && (was === undefined || was.up !== now.up || was.index !== now.index || was.mac !== now.mac);
     if (gone.length === 0 && !updated) return false;
     const next = new Map(this.#current);
     for (const name of gone) next.delete(name);
-    if (now !== undefined) next.set(ev.name, now);
+    if (now !== undefined) {
+      next.set(ev.name, now);
+      this.#nameByIndex.set(ev.index, ev.name);
+    } else this.#nameByIndex.delete(ev.index);
     this.#current = next;
     const names = (this.#changedNames ??= new Set());
     for (const name of gone) names.add(name);
