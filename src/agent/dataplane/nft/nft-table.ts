@@ -232,8 +232,10 @@ export class NftTable {
    * its dispatch is in place). The next apply reads the table back and writes the rest.
    */
   async writeSkeleton(): Promise<boolean> {
-    const listed = await this.#exec.run('nft', ['list', 'tables', this.#fam]);
-    if (listed.code === 0 && listed.stdout.split('\n').some((l) => l.trim() === `table ${this.#fam} ${NFT_TABLE}`)) return false;
+    // The read-back the first apply needs anyway (`nft list tables` costs as much: nft 1.0
+    // loads every object of every table first).
+    this.#actual ??= await this.#readBack();
+    if (this.#actual.chains.size > 0) return false;
     const T = `${this.#fam} ${NFT_TABLE}`;
     const setType = this.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
     const lines = [`add table ${T}`];
