@@ -1,4 +1,4 @@
-import { addTo, realClock, removeFrom, silentLogger, type Clock, type Exec, type Logger } from '../../lib/index.js';
+import { addTo, describeError, realClock, removeFrom, silentLogger, type Clock, type Exec, type Logger } from '../../lib/index.js';
 import type { ActiveRules, CalcUpdate, IpFamily, LocalEndpoint, PoolInfo } from '../calc/model.js';
 import type { DataplaneConfig } from '../config.js';
 import {
@@ -93,6 +93,12 @@ export class Dataplane {
   readonly #ifaceOwner = new Map<string, string>();
   readonly #ifaces = new Map<string, IfaceState>();
   readonly #configured = new Set<string>();
+  /** Interfaces seen up since they appeared. */
+  readonly #everUp = new Set<string>();
+  /** Configured interfaces whose apply has completed: only these count as up in the status. */
+  readonly #statusReady = new Set<string>();
+  /** Configured in the apply running now (status-ready once it completes). */
+  #configuredNow: string[] = [];
   /** Interfaces that may need their sysctls written (up, owned, not configured yet). */
   readonly #toConfigure = new Set<string>();
   /** Endpoints whose status may have changed since `takeStatusChanges`, and what it last gave. */
@@ -107,6 +113,7 @@ export class Dataplane {
   #extrasDirty = true;
   #globalDone = false;
   #otherRemoved = false;
+  #otherRetry = false;
   /** Our rules (with the dispatch's DROP for unknown taps) have been written once. */
   #rulesInPlace = false;
   readonly #removeOther: () => Promise<string[]>;
@@ -185,9 +192,16 @@ export class Dataplane {
       // it afresh, and read routes back (they went with the old interface).
       const recreated = now?.index !== undefined && was?.index !== undefined && now.index !== was.index;
       if (now?.up !== true || recreated) this.#unconfigure(name);
-      // The kernel drops routes with an interface that goes down or away: that device's view is
-      // empty now (not a read-back of every route on the host).
-      if (was !== undefined && (recreated || now?.up !== was.up)) this.routes.resetDevice(name);
+      // An interface seen for the first time coming up has no routes of ours: that device's view
+      // is empty (no read-back of every route on the host, half a second at 5,000 taps). Any
+      // other change (down, up again, gone, renamed, made again) may have left or taken routes
+      // in ways that depend on how (a carrier loss keeps them): read them all back.
+      if (was !== undefined && (recreated || now?.up !== was.up)) {
+        if (now?.up === true && !was.up && !recreated && !this.#everUp.has(name)) this.routes.resetDevice(name);
+        else this.routes.markForResync();
+      }
+      if (now?.up === true) this.#everUp.add(name);
+      else if (now === undefined || recreated) this.#everUp.delete(name);
       if (now === undefined) this.#ifaces.delete(name);
       else this.#ifaces.set(name, { up: now.up, ...(now.index === undefined ? {} : { index: now.index }) });
       if (now?.up === true) this.#toConfigure.add(name);
@@ -198,6 +212,7 @@ export class Dataplane {
 
   #unconfigure(iface: string): void {
     this.#configured.delete(iface);
+    this.#statusReady.delete(iface);
     this.#sysctl.forget(iface);
     this.#toConfigure.add(iface);
     this.#markStatus(iface);
@@ -209,8 +224,9 @@ export class Dataplane {
     if (owner !== undefined) this.#statusCandidates.add(owner);
   }
 
+  /** Up once its interface is up and configured by an apply that completed (its rules are in). */
   #statusOf(ep: LocalEndpoint): 'up' | 'down' {
-    return this.#configured.has(ep.iface) && this.#ifaces.get(ep.iface)?.up === true ? 'up' : 'down';
+    return this.#statusReady.has(ep.iface) && this.#configured.has(ep.iface) && this.#ifaces.get(ep.iface)?.up === true ? 'up' : 'down';
   }
 
   /** Status per local endpoint: up once its interface is up and configured. */
@@ -242,6 +258,10 @@ export class Dataplane {
   markForResync(): void {
     this.#rules.markForResync();
     this.routes.markForResync();
+    if (this.#otherRetry) {
+      this.#otherRetry = false;
+      this.#otherRemoved = false;
+    }
   }
 
   async apply(): Promise<ApplyTimings> {
@@ -262,9 +282,16 @@ export class Dataplane {
     const rulesDone = this.#rules.apply().then(async (r) => {
       if (!this.#otherRemoved) {
         // Once ours are in place (fail closed throughout): the other dataplane's leftovers go.
-        const removed = await this.#removeOther();
-        if (removed.length > 0) this.#log.info({ removed }, 'Removed what the other dataplane left');
+        // Best effort: a failure is logged and tried again after the next refresh, never
+        // holding up our own dataplane.
         this.#otherRemoved = true;
+        try {
+          const removed = await this.#removeOther();
+          if (removed.length > 0) this.#log.info({ removed }, 'Removed what the other dataplane left');
+        } catch (err) {
+          this.#otherRetry = true;
+          this.#log.warn({ err: describeError(err) }, 'Could not remove what the other dataplane left; will retry after the next refresh');
+        }
       }
       return r;
     });
@@ -278,6 +305,12 @@ export class Dataplane {
     if (rulesResult.status === 'rejected') throw rulesResult.reason instanceof Error ? rulesResult.reason : new Error(String(rulesResult.reason));
     if (hostResult.status === 'rejected') throw hostResult.reason instanceof Error ? hostResult.reason : new Error(String(hostResult.reason));
     const rules = rulesResult.value;
+    // Rules and host side are in: what this apply configured counts for the status now.
+    for (const iface of this.#configuredNow.splice(0)) {
+      if (!this.#configured.has(iface)) continue;
+      this.#statusReady.add(iface);
+      this.#markStatus(iface);
+    }
     // After the NAT rules and routes are gone, so no new flow to the old floating IP can start.
     await this.#conntrack.flush();
     const t3 = this.#clock.monotonic();
@@ -307,7 +340,7 @@ export class Dataplane {
         if (!this.#sysctl.isConfigured(t.iface)) continue;
         this.#configured.add(t.iface);
         this.#toConfigure.delete(t.iface);
-        this.#markStatus(t.iface);
+        this.#configuredNow.push(t.iface);
       }
     }
     await this.routes.apply();
@@ -405,6 +438,7 @@ export class Dataplane {
     this.routes.removeIface(iface);
     this.#v6Ifaces.delete(iface);
     this.#configured.delete(iface);
+    this.#statusReady.delete(iface);
     this.#sysctl.forget(iface);
   }
 

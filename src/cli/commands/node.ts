@@ -95,7 +95,7 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     const exec = netnsExec(realExec(), netns);
     // The policy dataplane's commands go through a small spawner process: forking this one, which
     // holds the whole calculation at scale, costs several ms of its main thread per command.
-    const spawner = spawnerExec();
+    const spawner = spawnerExec({ onStderr: (text) => logger.warn({ stderr: text.trim() }, 'spawner stderr') });
     const agentExec = netnsExec(spawner, netns);
     const kv = await openDatastore(settings.datastore);
     let bgp: BgpService | undefined;

@@ -17,16 +17,17 @@ const HELPER = fileURLToPath(new URL('./spawner-main.js', import.meta.url));
  * stderr: the caller's usual failure path, e.g. a read-back and retry) and the next command
  * starts a new helper.
  */
-export function spawnerExec(): SpawnerExec {
+export function spawnerExec(o: { onStderr?: (text: string) => void } = {}): SpawnerExec {
   const base = realExec();
   let helper: ChildHandle | undefined;
   let nextId = 1;
   const pending = new Map<number, (r: RunResult) => void>();
 
   const start = (): ChildHandle => {
-    const child = base.spawn(process.execPath, ['--max-old-space-size=128', HELPER]);
+    // No heap cap of its own: a cold start's input and a read-back's output are tens of MB.
+    const child = base.spawn(process.execPath, [HELPER]);
     child.stdin.on('error', () => {});
-    child.stderr.resume();
+    child.stderr.setEncoding('utf8').on('data', (d: string) => o.onStderr?.(d));
     const out = createInterface({ input: child.stdout, crlfDelay: Infinity });
     out.on('line', (line) => {
       let r: RunResult & { id: number };
@@ -58,7 +59,15 @@ export function spawnerExec(): SpawnerExec {
       const id = nextId++;
       const child = helper;
       return new Promise((resolve) => {
-        pending.set(id, resolve);
+        // The spawner kills a command at its timeout; this is the net under the spawner itself.
+        const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+          if (!pending.delete(id)) return;
+          resolve({ code: null, signal: 'SIGKILL', stdout: '', stderr: 'spawner did not answer in time\n' });
+        }, options.timeoutMs + 5_000);
+        pending.set(id, (r) => {
+          if (timer !== undefined) clearTimeout(timer);
+          resolve(r);
+        });
         const req = { id, command, args, ...(options.input === undefined ? {} : { input: options.input }), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
         child.stdin.write(`${JSON.stringify(req)}\n`);
       });

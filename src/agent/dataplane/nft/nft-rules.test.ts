@@ -146,6 +146,20 @@ describe('NftRules: Brindle’s own nftables table (real nft in a namespace)', (
     assert.equal((await r.apply()).lines, 0, 'and the read-back agrees');
   });
 
+  it('a set made again in the same transaction as the last chain naming it stops naming it', async () => {
+    const r = make();
+    wantFixture(r);
+    await r.apply();
+    const naming = fullFixture(4).filter.chains.find((c) => c.rules.some((x) => x.match.includes('remote-group-a')));
+    assert.ok(naming !== undefined);
+    r.setChain(4, 'filter', { name: naming.name, rules: naming.rules.filter((x) => !x.match.includes('remote-group-a')) });
+    r.addMembers('cali40s:remote-group-a', ['198.18.9.0/24']);
+    await r.apply();
+    assert.match(await ns.must('nft', ['list', 'set', 'ip', 'brindle', 'cali40s.remote-group-a']), /flags interval/);
+    r.markForResync();
+    assert.equal((await r.apply()).lines, 0);
+  });
+
   it('takes a tap away in one transaction (entry, chains) and never touches a foreign table', async () => {
     const r = make();
     wantFixture(r);

@@ -90,8 +90,9 @@ export class NftRules implements RulesBackend {
 
   /** Makes each family's table fail closed at once if it does not exist (`NftTable.writeSkeleton`); true when the dispatch is in place. */
   async failClosed(): Promise<boolean> {
-    for (const t of this.#tables.values()) await t.writeSkeleton();
-    return true;
+    let inPlace = true;
+    for (const t of this.#tables.values()) if (!(await t.writeSkeleton())) inPlace = false;
+    return inPlace;
   }
 
   markForResync(): void {

@@ -1,5 +1,5 @@
 import { addRef, dropRef, silentLogger, type Exec, type Logger } from '../../../lib/index.js';
-import { NftApplyError, NftListError } from '../../errors.js';
+import { NftApplyError, NftListError, NftTranslateError } from '../../errors.js';
 import type { Chain, KernelChainRules, TableName } from '../iptables/chain.js';
 import { ruleHashes } from '../iptables/rule-hashes.js';
 import type { IptablesTableStats } from '../iptables/iptables-table.js';
@@ -101,7 +101,7 @@ export class NftTable {
     if (old !== undefined && want !== undefined && sameList(old.hashes, want.hashes) && old.base?.hook === want.base?.hook) return;
     for (const t of want?.targets ?? []) addRef(this.#chainRefs, t);
     for (const s of want?.sets ?? []) addRef(this.#setRefs, s);
-    for (const t of old?.targets ?? []) dropRef(this.#chainRefs, t);
+    for (const t of old?.targets ?? []) this.#dropChainRef(t);
     for (const s of old?.sets ?? []) dropRef(this.#setRefs, s);
     if (want === undefined) this.#chains.delete(name);
     else this.#chains.set(name, want);
@@ -109,8 +109,20 @@ export class NftTable {
     this.#touch();
   }
 
+  /** A chain kept only because something named it goes once nothing does. */
+  #dropChainRef(name: string): void {
+    if (dropRef(this.#chainRefs, name) && !this.#chains.has(name)) this.#touchedChains.add(name);
+  }
+
   #render(name: string, table: TableName, rules: Chain['rules'], base?: NftBaseChain): DesiredChain {
-    return this.#fromBodies(name, rules.map((r) => translateRule(r, { family: this.family, table })), base);
+    try {
+      return this.#fromBodies(name, rules.map((r) => translateRule(r, { family: this.family, table })), base);
+    } catch (err) {
+      if (!(err instanceof NftTranslateError)) throw err;
+      // Fail closed, and go on with the rest of the batch: this chain drops everything.
+      this.#log.error({ chain: name, err: err.message }, 'A rule cannot be written in nftables; the chain drops everything');
+      return this.#fromBodies(name, ['counter drop'], base);
+    }
   }
 
   #fromBodies(name: string, bodies: readonly string[], base?: NftBaseChain): DesiredChain {
@@ -164,7 +176,7 @@ export class NftTable {
       addRef(this.#chainRefs, verdict.slice(5));
       map.set(key, verdict);
     } else map.delete(key);
-    if (old !== undefined) dropRef(this.#chainRefs, old.slice(5));
+    if (old !== undefined) this.#dropChainRef(old.slice(5));
     const touched = this.#touchedMaps.get(name);
     if (touched === undefined) this.#touchedMaps.set(name, new Set([key]));
     else if (touched !== 'all') touched.add(key);
@@ -228,18 +240,24 @@ export class NftTable {
    * On a host without our table: writes at once, in one transaction, the chains that make it
    * fail closed (every chain but the endpoint and policy chains: the hooks, the static chains,
    * the dispatch with its maps empty, so every tap is an unknown interface and dropped) and the
-   * sets they name. Returns false, writing nothing, when the table exists already (a restart:
-   * its dispatch is in place). The next apply reads the table back and writes the rest.
+   * sets they name, and returns true. Where the table exists already (a restart) it writes
+   * nothing and says whether those chains are already as wanted. The next apply reads the
+   * table back and writes the rest.
    */
   async writeSkeleton(): Promise<boolean> {
     // The read-back the first apply needs anyway (`nft list tables` costs as much: nft 1.0
     // loads every object of every table first).
-    this.#actual ??= await this.#readBack();
-    if (this.#actual.chains.size > 0) return false;
+    const actual = (this.#actual ??= await this.#readBack());
+    const chains = [...this.#chains].filter(([name]) => !/^cali-(tw|fw|pi|po|pri|pro)-/.test(name));
+    if (actual.chains.size > 0) {
+      // The table is there (a restart): fail closed already only if these chains are as wanted
+      // (a changed prefix or a new version's static chains would otherwise pass traffic until
+      // the full apply commits).
+      return chains.every(([name, d]) => sameList(actual.chains.get(name), d.hashes) && (d.base === undefined ? !actual.hooks.has(name) : actual.hooks.get(name) === hookText(d.base)));
+    }
     const T = `${this.#fam} ${NFT_TABLE}`;
     const setType = this.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
     const lines = [`add table ${T}`];
-    const chains = [...this.#chains].filter(([name]) => !/^cali-(tw|fw|pi|po|pri|pro)-/.test(name));
     const sets = new Set(chains.flatMap(([, d]) => d.sets));
     for (const name of sets) {
       const s = this.#sets.get(name);
@@ -329,7 +347,8 @@ export class NftTable {
     // first and refilled after (a set in use cannot be deleted).
     const refilled = new Set<string>();
     for (const [name, s] of this.#sets) {
-      const interval = s.nets > 0;
+      // An empty set keeps the kind it has (emptying a pool set must not make it again).
+      const interval = s.nets > 0 || (s.members.size === 0 && actual.intervalSets.has(name));
       let have = actual.sets.get(name);
       if (have !== undefined && actual.intervalSets.has(name) !== interval) {
         for (const [chainName, d] of this.#chains) {
@@ -390,9 +409,13 @@ export class NftTable {
       if (want === undefined) {
         if (have === undefined) continue;
         if ((this.#chainRefs.get(name) ?? 0) > 0) {
-          // Still named by a wanted rule or map entry: keep it, empty.
-          if (have.length > 0) chainFlushes.push(`flush chain ${T} ${name}`);
-          commits.push(() => actual.chains.set(name, []));
+          // Still named by a wanted rule or map entry: keep it, dropping everything (an empty
+          // chain would return to its caller, and a tap's chain returning means accepted).
+          if (have.length !== 1 || have[0] !== 'kept-drop') {
+            chainFlushes.push(`flush chain ${T} ${name}`);
+            rules.push(`add rule ${T} ${name} counter drop comment "cali:kept-drop"`);
+          }
+          commits.push(() => actual.chains.set(name, ['kept-drop']));
           continue;
         }
         chainFlushes.push(`flush chain ${T} ${name}`);
@@ -412,8 +435,10 @@ export class NftTable {
       }
       const b = want.base;
       const spec = b === undefined ? '' : ` { type ${b.type} hook ${b.hook} priority ${b.priority}; policy accept; }`;
+      // A changed chain is emptied first of all: what its old rules named (a set being made
+      // again, a chain being deleted) is free before anything else happens.
       if (have === undefined || !hookOk) declare.push(`add chain ${T} ${name}${spec}`);
-      else rules.push(`flush chain ${T} ${name}`);
+      else chainFlushes.push(`flush chain ${T} ${name}`);
       for (const line of want.lines) rules.push(`add rule ${T} ${name} ${line}`);
       commits.push(() => {
         actual.chains.set(name, [...want.hashes]);

@@ -28,6 +28,7 @@ const cases: { name: string; match: string; action: string; family?: 4 | 6; tabl
   { name: 'DNAT with port', match: '', action: '-j DNAT --to-destination 127.0.0.1:8775', table: 'nat', want: 'counter dnat to 127.0.0.1:8775' },
   { name: 'SNAT', match: '--source 10.65.0.2/32', action: '-j SNAT --to-source 172.24.4.10', table: 'nat', want: 'ip saddr 10.65.0.2/32 counter snat to 172.24.4.10' },
   { name: 'negated protocol', match: '! -p udplite', action: '-j ACCEPT', want: 'meta l4proto != udplite counter accept' },
+  { name: 'not ICMP in IPv6 is not protocol 1, as in ip6tables (ICMPv6 is not exempt)', match: '! -p icmp', action: '-j DROP', family: 6, want: 'meta l4proto != icmp counter drop' },
 ];
 
 describe('translateRule: the renderer’s iptables fragments as nft', () => {
@@ -41,6 +42,7 @@ describe('translateRule: the renderer’s iptables fragments as nft', () => {
     assert.throws(() => translateRule({ match: '-m addrtype --dst-type LOCAL', action: '-j ACCEPT' }, { family: 4, table: 'filter' }), (e: unknown) => e instanceof NftTranslateError && /addrtype/.test(e.message));
     assert.throws(() => translateRule({ match: '', action: '-j TPROXY' }, { family: 4, table: 'filter' }), NftTranslateError);
     assert.throws(() => translateRule({ match: '', action: '-g ACCEPT' }, { family: 4, table: 'filter' }), NftTranslateError);
+    assert.throws(() => translateRule({ match: '-m conntrack ! --ctstate NEW,INVALID', action: '-j ACCEPT' }, { family: 4, table: 'filter' }), NftTranslateError);
   });
 
   it('translates every rule of the full rendered ruleset, both families', () => {

@@ -53,10 +53,9 @@ function ifname(text: string | undefined, rule: string): string {
   return quoted(text.endsWith('+') ? `${text.slice(0, -1)}*` : text);
 }
 
-function protocolName(p: string, family: 4 | 6): string {
-  if (p === 'ipv6-icmp' || p === 'icmpv6') return 'ipv6-icmp';
-  if (p === 'icmp' && family === 6) return 'ipv6-icmp';
-  return p;
+/** As ip(6)tables reads `-p`: `icmp` is protocol 1 in both families (never seen in IPv6). */
+function protocolName(p: string): string {
+  return p === 'icmpv6' ? 'ipv6-icmp' : p;
 }
 
 export interface TranslateContext {
@@ -80,7 +79,7 @@ function translateMatch(match: string, ctx: TranslateContext, whole: string): st
         negate = true;
         continue;
       case '-p':
-        out.push(`meta l4proto ${op()}${protocolName(next() ?? '', ctx.family)}`);
+        out.push(`meta l4proto ${op()}${protocolName(next() ?? '')}`);
         break;
       case '-i':
         out.push(`iifname ${op()}${ifname(next(), whole)}`);
@@ -121,6 +120,8 @@ function translateMatch(match: string, ctx: TranslateContext, whole: string): st
         const states = (next() ?? '').split(',').map((s) => s.toLowerCase());
         if (states.length === 1 && states[0] === 'dnat') {
           out.push(`ct status ${negate ? '& dnat == 0' : 'dnat'}`);
+        } else if (negate && states.length > 1) {
+          throw new NftTranslateError(whole, 'negated list of ctstates');
         } else if (states.every((s) => s === 'related' || s === 'established' || s === 'invalid' || s === 'new' || s === 'untracked')) {
           // A flag list, not `{ … }`: an anonymous set per rule costs the kernel a set object
           // each (10,000 endpoint chains made a cold start 9x slower).

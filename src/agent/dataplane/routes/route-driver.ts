@@ -77,6 +77,8 @@ export class RouteDriver {
   #dirty = true;
   /** Interfaces whose wanted routes or state changed since the last apply; `all` after a read-back. */
   #touched: Set<string> | 'all' = 'all';
+  /** Counts markForResync calls, so one made while a batch runs is not overwritten by its view. */
+  #resyncs = 0;
   /**
    * The kernel's routes and neighbours on workload devices as of our last write, by device, and
    * our routes by destination; undefined = read them back first.
@@ -169,6 +171,7 @@ export class RouteDriver {
     this.#kernel = undefined;
     this.#touched = 'all';
     this.#dirty = true;
+    this.#resyncs++;
   }
 
   get dirty(): boolean {
@@ -195,6 +198,7 @@ export class RouteDriver {
     this.#dirty = false; // changes made while we run set it again
     const touched = this.#touched;
     this.#touched = new Set();
+    const resyncs = this.#resyncs;
     try {
       // Between resyncs the kernel view is what we last wrote: one new tap must not cost a
       // dump of every route and neighbour (thousands of taps each have an fe80::/64 route),
@@ -221,7 +225,7 @@ export class RouteDriver {
       }
       this.#lineFailures += real.length;
       if (real.length > 0) this.#dirty = true;
-      else if (failures.length === 0) {
+      else if (failures.length === 0 && resyncs === this.#resyncs) {
         commit();
         this.#kernel = kernel;
       }
