@@ -97,23 +97,32 @@ export function countNft(text: string): Record<string, TableCount> {
   return out;
 }
 
+/** The kinds of filter chains the state report counts, in the order a chain is tested. */
+const KINDS: readonly [string, RegExp][] = [
+  ['cali-tw-* (to endpoint)', /^cali-tw-/],
+  ['cali-fw-* (from endpoint)', /^cali-fw-/],
+  ['cali-pi-*/po-* (policy)', /^cali-p[io]-/],
+  ['cali-*-wl-dispatch*', /^cali-(from|to)-wl-dispatch/],
+  ['other cali-*', /^cali-/],
+  ['kernel/other', /./],
+];
+
+function emptyKinds(): Record<string, { chains: number; rules: number }> {
+  const out: Record<string, { chains: number; rules: number }> = {};
+  for (const [k] of KINDS) out[k] = { chains: 0, rules: 0 };
+  return out;
+}
+
+const kindOf = (chain: string): string => KINDS.find(([, re]) => re.test(chain))?.[0] ?? 'kernel/other';
+
 /** Filter chains and rules of our nft listing by kind of chain (as `chainKinds`). */
 export function chainKindsNft(text: string): Record<string, { chains: number; rules: number }> {
-  const kinds: [string, RegExp][] = [
-    ['cali-tw-* (to endpoint)', /^cali-tw-/],
-    ['cali-fw-* (from endpoint)', /^cali-fw-/],
-    ['cali-pi-*/po-* (policy)', /^cali-p[io]-/],
-    ['cali-*-wl-dispatch*', /^cali-(from|to)-wl-dispatch/],
-    ['other cali-*', /^cali-/],
-    ['kernel/other', /./],
-  ];
-  const out: Record<string, { chains: number; rules: number }> = {};
-  for (const [k] of kinds) out[k] = { chains: 0, rules: 0 };
+  const out = emptyKinds();
   let current: { chains: number; rules: number } | undefined;
   for (const line of text.split('\n')) {
     const chain = /^\s*chain (\S+) \{/.exec(line)?.[1];
     if (chain !== undefined) {
-      current = /^(raw|mangle|nat)\./.test(chain) ? undefined : out[kinds.find(([, re]) => re.test(chain))?.[0] ?? 'kernel/other'];
+      current = /^(raw|mangle|nat)\./.test(chain) ? undefined : out[kindOf(chain)];
       if (current !== undefined) current.chains++;
     } else if (current !== undefined && line.includes('comment "cali:')) current.rules++;
   }
@@ -301,17 +310,7 @@ export function oneEndpointRestore(filterSave: string, like: string, newTap: str
 
 /** Chains and rules of one table by kind of chain (endpoint, policy, dispatch, other). */
 export function chainKinds(save: string, table: Table): Record<string, { chains: number; rules: number }> {
-  const kinds: [string, RegExp][] = [
-    ['cali-tw-* (to endpoint)', /^cali-tw-/],
-    ['cali-fw-* (from endpoint)', /^cali-fw-/],
-    ['cali-pi-*/po-* (policy)', /^cali-p[io]-/],
-    ['cali-*-wl-dispatch*', /^cali-(from|to)-wl-dispatch/],
-    ['other cali-*', /^cali-/],
-    ['kernel/other', /./],
-  ];
-  const out: Record<string, { chains: number; rules: number }> = {};
-  for (const [k] of kinds) out[k] = { chains: 0, rules: 0 };
-  const kindOf = (chain: string): string => kinds.find(([, re]) => re.test(chain))?.[0] ?? 'kernel/other';
+  const out = emptyKinds();
   let inTable = false;
   for (const line of save.split('\n')) {
     if (line.startsWith('*')) inTable = line.slice(1).trim() === table;

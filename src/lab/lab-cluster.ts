@@ -205,6 +205,8 @@ export class LabCluster {
       BRINDLE_CONFIG: join(this.#o.workDir, 'brindle.yaml'),
       BRINDLE_DATASTORE: this.#o.datastore,
       BRINDLE_LOG_LEVEL: this.#o.logLevel ?? 'warn',
+      // The operator's (or the test run's) choice of dataplane reaches the lab's agents.
+      ...(process.env['BRINDLE_DATAPLANE'] === undefined ? {} : { BRINDLE_DATAPLANE: process.env['BRINDLE_DATAPLANE'] }),
     };
     const child = netns === undefined ? this.#o.exec.spawn(process.execPath, [BRINDLE_BIN, ...args], { env }) : this.#o.exec.spawn('ip', ['netns', 'exec', netns, process.execPath, BRINDLE_BIN, ...args], { env });
     child.stdin.end();

@@ -14,7 +14,7 @@ import {
   renderStaticTables,
   ruleContext,
 } from '../rules/index.js';
-import type { TableName } from './iptables/chain.js';
+import { TABLE_NAMES } from './iptables/chain.js';
 import type { IptablesBackend } from './iptables/iptables-backend.js';
 import { IptablesRules } from './iptables/iptables-rules.js';
 import { NftRules } from './nft/nft-rules.js';
@@ -24,7 +24,6 @@ import { SysctlDriver } from './sysctl/sysctl-driver.js';
 import { ConntrackFlusher } from './conntrack/conntrack-flusher.js';
 import { removeOtherDataplane } from './remove-other-dataplane.js';
 
-const TABLES: readonly TableName[] = ['raw', 'mangle', 'filter', 'nat'];
 
 /** An interface as the interface monitor reports it. */
 export interface IfaceState {
@@ -128,7 +127,7 @@ export class Dataplane {
     this.#removeOther = () => removeOtherDataplane(this.#rules.kind, { exec: o.exec, backend: o.backend, families: this.#families, logger: this.#log });
     for (const family of this.#families) {
       const rendered = renderStaticTables(o.config, family);
-      for (const table of TABLES) {
+      for (const table of TABLE_NAMES) {
         for (const c of rendered[table].chains) this.#rules.setChain(family, table, c);
         for (const [kernelChain, rules] of Object.entries(rendered[table].kernel)) this.#rules.setKernelRules(family, table, kernelChain, rules);
       }

@@ -1,13 +1,12 @@
 import type { Exec, Logger } from '../../lib/index.js';
 import type { IpFamily } from '../calc/model.js';
 import { IpsetDriver } from './ipsets/ipset-driver.js';
-import type { TableName } from './iptables/chain.js';
+import { TABLE_NAMES } from './iptables/chain.js';
 import { iptablesCommands, type IptablesBackend } from './iptables/iptables-backend.js';
 import { IptablesTable } from './iptables/iptables-table.js';
 import { NFT_TABLE, nftFamily } from './nft/nft-names.js';
 import type { DataplaneKind } from './rules-backend.js';
 
-const TABLES: readonly TableName[] = ['raw', 'mangle', 'filter', 'nat'];
 
 export interface RemoveOtherOptions {
   readonly exec: Exec;
@@ -36,7 +35,7 @@ export async function removeOtherDataplane(kind: DataplaneKind, o: RemoveOtherOp
     const save = iptablesCommands(o.backend, family).save;
     const saved = await o.exec.run(save, []);
     if (saved.code !== 0 || !/cali/.test(saved.stdout)) continue;
-    for (const table of TABLES) {
+    for (const table of TABLE_NAMES) {
       // Nothing wanted: the table driver deletes our chains and our rules in kernel chains.
       const t = new IptablesTable({ exec: o.exec, table, family, backend: o.backend, logger: o.logger });
       t.primeFromSave(saved.stdout);

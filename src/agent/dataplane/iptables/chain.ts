@@ -1,5 +1,6 @@
-/** The four iptables tables Brindle writes. */
-export type TableName = 'raw' | 'mangle' | 'filter' | 'nat';
+/** The four iptables tables Brindle writes, in the order they are handled. */
+export const TABLE_NAMES = ['raw', 'mangle', 'filter', 'nat'] as const;
+export type TableName = (typeof TABLE_NAMES)[number];
 
 /**
  * One rule of a chain, in iptables-restore syntax without the `-A <chain>` and without the hash

@@ -5,11 +5,10 @@ import { IptablesSaveError } from '../../errors.js';
 import { renderDispatchChains } from '../../rules/index.js';
 import { IpsetDriver } from '../ipsets/ipset-driver.js';
 import type { RulesApplied, RulesBackend } from '../rules-backend.js';
-import type { Chain, KernelChainRules, TableName } from './chain.js';
+import { TABLE_NAMES, type Chain, type KernelChainRules, type TableName } from './chain.js';
 import { iptablesCommands, type IptablesBackend } from './iptables-backend.js';
 import { IptablesTable } from './iptables-table.js';
 
-const TABLES: readonly TableName[] = ['raw', 'mangle', 'filter', 'nat'];
 
 export interface IptablesRulesOptions {
   readonly exec: Exec;
@@ -46,7 +45,7 @@ export class IptablesRules implements RulesBackend {
     this.#config = o.config;
     this.#clock = o.clock ?? realClock();
     for (const family of o.families) {
-      for (const table of TABLES) {
+      for (const table of TABLE_NAMES) {
         this.#tables.set(`${family}:${table}`, new IptablesTable({ exec: o.exec, table, family, backend: o.backend, insertMode: o.config.chainInsertMode, logger: o.logger }));
       }
     }
@@ -140,7 +139,7 @@ export class IptablesRules implements RulesBackend {
   /** One `iptables-save` per family for all the tables that must be read back (not one per table). */
   async #readBackTables(): Promise<void> {
     for (const family of this.#families) {
-      const tables = TABLES.map((t) => this.#table(family, t)).filter((t) => t.needsReadBack);
+      const tables = TABLE_NAMES.map((t) => this.#table(family, t)).filter((t) => t.needsReadBack);
       if (tables.length === 0) continue;
       const save = iptablesCommands(this.#backend, family).save;
       const r = await this.#exec.run(save, []);
