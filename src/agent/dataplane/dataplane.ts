@@ -39,6 +39,8 @@ export interface DataplaneOptions {
   readonly dataplane?: DataplaneKind;
   /** The iptables backend (iptables dataplane only). */
   readonly backend: IptablesBackend;
+  /** The rules backend itself, instead of one made from `dataplane` (tests: a recording fake). */
+  readonly rules?: RulesBackend;
   readonly logger?: Logger;
   readonly clock?: Clock;
 }
@@ -123,7 +125,7 @@ export class Dataplane {
     this.#log = o.logger ?? silentLogger();
     this.#families = o.config.ipv6 ? [4, 6] : [4];
     const common = { exec: o.exec, families: this.#families, logger: this.#log, clock: this.#clock };
-    this.#rules = o.dataplane === 'nft' ? new NftRules(common) : new IptablesRules({ ...common, backend: o.backend, config: o.config });
+    this.#rules = o.rules ?? (o.dataplane === 'nft' ? new NftRules(common) : new IptablesRules({ ...common, backend: o.backend, config: o.config }));
     this.#removeOther = () => removeOtherDataplane(this.#rules.kind, { exec: o.exec, backend: o.backend, families: this.#families, logger: this.#log });
     for (const family of this.#families) {
       const rendered = renderStaticTables(o.config, family);
