@@ -3,7 +3,7 @@
 // costs several ms of its main thread each time; started from here it costs a fraction of one.
 // Protocol: one JSON request per stdin line `{id, command, args, input?, timeoutMs?}`, one
 // JSON answer per stdout line `{id, code, signal, stdout, stderr}`, in completion order.
-// It exits when its stdin closes (its parent went away).
+// It exits when its stdin closes (its parent went away), once the commands it runs have ended.
 import { createInterface } from 'node:readline';
 import { realExec } from './exec.js';
 
@@ -17,6 +17,8 @@ interface Request {
 
 const exec = realExec();
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+let running = 0;
+let closing = false;
 lines.on('line', (line) => {
   let req: Request;
   try {
@@ -24,8 +26,17 @@ lines.on('line', (line) => {
   } catch {
     return;
   }
+  running++;
   void exec
     .run(req.command, req.args, { ...(req.input === undefined ? {} : { input: req.input }), ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) })
-    .then((r) => process.stdout.write(`${JSON.stringify({ id: req.id, code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr })}\n`));
+    .then((r) => {
+      process.stdout.write(`${JSON.stringify({ id: req.id, code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr })}\n`);
+      running--;
+      if (closing && running === 0) process.exit(0);
+    });
 });
-lines.on('close', () => process.exit(0));
+lines.on('close', () => {
+  // A command half done (an nft transaction, a route batch) finishes rather than being orphaned.
+  closing = true;
+  if (running === 0) process.exit(0);
+});
