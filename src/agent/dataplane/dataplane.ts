@@ -23,6 +23,7 @@ import { RouteDriver } from './routes/route-driver.js';
 import { SysctlDriver } from './sysctl/sysctl-driver.js';
 import { ConntrackFlusher } from './conntrack/conntrack-flusher.js';
 import { removeOtherDataplane } from './remove-other-dataplane.js';
+import { StatusChanges, type StatusChange } from './status-changes.js';
 
 
 /** An interface as the interface monitor reports it. */
@@ -102,9 +103,7 @@ export class Dataplane {
   #configuredNow: string[] = [];
   /** Interfaces that may need their sysctls written (up, owned, not configured yet). */
   readonly #toConfigure = new Set<string>();
-  /** Endpoints whose status may have changed since `takeStatusChanges`, and what it last gave. */
-  readonly #statusCandidates = new Set<string>();
-  readonly #reported = new Map<string, { ids: LocalEndpoint['statusIds']; status: 'up' | 'down' }>();
+  readonly #statusChanges = new StatusChanges();
   /**
    * Interfaces whose endpoint has IPv6 (an address or a spoofing allowance): only these get
    * IPv6 chains, dispatch entries and IPv6 sysctls. Any other tap's IPv6 falls to the DROP that
@@ -222,7 +221,7 @@ export class Dataplane {
   /** The endpoint on `iface` may have changed status. */
   #markStatus(iface: string): void {
     const owner = this.#ifaceOwner.get(iface);
-    if (owner !== undefined) this.#statusCandidates.add(owner);
+    if (owner !== undefined) this.#statusChanges.mark(owner);
   }
 
   /** Up once its interface is up and configured by an apply that completed (its rules are in). */
@@ -239,20 +238,11 @@ export class Dataplane {
    * The endpoints whose status changed since the last call (`status: undefined` = the endpoint
    * went): what the status reporter writes between full reports.
    */
-  takeStatusChanges(): { ids: LocalEndpoint['statusIds']; status: 'up' | 'down' | undefined }[] {
-    const out: { ids: LocalEndpoint['statusIds']; status: 'up' | 'down' | undefined }[] = [];
-    for (const id of this.#statusCandidates) {
+  takeStatusChanges(): StatusChange[] {
+    return this.#statusChanges.take((id) => {
       const ep = this.#endpoints.get(id);
-      const prev = this.#reported.get(id);
-      const status = ep === undefined ? undefined : this.#statusOf(ep);
-      const sameIds = prev !== undefined && ep !== undefined && prev.ids.orchestrator === ep.statusIds.orchestrator && prev.ids.workload === ep.statusIds.workload && prev.ids.endpoint === ep.statusIds.endpoint;
-      if (prev !== undefined && !sameIds) out.push({ ids: prev.ids, status: undefined });
-      if (ep !== undefined && status !== undefined && (!sameIds || prev?.status !== status)) out.push({ ids: ep.statusIds, status });
-      if (ep === undefined || status === undefined) this.#reported.delete(id);
-      else this.#reported.set(id, { ids: ep.statusIds, status });
-    }
-    this.#statusCandidates.clear();
-    return out;
+      return ep === undefined ? undefined : { ids: ep.statusIds, status: this.#statusOf(ep) };
+    });
   }
 
   /** Forget every kernel view so the next apply reads back and repairs drift. */
@@ -394,7 +384,7 @@ export class Dataplane {
     this.#ifaceOwner.set(iface, winner);
     if (hasExtras(ep) || hasExtras(this.#endpoints.get(winner))) this.#extrasDirty = true;
     this.#endpoints.set(winner, ep);
-    this.#statusCandidates.add(winner);
+    this.#statusChanges.mark(winner);
     this.#toConfigure.add(iface);
     const v6 = this.#config.ipv6 && hasIpv6(ep);
     // Any other tap's IPv6 falls to the DROP that ends the IPv6 dispatch.
@@ -429,7 +419,7 @@ export class Dataplane {
     this.#ifaceOwner.delete(iface);
     if (hasExtras(this.#endpoints.get(owner))) this.#extrasDirty = true;
     this.#endpoints.delete(owner);
-    this.#statusCandidates.add(owner);
+    this.#statusChanges.mark(owner);
     for (const family of this.#families) this.#rules.setDispatchEntry(family, iface, false);
     const names = endpointChainNames(iface);
     for (const family of this.#families) {

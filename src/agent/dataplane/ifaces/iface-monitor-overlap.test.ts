@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { realClock, type ChildHandle, type Exec, type RunResult } from '../../../lib/index.js';
+import { eventually } from '../../../lib/testing.js';
 import { IfaceMonitor, type IfaceMap } from './iface-monitor.js';
 
 function scriptedIp(): { exec: Exec; events: PassThrough; answerList: (links: string[]) => void; lists: () => number } {
@@ -45,15 +46,14 @@ describe('IfaceMonitor: listings that overlap events (scripted ip)', () => {
     ip.answerList([link('tap1', 5, false)]);
     await tick();
     assert.equal(monitor.inSync, true, 'the first listing is taken although events overlapped it');
-    for (let t0 = Date.now(); ip.lists() < 2 && Date.now() - t0 < 2_000; ) await new Promise((r) => setTimeout(r, 5));
-    assert.ok(ip.lists() >= 2, 'another listing was asked for');
+    await eventually(() => ip.lists() >= 2, { timeoutMs: 2_000, what: 'another listing asked for' });
     ip.events.write(eventLine('tap1', 5, true)); // newer than the listing now running
     await tick();
     assert.equal(monitor.ifaces.get('tap1')?.up, true);
     ip.answerList([link('tap1', 5, false)]); // an older view: not taken over the event
     await tick();
     assert.equal(monitor.ifaces.get('tap1')?.up, true, 'the event is newer than the listing');
-    for (let t0 = Date.now(); ip.lists() < 3 && Date.now() - t0 < 2_000; ) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => ip.lists() >= 3, { timeoutMs: 2_000, what: 'the confirming listing asked for' });
     ip.answerList([link('tap1', 5, true)]); // the confirming listing
     await tick();
     assert.equal(monitor.ifaces.get('tap1')?.up, true);

@@ -5,29 +5,10 @@ import { ruleHashes } from '../iptables/rule-hashes.js';
 import type { IptablesTableStats } from '../iptables/iptables-table.js';
 import { kernelCidr } from '../ipsets/kernel-cidr.js';
 import { coverFree, isHostMember } from './cover-free.js';
+import { hookText, planTransaction, sameList, type DesiredChain, type DesiredSet } from './plan-transaction.js';
 import { NFT_TABLE, nftBaseChain, nftChainName, nftFamily, nftSetName, type NftBaseChain } from './nft-names.js';
 import { emptyNftView, parseNftList, type NftView } from './parse-nft-list.js';
 import { translateRule } from './translate-rule.js';
-
-interface DesiredChain {
-  /** Rule bodies, each ending in its `comment "cali:<id>"`. */
-  readonly lines: readonly string[];
-  readonly hashes: readonly string[];
-  /** Chains its rules jump or go to. */
-  readonly targets: readonly string[];
-  /** Sets its rules look up. */
-  readonly sets: readonly string[];
-  readonly base?: NftBaseChain;
-}
-
-interface DesiredSet {
-  /** Members in printed form, as given (may overlap). */
-  readonly members: Set<string>;
-  /** Members added or removed since the last apply; `all` = compare the whole set. */
-  touched: Set<string> | 'all';
-  /** Members that are nets, not host addresses (they may cover others). */
-  nets: number;
-}
 
 const JUMP_RE = /\b(?:jump|goto) (\S+)/g;
 const SET_RE = /@(\S+)/g;
@@ -38,30 +19,22 @@ export interface NftTableOptions {
   readonly logger?: Logger;
 }
 
-function hookText(b: NftBaseChain): string {
-  return `${b.type}/${b.hook}/${b.priority}`;
-}
-
-function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Brindle's own nftables table of one IP family (`ip brindle` / `ip6 brindle`): the chains of all
  * four iptables tables (`raw.`, `mangle.`, `nat.` prefixed), base chains on the hooks in place of
- * the kernel chains' jump rules, IP sets as interval sets and the dispatch as verdict maps
+ * the kernel chains' jump rules, IP sets as hash sets (addresses) or interval sets (with nets),
+ * and the dispatch as verdict maps
  * (`iifname vmap @cali-from-wl-dispatch-map`). Callers say what they want; `apply()` writes
  * every difference in one `nft -f -` transaction, which the kernel applies atomically or not at
  * all. The table is ours alone, so nothing in it is foreign: a rule without our id is rewritten.
  *
- * - Kernel view: `nft -j list table` at the start and after `markForResync()`/a failure; in
+ * - Kernel view: `nft list table` (text, `parse-nft-list.ts`) at the start and after `markForResync()`/a failure; in
  *   between, what the last transaction wrote. Chains compare by their rules' ids (SHA-224 chain
  *   over the nft text), sets and maps by their elements.
- * - Order inside a transaction: sets and their new elements, new chains declared, changed chains
- *   flushed and rewritten, map entries, then removed map entries, chains and sets. A chain or set
- *   still named by a wanted rule or map entry is never deleted (it would fail the transaction).
+ * - What to write is planned by `planTransaction` (`plan-transaction.ts`): changed and removed
+ *   chains emptied first, then sets and their elements, new chains, rules, map entries, and
+ *   last the chains and sets that go. A chain or set still named by a wanted rule or map entry
+ *   is never deleted (it would fail the transaction).
  */
 export class NftTable {
   readonly family: 4 | 6;
@@ -321,179 +294,21 @@ export class NftTable {
   }
 
   #plan(actual: NftView): { lines: string[]; commit: () => void } {
-    const checkAll = this.#checkAll;
-    const touchedChains = checkAll ? new Set([...this.#chains.keys(), ...actual.chains.keys()]) : this.#touchedChains;
-    const touchedMaps: Map<string, Set<string> | 'all'> = checkAll ? new Map([...this.#maps.keys(), ...actual.maps.keys()].map((m) => [m, 'all'])) : this.#touchedMaps;
+    const plan = planTransaction({
+      fam: this.#fam,
+      family: this.family,
+      desired: { chains: this.#chains, sets: this.#sets, maps: this.#maps, chainRefs: this.#chainRefs, setRefs: this.#setRefs },
+      actual,
+      checkAll: this.#checkAll,
+      touchedChains: this.#touchedChains,
+      touchedMaps: this.#touchedMaps,
+      log: this.#log,
+    });
     this.#touchedChains = new Set();
     this.#touchedMaps = new Map();
     this.#checkAll = false;
-    const T = `${this.#fam} ${NFT_TABLE}`;
-    const setType = this.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
-    const head: string[] = [`add table ${T}`];
-    const setLines: string[] = [];
-    const declare: string[] = [];
-    const rules: string[] = [];
-    const mapLines: string[] = [];
-    const mapDeletes: string[] = [];
-    const chainFlushes: string[] = [];
-    const chainDeletes: string[] = [];
-    const setDeletes: string[] = [];
-    const commits: (() => void)[] = [];
-
-    // Sets: new ones whole, old ones by the members touched (or whole when nets may cover others).
-    // A set of addresses only is a hash set: nft 1.0 reads every interval set's elements back
-    // before any element change (80 ms a transaction at 54,000 elements, against 25 ms for hash
-    // sets). A set whose kind must change is made again, with the chains that name it flushed
-    // first and refilled after (a set in use cannot be deleted).
-    const refilled = new Set<string>();
-    for (const [name, s] of this.#sets) {
-      // An empty set keeps the kind it has (emptying a pool set must not make it again).
-      const interval = s.nets > 0 || (s.members.size === 0 && actual.intervalSets.has(name));
-      let have = actual.sets.get(name);
-      if (have !== undefined && actual.intervalSets.has(name) !== interval) {
-        for (const [chainName, d] of this.#chains) {
-          if (!d.sets.includes(name) || !actual.chains.has(chainName) || refilled.has(chainName)) continue;
-          refilled.add(chainName);
-          setLines.push(`flush chain ${T} ${chainName}`);
-          for (const line of d.lines) rules.push(`add rule ${T} ${chainName} ${line}`);
-          commits.push(() => actual.chains.set(chainName, [...d.hashes]));
-        }
-        setLines.push(`delete set ${T} ${name}`);
-        have = undefined;
-        s.touched = 'all';
-      }
-      if (!checkAll && have !== undefined && s.touched !== 'all' && s.touched.size === 0) continue;
-      if (have === undefined) setLines.push(`add set ${T} ${name} { type ${setType};${interval ? ' flags interval;' : ''} }`);
-      const want = interval ? coverFree(s.members) : s.members;
-      const candidates: Iterable<string> = have === undefined || s.touched === 'all' || interval || checkAll ? new Set([...want, ...(have ?? [])]) : s.touched;
-      const add: string[] = [];
-      const del: string[] = [];
-      for (const m of candidates) {
-        const w = want.has(m);
-        const h = have?.has(m) === true;
-        if (w && !h) add.push(m);
-        else if (!w && h) del.push(m);
-      }
-      for (let i = 0; i < del.length; i += 2000) setLines.push(`delete element ${T} ${name} { ${del.slice(i, i + 2000).join(', ')} }`);
-      for (let i = 0; i < add.length; i += 2000) setLines.push(`add element ${T} ${name} { ${add.slice(i, i + 2000).join(', ')} }`);
-      s.touched = new Set();
-      const was = have;
-      commits.push(() => {
-        const now = was ?? new Set<string>();
-        for (const m of del) now.delete(m);
-        for (const m of add) now.add(m);
-        actual.sets.set(name, now);
-        if (interval) actual.intervalSets.add(name);
-        else actual.intervalSets.delete(name);
-      });
-    }
-    for (const name of actual.sets.keys()) {
-      if (this.#sets.has(name)) continue;
-      if ((this.#setRefs.get(name) ?? 0) > 0) {
-        this.#log.warn({ set: name }, 'A set still named by a rule is not deleted');
-        continue;
-      }
-      setDeletes.push(`delete set ${T} ${name}`);
-      commits.push(() => {
-        actual.sets.delete(name);
-        actual.intervalSets.delete(name);
-      });
-    }
-
-    // Chains.
-    let ruleCount = 0;
-    for (const name of touchedChains) {
-      if (refilled.has(name)) continue;
-      const want = this.#chains.get(name);
-      const have = actual.chains.get(name);
-      if (want === undefined) {
-        if (have === undefined) continue;
-        if ((this.#chainRefs.get(name) ?? 0) > 0) {
-          // Still named by a wanted rule or map entry: keep it, dropping everything (an empty
-          // chain would return to its caller, and a tap's chain returning means accepted).
-          if (have.length !== 1 || have[0] !== 'kept-drop') {
-            chainFlushes.push(`flush chain ${T} ${name}`);
-            rules.push(`add rule ${T} ${name} counter drop comment "cali:kept-drop"`);
-          }
-          commits.push(() => actual.chains.set(name, ['kept-drop']));
-          continue;
-        }
-        chainFlushes.push(`flush chain ${T} ${name}`);
-        chainDeletes.push(`delete chain ${T} ${name}`);
-        commits.push(() => {
-          actual.chains.delete(name);
-          actual.hooks.delete(name);
-        });
-        continue;
-      }
-      const hookOk = want.base === undefined ? !actual.hooks.has(name) : actual.hooks.get(name) === hookText(want.base);
-      if (have !== undefined && hookOk && sameList(have, want.hashes)) continue;
-      if (have !== undefined && !hookOk) {
-        // A chain's hook cannot change in place: delete and make it again (a base chain is
-        // never a jump target, so it can go first).
-        chainFlushes.push(`flush chain ${T} ${name}`, `delete chain ${T} ${name}`);
-      }
-      const b = want.base;
-      const spec = b === undefined ? '' : ` { type ${b.type} hook ${b.hook} priority ${b.priority}; policy accept; }`;
-      // A changed chain is emptied first of all: what its old rules named (a set being made
-      // again, a chain being deleted) is free before anything else happens.
-      if (have === undefined || !hookOk) declare.push(`add chain ${T} ${name}${spec}`);
-      else chainFlushes.push(`flush chain ${T} ${name}`);
-      for (const line of want.lines) rules.push(`add rule ${T} ${name} ${line}`);
-      commits.push(() => {
-        actual.chains.set(name, [...want.hashes]);
-        if (b === undefined) actual.hooks.delete(name);
-        else actual.hooks.set(name, hookText(b));
-      });
-    }
-    for (const d of this.#chains.values()) ruleCount += d.hashes.length;
-
-    // Verdict maps.
-    for (const [name, keys] of touchedMaps) {
-      const want = this.#maps.get(name);
-      const have = actual.maps.get(name);
-      if (want === undefined) {
-        if (have === undefined) continue;
-        mapDeletes.push(`delete map ${T} ${name}`);
-        commits.push(() => actual.maps.delete(name));
-        continue;
-      }
-      if (have === undefined) setLines.push(`add map ${T} ${name} { type ifname : verdict; }`);
-      const add: [string, string][] = [];
-      const del: string[] = [];
-      const candidates: Iterable<string> = have === undefined || keys === 'all' ? new Set([...want.keys(), ...(have?.keys() ?? [])]) : keys;
-      for (const k of candidates) {
-        const w = want.get(k);
-        const h = have?.get(k);
-        if (w === h) continue;
-        if (h !== undefined) del.push(k);
-        if (w !== undefined) add.push([k, w]);
-      }
-      // A changed entry is deleted first (in the removals before the chains go) and added after.
-      if (del.length > 0) mapDeletes.unshift(`delete element ${T} ${name} { ${del.map((k) => `"${k}"`).join(', ')} }`);
-      if (add.length > 0) mapLines.push(`add element ${T} ${name} { ${add.map(([k, v]) => `"${k}" : ${v}`).join(', ')} }`);
-      commits.push(() => {
-        const now = have ?? new Map<string, string>();
-        for (const k of del) now.delete(k);
-        for (const [k, v] of add) now.set(k, v);
-        actual.maps.set(name, now);
-      });
-    }
     this.stats.chains = this.#chains.size;
-    this.stats.rules = ruleCount;
-
-    // Removed chains are emptied first; removed map entries go before chains are rewritten (a
-    // changed entry is re-added after), but after new chains exist; chains deleted last of all,
-    // then sets.
-    // One transaction: the kernel checks each command as it comes (a set or chain in use cannot be
-    // deleted, a rule cannot name what does not exist yet) but applies them all at once.
-    const body = [...chainFlushes, ...setLines, ...declare, ...mapDeletes, ...rules, ...mapLines, ...chainDeletes, ...setDeletes];
-    if (body.length === 0) return { lines: [], commit: () => {} };
-    return {
-      lines: [...head, ...body],
-      commit: () => {
-        for (const c of commits) c();
-      },
-    };
+    this.stats.rules = plan.rules;
+    return plan;
   }
 }
