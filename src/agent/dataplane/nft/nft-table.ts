@@ -4,7 +4,7 @@ import type { Chain, KernelChainRules, TableName } from '../iptables/chain.js';
 import { ruleHashes } from '../iptables/rule-hashes.js';
 import type { IptablesTableStats } from '../iptables/iptables-table.js';
 import { kernelCidr } from '../ipsets/kernel-cidr.js';
-import { coverFree, isHostMember } from './cover-free.js';
+import { isHostMember } from './cover-free.js';
 import { hookText, planTransaction, sameList, type DesiredChain, type DesiredSet } from './plan-transaction.js';
 import { NFT_TABLE, nftBaseChain, nftChainName, nftFamily, nftSetName, type NftBaseChain } from './nft-names.js';
 import { emptyNftView, parseNftList, type NftView } from './parse-nft-list.js';
@@ -228,32 +228,21 @@ export class NftTable {
       // the full apply commits).
       return chains.every(([name, d]) => sameList(actual.chains.get(name), d.hashes) && (d.base === undefined ? !actual.hooks.has(name) : actual.hooks.get(name) === hookText(d.base)));
     }
-    const T = `${this.#fam} ${NFT_TABLE}`;
-    const setType = this.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
-    const lines = [`add table ${T}`];
-    const sets = new Set(chains.flatMap(([, d]) => d.sets));
-    for (const name of sets) {
-      const s = this.#sets.get(name);
-      if (s === undefined) continue;
-      const interval = s.nets > 0;
-      lines.push(`add set ${T} ${name} { type ${setType};${interval ? ' flags interval;' : ''} }`);
-      const members = [...(interval ? coverFree(s.members) : s.members)];
-      for (let i = 0; i < members.length; i += 2000) lines.push(`add element ${T} ${name} { ${members.slice(i, i + 2000).join(', ')} }`);
-    }
-    for (const name of this.#maps.keys()) lines.push(`add map ${T} ${name} { type ifname : verdict; }`);
-    for (const [name, d] of chains) {
-      const b = d.base;
-      lines.push(`add chain ${T} ${name}${b === undefined ? '' : ` { type ${b.type} hook ${b.hook} priority ${b.priority}; policy accept; }`}`);
-    }
-    for (const [name, d] of chains) for (const line of d.lines) lines.push(`add rule ${T} ${name} ${line}`);
-    const text = `${lines.join('\n')}\n`;
-    this.stats.restoreCalls++;
-    const r = await this.#exec.run('nft', ['-f', '-'], { input: text });
-    if (r.code !== 0) {
-      this.stats.restoreErrors++;
-      throw new NftApplyError(r.stderr, text);
-    }
-    this.stats.linesExecuted += lines.length;
+    // The transaction an empty table would get if only these chains, the sets they name and the
+    // maps (without entries: every tap unknown) were wanted.
+    const names = new Set(chains.flatMap(([, d]) => d.sets));
+    const sets = new Map([...this.#sets].filter(([name]) => names.has(name)).map(([name, s]): [string, DesiredSet] => [name, { members: s.members, touched: 'all', nets: s.nets }]));
+    const plan = planTransaction({
+      fam: this.#fam,
+      family: this.family,
+      desired: { chains: new Map(chains), sets, maps: new Map([...this.#maps.keys()].map((m) => [m, new Map()])), chainRefs: new Map(), setRefs: new Map() },
+      actual: emptyNftView(),
+      checkAll: true,
+      touchedChains: new Set(),
+      touchedMaps: new Map(),
+      log: this.#log,
+    });
+    await this.#write(plan.lines);
     this.markForResync();
     return true;
   }
@@ -268,6 +257,19 @@ export class NftTable {
     return parseNftList(r.stdout);
   }
 
+  /** Runs `lines` as one `nft -f` transaction; on failure the kernel view is read back next time. */
+  async #write(lines: readonly string[]): Promise<void> {
+    const text = `${lines.join('\n')}\n`;
+    this.stats.restoreCalls++;
+    const r = await this.#exec.run('nft', ['-f', '-'], { input: text });
+    if (r.code !== 0) {
+      this.stats.restoreErrors++;
+      this.markForResync();
+      throw new NftApplyError(r.stderr, text);
+    }
+    this.stats.linesExecuted += lines.length;
+  }
+
   /** Writes whatever differs in one transaction; returns the number of nft lines written. */
   async apply(): Promise<number> {
     if (!this.#dirty) return 0;
@@ -279,15 +281,7 @@ export class NftTable {
       if (generation === this.#generation) this.#dirty = false;
       return 0;
     }
-    const text = `${plan.lines.join('\n')}\n`;
-    this.stats.restoreCalls++;
-    const r = await this.#exec.run('nft', ['-f', '-'], { input: text });
-    if (r.code !== 0) {
-      this.stats.restoreErrors++;
-      this.markForResync();
-      throw new NftApplyError(r.stderr, text);
-    }
-    this.stats.linesExecuted += plan.lines.length;
+    await this.#write(plan.lines);
     plan.commit();
     if (generation === this.#generation) this.#dirty = false;
     return plan.lines.length;
