@@ -120,7 +120,8 @@ export class IptablesRules implements RulesBackend {
   }
 
   async apply(): Promise<RulesApplied> {
-    for (const family of [...this.#dispatchDirty, ...this.#families.filter((f) => !this.#dispatchNames.has(f))]) this.#renderDispatch(family);
+    // A family's dispatch tree is rendered when it changed, or once before anything (empty: DROP).
+    for (const family of new Set([...this.#dispatchDirty, ...this.#families.filter((f) => !this.#dispatchNames.has(f))])) this.#renderDispatch(family);
     this.#dispatchDirty.clear();
     const t0 = this.#clock.monotonic();
     await this.#ipsets.applyUpdates();

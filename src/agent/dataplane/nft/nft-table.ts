@@ -205,10 +205,6 @@ export class NftTable {
     this.#touch();
   }
 
-  get needsApply(): boolean {
-    return this.#dirty;
-  }
-
   /**
    * On a host without our table: writes at once, in one transaction, the chains that make it
    * fail closed (every chain but the endpoint and policy chains: the hooks, the static chains,
