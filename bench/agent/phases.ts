@@ -336,7 +336,7 @@ export async function throughput(world: World, kv: KvStore, o: { host: Ns; hostn
   progress('iperf', 'stopping the full host\'s agent (its dataplane stays) before the other two hosts');
   await o.agent.stop();
   {
-    const bare = await world.netns('e');
+    const bare = await world.hostNetns('e');
     const specs = vmPair(251, ['tapeeeeeeeee01', 'tapeeeeeeeee02']);
     const vms = await plugPair(world, bare, 'e', specs);
     await plumbByHand(bare, vms);
@@ -344,7 +344,7 @@ export async function throughput(world: World, kv: KvStore, o: { host: Ns; hostn
     out.bare = await iperf(world, vms[0], vms[1], { ...others, tag: 'iperf empty' });
   }
   {
-    const small = await world.netns('s');
+    const small = await world.hostNetns('s');
     const specs = vmPair(252, ['tap55555555501', 'tap55555555502']);
     const vms = await plugPair(world, small, 's', specs);
     const kv2 = await openDatastore({ kind: 'embedded', path: o.smallStorePath });

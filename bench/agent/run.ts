@@ -134,10 +134,10 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     kv = await openDatastore({ kind: 'embedded', path: storePath });
     const loadMs = await loadDatastore(kv, sc);
     progress('setup', `datastore ${storePath}: ${int(sc.policies.length + sc.local.length + sc.remote.length)} keys in ${(loadMs / 1000).toFixed(1)} s`);
-    const host = await world.netns('h');
+    const host = await world.hostNetns('h');
     const hostVethMs = await addVethPairs(host, sc.local, 'setup');
     progress('setup', `host namespace ${host.name}: ${int(sc.local.length)} veth taps up in ${(hostVethMs / 1000).toFixed(1)} s`);
-    const fresh = await world.netns('t');
+    const fresh = await world.hostNetns('t');
     const freshVethMs = await addVethPairs(fresh, sc.local, 'setup');
     progress('setup', `tools namespace ${fresh.name}: the same ${int(sc.local.length)} taps in ${(freshVethMs / 1000).toFixed(1)} s`);
     r.setup = { datastoreLoadMs: Math.round(loadMs), hostVethMs: Math.round(hostVethMs), toolsVethMs: Math.round(freshVethMs) };
@@ -188,9 +188,9 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     if (!check.includes(`cali-tw-${sc.local[0]?.tap ?? ''}`)) throw new Error('the tools namespace does not hold the endpoint chains after the restore');
     if (DATAPLANE === 'iptables') {
       progress('tools', 'the agent\'s way: eight per-table iptables-restore --noflush, all at once, in a fresh namespace');
-      const par = await perTableRestore(await world.netns('p'), dump, true);
+      const par = await perTableRestore(await world.hostNetns('p'), dump, true);
       progress('tools', `  all at once: ${ms(par.wallMs)} (${Object.entries(par.perTableMs).map(([k, v]) => `${k} ${ms(v)}`).join(', ')})`);
-      const seq = await perTableRestore(await world.netns('q'), dump, false);
+      const seq = await perTableRestore(await world.hostNetns('q'), dump, false);
       progress('tools', `  one by one: ${ms(seq.wallMs)}`);
       r.perTableRestore = { parallel: par, sequential: seq };
     }

@@ -91,6 +91,17 @@ describe('SysctlDriver (real sysctl in a netns)', () => {
       return true;
     });
     assert.equal(driver.isConfigured('tapgone'), false);
+    // In one batch with a good interface: the good one is configured, the bad one named.
+    await ns.must('sysctl', ['-q', '-w', 'net/ipv4/conf/tapt1/proxy_arp=0']);
+    const before = calls.length;
+    await assert.rejects(
+      driver.configureIfaces([{ iface: 'tapgone', options: { ipv6: false, rpFilter: 0 } }, { iface: 'tapt1', options: { ipv6: false, rpFilter: 0 } }]),
+      (err: unknown) => err instanceof SysctlWriteError && err.keys.includes('net/ipv4/conf/tapgone/proxy_arp') && !err.keys.some((k) => k.includes('tapt1')),
+    );
+    assert.equal(calls.length - before, 1, 'both interfaces in one call');
+    assert.equal(driver.isConfigured('tapt1'), true);
+    assert.equal(driver.isConfigured('tapgone'), false);
+    assert.equal(await read('net/ipv4/conf/tapt1/proxy_arp'), '1');
     await assert.rejects(driver.configureIface('../all', { ipv6: false }), SysctlSpecError);
   });
 });
