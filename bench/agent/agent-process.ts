@@ -14,6 +14,8 @@ export interface AgentSpec {
   readonly netns: string;
   /** Diagnostics: write a V8 CPU profile into this directory when the agent exits. */
   readonly cpuProfDir?: string;
+  /** Diagnostics: SIGUSR2 makes the agent write a V8 heap snapshot into this directory. */
+  readonly heapSnapshotDir?: string;
   /** Diagnostics: put this directory first on the agent's PATH (a timing wrapper for `ip`). */
   readonly pathPrefix?: string;
 }
@@ -112,6 +114,7 @@ export class AgentProcess {
     const bin = join(projectRoot(), 'bin', 'brindle');
     const args = [
       ...(spec.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfDir]),
+      ...(spec.heapSnapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir', spec.heapSnapshotDir]),
       bin, 'node',
       '--datastore', `embedded:${spec.storePath}`,
       '--hostname', spec.hostname,
@@ -201,6 +204,11 @@ export class AgentProcess {
   }
 
   /** SIGTERM (the agent leaves the dataplane as it is), SIGKILL after 10 s; returns how it went. */
+  /** Diagnostics: asks for a heap snapshot (started with `heapSnapshotDir`). */
+  signal(signal: NodeJS.Signals): void {
+    this.#kill(signal);
+  }
+
   async stop(): Promise<{ ms: number; killed: boolean; exit: ExitStatus }> {
     const t0 = performance.now();
     if (this.#exit !== undefined) return { ms: 0, killed: false, exit: this.#exit };

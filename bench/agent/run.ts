@@ -14,7 +14,7 @@
 // Prints a table on stdout (progress on stderr) and writes bench/results/agent-<timestamp>.json.
 // Run from the project root after building, as root:
 //   node dist/bench/agent/run.js [--dataplane nft|iptables] [--quick] [--diagnose DIR]
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readdir, stat } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { openDatastore } from '../../src/datastore/open-datastore.js';
@@ -100,6 +100,27 @@ async function diagnoseWrapper(dir: string): Promise<string> {
   return bin;
 }
 
+/** `--diagnose`: has the agent write a heap snapshot into DIR and waits until it is written. */
+async function heapSnapshot(agent: AgentProcess, when: string): Promise<void> {
+  if (DIAGNOSE === undefined) return;
+  const dir = DIAGNOSE;
+  const count = async (): Promise<string[]> => (await readdir(dir)).filter((f) => f.endsWith('.heapsnapshot'));
+  const before = (await count()).length;
+  agent.signal('SIGUSR2');
+  progress('diagnose', `heap snapshot ${when}: writing into ${dir}`);
+  // Node writes the file under its final name as it goes: wait for its size to stay put.
+  let size = -1;
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const files = await count();
+    if (files.length <= before) continue;
+    const last = files.sort().at(-1) ?? '';
+    const now = (await stat(join(dir, last))).size;
+    if (now === size && now > 0) return;
+    size = now;
+  }
+}
+
 async function mark(label: string): Promise<void> {
   if (DIAGNOSE === undefined) return;
   await appendFile(join(DIAGNOSE, 'commands.log'), `${BigInt(Date.now()) * 1_000_000n} MARK ${label}\n`);
@@ -147,12 +168,13 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     // keeps kernel workers busy for a minute or more: wait for the machine to go quiet first.
     await waitForQuiet();
     progress('cold', 'starting the agent on the pre-populated datastore');
-    const diag = DIAGNOSE === undefined ? {} : { cpuProfDir: DIAGNOSE, pathPrefix: await diagnoseWrapper(DIAGNOSE) };
+    const diag = DIAGNOSE === undefined ? {} : { cpuProfDir: DIAGNOSE, heapSnapshotDir: DIAGNOSE, pathPrefix: await diagnoseWrapper(DIAGNOSE) };
     await mark('cold start');
     const cold = await startAgent(world, kv, { tag: 'cold', storePath, hostname: PARAMS.hostname, netns: host.name, ...diag }, { ...startOpts, wantStatuses: sc.local.length });
     agent = cold.agent;
     r.coldStart = cold.figures;
     const coldMemory = await memory(agent);
+    await heapSnapshot(agent, 'after the cold start');
     r.memory = { afterColdStart: coldMemory };
     progress('cold', `agent VmRSS ${coldMemory.vmRssMiB} MiB (peak ${coldMemory.vmHwmMiB} MiB); dumping the programmed state`);
     await mark('dump');
@@ -225,6 +247,7 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     progress('add', `endpoint first: tap -> up p50 ${ms(endpointFirst.p50Ms)}, p99 ${ms(endpointFirst.p99Ms)}`);
     r.adds = { tapFirst, endpointFirst, cpu: between(c0, c1), agentMetrics: metricsDelta(m0, m1) };
     r.memory.afterAdds = await memory(agent);
+    await heapSnapshot(agent, 'after the adds');
 
     // 4. Throughput.
     progress('iperf', 'throughput between two VMs');

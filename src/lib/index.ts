@@ -8,6 +8,7 @@ export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LogLevel } fr
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 export { freePort } from './free-port.js';
 export { addTo, removeFrom } from './multimap.js';
+export { ownString } from './own-string.js';
 export { addRef, dropRef } from './ref-counts.js';
 export { netnsExec } from './netns-exec.js';
 export { ReconcileLoop, type ReconcileLoopOptions } from './reconcile-loop.js';

@@ -6,3 +6,4 @@ export { makeTestNetns, type TestNetns } from './shims/testing/test-netns.js';
 export { eventually } from './shims/testing/eventually.js';
 export { untilPasses } from './shims/testing/until-passes.js';
 export { projectRoot } from './shims/testing/project-root.js';
+export { recordingLogger, type LoggedLine } from './shims/testing/recording-logger.js';

@@ -1,3 +1,4 @@
+import { ownString } from '../../lib/index.js';
 import { parseCidrOrIp, validateKind, type Labels, type WorkloadEndpoint } from '../../model/index.js';
 import { NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL, SERVICE_ACCOUNT_LABEL_PREFIX } from './parse-rule.js';
 
@@ -30,9 +31,10 @@ function canonicalNets(nets: readonly unknown[]): string[] {
   for (const n of nets) {
     if (typeof n !== 'string') continue;
     const p = parseCidrOrIp(n);
-    if (p !== undefined) out.push(`${p.network}/${p.prefixLength}`);
+    if (p !== undefined) out.push(ownString(`${p.network}/${p.prefixLength}`));
   }
-  return out;
+  // A copy of exactly its length: an array grown by push keeps room for 17 (55,000 endpoints).
+  return out.slice();
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

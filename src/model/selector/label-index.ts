@@ -26,15 +26,17 @@ const EMPTY: ReadonlySet<never> = new Set();
  */
 export class LabelIndex<S = string, I = string> {
   readonly #cb: LabelIndexCallbacks<S, I>;
+  /** Each item's labels: the caller's object, kept as given (labels are read-only). */
   readonly #items = new Map<I, Labels>();
-  readonly #itemsByKey = new Map<string, Set<I>>();
-  readonly #itemsByKeyValue = new Map<string, Set<I>>();
+  /** Label key → value → the items carrying it (one structure for `has(k)` and `k == v` hints). */
+  readonly #itemsByKey = new Map<string, Map<string, Set<I>>>();
   readonly #selectors = new Map<S, SelectorEntry>();
   readonly #selectorsByKey = new Map<string, Set<S>>();
   readonly #selectorsByHintKey = new Map<string, Set<S>>();
   readonly #unhinted = new Set<S>();
   readonly #matches = new Map<S, Set<I>>();
-  readonly #matchedBy = new Map<I, Set<S>>();
+  /** Per item, the selectors matching it: a small array (most items match a few), not a Set each. */
+  readonly #matchedBy = new Map<I, S[]>();
   /** How many selector evaluations have been done (lets tests check the index stays narrow). */
   evaluations = 0;
 
@@ -48,8 +50,8 @@ export class LabelIndex<S = string, I = string> {
   }
 
   /** The selectors currently matching an item. */
-  selectorsMatching(itemId: I): ReadonlySet<S> {
-    return this.#matchedBy.get(itemId) ?? EMPTY;
+  selectorsMatching(itemId: I): readonly S[] {
+    return this.#matchedBy.get(itemId) ?? [];
   }
 
   updateSelector(id: S, sel: Selector): void {
@@ -82,24 +84,24 @@ export class LabelIndex<S = string, I = string> {
 
   updateLabels(id: I, labels: Labels): void {
     const old = this.#items.get(id);
-    const copy = { ...labels };
     let candidates: Iterable<S>;
     if (old === undefined) {
       const set = new Set<S>(this.#unhinted);
-      for (const k of Object.keys(copy)) for (const s of this.#selectorsByHintKey.get(k) ?? []) set.add(s);
+      for (const k of Object.keys(labels)) for (const s of this.#selectorsByHintKey.get(k) ?? []) set.add(s);
       candidates = set;
     } else {
-      const changed = changedKeys(old, copy);
+      const changed = changedKeys(old, labels);
       if (changed.length === 0) return;
       const set = new Set<S>();
       for (const k of changed) for (const s of this.#selectorsByKey.get(k) ?? []) set.add(s);
       candidates = set;
       this.#unindexItem(id, old);
     }
-    this.#items.set(id, copy);
-    for (const [k, v] of Object.entries(copy)) {
-      addTo(this.#itemsByKey, k, id);
-      addTo(this.#itemsByKeyValue, `${k}\u0000${v}`, id);
+    this.#items.set(id, labels);
+    for (const [k, v] of Object.entries(labels)) {
+      let values = this.#itemsByKey.get(k);
+      if (values === undefined) this.#itemsByKey.set(k, (values = new Map<string, Set<I>>()));
+      addTo(values, v, id);
     }
     for (const s of candidates) {
       const entry = this.#selectors.get(s);
@@ -128,9 +130,10 @@ export class LabelIndex<S = string, I = string> {
     if (hint === undefined) {
       yield* this.#items.keys();
     } else if (hint.values === undefined) {
-      yield* this.#itemsByKey.get(hint.key) ?? [];
+      for (const items of this.#itemsByKey.get(hint.key)?.values() ?? []) yield* items;
     } else {
-      for (const v of new Set(hint.values)) yield* this.#itemsByKeyValue.get(`${hint.key}\u0000${v}`) ?? [];
+      const values = this.#itemsByKey.get(hint.key);
+      for (const v of new Set(hint.values)) yield* values?.get(v) ?? [];
     }
   }
 
@@ -142,20 +145,26 @@ export class LabelIndex<S = string, I = string> {
 
   #unindexItem(id: I, labels: Labels): void {
     for (const [k, v] of Object.entries(labels)) {
-      removeFrom(this.#itemsByKey, k, id);
-      removeFrom(this.#itemsByKeyValue, `${k}\u0000${v}`, id);
+      const values = this.#itemsByKey.get(k);
+      if (values === undefined) continue;
+      removeFrom(values, v, id);
+      if (values.size === 0) this.#itemsByKey.delete(k);
     }
   }
 
   #start(s: S, item: I): void {
     addTo(this.#matches, s, item);
-    addTo(this.#matchedBy, item, s);
+    const by = this.#matchedBy.get(item);
+    // Replaced, not grown in place: an array grown by push keeps room for 17.
+    this.#matchedBy.set(item, by === undefined ? [s] : [...by, s]);
     this.#cb.onMatchStarted(s, item);
   }
 
   #stop(s: S, item: I): void {
     removeFrom(this.#matches, s, item);
-    removeFrom(this.#matchedBy, item, s);
+    const by = this.#matchedBy.get(item)?.filter((x) => x !== s) ?? [];
+    if (by.length === 0) this.#matchedBy.delete(item);
+    else this.#matchedBy.set(item, by);
     this.#cb.onMatchStopped(s, item);
   }
 }
