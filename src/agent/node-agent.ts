@@ -1,6 +1,7 @@
 import { Syncer, type KvStore, type SyncStatus } from '../datastore/index.js';
 import { regionString, resourcePrefix } from '../model/index.js';
-import { backoffDelay, describeError, silentLogger, type Clock, type Exec, type Logger, type Timer } from '../lib/index.js';
+import { describeError, silentLogger, type Clock, type Exec, type Logger, type Timer } from '../lib/index.js';
+import { AgentLoop } from './agent-loop.js';
 import { CalcGraph } from './calc/calc-graph.js';
 import { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig } from './config.js';
 import { Dataplane } from './dataplane/dataplane.js';
@@ -60,20 +61,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   const reporter = new StatusReporter({ kv: o.kv, clock, hostname: o.hostname, regionStr, logger: log, ...(o.intervalOverrides?.reportTtlSeconds === undefined ? {} : { ttlSeconds: o.intervalOverrides.reportTtlSeconds }) });
   const backend = await detectIptablesBackend(o.exec, o.iptablesBackend ?? 'auto');
   const kind: DataplaneKind = o.dataplane ?? 'iptables';
-  let dataplane: Dataplane | undefined;
-  let sync: SyncStatus = 'waiting';
-  let wake: (() => void) | undefined;
-  let pending = true;
   let stopped = false;
-  let applies = 0;
-  let failures = 0;
-  let consecutiveFailures = 0;
-  let lastProgress = clock.monotonic();
-  let lastApplyOk = false;
-  let ifacesReady = false;
-  let ifaces: ReadonlyMap<string, { up: boolean; index: number }> = new Map();
-  /** Interfaces changed since the last apply; undefined = look at all of them. */
-  let ifacesChanged: Set<string> | undefined;
   let firstApplyDone: () => void = () => {};
   const firstApply = new Promise<void>((resolve) => (firstApplyDone = resolve));
   const timers = new Map<string, Timer>();
@@ -83,16 +71,11 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     timers.set(name, clock.setTimer(fn, ms));
   };
 
-  const schedule = (): void => {
-    pending = true;
-    wake?.();
-  };
-
   const metrics = new AgentMetrics({
-    tables: () => (dataplane?.tables ?? []).map((t) => ({ table: t.table, family: t.family, stats: t.stats })),
+    tables: () => (loop.dataplane?.tables ?? []).map((t) => ({ table: t.table, family: t.family, stats: t.stats })),
     calc: () => calc.stats,
-    inSync: () => sync === 'in-sync',
-    applyFailures: () => failures,
+    inSync: () => loop.sync === 'in-sync',
+    applyFailures: () => loop.counts.failures,
   });
 
   const syncer = new Syncer({
@@ -102,12 +85,11 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     clock,
     onUpdates: (updates) => {
       calc.onUpdates(updates);
-      schedule();
+      loop.schedule();
     },
     onStatus: (s) => {
-      sync = s;
       log.info({ status: s }, 'Datastore sync status');
-      schedule();
+      loop.setSyncStatus(s);
     },
   });
 
@@ -140,14 +122,8 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       clock,
       logger: log,
       interfacePrefixes: config.interfacePrefixes,
-      onChange: (m, changed) => {
-        // The monitor hands a new map on each change: keep it, and the names to look at.
-        ifaces = m;
-        if (changed === undefined || ifacesChanged === undefined) ifacesChanged = undefined;
-        else for (const name of changed) ifacesChanged.add(name);
-        ifacesReady = true;
-        schedule();
-      },
+      // The monitor hands a new map on each change, and the names to look at.
+      onChange: (m, changed) => loop.setIfaces(m, changed),
     });
     monitor.start();
     // 0 turns a periodic job off (as in Felix); anything else runs at most once a second.
@@ -155,7 +131,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     const refreshMs = every(intervals.refreshMs);
     const refresh = (): void => {
       dp.markForResync();
-      schedule();
+      loop.schedule();
       if (refreshMs !== undefined) later('refresh', refresh, refreshMs);
     };
     if (refreshMs !== undefined) later('refresh', refresh, refreshMs);
@@ -191,60 +167,26 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
           ? await reporter.reportEndpointChanges(changes).catch(() => false)
           : await reporter.reportEndpoints(dp.endpointStatuses().map(({ ep, status }) => ({ ...ep.statusIds, status }))).catch(() => false);
         if (ok) fullStatusDone = true;
-        else if (!stopped) later('status-retry', schedule, 1_000);
+        else if (!stopped) later('status-retry', () => loop.schedule(), 1_000);
       } while (statusAgain && !stopped);
       statusRunning = undefined;
     })();
   };
 
-  const loop = async (): Promise<void> => {
-    while (!stopped) {
-      if (!pending) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          later('idle', resolve, 10_000);
-        });
-        wake = undefined;
-        lastProgress = clock.monotonic();
-        continue;
+  const loop = new AgentLoop({
+    clock,
+    calc,
+    logger: log,
+    startDataplane,
+    onApplied: (dp, t, { first, ms }) => {
+      metrics.applyTime.observe(t.totalMs / 1000);
+      if (first) {
+        log.info({ ms: Math.round(ms), lines: t.iptablesLines }, 'Dataplane programmed after start');
+        firstApplyDone();
       }
-      // Let a burst of updates coalesce into one apply (a datastore batch arrives at once; this
-      // catches the ones just behind it without delaying every add much).
-      await clock.sleep(applies === 0 ? 0 : 5);
-      if (stopped) break;
-      pending = false;
-      if (sync !== 'in-sync' && dataplane === undefined) continue;
-      dataplane ??= startDataplane();
-      if (!ifacesReady) continue;
-      if (calc.takeConfigChanged()) log.warn('FelixConfiguration changed: restart the agent to apply it');
-      const t0 = clock.monotonic();
-      try {
-        dataplane.ingest(calc.flush());
-        dataplane.setIfaces(ifaces, ifacesChanged);
-        ifacesChanged = new Set();
-        const t = await dataplane.apply();
-        metrics.applyTime.observe(t.totalMs / 1000);
-        applies++;
-        consecutiveFailures = 0;
-        lastApplyOk = true;
-        lastProgress = clock.monotonic();
-        if (applies === 1) {
-          log.info({ ms: Math.round(clock.monotonic() - t0), lines: t.iptablesLines }, 'Dataplane programmed after start');
-          firstApplyDone();
-        }
-      } catch (err) {
-        failures++;
-        consecutiveFailures++;
-        lastApplyOk = false;
-        log.error({ err: describeError(err), attempt: consecutiveFailures }, 'Dataplane apply failed; reading the kernel back and retrying');
-        dataplane.markForResync();
-        pending = true;
-        await clock.sleep(backoffDelay(consecutiveFailures, { initialMs: 50, maxMs: 5_000, factor: 2 }));
-        continue;
-      }
-      publishStatus(dataplane);
-    }
-  };
+      publishStatus(dp);
+    },
+  });
 
   // The health server first: if its port is taken, nothing else has started yet.
   let health: HealthServer | undefined;
@@ -254,26 +196,25 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       port: o.health.port,
       registry: metrics.registry,
       health: {
-        live: () => clock.monotonic() - lastProgress < WATCHDOG_MS,
-        ready: () => sync === 'in-sync' && applies > 0 && lastApplyOk,
-        detail: () => ({ sync, applies, failures, dataplane: kind, backend }),
+        live: () => clock.monotonic() - loop.lastProgress < WATCHDOG_MS,
+        ready: () => loop.ready,
+        detail: () => ({ sync: loop.sync, state: loop.state, applies: loop.counts.applies, failures: loop.counts.failures, dataplane: kind, backend }),
       },
     });
   }
 
   syncer.start();
-  const running = loop();
+  loop.start();
 
   return {
     healthUrl: health?.url,
     metrics,
     firstApply,
-    status: () => ({ sync, ready: sync === 'in-sync' && applies > 0 && lastApplyOk, applies, failures }),
+    status: () => ({ sync: loop.sync, ready: loop.ready, applies: loop.counts.applies, failures: loop.counts.failures }),
     stop: async () => {
       stopped = true;
-      wake?.();
       for (const t of timers.values()) t.cancel();
-      await running;
+      await loop.stop();
       await statusRunning;
       await monitor?.stop();
       await syncer.stop();

@@ -1,4 +1,4 @@
-import { backoffDelay, describeError, realClock, silentLogger, type BackoffPolicy, type Clock, type Logger } from '../lib/index.js';
+import { backoffDelay, describeError, ownString, realClock, silentLogger, type BackoffPolicy, type Clock, type Logger } from '../lib/index.js';
 import { CompactedError } from './errors.js';
 import type { KvStore } from './kv-store.js';
 
@@ -33,8 +33,9 @@ interface PrefixState {
   readonly prefix: string;
   /** What the consumer has been told: key → [value, mod revision]. */
   /**
-   * What the consumer was told, per key: its mod revision and a 32-bit digest of the value (not
-   * the value: an agent at scale follows 55,000 keys, and their JSON was 48 MB of its heap).
+   * What the consumer was told, per key (without the prefix, in a string of its own): its mod
+   * revision and a 32-bit digest of the value (not the value: an agent at scale follows 55,000
+   * keys, and their JSON was 48 MB of its heap).
    */
   readonly known: Map<string, { digest: number; modRevision: number }>;
   synced: boolean;
@@ -47,7 +48,8 @@ function digest(text: string): number {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  // Signed, so it stays a small integer (no heap number per key).
+  return h | 0;
 }
 
 /**
@@ -140,15 +142,17 @@ export class Syncer {
     const { items, revision } = await this.#o.kv.list(state.prefix);
     const updates: SyncUpdate[] = [];
     const seen = new Set<string>();
+    const from = state.prefix.length;
     for (const kv of items) {
-      seen.add(kv.key);
-      const prev = state.known.get(kv.key);
+      const rest = kv.key.slice(from);
+      seen.add(rest);
+      const prev = state.known.get(rest);
       if (prev === undefined || prev.modRevision !== kv.modRevision || prev.digest !== digest(kv.value)) {
         updates.push({ key: kv.key, value: kv.value, revision: kv.modRevision });
       }
     }
-    for (const key of state.known.keys()) {
-      if (!seen.has(key)) updates.push({ key, value: undefined, revision });
+    for (const rest of state.known.keys()) {
+      if (!seen.has(rest)) updates.push({ key: `${state.prefix}${rest}`, value: undefined, revision });
     }
     this.#deliver(state, updates);
     return revision;
@@ -161,9 +165,10 @@ export class Syncer {
   #deliver(state: PrefixState, updates: readonly SyncUpdate[]): void {
     if (updates.length === 0 || this.#abort.signal.aborted) return;
     this.#o.onUpdates(updates);
+    const from = state.prefix.length;
     for (const u of updates) {
-      if (u.value === undefined) state.known.delete(u.key);
-      else state.known.set(u.key, { digest: digest(u.value), modRevision: u.revision });
+      if (u.value === undefined) state.known.delete(u.key.slice(from));
+      else state.known.set(ownString(u.key.slice(from)), { digest: digest(u.value), modRevision: u.revision });
     }
   }
 
@@ -177,7 +182,7 @@ export class Syncer {
         const updates: SyncUpdate[] = [];
         for (const e of batch.events) {
           if (e.type === 'put') updates.push({ key: e.kv.key, value: e.kv.value, revision: e.kv.modRevision });
-          else if (state.known.has(e.key)) updates.push({ key: e.key, value: undefined, revision: batch.revision });
+          else if (state.known.has(e.key.slice(state.prefix.length))) updates.push({ key: e.key, value: undefined, revision: batch.revision });
         }
         this.#deliver(state, updates);
       }

@@ -9,6 +9,7 @@ export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
 export { freePort } from './free-port.js';
 export { addTo, removeFrom } from './multimap.js';
 export { ownString } from './own-string.js';
+export { InternPool, StringCache } from './intern-pool.js';
 export { addRef, dropRef } from './ref-counts.js';
 export { netnsExec } from './netns-exec.js';
 export { ReconcileLoop, type ReconcileLoopOptions } from './reconcile-loop.js';

@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from '../../lib/index.js';
+import { silentLogger, StringCache, type Logger } from '../../lib/index.js';
 import type { FelixConfiguration, WorkloadEndpoint } from '../../model/index.js';
 import { ActiveRulesCalculator } from './active-rules.js';
 import { decodeUpdate, type CalcEvent, type KvChange } from './decode-update.js';
@@ -44,6 +44,8 @@ export class CalcGraph {
   readonly #scanner: RuleScanner;
   readonly #active: ActiveRulesCalculator;
   readonly #dirtyEndpoints = new Set<string>();
+  /** Label values, shared between endpoints. */
+  readonly #strings = new StringCache();
 
   constructor(options: CalcGraphOptions) {
     this.#host = options.hostname;
@@ -76,7 +78,7 @@ export class CalcGraph {
 
   onUpdates(changes: readonly KvChange[]): void {
     for (const c of changes) {
-      const ev = decodeUpdate(c, this.#host, this.#log);
+      const ev = decodeUpdate(c, this.#host, this.#log, this.#strings);
       if (ev !== undefined) this.#onEvent(ev);
     }
   }

@@ -1,5 +1,5 @@
 import { effectivePolicyTypes, hostCidr, parseIp, parseResourceKey, validateKind, type FelixConfiguration, type GlobalNetworkPolicy, type NetworkPolicy, type Profile, type Rule, type Selector } from '../../model/index.js';
-import { ownString, type Logger } from '../../lib/index.js';
+import { ownString, type Logger, type StringCache } from '../../lib/index.js';
 import { readEndpointRecord, type EndpointRecord } from './endpoint-record.js';
 import type { PoolInfo } from './model.js';
 import { entitySelector, scopedSelector, type RuleScope } from './parse-rule.js';
@@ -44,9 +44,10 @@ export const DEFAULT_TIER = 'default';
  * The validation filter (Felix's first calculation stage): turns a datastore change into a
  * typed event, or nothing for keys the agent does not use. An invalid value is logged and
  * becomes a deletion (the endpoint, policy or profile is treated as absent: fail closed), except
- * an invalid FelixConfiguration, which is ignored so the last good one stays. Pure but for the log.
+ * an invalid FelixConfiguration, which is ignored so the last good one stays. Pure but for the log
+ * (and `strings`, where label values are shared).
  */
-export function decodeUpdate(change: KvChange, hostname: string, log: Logger): CalcEvent | undefined {
+export function decodeUpdate(change: KvChange, hostname: string, log: Logger, strings?: StringCache): CalcEvent | undefined {
   const id = parseResourceKey(change.key);
   if (id === undefined) return undefined;
   const { value } = change;
@@ -54,7 +55,7 @@ export function decodeUpdate(change: KvChange, hostname: string, log: Logger): C
     case 'WorkloadEndpoint': {
       // Kept for every endpoint of the cluster: a flat copy, not slices of the datastore key.
       const epId = ownString(`${id.namespace ?? ''}/${id.name}`);
-      const record = value === undefined ? undefined : readEndpointRecord(value, id.namespace ?? '', hostname);
+      const record = value === undefined ? undefined : readEndpointRecord(value, id.namespace ?? '', hostname, strings);
       if (value !== undefined && record === undefined) log.warn({ endpoint: epId }, 'Ignoring an invalid WorkloadEndpoint (treated as absent)');
       return { kind: 'endpoint', id: epId, record };
     }

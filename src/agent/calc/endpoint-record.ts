@@ -1,4 +1,4 @@
-import { ownString } from '../../lib/index.js';
+import { ownString, type StringCache } from '../../lib/index.js';
 import { parseCidrOrIp, validateKind, type Labels, type WorkloadEndpoint } from '../../model/index.js';
 import { NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL, SERVICE_ACCOUNT_LABEL_PREFIX } from './parse-rule.js';
 
@@ -16,12 +16,18 @@ export interface EndpointRecord {
  * orchestrator, the namespace's name as a `pcns.` label (for namespace selectors), and the
  * service account (for service-account selectors).
  */
-function withImplicitLabels(labels: Record<string, string>, namespace: string, spec: { orchestrator?: unknown; serviceAccountName?: unknown }): Labels {
-  const out: Record<string, string> = { ...labels, 'projectcalico.org/namespace': namespace, [`${NAMESPACE_LABEL_PREFIX}projectcalico.org/name`]: namespace };
-  if (typeof spec.orchestrator === 'string') out['projectcalico.org/orchestrator'] = spec.orchestrator;
+function withImplicitLabels(labels: Readonly<Record<string, unknown>>, namespace: string, spec: { orchestrator?: unknown; serviceAccountName?: unknown }, strings: StringCache | undefined): Labels {
+  // Values repeat across thousands of endpoints (group ids, the project, the namespace): one copy each.
+  const share = (v: string): string => strings?.get(v) ?? v;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = share(v);
+  const ns = share(namespace);
+  out['projectcalico.org/namespace'] = ns;
+  out[`${NAMESPACE_LABEL_PREFIX}projectcalico.org/name`] = ns;
+  if (typeof spec.orchestrator === 'string') out['projectcalico.org/orchestrator'] = share(spec.orchestrator);
   if (typeof spec.serviceAccountName === 'string') {
-    out[SERVICE_ACCOUNT_LABEL] = spec.serviceAccountName;
-    out[`${SERVICE_ACCOUNT_LABEL_PREFIX}projectcalico.org/name`] = spec.serviceAccountName;
+    out[SERVICE_ACCOUNT_LABEL] = share(spec.serviceAccountName);
+    out[`${SERVICE_ACCOUNT_LABEL_PREFIX}projectcalico.org/name`] = share(spec.serviceAccountName);
   }
   return out;
 }
@@ -46,7 +52,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * endpoints of other hosts only need labels and addresses, read with light checks so a large
  * cluster loads fast. Undefined = unusable (the caller treats it as absent and logs).
  */
-export function readEndpointRecord(value: string, namespace: string, hostname: string): EndpointRecord | undefined {
+export function readEndpointRecord(value: string, namespace: string, hostname: string, strings?: StringCache): EndpointRecord | undefined {
   let doc: unknown;
   try {
     doc = JSON.parse(value);
@@ -63,15 +69,13 @@ export function readEndpointRecord(value: string, namespace: string, hostname: s
       return undefined;
     }
     return {
-      labels: withImplicitLabels(wep.metadata.labels ?? {}, namespace, wep.spec),
+      labels: withImplicitLabels(wep.metadata.labels ?? {}, namespace, wep.spec, strings),
       nets: canonicalNets(wep.spec.ipNetworks ?? []),
       local: wep,
     };
   }
   const meta = isRecord(doc['metadata']) ? doc['metadata'] : {};
   const rawLabels = isRecord(meta['labels']) ? meta['labels'] : {};
-  const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rawLabels)) if (typeof v === 'string') labels[k] = v;
   const nets = Array.isArray(spec['ipNetworks']) ? canonicalNets(spec['ipNetworks']) : [];
-  return { labels: withImplicitLabels(labels, namespace, spec), nets };
+  return { labels: withImplicitLabels(rawLabels, namespace, spec, strings), nets };
 }

@@ -1,4 +1,4 @@
-import { addRef, dropRef, silentLogger, type Exec, type Logger } from '../../../lib/index.js';
+import { addRef, dropRef, InternPool, silentLogger, type Exec, type Logger } from '../../../lib/index.js';
 import { NftApplyError, NftListError, NftTranslateError } from '../../errors.js';
 import type { Chain, KernelChainRules, TableName } from '../iptables/chain.js';
 import { ruleHashes } from '../iptables/rule-hashes.js';
@@ -44,6 +44,8 @@ export class NftTable {
   readonly #log: Logger;
   readonly #fam: 'ip' | 'ip6';
   readonly #chains = new Map<string, DesiredChain>();
+  /** The rule bodies of `#chains`, one shared copy each. */
+  readonly #bodies = new InternPool();
   readonly #sets = new Map<string, DesiredSet>();
   readonly #maps = new Map<string, Map<string, string>>();
   /** References from wanted rules and map entries: to chains, and to sets. */
@@ -76,8 +78,9 @@ export class NftTable {
     for (const s of want?.sets ?? []) addRef(this.#setRefs, s);
     for (const t of old?.targets ?? []) this.#dropChainRef(t);
     for (const s of old?.sets ?? []) dropRef(this.#setRefs, s);
+    for (const b of old?.bodies ?? []) this.#bodies.drop(b);
     if (want === undefined) this.#chains.delete(name);
-    else this.#chains.set(name, want);
+    else this.#chains.set(name, { ...want, bodies: want.bodies.map((b) => this.#bodies.take(b)) });
     this.#touchedChains.add(name);
     this.#touch();
   }
@@ -106,7 +109,7 @@ export class NftTable {
       for (const m of b.matchAll(JUMP_RE)) if (m[1] !== undefined) targets.push(m[1]);
       for (const m of b.matchAll(SET_RE)) if (m[1] !== undefined) sets.push(m[1]);
     }
-    return { lines: bodies.map((b, i) => `${b} comment "cali:${hashes[i] ?? ''}"`), hashes, targets, sets, ...(base === undefined ? {} : { base }) };
+    return { bodies, hashes, targets, sets, ...(base === undefined ? {} : { base }) };
   }
 
   /** Chain `chain.name` of iptables table `table`, whole. */

@@ -7,7 +7,7 @@
  * each verdict map's entries (`tap1` → `goto cali-fw-tap1`).
  */
 export interface NftView {
-  readonly chains: Map<string, string[]>;
+  readonly chains: Map<string, readonly string[]>;
   /** Base chains: name → `type/hook/priority` (priority as a number). */
   readonly hooks: Map<string, string>;
   readonly sets: Map<string, Set<string>>;
