@@ -10,6 +10,7 @@ export { freePort } from './free-port.js';
 export { addTo, removeFrom } from './multimap.js';
 export { ownString } from './own-string.js';
 export { InternPool, StringCache } from './intern-pool.js';
+export { limitHeapGrowth } from './heap-growth.js';
 export { addRef, dropRef } from './ref-counts.js';
 export { netnsExec } from './netns-exec.js';
 export { ReconcileLoop, type ReconcileLoopOptions } from './reconcile-loop.js';
