@@ -11,6 +11,7 @@ export { addTo, removeFrom } from './multimap.js';
 export { ownString } from './own-string.js';
 export { InternPool, StringCache } from './intern-pool.js';
 export { limitHeapGrowth } from './heap-growth.js';
+export { collectGarbage } from './collect-garbage.js';
 export { addRef, dropRef } from './ref-counts.js';
 export { netnsExec } from './netns-exec.js';
 export { ReconcileLoop, type ReconcileLoopOptions } from './reconcile-loop.js';

@@ -4,7 +4,7 @@ import { parseDurationMs, startNodeAgent, type AgentIntervals } from '../../agen
 import { isClusterId, startBgpService, type BgpService } from '../../bgp/index.js';
 import { startDhcpWorker, type DhcpWorker } from '../../dhcp/index.js';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
-import { createLogger, limitHeapGrowth, netnsExec, realClock, realExec, realFs, spawnerExec } from '../../lib/index.js';
+import { collectGarbage, createLogger, limitHeapGrowth, netnsExec, realClock, realExec, realFs, spawnerExec } from '../../lib/index.js';
 import { parseIp } from '../../model/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -148,8 +148,12 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
         ...(region === undefined || region === '' ? {} : { region }),
         ...(health === undefined ? {} : { health }),
       });
-      // The cold start's bulk work done, V8 keeps the heap near what is live (see DESIGN: memory).
-      void agent.firstApply.then(() => limitHeapGrowth(HEAP_GROWTH_PERCENT.steady));
+      // The cold start's bulk work done: its garbage goes at once, in one collection (not in
+      // the middle of the first endpoint adds), and V8 keeps the heap near what is live.
+      void agent.firstApply.then(() => {
+        limitHeapGrowth(HEAP_GROWTH_PERCENT.steady);
+        collectGarbage();
+      });
       try {
         bgp = await startBgp(agent.metrics.registry);
         if (opts['dhcp'] !== false) {
