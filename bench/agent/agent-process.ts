@@ -114,7 +114,7 @@ export class AgentProcess {
     const bin = join(projectRoot(), 'bin', 'brindle');
     const args = [
       ...(spec.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfDir]),
-      ...(spec.heapSnapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir', spec.heapSnapshotDir]),
+      ...(spec.heapSnapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir', spec.heapSnapshotDir, '--trace-gc']),
       bin, 'node',
       '--datastore', `embedded:${spec.storePath}`,
       '--hostname', spec.hostname,
@@ -204,6 +204,12 @@ export class AgentProcess {
   }
 
   /** SIGTERM (the agent leaves the dataplane as it is), SIGKILL after 10 s; returns how it went. */
+  /** Diagnostics: everything it printed (logs, `--trace-gc` lines), each line with the wall-clock time it arrived. */
+  async writeLog(path: string): Promise<void> {
+    const lines = this.log.map((l) => `${new Date(performance.timeOrigin + l.at).toISOString()} ${l.raw}`);
+    await realFs().writeTextAtomic(path, `${lines.join('\n')}\n`);
+  }
+
   /** Diagnostics: asks for a heap snapshot (started with `heapSnapshotDir`). */
   signal(signal: NodeJS.Signals): void {
     this.#kill(signal);

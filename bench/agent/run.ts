@@ -197,6 +197,7 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     progress('cold', 'stopping the agent (the dataplane stays) while the kernel tools are timed');
     await mark('agent stopped');
     const stopped = await agent.stop();
+    if (DIAGNOSE !== undefined) await agent.writeLog(join(DIAGNOSE, 'agent-cold.log'));
     r.coldStop = { ms: stopped.ms, killed: stopped.killed, exit: `${stopped.exit.code ?? stopped.exit.signal}` };
     progress('cold', `agent stopped in ${ms(stopped.ms)} (exit ${r.coldStop.exit}${stopped.killed ? ', after SIGKILL' : ''})`);
     agent = undefined;
@@ -247,6 +248,7 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     progress('add', `endpoint first: tap -> up p50 ${ms(endpointFirst.p50Ms)}, p99 ${ms(endpointFirst.p99Ms)}`);
     r.adds = { tapFirst, endpointFirst, cpu: between(c0, c1), agentMetrics: metricsDelta(m0, m1) };
     r.memory.afterAdds = await memory(agent);
+    if (DIAGNOSE !== undefined) await agent.writeLog(join(DIAGNOSE, 'agent-restart.log'));
     await heapSnapshot(agent, 'after the adds');
 
     // 4. Throughput.
