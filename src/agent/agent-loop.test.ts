@@ -110,21 +110,6 @@ describe('AgentLoop', () => {
     await loop.stop();
   });
 
-  it('waits for a new first listing when the interface view is replaced', async () => {
-    const { clock, dp, loop } = setup();
-    loop.start();
-    loop.setIfaces(tap(true), undefined);
-    loop.clearIfaces();
-    loop.setSyncStatus('in-sync');
-    await run(clock, 20);
-    assert.equal(loop.state, 'waiting-for-interfaces');
-    assert.deepEqual(dp.calls, []);
-    loop.setIfaces(tap(false), undefined);
-    await run(clock, 20);
-    assert.deepEqual(dp.calls, ['ingest', 'ifaces tap1 changed=all', 'apply']);
-    await loop.stop();
-  });
-
   it('wakes when idle so liveness sees progress, and stops from any state', async () => {
     const { clock, loop } = setup();
     loop.start();

@@ -118,13 +118,6 @@ export class AgentLoop<D extends LoopDataplane> {
     this.schedule();
   }
 
-  /** The interface view is being replaced (a new monitor): wait for its first listing. */
-  clearIfaces(): void {
-    this.#ifaces = new Map();
-    this.#ifacesChanged = undefined;
-    this.#ifacesReady = false;
-  }
-
   /** Something changed (datastore updates, a resync request): an apply is due. */
   schedule(): void {
     this.#pending = true;

@@ -94,32 +94,6 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   });
 
   let monitor: IfaceMonitor | undefined;
-  let monitorPrefixes: readonly string[] = [];
-  /**
-   * Watches interfaces with these prefixes (reading only: allowed before in-sync). Started with
-   * the agent, on the command line's or the default prefixes, so the first listing (0.2–0.7 s on
-   * a host with 10,000 interfaces) is done by the time the datastore is in sync; started again
-   * at in-sync only if the FelixConfiguration names other prefixes.
-   */
-  const watchInterfaces = (prefixes: readonly string[]): void => {
-    const old = monitor;
-    if (old !== undefined) void old.stop();
-    monitorPrefixes = prefixes;
-    const next = new IfaceMonitor({
-      exec: o.exec,
-      clock,
-      logger: log,
-      interfacePrefixes: prefixes,
-      // The monitor hands a new map on each change, and the names to look at (a replaced
-      // monitor's late news is not wanted).
-      onChange: (m, changed) => {
-        if (monitor === next) loop.setIfaces(m, changed);
-      },
-    });
-    monitor = next;
-    if (old !== undefined) loop.clearIfaces();
-    next.start();
-  };
   let intervals: AgentIntervals = { refreshMs: 90_000, reportMs: 30_000, reportTtlSeconds: 90, ...o.intervalOverrides };
 
   /** FelixConfiguration as read at the first in-sync; an unusable one is reported and replaced by the defaults. */
@@ -143,7 +117,15 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     log.info({ dataplane: kind, backend, interfacePrefixes: config.interfacePrefixes, endpointToHostAction: config.endpointToHostAction, refreshMs: intervals.refreshMs }, 'Dataplane starting');
     const dp = new Dataplane({ exec: o.exec, config, dataplane: kind, backend, logger: log, clock });
     // The interface monitor watches the prefixes the configuration names (read only at in-sync).
-    if (!samePrefixes(monitorPrefixes, config.interfacePrefixes)) watchInterfaces(config.interfacePrefixes);
+    monitor = new IfaceMonitor({
+      exec: o.exec,
+      clock,
+      logger: log,
+      interfacePrefixes: config.interfacePrefixes,
+      // The monitor hands a new map on each change, and the names to look at.
+      onChange: (m, changed) => loop.setIfaces(m, changed),
+    });
+    monitor.start();
     // 0 turns a periodic job off (as in Felix); anything else runs at most once a second.
     const every = (ms: number): number | undefined => (ms <= 0 ? undefined : Math.max(ms, 1_000));
     const refreshMs = every(intervals.refreshMs);
@@ -222,7 +204,6 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   }
 
   syncer.start();
-  watchInterfaces(o.configOverrides?.interfacePrefixes ?? DEFAULT_DATAPLANE_CONFIG.interfacePrefixes);
   loop.start();
 
   return {
@@ -241,8 +222,4 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       await reporter.withdraw().catch(() => {});
     },
   };
-}
-
-function samePrefixes(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 }
