@@ -69,6 +69,9 @@ function byFamily(nets: readonly string[], family: IpFamily): string[] {
   return nets.filter((n) => n.includes(':') === (family === 6));
 }
 
+/** Taps configured in one apply above which their sysctls and routes go side by side. */
+const SIDE_BY_SIDE_FROM = 50;
+
 /**
  * The managers (Felix's endpoint, policy, IP set, NAT and routing managers in one place): keeps
  * what the calculation asked for, renders it into chains, sets, routes and sysctls, and hands the
@@ -310,11 +313,12 @@ export class Dataplane {
   }
 
   /**
-   * Per-tap sysctls and routes, side by side (two commands at once; at a cold start on 5,000
-   * taps, one after the other cost seconds). A tap counts as configured once both are in. A
-   * route may land a moment before the tap's proxy ARP: a VM whose ARP for its gateway came in
-   * that moment asks again (after 1 s); its rules were in place before either (the dispatch
-   * drops a tap it does not know), so nothing opens early.
+   * Per-tap sysctls, then routes: a tap's proxy ARP is on before its route brings traffic in,
+   * so the VM's first ARP for its gateway is answered. Many taps at once (a start, a burst) run
+   * both side by side instead: one after the other cost seconds at a cold start on 5,000 taps;
+   * a VM whose ARP came in that moment asks again (after 1 s). A tap counts as configured once
+   * both are in; its rules were in place before either (the dispatch drops a tap it does not
+   * know), so nothing opens early.
    */
   async #applyHostSide(): Promise<void> {
     const toConfigure: { iface: string; options: { ipv6: boolean; rpFilter?: number } }[] = [];
@@ -335,6 +339,11 @@ export class Dataplane {
         this.#configuredNow.push(t.iface);
       }
     });
+    if (toConfigure.length <= SIDE_BY_SIDE_FROM) {
+      await sysctls;
+      await this.routes.apply();
+      return;
+    }
     const [sysctlResult, routesResult] = await Promise.allSettled([sysctls, this.routes.apply()]);
     for (const r of [sysctlResult, routesResult]) if (r.status === 'rejected') throw r.reason instanceof Error ? r.reason : new Error(String(r.reason));
   }
