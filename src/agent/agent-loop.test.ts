@@ -110,6 +110,36 @@ describe('AgentLoop', () => {
     await loop.stop();
   });
 
+  it('stops at once while backing off, and a failing listener does not count as a failed apply', async () => {
+    const { clock, dp, loop } = setup();
+    dp.failNext = 100;
+    loop.start();
+    loop.setSyncStatus('in-sync');
+    loop.setIfaces(tap(true), undefined);
+    await run(clock, 1);
+    assert.equal(loop.state, 'backing-off');
+    await loop.stop();
+    assert.equal(loop.state, 'stopped', 'no clock advance needed to stop');
+
+    const clock2 = new FakeClock();
+    const dp2 = new RecordingDataplane();
+    const loop2 = new AgentLoop({
+      clock: clock2,
+      calc: { flush: () => EMPTY, takeConfigChanged: () => false },
+      startDataplane: () => dp2,
+      onApplied: () => {
+        throw new Error('listener broke');
+      },
+    });
+    loop2.start();
+    loop2.setSyncStatus('in-sync');
+    loop2.setIfaces(tap(true), undefined);
+    await run(clock2, 20);
+    assert.deepEqual(loop2.counts, { applies: 1, failures: 0, lastApplyOk: true });
+    assert.equal(loop2.state, 'idle');
+    await loop2.stop();
+  });
+
   it('wakes when idle so liveness sees progress, and stops from any state', async () => {
     const { clock, loop } = setup();
     loop.start();

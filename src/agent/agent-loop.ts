@@ -64,6 +64,8 @@ export class AgentLoop<D extends LoopDataplane> {
   /** Interfaces changed since the last apply; undefined = look at all of them. */
   #ifacesChanged: Set<string> | undefined;
   #running: Promise<void> | undefined;
+  /** Aborted by `stop()`: ends a backoff or coalescing sleep at once. */
+  readonly #abort = new AbortController();
   #applies = 0;
   #failures = 0;
   #consecutiveFailures = 0;
@@ -132,6 +134,7 @@ export class AgentLoop<D extends LoopDataplane> {
   /** Stops the loop after the apply in flight, if any. */
   async stop(): Promise<void> {
     this.#state = 'stopped';
+    this.#abort.abort();
     this.#wake?.();
     this.#idleTimer?.cancel();
     await this.#running;
@@ -152,8 +155,7 @@ export class AgentLoop<D extends LoopDataplane> {
       }
       // Let a burst of updates coalesce into one apply (a datastore batch arrives at once; this
       // catches the ones just behind it without delaying every add much).
-      await clock.sleep(this.#applies === 0 ? 0 : (this.#o.coalesceMs ?? 5));
-      if (this.#stopped()) break;
+      if (!(await this.#sleep(this.#applies === 0 ? 0 : (this.#o.coalesceMs ?? 5)))) break;
       this.#pending = false;
       if (this.#sync !== 'in-sync' && this.#dataplane === undefined) {
         this.#state = 'waiting-for-sync';
@@ -168,6 +170,16 @@ export class AgentLoop<D extends LoopDataplane> {
     }
   }
 
+  /** Sleeps unless stopped meanwhile; false once stopped. */
+  async #sleep(ms: number): Promise<boolean> {
+    try {
+      await this.#o.clock.sleep(ms, this.#abort.signal);
+    } catch {
+      return false;
+    }
+    return !this.#stopped();
+  }
+
   // A method, not a comparison in place: the state changes across awaits (stop()).
   #stopped(): boolean {
     return this.#state === 'stopped';
@@ -178,17 +190,12 @@ export class AgentLoop<D extends LoopDataplane> {
     if (this.#o.calc.takeConfigChanged()) this.#log.warn('FelixConfiguration changed: restart the agent to apply it');
     this.#state = 'applying';
     const t0 = clock.monotonic();
+    let t: ApplyTimings;
     try {
       dp.ingest(this.#o.calc.flush());
       dp.setIfaces(this.#ifaces, this.#ifacesChanged);
       this.#ifacesChanged = new Set();
-      const t = await dp.apply();
-      this.#applies++;
-      this.#consecutiveFailures = 0;
-      this.#lastApplyOk = true;
-      this.#lastProgress = clock.monotonic();
-      if (this.#state === 'applying') this.#state = 'idle';
-      this.#o.onApplied?.(dp, t, { first: this.#applies === 1, ms: clock.monotonic() - t0 });
+      t = await dp.apply();
     } catch (err) {
       this.#failures++;
       this.#consecutiveFailures++;
@@ -197,7 +204,20 @@ export class AgentLoop<D extends LoopDataplane> {
       dp.markForResync();
       this.#pending = true;
       if (this.#state === 'applying') this.#state = 'backing-off';
-      await clock.sleep(backoffDelay(this.#consecutiveFailures, { initialMs: 50, maxMs: 5_000, factor: 2 }));
+      await this.#sleep(backoffDelay(this.#consecutiveFailures, { initialMs: 50, maxMs: 5_000, factor: 2 }));
+      return;
+    }
+    this.#applies++;
+    this.#consecutiveFailures = 0;
+    this.#lastApplyOk = true;
+    this.#lastProgress = clock.monotonic();
+    if (this.#state === 'applying') this.#state = 'idle';
+    // After the bookkeeping, outside the apply's failure handling: a listener's trouble is not
+    // the dataplane's (it is logged; the loop goes on).
+    try {
+      this.#o.onApplied?.(dp, t, { first: this.#applies === 1, ms: clock.monotonic() - t0 });
+    } catch (err) {
+      this.#log.error({ err: describeError(err) }, 'After an apply: a listener failed');
     }
   }
 }

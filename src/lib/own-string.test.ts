@@ -8,5 +8,6 @@ describe('ownString', () => {
     const part = key.slice(key.lastIndexOf('/') + 1);
     assert.equal(ownString(`${part}/x`), `${part}/x`);
     assert.equal(ownString(''), '');
+    assert.equal(ownString('a\ud800b'), 'a\ud800b', 'a lone surrogate is kept');
   });
 });

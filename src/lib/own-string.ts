@@ -5,5 +5,7 @@
  * of its own length.
  */
 export function ownString(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
+  const copy = Buffer.from(s, 'utf8').toString('utf8');
+  // A lone surrogate does not survive UTF-8: such a string is kept as it is.
+  return copy === s ? copy : s;
 }

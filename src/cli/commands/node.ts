@@ -134,7 +134,11 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
         await bgp.stop();
         return;
       }
-      limitHeapGrowth(HEAP_GROWTH_PERCENT.coldStart);
+      try {
+        limitHeapGrowth(HEAP_GROWTH_PERCENT.coldStart);
+      } catch (err) {
+        logger.warn({ err: String(err) }, 'Could not tune the heap for the cold start');
+      }
       const agent = await startNodeAgent({
         kv,
         exec: agentExec,
@@ -151,8 +155,13 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
       // The cold start's bulk work done: its garbage goes at once, in one collection (not in
       // the middle of the first endpoint adds), and V8 keeps the heap near what is live.
       void agent.firstApply.then(() => {
-        limitHeapGrowth(HEAP_GROWTH_PERCENT.steady);
-        collectGarbage();
+        try {
+          limitHeapGrowth(HEAP_GROWTH_PERCENT.steady);
+          collectGarbage();
+        } catch (err) {
+          // Tuning only: a Node whose V8 refuses the flags runs on with its defaults.
+          logger.warn({ err: String(err) }, 'Could not tune the heap after the first apply');
+        }
       });
       try {
         bgp = await startBgp(agent.metrics.registry);

@@ -78,9 +78,10 @@ export class NftTable {
     for (const s of want?.sets ?? []) addRef(this.#setRefs, s);
     for (const t of old?.targets ?? []) this.#dropChainRef(t);
     for (const s of old?.sets ?? []) dropRef(this.#setRefs, s);
-    for (const b of old?.bodies ?? []) this.#bodies.drop(b);
+    // The new bodies are taken before the old go, so a body both share stays put.
     if (want === undefined) this.#chains.delete(name);
     else this.#chains.set(name, { ...want, bodies: want.bodies.map((b) => this.#bodies.take(b)) });
+    for (const b of old?.bodies ?? []) this.#bodies.drop(b);
     this.#touchedChains.add(name);
     this.#touch();
   }

@@ -22,8 +22,11 @@ interface Setting {
   readonly onFail: 'error' | 'warn' | 'absent-ok';
 }
 
-/** Linux interface names: 1–15 bytes without '/', ':' or whitespace, never '.' or '..'; '=' would break `k=v`. */
-const IFACE_NAME = /^[^/\s:=]{1,15}$/;
+/**
+ * Linux interface names: 1–15 bytes without '/', ':' or whitespace, never '.' or '..'; '=' would
+ * break `k = v`, and `*?[]` would be globs to `sysctl -p`.
+ */
+const IFACE_NAME = /^[^/\s:=*?[\]]{1,15}$/;
 /**
  * Interfaces per `sysctl -p -` call. The settings go on stdin (no ARG_MAX limit); one call per
  * 1,000 interfaces keeps each within its timeout on a busy host (5,000 taps: 40,000 keys, about
