@@ -12,10 +12,10 @@ import { waitForStop } from '../wait-for-stop.js';
 import { addSettingsOptions, parseListen, resolveSettings, type Env } from '../settings.js';
 
 /**
- * How far V8's heap may grow over its live size between full collections: 3x while the cold
+ * How far V8's heap may grow over its live size between full collections: 2x while the cold
  * start builds everything (its peak counts too), 1.2x once the first apply is done.
  */
-const HEAP_GROWTH_PERCENT = { coldStart: 200, steady: 20 } as const;
+const HEAP_GROWTH_PERCENT = { coldStart: 100, steady: 20 } as const;
 
 const SCOPE = { perHost: true } as const;
 
