@@ -8,6 +8,7 @@ import type { NeutronServices } from '../service/neutron-services.js';
 import type { Authenticator } from './auth.js';
 import { applyListQuery, parseQuery, selectFields } from './list-query.js';
 import { selfUrl } from './collection-routes.js';
+import { AGAIN, casRetry } from '../service/cas-retry.js';
 
 const TAGGABLE: Readonly<Record<string, NeutronCollection>> = {
   networks: 'networks',
@@ -57,7 +58,7 @@ export function registerExtras(app: FastifyInstance, s: NeutronServices, auth: A
 
   // standard-attr-tag: /v2.0/<collection>/<id>/tags[/<tag>]
   const setTags = async (collection: NeutronCollection, id: string, change: (tags: string[]) => string[]): Promise<string[]> => {
-    for (let attempt = 0; attempt < 10; attempt++) {
+    return casRetry(s.deps, () => { throw faults.conflictRetry('Resource', id); }, async () => {
       const cur = await s.deps.store.get(collection, id);
       if (cur === undefined) throw faults.notFound(collection === 'networks' ? 'Network' : collection === 'subnets' ? 'Subnet' : collection === 'ports' ? 'Port' : 'SecurityGroup', id);
       const record = cur.record as { tags: string[]; revision_number: number; updated_at: string };
@@ -65,9 +66,8 @@ export function registerExtras(app: FastifyInstance, s: NeutronServices, auth: A
       for (const t of tags) if (t.length === 0 || t.length > 255 || t.includes(',')) throw faults.badRequest(`Invalid input for tags. Reason: '${t}' is not a valid tag.`);
       const next = { ...record, tags, revision_number: record.revision_number + 1, updated_at: timestamp(s.deps.clock) };
       const r = await s.deps.kv.put(objectKey(collection, id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
-      if (r.succeeded) return tags;
-    }
-    throw faults.conflictRetry('Resource', id);
+      return r.succeeded ? tags : AGAIN;
+    });
   };
   const tagged = (req: FastifyRequest<{ Params: { collection: string } }>): NeutronCollection => {
     const c = TAGGABLE[req.params.collection];

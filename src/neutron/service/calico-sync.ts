@@ -3,7 +3,8 @@ import type { FloatingIpRecord, PortRecord, SecurityGroupRuleRecord } from '../r
 import { fipPortPrefix } from '../store/neutron-keys.js';
 import type { Stored } from '../store/neutron-store.js';
 import { endpointNameForPort, portToEndpoint, portWantsEndpoint, securityGroupToPolicy, subnetToDhcp, policyName } from '../translate/index.js';
-import { MAX_CAS_ATTEMPTS, type NeutronDeps } from './neutron-deps.js';
+import { type NeutronDeps } from './neutron-deps.js';
+import { AGAIN, CAS_ATTEMPTS, casRetry } from './cas-retry.js';
 
 /**
  * A group's rules in policy order: the order they were made (the datastore's create revision;
@@ -141,9 +142,10 @@ export class CalicoSync {
   }
 
   async #retry(what: string, attempt: () => Promise<boolean>): Promise<void> {
-    for (let i = 1; i <= MAX_CAS_ATTEMPTS; i++) {
-      if (await attempt()) return;
-    }
-    this.#d.logger.warn({ slot: what }, 'calico sync lost the compare-and-swap race 5 times; the resync will repair it');
+    await casRetry(
+      this.#d,
+      () => this.#d.logger.warn({ slot: what, attempts: CAS_ATTEMPTS }, 'calico sync lost the compare-and-swap race every time; the resync will repair it'),
+      async () => ((await attempt()) ? undefined : AGAIN),
+    );
   }
 }

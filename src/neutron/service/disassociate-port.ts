@@ -1,6 +1,7 @@
 import { objectKey, fipPortPrefix } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
-import { MAX_CAS_ATTEMPTS, timestamp, type NeutronDeps } from './neutron-deps.js';
+import { AGAIN, casRetry } from './cas-retry.js';
+import { timestamp, type NeutronDeps } from './neutron-deps.js';
 
 /**
  * Lets go of every floating IP associated with a port (it is being deleted): each floating IP
@@ -10,7 +11,8 @@ import { MAX_CAS_ATTEMPTS, timestamp, type NeutronDeps } from './neutron-deps.js
 export async function disassociatePort(d: NeutronDeps, portId: string): Promise<void> {
   const { items } = await d.kv.list(fipPortPrefix(portId));
   for (const link of items) {
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    // Out of attempts, the stale key is left to the resync.
+    await casRetry(d, () => undefined, async () => {
       const fip = await d.store.get('floatingips', link.value);
       const stillOurs = fip !== undefined && fip.record.port_id === portId;
       const r = await d.kv.txn({
@@ -29,8 +31,10 @@ export async function disassociatePort(d: NeutronDeps, portId: string): Promise<
             : []),
         ],
       });
-      if (r.succeeded) break;
-      if ((await d.kv.get(link.key))?.modRevision !== link.modRevision) break;
-    }
+      if (r.succeeded) return undefined;
+      // The key itself changed or went: someone else dealt with this association.
+      if ((await d.kv.get(link.key))?.modRevision !== link.modRevision) return undefined;
+      return AGAIN;
+    });
   }
 }

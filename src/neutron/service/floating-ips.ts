@@ -1,3 +1,4 @@
+import { AGAIN, casRetry } from './cas-retry.js';
 import { parseIp } from '../../model/index.js';
 import { faults, type NeutronApiError } from '../errors.js';
 import type { FloatingIpRecord, NetworkRecord, PortRecord } from '../records.js';
@@ -5,7 +6,7 @@ import { fipPortKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
 import { encodeRecord, type Stored } from '../store/neutron-store.js';
 import type { PortEvents } from '../status/nova-notifier.js';
 import type { CalicoSync } from './calico-sync.js';
-import { MAX_CAS_ATTEMPTS, timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
 import type { PortService } from './ports.js';
 import { routerForFloatingIp } from './router-for-floating-ip.js';
 
@@ -114,7 +115,7 @@ export class FloatingIpService {
   }
 
   async update(ctx: RequestContext, id: string, changes: FloatingIpChanges, ifRevision?: number): Promise<FloatingIpRecord> {
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    return casRetry(this.#d, () => { throw faults.conflictRetry('FloatingIP', id); }, async () => {
       const cur = await this.#d.store.get('floatingips', id);
       if (cur === undefined) throw faults.notFound('FloatingIP', id);
       const old = cur.record;
@@ -151,13 +152,13 @@ export class FloatingIpService {
       // A fault that names a reason ends it; a plain conflict (the floating IP or its port moved on) plans again.
       const why = await this.#whyRefused(next, assoc);
       if (why.type !== 'HTTPConflict') throw why;
-    }
-    throw faults.conflictRetry('FloatingIP', id);
+      return AGAIN;
+    });
   }
 
   /** Releases a floating IP: the record, its association and its address go in one transaction. */
   async delete(id: string): Promise<void> {
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    await casRetry(this.#d, () => { throw faults.conflictRetry('FloatingIP', id); }, async () => {
       const cur = await this.#d.store.get('floatingips', id);
       if (cur === undefined) throw faults.notFound('FloatingIP', id);
       const f = cur.record;
@@ -184,10 +185,10 @@ export class FloatingIpService {
           const port = await this.#d.store.get('ports', f.port_id);
           if (port !== undefined) await this.#portChanged(port.record);
         }
-        return;
+        return undefined;
       }
-    }
-    throw faults.conflictRetry('FloatingIP', id);
+      return AGAIN;
+    });
   }
 
   async #releaseAddress(portId: string): Promise<void> {

@@ -5,6 +5,7 @@ import { underDeletingMarker } from './deleting-marker.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import type { CalicoSync } from './calico-sync.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { AGAIN, casRetry } from './cas-retry.js';
 import type { SecurityGroupService } from './security-groups.js';
 
 export interface NetworkInput {
@@ -86,7 +87,7 @@ export class NetworkService {
 
   async update(ctx: RequestContext, id: string, changes: NetworkChanges, ifRevision?: number): Promise<NetworkRecord> {
     if (!ctx.isAdmin && changes['router:external'] !== undefined) throw faults.policy('rule:update_network:router:external');
-    for (let attempt = 0; ; attempt++) {
+    return casRetry(this.#d, () => { throw faults.conflictRetry('Network', id); }, async (attempt) => {
       const cur = await this.#d.store.get('networks', id);
       if (cur === undefined) throw faults.notFound('Network', id);
       if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
@@ -100,8 +101,8 @@ export class NetworkService {
         if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsOfNetwork(id);
         return next;
       }
-      if (attempt > 5) throw faults.conflictRetry('Network', id);
-    }
+      return AGAIN;
+    });
   }
 
   /** Deletes a network and its subnets; refused while ports use it (NetworkInUse). */

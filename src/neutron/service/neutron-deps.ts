@@ -28,5 +28,3 @@ export function timestamp(clock: Clock): string {
   return new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** How many times a compare-and-swap loop retries before leaving the slot to the resync. */
-export const MAX_CAS_ATTEMPTS = 5;

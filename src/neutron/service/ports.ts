@@ -6,6 +6,7 @@ import { encodeRecord } from '../store/neutron-store.js';
 import type { CalicoSync } from './calico-sync.js';
 import { fixedIpChanges } from './fixed-ip-changes.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { AGAIN, casRetry } from './cas-retry.js';
 import { planAddresses, randomMac, type AddressRequest, type PlannedIp } from './port-addresses.js';
 import { bindPort } from './port-binding.js';
 import { claimPort, raiseClaimFailure } from './port-claim.js';
@@ -36,7 +37,6 @@ export interface PortInput {
 
 export type PortChanges = Omit<PortInput, 'network_id' | 'tenant_id' | 'project_id'>;
 
-const MAX_ATTEMPTS = 10;
 
 /** Ports: addresses and MACs claimed by create-only keys, binding, and the endpoint sync. */
 export class PortService {
@@ -80,7 +80,7 @@ export class PortService {
     const pairs = this.#addressPairs(portSecurity, input.allowed_address_pairs, input.mac_address ?? '');
     const subnets = await this.#subnetsOf(network.record);
     const id = this.#d.newId();
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return casRetry(this.#d, () => { throw faults.ipGenerationFailure(network.record.id); }, async (attempt) => {
       const mac = input.mac_address ?? randomMac(this.#d.random);
       const ips = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt, allowGateway: isRouterInterface(deviceOwner) }, input.fixed_ips);
       const binding = await bindPort(this.#d, input['binding:host_id'] ?? '', network.record, input['binding:vnic_type'] ?? 'normal');
@@ -100,12 +100,12 @@ export class PortService {
         return port;
       }
       raiseClaimFailure(failure, network.record);
-    }
-    throw faults.ipGenerationFailure(network.record.id);
+      return AGAIN;
+    });
   }
 
   async update(ctx: RequestContext, id: string, changes: PortChanges, ifRevision?: number): Promise<PortRecord> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return casRetry(this.#d, () => { throw faults.conflictRetry('Port', id); }, async (attempt) => {
       const cur = await this.#d.store.get('ports', id);
       if (cur === undefined) throw faults.notFound('Port', id);
       const old = cur.record;
@@ -175,13 +175,13 @@ export class PortService {
         return next;
       }
       raiseClaimFailure(failure, network.record);
-    }
-    throw faults.conflictRetry('Port', id);
+      return AGAIN;
+    });
   }
 
   /** Deletes a port; `internal` when a router or floating IP removes its own port. */
   async delete(id: string, o: { internal?: boolean } = {}): Promise<PortRecord> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return casRetry(this.#d, () => { throw faults.conflictRetry('Port', id); }, async () => {
       const cur = await this.#d.store.get('ports', id);
       if (cur === undefined) throw faults.notFound('Port', id);
       const p = cur.record;
@@ -205,8 +205,8 @@ export class PortService {
         this.#events.portDeleted(p);
         return p;
       }
-    }
-    throw faults.conflictRetry('Port', id);
+      return AGAIN;
+    });
   }
 
   /**
@@ -215,7 +215,7 @@ export class PortService {
    * previous host or VM must not flip it). Tells Nova of a change; returns whether one was made.
    */
   async setStatus(id: string, status: PortRecord['status'], from: { host: string; workload: string }): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return casRetry(this.#d, () => { throw faults.conflictRetry('Port', id); }, async () => {
       const cur = await this.#d.store.get('ports', id);
       if (cur === undefined || cur.record.status === status) return false;
       if (cur.record['binding:host_id'] !== from.host || cur.record.device_id !== from.workload) return false;
@@ -225,8 +225,8 @@ export class PortService {
         this.#events.portStatusChanged(cur.record, next);
         return true;
       }
-    }
-    throw faults.conflictRetry('Port', id);
+      return AGAIN;
+    });
   }
 
   /** The Calico side of a committed change; a failure is logged (the periodic resync repairs it), not reported as a failed request. */

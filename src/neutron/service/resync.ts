@@ -5,6 +5,7 @@ import { dhcpSubnetKey, dhcpSubnetPrefix, resourcePrefix, type CalicoResource, t
 import { endpointNameForPort, portToEndpoint, portWantsEndpoint, securityGroupToPolicy, subnetToDhcp } from '../translate/index.js';
 import { isEndpointPort, rulesInPolicyOrder } from './calico-sync.js';
 import type { NeutronDeps } from './neutron-deps.js';
+import { AGAIN, casRetry } from './cas-retry.js';
 import type { FloatingIpRecord } from '../records.js';
 
 export interface ResyncPhase {
@@ -169,21 +170,22 @@ async function mergeDefault<K extends 'ClusterInformation' | 'FelixConfiguration
   kind: K,
   merge: (spec: ResourceOf<K>['spec']) => ResourceOf<K>['spec'],
 ): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  // Out of attempts, it is counted lost (the next resync tries again).
+  await casRetry(d, () => void p.lost++, async () => {
     const seen = await d.resources.readEntry(kind, 'default');
     const cur = (seen === undefined ? undefined : decodeResource(seen)) as ResourceOf<K> | undefined;
     const spec = merge({ ...(cur?.spec ?? {}) });
     if (cur !== undefined && isDeepStrictEqual(cur.spec, spec)) {
       p.correct++;
-      return;
+      return undefined;
     }
     const desired = { apiVersion: 'projectcalico.org/v3', kind, metadata: { name: 'default' }, spec } as ResourceOf<K>;
     if (await d.resources.writeIfUnchanged({ kind, name: 'default' }, seen, desired)) {
       p[seen === undefined ? 'created' : 'updated']++;
-      return;
+      return undefined;
     }
-  }
-  p.lost++;
+    return AGAIN;
+  });
 }
 
 /** ClusterInformation `default`: a cluster GUID, `openstack` in clusterType, datastoreReady unless set false. */

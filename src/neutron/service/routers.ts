@@ -2,7 +2,8 @@ import { faults } from '../errors.js';
 import type { PortRecord, RouterRecord, SubnetRecord } from '../records.js';
 import { objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
-import { MAX_CAS_ATTEMPTS, timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { AGAIN, casRetry } from './cas-retry.js';
 import type { AddressRequest } from './port-addresses.js';
 import type { PortService } from './ports.js';
 import { isRouterInterface } from './service-ports.js';
@@ -79,7 +80,7 @@ export class RouterService {
   }
 
   async update(ctx: RequestContext, id: string, changes: RouterChanges, ifRevision?: number): Promise<RouterRecord> {
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    return casRetry(this.#d, () => { throw faults.conflictRetry('Router', id); }, async () => {
       const cur = await this.#d.store.get('routers', id);
       if (cur === undefined) throw faults.notFound('Router', id);
       const old = cur.record;
@@ -105,8 +106,8 @@ export class RouterService {
         await this.#deletePorts(oldPorts);
         return next;
       }
-    }
-    throw faults.conflictRetry('Router', id);
+      return AGAIN;
+    });
   }
 
   /** Refused while the router has interfaces (RouterInUse); its gateway port goes with it. */

@@ -8,6 +8,7 @@ import { IP_PROTOCOL_MAP, isIcmpProtocol } from '../translate/index.js';
 import type { CalicoSync } from './calico-sync.js';
 import { notBeingDeleted, underDeletingMarker } from './deleting-marker.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { AGAIN, casRetry } from './cas-retry.js';
 
 export interface SecurityGroupInput {
   readonly name?: string;
@@ -132,7 +133,7 @@ export class SecurityGroupService {
   }
 
   async update(id: string, changes: { name?: string; description?: string }, ifRevision?: number): Promise<SecurityGroupView> {
-    for (let attempt = 0; ; attempt++) {
+    return casRetry(this.#d, () => { throw faults.conflictRetry('Security group', id); }, async () => {
       const cur = await this.#d.store.get('security-groups', id);
       if (cur === undefined) throw faults.notFound('SecurityGroup', id);
       if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
@@ -146,8 +147,8 @@ export class SecurityGroupService {
         if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsWithSecurityGroup(id);
         return this.view(next);
       }
-      if (attempt > 5) throw faults.conflictRetry('Security group', id);
-    }
+      return AGAIN;
+    });
   }
 
   /**
@@ -196,7 +197,7 @@ export class SecurityGroupService {
    * does), so concurrent identical rules cannot both pass the duplicate check.
    */
   async createRule(ctx: RequestContext, input: RuleInput): Promise<SecurityGroupRuleRecord> {
-    for (let attempt = 0; attempt < 10; attempt++) {
+    return casRetry(this.#d, () => { throw faults.conflictRetry('Security group', input.security_group_id); }, async () => {
       const sg = await this.#d.store.get('security-groups', input.security_group_id);
       if (sg === undefined) throw faults.notFound('SecurityGroup', input.security_group_id);
       const rule = this.#validatedRule(sg.record, input, projectOf(ctx, { ...input, project_id: input.project_id ?? sg.record.project_id }));
@@ -221,12 +222,12 @@ export class SecurityGroupService {
         await this.#sync.syncSecurityGroup(sg.record.id);
         return rule;
       }
-    }
-    throw faults.conflictRetry('Security group', input.security_group_id);
+      return AGAIN;
+    });
   }
 
   async deleteRule(id: string): Promise<void> {
-    for (let attempt = 0; attempt < 10; attempt++) {
+    await casRetry(this.#d, () => { throw faults.conflictRetry('Security group rule', id); }, async () => {
       const rule = await this.#d.store.get('security-group-rules', id);
       if (rule === undefined) throw faults.notFound('SecurityGroupRule', id);
       const sg = await this.#d.store.get('security-groups', rule.record.security_group_id);
@@ -244,8 +245,8 @@ export class SecurityGroupService {
         await this.#sync.syncSecurityGroup(rule.record.security_group_id);
         return;
       }
-    }
-    throw faults.conflictRetry('Security group rule', id);
+      return AGAIN;
+    });
   }
 
   #bumped(sg: SecurityGroupRecord): SecurityGroupRecord {

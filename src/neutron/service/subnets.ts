@@ -7,6 +7,7 @@ import { underDeletingMarker } from './deleting-marker.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import type { CalicoSync } from './calico-sync.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { AGAIN, casRetry } from './cas-retry.js';
 
 type Ipv6Mode = 'slaac' | 'dhcpv6-stateful' | 'dhcpv6-stateless';
 
@@ -79,7 +80,7 @@ export class SubnetService {
     checkFamily('DNS nameserver', input.dns_nameservers ?? [], plan.family);
     for (const r of input.host_routes ?? []) checkFamily('host route nexthop', [r.nexthop], plan.family);
 
-    for (let attempt = 0; ; attempt++) {
+    return casRetry(this.#d, () => { throw faults.conflictRetry('Subnet on network', input.network_id); }, async () => {
       const lock = await this.#d.kv.get(SUBNET_CIDR_LOCK);
       const network = await this.#d.store.get('networks', input.network_id);
       if (network === undefined) throw faults.notFound('Network', input.network_id);
@@ -118,13 +119,12 @@ export class SubnetService {
         await this.#sync.syncSubnet(subnet.id);
         return subnet;
       }
-      if (attempt >= 10) throw faults.conflictRetry('Subnet on network', input.network_id);
-      await this.#d.clock.sleep(5 + this.#d.random() * 20 * (attempt + 1));
-    }
+      return AGAIN;
+    });
   }
 
   async update(id: string, changes: SubnetChanges, ifRevision?: number): Promise<SubnetRecord> {
-    for (let attempt = 0; ; attempt++) {
+    return casRetry(this.#d, () => { throw faults.conflictRetry('Subnet', id); }, async () => {
       const cur = await this.#d.store.get('subnets', id);
       if (cur === undefined) throw faults.notFound('Subnet', id);
       const s = cur.record;
@@ -161,8 +161,8 @@ export class SubnetService {
         if (next.gateway_ip !== s.gateway_ip) await this.#sync.syncPortsOfNetwork(s.network_id);
         return next;
       }
-      if (attempt > 5) throw faults.conflictRetry('Subnet', id);
-    }
+      return AGAIN;
+    });
   }
 
   /** Deletes a subnet; refused while any port holds an address from it (SubnetInUse). */
@@ -172,7 +172,7 @@ export class SubnetService {
     await underDeletingMarker(this.#d, { kind: 'subnets', id, modRevision: cur.modRevision }, async (finish) => {
       const used = await this.#d.store.allocatedIps(id);
       if (used.size > 0) throw faults.subnetInUse(id, [...new Set(used.values())]);
-      for (let attempt = 0; ; attempt++) {
+      await casRetry(this.#d, () => { throw faults.conflictRetry('Subnet', id); }, async () => {
         const network = await this.#d.store.get('networks', cur.record.network_id);
         const now = timestamp(this.#d.clock);
         const r = await this.#d.kv.txn({
@@ -191,9 +191,8 @@ export class SubnetService {
                 ]),
           ],
         });
-        if (r.succeeded) break;
-        if (attempt > 5) throw faults.conflictRetry('Subnet', id);
-      }
+        return r.succeeded ? undefined : AGAIN;
+      });
       await this.#sync.syncSubnet(id);
     });
   }
