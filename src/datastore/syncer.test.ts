@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { realFs, type Fs } from '../lib/index.js';
-import { FakeClock } from '../lib/testing.js';
+import { eventually, FakeClock } from '../lib/testing.js';
 import { EmbeddedStore } from './embedded/embedded-store.js';
 import type { KvStore } from './kv-store.js';
 import { openDatastore } from './open-datastore.js';
@@ -30,13 +30,6 @@ function consumer() {
   };
 }
 
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function contents(kv: KvStore, prefix: string): Promise<Map<string, string>> {
   return new Map((await kv.list(prefix)).items.map((i) => [i.key, i.value]));
@@ -66,7 +59,7 @@ describe('Syncer on the embedded store', () => {
       await kv.put('/a/2', 'z');
       await kv.delete('/a/1');
       await kv.put('/c/2', 'ignored');
-      await until(() => c.view.has('/a/2') && !c.view.has('/a/1'));
+      await eventually(() => c.view.has('/a/2') && !c.view.has('/a/1'));
       assert.deepEqual([...c.view.keys()].sort(), ['/a/2', '/b/1']);
       assert.equal(c.updates.length, 4);
     } finally {
@@ -96,7 +89,7 @@ describe('Syncer on the embedded store', () => {
       await other.put('/x/new', 'v1');
       await other.compact(await other.revision());
       await clock.advance(1_000);
-      await until(() => c.statuses.includes('resyncing') && syncer.status === 'in-sync' && c.view.has('/x/new'));
+      await eventually(() => c.statuses.includes('resyncing') && syncer.status === 'in-sync' && c.view.has('/x/new'));
       const after = c.updates.slice(told).map((u) => `${u.key}=${u.value ?? '(deleted)'}`).sort();
       assert.deepEqual(after, ['/x/change=v2', '/x/drop=(deleted)', '/x/new=v1'], 'no duplicate for /x/keep, nothing lost');
       assert.deepEqual(c.view, await contents(other, '/x/'));
@@ -129,7 +122,7 @@ describe('Syncer on the embedded store', () => {
       await kv.put('/p/1', 'x');
       syncer.start();
       await syncer.waitInSync();
-      await until(() => lists >= 4);
+      await eventually(() => lists >= 4);
       assert.equal(c.updates.length, 1);
       assert.deepEqual(c.statuses, ['waiting', 'in-sync']);
     } finally {
@@ -160,7 +153,7 @@ describe('Syncer on the embedded store', () => {
       syncer.start();
       await syncer.waitInSync();
       await kv.put('/f/2', 'b');
-      await until(() => c.view.get('/f/2') === 'b');
+      await eventually(() => c.view.get('/f/2') === 'b');
       assert.equal(c.updates.filter((u) => u.key === '/f/1').length, 1);
     } finally {
       await syncer.stop();
@@ -187,12 +180,12 @@ describe('Syncer on etcd', () => {
     syncer.start();
     await syncer.waitInSync();
     await etcd.pause();
-    await until(() => syncer.status === 'resyncing', 15_000);
+    await eventually(() => syncer.status === 'resyncing', 15_000);
     assert.deepEqual([...c.view], [['/e/1', 'one']], 'the consumer keeps what it had while etcd is down');
     await etcd.restart();
-    await until(() => syncer.status === 'in-sync', 30_000);
+    await eventually(() => syncer.status === 'in-sync', 30_000);
     await kv.put('/e/2', 'two');
-    await until(() => c.view.get('/e/2') === 'two', 15_000);
+    await eventually(() => c.view.get('/e/2') === 'two', 15_000);
     assert.deepEqual(c.view, await contents(kv, '/e/'));
     assert.equal(c.updates.filter((u) => u.key === '/e/1').length, 1, 'no duplicate after the re-list');
     } finally {

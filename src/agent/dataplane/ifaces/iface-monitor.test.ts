@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { realClock, realExec } from '../../../lib/index.js';
-import { makeTestNetns, type TestNetns } from '../../../lib/testing.js';
+import { eventually, makeTestNetns, type TestNetns } from '../../../lib/testing.js';
 import { netnsExec } from '../../../lib/index.js';
 import { IfaceMonitor, type IfaceMap } from './iface-monitor.js';
 
@@ -89,8 +89,7 @@ describe('IfaceMonitor (real ip monitor in a netns)', () => {
     const pid = monitor.monitorPid;
     assert.ok(pid !== undefined);
     process.kill(pid, 'SIGKILL'); // the child this test's monitor started, by its PID
-    const t0 = performance.now();
-    while (monitor.stats.restarts === 0 && performance.now() - t0 < 3_000) await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => monitor.stats.restarts > 0, { timeoutMs: 3_000, what: 'the monitor restarted' });
     assert.equal(monitor.stats.restarts, 1);
     assert.notEqual(monitor.monitorPid, pid);
     await new Promise((r) => setTimeout(r, 300)); // let the new child subscribe
