@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { openDatastore, type KvStore } from '../datastore/index.js';
 import { startTestEtcd, type TestEtcd } from '../datastore/testing/index.js';
 import { realClock, realExec } from '../lib/index.js';
-import { makeTestNetns, type TestNetns } from '../lib/testing.js';
+import { eventually, makeTestNetns, recordingLogger, type TestNetns } from '../lib/testing.js';
 import { netnsExec } from '../lib/index.js';
 import { startNodeAgent, type NodeAgent } from './node-agent.js';
 
@@ -42,9 +42,17 @@ for (const dataplane of ['iptables', 'nft'] as const) describe(`brindle node wri
 
   it('waits with the kernel untouched while the datastore is away, then programs it', async () => {
     await etcd.pause();
-    agent = await startNodeAgent({ kv, exec: netnsExec(realExec(), host.name), clock: realClock(), hostname: 'h1', dataplane });
-    await new Promise((r) => setTimeout(r, 3_000));
+    const { logger, lines } = recordingLogger();
+    agent = await startNodeAgent({ kv, exec: netnsExec(realExec(), host.name), clock: realClock(), hostname: 'h1', dataplane, logger });
+    // The fact to wait for, not a time: the agent tried to sync, failed, and tried again.
+    const failedTwice = (): boolean => {
+      const perPrefix = new Map<unknown, number>();
+      for (const l of lines) if (l.msg === 'syncer re-listing') perPrefix.set(l['prefix'], (perPrefix.get(l['prefix']) ?? 0) + 1);
+      return [...perPrefix.values()].some((n) => n >= 2);
+    };
+    await eventually(failedTwice, { timeoutMs: 30_000, what: 'a second failed sync attempt' });
     assert.equal(agent.status().applies, 0);
+    assert.equal(agent.status().sync, 'waiting');
     const save = (await host.must('iptables-save', [])) + (await host.must('ip6tables-save', []));
     assert.doesNotMatch(save, /cali/, 'no chain or rule written before in-sync');
     assert.equal((await host.must('ipset', ['list', '-name'])).trim(), '');
