@@ -218,7 +218,10 @@ export class PortService {
     return casRetry(this.#d, () => { throw faults.conflictRetry('Port', id); }, async () => {
       const cur = await this.#d.store.get('ports', id);
       if (cur === undefined || cur.record.status === status) return false;
-      if (cur.record['binding:host_id'] !== from.host || cur.record.device_id !== from.workload) return false;
+      if (cur.record['binding:host_id'] !== from.host || cur.record.device_id !== from.workload) {
+        this.#d.logger.debug({ port: id, host: from.host, workload: from.workload }, "port status report ignored: not from the port's host and instance");
+        return false;
+      }
       const next = { ...cur.record, status, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
       const r = await this.#d.kv.put(objectKey('ports', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
       if (r.succeeded) {

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatastore, type KvStore } from '../../datastore/index.js';
 import { realFs } from '../../lib/index.js';
+import { recordingLogger } from '../../lib/testing.js';
 import { felixEndpointStatusKey } from '../../model/index.js';
 import { eventually, fakeAgentAlive, startTestApi, type TestApi } from '../testing/index.js';
 
@@ -16,10 +17,14 @@ describe('Neutron API: races and update semantics', () => {
   let t: TestApi;
   let net: string;
   let sub: string;
+  const log = recordingLogger();
+  /** Whether the server has looked at a status report for `port` from `host`/`workload` and ignored it. */
+  const ignored = (port: string, host: string, workload: string): boolean =>
+    log.lines.some((l) => l.msg === "port status report ignored: not from the port's host and instance" && l['port'] === port && l['host'] === host && l['workload'] === workload);
   before(async () => {
     dir = await fs.makeTempDir('brindle-races-');
     kv = await openDatastore({ kind: 'embedded', path: dir });
-    t = await startTestApi(kv);
+    t = await startTestApi(kv, { logger: log.logger });
     net = ((await t.call('POST', '/v2.0/networks', { network: { name: 'r' } })).body['network'] as Json)['id'] as string;
     sub = ((await t.call('POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, cidr: '198.18.70.0/24' } })).body['subnet'] as Json)['id'] as string;
   });
@@ -72,14 +77,15 @@ describe('Neutron API: races and update semantics', () => {
     const status = async (): Promise<unknown> => ((await t.call('GET', `/v2.0/ports/${port}`)).body['port'] as Json)['status'];
     await kv.put(felixEndpointStatusKey('no-region', { host: 'other-host', workload: VM1, endpoint: port }), '{"status":"up"}');
     await kv.put(felixEndpointStatusKey('no-region', { host: 'h1', workload: VM2, endpoint: port }), '{"status":"up"}');
-    await new Promise((r) => setTimeout(r, 300));
+    // The fact, not a time: the server looked at the last of them and ignored it.
+    await eventually(() => ignored(port, 'h1', VM2));
     assert.equal(await status(), 'DOWN', 'reports about another host or instance are ignored');
     await kv.put(felixEndpointStatusKey('no-region', { host: 'h1', workload: VM1, endpoint: port }), '{"status":"up"}');
     await eventually(async () => (await status()) === 'ACTIVE');
     // The port moves to VM2 on the same host; VM1's endpoint status going away must not make it ERROR.
     await t.call('PUT', `/v2.0/ports/${port}`, { port: { device_id: VM2 } });
     await kv.delete(felixEndpointStatusKey('no-region', { host: 'h1', workload: VM1, endpoint: port }));
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(() => ignored(port, 'h1', VM1));
     assert.notEqual(await status(), 'ERROR');
     await kv.delete(felixEndpointStatusKey('no-region', { host: 'other-host', workload: VM1, endpoint: port }));
     await kv.delete(felixEndpointStatusKey('no-region', { host: 'h1', workload: VM2, endpoint: port }));

@@ -34,10 +34,13 @@ describe('Elector (networking-calico election over a leased key)', () => {
     for (const e of [a, b, c]) e.start();
     try {
       await eventually(() => [a, b, c].filter((e) => e.isMaster).length === 1);
-      await new Promise((r) => setTimeout(r, 1_500));
-      assert.equal([a, b, c].filter((e) => e.isMaster).length, 1, 'still one master after a few refreshes');
       const master = [a, b, c].find((e) => e.isMaster);
       assert.ok(master);
+      // Facts, not a time: three refreshes of the master, one master at every look meanwhile.
+      await eventually(() => {
+        assert.equal([a, b, c].filter((e) => e.isMaster).length, 1, 'still one master');
+        return master.stats.refreshes >= 3;
+      });
       assert.match((await kv.get(KEY))?.value ?? '', /^host-[abc]:100[123]$/);
       assert.equal((await kv.get('/calico/openstack/v1/neutron_election'))?.value, (await kv.get(KEY))?.value, 'the legacy key too');
       const t0 = Date.now();
@@ -68,7 +71,8 @@ describe('Elector (networking-calico election over a leased key)', () => {
     const a = elector('host-a', 1001);
     a.start();
     try {
-      await new Promise((r) => setTimeout(r, 800));
+      // The fact: it has seen the other host's key and waits on it (not a time).
+      await eventually(() => a.stats.deferrals >= 1, 5_000);
       assert.equal(a.isMaster, false);
       await eventually(() => a.isMaster, 10_000);
     } finally {

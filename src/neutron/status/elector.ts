@@ -38,6 +38,8 @@ export class Elector {
   #master = false;
   #lease: string | undefined;
   #loop: Promise<void> | undefined;
+  #refreshes = 0;
+  #deferrals = 0;
 
   constructor(options: ElectorOptions) {
     this.#o = options;
@@ -46,6 +48,11 @@ export class Elector {
 
   get isMaster(): boolean {
     return this.#master;
+  }
+
+  /** Refreshes of key and lease made as master, and times it found the key held by another and waited. */
+  get stats(): { refreshes: number; deferrals: number } {
+    return { refreshes: this.#refreshes, deferrals: this.#deferrals };
   }
 
   start(): void {
@@ -99,6 +106,7 @@ export class Elector {
           await this.#o.kv.delete(this.#o.key, { condition: { value: cur.value } });
           continue;
         }
+        this.#deferrals++;
         await this.#waitForChange(cur.modRevision + 1, ttl * 1000);
       } catch (err) {
         if (signal.aborted) break;
@@ -125,6 +133,7 @@ export class Elector {
         const r = await this.#o.kv.put(this.#o.key, this.#value, { lease, condition: { value: this.#value } });
         if (!r.succeeded) throw new Error('the election key was taken over');
         lastGood = this.#o.clock.monotonic();
+        this.#refreshes++;
       }
     } catch (err) {
       if (signal.aborted) return;
