@@ -237,7 +237,8 @@ export function runKvContract(name: string, setup: () => Promise<KvContractTarge
       const now = kv.watch(p, { fromRevision: 0 });
       const next = (await kv.revision()) + 3;
       const future = kv.watch(p, { fromRevision: next });
-      await new Promise((r) => setTimeout(r, 100));
+      // In place before the writes: a fact, not a sleep.
+      await Promise.all([now.ready, future.ready]);
       for (let i = 1; i <= 4; i++) await kv.put(`${p}k${i}`, String(i));
       const fromNow = await collectEvents(now, 4);
       assert.deepEqual(fromNow.events.map(keyOf), [1, 2, 3, 4].map((i) => `${p}k${i}`), 'nothing from before the watch');
@@ -245,6 +246,19 @@ export function runKvContract(name: string, setup: () => Promise<KvContractTarge
       assert.deepEqual(fromFuture.batches.map((b) => b.revision), [next, next + 1]);
       now.close();
       future.close();
+    });
+
+    it('a watch says when it is in place; its ready settles too when it is closed first', async () => {
+      fresh();
+      const w = kv.watch(p, { fromRevision: 0 });
+      await w.ready;
+      await kv.put(`${p}after-ready`, 'x');
+      const got = await collectEvents(w, 1);
+      assert.deepEqual(got.events.map(keyOf), [`${p}after-ready`], 'a write after ready is seen');
+      w.close();
+      const closed = kv.watch(p, { fromRevision: 0 });
+      closed.close();
+      await closed.ready;
     });
 
     it('watch sees only its prefix, and a transaction arrives as one batch', async () => {

@@ -98,6 +98,13 @@ export interface WatchBatch {
  */
 export interface Watch extends AsyncIterable<WatchBatch> {
   close(): void;
+  /**
+   * Resolves once the watch is in place in the datastore: every change from then on (and, with
+   * a `fromRevision`, from that revision) will be delivered. A caller that must not miss a
+   * change it is about to make awaits this instead of sleeping. Also resolves if the watch ends
+   * first (its failure comes through iteration), so awaiting it never hangs.
+   */
+  readonly ready: Promise<void>;
 }
 
 export interface WatchOptions {

@@ -13,6 +13,8 @@ export class WatchQueue implements Watch {
   #waiter: { resolve: (r: IteratorResult<WatchBatch>) => void; reject: (e: Error) => void } | undefined;
   readonly #onClose: () => void;
   readonly #detach: () => void;
+  #markReady: () => void = () => {};
+  readonly ready: Promise<void> = new Promise<void>((resolve) => (this.#markReady = resolve));
 
   constructor(onClose: () => void, signal?: AbortSignal) {
     this.#onClose = onClose;
@@ -23,6 +25,11 @@ export class WatchQueue implements Watch {
       // Detached when the watch ends, so a long-lived signal does not collect listeners.
       this.#detach = onAbort(signal, () => this.close());
     }
+  }
+
+  /** The backend has the watch in place (see `Watch.ready`). */
+  established(): void {
+    this.#markReady();
   }
 
   get closed(): boolean {
@@ -44,6 +51,7 @@ export class WatchQueue implements Watch {
   fail(err: Error): void {
     if (this.closed) return;
     this.#failure = err;
+    this.#markReady();
     this.#detach();
     this.#onClose();
     const w = this.#waiter;
@@ -57,6 +65,7 @@ export class WatchQueue implements Watch {
     if (this.#closed) return;
     const wasFailed = this.#failure !== undefined;
     this.#closed = true;
+    this.#markReady();
     this.#batches.length = 0;
     this.#detach();
     if (!wasFailed) this.#onClose();

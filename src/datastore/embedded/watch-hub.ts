@@ -108,6 +108,8 @@ export class WatchHub {
     }
     this.#watchers.add(w);
     this.#arm();
+    // In place at once: the hub delivers every revision after `#last` to it.
+    w.queue.established();
     return w.queue;
   }
 

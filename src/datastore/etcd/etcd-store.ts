@@ -204,6 +204,7 @@ export class EtcdStore implements KvStore {
     }, options.signal);
     this.#watches.add(queue);
     const onResponse = (res: RPC.IWatchResponse): void => {
+      if (res.created) queue.established();
       const compactRevision = Number(res.compact_revision);
       if (compactRevision > 0) {
         queue.fail(new CompactedError(next, compactRevision));
