@@ -39,6 +39,13 @@ module.exports = {
       },
     },
     {
+      name: 'bench-through-the-front-door',
+      comment: "benchmarks reach Brindle's code as any other module does: through a module's index.ts (or testing/index.ts, lib/testing.ts)",
+      severity: 'error',
+      from: { path: '^bench/' },
+      to: { path: '^src/', pathNot: ['^src/[^/]+/index\\.ts$', '^src/[^/]+/testing/index\\.ts$', '^src/lib/testing\\.ts$'] },
+    },
+    {
       name: 'testing-helpers-only-in-tests',
       severity: 'error',
       from: { path: '^src/', pathNot: ['\\.test\\.ts$', '/testing/', '^src/lib/testing\\.ts$', '^src/datastore/kv-contract\\.ts$'] },

@@ -1,7 +1,7 @@
 // Endpoints added one at a time to a host that has the full state: time from the
 // WorkloadEndpoint written (its tap already up) to its Felix status key saying "up", and the
 // same in Nova's order (endpoint first, tap later: from the tap up to "up").
-import type { KvStore } from '../../src/datastore/kv-store.js';
+import type { KvStore } from '../../src/datastore/index.js';
 import { felixEndpointStatusKey } from '../../src/model/index.js';
 import { checkStop, progress, sleep } from '../datastore/workload.js';
 import { stats, type Stats } from '../api/measure.js';

@@ -1,15 +1,15 @@
 // The measured phases of the agent benchmark (run.ts puts them in order): an agent start (cold,
 // or a restart on a programmed dataplane), the kernel tools' read-back and one-endpoint costs,
 // and the throughput scenarios.
-import type { KvStore, Watch } from '../../src/datastore/kv-store.js';
-import { openDatastore } from '../../src/datastore/open-datastore.js';
+import type { KvStore, Watch } from '../../src/datastore/index.js';
+import { openDatastore } from '../../src/datastore/index.js';
 import { felixEndpointStatusKey, felixHostPrefix } from '../../src/model/index.js';
 import { stats, type Stats } from '../api/measure.js';
 import { checkStop, progress, sleep } from '../datastore/workload.js';
 import { AgentProcess, metricSum, type AgentSpec } from './agent-process.js';
 import { between, snapshot, type CpuUse } from './cpu.js';
 import { dispatchBins, oneEndpointRestore, timed, type Dump } from './kernel.js';
-import { int } from './report.js';
+import { int } from './int.js';
 import { endpointValue, policyKey, policyValue } from './scenario.js';
 import { iperf, plugVm, plumbByHand, type IperfFigures, type Vm } from './throughput.js';
 import type { Ns, World } from './world.js';

@@ -10,6 +10,9 @@ import type { Memory } from './agent-process.js';
 import type { CpuUse } from './cpu.js';
 import { chainKinds, chainKindsNft, TABLES, type Dump, type PerTableRestore, type ToolsLoad } from './kernel.js';
 import type { RepFigures, StartFigures, Throughput } from './phases.js';
+import { int } from './int.js';
+
+export { int };
 import type { Scenario } from './scenario.js';
 import type { IperfFigures } from './throughput.js';
 
@@ -48,7 +51,6 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-export const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 export const ms = (n: number | undefined): string =>
   n === undefined || !Number.isFinite(n) ? '-' : n < 10 ? `${n.toFixed(2)} ms` : n < 1000 ? `${n.toFixed(0)} ms` : `${(n / 1000).toFixed(2)} s`;
 export const ratio = (a: number | undefined, b: number | undefined): string =>

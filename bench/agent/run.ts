@@ -17,8 +17,8 @@
 import { appendFile, readdir, stat } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { openDatastore } from '../../src/datastore/open-datastore.js';
-import type { KvStore } from '../../src/datastore/kv-store.js';
+import { openDatastore } from '../../src/datastore/index.js';
+import type { KvStore } from '../../src/datastore/index.js';
 import { AbortedError, realExec, realFs } from '../../src/lib/index.js';
 import { checkStop, progress } from '../datastore/workload.js';
 import { addEndpointFirst, addTapFirst } from './adds.js';

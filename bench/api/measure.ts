@@ -2,7 +2,7 @@
 // bound port creates, binding existing ports with a PUT, and listing every port. For Brindle
 // the bind phase also times bind -> WorkloadEndpoint written, by watching the datastore.
 import { randomUUID } from 'node:crypto';
-import type { KvStore, Watch } from '../../src/datastore/kv-store.js';
+import type { KvStore, Watch } from '../../src/datastore/index.js';
 import { felixHostStatusKey, regionString, resourcePrefix, workloadEndpointName } from '../../src/model/index.js';
 import { checkStop, now, percentile, progress, sleep } from '../datastore/workload.js';
 import type { ApiClient, Reply } from './http-client.js';

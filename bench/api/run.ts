@@ -9,9 +9,9 @@
 // The first run installs neutron-server (apt, needs root) through bench/api/neutron-server.sh.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { openDatastore, type DatastoreConfig } from '../../src/datastore/open-datastore.js';
-import type { KvStore } from '../../src/datastore/kv-store.js';
-import { startTestEtcd, type TestEtcd } from '../../src/datastore/testing/etcd-server.js';
+import { openDatastore, type DatastoreConfig } from '../../src/datastore/index.js';
+import type { KvStore } from '../../src/datastore/index.js';
+import { startTestEtcd, type TestEtcd } from '../../src/datastore/testing/index.js';
 import { AbortedError, realExec, realFs } from '../../src/lib/index.js';
 import { trackTempDir, untrackTempDir } from '../../src/lib/testing.js';
 import { progress, sleep } from '../datastore/workload.js';

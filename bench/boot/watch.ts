@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { realExec, type ChildHandle } from '../../src/lib/index.js';
-import { UDHCPC_SCRIPT } from '../../src/lab/dhcp-client.js';
+import { UDHCPC_SCRIPT } from '../../src/lab/index.js';
 import { checkStop, sleep } from '../datastore/workload.js';
 import type { World } from '../agent/world.js';
 import { inNetns, wallNow } from '../bgp/kernel-watch.js';

@@ -3,8 +3,8 @@
 // loading and listing 100,000 keys. Prints a table on stdout (progress on stderr) and writes
 // bench/results/datastore.json. Run from the project root after building:
 //   node dist/bench/datastore/run.js
-import { openDatastore, type DatastoreConfig } from '../../src/datastore/open-datastore.js';
-import { startTestEtcd } from '../../src/datastore/testing/etcd-server.js';
+import { openDatastore, type DatastoreConfig } from '../../src/datastore/index.js';
+import { startTestEtcd } from '../../src/datastore/testing/index.js';
 import { AbortedError, realFs } from '../../src/lib/index.js';
 import { formatTable, machineInfo, writeResults, type BackendFigures } from './report.js';
 import { measureList, measurePuts } from './throughput.js';

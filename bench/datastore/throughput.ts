@@ -1,6 +1,6 @@
 // Write and list throughput against one open KvStore: sequential puts, puts with a fixed
 // number in flight, and a bulk load (transactions) of many keys followed by timed lists.
-import type { KvStore, TxnOp } from '../../src/datastore/kv-store.js';
+import type { KvStore, TxnOp } from '../../src/datastore/index.js';
 import { checkStop, now, progress, value } from './workload.js';
 
 export interface PutFigures {

@@ -5,7 +5,7 @@
 //   {"ready":true}                       it has delivered <prefix>ready, written by another process;
 //   {"key":K,"at":MS}                    per later event: the key and Date.now() when it arrived;
 // and exits after `count` such events.
-import { openDatastore, type DatastoreConfig } from '../../src/datastore/open-datastore.js';
+import { openDatastore, type DatastoreConfig } from '../../src/datastore/index.js';
 
 function out(obj: unknown): void {
   process.stdout.write(`${JSON.stringify(obj)}\n`);

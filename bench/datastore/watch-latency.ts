@@ -3,8 +3,8 @@
 // keys one at a time and compares Date.now() before each put with Date.now() in the child
 // when the event arrived.
 import { fileURLToPath } from 'node:url';
-import type { DatastoreConfig } from '../../src/datastore/open-datastore.js';
-import type { KvStore } from '../../src/datastore/kv-store.js';
+import type { DatastoreConfig } from '../../src/datastore/index.js';
+import type { KvStore } from '../../src/datastore/index.js';
 import { realExec, type ChildHandle } from '../../src/lib/index.js';
 import { checkStop, percentile, progress, sleep, value } from './workload.js';
 

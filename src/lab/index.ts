@@ -29,3 +29,4 @@ export { buildDataCenter, LAB_RR_CLUSTER_ID, LAB_NETWORK, type DataCenterPlan } 
 export { labStatus, formatLabStatus, formatLabPicture, type LabStatus } from './lab-status.js';
 export { BORDER } from './border-plumbing.js';
 export { LAB_EXTERNAL, setUpExternalNetwork, addFloatingIp, removeFloatingIps } from './floating-ips.js';
+export { UDHCPC_SCRIPT } from './dhcp-client.js';
