@@ -31,7 +31,7 @@ class RecordingDataplane implements LoopDataplane {
   }
 }
 
-function setup(): { clock: FakeClock; dp: RecordingDataplane; loop: AgentLoop<RecordingDataplane>; started: () => number; flushes: () => number } {
+function setup(onApplied?: () => void): { clock: FakeClock; dp: RecordingDataplane; loop: AgentLoop<RecordingDataplane>; started: () => number; flushes: () => number } {
   const clock = new FakeClock();
   const dp = new RecordingDataplane();
   let started = 0;
@@ -40,6 +40,7 @@ function setup(): { clock: FakeClock; dp: RecordingDataplane; loop: AgentLoop<Re
     clock,
     calc: { flush: () => (flushes++, EMPTY), takeConfigChanged: () => false },
     startDataplane: () => (started++, dp),
+    ...(onApplied === undefined ? {} : { onApplied }),
   });
   return { clock, dp, loop, started: () => started, flushes: () => flushes };
 }
@@ -50,6 +51,13 @@ async function run(clock: FakeClock, ms: number): Promise<void> {
     await new Promise<void>((r) => setImmediate(r));
     await clock.advance(Math.min(5, ms - t));
   }
+}
+
+/** Starts the loop, in sync, with one tap listed. */
+function startInSync(loop: AgentLoop<RecordingDataplane>): void {
+  loop.start();
+  loop.setSyncStatus('in-sync');
+  loop.setIfaces(tap(true), undefined);
 }
 
 const tap = (up: boolean): ReadonlyMap<string, IfaceState> => new Map([['tap1', { up, index: 7 }]]);
@@ -113,31 +121,20 @@ describe('AgentLoop', () => {
   it('stops at once while backing off, and a failing listener does not count as a failed apply', async () => {
     const { clock, dp, loop } = setup();
     dp.failNext = 100;
-    loop.start();
-    loop.setSyncStatus('in-sync');
-    loop.setIfaces(tap(true), undefined);
+    startInSync(loop);
     await run(clock, 1);
     assert.equal(loop.state, 'backing-off');
     await loop.stop();
     assert.equal(loop.state, 'stopped', 'no clock advance needed to stop');
 
-    const clock2 = new FakeClock();
-    const dp2 = new RecordingDataplane();
-    const loop2 = new AgentLoop({
-      clock: clock2,
-      calc: { flush: () => EMPTY, takeConfigChanged: () => false },
-      startDataplane: () => dp2,
-      onApplied: () => {
-        throw new Error('listener broke');
-      },
+    const second = setup(() => {
+      throw new Error('listener broke');
     });
-    loop2.start();
-    loop2.setSyncStatus('in-sync');
-    loop2.setIfaces(tap(true), undefined);
-    await run(clock2, 20);
-    assert.deepEqual(loop2.counts, { applies: 1, failures: 0, lastApplyOk: true });
-    assert.equal(loop2.state, 'idle');
-    await loop2.stop();
+    startInSync(second.loop);
+    await run(second.clock, 20);
+    assert.deepEqual(second.loop.counts, { applies: 1, failures: 0, lastApplyOk: true });
+    assert.equal(second.loop.state, 'idle');
+    await second.loop.stop();
   });
 
   it('wakes when idle so liveness sees progress, and stops from any state', async () => {
