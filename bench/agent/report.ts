@@ -11,8 +11,6 @@ import type { CpuUse } from './cpu.js';
 import { chainKinds, chainKindsNft, TABLES, type Dump, type PerTableRestore, type ToolsLoad } from './kernel.js';
 import type { RepFigures, StartFigures, Throughput } from './phases.js';
 import { int } from './int.js';
-
-export { int };
 import type { Scenario } from './scenario.js';
 import type { IperfFigures } from './throughput.js';
 

@@ -26,7 +26,8 @@ import { memory, type AgentProcess } from './agent-process.js';
 import { between, snapshot } from './cpu.js';
 import { addVethPairs, dumpState, loadWithTools, perTableRestore } from './kernel.js';
 import { metricsDelta, oneEndpointTools, oneEndpointToolsNft, readBack, startAgent, throughput } from './phases.js';
-import { formatReport, int, machineInfo, ms, stateReport, writeResults, type Results } from './report.js';
+import { int } from './int.js';
+import { formatReport, machineInfo, ms, stateReport, writeResults, type Results } from './report.js';
 import { buildScenario, prng, type Scenario } from './scenario.js';
 import { World } from './world.js';
 

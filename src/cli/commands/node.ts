@@ -134,11 +134,15 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
         await bgp.stop();
         return;
       }
-      try {
-        limitHeapGrowth(HEAP_GROWTH_PERCENT.coldStart);
-      } catch (err) {
-        logger.warn({ err: String(err) }, 'Could not tune the heap for the cold start');
-      }
+      // Tuning only: a Node whose V8 refuses the flags runs on with its defaults.
+      const tuneHeap = (when: string, tune: () => void): void => {
+        try {
+          tune();
+        } catch (err) {
+          logger.warn({ err: String(err) }, `Could not tune the heap ${when}`);
+        }
+      };
+      tuneHeap('for the cold start', () => limitHeapGrowth(HEAP_GROWTH_PERCENT.coldStart));
       const agent = await startNodeAgent({
         kv,
         exec: agentExec,
@@ -154,15 +158,12 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
       });
       // The cold start's bulk work done: its garbage goes at once, in one collection (not in
       // the middle of the first endpoint adds), and V8 keeps the heap near what is live.
-      void agent.firstApply.then(() => {
-        try {
+      void agent.firstApply.then(() =>
+        tuneHeap('after the first apply', () => {
           limitHeapGrowth(HEAP_GROWTH_PERCENT.steady);
           collectGarbage();
-        } catch (err) {
-          // Tuning only: a Node whose V8 refuses the flags runs on with its defaults.
-          logger.warn({ err: String(err) }, 'Could not tune the heap after the first apply');
-        }
-      });
+        }),
+      );
       try {
         bgp = await startBgp(agent.metrics.registry);
         if (opts['dhcp'] !== false) {
