@@ -54,6 +54,17 @@ describe('settings', () => {
     assert.equal(s.logLevel, 'info');
   });
 
+  it('takes the etcd call deadline and watch keepalive in seconds, from flags, env or file (numbers too)', async () => {
+    const files = { '/etc/brindle/brindle.yaml': 'datastore: etcd:http://10.0.0.1:2379,http://10.0.0.2:2379\netcdKeepalive: 2.5\n' };
+    const s = await resolveSettings(parse(['--etcd-timeout', '3']), {}, io(files));
+    assert.deepEqual(s.datastore, { kind: 'etcd', endpoints: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'], callTimeoutMs: 3_000, watchKeepaliveMs: 2_500 });
+    const env = await resolveSettings(parse([]), { BRINDLE_DATASTORE: 'etcd:http://10.0.0.1:2379', BRINDLE_ETCD_TIMEOUT: '0.5' }, io());
+    assert.equal(env.datastore.kind === 'etcd' ? env.datastore.callTimeoutMs : undefined, 500);
+    for (const bad of ['0', '-1', 'soon', '']) {
+      await assert.rejects(resolveSettings(parse(['--etcd-timeout', bad, '--datastore', 'etcd:http://10.0.0.1:2379']), {}, io()), /--etcd-timeout .* must be a number of seconds/);
+    }
+  });
+
   it('rejects a malformed config file, naming it', async () => {
     await assert.rejects(resolveSettings(parse(['--config', 'c.yaml']), {}, io({ 'c.yaml': 'logLevel: [' })), /Invalid config file c\.yaml/);
     await assert.rejects(resolveSettings(parse(['--config', 'c.yaml']), {}, io({ 'c.yaml': 'logLevel: loud\n' })), /Invalid config file c\.yaml: logLevel/);

@@ -37,6 +37,8 @@ const DEFS: readonly SettingDef[] = [
   { flag: '--etcd-key-file <file>', key: 'etcdKeyFile', env: 'BRINDLE_ETCD_KEY_FILE', help: 'client key for etcd (mutual TLS)' },
   { flag: '--etcd-username <name>', key: 'etcdUsername', env: 'BRINDLE_ETCD_USERNAME', help: 'etcd user (with --etcd-password)' },
   { flag: '--etcd-password <password>', key: 'etcdPassword', env: 'BRINDLE_ETCD_PASSWORD', help: 'etcd password (prefer the environment variable or config file)' },
+  { flag: '--etcd-timeout <seconds>', key: 'etcdTimeout', env: 'BRINDLE_ETCD_TIMEOUT', help: 'deadline of each etcd call; a member that misses it is passed over (default 5)' },
+  { flag: '--etcd-keepalive <seconds>', key: 'etcdKeepalive', env: 'BRINDLE_ETCD_KEEPALIVE', help: 'a watch quiet this long asks etcd for progress; silent twice as long, it moves to another member (default 10)' },
   { flag: '--log-level <level>', key: 'logLevel', env: 'BRINDLE_LOG_LEVEL', help: `${LOG_LEVELS.join('|')} (default info)` },
 ];
 const SERVER_DEF: SettingDef = { flag: '--listen <host:port>', key: 'listen', env: 'BRINDLE_LISTEN', help: 'address to serve on' };
@@ -49,11 +51,20 @@ const configFileSchema = z.strictObject({
   etcdKeyFile: z.string().optional(),
   etcdUsername: z.string().optional(),
   etcdPassword: z.string().optional(),
+  etcdTimeout: z.union([z.string(), z.number()]).transform(String).optional(),
+  etcdKeepalive: z.union([z.string(), z.number()]).transform(String).optional(),
   listen: z.string().optional(),
   hostname: z.string().optional(),
   logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]).optional(),
 });
-type ConfigFile = z.infer<typeof configFileSchema>;
+type ConfigFile = z.output<typeof configFileSchema>;
+
+/** A positive number of seconds from a flag, variable or file, as milliseconds. */
+function secondsToMs(text: string, flag: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400) throw new UsageError(`${flag} ${JSON.stringify(text)} must be a number of seconds (0 < s ≤ 86400)`);
+  return Math.round(n * 1_000);
+}
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
@@ -138,7 +149,14 @@ export async function resolveSettings(opts: Record<string, unknown>, env: Env, i
       const v = get(key, flag);
       if (v !== undefined) extra[field] = v;
     }
-    datastore = { ...datastore, ...extra };
+    const timeout = get('etcdTimeout', '--etcd-timeout');
+    const keepalive = get('etcdKeepalive', '--etcd-keepalive');
+    datastore = {
+      ...datastore,
+      ...extra,
+      ...(timeout === undefined ? {} : { callTimeoutMs: secondsToMs(timeout, '--etcd-timeout') }),
+      ...(keepalive === undefined ? {} : { watchKeepaliveMs: secondsToMs(keepalive, '--etcd-keepalive') }),
+    };
   }
   const level = get('logLevel', '--log-level') ?? 'info';
   if (!LOG_LEVELS.includes(level as LogLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);

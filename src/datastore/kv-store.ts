@@ -102,9 +102,10 @@ export interface Watch extends AsyncIterable<WatchBatch> {
    * Resolves once the watch is in place in the datastore: every change from then on (and, with
    * a `fromRevision`, from that revision) will be delivered. A caller that must not miss a
    * change it is about to make awaits this instead of sleeping. Also resolves if the watch ends
-   * first (its failure comes through iteration), so awaiting it never hangs.
+   * first (its failure comes through iteration), so awaiting it never hangs: `true` if the
+   * watch got in place, `false` if it ended first.
    */
-  readonly ready: Promise<void>;
+  readonly ready: Promise<boolean>;
 }
 
 export interface WatchOptions {

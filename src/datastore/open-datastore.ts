@@ -15,6 +15,10 @@ export type DatastoreConfig =
       readonly keyFile?: string;
       readonly username?: string;
       readonly password?: string;
+      /** Deadline of each call (EtcdStoreOptions.callTimeoutMs). */
+      readonly callTimeoutMs?: number;
+      /** Watch keepalive interval (EtcdStoreOptions.watchKeepaliveMs). */
+      readonly watchKeepaliveMs?: number;
     };
 
 const SYSTEM_CA = '/etc/ssl/certs/ca-certificates.crt';
@@ -92,5 +96,7 @@ export async function openDatastore(config: DatastoreConfig, deps: OpenDatastore
     endpoints: config.endpoints,
     ...(https ? { tls: { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) } } : {}),
     ...(config.username === undefined ? {} : { username: config.username, password: config.password ?? '' }),
+    ...(config.callTimeoutMs === undefined ? {} : { callTimeoutMs: config.callTimeoutMs }),
+    ...(config.watchKeepaliveMs === undefined ? {} : { watchKeepaliveMs: config.watchKeepaliveMs }),
   });
 }

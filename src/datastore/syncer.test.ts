@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { realFs, type Fs } from '../lib/index.js';
 import { eventually, FakeClock } from '../lib/testing.js';
 import { EmbeddedStore } from './embedded/embedded-store.js';
-import type { KvStore } from './kv-store.js';
+import { DatastoreUnavailableError } from './errors.js';
+import type { KvStore, Watch, WatchOptions } from './kv-store.js';
 import { openDatastore } from './open-datastore.js';
 import { Syncer, type SyncStatus, type SyncUpdate } from './syncer.js';
 import { startTestEtcd, type TestEtcd } from './testing/etcd-server.js';
@@ -125,6 +126,65 @@ describe('Syncer on the embedded store', () => {
       await eventually(() => lists >= 4);
       assert.equal(c.updates.length, 1);
       assert.deepEqual(c.statuses, ['waiting', 'in-sync']);
+    } finally {
+      await syncer.stop();
+      await kv.close();
+    }
+  });
+
+  it('resumes a broken watch from the revision after the last it delivered: no re-list, nothing lost or repeated', async () => {
+    const kv = new EmbeddedStore({ dir });
+    let lists = 0;
+    let breakAfterNext = false;
+    const watchedFrom: number[] = [];
+    // The real store; its watches break (as a lost connection does) after one batch when told.
+    const flaky = new Proxy<KvStore>(kv, {
+      get(target, prop) {
+        if (prop === 'list') {
+          return (prefix: string) => {
+            lists++;
+            return target.list(prefix);
+          };
+        }
+        if (prop === 'watch') {
+          return (prefix: string, options: WatchOptions): Watch => {
+            watchedFrom.push(options.fromRevision);
+            const inner = target.watch(prefix, options);
+            return {
+              ready: inner.ready,
+              close: () => inner.close(),
+              async *[Symbol.asyncIterator]() {
+                for await (const batch of inner) {
+                  yield batch;
+                  if (breakAfterNext) {
+                    breakAfterNext = false;
+                    inner.close();
+                    throw new DatastoreUnavailableError('test: connection lost');
+                  }
+                }
+              },
+            };
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const c = consumer();
+    const syncer = new Syncer({ kv: flaky, prefixes: ['/r/'], backoff: { initialMs: 20, maxMs: 20, factor: 1 }, ...c });
+    try {
+      await kv.put('/r/1', 'a');
+      syncer.start();
+      await syncer.waitInSync();
+      breakAfterNext = true;
+      const second = await kv.put('/r/2', 'b');
+      await eventually(() => watchedFrom.length === 2);
+      await kv.put('/r/3', 'c');
+      await eventually(() => c.view.has('/r/3') && syncer.status === 'in-sync');
+      assert.equal(lists, 1, 'no re-list');
+      assert.equal(watchedFrom[1], second.revision + 1, 'resumed right after the last delivered revision');
+      assert.deepEqual(c.updates.map((u) => u.key), ['/r/1', '/r/2', '/r/3'], 'each change told once, in order');
+      assert.deepEqual(c.statuses, ['waiting', 'in-sync', 'resyncing', 'in-sync']);
     } finally {
       await syncer.stop();
       await kv.close();

@@ -39,6 +39,8 @@ interface PrefixState {
    */
   readonly known: Map<string, { digest: number; modRevision: number }>;
   synced: boolean;
+  /** The revision after the last one the consumer was told of, to resume a broken watch from. */
+  next: number;
 }
 
 /** FNV-1a over the UTF-16 code units: a cheap check that a value with the same revision is the same. */
@@ -54,8 +56,9 @@ function digest(text: string): number {
 
 /**
  * Follows prefixes of the datastore without trusting a watch alone: list, watch from the listed
- * revision, and on compaction or any error re-list and report only what differs from what the
- * consumer already has — so it sees no duplicates and misses nothing.
+ * revision; when a watch breaks, resume it from the revision after the last one delivered (on
+ * whichever etcd member answers), and when that history is compacted, re-list and report only
+ * what differs from what the consumer already has — so it sees no duplicates and misses nothing.
  */
 export class Syncer {
   readonly #o: SyncerOptions;
@@ -71,7 +74,7 @@ export class Syncer {
     this.#o = options;
     this.#clock = options.clock ?? realClock();
     this.#log = options.logger ?? silentLogger();
-    this.#states = options.prefixes.map((prefix) => ({ prefix, known: new Map(), synced: false }));
+    this.#states = options.prefixes.map((prefix) => ({ prefix, known: new Map(), synced: false, next: 0 }));
   }
 
   get status(): SyncStatus {
@@ -115,19 +118,34 @@ export class Syncer {
   async #run(state: PrefixState): Promise<void> {
     const signal = this.#abort.signal;
     let attempt = 0;
+    /** Where to resume the watch without a re-list (after a watch broke), else undefined. */
+    let resume: number | undefined;
+    const synced = (): void => {
+      attempt = 0;
+      if (state.synced) return;
+      state.synced = true;
+      this.#setStatus();
+    };
     while (!signal.aborted) {
       try {
-        const revision = await this.#relist(state);
-        attempt = 0;
-        state.synced = true;
-        this.#setStatus();
-        await this.#follow(state, revision + 1);
+        if (resume === undefined) {
+          state.next = (await this.#relist(state)) + 1;
+          synced();
+        }
+        resume = undefined;
+        await this.#follow(state, synced);
       } catch (err) {
         if (signal.aborted) break;
         state.synced = false;
         this.#setStatus();
+        // A compacted history (or a failed list) needs a re-list; a watch that broke otherwise
+        // resumes from where it was, so the consumer hears nothing twice and nothing is lost.
+        resume = err instanceof CompactedError || state.next === 0 ? undefined : state.next;
         const delay = err instanceof CompactedError ? 0 : backoffDelay(attempt++, this.#o.backoff);
-        this.#log.warn({ prefix: state.prefix, err: describeError(err), retryInMs: delay }, 'syncer re-listing');
+        this.#log.warn(
+          { prefix: state.prefix, err: describeError(err), retryInMs: delay, ...(resume === undefined ? {} : { resumeFrom: resume }) },
+          resume === undefined ? 'syncer re-listing' : 'syncer resuming its watch',
+        );
         try {
           await this.#clock.sleep(delay, signal);
         } catch {
@@ -172,11 +190,15 @@ export class Syncer {
     }
   }
 
-  async #follow(state: PrefixState, fromRevision: number): Promise<void> {
+  /** Watches from `state.next`, delivering as it goes; `onReady` once the watch is in place. */
+  async #follow(state: PrefixState, onReady: () => void): Promise<void> {
     const signal = this.#abort.signal;
     const interval = this.#o.resyncIntervalMs ?? 0;
-    const watch = this.#o.kv.watch(state.prefix, { fromRevision, signal });
+    const watch = this.#o.kv.watch(state.prefix, { fromRevision: state.next, signal });
     const timer = interval > 0 ? this.#clock.setTimer(() => watch.close(), interval) : undefined;
+    void watch.ready.then((inPlace) => {
+      if (inPlace) onReady();
+    });
     try {
       for await (const batch of watch) {
         const updates: SyncUpdate[] = [];
@@ -185,6 +207,7 @@ export class Syncer {
           else if (state.known.has(e.key.slice(state.prefix.length))) updates.push({ key: e.key, value: undefined, revision: batch.revision });
         }
         this.#deliver(state, updates);
+        state.next = batch.revision + 1;
       }
     } finally {
       timer?.cancel();

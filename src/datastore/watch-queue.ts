@@ -13,8 +13,8 @@ export class WatchQueue implements Watch {
   #waiter: { resolve: (r: IteratorResult<WatchBatch>) => void; reject: (e: Error) => void } | undefined;
   readonly #onClose: () => void;
   readonly #detach: () => void;
-  #markReady: () => void = () => {};
-  readonly ready: Promise<void> = new Promise<void>((resolve) => (this.#markReady = resolve));
+  #markReady: (inPlace: boolean) => void = () => {};
+  readonly ready: Promise<boolean> = new Promise<boolean>((resolve) => (this.#markReady = resolve));
 
   constructor(onClose: () => void, signal?: AbortSignal) {
     this.#onClose = onClose;
@@ -29,7 +29,7 @@ export class WatchQueue implements Watch {
 
   /** The backend has the watch in place (see `Watch.ready`). */
   established(): void {
-    this.#markReady();
+    this.#markReady(true);
   }
 
   get closed(): boolean {
@@ -51,7 +51,7 @@ export class WatchQueue implements Watch {
   fail(err: Error): void {
     if (this.closed) return;
     this.#failure = err;
-    this.#markReady();
+    this.#markReady(false);
     this.#detach();
     this.#onClose();
     const w = this.#waiter;
@@ -65,7 +65,7 @@ export class WatchQueue implements Watch {
     if (this.#closed) return;
     const wasFailed = this.#failure !== undefined;
     this.#closed = true;
-    this.#markReady();
+    this.#markReady(false);
     this.#batches.length = 0;
     this.#detach();
     if (!wasFailed) this.#onClose();

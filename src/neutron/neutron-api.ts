@@ -9,7 +9,7 @@ import { buildApiServer } from './api/server.js';
 import { NeutronStore } from './store/neutron-store.js';
 import { createNeutronServices, type NeutronServices } from './service/neutron-services.js';
 import { NO_PORT_EVENTS, NovaNotifier, type HttpPost } from './status/nova-notifier.js';
-import { StatusReporter } from './status/status-reporter.js';
+import { StatusReporter, type StatusReporterOptions } from './status/status-reporter.js';
 import { resync, type ResyncResult } from './service/resync.js';
 
 export interface NeutronApiOptions {
@@ -32,6 +32,8 @@ export interface NeutronApiOptions {
   readonly background?: boolean;
   /** Name in the election (default: the hostname given by the caller). */
   readonly electorName?: string;
+  /** etcd compaction by the elected server (StatusReporterOptions.compaction). */
+  readonly compaction?: StatusReporterOptions['compaction'];
   /** Repair the Calico resources from Neutron's objects at start-up (default true). */
   readonly startupResync?: boolean;
   /**
@@ -102,7 +104,7 @@ export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeut
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : o.listen.port;
   const host = o.listen.host.includes(':') ? `[${o.listen.host}]` : o.listen.host;
-  const reporter = o.background === false ? undefined : new StatusReporter({ services, electorName: o.electorName ?? 'brindle-api' });
+  const reporter = o.background === false ? undefined : new StatusReporter({ services, electorName: o.electorName ?? 'brindle-api', ...(o.compaction === undefined ? {} : { compaction: o.compaction }) });
   reporter?.start();
   o.logger.info({ url: `http://${host}:${port}` }, 'Neutron API listening');
   const resyncDone =

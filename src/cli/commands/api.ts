@@ -2,9 +2,16 @@ import { Command, Option } from 'commander';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
 import { createLogger, realFs } from '../../lib/index.js';
 import { startNeutronApi } from '../../neutron/index.js';
+import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { waitForStop } from '../wait-for-stop.js';
 import { addSettingsOptions, resolveSettings, type Env } from '../settings.js';
+
+function wholeNumber(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`${flag} ${JSON.stringify(value)} must be a whole number`);
+  return n;
+}
 
 const SERVER = { server: { defaultListen: '127.0.0.1:9696' }, perHost: true } as const;
 
@@ -18,7 +25,9 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     .option('--allow-noauth-on-any-address', 'serve without authentication on a non-loopback address')
     .option('--nova-url <url>', "Nova's API root (…/v2.1) to send port events to [env: BRINDLE_NOVA_URL]")
     .option('--no-status', 'do not take part in the election that runs the agent status watchers')
-    .option('--listen-socket <path>', 'also serve on this Unix socket (local services in other network namespaces, e.g. metadata)');
+    .option('--listen-socket <path>', 'also serve on this Unix socket (local services in other network namespaces, e.g. metadata)')
+    .option('--etcd-compaction-period-mins <n>', 'the elected server requests etcd compaction this often (0 = never)', '60')
+    .option('--etcd-compaction-min-revisions <n>', 'history etcd compaction always keeps', '1000');
   addSettingsOptions(cmd, SERVER);
   cmd.action(async (opts: Record<string, unknown>) => {
     const settings = await resolveSettings(opts, deps.env, deps.io, SERVER);
@@ -27,6 +36,10 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     const region = (opts['region'] as string | undefined) ?? deps.env['BRINDLE_REGION'];
     const nova = (opts['novaUrl'] as string | undefined) ?? deps.env['BRINDLE_NOVA_URL'];
     const listen = settings.listen ?? { host: '127.0.0.1', port: 9696 };
+    const compaction = {
+      periodSeconds: wholeNumber(opts['etcdCompactionPeriodMins'], '--etcd-compaction-period-mins') * 60,
+      minRevisions: wholeNumber(opts['etcdCompactionMinRevisions'], '--etcd-compaction-min-revisions'),
+    };
     try {
       const api = await startNeutronApi({
         kv,
@@ -36,6 +49,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         allowNoauthOnAnyAddress: opts['allowNoauthOnAnyAddress'] === true,
         background: opts['status'] !== false,
         electorName: settings.hostname,
+        compaction,
         ...(region === undefined || region === '' ? {} : { region }),
         ...(nova === undefined || nova === '' ? {} : { novaUrl: nova }),
         ...(opts['listenSocket'] === undefined ? {} : { socketPath: opts['listenSocket'] as string, removeFile: (p: string) => realFs().remove(p) }),

@@ -12,9 +12,31 @@ export class DatastoreAuthError extends BrindleError {
   }
 }
 
+/** A call or stream of ours that got no answer in time (inside this module only; leaves as DatastoreUnavailableError). */
+export class CallTimedOutError extends Error {}
+
+/**
+ * What a failed call says about the member: `answer` (etcd answered, with an error: final),
+ * `unsent` (the request never reached a member that could act on it: safe to send elsewhere),
+ * `lost` (the connection failed with the request possibly applied) or `timeout` (no answer in
+ * time: as `lost`, and the connection may be half-open).
+ */
+export type EtcdFailure = 'answer' | 'unsent' | 'lost' | 'timeout';
+
+export function classifyEtcdFailure(err: unknown): EtcdFailure {
+  if (err instanceof CallTimedOutError) return 'timeout';
+  if (err instanceof BrindleError) return 'answer';
+  const text = err instanceof Error ? `${err.constructor.name} ${err.message}` : String(err);
+  if (/DEADLINE_EXCEEDED|Deadline exceeded|DeadlineExceeded/i.test(text)) return 'timeout';
+  if (/No connection established|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|Failed to connect|name resolution|etcdserver: no leader|etcdserver: not capable/i.test(text)) return 'unsent';
+  if (/UNAVAILABLE|GRPCUnavailable|CANCELLED|GRPCCancelled|ClientClosed|ECONNRESET|EPIPE|Connection dropped|GOAWAY|etcdserver: (request timed out|leader changed|server stopped)/i.test(text)) return 'lost';
+  return 'answer';
+}
+
 /** Maps whatever the etcd3 client threw into the datastore's error catalogue. */
 export function mapEtcdError(err: unknown, context: { leaseId?: string; revision?: number } = {}): Error {
   if (err instanceof BrindleError) return err;
+  if (err instanceof CallTimedOutError) return new DatastoreUnavailableError(err.message, err);
   const raw = err instanceof Error ? err.message : String(err);
   const message = (raw.split('\n')[0] ?? raw).replace(/\.?\s*Resolution note:.*$/, '').trim();
   const name = err instanceof Error ? err.constructor.name : '';

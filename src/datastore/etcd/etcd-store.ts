@@ -25,7 +25,8 @@ import {
   type WriteResult,
 } from '../kv-store.js';
 import { WatchQueue } from '../watch-queue.js';
-import { mapEtcdError } from './etcd-errors.js';
+import { CallTimedOutError, classifyEtcdFailure, mapEtcdError } from './etcd-errors.js';
+import { EndpointPool, type PoolMember } from './endpoint-pool.js';
 
 export interface EtcdStoreOptions {
   readonly endpoints: readonly string[];
@@ -34,13 +35,32 @@ export interface EtcdStoreOptions {
   readonly username?: string;
   readonly password?: string;
   readonly dialTimeoutMs?: number;
+  /**
+   * Deadline of each call (default 5 s). A member that does not answer in time is passed over
+   * and its connection replaced: a half-open connection would otherwise hold calls forever.
+   */
+  readonly callTimeoutMs?: number;
+  /**
+   * A watch that has heard nothing from its member for this long asks for a progress report;
+   * one silent for twice as long fails, and its consumer resumes it on another member
+   * (default 10 s).
+   */
+  readonly watchKeepaliveMs?: number;
   /** Keys per page when listing (etcd responses are size-limited). */
   readonly pageSize?: number;
+  /** Monotonic milliseconds (for the endpoint pool and watch keepalives). */
+  readonly now?: () => number;
 }
+
+/**
+ * Which calls may go to the next member after a transport failure: `idempotent` ones (reads,
+ * keepalives) always; `once` ones (writes) only when the failure proves the request never left
+ * (a resent transaction whose reply was lost could report its own write as a failed compare).
+ */
+type Retry = 'idempotent' | 'once';
 
 const OPS: Record<Compare['op'], keyof typeof RPC.CompareResult> = { '==': 'Equal', '!=': 'NotEqual', '<': 'Less', '>': 'Greater' };
 const ALL_KEYS = Buffer.from([0]);
-const KEEPALIVE_TIMEOUT_MS = 5_000;
 
 function keyRange(prefix: string): { key: Buffer; range_end: Buffer } {
   if (prefix === '') return { key: ALL_KEYS, range_end: ALL_KEYS };
@@ -111,24 +131,31 @@ function closeStream(stream: { end(): void; cancel(): void }): void {
   stream.cancel();
 }
 
-/** The etcd v3 backend, over the etcd3 package's gRPC clients (the only importer of etcd3). */
+/**
+ * The etcd v3 backend, over the etcd3 package's gRPC clients (the only importer of etcd3): one
+ * client per member, chosen by an `EndpointPool` (sticky while a member answers, failing over
+ * when it does not).
+ */
 export class EtcdStore implements KvStore {
   readonly backend = 'etcd' as const;
-  readonly #client: Etcd3;
+  readonly #pool: EndpointPool<Etcd3>;
   readonly #pageSize: number;
+  readonly #keepaliveMs: number;
+  readonly #callTimeoutMs: number;
+  readonly #now: () => number;
   readonly #watches = new Set<WatchQueue>();
+  #closed = false;
 
   constructor(options: EtcdStoreOptions) {
-    const config: IOptions = {
-      hosts: [...options.endpoints],
+    this.#callTimeoutMs = options.callTimeoutMs ?? 5_000;
+    const config: Omit<IOptions, 'hosts'> = {
       dialTimeout: options.dialTimeoutMs ?? 5_000,
-      // No client-side retries: a transaction whose reply was lost would be sent again and
-      // report its own committed write as a failed compare. Callers retry from a fresh read.
-      // No per-host circuit breaker either: with one endpoint it turns a dropped connection
-      // into refusing every call for a while. And no gRPC keepalive pings: under load etcd
-      // answered them with GOAWAY, failing every call in flight (measured: a 16-way port-create
-      // run lost half its requests after 20 s). Consumers notice a dead watch by re-listing
-      // (Syncer's resyncIntervalMs).
+      // Every unary call has a deadline; streams (watches, keepalives) watch themselves.
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.#callTimeoutMs }),
+      // etcd3's own fault handling is off: failover is ours (#call), because only we know
+      // which calls may be sent again. No gRPC keepalive pings either: under load etcd answered
+      // them with GOAWAY, failing every call in flight (measured: a 16-way port-create run lost
+      // half its requests after 20 s). Watches ask for progress reports instead.
       faultHandling: { global: noop, host: () => noop },
       ...(options.tls === undefined
         ? {}
@@ -141,12 +168,25 @@ export class EtcdStore implements KvStore {
           }),
       ...(options.username === undefined ? {} : { auth: { username: options.username, password: options.password ?? '' } }),
     };
-    this.#client = new Etcd3(config);
+    this.#now = options.now ?? (() => performance.now());
+    this.#pool = new EndpointPool({
+      endpoints: options.endpoints,
+      makeClient: (endpoint) => new Etcd3({ ...config, hosts: [endpoint] }),
+      closeClient: (client) => client.close(),
+      now: this.#now,
+    });
     this.#pageSize = options.pageSize ?? 2_000;
+    this.#keepaliveMs = options.watchKeepaliveMs ?? 10_000;
+  }
+
+  /** Each member's endpoint and whether calls currently pass it over (for status output and tests). */
+  get endpoints(): { endpoint: string; up: boolean }[] {
+    const now = this.#now();
+    return this.#pool.members.map((m) => ({ endpoint: m.endpoint, up: m.downUntil <= now }));
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const r = await this.#call(() => this.#client.kv.range({ key: Buffer.from(key) }));
+    const r = await this.#call((c) => c.kv.range({ key: Buffer.from(key) }), 'idempotent');
     return toKv(r.kvs[0]);
   }
 
@@ -156,8 +196,9 @@ export class EtcdStore implements KvStore {
     let revision = 0;
     let from = range.key;
     for (;;) {
-      const r = await this.#call(() =>
-        this.#client.kv.range({ key: from, range_end: range.range_end, limit: this.#pageSize, revision: String(revision) }),
+      const r = await this.#call(
+        (c) => c.kv.range({ key: from, range_end: range.range_end, limit: this.#pageSize, revision: String(revision) }),
+        'idempotent',
       );
       if (revision === 0) revision = Number(r.header.revision);
       for (const kv of r.kvs) items.push(toKv(kv) as KeyValue);
@@ -182,13 +223,15 @@ export class EtcdStore implements KvStore {
 
   async txn(request: TxnRequest): Promise<TxnResult> {
     const lease = [...request.success, ...(request.failure ?? [])].find((o) => o.op === 'put' && o.lease !== undefined);
+    const writes = [...request.success, ...(request.failure ?? [])].some((o) => o.op !== 'get');
     const r = await this.#call(
-      () =>
-        this.#client.kv.txn({
+      (c) =>
+        c.kv.txn({
           compare: request.compare.map(toCompare),
           success: request.success.map(toRequestOp),
           failure: (request.failure ?? []).map(toRequestOp),
         }),
+      writes ? 'once' : 'idempotent',
       lease?.op === 'put' && lease.lease !== undefined ? { leaseId: lease.lease } : {},
     );
     const ops = r.succeeded ? request.success : (request.failure ?? []);
@@ -198,11 +241,20 @@ export class EtcdStore implements KvStore {
   watch(prefix: string, options: WatchOptions): Watch {
     let next = options.fromRevision;
     let stream: RPC.IDuplexStream<RPC.IWatchRequest, RPC.IWatchResponse> | undefined;
+    let keepalive: ReturnType<typeof setInterval> | undefined;
     const queue: WatchQueue = new WatchQueue(() => {
       this.#watches.delete(queue);
+      clearInterval(keepalive);
       if (stream !== undefined) closeStream(stream);
     }, options.signal);
     this.#watches.add(queue);
+    const member = this.#pool.order()[0] as PoolMember<Etcd3>;
+    const client = member.client;
+    /** The member failed this watch at the transport level: pass it over (and replace its connection if it went silent). */
+    const memberFailed = (err: unknown): void => {
+      const failure = classifyEtcdFailure(err);
+      if (failure !== 'answer' && !this.#closed && member.client === client) this.#pool.failed(member, { reset: failure === 'timeout' });
+    };
     const onResponse = (res: RPC.IWatchResponse): void => {
       if (res.created) queue.established();
       const compactRevision = Number(res.compact_revision);
@@ -226,7 +278,7 @@ export class EtcdStore implements KvStore {
         queue.push(b);
       }
     };
-    this.#client.watchClient
+    client.watchClient
       .watch()
       .then((s) => {
         if (queue.closed) {
@@ -235,22 +287,51 @@ export class EtcdStore implements KvStore {
           return;
         }
         stream = s;
-        s.on('data', onResponse);
-        s.on('error', (err: unknown) => queue.fail(mapEtcdError(err)));
+        let heard = this.#now();
+        s.on('data', (res: RPC.IWatchResponse) => {
+          heard = this.#now();
+          onResponse(res);
+        });
+        s.on('error', (err: unknown) => {
+          if (!queue.closed) memberFailed(err);
+          queue.fail(mapEtcdError(err));
+        });
         s.on('end', () => queue.fail(new DatastoreUnavailableError('watch stream ended')));
         s.write({ create_request: { ...keyRange(prefix), start_revision: String(Math.max(0, options.fromRevision)) } });
+        // Keepalive: a quiet watch asks for a progress report (any reply counts); one that stays
+        // silent is on a dead or half-open connection and fails, to be resumed elsewhere.
+        const every = this.#keepaliveMs;
+        keepalive = setInterval(() => {
+          const quiet = this.#now() - heard;
+          if (quiet >= 2 * every) {
+            const err = new CallTimedOutError(`etcd member ${member.endpoint} silent for ${Math.round(quiet)} ms on a watch`);
+            memberFailed(err);
+            queue.fail(mapEtcdError(err));
+          } else if (quiet >= every) {
+            s.write({ progress_request: {} });
+          }
+        }, Math.max(10, every / 2));
+        keepalive.unref();
       })
-      .catch((err: unknown) => queue.fail(mapEtcdError(err)));
+      .catch((err: unknown) => {
+        memberFailed(err);
+        queue.fail(mapEtcdError(err));
+      });
     return queue;
   }
 
   async grantLease(ttlSeconds: number): Promise<LeaseGrant> {
-    const r = await this.#call(() => this.#client.leaseClient.leaseGrant({ TTL: Math.max(1, Math.ceil(ttlSeconds)), ID: 0 }));
+    // Idempotent enough: a lease granted twice because a reply was lost just expires unused.
+    const r = await this.#call((c) => c.leaseClient.leaseGrant({ TTL: Math.max(1, Math.ceil(ttlSeconds)), ID: 0 }), 'idempotent');
     return { id: String(r.ID), ttlSeconds: Number(r.TTL) };
   }
 
-  async keepAliveLease(id: string): Promise<number> {
-    const stream = await this.#call(() => this.#client.leaseClient.leaseKeepAlive());
+  keepAliveLease(id: string): Promise<number> {
+    return this.#call((c) => this.#keepAliveOnce(c, id), 'idempotent', { leaseId: id });
+  }
+
+  async #keepAliveOnce(client: Etcd3, id: string): Promise<number> {
+    const stream = await client.leaseClient.leaseKeepAlive();
     let settled = false;
     try {
       const ttl = await new Promise<number>((resolve, reject) => {
@@ -261,9 +342,9 @@ export class EtcdStore implements KvStore {
           }
         };
         stream.on('data', (res: RPC.ILeaseKeepAliveResponse) => settle(() => resolve(Number(res.TTL))));
-        stream.on('error', (err: unknown) => settle(() => reject(mapEtcdError(err, { leaseId: id }))));
+        stream.on('error', (err: unknown) => settle(() => reject(err instanceof Error ? err : new Error(String(err)))));
         stream.on('end', () => settle(() => reject(new DatastoreUnavailableError('lease keep-alive stream ended'))));
-        const timer = setTimeout(() => settle(() => reject(new DatastoreUnavailableError('lease keep-alive timed out'))), KEEPALIVE_TIMEOUT_MS);
+        const timer = setTimeout(() => settle(() => reject(new CallTimedOutError('lease keep-alive timed out'))), this.#callTimeoutMs);
         stream.on('data', () => clearTimeout(timer));
         stream.on('error', () => clearTimeout(timer));
         stream.write({ ID: id });
@@ -278,7 +359,7 @@ export class EtcdStore implements KvStore {
 
   async revokeLease(id: string): Promise<void> {
     try {
-      await this.#call(() => this.#client.leaseClient.leaseRevoke({ ID: id }), { leaseId: id });
+      await this.#call((c) => c.leaseClient.leaseRevoke({ ID: id }), 'idempotent', { leaseId: id });
     } catch (err) {
       if (!(err instanceof LeaseNotFoundError)) throw err;
     }
@@ -286,7 +367,7 @@ export class EtcdStore implements KvStore {
 
   async compact(revision: number): Promise<void> {
     try {
-      await this.#call(() => this.#client.kv.compact({ revision: String(revision), physical: true }), { revision });
+      await this.#call((c) => c.kv.compact({ revision: String(revision), physical: true }), 'idempotent', { revision });
     } catch (err) {
       if (err instanceof CompactedError) {
         // etcd does not say how far it has compacted; report the revision we were refused.
@@ -297,21 +378,38 @@ export class EtcdStore implements KvStore {
   }
 
   async revision(): Promise<number> {
-    const r = await this.#call(() => this.#client.kv.range({ key: ALL_KEYS, count_only: true }));
+    const r = await this.#call((c) => c.kv.range({ key: ALL_KEYS, count_only: true }), 'idempotent');
     return Number(r.header.revision);
   }
 
   close(): Promise<void> {
+    this.#closed = true;
     for (const w of [...this.#watches]) w.close();
-    this.#client.close();
+    this.#pool.close();
     return Promise.resolve();
   }
 
-  async #call<T>(fn: () => Promise<T>, context: { leaseId?: string; revision?: number } = {}): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw mapEtcdError(err, context);
+  /**
+   * Runs one call on the best member, moving on to the next after a transport failure when
+   * `retry` allows (each member at most once). An answer from etcd, even an error, is final.
+   */
+  async #call<T>(fn: (client: Etcd3) => Promise<T>, retry: Retry, context: { leaseId?: string; revision?: number } = {}): Promise<T> {
+    let last: unknown = new DatastoreUnavailableError('no etcd member to call');
+    for (const member of this.#pool.order()) {
+      const client = member.client;
+      try {
+        const result = await fn(client);
+        this.#pool.succeeded(member);
+        return result;
+      } catch (err) {
+        const failure = classifyEtcdFailure(err);
+        if (failure === 'answer') throw mapEtcdError(err, context);
+        last = err;
+        // Another call may have failed this member (and replaced its client) meanwhile.
+        if (!this.#closed && member.client === client) this.#pool.failed(member, { reset: failure === 'timeout' });
+        if (this.#closed || (retry === 'once' && failure !== 'unsent')) break;
+      }
     }
+    throw mapEtcdError(last, context);
   }
 }

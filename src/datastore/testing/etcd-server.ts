@@ -20,8 +20,11 @@ export interface TestEtcdOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string; readonly clientCertAuth?: boolean };
 }
 
+/** etcd's line once it serves clients (3.4 and 3.5 word it differently). */
+export const ETCD_READY = /ready to serve client requests|serving client traffic/;
+
 /** Waits for etcd's "ready" line; afterwards its output is drained, not kept. */
-async function waitForOutput(child: ChildHandle, pattern: RegExp, timeoutMs: number): Promise<void> {
+export async function waitForOutput(child: ChildHandle, pattern: RegExp, timeoutMs: number): Promise<void> {
   let seen = '';
   const onData = (d: Buffer): void => {
     seen = (seen + d.toString()).slice(-8000);
@@ -92,7 +95,7 @@ export async function startTestEtcd(options: TestEtcdOptions = {}): Promise<Test
     child = c;
     trackChild(c);
     c.stdin.end();
-    await waitForOutput(c, /ready to serve client requests|serving client traffic/, 20_000);
+    await waitForOutput(c, ETCD_READY, 20_000);
   };
   const halt = async (): Promise<void> => {
     const c = child;

@@ -3,3 +3,4 @@ export { startTestEtcd, type TestEtcd, type TestEtcdOptions } from './etcd-serve
 export { freePort } from '../../lib/index.js';
 export { spawnKvChild, type KvChild } from './kv-child-process.js';
 export { collectEvents } from '../kv-contract.js';
+export { startTestEtcdCluster, type TestEtcdCluster, type EtcdClusterMember } from './etcd-cluster.js';

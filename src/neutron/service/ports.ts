@@ -1,4 +1,4 @@
-import { describeError } from '../../lib/index.js';
+import { backoffDelay, describeError, type BackoffPolicy } from '../../lib/index.js';
 import { faults } from '../errors.js';
 import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.js';
 import { fipPortPrefix, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
@@ -14,6 +14,10 @@ import { disassociatePort } from './disassociate-port.js';
 import type { SecurityGroupService } from './security-groups.js';
 import { isRouterInterface, mayOwnNetworkDevice, serviceOwnerExists } from './service-ports.js';
 import type { PortEvents } from '../status/nova-notifier.js';
+
+/** Background retries of a Calico sync that failed after its commit: about a minute in all. */
+const SYNC_RETRIES = 8;
+const SYNC_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 15_000, factor: 2 };
 
 export interface PortInput {
   readonly network_id: string;
@@ -201,7 +205,7 @@ export class PortService {
         await disassociatePort(this.#d, id).catch((err: unknown) =>
           this.#d.logger.error({ port: id, err: describeError(err) }, 'port deleted, but its floating IPs could not be disassociated; update them (port_id null)'),
         );
-        await this.#sync.removePortEndpoint(p).catch((err: unknown) => this.#syncFailed(id, err));
+        await this.#afterCommit(id, () => this.#sync.removePortEndpoint(p));
         this.#events.portDeleted(p);
         return p;
       }
@@ -232,13 +236,32 @@ export class PortService {
     });
   }
 
-  /** The Calico side of a committed change; a failure is logged (the periodic resync repairs it), not reported as a failed request. */
-  async #syncAfterCommit(id: string, previous?: PortRecord): Promise<void> {
-    await this.#sync.syncPort(id, previous).catch((err: unknown) => this.#syncFailed(id, err));
+  /** The Calico side of a committed change to a port. */
+  #syncAfterCommit(id: string, previous?: PortRecord): Promise<void> {
+    return this.#afterCommit(id, () => this.#sync.syncPort(id, previous));
   }
 
-  #syncFailed(id: string, err: unknown): void {
-    this.#d.logger.warn({ port: id, err: describeError(err) }, 'calico sync failed after the port change was committed; the resync will repair it');
+  /**
+   * Runs the Calico side of a committed change. A failure (the datastore lost a member, say) does
+   * not fail the request, which is committed: the sync is retried in the background, and after
+   * that the master's periodic resync repairs what is still wrong. Syncs re-read the port, so a
+   * late retry cannot undo a newer change.
+   */
+  async #afterCommit(id: string, sync: () => Promise<void>): Promise<void> {
+    const retry = (attempt: number, err: unknown): void => {
+      if (attempt >= SYNC_RETRIES) {
+        this.#d.logger.warn({ port: id, err: describeError(err), attempts: attempt }, 'calico sync still failing after the port change was committed; the periodic resync will repair it');
+        return;
+      }
+      if (attempt === 0) this.#d.logger.warn({ port: id, err: describeError(err) }, 'calico sync failed after the port change was committed; retrying');
+      this.#d.clock.setTimer(() => {
+        sync().then(
+          () => this.#d.logger.info({ port: id, attempts: attempt + 1 }, 'calico sync done on retry'),
+          (e: unknown) => retry(attempt + 1, e),
+        );
+      }, backoffDelay(attempt, SYNC_BACKOFF));
+    };
+    await sync().catch((err: unknown) => retry(0, err));
   }
 
   async #subnetsOf(network: NetworkRecord): Promise<SubnetRecord[]> {

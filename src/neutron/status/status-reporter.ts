@@ -4,6 +4,7 @@ import { electionKey, felixEndpointStatusSchema, felixHostPrefix, parseFelixStat
 import type { PortRecord } from '../records.js';
 import { resync } from '../service/resync.js';
 import type { NeutronServices } from '../service/neutron-services.js';
+import { checkCompaction } from './compactor.js';
 import { Elector } from './elector.js';
 
 const STATUS: Record<'up' | 'down' | 'error', PortRecord['status']> = { up: 'ACTIVE', down: 'DOWN', error: 'ERROR' };
@@ -14,6 +15,12 @@ export interface StatusReporterOptions {
   readonly electionTtlSeconds?: number;
   /** How often the master re-runs the resync (0 = never; default 120 s). */
   readonly resyncIntervalMs?: number;
+  /**
+   * etcd compaction by the master (networking-calico's): every `periodSeconds` (0 = never;
+   * default 3,600), keeping at least `minRevisions` (default 1,000). Only on etcd: the embedded
+   * store compacts itself.
+   */
+  readonly compaction?: { readonly periodSeconds?: number; readonly minRevisions?: number };
 }
 
 /** What the agent last said about a port's endpoint, waiting to be written to the port. */
@@ -33,7 +40,8 @@ const WORKERS = 4;
  *   ERROR. A report counts only for the port's current host and instance. Writes that fail are
  *   retried until they land or a newer report replaces them.
  * - re-runs the resync every `resyncIntervalMs`, repairing Calico resources a crashed request
- *   left behind.
+ *   left behind;
+ * - requests etcd compaction once a period (`compactor.ts`), checking every minute.
  * Only the master does this, so several API servers never fight over port status.
  */
 export class StatusReporter {
@@ -46,6 +54,7 @@ export class StatusReporter {
   #workers: Promise<void>[] = [];
   #stopping = false;
   #resyncTimer: Timer | undefined;
+  #compactionTimer: Timer | undefined;
 
   constructor(options: StatusReporterOptions) {
     this.#o = options;
@@ -92,6 +101,7 @@ export class StatusReporter {
       };
       loop();
     }
+    this.#startCompaction();
     this.#syncer = new Syncer({
       kv: d.kv,
       prefixes: [felixHostPrefix(d.regionString)],
@@ -102,9 +112,29 @@ export class StatusReporter {
     this.#syncer.start();
   }
 
+  #startCompaction(): void {
+    const d = this.#o.services.deps;
+    const periodSeconds = this.#o.compaction?.periodSeconds ?? 3_600;
+    if (d.kv.backend !== 'etcd' || periodSeconds <= 0) return;
+    const check = (): void => {
+      void checkCompaction({ kv: d.kv, periodSeconds, minRevisions: this.#o.compaction?.minRevisions ?? 1_000, owner: `${this.#o.electorName}:${process.pid}` })
+        .then((r) => {
+          if (r.outcome === 'compacted') d.logger.info({ compactedTo: r.compactedTo, revision: r.revision }, 'etcd compacted');
+          else if (r.outcome !== 'not-due') d.logger.debug({ ...r }, 'etcd compaction check');
+        })
+        .catch((err: unknown) => d.logger.warn({ err: describeError(err) }, 'etcd compaction check failed; trying again at the next check'))
+        .finally(() => {
+          if (this.#syncer !== undefined) this.#compactionTimer = d.clock.setTimer(check, Math.min(60, periodSeconds) * 1_000);
+        });
+    };
+    check();
+  }
+
   async #stopWatching(): Promise<void> {
     this.#resyncTimer?.cancel();
     this.#resyncTimer = undefined;
+    this.#compactionTimer?.cancel();
+    this.#compactionTimer = undefined;
     const s = this.#syncer;
     this.#syncer = undefined;
     await s?.stop();
