@@ -13,11 +13,19 @@ import { eventually } from './testing/index.js';
 const BRINDLE = fileURLToPath(new URL('../../../bin/brindle', import.meta.url));
 type Json = Record<string, unknown>;
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const r = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await r.text();
-  return { status: r.status, body: text === '' ? {} : (JSON.parse(text) as Json) };
+type Call = (base: string, method: string, path: string, body?: unknown) => Promise<{ status: number; body: Json }>;
+
+/** Requests as `project` (noauth's X-Project-Id), or as the servers' default project. */
+function callAs(project?: string): Call {
+  return async (base, method, path, body) => {
+    const headers = { 'content-type': 'application/json', ...(project === undefined ? {} : { 'x-project-id': project }) };
+    const r = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await r.text();
+    return { status: r.status, body: text === '' ? {} : (JSON.parse(text) as Json) };
+  };
 }
+
+const call = callAs();
 
 describe('two brindle api processes on one etcd', () => {
   let etcd: TestEtcd;
@@ -92,6 +100,55 @@ describe('two brindle api processes on one etcd', () => {
     assert.deepEqual(allocations.map((a) => a.value).sort(), listed.map((p) => p['id'] as string).sort(), 'every allocation belongs to a port that exists');
     const macs = (await kv.list(`/brindle/neutron/v1/macs/${net}/`)).items;
     assert.equal(macs.length, 125);
+  });
+
+  /** `n` port creates at once in `project`, spread over both servers. */
+  async function createInProject(network: string, project: string, n: number): Promise<{ status: number; body: Json }[]> {
+    return Promise.all(Array.from({ length: n }, (_, i) => callAs(project)(servers[i % 2]?.url ?? '', 'POST', '/v2.0/ports', { port: { network_id: network, name: `q${i}` } })));
+  }
+
+  async function projectPorts(project: string): Promise<Json[]> {
+    return ((await call(servers[0]?.url ?? '', 'GET', `/v2.0/ports?project_id=${project}`)).body['ports'] as Json[]);
+  }
+
+  it('60 concurrent creates against a port quota of 20 end with exactly 20, the rest OverQuota; a delete frees one', async () => {
+    const net = await networkWith('198.18.52.0/24');
+    const admin = servers[0]?.url ?? '';
+    assert.equal((await call(admin, 'PUT', '/v2.0/quotas/quota-a', { quota: { port: 20 } })).status, 200);
+    const results = await createInProject(net, 'quota-a', 60);
+    const statuses = results.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 201).length, 20, JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body)));
+    assert.deepEqual([...new Set(results.filter((r) => r.status !== 201).map((r) => (r.body['NeutronError'] as Json)['type']))], ['OverQuota']);
+    assert.equal((await projectPorts('quota-a')).length, 20);
+    const one = (results.find((r) => r.status === 201)?.body['port'] as Json)['id'] as string;
+    assert.equal((await callAs('quota-a')(servers[1]?.url ?? '', 'DELETE', `/v2.0/ports/${one}`)).status, 204);
+    const again = await createInProject(net, 'quota-a', 5);
+    assert.deepEqual(again.map((r) => r.status).sort(), [201, 409, 409, 409, 409]);
+    assert.equal((await projectPorts('quota-a')).length, 20);
+  });
+
+  it('a limit set on a project that already has ports counts them first: 5 there, limit 7, 10 concurrent creates, 2 succeed', async () => {
+    const net = await networkWith('198.18.53.0/24');
+    const admin = servers[0]?.url ?? '';
+    const before = await createInProject(net, 'quota-b', 5);
+    assert.deepEqual([...new Set(before.map((r) => r.status))], [201]);
+    assert.equal((await call(admin, 'PUT', '/v2.0/quotas/quota-b', { quota: { port: 7 } })).status, 200);
+    const results = await createInProject(net, 'quota-b', 10);
+    assert.equal(results.filter((r) => r.status === 201).length, 2);
+    assert.equal((await projectPorts('quota-b')).length, 7);
+    // Unlimited again: the counter goes, creates go through.
+    assert.equal((await call(admin, 'PUT', '/v2.0/quotas/quota-b', { quota: { port: -1 } })).status, 200);
+    assert.equal((await createInProject(net, 'quota-b', 1))[0]?.status, 201);
+    assert.equal(await kv.get('/brindle/neutron/v1/quota-usage/quota-b/port'), undefined);
+  });
+
+  it('60 concurrent network creates against a network quota of 3 end with exactly 3', async () => {
+    const admin = servers[0]?.url ?? '';
+    assert.equal((await call(admin, 'PUT', '/v2.0/quotas/quota-c', { quota: { network: 3 } })).status, 200);
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => callAs('quota-c')(servers[i % 2]?.url ?? '', 'POST', '/v2.0/networks', { network: { name: `n${i}` } })));
+    assert.equal(results.filter((r) => r.status === 201).length, 3, JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body)));
+    const nets = ((await call(admin, 'GET', '/v2.0/networks?project_id=quota-c')).body['networks'] as Json[]);
+    assert.equal(nets.length, 3);
   });
 
   it("a security group with more rules than one etcd transaction allows still deletes, rules and all", async () => {

@@ -50,6 +50,8 @@ export const faults = {
   macInUse: (networkId: string, mac: string) =>
     new NeutronApiError('MacAddressInUse', 409, `Unable to complete operation for network ${networkId}. The mac address ${mac} is in use.`),
   overQuota: (resource: string) => new NeutronApiError('OverQuota', 409, `Quota exceeded for resources: ['${resource}'].`),
+  quotaRecounting: (resource: string, project: string) =>
+    new NeutronApiError('HTTPConflict', 409, `The ${resource} quota of project ${project} was just set and its usage is being counted; try again.`),
   networkInUse: (networkId: string, ports: readonly string[]) =>
     new NeutronApiError(
       'NetworkInUse',

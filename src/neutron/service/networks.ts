@@ -6,6 +6,7 @@ import { encodeRecord } from '../store/neutron-store.js';
 import type { CalicoSync } from './calico-sync.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
 import { AGAIN, casRetry } from './cas-retry.js';
+import { quotaTxnPart } from './quota-guard.js';
 import type { SecurityGroupService } from './security-groups.js';
 
 export interface NetworkInput {
@@ -74,15 +75,22 @@ export class NetworkService {
       'router:external': input['router:external'] ?? false, port_security_enabled: input.port_security_enabled ?? true,
       'provider:network_type': type, 'provider:physical_network': physnet, 'provider:segmentation_id': null,
     };
-    const r = await this.#d.kv.txn({
-      compare: physnet === null ? [] : [{ key: physnetKey(physnet), target: 'version', op: '==', value: 0 }],
-      success: [
-        { op: 'put', key: objectKey('networks', net.id), value: encodeRecord(net) },
-        ...(physnet === null ? [] : [{ op: 'put' as const, key: physnetKey(physnet), value: net.id }]),
-      ],
+    return casRetry(this.#d, () => { throw faults.conflictRetry('Quota of project', project); }, async () => {
+      const quota = await quotaTxnPart(this.#d, project, 'network', 1);
+      const r = await this.#d.kv.txn({
+        compare: [...(physnet === null ? [] : [{ key: physnetKey(physnet), target: 'version' as const, op: '==' as const, value: 0 }]), ...quota.compare],
+        success: [
+          { op: 'put', key: objectKey('networks', net.id), value: encodeRecord(net) },
+          ...(physnet === null ? [] : [{ op: 'put' as const, key: physnetKey(physnet), value: net.id }]),
+          ...quota.success,
+        ],
+        failure: physnet === null ? [] : [{ op: 'get', key: physnetKey(physnet) }],
+      });
+      if (r.succeeded) return net;
+      const held = r.results[0];
+      if (physnet !== null && held?.op === 'get' && held.kv !== undefined) throw faults.flatNetworkInUse(physnet);
+      return AGAIN; // the project's quota or usage moved: read them again
     });
-    if (!r.succeeded) throw faults.flatNetworkInUse(physnet ?? '');
-    return net;
   }
 
   async update(ctx: RequestContext, id: string, changes: NetworkChanges, ifRevision?: number): Promise<NetworkRecord> {
@@ -116,9 +124,11 @@ export class NetworkService {
       if (now === undefined) return;
       const net = now.record;
       const physnet = net['provider:physical_network'];
+      const quota = await quotaTxnPart(this.#d, net.project_id, 'network', -1);
       const r = await this.#d.kv.txn({
-        compare: [finish.compare, { key: objectKey('networks', id), target: 'modRevision', op: '==', value: now.modRevision }],
+        compare: [finish.compare, { key: objectKey('networks', id), target: 'modRevision', op: '==', value: now.modRevision }, ...quota.compare],
         success: [
+          ...quota.success,
           { op: 'delete', key: objectKey('networks', id) },
           ...finish.ops,
           ...net.subnets.flatMap((s) => [

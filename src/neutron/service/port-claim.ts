@@ -6,6 +6,7 @@ import { encodeRecord } from '../store/neutron-store.js';
 import { notBeingDeleted } from './deleting-marker.js';
 import type { NeutronDeps } from './neutron-deps.js';
 import type { PlannedIp } from './port-addresses.js';
+import type { QuotaTxnPart } from './quota-guard.js';
 
 /** Why a claim transaction failed, found from the failure branch's reads. */
 export type ClaimFailure =
@@ -24,6 +25,8 @@ export interface ClaimOptions {
   readonly oldMac: string | undefined;
   /** The caller named the MAC: its being taken is the caller's fault, not a collision to retry. */
   readonly macRequested: boolean;
+  /** A new port's share of its project's quota (its compare failing reads as a collision: plan again). */
+  readonly quota?: QuotaTxnPart;
 }
 
 /**
@@ -47,6 +50,7 @@ export async function claimPort(d: NeutronDeps, port: PortRecord, o: ClaimOption
     ]),
     ...o.newIps.map((i): Compare => ({ key: ipKey(i.subnet_id, i.ip_address), target: 'version', op: '==', value: 0 })),
     ...(o.newMac === undefined ? [] : [{ key: macKey(port.network_id, o.newMac), target: 'version' as const, op: '==' as const, value: 0 }]),
+    ...(o.quota?.compare ?? []),
   ];
   const success: TxnOp[] = [
     { op: 'put', key: objectKey('ports', port.id), value: encodeRecord(port) },
@@ -54,6 +58,7 @@ export async function claimPort(d: NeutronDeps, port: PortRecord, o: ClaimOption
     ...o.releasedIps.map((i): TxnOp => ({ op: 'delete', key: ipKey(i.subnet_id, i.ip_address) })),
     ...(o.newMac === undefined ? [] : [{ op: 'put' as const, key: macKey(port.network_id, o.newMac), value: port.id }]),
     ...(o.oldMac === undefined ? [] : [{ op: 'delete' as const, key: macKey(port.network_id, o.oldMac) }]),
+    ...(o.quota?.success ?? []),
   ];
   let r: TxnResult;
   try {

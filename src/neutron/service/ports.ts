@@ -8,6 +8,7 @@ import { fixedIpChanges } from './fixed-ip-changes.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
 import { AGAIN, casRetry } from './cas-retry.js';
 import { planAddresses, randomMac, type AddressRequest, type PlannedIp } from './port-addresses.js';
+import { quotaTxnPart } from './quota-guard.js';
 import { bindPort } from './port-binding.js';
 import { claimPort, raiseClaimFailure } from './port-claim.js';
 import { disassociatePort } from './disassociate-port.js';
@@ -87,7 +88,10 @@ export class PortService {
     return casRetry(this.#d, () => { throw faults.ipGenerationFailure(network.record.id); }, async (attempt) => {
       const mac = input.mac_address ?? randomMac(this.#d.random);
       const ips = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt, allowGateway: isRouterInterface(deviceOwner) }, input.fixed_ips);
-      const binding = await bindPort(this.#d, input['binding:host_id'] ?? '', network.record, input['binding:vnic_type'] ?? 'normal');
+      const [binding, quota] = await Promise.all([
+        bindPort(this.#d, input['binding:host_id'] ?? '', network.record, input['binding:vnic_type'] ?? 'normal'),
+        project === '' ? undefined : quotaTxnPart(this.#d, project, 'port', 1),
+      ]);
       const now = timestamp(this.#d.clock);
       const port: PortRecord = {
         id, name: input.name ?? '', tenant_id: project, project_id: project, description: input.description ?? '', tags: [],
@@ -98,7 +102,9 @@ export class PortService {
         ...binding, allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address ?? mac })),
         extra_dhcp_opts: input.extra_dhcp_opts ?? [],
       };
-      const failure = await claimPort(this.#d, port, { portRevision: undefined, newIps: ips, releasedIps: [], newMac: mac, oldMac: undefined, macRequested: input.mac_address !== undefined });
+      const failure = await claimPort(this.#d, port, {
+        portRevision: undefined, newIps: ips, releasedIps: [], newMac: mac, oldMac: undefined, macRequested: input.mac_address !== undefined, ...(quota === undefined ? {} : { quota }),
+      });
       if (failure === undefined) {
         if (port['binding:host_id'] !== '') await this.#syncAfterCommit(id);
         return port;
@@ -190,9 +196,11 @@ export class PortService {
       if (cur === undefined) throw faults.notFound('Port', id);
       const p = cur.record;
       if (o.internal !== true && (await serviceOwnerExists(this.#d, p))) throw faults.servicePortInUse(id, p.device_owner);
+      const quota = p.project_id === '' ? undefined : await quotaTxnPart(this.#d, p.project_id, 'port', -1);
       const r = await this.#d.kv.txn({
-        compare: [{ key: objectKey('ports', id), target: 'modRevision', op: '==', value: cur.modRevision }],
+        compare: [{ key: objectKey('ports', id), target: 'modRevision', op: '==', value: cur.modRevision }, ...(quota?.compare ?? [])],
         success: [
+          ...(quota?.success ?? []),
           { op: 'delete', key: objectKey('ports', id) },
           ...p.fixed_ips.map((f) => ({ op: 'delete' as const, key: ipKey(f.subnet_id, f.ip_address) })),
           { op: 'delete', key: macKey(p.network_id, p.mac_address) },

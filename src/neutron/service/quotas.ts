@@ -1,16 +1,10 @@
-import { z } from 'zod';
 import { faults } from '../errors.js';
-import { QUOTA_PREFIX, quotaKey } from '../store/neutron-keys.js';
+import { QUOTA_PREFIX, quotaKey, quotaUsageKey } from '../store/neutron-keys.js';
+import { AGAIN, casRetry } from './cas-retry.js';
 import type { NeutronDeps } from './neutron-deps.js';
+import { GUARDED, parseStoredQuota, QUOTA_RESOURCES, recountUsage, usageChanges, type Quota, type QuotaResource } from './quota-guard.js';
 
-export const QUOTA_RESOURCES = ['network', 'subnet', 'port', 'security_group', 'security_group_rule', 'subnetpool', 'rbac_policy', 'router', 'floatingip'] as const;
-export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
-export type Quota = Record<QuotaResource, number>;
-
-/** Unlimited (-1) unless an operator sets a limit: Nova then skips its port-count check. */
-export const DEFAULT_QUOTA: Quota = { network: -1, subnet: -1, port: -1, security_group: -1, security_group_rule: -1, subnetpool: -1, rbac_policy: -1, router: -1, floatingip: -1 };
-
-const quotaSchema = z.record(z.string(), z.number().int().min(-1));
+export { DEFAULT_QUOTA, QUOTA_RESOURCES, type Quota, type QuotaResource } from './quota-guard.js';
 
 /** How long a server trusts a project's quota it read (a change reaches every server within this). */
 const QUOTA_CACHE_MS = 2_000;
@@ -26,17 +20,7 @@ export class QuotaService {
 
   async get(projectId: string): Promise<Quota> {
     const kv = await this.#d.kv.get(quotaKey(projectId));
-    let quota: Quota = { ...DEFAULT_QUOTA };
-    if (kv !== undefined) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(kv.value);
-      } catch {
-        parsed = {};
-      }
-      const stored = quotaSchema.safeParse(parsed);
-      quota = { ...DEFAULT_QUOTA, ...(stored.success ? stored.data : {}) };
-    }
+    const quota = parseStoredQuota(kv?.value);
     this.#cache.set(projectId, { quota, at: this.#d.clock.monotonic() });
     return quota;
   }
@@ -58,19 +42,43 @@ export class QuotaService {
     return out;
   }
 
+  /**
+   * Changes a project's limits. A resource held exactly (`GUARDED`) that becomes limited gets
+   * its usage counter, counted afresh in the same step; one that becomes unlimited loses it.
+   */
   async set(projectId: string, changes: Partial<Quota>): Promise<Quota> {
     for (const [k, v] of Object.entries(changes)) {
       if (!(QUOTA_RESOURCES as readonly string[]).includes(k)) throw faults.badRequest(`Unrecognized attribute(s) '${k}'`);
       if (!Number.isInteger(v) || (v) < -1) throw faults.badRequest(`Invalid input for ${k}. Reason: '${String(v)}' is not a valid quota limit.`);
     }
-    const next = { ...(await this.get(projectId)), ...changes };
-    await this.#d.kv.put(quotaKey(projectId), JSON.stringify(next));
+    const d = this.#d;
+    const next = await casRetry(d, () => { throw faults.conflictRetry('Quota of project', projectId); }, async () => {
+      const kv = await d.kv.get(quotaKey(projectId));
+      const before = parseStoredQuota(kv?.value);
+      const after = { ...before, ...changes };
+      const { start, drop } = usageChanges(before, after);
+      const r = await d.kv.txn({
+        compare: [kv === undefined ? { key: quotaKey(projectId), target: 'version', op: '==', value: 0 } : { key: quotaKey(projectId), target: 'modRevision', op: '==', value: kv.modRevision }],
+        success: [
+          { op: 'put', key: quotaKey(projectId), value: JSON.stringify(after) },
+          // Creates see the counter recounting (and wait) until the count below lands.
+          ...start.map((res) => ({ op: 'put' as const, key: quotaUsageKey(projectId, res), value: JSON.stringify({ recountingSince: d.clock.now() }) })),
+          ...drop.map((res) => ({ op: 'delete' as const, key: quotaUsageKey(projectId, res) })),
+        ],
+      });
+      if (!r.succeeded) return AGAIN;
+      for (const res of start) await recountUsage(d, projectId, res, await d.kv.get(quotaUsageKey(projectId, res)));
+      return after;
+    });
     this.#cache.delete(projectId);
     return next;
   }
 
   async reset(projectId: string): Promise<void> {
-    await this.#d.kv.delete(quotaKey(projectId));
+    await this.#d.kv.txn({
+      compare: [],
+      success: [{ op: 'delete', key: quotaKey(projectId) }, ...GUARDED.map((res) => ({ op: 'delete' as const, key: quotaUsageKey(projectId, res) }))],
+    });
     this.#cache.delete(projectId);
   }
 

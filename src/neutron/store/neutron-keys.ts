@@ -45,6 +45,13 @@ export function quotaKey(projectId: string): string {
   return `${NEUTRON_ROOT}quotas/${projectId}`;
 }
 export const QUOTA_PREFIX = `${NEUTRON_ROOT}quotas/`;
+/**
+ * How many of a resource a project has, kept only while its quota for that resource is limited,
+ * and changed in the same transaction as each create and delete (`service/quota-guard.ts`).
+ */
+export function quotaUsageKey(projectId: string, resource: string): string {
+  return `${NEUTRON_ROOT}quota-usage/${projectId}/${resource}`;
+}
 /** A lock that serialises subnet creation cloud-wide (the overlap check reads every subnet). */
 export const SUBNET_CIDR_LOCK = `${NEUTRON_ROOT}locks/subnet-cidrs`;
 /**
