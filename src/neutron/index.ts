@@ -1,5 +1,5 @@
 // The Neutron-compatible API and the networking-calico driver behind it.
-export { startNeutronApi, NoauthExposedError, type NeutronApiOptions, type RunningNeutronApi } from './neutron-api.js';
+export { startNeutronApi, refuseNoauthExposure, NoauthExposedError, type NeutronApiOptions, type RunningNeutronApi } from './neutron-api.js';
 export { NeutronApiError, faults } from './errors.js';
 export { noAuth, type Authenticator } from './api/auth.js';
 export type { HttpPost, NovaEvent } from './status/nova-notifier.js';

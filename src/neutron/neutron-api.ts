@@ -68,9 +68,14 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** Throws NoauthExposedError for noauth beyond loopback unless it was asked for. */
+export function refuseNoauthExposure(o: Pick<NeutronApiOptions, 'authenticator' | 'listen' | 'allowNoauthOnAnyAddress'>): void {
+  if (o.authenticator === undefined && !isLoopback(o.listen.host) && o.allowNoauthOnAnyAddress !== true) throw new NoauthExposedError(o.listen.host);
+}
+
 /** Builds the services, starts the HTTP server and (unless disabled) the status reporter. */
 export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeutronApi> {
-  if (o.authenticator === undefined && !isLoopback(o.listen.host) && o.allowNoauthOnAnyAddress !== true) throw new NoauthExposedError(o.listen.host);
+  refuseNoauthExposure(o);
   const clock = o.clock ?? realClock();
   const deps = {
     kv: o.kv,

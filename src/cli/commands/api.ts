@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
 import { createLogger, realFs } from '../../lib/index.js';
-import { startNeutronApi } from '../../neutron/index.js';
+import { refuseNoauthExposure, startNeutronApi } from '../../neutron/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
+import { apiWorkerIndex, leaveCluster, runApiWorkers } from './api-workers.js';
 import { waitForStop } from '../wait-for-stop.js';
 import { addSettingsOptions, resolveSettings, type Env } from '../settings.js';
 
@@ -27,38 +28,59 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     .option('--no-status', 'do not take part in the election that runs the agent status watchers')
     .option('--listen-socket <path>', 'also serve on this Unix socket (local services in other network namespaces, e.g. metadata)')
     .option('--etcd-compaction-period-mins <n>', 'the elected server requests etcd compaction this often (0 = never)', '60')
-    .option('--etcd-compaction-min-revisions <n>', 'history etcd compaction always keeps', '1000');
+    .option('--etcd-compaction-min-revisions <n>', 'history etcd compaction always keeps', '1000')
+    .option('--workers <n>', 'API worker processes sharing the port, each with its own datastore client (neutron-server api_workers) [env: BRINDLE_API_WORKERS]');
   addSettingsOptions(cmd, SERVER);
   cmd.action(async (opts: Record<string, unknown>) => {
     const settings = await resolveSettings(opts, deps.env, deps.io, SERVER);
-    const logger = createLogger({ level: settings.logLevel, name: 'brindle-api' });
-    const kv = await openDatastore(settings.datastore);
     const region = (opts['region'] as string | undefined) ?? deps.env['BRINDLE_REGION'];
     const nova = (opts['novaUrl'] as string | undefined) ?? deps.env['BRINDLE_NOVA_URL'];
     const listen = settings.listen ?? { host: '127.0.0.1', port: 9696 };
+    const workers = wholeNumber((opts['workers']) ?? deps.env['BRINDLE_API_WORKERS'] ?? '1', '--workers');
+    if (workers < 1 || workers > 64) throw new UsageError(`--workers ${workers} must be between 1 and 64`);
     const compaction = {
       periodSeconds: wholeNumber(opts['etcdCompactionPeriodMins'], '--etcd-compaction-period-mins') * 60,
       minRevisions: wholeNumber(opts['etcdCompactionMinRevisions'], '--etcd-compaction-min-revisions'),
     };
+    const allowNoauthOnAnyAddress = opts['allowNoauthOnAnyAddress'] === true;
+    // Checked here too, so a refusal is one message and not workers failing in a loop.
+    refuseNoauthExposure({ listen, allowNoauthOnAnyAddress });
+    const workerIndex = apiWorkerIndex(deps.env);
+    const socketPath = opts['listenSocket'] as string | undefined;
+    if (workers > 1 && workerIndex === undefined) {
+      // The primary: forks the workers (this same command) and holds no datastore client.
+      const logger = createLogger({ level: settings.logLevel, name: 'brindle-api' });
+      if (socketPath !== undefined) await realFs().remove(socketPath);
+      deps.io.err(`brindle api: ${workers} workers serving http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port} (datastore ${describeDatastore(settings.datastore)})\n`);
+      await runApiWorkers({ count: workers, logger, stopped: waitForStop(deps.signal) });
+      return;
+    }
+    // Worker 0 (or the only process) runs the background work and the start-up resync.
+    const leadWorker = workerIndex === undefined || workerIndex === 0;
+    const logger = createLogger({ level: settings.logLevel, name: workerIndex === undefined ? 'brindle-api' : `brindle-api-${workerIndex}` });
+    const kv = await openDatastore(settings.datastore);
     try {
       const api = await startNeutronApi({
         kv,
         listen,
         logger,
         defaultProject: opts['noauthDefaultProject'] as string,
-        allowNoauthOnAnyAddress: opts['allowNoauthOnAnyAddress'] === true,
-        background: opts['status'] !== false,
+        allowNoauthOnAnyAddress,
+        background: opts['status'] !== false && leadWorker,
+        startupResync: leadWorker,
         electorName: settings.hostname,
         compaction,
         ...(region === undefined || region === '' ? {} : { region }),
         ...(nova === undefined || nova === '' ? {} : { novaUrl: nova }),
-        ...(opts['listenSocket'] === undefined ? {} : { socketPath: opts['listenSocket'] as string, removeFile: (p: string) => realFs().remove(p) }),
+        // A worker's socket is shared through the primary, which removed a stale file.
+        ...(socketPath === undefined ? {} : { socketPath, ...(workerIndex === undefined ? { removeFile: (p: string) => realFs().remove(p) } : {}) }),
       });
-      deps.io.err(`brindle api: serving ${api.url} (datastore ${describeDatastore(settings.datastore)})\n`);
+      if (workerIndex === undefined) deps.io.err(`brindle api: serving ${api.url} (datastore ${describeDatastore(settings.datastore)})\n`);
       await waitForStop(deps.signal);
       await api.close();
     } finally {
       await kv.close();
+      leaveCluster();
     }
   });
   return cmd;
