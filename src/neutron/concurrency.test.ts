@@ -151,6 +151,50 @@ describe('two brindle api processes on one etcd', () => {
     assert.equal(nets.length, 3);
   });
 
+  it('a bulk create of 100 ports is one request and a handful of transactions, 100 distinct addresses', async () => {
+    const net = await networkWith('198.18.54.0/24');
+    const before = await kv.revision();
+    const r = await call(servers[0]?.url ?? '', 'POST', '/v2.0/ports', { ports: Array.from({ length: 100 }, (_, i) => ({ network_id: net, name: `b${i}` })) });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const ports = r.body['ports'] as Json[];
+    assert.equal(ports.length, 100);
+    assert.deepEqual(ports.map((p) => p['name']), Array.from({ length: 100 }, (_, i) => `b${i}`), 'in the order asked');
+    assert.equal(new Set(ports.map((p) => (p['fixed_ips'] as Json[])[0]?.['ip_address'])).size, 100);
+    assert.equal(new Set(ports.map((p) => p['mac_address'])).size, 100);
+    // Each transaction is one revision: 100 ports one by one would take 100.
+    const used = (await kv.revision()) - before;
+    assert.ok(used <= 5, `${used} revisions for the bulk create`);
+  });
+
+  it('a bulk create is all or nothing: an address taken in its third transaction undoes the first two', async () => {
+    const net = await networkWith('198.18.55.0/24');
+    const a = servers[1]?.url ?? '';
+    const taken = await call(a, 'POST', '/v2.0/ports', { port: { network_id: net, name: 'holder' } });
+    const takenIp = ((taken.body['port'] as Json)['fixed_ips'] as Json[])[0] as Json;
+    const items: Json[] = Array.from({ length: 80 }, (_, i) => ({ network_id: net, name: `all-${i}` }));
+    items[75] = { network_id: net, name: 'clash', fixed_ips: [{ subnet_id: takenIp['subnet_id'], ip_address: takenIp['ip_address'] }] };
+    const r = await call(a, 'POST', '/v2.0/ports', { ports: items });
+    assert.equal(r.status, 409, JSON.stringify(r.body));
+    assert.equal((r.body['NeutronError'] as Json)['type'], 'IpAddressAlreadyAllocated');
+    const listed = (await call(a, 'GET', `/v2.0/ports?network_id=${net}`)).body['ports'] as Json[];
+    assert.deepEqual(listed.map((p) => p['name']), ['holder'], 'no port of the bulk create is left');
+    const allocations = (await kv.list(`/brindle/neutron/v1/ipam/${String(takenIp['subnet_id'])}/`)).items;
+    assert.equal(allocations.length, 1, 'no address of the bulk create is left');
+  });
+
+  it('a bulk create beyond the port quota creates nothing (OverQuota)', async () => {
+    const net = await networkWith('198.18.56.0/24');
+    const admin = servers[0]?.url ?? '';
+    assert.equal((await call(admin, 'PUT', '/v2.0/quotas/quota-d', { quota: { port: 5 } })).status, 200);
+    const r = await callAs('quota-d')(admin, 'POST', '/v2.0/ports', { ports: Array.from({ length: 6 }, (_, i) => ({ network_id: net, name: `d${i}` })) });
+    assert.equal(r.status, 409);
+    assert.equal((r.body['NeutronError'] as Json)['type'], 'OverQuota');
+    assert.equal((await projectPorts('quota-d')).length, 0);
+    const fits = await callAs('quota-d')(admin, 'POST', '/v2.0/ports', { ports: Array.from({ length: 5 }, (_, i) => ({ network_id: net, name: `d${i}` })) });
+    assert.equal(fits.status, 201);
+    assert.equal((await projectPorts('quota-d')).length, 5);
+  });
+
   it("a security group with more rules than one etcd transaction allows still deletes, rules and all", async () => {
     const a = servers[0]?.url ?? '';
     const sg = ((await call(a, 'POST', '/v2.0/security-groups', { security_group: { name: 'many' } })).body['security_group'] as Json)['id'] as string;

@@ -18,6 +18,8 @@ export interface CollectionDef<R extends { id: string }> {
   list(ctx: RequestContext): Promise<R[]>;
   get(ctx: RequestContext, id: string): Promise<R>;
   create(ctx: RequestContext, attrs: Record<string, unknown>): Promise<R>;
+  /** A bulk create done by the service as one (all or nothing); without it, items go one by one, undone on failure. */
+  createMany?(ctx: RequestContext, items: readonly Record<string, unknown>[]): Promise<R[]>;
   update?(ctx: RequestContext, id: string, attrs: Record<string, unknown>, ifRevision: number | undefined): Promise<R>;
   remove(ctx: RequestContext, id: string): Promise<void>;
   /** What this caller may see of a record (admin-only attributes removed). */
@@ -69,6 +71,10 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
     const ctx = await ctxOf(req);
     const items = parseBody(req.body, def.specs, { resource: def.resource, collection: def.collection, mode: 'create', isAdmin: ctx.isAdmin });
     const bulk = typeof req.body === 'object' && req.body !== null && def.collection in req.body;
+    if (bulk && def.createMany !== undefined && items.length > 1) {
+      const created = await def.createMany(ctx, items);
+      return reply.code(201).send({ [def.collection]: created.map((r) => def.view(ctx, r)) });
+    }
     const made: R[] = [];
     try {
       for (const attrs of items) made.push(await def.create(ctx, attrs));

@@ -141,6 +141,7 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     list: () => s.ports.list(),
     get: (_ctx, id) => s.ports.get(id),
     create: (ctx, a) => s.ports.create(ctx, a as never),
+    createMany: (ctx, items) => s.ports.createBulk(ctx, items as never),
     update: (ctx, id, a, rev) => s.ports.update(ctx, id, a, rev),
     remove: async (_ctx, id) => {
       await s.ports.delete(id);

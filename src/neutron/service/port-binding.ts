@@ -5,7 +5,7 @@ import type { NeutronDeps } from './neutron-deps.js';
 /** What networking-calico binds with: Nova plugs a tap and sets this MAC on its host side. */
 export const CALICO_VIF_DETAILS = { port_filter: true, mac_address: '00:61:fe:ed:ca:fe' } as const;
 
-type Binding = Pick<PortRecord, 'binding:host_id' | 'binding:vif_type' | 'binding:vif_details'>;
+export type Binding = Pick<PortRecord, 'binding:host_id' | 'binding:vif_type' | 'binding:vif_details'>;
 
 /**
  * Port binding as networking-calico's mechanism driver does it: `tap` with Calico's details on

@@ -1,4 +1,4 @@
-import { DatastoreUnavailableError, type Compare, type TxnOp, type TxnResult } from '../../datastore/index.js';
+import { DatastoreUnavailableError, type Compare, type KeyValue, type TxnOp, type TxnResult } from '../../datastore/index.js';
 import { faults } from '../errors.js';
 import type { NetworkRecord, PortRecord } from '../records.js';
 import { deletingKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
@@ -29,14 +29,15 @@ export interface ClaimOptions {
   readonly quota?: QuotaTxnPart;
 }
 
-/**
- * One transaction that writes the port and claims (create-only) its new addresses and MAC,
- * releasing old ones, guarded on the port's revision, its network, subnets and security groups
- * existing and not being deleted. Returns why it failed, or undefined on success.
- */
-export async function claimPort(d: NeutronDeps, port: PortRecord, o: ClaimOptions): Promise<ClaimFailure | undefined> {
+/** One port's share of a claim transaction. */
+export interface PortClaim {
+  readonly port: PortRecord;
+  readonly options: ClaimOptions;
+}
+
+function claimCompares(port: PortRecord, o: ClaimOptions): Compare[] {
   const subnetIds = [...new Set(o.newIps.map((i) => i.subnet_id))];
-  const compare: Compare[] = [
+  return [
     o.portRevision === undefined ? { key: objectKey('ports', port.id), target: 'version', op: '==', value: 0 } : { key: objectKey('ports', port.id), target: 'modRevision', op: '==', value: o.portRevision },
     { key: objectKey('networks', port.network_id), target: 'version', op: '>', value: 0 },
     { key: deletingKey('networks', port.network_id), target: 'version', op: '==', value: 0 },
@@ -50,27 +51,22 @@ export async function claimPort(d: NeutronDeps, port: PortRecord, o: ClaimOption
     ]),
     ...o.newIps.map((i): Compare => ({ key: ipKey(i.subnet_id, i.ip_address), target: 'version', op: '==', value: 0 })),
     ...(o.newMac === undefined ? [] : [{ key: macKey(port.network_id, o.newMac), target: 'version' as const, op: '==' as const, value: 0 }]),
-    ...(o.quota?.compare ?? []),
   ];
-  const success: TxnOp[] = [
+}
+
+function claimOps(port: PortRecord, o: ClaimOptions): TxnOp[] {
+  return [
     { op: 'put', key: objectKey('ports', port.id), value: encodeRecord(port) },
     ...o.newIps.map((i): TxnOp => ({ op: 'put', key: ipKey(i.subnet_id, i.ip_address), value: port.id })),
     ...o.releasedIps.map((i): TxnOp => ({ op: 'delete', key: ipKey(i.subnet_id, i.ip_address) })),
     ...(o.newMac === undefined ? [] : [{ op: 'put' as const, key: macKey(port.network_id, o.newMac), value: port.id }]),
     ...(o.oldMac === undefined ? [] : [{ op: 'delete' as const, key: macKey(port.network_id, o.oldMac) }]),
-    ...(o.quota?.success ?? []),
   ];
-  let r: TxnResult;
-  try {
-    r = await d.kv.txn({ compare, success, failure: compare.map((c) => ({ op: 'get' as const, key: c.key })) });
-  } catch (err) {
-    // The reply may have been lost after the commit: the port id is ours, so read it back
-    // before calling it a failure (a client that retries would otherwise leave an orphan).
-    if (err instanceof DatastoreUnavailableError && (await d.kv.get(objectKey('ports', port.id)).catch(() => undefined))?.value === encodeRecord(port)) return undefined;
-    throw err;
-  }
-  if (r.succeeded) return undefined;
-  const seen = new Map(compare.map((c, i) => [c.key, r.results[i]?.op === 'get' ? r.results[i].kv : undefined]));
+}
+
+/** Why one port's claim failed, from the failure branch's reads (`seen`: key → what is there). */
+function claimFailure(port: PortRecord, o: ClaimOptions, seen: ReadonlyMap<string, KeyValue | undefined>): ClaimFailure {
+  const subnetIds = [...new Set(o.newIps.map((i) => i.subnet_id))];
   if (o.portRevision !== undefined && seen.get(objectKey('ports', port.id))?.modRevision !== o.portRevision) return { kind: 'stale' };
   if (seen.get(objectKey('networks', port.network_id)) === undefined || seen.get(deletingKey('networks', port.network_id)) !== undefined) {
     return { kind: 'gone', what: 'Network', id: port.network_id };
@@ -86,6 +82,55 @@ export async function claimPort(d: NeutronDeps, port: PortRecord, o: ClaimOption
   }
   if (o.newMac !== undefined && seen.get(macKey(port.network_id, o.newMac)) !== undefined && o.macRequested) return { kind: 'requested-mac', mac: o.newMac };
   return { kind: 'collision' };
+}
+
+/** The compares as one list without repeats (ports of one network share most of theirs). */
+function uniqueCompares(compares: readonly Compare[]): Compare[] {
+  const seen = new Set<string>();
+  return compares.filter((c) => {
+    const id = `${c.key}\u0000${c.target}\u0000${c.op}\u0000${String(c.value)}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+/**
+ * One transaction that writes the port and claims (create-only) its new addresses and MAC,
+ * releasing old ones, guarded on the port's revision, its network, subnets and security groups
+ * existing and not being deleted. Returns why it failed, or undefined on success.
+ */
+export function claimPort(d: NeutronDeps, port: PortRecord, o: ClaimOptions): Promise<ClaimFailure | undefined> {
+  return claimPorts(d, [{ port, options: o }], o.quota);
+}
+
+/**
+ * Several ports' claims in one transaction (a bulk create): all commit or none. Returns the
+ * failure to act on: a caller's fault (a resource gone, a requested address or MAC taken) if
+ * any port has one, else a collision or stale read to plan again for; undefined on success.
+ */
+export async function claimPorts(d: NeutronDeps, claims: readonly PortClaim[], quota?: QuotaTxnPart): Promise<ClaimFailure | undefined> {
+  const compare = uniqueCompares([...claims.flatMap((c) => claimCompares(c.port, c.options)), ...(quota?.compare ?? [])]);
+  const success = [...claims.flatMap((c) => claimOps(c.port, c.options)), ...(quota?.success ?? [])];
+  let r: TxnResult;
+  try {
+    r = await d.kv.txn({ compare, success, failure: compare.map((c) => ({ op: 'get' as const, key: c.key })) });
+  } catch (err) {
+    // The reply may have been lost after the commit: the port ids are ours, so read one back
+    // before calling it a failure (a client that retries would otherwise leave an orphan).
+    const first = claims[0];
+    if (first !== undefined && err instanceof DatastoreUnavailableError && (await d.kv.get(objectKey('ports', first.port.id)).catch(() => undefined))?.value === encodeRecord(first.port)) return undefined;
+    throw err;
+  }
+  if (r.succeeded) return undefined;
+  const seen = new Map(compare.map((c, i) => [c.key, r.results[i]?.op === 'get' ? r.results[i].kv : undefined]));
+  const failures = claims.map((c) => claimFailure(c.port, c.options, seen));
+  return failures.find((f) => f.kind !== 'collision' && f.kind !== 'stale') ?? failures.find((f) => f.kind === 'stale') ?? failures[0];
+}
+
+/** How many compares and writes a claim adds to a transaction (for chunking a bulk create under etcd's --max-txn-ops). */
+export function claimSize(c: PortClaim): number {
+  return c.options.newIps.length + (c.options.newMac === undefined ? 0 : 1) + 1;
 }
 
 /** Throws the caller's fault for a failure; returns for one that planning again may fix (a collision, a stale read). */

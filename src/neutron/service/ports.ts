@@ -9,8 +9,8 @@ import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps
 import { AGAIN, casRetry } from './cas-retry.js';
 import { planAddresses, randomMac, type AddressRequest, type PlannedIp } from './port-addresses.js';
 import { quotaTxnPart } from './quota-guard.js';
-import { bindPort } from './port-binding.js';
-import { claimPort, raiseClaimFailure } from './port-claim.js';
+import { bindPort, type Binding } from './port-binding.js';
+import { claimPort, claimPorts, raiseClaimFailure, type PortClaim } from './port-claim.js';
 import { disassociatePort } from './disassociate-port.js';
 import type { SecurityGroupService } from './security-groups.js';
 import { isRouterInterface, mayOwnNetworkDevice, serviceOwnerExists } from './service-ports.js';
@@ -42,6 +42,47 @@ export interface PortInput {
 
 export type PortChanges = Omit<PortInput, 'network_id' | 'tenant_id' | 'project_id'>;
 
+/** A port to create, checked and read once, before any attempt. */
+interface PreparedPort {
+  readonly input: PortInput;
+  readonly project: string;
+  readonly deviceOwner: string;
+  readonly network: NetworkRecord;
+  readonly subnets: readonly SubnetRecord[];
+  readonly portSecurity: boolean;
+  readonly groups: string[];
+  readonly pairs: readonly { ip_address: string; mac_address?: string }[];
+  readonly id: string;
+}
+
+/**
+ * Compares one bulk transaction may hold: etcd refuses more than --max-txn-ops (128 by default)
+ * compares or writes, and each port brings three or four of its own besides those it shares.
+ */
+const BULK_TXN_BUDGET = 100;
+/** Ports whose Calico sync runs at once after a bulk create. */
+const BULK_SYNC_WIDTH = 8;
+
+/** Splits a bulk create into transactions within the budget. */
+function bulkChunks(ports: readonly PreparedPort[]): PreparedPort[][] {
+  const chunks: PreparedPort[][] = [];
+  let chunk: PreparedPort[] = [];
+  let size = 0;
+  for (const p of ports) {
+    // The port, its MAC and its addresses (one per subnet at most when none are asked for).
+    const own = 2 + Math.max(1, p.input.fixed_ips?.length ?? p.subnets.length);
+    if (chunk.length > 0 && size + own > BULK_TXN_BUDGET) {
+      chunks.push(chunk);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(p);
+    size += own;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 
 /** Ports: addresses and MACs claimed by create-only keys, binding, and the endpoint sync. */
 export class PortService {
@@ -68,6 +109,64 @@ export class PortService {
   }
 
   async create(ctx: RequestContext, input: PortInput): Promise<PortRecord> {
+    const p = await this.#prepare(ctx, input);
+    return casRetry(this.#d, () => { throw faults.ipGenerationFailure(p.network.id); }, async (attempt) => {
+      const [claim, quota] = await Promise.all([this.#plan(p, attempt, new Set(), new Map()), p.project === '' ? undefined : quotaTxnPart(this.#d, p.project, 'port', 1)]);
+      const failure = await claimPorts(this.#d, [claim], quota);
+      if (failure === undefined) {
+        if (claim.port['binding:host_id'] !== '') await this.#syncAfterCommit(claim.port.id);
+        return claim.port;
+      }
+      raiseClaimFailure(failure, p.network);
+      return AGAIN;
+    });
+  }
+
+  /**
+   * Neutron's bulk create: all ports or none. Every input is checked first; the ports then go
+   * in as few transactions as etcd allows (`BULK_TXN_BUDGET` compares per transaction: about
+   * 30 ports each), and if a later transaction fails for good the ones before are deleted.
+   */
+  async createBulk(ctx: RequestContext, inputs: readonly PortInput[]): Promise<PortRecord[]> {
+    const prepared = await Promise.all(inputs.map((input) => this.#prepare(ctx, input)));
+    const made: PortRecord[] = [];
+    try {
+      for (const chunk of bulkChunks(prepared)) made.push(...(await this.#createChunk(chunk)));
+    } catch (err) {
+      for (const port of made.reverse()) {
+        await this.delete(port.id, { internal: true }).catch((undoErr: unknown) =>
+          this.#d.logger.error({ port: port.id, err: describeError(undoErr) }, 'bulk create: could not undo a port after a later one failed'),
+        );
+      }
+      throw err;
+    }
+    const bound = made.filter((port) => port['binding:host_id'] !== '');
+    for (let i = 0; i < bound.length; i += BULK_SYNC_WIDTH) await Promise.all(bound.slice(i, i + BULK_SYNC_WIDTH).map((port) => this.#syncAfterCommit(port.id)));
+    return made;
+  }
+
+  /** One transaction's worth of a bulk create, retried as a whole when a pick collides. */
+  async #createChunk(chunk: readonly PreparedPort[]): Promise<PortRecord[]> {
+    const first = chunk[0];
+    if (first === undefined) return [];
+    return casRetry(this.#d, () => { throw faults.ipGenerationFailure(first.network.id); }, async (attempt) => {
+      const reserved = new Set<string>();
+      const bindings = new Map<string, Promise<Binding>>();
+      const claims: PortClaim[] = [];
+      for (const p of chunk) claims.push(await this.#plan(p, attempt, reserved, bindings));
+      const perProject = new Map<string, number>();
+      for (const p of chunk) if (p.project !== '') perProject.set(p.project, (perProject.get(p.project) ?? 0) + 1);
+      const parts = await Promise.all([...perProject].map(([project, n]) => quotaTxnPart(this.#d, project, 'port', n)));
+      const failure = await claimPorts(this.#d, claims, { compare: parts.flatMap((q) => q.compare), success: parts.flatMap((q) => q.success) });
+      if (failure === undefined) return claims.map((c) => c.port);
+      const culprit = failure.kind === 'requested-mac' ? chunk.find((p) => p.input.mac_address === failure.mac) : undefined;
+      raiseClaimFailure(failure, (culprit ?? first).network);
+      return AGAIN;
+    });
+  }
+
+  /** Everything about a new port that does not change between attempts: checks, reads, its id. */
+  async #prepare(ctx: RequestContext, input: PortInput): Promise<PreparedPort> {
     const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
     if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_port:tenant_id');
     const deviceOwner = input.device_owner ?? '';
@@ -84,34 +183,39 @@ export class PortService {
       defaultGroup !== undefined && portSecurity ? [defaultGroup] : await this.#securityGroups(project, deviceOwner, portSecurity, input.security_groups);
     const pairs = this.#addressPairs(portSecurity, input.allowed_address_pairs, input.mac_address ?? '');
     const subnets = await this.#subnetsOf(network.record);
-    const id = this.#d.newId();
-    return casRetry(this.#d, () => { throw faults.ipGenerationFailure(network.record.id); }, async (attempt) => {
-      const mac = input.mac_address ?? randomMac(this.#d.random);
-      const ips = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt, allowGateway: isRouterInterface(deviceOwner) }, input.fixed_ips);
-      const [binding, quota] = await Promise.all([
-        bindPort(this.#d, input['binding:host_id'] ?? '', network.record, input['binding:vnic_type'] ?? 'normal'),
-        project === '' ? undefined : quotaTxnPart(this.#d, project, 'port', 1),
-      ]);
-      const now = timestamp(this.#d.clock);
-      const port: PortRecord = {
-        id, name: input.name ?? '', tenant_id: project, project_id: project, description: input.description ?? '', tags: [],
-        created_at: now, updated_at: now, revision_number: 1, network_id: network.record.id, mac_address: mac,
-        admin_state_up: input.admin_state_up ?? true, status: 'DOWN', device_id: input.device_id ?? '', device_owner: deviceOwner,
-        fixed_ips: ips.map(({ subnet_id, ip_address }) => ({ subnet_id, ip_address })), port_security_enabled: portSecurity,
-        security_groups: groups, 'binding:vnic_type': input['binding:vnic_type'] ?? 'normal', 'binding:profile': input['binding:profile'] ?? {},
-        ...binding, allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address ?? mac })),
-        extra_dhcp_opts: input.extra_dhcp_opts ?? [],
-      };
-      const failure = await claimPort(this.#d, port, {
-        portRevision: undefined, newIps: ips, releasedIps: [], newMac: mac, oldMac: undefined, macRequested: input.mac_address !== undefined, ...(quota === undefined ? {} : { quota }),
-      });
-      if (failure === undefined) {
-        if (port['binding:host_id'] !== '') await this.#syncAfterCommit(id);
-        return port;
-      }
-      raiseClaimFailure(failure, network.record);
-      return AGAIN;
-    });
+    return { input, project, deviceOwner, network: network.record, subnets, portSecurity, groups, pairs, id: this.#d.newId() };
+  }
+
+  /**
+   * One attempt's port: a MAC, addresses (none of `reserved`, which it extends: the ports of one
+   * bulk transaction must not pick the same), its binding (shared per host in `bindings`).
+   */
+  async #plan(p: PreparedPort, attempt: number, reserved: Set<string>, bindings: Map<string, Promise<Binding>>): Promise<PortClaim> {
+    const { input, network } = p;
+    let mac = input.mac_address ?? randomMac(this.#d.random);
+    while (input.mac_address === undefined && reserved.has(mac)) mac = randomMac(this.#d.random);
+    const host = input['binding:host_id'] ?? '';
+    const vnic = input['binding:vnic_type'] ?? 'normal';
+    const bindingKey = `${host}\u0000${vnic}\u0000${network.id}`;
+    const binding = bindings.get(bindingKey) ?? bindPort(this.#d, host, network, vnic);
+    bindings.set(bindingKey, binding);
+    const [ips, bound] = await Promise.all([
+      planAddresses(this.#d, { network, subnets: p.subnets, mac, portId: p.id, attempt, reserved: [...reserved], allowGateway: isRouterInterface(p.deviceOwner) }, input.fixed_ips),
+      binding,
+    ]);
+    reserved.add(mac);
+    for (const ip of ips) reserved.add(ip.ip_address);
+    const now = timestamp(this.#d.clock);
+    const port: PortRecord = {
+      id: p.id, name: input.name ?? '', tenant_id: p.project, project_id: p.project, description: input.description ?? '', tags: [],
+      created_at: now, updated_at: now, revision_number: 1, network_id: network.id, mac_address: mac,
+      admin_state_up: input.admin_state_up ?? true, status: 'DOWN', device_id: input.device_id ?? '', device_owner: p.deviceOwner,
+      fixed_ips: ips.map(({ subnet_id, ip_address }) => ({ subnet_id, ip_address })), port_security_enabled: p.portSecurity,
+      security_groups: p.groups, 'binding:vnic_type': vnic, 'binding:profile': input['binding:profile'] ?? {},
+      ...bound, allowed_address_pairs: p.pairs.map((pair) => ({ ip_address: pair.ip_address, mac_address: pair.mac_address ?? mac })),
+      extra_dhcp_opts: input.extra_dhcp_opts ?? [],
+    };
+    return { port, options: { portRevision: undefined, newIps: ips, releasedIps: [], newMac: mac, oldMac: undefined, macRequested: input.mac_address !== undefined } };
   }
 
   async update(ctx: RequestContext, id: string, changes: PortChanges, ifRevision?: number): Promise<PortRecord> {

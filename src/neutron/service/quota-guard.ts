@@ -54,7 +54,7 @@ export interface QuotaTxnPart {
 }
 
 /**
- * The compares and writes that make one create (`delta` 1) or delete (-1) of `resource` in
+ * The compares and writes that make `delta` creates (> 0; a bulk create's several) or one delete (-1) of `resource` in
  * `project` hold to its quota, in the caller's own transaction:
  * - unlimited: the quota key must be as read (a limit set meanwhile makes the caller retry);
  * - limited: the usage counter must be as read, and is written as count + delta; a create that
@@ -63,7 +63,7 @@ export interface QuotaTxnPart {
  * While the counter is being recounted (a limit was just set), creates are refused with a 409
  * to retry; a counter missing or left recounting by a server that died is recounted here.
  */
-export async function quotaTxnPart(d: NeutronDeps, project: string, resource: GuardedResource, delta: 1 | -1): Promise<QuotaTxnPart> {
+export async function quotaTxnPart(d: NeutronDeps, project: string, resource: GuardedResource, delta: number): Promise<QuotaTxnPart> {
   const [quotaKv, usageKv] = await Promise.all([d.kv.get(quotaKey(project)), d.kv.get(quotaUsageKey(project, resource))]);
   const quotaCompare: Compare = quotaKv === undefined ? { key: quotaKey(project), target: 'version', op: '==', value: 0 } : { key: quotaKey(project), target: 'modRevision', op: '==', value: quotaKv.modRevision };
   const limit = parseStoredQuota(quotaKv?.value)[resource];
@@ -77,7 +77,7 @@ export async function quotaTxnPart(d: NeutronDeps, project: string, resource: Gu
     if (delta < 0) return { compare: [quotaCompare], success: [] };
     throw faults.quotaRecounting(resource, project);
   }
-  if (delta > 0 && usage.count + 1 > limit) throw faults.overQuota(resource);
+  if (delta > 0 && usage.count + delta > limit) throw faults.overQuota(resource);
   return {
     compare: [quotaCompare, { key: usageKv.key, target: 'modRevision', op: '==', value: usageKv.modRevision }],
     success: [{ op: 'put', key: usageKv.key, value: JSON.stringify({ count: Math.max(0, usage.count + delta) }) }],
