@@ -17,7 +17,7 @@ import { trackTempDir, untrackTempDir } from '../../src/lib/testing.js';
 import { progress, sleep } from '../datastore/workload.js';
 import { ApiClient, type FailedCall } from './http-client.js';
 import {
-  bindPorts, createBoundPorts, createPorts, listPorts, makeNetwork, writeAgentStatus, type LatencyFigures, type Target,
+  bindPorts, createBoundPorts, createBulk, createPorts, listPorts, makeNetwork, writeAgentStatus, type LatencyFigures, type Target,
 } from './measure.js';
 import type { Watched } from './proc-stats.js';
 import { formatTable, machineInfo, targets, writeResults, type Columns, type Outcome, type ServerFigures } from './report.js';
@@ -33,8 +33,10 @@ const PARAMS = {
   /** Unmeasured creates first, so neither server is timed cold. */
   warmupCreates: 10,
   listRuns: 3,
-  brindle: { sequential: n(1_000), concurrent: n(2_000), bind: n(200), boundCreate: n(200), listPorts: n(10_000), sequentialAtListSize: n(200) },
-  neutron: { sequential: n(200), concurrent: n(200), bind: n(100), boundCreate: n(200) },
+  brindle: { sequential: n(1_000), concurrent: n(2_000), bulk: n(20), bind: n(200), boundCreate: n(200), listPorts: n(100_000), sequentialAtListSize: n(200) },
+  neutron: { sequential: n(200), concurrent: n(200), bulk: n(5), bind: n(100), boundCreate: n(200) },
+  /** Ports per bulk create request. */
+  bulkSize: 100,
   subnet: '198.18.0.0/16',
   /** Fill rounds with failures wait this long before the next (etcd3's circuit breaker re-closes after 5 s). */
   fillRetryPauseMs: 6_000,
@@ -106,10 +108,11 @@ async function brindle(tag: string, spec: string, config: DatastoreConfig, etcd:
     const warm = await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
     f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
     f.concurrent = await createPorts(t, 'concurrent', p.concurrent, PARAMS.inFlight, []);
+    f.bulk = await createBulk(t, 'bulk', p.bulk, PARAMS.bulkSize);
     await writeAgentStatus(kv);
     f.bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), kv);
     f.boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
-    const made = warm.ok + f.sequential.ok + f.concurrent.ok + f.boundCreate.ok;
+    const made = warm.ok + f.sequential.ok + f.concurrent.ok + f.bulk.ok * PARAMS.bulkSize + f.boundCreate.ok;
     f.fill = await fillTo(t, made, p.listPorts);
     const have = made + f.fill.reduce((a, r) => a + r.ok, 0);
     f.list = await listPorts(t, 'list', PARAMS.listRuns, have);
@@ -152,6 +155,35 @@ async function brindleEtcd(): Promise<{ run: Run; etcdVersion: string }> {
   }
 }
 
+/** The 16-way creates again on a fresh etcd with `brindle api --workers 2`: the scaling from 1 to 2 workers. */
+async function brindleEtcdWorkers(): Promise<Run> {
+  const tag = 'etcd-workers2';
+  const etcd = await startTestEtcd();
+  const f: ServerFigures = {};
+  let server: RunningServer | undefined;
+  let client: ApiClient | undefined;
+  let error: string | undefined;
+  let errorLog: ErrorLog | undefined;
+  try {
+    server = await startBrindle(tag, `etcd:${etcd.endpoint}`, 2);
+    const s = server;
+    client = new ApiClient(s.url);
+    const { networkId } = await makeNetwork(client);
+    const t: Target = { tag, client, server: s, watched: { serverPids: () => s.pids(), etcdPid: etcd.pid, etcdEndpoint: etcd.endpoint }, networkId, failedCreates: new Set() };
+    // Warm both workers up (the primary hands connections round-robin).
+    await createPorts(t, 'warm-up', PARAMS.warmupCreates * 4, PARAMS.inFlight, []);
+    f.workers2 = await createPorts(t, 'concurrent, 2 workers', PARAMS.brindle.concurrent, PARAMS.inFlight, []);
+  } catch (err) {
+    error = await describeFailure(tag, err, server);
+  } finally {
+    errorLog = await server?.errorLog();
+    client?.close();
+    await server?.stop();
+    await etcd.stop();
+  }
+  return finish(f, client, error, errorLog);
+}
+
 async function neutronServer(): Promise<Run> {
   const tag = 'neutron';
   const p = PARAMS.neutron;
@@ -174,6 +206,7 @@ async function neutronServer(): Promise<Run> {
     await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
     f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
     f.concurrent = await createPorts(t, 'concurrent', p.concurrent, PARAMS.inFlight, []);
+    f.bulk = await createBulk(t, 'bulk', p.bulk, PARAMS.bulkSize);
     f.bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), undefined);
     f.boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
     f.list = await listPorts(t, 'list', PARAMS.listRuns);
@@ -230,7 +263,19 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
   progress('bench', `load average ${loadAtStart.join(' ')}${(loadAtStart[0] ?? 0) > 0.5 ? ' -- the machine is busy; figures will be disturbed' : ''}`);
   const embedded = await brindleEmbedded();
-  const { run: etcd, etcdVersion } = await brindleEtcd();
+  const { run: etcdOne, etcdVersion } = await brindleEtcd();
+  const workers2 = await brindleEtcdWorkers();
+  // One column for Brindle on etcd: the second run adds its one figure (and its failures).
+  const etcd: Run = {
+    ...etcdOne,
+    outcome: {
+      ...etcdOne.outcome,
+      figures: { ...etcdOne.outcome.figures, ...(workers2.outcome.figures.workers2 === undefined ? {} : { workers2: workers2.outcome.figures.workers2 }) },
+      failedRequests: etcdOne.outcome.failedRequests + workers2.outcome.failedRequests,
+      ...(etcdOne.outcome.error ?? workers2.outcome.error) === undefined ? {} : { error: etcdOne.outcome.error ?? workers2.outcome.error ?? '' },
+    },
+    failures: { perPhase: { ...etcdOne.failures.perPhase, ...workers2.failures.perPhase }, samples: [...etcdOne.failures.samples, ...workers2.failures.samples] },
+  };
   const neutron = await neutronServer();
   const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
   const machine = await machineInfo();

@@ -86,11 +86,12 @@ async function waitForRoot(url: string, timeoutMs: number, stillRunning: () => s
 }
 
 /** `bin/brindle api --datastore SPEC --listen 127.0.0.1:PORT`, waited for until `GET /` answers. */
-export async function startBrindle(tag: string, datastore: string): Promise<RunningServer> {
+/** `brindle api` on `datastore`; `workers` > 1 runs it with --workers (its PIDs then include the workers). */
+export async function startBrindle(tag: string, datastore: string, workers = 1): Promise<RunningServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const bin = join(projectRoot(), 'bin', 'brindle');
-  const child = realExec().spawn(process.execPath, [bin, 'api', '--datastore', datastore, '--listen', `127.0.0.1:${port}`, '--hostname', 'bench-api']);
+  const child = realExec().spawn(process.execPath, [bin, 'api', '--datastore', datastore, '--listen', `127.0.0.1:${port}`, '--hostname', 'bench-api', ...(workers > 1 ? ['--workers', String(workers)] : [])]);
   trackChild(child);
   child.stdin.end();
   const output = keepOutput(child);
@@ -113,7 +114,7 @@ export async function startBrindle(tag: string, datastore: string): Promise<Runn
     throw err;
   }
   progress(tag, `brindle api pid ${child.pid} at ${url} (datastore ${datastore})`);
-  return { url, pid: child.pid, pids: () => Promise.resolve(exit === undefined ? [child.pid] : []), exitedEarly, tail: () => Promise.resolve(tail()), errorLog: () => Promise.resolve({ first: [...output.errors.first], count: output.errors.count }), stop };
+  return { url, pid: child.pid, pids: async () => (exit === undefined ? [child.pid, ...(workers > 1 ? await childPids(child.pid) : [])] : []), exitedEarly, tail: () => Promise.resolve(tail()), errorLog: () => Promise.resolve({ first: [...output.errors.first], count: output.errors.count }), stop };
 }
 
 /**

@@ -151,7 +151,7 @@ export class EtcdStore implements KvStore {
     const config: Omit<IOptions, 'hosts'> = {
       dialTimeout: options.dialTimeoutMs ?? 5_000,
       // Every unary call has a deadline; streams (watches, keepalives) watch themselves.
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.#callTimeoutMs }),
+      defaultCallOptions: (context) => (context.isStream || this.#callTimeoutMs === 0 ? {} : { deadline: Date.now() + this.#callTimeoutMs }),
       // etcd3's own fault handling is off: failover is ours (#call), because only we know
       // which calls may be sent again. No gRPC keepalive pings either: under load etcd answered
       // them with GOAWAY, failing every call in flight (measured: a 16-way port-create run lost

@@ -21,6 +21,30 @@ const quotaSchema = z.record(z.string(), z.number().int().min(-1));
 const usageSchema = z.union([z.strictObject({ count: z.number().int() }), z.strictObject({ recountingSince: z.number() })]);
 type Usage = z.infer<typeof usageSchema>;
 
+/**
+ * How long a server trusts a project's quota key it read. Staleness is safe: the transaction
+ * compares the key's revision, and the retry that follows a failed compare reads it afresh.
+ */
+const QUOTA_CACHE_MS = 2_000;
+const quotaCache = new WeakMap<object, Map<string, { kv: KeyValue | undefined; at: number }>>();
+
+async function readQuotaKey(d: NeutronDeps, project: string, fresh: boolean): Promise<KeyValue | undefined> {
+  let cache = quotaCache.get(d.kv);
+  if (cache === undefined) quotaCache.set(d.kv, (cache = new Map()));
+  const hit = cache.get(project);
+  const now = d.clock.monotonic();
+  if (!fresh && hit !== undefined && now - hit.at < QUOTA_CACHE_MS) return hit.kv;
+  const kv = await d.kv.get(quotaKey(project));
+  if (cache.size > 10_000) cache.clear();
+  cache.set(project, { kv, at: now });
+  return kv;
+}
+
+/** Drops what this server remembers of a project's quota key (after changing it). */
+export function forgetQuota(d: Pick<NeutronDeps, 'kv'>, project: string): void {
+  quotaCache.get(d.kv)?.delete(project);
+}
+
 /** A recount older than this was abandoned (its server died): the next create takes it over. */
 const STALE_RECOUNT_MS = 30_000;
 
@@ -63,15 +87,17 @@ export interface QuotaTxnPart {
  * While the counter is being recounted (a limit was just set), creates are refused with a 409
  * to retry; a counter missing or left recounting by a server that died is recounted here.
  */
-export async function quotaTxnPart(d: NeutronDeps, project: string, resource: GuardedResource, delta: number): Promise<QuotaTxnPart> {
-  const [quotaKv, usageKv] = await Promise.all([d.kv.get(quotaKey(project)), d.kv.get(quotaUsageKey(project, resource))]);
+export async function quotaTxnPart(d: NeutronDeps, project: string, resource: GuardedResource, delta: number, attempt = 0): Promise<QuotaTxnPart> {
+  // The quota key from a short cache on a first attempt (its compare catches a stale one).
+  const quotaKv = await readQuotaKey(d, project, attempt > 0);
   const quotaCompare: Compare = quotaKv === undefined ? { key: quotaKey(project), target: 'version', op: '==', value: 0 } : { key: quotaKey(project), target: 'modRevision', op: '==', value: quotaKv.modRevision };
   const limit = parseStoredQuota(quotaKv?.value)[resource];
   if (limit < 0) return { compare: [quotaCompare], success: [] };
+  const usageKv = await d.kv.get(quotaUsageKey(project, resource));
   const usage = parseUsage(usageKv);
   if (usageKv === undefined || usage === undefined || ('recountingSince' in usage && d.clock.now() - usage.recountingSince > STALE_RECOUNT_MS)) {
     await recountUsage(d, project, resource, usageKv);
-    return quotaTxnPart(d, project, resource, delta);
+    return quotaTxnPart(d, project, resource, delta, attempt + 1);
   }
   if ('recountingSince' in usage) {
     if (delta < 0) return { compare: [quotaCompare], success: [] };

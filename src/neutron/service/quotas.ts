@@ -2,7 +2,7 @@ import { faults } from '../errors.js';
 import { QUOTA_PREFIX, quotaKey, quotaUsageKey } from '../store/neutron-keys.js';
 import { AGAIN, casRetry } from './cas-retry.js';
 import type { NeutronDeps } from './neutron-deps.js';
-import { GUARDED, parseStoredQuota, QUOTA_RESOURCES, recountUsage, usageChanges, type Quota, type QuotaResource } from './quota-guard.js';
+import { forgetQuota, GUARDED, parseStoredQuota, QUOTA_RESOURCES, recountUsage, usageChanges, type Quota, type QuotaResource } from './quota-guard.js';
 
 export { DEFAULT_QUOTA, QUOTA_RESOURCES, type Quota, type QuotaResource } from './quota-guard.js';
 
@@ -71,6 +71,7 @@ export class QuotaService {
       return after;
     });
     this.#cache.delete(projectId);
+    forgetQuota(d, projectId);
     return next;
   }
 
@@ -80,6 +81,7 @@ export class QuotaService {
       success: [{ op: 'delete', key: quotaKey(projectId) }, ...GUARDED.map((res) => ({ op: 'delete' as const, key: quotaUsageKey(projectId, res) }))],
     });
     this.#cache.delete(projectId);
+    forgetQuota(this.#d, projectId);
   }
 
   /** Throws OverQuota if the project already has `current` of a resource limited below `current + 1`. */
