@@ -349,12 +349,12 @@ export async function listPorts(t: Target, phase: string, runs: number, expected
   };
 }
 
-/** Network + /16 subnet for the ports. */
+/** Network + /15 subnet (room for 100,000 ports) for the ports. */
 export async function makeNetwork(client: ApiClient): Promise<{ networkId: string; subnetId: string }> {
   client.phase = 'network';
   const net = await client.json<{ network: { id: string } }>('POST', '/v2.0/networks', { network: { name: 'bench-net', admin_state_up: true } });
   const sub = await client.json<{ subnet: { id: string } }>('POST', '/v2.0/subnets', {
-    subnet: { network_id: net.network.id, ip_version: 4, cidr: '198.18.0.0/16', name: 'bench-v4' },
+    subnet: { network_id: net.network.id, ip_version: 4, cidr: '198.18.0.0/15', name: 'bench-v4' },
   });
   return { networkId: net.network.id, subnetId: sub.subnet.id };
 }

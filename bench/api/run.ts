@@ -37,7 +37,8 @@ const PARAMS = {
   neutron: { sequential: n(200), concurrent: n(200), bulk: n(5), bind: n(100), boundCreate: n(200) },
   /** Ports per bulk create request. */
   bulkSize: 100,
-  subnet: '198.18.0.0/16',
+  /** Room for the 100,000 ports listed (a /16 holds 65,534). */
+  subnet: '198.18.0.0/15',
   /** Fill rounds with failures wait this long before the next (etcd3's circuit breaker re-closes after 5 s). */
   fillRetryPauseMs: 6_000,
   fillMaxRounds: 5,

@@ -10,6 +10,8 @@ import { NeutronStore } from './store/neutron-store.js';
 import { createNeutronServices, type NeutronServices } from './service/neutron-services.js';
 import { NO_PORT_EVENTS, NovaNotifier, type HttpPost } from './status/nova-notifier.js';
 import { StatusReporter, type StatusReporterOptions } from './status/status-reporter.js';
+import { NeutronCache } from './store/neutron-cache.js';
+import { WriteThroughKv } from './store/write-through-kv.js';
 import { resync, type ResyncResult } from './service/resync.js';
 
 export interface NeutronApiOptions {
@@ -42,6 +44,8 @@ export interface NeutronApiOptions {
    * is the access control.
    */
   readonly socketPath?: string;
+  /** Answer reads from a watch-fed cache of Neutron's objects (default true). */
+  readonly cache?: boolean;
   /** Removes a stale socket file before listening (the fs seam). */
   readonly removeFile?: (path: string) => Promise<void>;
 }
@@ -77,10 +81,14 @@ export function refuseNoauthExposure(o: Pick<NeutronApiOptions, 'authenticator' 
 export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeutronApi> {
   refuseNoauthExposure(o);
   const clock = o.clock ?? realClock();
+  // A watch-fed cache of Neutron's objects, written through by this server's transactions.
+  const cache = o.cache === false ? undefined : new NeutronCache({ kv: o.kv, clock, logger: o.logger });
+  cache?.start();
+  const kv = cache === undefined ? o.kv : new WriteThroughKv(o.kv, cache);
   const deps = {
-    kv: o.kv,
-    store: new NeutronStore(o.kv),
-    resources: new ResourceClient(o.kv, { clock }),
+    kv,
+    store: new NeutronStore(kv, cache),
+    resources: new ResourceClient(kv, { clock }),
     clock,
     logger: o.logger,
     namespace: openstackNamespace(o.region),
@@ -94,7 +102,12 @@ export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeut
       : new NovaNotifier({ url: o.novaUrl, clock, logger: o.logger, ...(o.novaToken === undefined ? {} : { token: o.novaToken }), ...(o.novaPost === undefined ? {} : { post: o.novaPost }) });
   const services = createNeutronServices(deps, events);
   const app = buildApiServer({ services, auth: o.authenticator ?? noAuth(o.defaultProject ?? 'admin'), logger: o.logger });
-  await app.listen({ host: o.listen.host, port: o.listen.port });
+  try {
+    await app.listen({ host: o.listen.host, port: o.listen.port });
+  } catch (err) {
+    await cache?.stop();
+    throw err;
+  }
   let unixServer: Server | undefined;
   if (o.socketPath !== undefined) {
     const path = o.socketPath;
@@ -131,6 +144,7 @@ export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeut
       await app.close();
       await new Promise<void>((resolve) => (unixServer === undefined ? resolve() : unixServer.close(() => resolve())));
       await events.close();
+      await cache?.stop();
     },
   };
 }

@@ -29,6 +29,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     .option('--listen-socket <path>', 'also serve on this Unix socket (local services in other network namespaces, e.g. metadata)')
     .option('--etcd-compaction-period-mins <n>', 'the elected server requests etcd compaction this often (0 = never)', '60')
     .option('--etcd-compaction-min-revisions <n>', 'history etcd compaction always keeps', '1000')
+    .option('--no-cache', 'read the datastore on every request instead of a watch-fed cache of Neutron objects')
     .option('--workers <n>', 'API worker processes sharing the port, each with its own datastore client (neutron-server api_workers) [env: BRINDLE_API_WORKERS]');
   addSettingsOptions(cmd, SERVER);
   cmd.action(async (opts: Record<string, unknown>) => {
@@ -70,6 +71,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         startupResync: leadWorker,
         electorName: settings.hostname,
         compaction,
+        cache: opts['cache'] !== false,
         ...(region === undefined || region === '' ? {} : { region }),
         ...(nova === undefined || nova === '' ? {} : { novaUrl: nova }),
         // A worker's socket is shared through the primary, which removed a stale file.

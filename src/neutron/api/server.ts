@@ -73,6 +73,11 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     if (fault.status >= 500) req.log.error({ err, url: req.url, method: req.method }, 'request failed');
     void reply.code(fault.status).header('content-type', 'application/json').send(fault.toBody());
   });
+  // Whatever this request reads is at least as new as any change a client was told of before
+  // it arrived, on this server or another (the cache catches up, else reads bypass it).
+  app.addHook('preHandler', async (req) => {
+    if (req.url.startsWith('/v2.0/')) await s.deps.store.sync();
+  });
   app.setNotFoundHandler((_req, reply) => {
     void reply.code(404).send(faults.httpNotFound().toBody());
   });

@@ -76,7 +76,7 @@ export class NetworkService {
       'provider:network_type': type, 'provider:physical_network': physnet, 'provider:segmentation_id': null,
     };
     return casRetry(this.#d, () => { throw faults.conflictRetry('Quota of project', project); }, async (attempt) => {
-      const quota = await quotaTxnPart(this.#d, project, 'network', 1, attempt);
+      const quota = await quotaTxnPart(this.#d, { project, resource: 'network', delta: 1, attempt });
       const r = await this.#d.kv.txn({
         compare: [...(physnet === null ? [] : [{ key: physnetKey(physnet), target: 'version' as const, op: '==' as const, value: 0 }]), ...quota.compare],
         success: [
@@ -124,7 +124,7 @@ export class NetworkService {
       if (now === undefined) return;
       const net = now.record;
       const physnet = net['provider:physical_network'];
-      const quota = await quotaTxnPart(this.#d, net.project_id, 'network', -1, 1);
+      const quota = await quotaTxnPart(this.#d, { project: net.project_id, resource: 'network', delta: -1, attempt: 1 });
       const r = await this.#d.kv.txn({
         compare: [finish.compare, { key: objectKey('networks', id), target: 'modRevision', op: '==', value: now.modRevision }, ...quota.compare],
         success: [

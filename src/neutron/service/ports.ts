@@ -111,7 +111,7 @@ export class PortService {
   async create(ctx: RequestContext, input: PortInput): Promise<PortRecord> {
     const p = await this.#prepare(ctx, input);
     return casRetry(this.#d, () => { throw faults.ipGenerationFailure(p.network.id); }, async (attempt) => {
-      const [claim, quota] = await Promise.all([this.#plan(p, attempt, new Set(), new Map()), p.project === '' ? undefined : quotaTxnPart(this.#d, p.project, 'port', 1, attempt)]);
+      const [claim, quota] = await Promise.all([this.#plan(p, attempt, new Set(), new Map()), p.project === '' ? undefined : quotaTxnPart(this.#d, { project: p.project, resource: 'port', delta: 1, attempt })]);
       const failure = await claimPorts(this.#d, [claim], quota);
       if (failure === undefined) {
         if (claim.port['binding:host_id'] !== '') await this.#syncAfterCommit(claim.port.id);
@@ -156,7 +156,7 @@ export class PortService {
       for (const p of chunk) claims.push(await this.#plan(p, attempt, reserved, bindings));
       const perProject = new Map<string, number>();
       for (const p of chunk) if (p.project !== '') perProject.set(p.project, (perProject.get(p.project) ?? 0) + 1);
-      const parts = await Promise.all([...perProject].map(([project, n]) => quotaTxnPart(this.#d, project, 'port', n, attempt)));
+      const parts = await Promise.all([...perProject].map(([project, n]) => quotaTxnPart(this.#d, { project, resource: 'port', delta: n, attempt })));
       const failure = await claimPorts(this.#d, claims, { compare: parts.flatMap((q) => q.compare), success: parts.flatMap((q) => q.success) });
       if (failure === undefined) return claims.map((c) => c.port);
       const culprit = failure.kind === 'requested-mac' ? chunk.find((p) => p.input.mac_address === failure.mac) : undefined;
@@ -300,7 +300,7 @@ export class PortService {
       if (cur === undefined) throw faults.notFound('Port', id);
       const p = cur.record;
       if (o.internal !== true && (await serviceOwnerExists(this.#d, p))) throw faults.servicePortInUse(id, p.device_owner);
-      const quota = p.project_id === '' ? undefined : await quotaTxnPart(this.#d, p.project_id, 'port', -1, attempt);
+      const quota = p.project_id === '' ? undefined : await quotaTxnPart(this.#d, { project: p.project_id, resource: 'port', delta: -1, attempt });
       const r = await this.#d.kv.txn({
         compare: [{ key: objectKey('ports', id), target: 'modRevision', op: '==', value: cur.modRevision }, ...(quota?.compare ?? [])],
         success: [

@@ -30,7 +30,7 @@ const quotaCache = new WeakMap<object, Map<string, { kv: KeyValue | undefined; a
 
 async function readQuotaKey(d: NeutronDeps, project: string, fresh: boolean): Promise<KeyValue | undefined> {
   let cache = quotaCache.get(d.kv);
-  if (cache === undefined) quotaCache.set(d.kv, (cache = new Map()));
+  if (cache === undefined) quotaCache.set(d.kv, (cache = new Map<string, { kv: KeyValue | undefined; at: number }>()));
   const hit = cache.get(project);
   const now = d.clock.monotonic();
   if (!fresh && hit !== undefined && now - hit.at < QUOTA_CACHE_MS) return hit.kv;
@@ -87,7 +87,17 @@ export interface QuotaTxnPart {
  * While the counter is being recounted (a limit was just set), creates are refused with a 409
  * to retry; a counter missing or left recounting by a server that died is recounted here.
  */
-export async function quotaTxnPart(d: NeutronDeps, project: string, resource: GuardedResource, delta: number, attempt = 0): Promise<QuotaTxnPart> {
+export interface QuotaChange {
+  readonly project: string;
+  readonly resource: GuardedResource;
+  /** Creates (> 0) or -1 for a delete. */
+  readonly delta: number;
+  /** The caller's compare-and-swap attempt: a retry reads the quota key afresh. */
+  readonly attempt?: number;
+}
+
+export async function quotaTxnPart(d: NeutronDeps, change: QuotaChange): Promise<QuotaTxnPart> {
+  const { project, resource, delta, attempt = 0 } = change;
   // The quota key from a short cache on a first attempt (its compare catches a stale one).
   const quotaKv = await readQuotaKey(d, project, attempt > 0);
   const quotaCompare: Compare = quotaKv === undefined ? { key: quotaKey(project), target: 'version', op: '==', value: 0 } : { key: quotaKey(project), target: 'modRevision', op: '==', value: quotaKv.modRevision };
@@ -97,7 +107,7 @@ export async function quotaTxnPart(d: NeutronDeps, project: string, resource: Gu
   const usage = parseUsage(usageKv);
   if (usageKv === undefined || usage === undefined || ('recountingSince' in usage && d.clock.now() - usage.recountingSince > STALE_RECOUNT_MS)) {
     await recountUsage(d, project, resource, usageKv);
-    return quotaTxnPart(d, project, resource, delta, attempt + 1);
+    return quotaTxnPart(d, { ...change, attempt: attempt + 1 });
   }
   if ('recountingSince' in usage) {
     if (delta < 0) return { compare: [quotaCompare], success: [] };

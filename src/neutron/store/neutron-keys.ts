@@ -7,6 +7,12 @@ export const NEUTRON_ROOT = '/brindle/neutron/v1/';
 
 export type NeutronCollection = 'networks' | 'subnets' | 'ports' | 'security-groups' | 'security-group-rules' | 'routers' | 'floatingips';
 
+/**
+ * Written (empty) by every transaction that changes Neutron's objects, so its mod revision is
+ * the revision of the last change to them: a server's cache that has reached it is up to date.
+ */
+export const NEUTRON_CHANGE_KEY = `${NEUTRON_ROOT}last-change`;
+
 export function collectionPrefix(c: NeutronCollection): string {
   return `${NEUTRON_ROOT}${c}/`;
 }

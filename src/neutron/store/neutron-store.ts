@@ -16,7 +16,11 @@ import {
   type SecurityGroupRuleRecord,
   type SubnetRecord,
 } from '../records.js';
-import { collectionPrefix, ipPrefix, objectKey, type NeutronCollection } from './neutron-keys.js';
+import type { NeutronCache } from './neutron-cache.js';
+import { collectionPrefix, ipPrefix, NEUTRON_CHANGE_KEY, objectKey, type NeutronCollection } from './neutron-keys.js';
+
+/** How long a request waits for the cache to reach the last change before reading the datastore instead. */
+const SYNC_TIMEOUT_MS = 1_000;
 
 /** A stored record with the mod revision it was read at (for compare-and-swap writes). */
 export interface Stored<T> {
@@ -58,29 +62,76 @@ function decode<C extends NeutronCollection>(c: C, kv: KeyValue): Stored<RecordT
   return { record: r.data, modRevision: kv.modRevision, createRevision: kv.createRevision };
 }
 
-/** Typed reads of Neutron's objects; writes go through transactions built by the handlers. */
+/**
+ * Typed reads of Neutron's objects; writes go through transactions built by the handlers. With
+ * a cache that is ready, reads come from it (each stored value decoded once); a key the cache
+ * does not have is read from the datastore (another server may have just written it), and a
+ * stale hit is caught by the compare of the write that follows (its retry reads again).
+ */
 export class NeutronStore {
   readonly kv: KvStore;
+  readonly #cache: NeutronCache | undefined;
+  /** Decoded records of the cache's entries, dropped with the entry. */
+  readonly #decoded = new WeakMap<KeyValue, Stored<unknown>>();
+  /** The cache fell behind at the last sync: read the datastore until it catches up. */
+  #bypass = false;
 
-  constructor(kv: KvStore) {
+  get #usable(): NeutronCache | undefined {
+    const cache = this.#cache;
+    return cache?.ready === true && !this.#bypass ? cache : undefined;
+  }
+
+  constructor(kv: KvStore, cache?: NeutronCache) {
     this.kv = kv;
+    this.#cache = cache;
+  }
+
+  /**
+   * Brings the cache up to the last change to Neutron's objects by any server (one read of
+   * NEUTRON_CHANGE_KEY), so what this request reads next is at least as new as what any client
+   * was told before it arrived. Called once per API request. A cache that does not catch up in
+   * time is bypassed: reads go to the datastore.
+   */
+  async sync(): Promise<void> {
+    const cache = this.#cache;
+    if (cache?.ready !== true) return;
+    const mark = await this.kv.get(NEUTRON_CHANGE_KEY);
+    if (mark === undefined || cache.revision >= mark.modRevision) return;
+    this.#bypass = !(await cache.reach(mark.modRevision, SYNC_TIMEOUT_MS));
+  }
+
+  #decode<C extends NeutronCollection>(c: C, kv: KeyValue): Stored<RecordTypes[C]> {
+    const hit = this.#decoded.get(kv) as Stored<RecordTypes[C]> | undefined;
+    if (hit !== undefined) return hit;
+    const stored = decode(c, kv);
+    this.#decoded.set(kv, stored);
+    return stored;
   }
 
   async get<C extends NeutronCollection>(c: C, id: string): Promise<Stored<RecordTypes[C]> | undefined> {
     if (id === '' || id.includes('/')) return undefined;
+    const cached = this.#usable?.get(c, id);
+    if (cached !== undefined) return this.#decode(c, cached);
     const kv = await this.kv.get(objectKey(c, id));
     return kv === undefined ? undefined : decode(c, kv);
   }
 
   async list<C extends NeutronCollection>(c: C): Promise<{ items: RecordTypes[C][]; revision: number }> {
+    const cache = this.#usable;
+    if (cache !== undefined) {
+      // In key order, as the datastore lists.
+      const entries = cache.values(c).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return { items: entries.map((kv) => this.#decode(c, kv).record), revision: cache.revision };
+    }
     const { items, revision } = await this.kv.list(collectionPrefix(c));
     return { items: items.map((kv) => decode(c, kv).record), revision };
   }
 
   /** Like list, with revisions, in creation order. */
   async listInCreationOrder<C extends NeutronCollection>(c: C): Promise<Stored<RecordTypes[C]>[]> {
-    const { items } = await this.kv.list(collectionPrefix(c));
-    return items.map((kv) => decode(c, kv)).sort((a, b) => a.createRevision - b.createRevision);
+    const cache = this.#usable;
+    const items = cache !== undefined ? cache.values(c) : (await this.kv.list(collectionPrefix(c))).items;
+    return items.map((kv) => this.#decode(c, kv)).sort((a, b) => a.createRevision - b.createRevision);
   }
 
   /** The IPs allocated in a subnet (to pick a free one). */

@@ -1,0 +1,79 @@
+import { after, before, describe, it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { openDatastore, type KvStore } from '../../datastore/index.js';
+import { realClock, realFs, silentLogger } from '../../lib/index.js';
+import { eventually, trackTempDir, untrackTempDir } from '../../lib/testing.js';
+import { NeutronCache } from './neutron-cache.js';
+import { objectKey } from './neutron-keys.js';
+import { WriteThroughKv } from './write-through-kv.js';
+
+const fs = realFs();
+
+function network(id: string, name: string): string {
+  return JSON.stringify({ id, name });
+}
+
+describe('NeutronCache: a watch-fed copy of Neutron objects, written through by its own server', () => {
+  let dir: string;
+  let kv: KvStore;
+  let cache: NeutronCache;
+  let through: WriteThroughKv;
+  before(async () => {
+    dir = await fs.makeTempDir('brindle-neutron-cache-');
+    trackTempDir(dir);
+    kv = await openDatastore({ kind: 'embedded', path: dir });
+    await kv.put(objectKey('networks', 'before'), network('before', 'listed'));
+    cache = new NeutronCache({ kv, clock: realClock(), logger: silentLogger() });
+    through = new WriteThroughKv(kv, cache);
+  });
+  after(async () => {
+    await cache?.stop();
+    await kv?.close();
+    await fs.remove(dir);
+    untrackTempDir(dir);
+  });
+
+  // One scenario: the cache started in the first step serves the rest.
+  it('starts, follows the watch, reads its own writes, orders changes by revision', async (t: TestContext) => {
+    await t.test('is not ready before it starts; lists, then follows the watch', async () => {
+      assert.equal(cache.ready, false);
+      cache.start();
+      await eventually(() => cache.ready, { what: 'cache ready' });
+      assert.equal((JSON.parse(cache.get('networks', 'before')?.value ?? '{}') as { name?: string }).name, 'listed');
+      // Another server's writes arrive through the watch; keys outside the collections are ignored.
+      await kv.put(objectKey('networks', 'other'), network('other', 'by someone else'));
+      await kv.put('/brindle/neutron/v1/ipam/s1/198.18.0.5', 'p1');
+      await eventually(() => cache.get('networks', 'other') !== undefined, { what: 'the watched write' });
+      await kv.delete(objectKey('networks', 'other'));
+      await eventually(() => cache.get('networks', 'other') === undefined, { what: 'the watched delete' });
+      assert.deepEqual(cache.values('networks').map((e) => e.key), [objectKey('networks', 'before')]);
+    });
+
+    await t.test('sees its own server\u2019s writes at once, before the watch delivers them', async () => {
+      const r = await through.put(objectKey('networks', 'mine'), network('mine', 'written here'));
+      const entry = cache.get('networks', 'mine');
+      assert.equal(entry?.modRevision, r.revision, 'in the cache when the write returns');
+      await through.delete(objectKey('networks', 'mine'));
+      assert.equal(cache.get('networks', 'mine'), undefined, 'gone when the delete returns');
+      await eventually(() => cache.revision >= r.revision + 1, { what: 'the watch past both' });
+      assert.equal(cache.get('networks', 'mine'), undefined, 'and the watch does not bring it back');
+    });
+
+    await t.test('never lets an older change undo a newer one (a late watch event after a write-through)', () => {
+      const key = objectKey('ports', 'p');
+      const put = (revision: number, value: string): void =>
+        cache.applyTxn({ compare: [], success: [{ op: 'put', key, value }] }, { succeeded: true, revision, results: [] });
+      const base = cache.revision + 1_000;
+      put(base + 10, 'new');
+      put(base + 5, 'old');
+      assert.equal(cache.get('ports', 'p')?.value, 'new');
+      cache.applyTxn({ compare: [], success: [{ op: 'delete', key }] }, { succeeded: true, revision: base + 20, results: [] });
+      put(base + 15, 'older than the delete');
+      assert.equal(cache.get('ports', 'p'), undefined, 'a delete is not undone by an older put');
+      put(base + 30, 'newer');
+      assert.equal(cache.get('ports', 'p')?.value, 'newer');
+      cache.applyTxn({ compare: [], success: [{ op: 'delete', key }] }, { succeeded: false, revision: base + 40, results: [] });
+      assert.equal(cache.get('ports', 'p')?.value, 'newer', 'a failed transaction changes nothing');
+    });
+  });
+});
