@@ -37,6 +37,17 @@ export class CalicoSync {
   }
 
   /** The WorkloadEndpoint of a port; `previous` names where it was before (host or device moved). */
+  /**
+   * Reads a Calico resource, then brings the cache of Neutron's objects up to the datastore: the
+   * discipline (read the Calico key, then the source of truth, write if the key is unchanged)
+   * needs the Neutron side read after the Calico key, not from a cache that may predate it.
+   */
+  async #readCalico(...args: Parameters<NeutronDeps['resources']['readEntry']>): ReturnType<NeutronDeps['resources']['readEntry']> {
+    const seen = await this.#d.resources.readEntry(...args);
+    await this.#d.store.sync();
+    return seen;
+  }
+
   async syncPort(portId: string, previous?: PortRecord): Promise<void> {
     const ns = this.#d.namespace;
     if (previous !== undefined && portWantsEndpoint(previous)) {
@@ -44,7 +55,7 @@ export class CalicoSync {
       const oldName = endpointNameForPort(previous);
       if (now === undefined || !this.#wants(now.record) || endpointNameForPort(now.record) !== oldName) {
         await this.#retry(`endpoint ${oldName}`, async () => {
-          const seen = await this.#d.resources.readEntry('WorkloadEndpoint', oldName, ns);
+          const seen = await this.#readCalico('WorkloadEndpoint', oldName, ns);
           const current = await this.#d.store.get('ports', portId);
           const stillThere = current !== undefined && this.#wants(current.record) && endpointNameForPort(current.record) === oldName;
           if (stillThere) return true;
@@ -56,7 +67,7 @@ export class CalicoSync {
       const first = await this.#d.store.get('ports', portId);
       if (first === undefined || !this.#wants(first.record)) return true;
       const name = endpointNameForPort(first.record);
-      const seen = await this.#d.resources.readEntry('WorkloadEndpoint', name, ns);
+      const seen = await this.#readCalico('WorkloadEndpoint', name, ns);
       const port = await this.#d.store.get('ports', portId);
       if (port === undefined || !this.#wants(port.record) || endpointNameForPort(port.record) !== name) {
         return this.#d.resources.writeIfUnchanged({ kind: 'WorkloadEndpoint', name, namespace: ns }, seen, undefined);
@@ -83,7 +94,7 @@ export class CalicoSync {
     if (!this.#wants(port)) return;
     const name = endpointNameForPort(port);
     await this.#retry(`endpoint ${name}`, async () => {
-      const seen = await this.#d.resources.readEntry('WorkloadEndpoint', name, this.#d.namespace);
+      const seen = await this.#readCalico('WorkloadEndpoint', name, this.#d.namespace);
       if ((await this.#d.store.get('ports', port.id)) !== undefined) return true;
       return this.#d.resources.writeIfUnchanged({ kind: 'WorkloadEndpoint', name, namespace: this.#d.namespace }, seen, undefined);
     });
@@ -94,7 +105,7 @@ export class CalicoSync {
     const ns = this.#d.namespace;
     const name = policyName(sgId);
     await this.#retry(`security group ${sgId}`, async () => {
-      const seen = await this.#d.resources.readEntry('NetworkPolicy', name, ns);
+      const seen = await this.#readCalico('NetworkPolicy', name, ns);
       const sg = await this.#d.store.get('security-groups', sgId);
       if (sg === undefined) return this.#d.resources.writeIfUnchanged({ kind: 'NetworkPolicy', name, namespace: ns }, seen, undefined);
       const rules = rulesInPolicyOrder(await this.#d.store.listInCreationOrder('security-group-rules'), sgId);
@@ -107,6 +118,8 @@ export class CalicoSync {
     const key = dhcpSubnetKey(this.#d.regionString, subnetId);
     await this.#retry(`subnet ${subnetId}`, async () => {
       const seen = await this.#d.kv.get(key);
+      // Neutron's side read after the Calico key, as new as the datastore (see #readCalico).
+      await this.#d.store.sync();
       const subnet = await this.#d.store.get('subnets', subnetId);
       const desired = subnet === undefined ? undefined : subnetToDhcp(subnet.record);
       const guard = seen === undefined ? { absent: true as const } : { modRevision: seen.modRevision };

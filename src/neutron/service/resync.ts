@@ -62,6 +62,7 @@ export async function resync(d: NeutronDeps): Promise<ResyncResult> {
     await timed(phases.subnets, async () => {
       const p = phases.subnets;
       const { items: stored } = await d.kv.list(dhcpSubnetPrefix(d.regionString));
+      await d.store.sync(); // Neutron's side as new as the datastore, read after Calico's
       const subnets = (await d.store.list('subnets')).items;
       const desired = new Map<string, string>();
       for (const s of subnets) {
@@ -86,6 +87,7 @@ export async function resync(d: NeutronDeps): Promise<ResyncResult> {
 
     await timed(phases.policy, async () => {
       const { items } = await d.kv.list(resourcePrefix('NetworkPolicy', ns));
+      await d.store.sync(); // Neutron's side as new as the datastore, read after Calico's
       const stored = items.filter((kv) => kv.key.slice(resourcePrefix('NetworkPolicy', ns).length).startsWith('ossg.default.'));
       const groups = (await d.store.list('security-groups')).items;
       const rules = await d.store.listInCreationOrder('security-group-rules');
@@ -99,6 +101,7 @@ export async function resync(d: NeutronDeps): Promise<ResyncResult> {
 
     await timed(phases.endpoints, async () => {
       const { items: stored } = await d.kv.list(resourcePrefix('WorkloadEndpoint', ns));
+      await d.store.sync(); // Neutron's side as new as the datastore, read after Calico's
       const [ports, networks, subnets, groups, fips] = await Promise.all([
         d.store.list('ports'), d.store.list('networks'), d.store.list('subnets'), d.store.list('security-groups'), d.store.list('floatingips'),
       ]);
