@@ -349,12 +349,24 @@ export async function listPorts(t: Target, phase: string, runs: number, expected
   };
 }
 
-/** Network + /15 subnet (room for 100,000 ports) for the ports. */
+/**
+ * A second network with an IPv6 /64 for the ports that only fill the list: 100,000 addresses
+ * drawn at random from an IPv4 /15 would collide more and more (a collision lists the
+ * subnet's allocations); in a /64 they never do.
+ */
+export async function makeFillNetwork(client: ApiClient): Promise<string> {
+  client.phase = 'network';
+  const net = await client.json<{ network: { id: string } }>('POST', '/v2.0/networks', { network: { name: 'bench-fill', admin_state_up: true } });
+  await client.json('POST', '/v2.0/subnets', { subnet: { network_id: net.network.id, ip_version: 6, cidr: '2001:db8:100::/64', name: 'bench-fill-v6' } });
+  return net.network.id;
+}
+
+/** Network + /16 subnet for the timed port creates. */
 export async function makeNetwork(client: ApiClient): Promise<{ networkId: string; subnetId: string }> {
   client.phase = 'network';
   const net = await client.json<{ network: { id: string } }>('POST', '/v2.0/networks', { network: { name: 'bench-net', admin_state_up: true } });
   const sub = await client.json<{ subnet: { id: string } }>('POST', '/v2.0/subnets', {
-    subnet: { network_id: net.network.id, ip_version: 4, cidr: '198.18.0.0/15', name: 'bench-v4' },
+    subnet: { network_id: net.network.id, ip_version: 4, cidr: '198.18.0.0/16', name: 'bench-v4' },
   });
   return { networkId: net.network.id, subnetId: sub.subnet.id };
 }

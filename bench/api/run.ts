@@ -17,7 +17,7 @@ import { trackTempDir, untrackTempDir } from '../../src/lib/testing.js';
 import { progress, sleep } from '../datastore/workload.js';
 import { ApiClient, type FailedCall } from './http-client.js';
 import {
-  bindPorts, createBoundPorts, createBulk, createPorts, listPorts, makeNetwork, writeAgentStatus, type LatencyFigures, type Target,
+  bindPorts, createBoundPorts, createBulk, createPorts, listPorts, makeFillNetwork, makeNetwork, writeAgentStatus, type LatencyFigures, type Target,
 } from './measure.js';
 import type { Watched } from './proc-stats.js';
 import { formatTable, machineInfo, targets, writeResults, type Columns, type Outcome, type ServerFigures } from './report.js';
@@ -37,8 +37,9 @@ const PARAMS = {
   neutron: { sequential: n(200), concurrent: n(200), bulk: n(5), bind: n(100), boundCreate: n(200) },
   /** Ports per bulk create request. */
   bulkSize: 100,
-  /** Room for the 100,000 ports listed (a /16 holds 65,534). */
-  subnet: '198.18.0.0/15',
+  subnet: '198.18.0.0/16',
+  /** The ports that only fill the list go to a second network with an IPv6 /64 (makeFillNetwork). */
+  fillSubnet: '2001:db8:100::/64',
   /** Fill rounds with failures wait this long before the next (etcd3's circuit breaker re-closes after 5 s). */
   fillRetryPauseMs: 6_000,
   fillMaxRounds: 5,
@@ -114,7 +115,7 @@ async function brindle(tag: string, spec: string, config: DatastoreConfig, etcd:
     f.bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), kv);
     f.boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
     const made = warm.ok + f.sequential.ok + f.concurrent.ok + f.bulk.ok * PARAMS.bulkSize + f.boundCreate.ok;
-    f.fill = await fillTo(t, made, p.listPorts);
+    f.fill = await fillTo({ ...t, networkId: await makeFillNetwork(client) }, made, p.listPorts);
     const have = made + f.fill.reduce((a, r) => a + r.ok, 0);
     f.list = await listPorts(t, 'list', PARAMS.listRuns, have);
     f.sequentialAtListSize = await createPorts(t, `sequential at ${f.list.ports} ports`, p.sequentialAtListSize, 1, []);

@@ -22,11 +22,17 @@ function randomBelow(n: bigint, random: () => number): bigint {
   return r % n;
 }
 
+/** The addresses not to pick: a Set, or a view over several (no copy of a large subnet's allocations). */
+export interface TakenAddresses {
+  has(ip: string): boolean;
+  readonly size: number;
+}
+
 /**
  * Picks a free address from the pools at random (as Neutron does, so concurrent allocators
  * rarely collide), never one in `taken`. Undefined when every address is taken.
  */
-export function pickAddress(pools: readonly AllocationPool[], taken: ReadonlySet<string>, random: () => number = Math.random): string | undefined {
+export function pickAddress(pools: readonly AllocationPool[], taken: TakenAddresses, random: () => number = Math.random): string | undefined {
   const ranges = toRanges(pools);
   const total = ranges.reduce((n, r) => n + rangeSize(r), 0n);
   if (total === 0n) return undefined;

@@ -1,6 +1,6 @@
 import { parseIp } from '../../model/index.js';
 import { faults } from '../errors.js';
-import { cidrToRange, eui64Address, ipToBigInt, pickAddress, rangeContains } from '../ipam/index.js';
+import { cidrToRange, eui64Address, ipToBigInt, pickAddress, rangeContains, type TakenAddresses } from '../ipam/index.js';
 import type { FixedIp, NetworkRecord, SubnetRecord } from '../records.js';
 import type { NeutronDeps } from './neutron-deps.js';
 
@@ -32,21 +32,41 @@ const AUTO_ADDRESS = new Set(['slaac', 'dhcpv6-stateless']);
  */
 export async function planAddresses(
   d: NeutronDeps,
-  ctx: { network: NetworkRecord; subnets: readonly SubnetRecord[]; mac: string; portId: string; attempt: number; reserved?: readonly string[]; allowGateway?: boolean },
+  ctx: {
+    network: NetworkRecord;
+    subnets: readonly SubnetRecord[];
+    mac: string;
+    portId: string;
+    attempt: number;
+    /** Addresses not to pick (kept by the port, or picked by other ports of the same transaction). */
+    reserved?: ReadonlySet<string>;
+    /** Subnet allocations listed once for several ports (a bulk transaction's retry). */
+    allocations?: Map<string, Promise<Map<string, string>>>;
+    allowGateway?: boolean;
+  },
   requests: readonly AddressRequest[] | undefined,
 ): Promise<PlannedIp[]> {
   const { network, subnets, mac } = ctx;
   const byId = new Map(subnets.map((s) => [s.id, s]));
   const out: PlannedIp[] = [];
-  const taken = async (s: SubnetRecord): Promise<Set<string>> => {
+  const reserved = ctx.reserved ?? new Set<string>();
+  const allocationsOf = (subnetId: string): Promise<Map<string, string>> => {
+    const memo = ctx.allocations;
+    if (memo === undefined) return d.store.allocatedIps(subnetId);
+    const hit = memo.get(subnetId) ?? d.store.allocatedIps(subnetId);
+    memo.set(subnetId, hit);
+    return hit;
+  };
+  const taken = async (s: SubnetRecord): Promise<TakenAddresses> => {
+    const local = new Set(out.filter((p) => p.subnet_id === s.id).map((p) => p.ip_address));
     // First try blind: the create-only address key catches a collision, and only then (attempt
     // > 0) do we list the subnet's allocations to pick among the free ones.
-    if (ctx.attempt === 0) return new Set([...out.filter((p) => p.subnet_id === s.id).map((p) => p.ip_address), ...(ctx.reserved ?? [])]);
-    const owned = await d.store.allocatedIps(s.id);
-    const set = new Set([...owned].filter(([, port]) => port !== ctx.portId).map(([ip]) => ip));
-    for (const p of out) if (p.subnet_id === s.id) set.add(p.ip_address);
-    for (const ip of ctx.reserved ?? []) set.add(ip);
-    return set;
+    if (ctx.attempt === 0) return { has: (ip) => local.has(ip) || reserved.has(ip), size: local.size + reserved.size };
+    const owned = await allocationsOf(s.id);
+    return {
+      has: (ip) => local.has(ip) || reserved.has(ip) || (owned.has(ip) && owned.get(ip) !== ctx.portId),
+      size: owned.size + local.size + reserved.size,
+    };
   };
   const draw = async (s: SubnetRecord): Promise<string | undefined> => {
     if (s.ip_version === 6 && s.ipv6_address_mode !== null && AUTO_ADDRESS.has(s.ipv6_address_mode)) return eui64Address(s.cidr, mac);

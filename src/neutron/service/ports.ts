@@ -111,7 +111,7 @@ export class PortService {
   async create(ctx: RequestContext, input: PortInput): Promise<PortRecord> {
     const p = await this.#prepare(ctx, input);
     return casRetry(this.#d, () => { throw faults.ipGenerationFailure(p.network.id); }, async (attempt) => {
-      const [claim, quota] = await Promise.all([this.#plan(p, attempt, new Set(), new Map()), p.project === '' ? undefined : quotaTxnPart(this.#d, { project: p.project, resource: 'port', delta: 1, attempt })]);
+      const [claim, quota] = await Promise.all([this.#plan(p, { attempt, reserved: new Set(), bindings: new Map() }), p.project === '' ? undefined : quotaTxnPart(this.#d, { project: p.project, resource: 'port', delta: 1, attempt })]);
       const failure = await claimPorts(this.#d, [claim], quota);
       if (failure === undefined) {
         if (claim.port['binding:host_id'] !== '') await this.#syncAfterCommit(claim.port.id);
@@ -152,8 +152,10 @@ export class PortService {
     return casRetry(this.#d, () => { throw faults.ipGenerationFailure(first.network.id); }, async (attempt) => {
       const reserved = new Set<string>();
       const bindings = new Map<string, Promise<Binding>>();
+      // A retry lists each subnet's allocations once for the whole chunk, not once per port.
+      const allocations = new Map<string, Promise<Map<string, string>>>();
       const claims: PortClaim[] = [];
-      for (const p of chunk) claims.push(await this.#plan(p, attempt, reserved, bindings));
+      for (const p of chunk) claims.push(await this.#plan(p, { attempt, reserved, bindings, allocations }));
       const perProject = new Map<string, number>();
       for (const p of chunk) if (p.project !== '') perProject.set(p.project, (perProject.get(p.project) ?? 0) + 1);
       const parts = await Promise.all([...perProject].map(([project, n]) => quotaTxnPart(this.#d, { project, resource: 'port', delta: n, attempt })));
@@ -190,8 +192,12 @@ export class PortService {
    * One attempt's port: a MAC, addresses (none of `reserved`, which it extends: the ports of one
    * bulk transaction must not pick the same), its binding (shared per host in `bindings`).
    */
-  async #plan(p: PreparedPort, attempt: number, reserved: Set<string>, bindings: Map<string, Promise<Binding>>): Promise<PortClaim> {
+  async #plan(
+    p: PreparedPort,
+    o: { attempt: number; reserved: Set<string>; bindings: Map<string, Promise<Binding>>; allocations?: Map<string, Promise<Map<string, string>>> },
+  ): Promise<PortClaim> {
     const { input, network } = p;
+    const { attempt, reserved, bindings } = o;
     let mac = input.mac_address ?? randomMac(this.#d.random);
     while (input.mac_address === undefined && reserved.has(mac)) mac = randomMac(this.#d.random);
     const host = input['binding:host_id'] ?? '';
@@ -200,7 +206,11 @@ export class PortService {
     const binding = bindings.get(bindingKey) ?? bindPort(this.#d, host, network, vnic);
     bindings.set(bindingKey, binding);
     const [ips, bound] = await Promise.all([
-      planAddresses(this.#d, { network, subnets: p.subnets, mac, portId: p.id, attempt, reserved: [...reserved], allowGateway: isRouterInterface(p.deviceOwner) }, input.fixed_ips),
+      planAddresses(
+        this.#d,
+        { network, subnets: p.subnets, mac, portId: p.id, attempt, reserved, ...(o.allocations === undefined ? {} : { allocations: o.allocations }), allowGateway: isRouterInterface(p.deviceOwner) },
+        input.fixed_ips,
+      ),
       binding,
     ]);
     reserved.add(mac);
@@ -246,7 +256,7 @@ export class PortService {
       if (changes.fixed_ips !== undefined) {
         const { kept, wanted, released } = fixedIpChanges(old.fixed_ips, changes.fixed_ips);
         const subnets = await this.#subnetsOf(network.record);
-        const planned = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt, reserved: kept.map((k) => k.ip_address) }, wanted);
+        const planned = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt, reserved: new Set(kept.map((k) => k.ip_address)) }, wanted);
         ips = [...kept, ...planned];
         newIps = planned;
         releasedIps = released;
