@@ -2,8 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN := node_modules/.bin
+# What `make lint` checks the formatting of (prettier; `make format` rewrites it).
+FORMATTED := "src/**/*.ts" "bench/**/*.ts" "scripts/**/*.mjs" "*.js" "*.cjs"
 
-.PHONY: help deps build lint test demo bench bench-api bench-agent bench-bgp bench-boot clean
+.PHONY: help deps build lint format test demo bench bench-api bench-agent bench-bgp bench-boot clean
 
 help:
 	@echo "make demo   install what is missing, build, and run the demo"
@@ -24,9 +26,13 @@ build: deps
 	@echo "build: ok"
 
 lint: build
+	@$(BIN)/prettier --check --log-level warn $(FORMATTED)
 	@$(BIN)/eslint --max-warnings 0 .
 	@$(BIN)/depcruise src bench --config .dependency-cruiser.cjs
 	@echo "lint: ok"
+
+format: deps
+	@$(BIN)/prettier --write --log-level warn $(FORMATTED)
 
 test: lint
 	@node scripts/run-tests.mjs

@@ -25,13 +25,20 @@ export function exitGuard(lab: Lab): () => void {
     }
     let names: string[] = [];
     try {
-      names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(lab.prefix));
+      names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => l.split(' ')[0] ?? '')
+        .filter((n) => n.startsWith(lab.prefix));
     } catch {
       // none
     }
     for (const ns of names) {
       try {
-        for (const pid of execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0)) kill(pid);
+        for (const pid of execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' })
+          .split('\n')
+          .map(Number)
+          .filter((n) => n > 0))
+          kill(pid);
       } catch {
         // none
       }

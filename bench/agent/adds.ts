@@ -76,7 +76,13 @@ async function waitApply(agent: AgentProcess, before: number, maxMs: number): Pr
  * its interface monitor's re-list; at most `settleMs`) and 100 ms more, the endpoint written;
  * timed from just before the put to the status key reading up.
  */
-export async function addTapFirst(kv: KvStore, host: Ns, agent: AgentProcess, p: AddParams, opts: { n: number; settleMs: number; offset: number }): Promise<AddFigures & { putMs: Stats; tapNoticedMs: Stats & { missed: number } }> {
+export async function addTapFirst(
+  kv: KvStore,
+  host: Ns,
+  agent: AgentProcess,
+  p: AddParams,
+  opts: { n: number; settleMs: number; offset: number },
+): Promise<AddFigures & { putMs: Stats; tapNoticedMs: Stats & { missed: number } }> {
   const samples: number[] = [];
   const puts: number[] = [];
   const noticed: number[] = [];
@@ -106,7 +112,8 @@ export async function addTapFirst(kv: KvStore, host: Ns, agent: AgentProcess, p:
       if ((await saveCalls(agent)) > saves) refreshed.push(samples.length);
       samples.push(seen - t0);
     }
-    if ((i + 1) % 10 === 0) progress('add', `  ${i + 1}/${opts.n} endpoints added (tap first); last ${seen === undefined ? 'timed out' : `${Math.round(seen - t0)} ms`}`);
+    if ((i + 1) % 10 === 0)
+      progress('add', `  ${i + 1}/${opts.n} endpoints added (tap first); last ${seen === undefined ? 'timed out' : `${Math.round(seen - t0)} ms`}`);
     await sleep(100);
   }
   return { ...figures(samples, timedOut, refreshed), putMs: stats(puts), tapNoticedMs: { ...stats(noticed), missed } };
@@ -117,7 +124,13 @@ export async function addTapFirst(kv: KvStore, host: Ns, agent: AgentProcess, p:
  * and reports it down), then, `settleMs` after that report, the tap is created and brought up; timed from just
  * before the `ip -batch` that makes the tap to the status key reading up.
  */
-export async function addEndpointFirst(kv: KvStore, host: Ns, agent: AgentProcess, p: AddParams, opts: { n: number; settleMs: number; offset: number }): Promise<AddFigures> {
+export async function addEndpointFirst(
+  kv: KvStore,
+  host: Ns,
+  agent: AgentProcess,
+  p: AddParams,
+  opts: { n: number; settleMs: number; offset: number },
+): Promise<AddFigures> {
   const samples: number[] = [];
   const refreshed: number[] = [];
   let timedOut = 0;
@@ -130,7 +143,7 @@ export async function addEndpointFirst(kv: KvStore, host: Ns, agent: AgentProces
     await kv.put(wep.key, wep.value);
     // The agent has taken the endpoint in once it reports it (down: no tap yet).
     const key = upKey(p.hostname, port.workload, port.portId);
-    for (const deadline = performance.now() + p.timeoutMs; (await kv.get(key)) === undefined && performance.now() < deadline; ) await sleep(20);
+    for (const deadline = performance.now() + p.timeoutMs; (await kv.get(key)) === undefined && performance.now() < deadline;) await sleep(20);
     await sleep(opts.settleMs);
     const saves = await saveCalls(agent);
     const t0 = performance.now();
@@ -141,7 +154,11 @@ export async function addEndpointFirst(kv: KvStore, host: Ns, agent: AgentProces
       if ((await saveCalls(agent)) > saves) refreshed.push(samples.length);
       samples.push(seen - t0);
     }
-    if ((i + 1) % 10 === 0) progress('add', `  ${i + 1}/${opts.n} endpoints added (endpoint first, then tap); last ${seen === undefined ? 'timed out' : `${Math.round(seen - t0)} ms`}`);
+    if ((i + 1) % 10 === 0)
+      progress(
+        'add',
+        `  ${i + 1}/${opts.n} endpoints added (endpoint first, then tap); last ${seen === undefined ? 'timed out' : `${Math.round(seen - t0)} ms`}`,
+      );
     await sleep(100);
   }
   return figures(samples, timedOut, refreshed);

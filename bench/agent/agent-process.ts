@@ -57,7 +57,10 @@ async function clockTicks(): Promise<number> {
 /** utime+stime and cutime+cstime of a process, in ms. */
 export async function procStat(pid: number): Promise<ProcStat> {
   const stat = await realFs().readText(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const f = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   const hz = await clockTicks();
   return { selfMs: (((f[11] ?? 0) + (f[12] ?? 0)) * 1000) / hz, childrenMs: (((f[13] ?? 0) + (f[14] ?? 0)) * 1000) / hz };
 }
@@ -115,18 +118,26 @@ export class AgentProcess {
     const args = [
       ...(spec.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfDir]),
       ...(spec.heapSnapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir', spec.heapSnapshotDir, '--trace-gc']),
-      bin, 'node',
-      '--datastore', `embedded:${spec.storePath}`,
-      '--hostname', spec.hostname,
-      '--netns', spec.netns,
+      bin,
+      'node',
+      '--datastore',
+      `embedded:${spec.storePath}`,
+      '--hostname',
+      spec.hostname,
+      '--netns',
+      spec.netns,
       // The policy dataplane only (Felix's share): BIRD and dnsmasq are other processes in
       // Calico, and bench/bgp and bench/boot measure them.
-      '--no-bgp', '--no-dhcp',
+      '--no-bgp',
+      '--no-dhcp',
       // run.ts's --dataplane (default nft, as brindle node's own default).
-      '--dataplane', process.env['BRINDLE_DATAPLANE'] ?? 'nft',
-      '--health-listen', `127.0.0.1:${port}`,
+      '--dataplane',
+      process.env['BRINDLE_DATAPLANE'] ?? 'nft',
+      '--health-listen',
+      `127.0.0.1:${port}`,
       // info adds only a few milestone lines (sync status, dataplane starting, first apply).
-      '--log-level', 'info',
+      '--log-level',
+      'info',
     ];
     const startedAt = performance.now();
     const env = spec.pathPrefix === undefined ? undefined : { ...process.env, PATH: `${spec.pathPrefix}:${process.env['PATH'] ?? ''}` };

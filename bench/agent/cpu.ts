@@ -31,8 +31,15 @@ async function benchMs(): Promise<number> {
 
 /** A snapshot; `agentPid` undefined = no agent in this phase. `fresh`: the agent has just been spawned (counts from 0). */
 export async function snapshot(agentPid: number | undefined, o: { fresh?: boolean; at?: number } = {}): Promise<CpuSnapshot> {
-  const agent = agentPid === undefined || o.fresh === true ? { selfMs: 0, childrenMs: 0 } : await procStat(agentPid).catch(() => ({ selfMs: 0, childrenMs: 0 }));
-  return { at: o.at ?? performance.now(), machineMs: await machineBusyMs(), benchMs: await benchMs(), agentSelfMs: agent.selfMs, agentChildrenMs: agent.childrenMs };
+  const agent =
+    agentPid === undefined || o.fresh === true ? { selfMs: 0, childrenMs: 0 } : await procStat(agentPid).catch(() => ({ selfMs: 0, childrenMs: 0 }));
+  return {
+    at: o.at ?? performance.now(),
+    machineMs: await machineBusyMs(),
+    benchMs: await benchMs(),
+    agentSelfMs: agent.selfMs,
+    agentChildrenMs: agent.childrenMs,
+  };
 }
 
 export function between(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
@@ -52,4 +59,3 @@ export function between(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
     otherCores: wallMs < 1_000 ? 0 : r2(Math.max(0, machine - agentNodeMs - agentToolsMs - bench) / wallMs),
   };
 }
-

@@ -17,7 +17,8 @@ export async function addVethPairs(ns: Ns, pairs: readonly { tap: string; peer: 
     const lines = part.map((p) => `link add ${p.tap} type veth peer name ${p.peer}`);
     for (const p of part) lines.push(`link set ${p.peer} up`, `link set ${p.tap} up`);
     await ns.ipBatch(lines);
-    if (pairs.length > chunk) progress(tag, `  ${Math.min(pairs.length, i + chunk).toLocaleString('en-US')} / ${pairs.length.toLocaleString('en-US')} veth pairs in ${ns.name}`);
+    if (pairs.length > chunk)
+      progress(tag, `  ${Math.min(pairs.length, i + chunk).toLocaleString('en-US')} / ${pairs.length.toLocaleString('en-US')} veth pairs in ${ns.name}`);
   }
   return performance.now() - t0;
 }
@@ -155,8 +156,14 @@ export interface Dump {
 /** Reads the per-tap sysctls the agent writes (reference §3.2), as `sysctl -p` lines. */
 async function tapSysctls(ns: Ns, taps: readonly string[]): Promise<string[]> {
   const keys = (t: string): string[] => [
-    `net.ipv6.conf.${t}.accept_ra`, `net.ipv4.conf.${t}.route_localnet`, `net.ipv4.neigh.${t}.proxy_delay`, `net.ipv4.conf.${t}.proxy_arp`,
-    `net.ipv4.conf.${t}.forwarding`, `net.ipv4.conf.${t}.rp_filter`, `net.ipv6.conf.${t}.proxy_ndp`, `net.ipv6.conf.${t}.forwarding`,
+    `net.ipv6.conf.${t}.accept_ra`,
+    `net.ipv4.conf.${t}.route_localnet`,
+    `net.ipv4.neigh.${t}.proxy_delay`,
+    `net.ipv4.conf.${t}.proxy_arp`,
+    `net.ipv4.conf.${t}.forwarding`,
+    `net.ipv4.conf.${t}.rp_filter`,
+    `net.ipv6.conf.${t}.proxy_ndp`,
+    `net.ipv6.conf.${t}.forwarding`,
   ];
   const out: string[] = [];
   const chunk = 500;
@@ -258,7 +265,15 @@ export async function loadWithTools(ns: Ns, dump: Dump): Promise<ToolsLoad> {
   const ip6tablesRestoreMs = await timed(ns, 'ip6tables-restore', [], dump.ip6tables);
   const ipBatchMs = await timed(ns, 'ip', ['-batch', '-'], `${dump.ipBatch.join('\n')}\n`);
   const sysctlMs = await timed(ns, 'sysctl', ['-q', '-p', '-'], `${dump.sysctl.join('\n')}\n`);
-  return { nftMs: 0, ipsetRestoreMs, iptablesRestoreMs, ip6tablesRestoreMs, ipBatchMs, totalMs: ipsetRestoreMs + iptablesRestoreMs + ip6tablesRestoreMs + ipBatchMs, sysctlMs };
+  return {
+    nftMs: 0,
+    ipsetRestoreMs,
+    iptablesRestoreMs,
+    ip6tablesRestoreMs,
+    ipBatchMs,
+    totalMs: ipsetRestoreMs + iptablesRestoreMs + ip6tablesRestoreMs + ipBatchMs,
+    sysctlMs,
+  };
 }
 
 /** The chain definitions of `chain` in a save text (its `-A` lines). */
@@ -285,14 +300,20 @@ export interface OneEndpointInput {
 export function oneEndpointRestore(filterSave: string, like: string, newTap: string): OneEndpointInput {
   const chains: string[] = [];
   const rules: string[] = [];
-  for (const [kind, chain] of [['tw', `cali-tw-${like}`], ['fw', `cali-fw-${like}`]] as const) {
+  for (const [kind, chain] of [
+    ['tw', `cali-tw-${like}`],
+    ['fw', `cali-fw-${like}`],
+  ] as const) {
     const name = `cali-${kind}-${newTap}`;
     chains.push(`:${name} - -`);
     for (const r of chainRules(filterSave, chain)) rules.push(`-A ${name} ${r.slice(`-A ${chain} `.length)}`);
   }
   const dispatch: string[] = [];
   const dispatchRules: string[] = [];
-  for (const [root, flag, kind] of [['cali-from-wl-dispatch', '-i', 'fw'], ['cali-to-wl-dispatch', '-o', 'tw']] as const) {
+  for (const [root, flag, kind] of [
+    ['cali-from-wl-dispatch', '-i', 'fw'],
+    ['cali-to-wl-dispatch', '-o', 'tw'],
+  ] as const) {
     const bin = dispatchBins(filterSave, root).find((b) => b.members.includes(like));
     if (bin === undefined) throw new Error(`no ${root} bin lists ${like}`);
     const members = [...bin.members, newTap].sort();
@@ -362,7 +383,10 @@ export interface PerTableRestore {
 export async function perTableRestore(ns: Ns, dump: Dump, parallel: boolean): Promise<PerTableRestore> {
   await timed(ns, 'ipset', ['restore'], dump.ipset);
   const jobs: { name: string; cmd: string; input: string }[] = [];
-  for (const [family, save, cmd] of [['v4', dump.iptables, 'iptables-restore'], ['v6', dump.ip6tables, 'ip6tables-restore']] as const) {
+  for (const [family, save, cmd] of [
+    ['v4', dump.iptables, 'iptables-restore'],
+    ['v6', dump.ip6tables, 'ip6tables-restore'],
+  ] as const) {
     for (const [table, input] of splitSave(save)) jobs.push({ name: `${family} ${table}`, cmd, input });
   }
   const perTableMs: Record<string, number> = {};

@@ -15,7 +15,12 @@ import { iperf, plugVm, plumbByHand, type IperfFigures, type Vm } from './throug
 import type { Ns, World } from './world.js';
 
 /** Follows every status key of `hostname` from `fromRevision`: when the first and the `want`-th say up. */
-function followStatuses(kv: KvStore, hostname: string, fromRevision: number, want: number): { firstUpAt: () => number | undefined; allUpAt: () => number | undefined; upCount: () => number; close: () => void } {
+function followStatuses(
+  kv: KvStore,
+  hostname: string,
+  fromRevision: number,
+  want: number,
+): { firstUpAt: () => number | undefined; allUpAt: () => number | undefined; upCount: () => number; close: () => void } {
   const up = new Set<string>();
   let firstUpAt: number | undefined;
   let allUpAt: number | undefined;
@@ -57,7 +62,12 @@ export interface StartFigures {
  * Starts `brindle node`, polls readiness, and with `wantStatuses` also waits until that many
  * endpoint status keys say up (followed through a watch started before the spawn).
  */
-export async function startAgent(world: World, kv: KvStore, spec: AgentSpec, o: { pollMs: number; timeoutMs: number; wantStatuses?: number; statusTimeoutMs: number }): Promise<{ agent: AgentProcess; figures: StartFigures }> {
+export async function startAgent(
+  world: World,
+  kv: KvStore,
+  spec: AgentSpec,
+  o: { pollMs: number; timeoutMs: number; wantStatuses?: number; statusTimeoutMs: number },
+): Promise<{ agent: AgentProcess; figures: StartFigures }> {
   const follow = o.wantStatuses === undefined ? undefined : followStatuses(kv, spec.hostname, (await kv.revision()) + 1, o.wantStatuses);
   try {
     const agent = await AgentProcess.start(world, spec);
@@ -86,7 +96,8 @@ export async function startAgent(world: World, kv: KvStore, spec: AgentSpec, o: 
       else progress(spec.tag, `all ${int(o.wantStatuses)} endpoint status keys up ${((allUpAt - agent.startedAt) / 1000).toFixed(2)} s after spawn`);
     }
     const since = (at: number | undefined): number | undefined => (at === undefined ? undefined : Math.round(at - agent.startedAt));
-    const logAt = (msg: string, pred: (raw: string) => boolean = () => true): number | undefined => since(agent.log.find((l) => l.msg === msg && pred(l.raw))?.at);
+    const logAt = (msg: string, pred: (raw: string) => boolean = () => true): number | undefined =>
+      since(agent.log.find((l) => l.msg === msg && pred(l.raw))?.at);
     const applied = agent.log.find((l) => l.msg === 'Dataplane programmed after start');
     const appliedJson = applied === undefined ? {} : (JSON.parse(applied.raw) as { ms?: number; lines?: number });
     const log: StartFigures['log'] = {};
@@ -160,16 +171,28 @@ export async function readBack(ns: Ns, count: number, dataplane: 'nft' | 'iptabl
  * copied under a new tap's name and its two dispatch map entries, in one `nft -f` (what the
  * agent's transaction for a new tap holds besides set members); removed again after each rep.
  */
-export async function oneEndpointToolsNft(ns: Ns, like: string, count: number): Promise<{ lines: { chainsOnly: number; withDispatch: number }; figures: Record<string, RepFigures> }> {
+export async function oneEndpointToolsNft(
+  ns: Ns,
+  like: string,
+  count: number,
+): Promise<{ lines: { chainsOnly: number; withDispatch: number }; figures: Record<string, RepFigures> }> {
   const newTap = `tap${like.charAt(3)}fffffffffe`;
   const lines: string[] = [];
   for (const kind of ['tw', 'fw']) {
     const listed = await ns.must('nft', ['list', 'chain', 'ip', 'brindle', `cali-${kind}-${like}`]);
     lines.push(`add chain ip brindle cali-${kind}-${newTap}`);
-    for (const l of listed.split('\n').filter((x) => x.includes('comment "cali:'))) lines.push(`add rule ip brindle cali-${kind}-${newTap} ${l.trim().replace(/counter packets \d+ bytes \d+/, 'counter')}`);
+    for (const l of listed.split('\n').filter((x) => x.includes('comment "cali:')))
+      lines.push(`add rule ip brindle cali-${kind}-${newTap} ${l.trim().replace(/counter packets \d+ bytes \d+/, 'counter')}`);
   }
-  const entries = [`add element ip brindle cali-from-wl-dispatch-map { "${newTap}" : goto cali-fw-${newTap} }`, `add element ip brindle cali-to-wl-dispatch-map { "${newTap}" : goto cali-tw-${newTap} }`];
-  const undo = [`delete element ip brindle cali-from-wl-dispatch-map { "${newTap}" }`, `delete element ip brindle cali-to-wl-dispatch-map { "${newTap}" }`, ...['tw', 'fw'].flatMap((k) => [`flush chain ip brindle cali-${k}-${newTap}`, `delete chain ip brindle cali-${k}-${newTap}`])];
+  const entries = [
+    `add element ip brindle cali-from-wl-dispatch-map { "${newTap}" : goto cali-fw-${newTap} }`,
+    `add element ip brindle cali-to-wl-dispatch-map { "${newTap}" : goto cali-tw-${newTap} }`,
+  ];
+  const undo = [
+    `delete element ip brindle cali-from-wl-dispatch-map { "${newTap}" }`,
+    `delete element ip brindle cali-to-wl-dispatch-map { "${newTap}" }`,
+    ...['tw', 'fw'].flatMap((k) => [`flush chain ip brindle cali-${k}-${newTap}`, `delete chain ip brindle cali-${k}-${newTap}`]),
+  ];
   const once = async (input: string[]): Promise<number> => {
     const t = await timed(ns, 'nft', ['-f', '-'], `${input.join('\n')}\n`);
     await ns.run('nft', ['-f', '-'], { input: `${(input.length > lines.length ? undo : undo.slice(2)).join('\n')}\n` });
@@ -189,13 +212,20 @@ export async function oneEndpointToolsNft(ns: Ns, like: string, count: number): 
 }
 
 /** One endpoint's worth of each kernel write, alone, in the loaded tools namespace. */
-export async function oneEndpointTools(ns: Ns, dump: Dump, like: string, count: number): Promise<{ lines: { chainsOnly: number; withDispatch: number }; figures: Record<string, RepFigures> }> {
+export async function oneEndpointTools(
+  ns: Ns,
+  dump: Dump,
+  like: string,
+  count: number,
+): Promise<{ lines: { chainsOnly: number; withDispatch: number }; figures: Record<string, RepFigures> }> {
   const newTap = `tap${like.charAt(3)}fffffffffe`;
   const input = oneEndpointRestore(dump.iptables, like, newTap);
   const set = /^create (cali40\S+)/m.exec(dump.ipset)?.[1];
   const figures: Record<string, RepFigures> = {
     'iptables-restore --noflush: 2 endpoint chains': await reps(count, () => timed(ns, 'iptables-restore', ['--noflush', '--wait', '10'], input.chainsOnly)),
-    'iptables-restore --noflush: + 2 dispatch bins rewritten': await reps(count, () => timed(ns, 'iptables-restore', ['--noflush', '--wait', '10'], input.withDispatch)),
+    'iptables-restore --noflush: + 2 dispatch bins rewritten': await reps(count, () =>
+      timed(ns, 'iptables-restore', ['--noflush', '--wait', '10'], input.withDispatch),
+    ),
   };
   if (set !== undefined) {
     figures['ipset add (one member)'] = await reps(count, async () => {
@@ -205,12 +235,23 @@ export async function oneEndpointTools(ns: Ns, dump: Dump, like: string, count: 
     });
   }
   figures['ip -batch: route + static ARP'] = await reps(count, async () => {
-    const t = await timed(ns, 'ip', ['-batch', '-'], `route replace 198.18.199.1/32 dev ${like} proto boot scope link metric 1024\nneigh replace 198.18.199.1 lladdr fa:16:3e:00:99:01 dev ${like} nud permanent\n`);
+    const t = await timed(
+      ns,
+      'ip',
+      ['-batch', '-'],
+      `route replace 198.18.199.1/32 dev ${like} proto boot scope link metric 1024\nneigh replace 198.18.199.1 lladdr fa:16:3e:00:99:01 dev ${like} nud permanent\n`,
+    );
     await ns.run('ip', ['-batch', '-'], { input: `route del 198.18.199.1/32 dev ${like} proto boot metric 1024\nneigh del 198.18.199.1 dev ${like}\n` });
     return t;
   });
   figures['sysctl -w: one tap (8 keys)'] = await reps(count, () =>
-    timed(ns, 'sysctl', ['-q', '-w', ...['accept_ra=0', 'proxy_ndp=1', 'forwarding=1'].map((k) => `net/ipv6/conf/${like}/${k}`), ...['route_localnet=1', 'proxy_arp=1', 'forwarding=1', 'rp_filter=0'].map((k) => `net/ipv4/conf/${like}/${k}`), `net/ipv4/neigh/${like}/proxy_delay=0`]),
+    timed(ns, 'sysctl', [
+      '-q',
+      '-w',
+      ...['accept_ra=0', 'proxy_ndp=1', 'forwarding=1'].map((k) => `net/ipv6/conf/${like}/${k}`),
+      ...['route_localnet=1', 'proxy_arp=1', 'forwarding=1', 'rp_filter=0'].map((k) => `net/ipv4/conf/${like}/${k}`),
+      `net/ipv4/neigh/${like}/proxy_delay=0`,
+    ]),
   );
   return { lines: input.lines, figures };
 }
@@ -313,7 +354,11 @@ export interface Throughput {
  * whose own agent knows only the two endpoints. The full host's agent runs during (c) and is
  * stopped before (a) and (b).
  */
-export async function throughput(world: World, kv: KvStore, o: { host: Ns; hostname: string; agent: AgentProcess; smallStorePath: string; pollMs: number; iperf: { seconds: number; runs: number; port: number } }): Promise<Throughput> {
+export async function throughput(
+  world: World,
+  kv: KvStore,
+  o: { host: Ns; hostname: string; agent: AgentProcess; smallStorePath: string; pollMs: number; iperf: { seconds: number; runs: number; port: number } },
+): Promise<Throughput> {
   const out: Throughput = {};
   const io = { ...o.iperf, agentPid: o.agent.pid };
   const others = { ...o.iperf };
@@ -323,17 +368,27 @@ export async function throughput(world: World, kv: KvStore, o: { host: Ns; hostn
     const largest = bins[0];
     const c = largest?.chain.slice(-1) ?? 'f';
     const specs = vmPair(250, [`tap${c}fffffffff0`, `tap${c}fffffffff1`]);
-    progress('iperf', `full host: VM taps ${specs[0].tap}, ${specs[1].tap} at the end of the largest bin ${largest?.chain ?? '?'} (${largest?.members.length ?? 0} members)`);
+    progress(
+      'iperf',
+      `full host: VM taps ${specs[0].tap}, ${specs[1].tap} at the end of the largest bin ${largest?.chain ?? '?'} (${largest?.members.length ?? 0} members)`,
+    );
     const vms = await plugPair(world, o.host, 'c', specs);
     const ids = await writeVmEndpoints(kv, o.hostname, specs);
     await waitStatusUp(kv, o.hostname, ids, 60_000);
-    const pos = positions(await o.host.must('iptables-save', ['-t', 'filter']), specs.map((s) => s.tap));
+    const pos = positions(
+      await o.host.must('iptables-save', ['-t', 'filter']),
+      specs.map((s) => s.tap),
+    );
     for (const p of pos) progress('iperf', `  ${p.tap}: from-dispatch ${p.from}; to-dispatch ${p.to}`);
-    out.full = { ...(await iperf(world, vms[0], vms[1], { ...io, tag: 'iperf full' })), positions: pos, largestBin: `${largest?.chain ?? '?'} (${largest?.members.length ?? 0} before the two VMs)` };
+    out.full = {
+      ...(await iperf(world, vms[0], vms[1], { ...io, tag: 'iperf full' })),
+      positions: pos,
+      largestBin: `${largest?.chain ?? '?'} (${largest?.members.length ?? 0} before the two VMs)`,
+    };
   }
   // The other two hosts would be other machines: the full host's agent (its periodic refresh
   // takes about a core for several seconds) must not share their CPU.
-  progress('iperf', 'stopping the full host\'s agent (its dataplane stays) before the other two hosts');
+  progress('iperf', "stopping the full host's agent (its dataplane stays) before the other two hosts");
   await o.agent.stop();
   {
     const bare = await world.hostNetns('e');

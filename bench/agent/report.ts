@@ -45,7 +45,11 @@ export async function machineInfo(): Promise<AgentMachine> {
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (r: readonly string[]): string =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -78,7 +82,12 @@ export interface Results {
   perTableRestore?: { parallel: PerTableRestore; sequential: PerTableRestore };
   readBack?: Record<string, RepFigures>;
   oneEndpointTools?: { lines: { chainsOnly: number; withDispatch: number }; figures: Record<string, RepFigures> };
-  adds?: { tapFirst: AddFigures & { putMs: Stats; tapNoticedMs: Stats & { missed: number } }; endpointFirst: AddFigures; cpu: CpuUse; agentMetrics: Record<string, number> };
+  adds?: {
+    tapFirst: AddFigures & { putMs: Stats; tapNoticedMs: Stats & { missed: number } };
+    endpointFirst: AddFigures;
+    cpu: CpuUse;
+    agentMetrics: Record<string, number>;
+  };
   memory?: { afterColdStart?: Memory; afterRestart?: Memory; afterAdds?: Memory };
   throughput?: Throughput;
   error?: string;
@@ -111,12 +120,27 @@ export function formatReport(r: Results, p: ReportParams): { text: string; targe
   rows.push(['  tools: ip -batch (routes + static ARP)', '', ms(tools?.ipBatchMs), '']);
   rows.push(['  ready vs tools alone (sum of the above)', ms(cs?.readyMs), ms(tools?.totalMs), ratio(cs?.readyMs, tools?.totalMs)]);
   rows.push(['  all status up vs tools alone', ms(cs?.allStatusUpMs), ms(tools?.totalMs), ratio(cs?.allStatusUpMs, tools?.totalMs)]);
-  rows.push(['  first apply vs tools + sysctl -p', ms(cs?.log.firstApplyMs), ms(tools === undefined ? undefined : tools.totalMs + tools.sysctlMs), ratio(cs?.log.firstApplyMs, tools === undefined ? undefined : tools.totalMs + tools.sysctlMs)]);
+  rows.push([
+    '  first apply vs tools + sysctl -p',
+    ms(cs?.log.firstApplyMs),
+    ms(tools === undefined ? undefined : tools.totalMs + tools.sysctlMs),
+    ratio(cs?.log.firstApplyMs, tools === undefined ? undefined : tools.totalMs + tools.sysctlMs),
+  ]);
   rows.push(['  (not in the sum) sysctl -p of the per-tap keys', '', ms(tools?.sysctlMs), '']);
-  rows.push(['  8 per-table restores --noflush: all at once vs one by one', ms(pt?.parallel.wallMs), ms(pt?.sequential.wallMs), ratio(pt?.parallel.wallMs, pt?.sequential.wallMs)]);
+  rows.push([
+    '  8 per-table restores --noflush: all at once vs one by one',
+    ms(pt?.parallel.wallMs),
+    ms(pt?.sequential.wallMs),
+    ratio(pt?.parallel.wallMs, pt?.sequential.wallMs),
+  ]);
   for (const [k, v] of Object.entries(r.readBack ?? {})) rows.push([`  read back: ${k}`, '', ms(v.p50Ms), '']);
   rows.push(['  restart on the programmed dataplane: ready', ms(rs?.readyMs), '', '']);
-  rows.push(['    its first apply (iptables lines written)', rs === undefined ? '-' : `${ms(rs.log.firstApplyMs)} (${int(rs.log.firstApplyIptablesLines ?? NaN)})`, '', '']);
+  rows.push([
+    '    its first apply (iptables lines written)',
+    rs === undefined ? '-' : `${ms(rs.log.firstApplyMs)} (${int(rs.log.firstApplyIptablesLines ?? NaN)})`,
+    '',
+    '',
+  ]);
   const a = r.adds;
   const t1 = a?.tapFirst;
   rows.push(['2. endpoint added (tap already up) -> status up', '', '', '']);
@@ -125,30 +149,50 @@ export function formatReport(r: Results, p: ReportParams): { text: string; targe
   rows.push(['  p99', ms(t1?.p99Ms), '', '']);
   rows.push(['  max', ms(t1?.maxMs), '', '']);
   rows.push([`  p99 of the ${t1?.withoutRefresh.n ?? 0} adds not during a refresh`, ms(t1?.withoutRefresh.p99Ms), '', '']);
-  rows.push(['  (before each: tap created -> agent applied, p50 / max)', t1 === undefined ? '-' : `${ms(t1.tapNoticedMs.p50Ms)} / ${ms(t1.tapNoticedMs.maxMs)}`, '', '']);
+  rows.push([
+    '  (before each: tap created -> agent applied, p50 / max)',
+    t1 === undefined ? '-' : `${ms(t1.tapNoticedMs.p50Ms)} / ${ms(t1.tapNoticedMs.maxMs)}`,
+    '',
+    '',
+  ]);
   rows.push([`  Nova order: tap created -> status up, p50 (N=${a?.endpointFirst.n ?? 0})`, ms(a?.endpointFirst.p50Ms), '', '']);
   rows.push(['  Nova order: p99', ms(a?.endpointFirst.p99Ms), '', '']);
   for (const [k, v] of Object.entries(r.oneEndpointTools?.figures ?? {})) rows.push([`  tools: ${k}`, '', ms(v.p50Ms), '']);
-  const noflush = r.oneEndpointTools?.figures['iptables-restore --noflush: + 2 dispatch bins rewritten'] ?? r.oneEndpointTools?.figures['nft -f: 2 endpoint chains + 2 map entries'];
-  rows.push(['  add p50 vs one endpoint\'s rules written by the tool', ms(t1?.p50Ms), ms(noflush?.p50Ms), ratio(t1?.p50Ms, noflush?.p50Ms)]);
+  const noflush =
+    r.oneEndpointTools?.figures['iptables-restore --noflush: + 2 dispatch bins rewritten'] ??
+    r.oneEndpointTools?.figures['nft -f: 2 endpoint chains + 2 map entries'];
+  rows.push(["  add p50 vs one endpoint's rules written by the tool", ms(t1?.p50Ms), ms(noflush?.p50Ms), ratio(t1?.p50Ms, noflush?.p50Ms)]);
   const mem = r.memory;
   const mib = (m: Memory | undefined, f: 'vmRssMiB' | 'vmHwmMiB'): string => (m === undefined ? '-' : `${m[f]} MiB`);
   rows.push(['3. agent memory', '', '', '']);
   rows.push(['  VmRSS after cold start (peak VmHWM)', `${mib(mem?.afterColdStart, 'vmRssMiB')} (${mib(mem?.afterColdStart, 'vmHwmMiB')})`, '', '']);
   rows.push(['  VmRSS after a restart (peak VmHWM)', `${mib(mem?.afterRestart, 'vmRssMiB')} (${mib(mem?.afterRestart, 'vmHwmMiB')})`, '', '']);
   rows.push(['  VmRSS after the adds (peak VmHWM)', `${mib(mem?.afterAdds, 'vmRssMiB')} (${mib(mem?.afterAdds, 'vmHwmMiB')})`, '', '']);
-  const heap = (m: Memory | undefined): string => (m?.heapUsedMiB === undefined ? '-' : `${m.heapUsedMiB} / ${m.heapTotalMiB ?? '-'} / ${m.externalMiB ?? '-'} MiB`);
+  const heap = (m: Memory | undefined): string =>
+    m?.heapUsedMiB === undefined ? '-' : `${m.heapUsedMiB} / ${m.heapTotalMiB ?? '-'} / ${m.externalMiB ?? '-'} MiB`;
   rows.push(['  V8 heap used / allocated / outside, after cold start', heap(mem?.afterColdStart), '', '']);
   rows.push(['  V8 heap used / allocated / outside, after the adds', heap(mem?.afterAdds), '', '']);
   const t = r.throughput;
-  const g = (f: IperfFigures | undefined): string => (f === undefined || !Number.isFinite(f.bestGbitPerSecond) ? '-' : `${f.bestGbitPerSecond.toFixed(2)} Gbit/s`);
+  const g = (f: IperfFigures | undefined): string =>
+    f === undefined || !Number.isFinite(f.bestGbitPerSecond) ? '-' : `${f.bestGbitPerSecond.toFixed(2)} Gbit/s`;
   rows.push([`4. iperf3 VM -> VM, best of ${p.iperf.runs} x ${p.iperf.seconds} s`, '', '', '']);
   rows.push(['  full state, worst dispatch position vs empty host', g(t?.full), g(t?.bare), ratio(t?.full?.bestGbitPerSecond, t?.bare?.bestGbitPerSecond)]);
-  rows.push(['  full state vs agent with only the 2 endpoints', g(t?.full), g(t?.agentTwoEndpoints), ratio(t?.full?.bestGbitPerSecond, t?.agentTwoEndpoints?.bestGbitPerSecond)]);
-  rows.push(['  agent with 2 endpoints vs empty host', g(t?.agentTwoEndpoints), g(t?.bare), ratio(t?.agentTwoEndpoints?.bestGbitPerSecond, t?.bare?.bestGbitPerSecond)]);
+  rows.push([
+    '  full state vs agent with only the 2 endpoints',
+    g(t?.full),
+    g(t?.agentTwoEndpoints),
+    ratio(t?.full?.bestGbitPerSecond, t?.agentTwoEndpoints?.bestGbitPerSecond),
+  ]);
+  rows.push([
+    '  agent with 2 endpoints vs empty host',
+    g(t?.agentTwoEndpoints),
+    g(t?.bare),
+    ratio(t?.agentTwoEndpoints?.bestGbitPerSecond, t?.bare?.bestGbitPerSecond),
+  ]);
   const text = table(['', 'agent', 'tools / reference', 'ratio'], rows);
 
-  const verdict = (v: number | undefined, ok: (x: number) => boolean): string => (v === undefined || !Number.isFinite(v) ? 'not measured' : ok(v) ? 'met' : 'MISSED');
+  const verdict = (v: number | undefined, ok: (x: number) => boolean): string =>
+    v === undefined || !Number.isFinite(v) ? 'not measured' : ok(v) ? 'met' : 'MISSED';
   const coldRatio = cs !== undefined && tools !== undefined ? cs.readyMs / tools.totalMs : undefined;
   const p99 = t1 === undefined ? undefined : t1.timedOut > 0 ? Infinity : t1.p99Ms;
   const peaks = [mem?.afterColdStart, mem?.afterRestart, mem?.afterAdds].flatMap((m) => (m === undefined ? [] : [m.vmHwmMiB]));
@@ -163,7 +207,10 @@ export function formatReport(r: Results, p: ReportParams): { text: string; targe
   ];
   const notes: string[] = [];
   const cpu = (label: string, c: CpuUse | undefined): void => {
-    if (c !== undefined) notes.push(`${label}: ${int(c.wallMs)} ms wall; agent node ${int(c.agentNodeMs)} ms CPU + the commands it ran ${int(c.agentToolsMs)} ms CPU; other processes on the machine ${c.otherCores} cores${c.otherCores >= 0.2 ? ' (disturbed)' : ''}`);
+    if (c !== undefined)
+      notes.push(
+        `${label}: ${int(c.wallMs)} ms wall; agent node ${int(c.agentNodeMs)} ms CPU + the commands it ran ${int(c.agentToolsMs)} ms CPU; other processes on the machine ${c.otherCores} cores${c.otherCores >= 0.2 ? ' (disturbed)' : ''}`,
+      );
   };
   cpu('cold start to all status up', cs?.cpuToAllUp ?? cs?.cpuToReady);
   if (tools !== undefined) notes.push(`tools load: other processes ${tools.cpu.otherCores} cores${tools.cpu.otherCores >= 0.2 ? ' (disturbed)' : ''}`);
@@ -171,10 +218,15 @@ export function formatReport(r: Results, p: ReportParams): { text: string; targe
   if (a !== undefined) {
     const nAdds = a.tapFirst.n + a.tapFirst.timedOut;
     cpu('adds (tap first, with the waits between them)', a.cpu);
-    notes.push(`  per add: agent node ${int(a.cpu.agentNodeMs / Math.max(1, nAdds))} ms + commands ${int(a.cpu.agentToolsMs / Math.max(1, nAdds))} ms CPU; agent metrics over the phase: ${JSON.stringify(a.agentMetrics)}`);
+    notes.push(
+      `  per add: agent node ${int(a.cpu.agentNodeMs / Math.max(1, nAdds))} ms + commands ${int(a.cpu.agentToolsMs / Math.max(1, nAdds))} ms CPU; agent metrics over the phase: ${JSON.stringify(a.agentMetrics)}`,
+    );
   }
   for (const [k, f] of Object.entries(t ?? {}) as [string, IperfFigures | undefined][]) {
-    if (f !== undefined) notes.push(`iperf ${k}: ${f.runs.map((x) => `${x.gbitPerSecond} Gbit/s (machine ${x.machineCores} cores, the host's agent ${x.agentCores ?? '-'})`).join('; ')}${f.error === undefined ? '' : `; error: ${f.error}`}`);
+    if (f !== undefined)
+      notes.push(
+        `iperf ${k}: ${f.runs.map((x) => `${x.gbitPerSecond} Gbit/s (machine ${x.machineCores} cores, the host's agent ${x.agentCores ?? '-'})`).join('; ')}${f.error === undefined ? '' : `; error: ${f.error}`}`,
+      );
   }
   if (t?.full !== undefined) notes.push(`iperf full: VM taps at ${t.full.positions.map((x) => `${x.tap} from ${x.from}, to ${x.to}`).join('; ')}`);
   return { text, targets, notes };
@@ -197,7 +249,8 @@ export function stateReport(d: Dump, sc: Scenario): { text: string; data: Record
   const nft = d.nft.trim() !== '';
   const kinds4 = nft ? chainKindsNft(d.nft.split(/^table ip6 /m)[0] ?? '') : chainKinds(d.iptables, 'filter');
   const kinds6 = nft ? chainKindsNft(d.nft.split(/^table ip6 /m)[1] ?? '') : chainKinds(d.ip6tables, 'filter');
-  for (const [k, v] of Object.entries(kinds4)) rows.push([`  filter ${k}`, `${int(v.chains)} / ${int(v.rules)}`, `${int(kinds6[k]?.chains ?? 0)} / ${int(kinds6[k]?.rules ?? 0)}`]);
+  for (const [k, v] of Object.entries(kinds4))
+    rows.push([`  filter ${k}`, `${int(v.chains)} / ${int(v.rules)}`, `${int(kinds6[k]?.chains ?? 0)} / ${int(kinds6[k]?.rules ?? 0)}`]);
   const text = [
     table(['what the agent programmed', 'IPv4', 'IPv6'], rows),
     `${nft ? 'nft sets' : 'ipsets'}: ${int(d.counts.ipsets)} sets, ${int(d.counts.ipsetMembers)} members (largest ${int(d.counts.ipsetMembersPerSet.max)}, median ${int(d.counts.ipsetMembersPerSet.median)}); the scenario's ${int(sc.remoteGroupSets)} remote-group selectors match ${int(sc.expectedSetMembers)} endpoint addresses`,
@@ -207,9 +260,18 @@ export function stateReport(d: Dump, sc: Scenario): { text: string; data: Record
   return {
     text,
     data: {
-      v4: d.counts.v4, v6: d.counts.v6, filterKindsV4: kinds4, filterKindsV6: kinds6, ipsets: d.counts.ipsets, ipsetMembers: d.counts.ipsetMembers,
-      ipsetMembersPerSet: d.counts.ipsetMembersPerSet, routesV4: d.counts.routesV4, routesV6: d.counts.routesV6, neighbours: d.counts.neighbours,
-      sysctlKeys: d.counts.sysctlKeys, totals: { v4Chains: tot.v4c, v4Rules: tot.v4r, v6Chains: tot.v6c, v6Rules: tot.v6r },
+      v4: d.counts.v4,
+      v6: d.counts.v6,
+      filterKindsV4: kinds4,
+      filterKindsV6: kinds6,
+      ipsets: d.counts.ipsets,
+      ipsetMembers: d.counts.ipsetMembers,
+      ipsetMembersPerSet: d.counts.ipsetMembersPerSet,
+      routesV4: d.counts.routesV4,
+      routesV6: d.counts.routesV6,
+      neighbours: d.counts.neighbours,
+      sysctlKeys: d.counts.sysctlKeys,
+      totals: { v4Chains: tot.v4c, v4Rules: tot.v4r, v6Chains: tot.v6c, v6Rules: tot.v6r },
     },
   };
 }

@@ -85,7 +85,7 @@ async function diagnoseWrapper(dir: string): Promise<string> {
   const script = [
     '#!/bin/bash',
     '# bench/agent --diagnose: times every `ip` command the agent runs (ns since the epoch).',
-    '# `ip monitor` runs until killed: exec it, so the agent\'s SIGTERM reaches it.',
+    "# `ip monitor` runs until killed: exec it, so the agent's SIGTERM reaches it.",
     'case " $* " in *" monitor "*) exec /usr/sbin/ip "$@";; esac',
     's=$(date +%s%N)',
     '/usr/sbin/ip "$@"',
@@ -149,8 +149,16 @@ async function measure(world: World, r: Results, onState: (text: string) => void
   let agent: AgentProcess | undefined;
   try {
     const sc = buildScenario(PARAMS.scenario, PARAMS.hostname);
-    r.scenario = { ruleMix: sc.ruleMix, remoteGroupSets: sc.remoteGroupSets, expectedSetMembers: sc.expectedSetMembers, localSgMemberships: sc.localSgMemberships };
-    progress('setup', `scenario: ${int(sc.policies.length)} policies (${JSON.stringify(sc.ruleMix)}), ${int(sc.local.length)} local and ${int(sc.remote.length)} remote endpoints; ${int(sc.remoteGroupSets)} remote-group sets expected to hold ${int(sc.expectedSetMembers)} members`);
+    r.scenario = {
+      ruleMix: sc.ruleMix,
+      remoteGroupSets: sc.remoteGroupSets,
+      expectedSetMembers: sc.expectedSetMembers,
+      localSgMemberships: sc.localSgMemberships,
+    };
+    progress(
+      'setup',
+      `scenario: ${int(sc.policies.length)} policies (${JSON.stringify(sc.ruleMix)}), ${int(sc.local.length)} local and ${int(sc.remote.length)} remote endpoints; ${int(sc.remoteGroupSets)} remote-group sets expected to hold ${int(sc.expectedSetMembers)} members`,
+    );
     const dir = await world.tempDir('brindle-bench-agent-');
     const storePath = join(dir, 'store');
     kv = await openDatastore({ kind: 'embedded', path: storePath });
@@ -171,7 +179,12 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     progress('cold', 'starting the agent on the pre-populated datastore');
     const diag = DIAGNOSE === undefined ? {} : { cpuProfDir: DIAGNOSE, heapSnapshotDir: DIAGNOSE, pathPrefix: await diagnoseWrapper(DIAGNOSE) };
     await mark('cold start');
-    const cold = await startAgent(world, kv, { tag: 'cold', storePath, hostname: PARAMS.hostname, netns: host.name, ...diag }, { ...startOpts, wantStatuses: sc.local.length });
+    const cold = await startAgent(
+      world,
+      kv,
+      { tag: 'cold', storePath, hostname: PARAMS.hostname, netns: host.name, ...diag },
+      { ...startOpts, wantStatuses: sc.local.length },
+    );
     agent = cold.agent;
     r.coldStart = cold.figures;
     const coldMemory = await memory(agent);
@@ -179,7 +192,11 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     r.memory = { afterColdStart: coldMemory };
     progress('cold', `agent VmRSS ${coldMemory.vmRssMiB} MiB (peak ${coldMemory.vmHwmMiB} MiB); dumping the programmed state`);
     await mark('dump');
-    const dump = await dumpState(host, sc.local.map((e) => e.tap), DATAPLANE);
+    const dump = await dumpState(
+      host,
+      sc.local.map((e) => e.tap),
+      DATAPLANE,
+    );
     if (DIAGNOSE !== undefined) {
       const fs = realFs();
       await fs.writeTextAtomic(join(DIAGNOSE, 'brindle.nft'), dump.nft);
@@ -207,13 +224,21 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     const t0 = await snapshot(undefined);
     const tools = await loadWithTools(fresh, dump);
     r.tools = { ...tools, cpu: between(t0, await snapshot(undefined)) };
-    progress('tools', `${DATAPLANE === 'nft' ? `nft -f ${ms(tools.nftMs)}` : `ipset ${ms(tools.ipsetRestoreMs)}, iptables-restore ${ms(tools.iptablesRestoreMs)}, ip6tables-restore ${ms(tools.ip6tablesRestoreMs)}`}, ip -batch ${ms(tools.ipBatchMs)} = ${ms(tools.totalMs)} (sysctl -p ${ms(tools.sysctlMs)}); other processes ${r.tools.cpu.otherCores} cores`);
+    progress(
+      'tools',
+      `${DATAPLANE === 'nft' ? `nft -f ${ms(tools.nftMs)}` : `ipset ${ms(tools.ipsetRestoreMs)}, iptables-restore ${ms(tools.iptablesRestoreMs)}, ip6tables-restore ${ms(tools.ip6tablesRestoreMs)}`}, ip -batch ${ms(tools.ipBatchMs)} = ${ms(tools.totalMs)} (sysctl -p ${ms(tools.sysctlMs)}); other processes ${r.tools.cpu.otherCores} cores`,
+    );
     const check = DATAPLANE === 'nft' ? await fresh.must('nft', ['list', 'table', 'ip', 'brindle']) : await fresh.must('iptables-save', ['-t', 'filter']);
     if (!check.includes(`cali-tw-${sc.local[0]?.tap ?? ''}`)) throw new Error('the tools namespace does not hold the endpoint chains after the restore');
     if (DATAPLANE === 'iptables') {
-      progress('tools', 'the agent\'s way: eight per-table iptables-restore --noflush, all at once, in a fresh namespace');
+      progress('tools', "the agent's way: eight per-table iptables-restore --noflush, all at once, in a fresh namespace");
       const par = await perTableRestore(await world.hostNetns('p'), dump, true);
-      progress('tools', `  all at once: ${ms(par.wallMs)} (${Object.entries(par.perTableMs).map(([k, v]) => `${k} ${ms(v)}`).join(', ')})`);
+      progress(
+        'tools',
+        `  all at once: ${ms(par.wallMs)} (${Object.entries(par.perTableMs)
+          .map(([k, v]) => `${k} ${ms(v)}`)
+          .join(', ')})`,
+      );
       const seq = await perTableRestore(await world.hostNetns('q'), dump, false);
       progress('tools', `  one by one: ${ms(seq.wallMs)}`);
       r.perTableRestore = { parallel: par, sequential: seq };
@@ -222,7 +247,10 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     r.readBack = await readBack(fresh, PARAMS.readBackReps, DATAPLANE);
     for (const [k, v] of Object.entries(r.readBack)) progress('tools', `  ${k}: median ${ms(v.p50Ms)}`);
     progress('tools', 'one endpoint with the tools alone');
-    r.oneEndpointTools = DATAPLANE === 'nft' ? await oneEndpointToolsNft(fresh, sc.local[0]?.tap ?? '', PARAMS.toolReps) : await oneEndpointTools(fresh, dump, sc.local[0]?.tap ?? '', PARAMS.toolReps);
+    r.oneEndpointTools =
+      DATAPLANE === 'nft'
+        ? await oneEndpointToolsNft(fresh, sc.local[0]?.tap ?? '', PARAMS.toolReps)
+        : await oneEndpointTools(fresh, dump, sc.local[0]?.tap ?? '', PARAMS.toolReps);
     for (const [k, v] of Object.entries(r.oneEndpointTools.figures)) progress('tools', `  ${k}: median ${ms(v.p50Ms)}, min ${ms(v.minMs)}, max ${ms(v.maxMs)}`);
 
     // The restart on the programmed dataplane; this agent serves the rest of the run.
@@ -232,20 +260,38 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     agent = restart.agent;
     r.restart = restart.figures;
     r.memory.afterRestart = await memory(agent);
-    progress('restart', `first apply ${ms(restart.figures.log.firstApplyMs)}, ${int(restart.figures.log.firstApplyIptablesLines ?? NaN)} iptables lines written`);
+    progress(
+      'restart',
+      `first apply ${ms(restart.figures.log.firstApplyMs)}, ${int(restart.figures.log.firstApplyIptablesLines ?? NaN)} iptables lines written`,
+    );
 
     // 2. Adds.
     progress('add', `adding ${PARAMS.adds.tapFirst} endpoints one at a time (tap first), then ${PARAMS.adds.endpointFirst} in Nova's order`);
-    const addParams = { hostname: PARAMS.hostname, sgIds: sc.sgIds, rand: prng(PARAMS.scenario.seed + 1), taken: sc.taken, ipBase: PARAMS.adds.ipBase, pollMs: PARAMS.adds.pollMs, timeoutMs: PARAMS.adds.timeoutMs };
+    const addParams = {
+      hostname: PARAMS.hostname,
+      sgIds: sc.sgIds,
+      rand: prng(PARAMS.scenario.seed + 1),
+      taken: sc.taken,
+      ipBase: PARAMS.adds.ipBase,
+      pollMs: PARAMS.adds.pollMs,
+      timeoutMs: PARAMS.adds.timeoutMs,
+    };
     await mark('adds');
     const m0 = await agent.metrics();
     const c0 = await snapshot(agent.pid);
     const tapFirst = await addTapFirst(kv, host, agent, addParams, { n: PARAMS.adds.tapFirst, settleMs: PARAMS.adds.settleMs, offset: 0 });
     const c1 = await snapshot(agent.pid);
     const m1 = await agent.metrics();
-    progress('add', `tap first: p50 ${ms(tapFirst.p50Ms)}, p99 ${ms(tapFirst.p99Ms)}, max ${ms(tapFirst.maxMs)} (${tapFirst.duringRefresh.length} during a refresh)`);
+    progress(
+      'add',
+      `tap first: p50 ${ms(tapFirst.p50Ms)}, p99 ${ms(tapFirst.p99Ms)}, max ${ms(tapFirst.maxMs)} (${tapFirst.duringRefresh.length} during a refresh)`,
+    );
     await mark('adds, endpoint first');
-    const endpointFirst = await addEndpointFirst(kv, host, agent, addParams, { n: PARAMS.adds.endpointFirst, settleMs: PARAMS.adds.endpointFirstSettleMs, offset: PARAMS.adds.tapFirst });
+    const endpointFirst = await addEndpointFirst(kv, host, agent, addParams, {
+      n: PARAMS.adds.endpointFirst,
+      settleMs: PARAMS.adds.endpointFirstSettleMs,
+      offset: PARAMS.adds.tapFirst,
+    });
     progress('add', `endpoint first: tap -> up p50 ${ms(endpointFirst.p50Ms)}, p99 ${ms(endpointFirst.p99Ms)}`);
     r.adds = { tapFirst, endpointFirst, cpu: between(c0, c1), agentMetrics: metricsDelta(m0, m1) };
     r.memory.afterAdds = await memory(agent);
@@ -255,7 +301,14 @@ async function measure(world: World, r: Results, onState: (text: string) => void
     // 4. Throughput.
     progress('iperf', 'throughput between two VMs');
     await mark('throughput');
-    r.throughput = await throughput(world, kv, { host, hostname: PARAMS.hostname, agent, smallStorePath: join(dir, 'store-small'), pollMs: PARAMS.readinessPollMs, iperf: PARAMS.iperf });
+    r.throughput = await throughput(world, kv, {
+      host,
+      hostname: PARAMS.hostname,
+      agent,
+      smallStorePath: join(dir, 'store-small'),
+      pollMs: PARAMS.readinessPollMs,
+      iperf: PARAMS.iperf,
+    });
     await mark('end');
   } catch (err) {
     if (err instanceof AbortedError) throw err;
@@ -295,15 +348,22 @@ async function main(): Promise<void> {
   const brindle = await workTree();
   const machine = await machineInfo();
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
-  progress('bench', `${machine.nproc} cores, ${machine.os}, ${machine.iptables}; load average ${loadAtStart.join(' ')}${(loadAtStart[0] ?? 0) > 0.5 ? ' -- the machine is busy; figures will be disturbed' : ''}`);
+  progress(
+    'bench',
+    `${machine.nproc} cores, ${machine.os}, ${machine.iptables}; load average ${loadAtStart.join(' ')}${(loadAtStart[0] ?? 0) > 0.5 ? ' -- the machine is busy; figures will be disturbed' : ''}`,
+  );
   const r: Results = {};
   let stateText = '';
   await measure(new World(), r, (t) => (stateText = t));
   const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
   const { text, targets, notes } = formatReport(r, PARAMS);
   const out = process.stdout;
-  out.write(`\nAgent benchmark (${DATAPLANE} dataplane): brindle node with ${int(PARAMS.scenario.localEndpoints)} local endpoints, ${int(PARAMS.scenario.securityGroups)} security groups (${int(PARAMS.scenario.ingressRules)} ingress rules), ${int(PARAMS.scenario.remoteEndpoints)} remote endpoints, ${date}\n`);
-  out.write(`${machine.nproc} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, Linux ${machine.kernel}, ${machine.iptables}, ${machine.ipset}, ${machine.iproute2}, node ${machine.node}\n`);
+  out.write(
+    `\nAgent benchmark (${DATAPLANE} dataplane): brindle node with ${int(PARAMS.scenario.localEndpoints)} local endpoints, ${int(PARAMS.scenario.securityGroups)} security groups (${int(PARAMS.scenario.ingressRules)} ingress rules), ${int(PARAMS.scenario.remoteEndpoints)} remote endpoints, ${date}\n`,
+  );
+  out.write(
+    `${machine.nproc} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, Linux ${machine.kernel}, ${machine.iptables}, ${machine.ipset}, ${machine.iproute2}, node ${machine.node}\n`,
+  );
   out.write(`brindle ${brindle}; load average (1, 5, 15 min) at start ${loadAtStart.join(' ')}, at end ${loadAtEnd.join(' ')}\n\n`);
   if (stateText !== '') out.write(`${stateText}\n\n`);
   out.write(`${text}\n\n${targets.join('\n')}\n\n${notes.join('\n')}\n`);
@@ -312,18 +372,22 @@ async function main(): Promise<void> {
     out.write(`${QUICK ? '--quick: trial run' : `--diagnose: instrumented run (see ${DIAGNOSE})`}, no results file written\n`);
     return;
   }
-  const path = await writeResults(date, {
+  const path = await writeResults(
     date,
-    durationSeconds: Math.round((performance.now() - started) / 1000),
-    brindle,
-    machine: { ...machine, loadAverage: { start: loadAtStart, end: loadAtEnd } },
-    parameters: PARAMS,
-    results: r,
-    targets,
-    notes,
-    table: text.split('\n'),
-    stateTable: stateText.split('\n'),
-  }, DATAPLANE);
+    {
+      date,
+      durationSeconds: Math.round((performance.now() - started) / 1000),
+      brindle,
+      machine: { ...machine, loadAverage: { start: loadAtStart, end: loadAtEnd } },
+      parameters: PARAMS,
+      results: r,
+      targets,
+      notes,
+      table: text.split('\n'),
+      stateTable: stateText.split('\n'),
+    },
+    DATAPLANE,
+  );
   out.write(`figures written to ${path}\n`);
 }
 

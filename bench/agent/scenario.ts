@@ -90,7 +90,10 @@ export function policyValue(sg: string, ingress: readonly unknown[]): string {
       selector: `has(${SG_LABEL_PREFIX}${sg})`,
       ingress,
       // Neutron's default egress rules: everything out, IPv4 and IPv6.
-      egress: [{ action: 'Allow', ipVersion: 4 }, { action: 'Allow', ipVersion: 6 }],
+      egress: [
+        { action: 'Allow', ipVersion: 4 },
+        { action: 'Allow', ipVersion: 6 },
+      ],
     },
   });
 }
@@ -105,7 +108,10 @@ function sgLabels(sgs: readonly string[]): Record<string, string> {
 }
 
 /** A WorkloadEndpoint as networking-calico writes it for a bound port. */
-export function endpointValue(e: { host: string; portId: string; workload: string; tap: string; mac: string; ip: string; sgs: readonly string[] }): { key: string; value: string } {
+export function endpointValue(e: { host: string; portId: string; workload: string; tap: string; mac: string; ip: string; sgs: readonly string[] }): {
+  key: string;
+  value: string;
+} {
   const name = workloadEndpointName({ node: e.host, orchestrator: 'openstack', workload: e.workload, endpoint: e.portId });
   const gw = e.ip.replace(/\.\d+$/, '.254');
   return {
@@ -114,7 +120,16 @@ export function endpointValue(e: { host: string; portId: string; workload: strin
       kind: 'WorkloadEndpoint',
       apiVersion: 'projectcalico.org/v3',
       metadata: { name, namespace: NAMESPACE, labels: sgLabels(e.sgs) },
-      spec: { orchestrator: 'openstack', workload: e.workload, node: e.host, endpoint: e.portId, interfaceName: e.tap, mac: e.mac, ipNetworks: [`${e.ip}/32`], ipv4Gateway: gw },
+      spec: {
+        orchestrator: 'openstack',
+        workload: e.workload,
+        node: e.host,
+        endpoint: e.portId,
+        interfaceName: e.tap,
+        mac: e.mac,
+        ipNetworks: [`${e.ip}/32`],
+        ipv4Gateway: gw,
+      },
     }),
   };
 }
@@ -179,16 +194,29 @@ export function buildScenario(p: Params, hostname: string): Scenario & { taken: 
       const target = sgIds[nextTarget++ % p.remoteGroupTargets] ?? '';
       referenced.add(target);
       const sel = `has(${SG_LABEL_PREFIX}${target})`;
-      rule = rand() < 0.5 ? { action: 'Allow', ipVersion: 4, source: { selector: sel } } : { action: 'Allow', ipVersion: 4, protocol: 'TCP', source: { selector: sel }, destination: { ports: [443] } };
+      rule =
+        rand() < 0.5
+          ? { action: 'Allow', ipVersion: 4, source: { selector: sel } }
+          : { action: 'Allow', ipVersion: 4, protocol: 'TCP', source: { selector: sel }, destination: { ports: [443] } };
     } else if (k < 17) {
       mix.remotePrefix++;
       rule = { action: 'Allow', ipVersion: 4, source: { nets: [`198.19.${Math.floor(rand() * 256)}.0/24`, `198.18.${Math.floor(rand() * 256)}.0/24`] } };
     } else if (k < 19) {
       mix.icmp++;
-      rule = rand() < 0.5 ? { action: 'Allow', ipVersion: 4, protocol: 'ICMP' } : { action: 'Allow', ipVersion: 4, protocol: 'ICMP', icmp: { type: 8, code: 0 } };
+      rule =
+        rand() < 0.5 ? { action: 'Allow', ipVersion: 4, protocol: 'ICMP' } : { action: 'Allow', ipVersion: 4, protocol: 'ICMP', icmp: { type: 8, code: 0 } };
     } else {
       mix.ipv6++;
-      rule = rand() < 0.5 ? { action: 'Allow', ipVersion: 6, protocol: 'ICMPv6' } : { action: 'Allow', ipVersion: 6, protocol: 'TCP', source: { nets: [`2001:db8:${Math.floor(rand() * 65536).toString(16)}::/48`] }, destination: { ports: [22] } };
+      rule =
+        rand() < 0.5
+          ? { action: 'Allow', ipVersion: 6, protocol: 'ICMPv6' }
+          : {
+              action: 'Allow',
+              ipVersion: 6,
+              protocol: 'TCP',
+              source: { nets: [`2001:db8:${Math.floor(rand() * 65536).toString(16)}::/48`] },
+              destination: { ports: [22] },
+            };
     }
     rulesOf[sg]?.push(rule);
   }
@@ -219,5 +247,16 @@ export function buildScenario(p: Params, hostname: string): Scenario & { taken: 
   }
   let expectedSetMembers = 0;
   for (const n of members.values()) expectedSetMembers += n;
-  return { hostname, sgIds, policies, local, remote, ruleMix: mix, expectedSetMembers, remoteGroupSets: referenced.size, localSgMemberships: memberships, taken };
+  return {
+    hostname,
+    sgIds,
+    policies,
+    local,
+    remote,
+    ruleMix: mix,
+    expectedSetMembers,
+    remoteGroupSets: referenced.size,
+    localSgMemberships: memberships,
+    taken,
+  };
 }

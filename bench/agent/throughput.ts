@@ -35,7 +35,13 @@ export async function plugVm(world: World, host: Ns, spec: { tag: string; tap: s
 export async function plumbByHand(host: Ns, vms: readonly Vm[]): Promise<void> {
   await host.must('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
   for (const vm of vms) {
-    await host.must('sysctl', ['-q', '-w', `net.ipv4.conf.${vm.tap}.proxy_arp=1`, `net.ipv4.neigh.${vm.tap}.proxy_delay=0`, `net.ipv4.conf.${vm.tap}.forwarding=1`]);
+    await host.must('sysctl', [
+      '-q',
+      '-w',
+      `net.ipv4.conf.${vm.tap}.proxy_arp=1`,
+      `net.ipv4.neigh.${vm.tap}.proxy_delay=0`,
+      `net.ipv4.conf.${vm.tap}.forwarding=1`,
+    ]);
     await host.ipBatch([`route replace ${vm.ip}/32 dev ${vm.tap} scope link`, `neigh replace ${vm.ip} lladdr ${vm.mac} dev ${vm.tap} nud permanent`]);
   }
 }
@@ -57,7 +63,12 @@ export interface IperfFigures {
 }
 
 /** iperf3 -s in `server`, then `runs` times `iperf3 -c -t seconds -J` from `client`. */
-export async function iperf(world: World, client: Vm, server: Vm, o: { seconds: number; runs: number; port: number; tag: string; agentPid?: number }): Promise<IperfFigures> {
+export async function iperf(
+  world: World,
+  client: Vm,
+  server: Vm,
+  o: { seconds: number; runs: number; port: number; tag: string; agentPid?: number },
+): Promise<IperfFigures> {
   const srv = world.track(realExec().spawn('ip', ['netns', 'exec', server.ns.name, 'iperf3', '-s', '-p', String(o.port)]));
   srv.stdin.end();
   srv.stdout.resume();
@@ -91,14 +102,24 @@ export async function iperf(world: World, client: Vm, server: Vm, o: { seconds: 
         gbitPerSecond: Math.round((j.end.sum_received.bits_per_second / 1e9) * 100) / 100,
         retransmits: j.end.sum_sent?.retransmits ?? 0,
         machineCores: Math.round(((busy1 - busy0) / wall) * 100) / 100,
-        agentCores: agent0 === undefined || agent1 === undefined ? undefined : Math.round(((agent1.selfMs + agent1.childrenMs - agent0.selfMs - agent0.childrenMs) / wall) * 100) / 100,
+        agentCores:
+          agent0 === undefined || agent1 === undefined
+            ? undefined
+            : Math.round(((agent1.selfMs + agent1.childrenMs - agent0.selfMs - agent0.childrenMs) / wall) * 100) / 100,
       };
       runs.push(run);
-      progress(o.tag, `  iperf3 run ${i + 1}/${o.runs}: ${run.gbitPerSecond} Gbit/s (${run.retransmits} retransmits, machine ${run.machineCores} cores busy${run.agentCores === undefined ? '' : `, agent ${run.agentCores}`})`);
+      progress(
+        o.tag,
+        `  iperf3 run ${i + 1}/${o.runs}: ${run.gbitPerSecond} Gbit/s (${run.retransmits} retransmits, machine ${run.machineCores} cores busy${run.agentCores === undefined ? '' : `, agent ${run.agentCores}`})`,
+      );
     }
     return { runs, bestGbitPerSecond: Math.max(...runs.map((r) => r.gbitPerSecond)) };
   } catch (err) {
-    return { runs, bestGbitPerSecond: runs.length === 0 ? NaN : Math.max(...runs.map((r) => r.gbitPerSecond)), error: err instanceof Error ? err.message : String(err) };
+    return {
+      runs,
+      bestGbitPerSecond: runs.length === 0 ? NaN : Math.max(...runs.map((r) => r.gbitPerSecond)),
+      error: err instanceof Error ? err.message : String(err),
+    };
   } finally {
     srv.kill('SIGTERM');
     await Promise.race([srv.exited, sleep(3_000)]);

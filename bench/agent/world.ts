@@ -34,7 +34,8 @@ export class Ns {
   /** Runs a command inside; throws with stderr if it fails; returns stdout. */
   async must(command: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
     const r = await this.run(command, args, options);
-    if (r.code !== 0) throw new Error(`${command} ${args.join(' ').slice(0, 200)} (in ${this.name}) exited ${r.code ?? r.signal}: ${r.stderr.trim().slice(0, 2000)}`);
+    if (r.code !== 0)
+      throw new Error(`${command} ${args.join(' ').slice(0, 200)} (in ${this.name}) exited ${r.code ?? r.signal}: ${r.stderr.trim().slice(0, 2000)}`);
     return r.stdout;
   }
 
@@ -129,10 +130,11 @@ export class World {
     for (const c of children) c.kill('SIGTERM');
     const deadline = Date.now() + 10_000;
     while (children.some((c) => alive(c.pid)) && Date.now() < deadline) await sleep(50);
-    for (const c of children) if (alive(c.pid)) {
-      progress('cleanup', `pid ${c.pid} did not stop within 10 s of SIGTERM: SIGKILL`);
-      c.kill('SIGKILL');
-    }
+    for (const c of children)
+      if (alive(c.pid)) {
+        progress('cleanup', `pid ${c.pid} did not stop within 10 s of SIGTERM: SIGKILL`);
+        c.kill('SIGKILL');
+      }
     for (const ns of this.#namespaces) {
       let left = pidsIn(ns);
       for (const pid of left) kill(pid, 'SIGTERM');

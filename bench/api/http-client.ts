@@ -91,7 +91,13 @@ export class ApiClient {
     this.failures.set(this.phase, (this.failures.get(this.phase) ?? 0) + 1);
     if (this.samples.length < KEPT_SAMPLES) {
       this.samples.push({
-        phase: this.phase, method, path, request: truncate(requestBody), status, response: truncate(response), at: new Date().toISOString(),
+        phase: this.phase,
+        method,
+        path,
+        request: truncate(requestBody),
+        status,
+        response: truncate(response),
+        at: new Date().toISOString(),
       });
     }
   }

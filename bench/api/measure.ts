@@ -93,16 +93,31 @@ async function timed(t: Target, phase: string, n: number, inFlight: number, op: 
   checkAlive(t);
   const s = stats(latencies);
   const figures: LatencyFigures = {
-    n, inFlight, ok: latencies.length, failed, wallSeconds: round2(wallSeconds), perSecond: round2(latencies.length / wallSeconds),
-    ...s, cpuPerOp: perOp(before, after, n, t.watched),
+    n,
+    inFlight,
+    ok: latencies.length,
+    failed,
+    wallSeconds: round2(wallSeconds),
+    perSecond: round2(latencies.length / wallSeconds),
+    ...s,
+    cpuPerOp: perOp(before, after, n, t.watched),
   };
-  progress(t.tag, `  ${phase}: ${figures.ok}/${n} ok in ${wallSeconds.toFixed(1)} s, ${figures.perSecond.toFixed(1)}/s, ` +
-    `p50 ${fmt(s.p50Ms)} p90 ${fmt(s.p90Ms)} p99 ${fmt(s.p99Ms)} mean ${fmt(s.meanMs)}` +
-    `; CPU/op: server ${figures.cpuPerOp.serverMs} ms` +
-    `${figures.cpuPerOp.etcdMs === undefined ? '' : `, etcd ${figures.cpuPerOp.etcdMs} ms`}, client ${figures.cpuPerOp.clientMs} ms` +
-    `${figures.cpuPerOp.etcdCalls === undefined ? '' : `; etcd calls/op: ${Object.entries(figures.cpuPerOp.etcdCalls).map(([k, v]) => `${k} ${v}`).join(', ')}`}` +
-    `${figures.cpuPerOp.otherCores >= 0.2 ? `; OTHER PROCESSES used ${figures.cpuPerOp.otherCores} cores` : ''}` +
-    `${failed > 0 ? `; ${failed} FAILED` : ''}`);
+  progress(
+    t.tag,
+    `  ${phase}: ${figures.ok}/${n} ok in ${wallSeconds.toFixed(1)} s, ${figures.perSecond.toFixed(1)}/s, ` +
+      `p50 ${fmt(s.p50Ms)} p90 ${fmt(s.p90Ms)} p99 ${fmt(s.p99Ms)} mean ${fmt(s.meanMs)}` +
+      `; CPU/op: server ${figures.cpuPerOp.serverMs} ms` +
+      `${figures.cpuPerOp.etcdMs === undefined ? '' : `, etcd ${figures.cpuPerOp.etcdMs} ms`}, client ${figures.cpuPerOp.clientMs} ms` +
+      `${
+        figures.cpuPerOp.etcdCalls === undefined
+          ? ''
+          : `; etcd calls/op: ${Object.entries(figures.cpuPerOp.etcdCalls)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}`
+      }` +
+      `${figures.cpuPerOp.otherCores >= 0.2 ? `; OTHER PROCESSES used ${figures.cpuPerOp.otherCores} cores` : ''}` +
+      `${failed > 0 ? `; ${failed} FAILED` : ''}`,
+  );
   return figures;
 }
 
@@ -235,7 +250,8 @@ class EndpointWatcher {
   async waitFor(portId: string, timeoutMs: number): Promise<number | undefined> {
     const seen = this.#seen.get(portId);
     if (seen !== undefined) return seen;
-    if (this.#error !== undefined) throw new Error(`endpoint watch failed: ${this.#error instanceof Error ? this.#error.message : JSON.stringify(this.#error)}`);
+    if (this.#error !== undefined)
+      throw new Error(`endpoint watch failed: ${this.#error instanceof Error ? this.#error.message : JSON.stringify(this.#error)}`);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(portId);
@@ -267,7 +283,10 @@ export async function writeAgentStatus(kv: KvStore): Promise<void> {
  * datastore) it also waits for each port's WorkloadEndpoint and times PUT sent -> endpoint seen.
  */
 export async function bindPorts(t: Target, phase: string, portIds: readonly string[], kv: KvStore | undefined): Promise<BindFigures> {
-  progress(t.tag, `${phase}: binding ${portIds.length} existing ports with PUT, one at a time${kv === undefined ? '' : ', waiting for each WorkloadEndpoint'} ...`);
+  progress(
+    t.tag,
+    `${phase}: binding ${portIds.length} existing ports with PUT, one at a time${kv === undefined ? '' : ', waiting for each WorkloadEndpoint'} ...`,
+  );
   const watcher = kv === undefined ? undefined : new EndpointWatcher();
   const toEndpoint: number[] = [];
   let missed = 0;
@@ -292,8 +311,11 @@ export async function bindPorts(t: Target, phase: string, portIds: readonly stri
     });
     if (watcher === undefined) return { put, endpoint: undefined };
     const s = stats(toEndpoint);
-    progress(t.tag, `  bind -> WorkloadEndpoint seen: p50 ${fmt(s.p50Ms)} p99 ${fmt(s.p99Ms)} max ${fmt(s.maxMs)}, missed ${missed}; ` +
-      `already written when the PUT returned: ${presentAtResponse}/${toEndpoint.length + missed}`);
+    progress(
+      t.tag,
+      `  bind -> WorkloadEndpoint seen: p50 ${fmt(s.p50Ms)} p99 ${fmt(s.p99Ms)} max ${fmt(s.maxMs)}, missed ${missed}; ` +
+        `already written when the PUT returned: ${presentAtResponse}/${toEndpoint.length + missed}`,
+    );
     return { put, endpoint: { n: toEndpoint.length, missed, presentAtResponse, ...s } };
   } finally {
     await watcher?.close();
@@ -344,8 +366,15 @@ export async function listPorts(t: Target, phase: string, runs: number, expected
   if (expected !== undefined && ports !== expected) progress(t.tag, `  NOTE: ${ports} ports listed, ${expected} created successfully`);
   for (const p of createdDespiteFailure) progress(t.tag, `  NOTE: port ${p.id} (${p.name}) exists although its create failed`);
   return {
-    ports, expected, createdDespiteFailure, bytes, runs, seconds, bestSeconds: best,
-    microsecondsPerPort: Math.round((best * 1e6) / Math.max(1, ports)), cpuPerOp: perOp(before, after, runs, t.watched),
+    ports,
+    expected,
+    createdDespiteFailure,
+    bytes,
+    runs,
+    seconds,
+    bestSeconds: best,
+    microsecondsPerPort: Math.round((best * 1e6) / Math.max(1, ports)),
+    cpuPerOp: perOp(before, after, runs, t.watched),
   };
 }
 

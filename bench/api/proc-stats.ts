@@ -31,7 +31,10 @@ async function processCpuMs(pid: number): Promise<number> {
 /** The children of a process (neutron-server's api, rpc and periodic workers). */
 export async function childPids(pid: number): Promise<number[]> {
   const r = await realExec().run('pgrep', ['-P', String(pid)], { timeoutMs: 5_000 });
-  return r.stdout.split('\n').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+  return r.stdout
+    .split('\n')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0);
 }
 
 /** Busy CPU milliseconds of the whole machine (all cores) since boot, from /proc/stat. */

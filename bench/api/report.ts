@@ -80,7 +80,12 @@ function rows(brindle: ServerFigures | undefined, neutron: ServerFigures | undef
     { label: '  p99', better: 'lower', pick: (f) => f.concurrent?.p99Ms, format: ms },
     { label: '  with --workers 2 (etcd)', better: 'higher', pick: (f) => f.workers2?.perSecond, format: perSec },
     { label: '    p99', better: 'lower', pick: (f) => f.workers2?.p99Ms, format: ms },
-    { label: `bulk create of 100 ports, per request p50 (N=${counts(brindle, neutron, (f) => f.bulk?.n)})`, better: 'lower', pick: (f) => f.bulk?.p50Ms, format: ms },
+    {
+      label: `bulk create of 100 ports, per request p50 (N=${counts(brindle, neutron, (f) => f.bulk?.n)})`,
+      better: 'lower',
+      pick: (f) => f.bulk?.p50Ms,
+      format: ms,
+    },
     { label: '  ports/s', better: 'higher', pick: (f) => f.bulk?.perSecond, format: perSec },
     { label: `bound port create p50 (N=${bound})`, better: 'lower', pick: (f) => f.boundCreate?.p50Ms, format: ms },
     { label: '  p99', better: 'lower', pick: (f) => f.boundCreate?.p99Ms, format: ms },

@@ -17,7 +17,16 @@ import { trackTempDir, untrackTempDir } from '../../src/lib/testing.js';
 import { progress, sleep } from '../datastore/workload.js';
 import { ApiClient, type FailedCall } from './http-client.js';
 import {
-  bindPorts, createBoundPorts, createBulk, createPorts, listPorts, makeFillNetwork, makeNetwork, writeAgentStatus, type LatencyFigures, type Target,
+  bindPorts,
+  createBoundPorts,
+  createBulk,
+  createPorts,
+  listPorts,
+  makeFillNetwork,
+  makeNetwork,
+  writeAgentStatus,
+  type LatencyFigures,
+  type Target,
 } from './measure.js';
 import type { Watched } from './proc-stats.js';
 import { formatTable, machineInfo, targets, writeResults, type Columns, type Outcome, type ServerFigures } from './report.js';
@@ -171,7 +180,14 @@ async function brindleEtcdWorkers(): Promise<Run> {
     const s = server;
     client = new ApiClient(s.url);
     const { networkId } = await makeNetwork(client);
-    const t: Target = { tag, client, server: s, watched: { serverPids: () => s.pids(), etcdPid: etcd.pid, etcdEndpoint: etcd.endpoint }, networkId, failedCreates: new Set() };
+    const t: Target = {
+      tag,
+      client,
+      server: s,
+      watched: { serverPids: () => s.pids(), etcdPid: etcd.pid, etcdEndpoint: etcd.endpoint },
+      networkId,
+      failedCreates: new Set(),
+    };
     // Warm both workers up (the primary hands connections round-robin).
     await createPorts(t, 'warm-up', PARAMS.warmupCreates * 4, PARAMS.inFlight, []);
     f.workers2 = await createPorts(t, 'concurrent, 2 workers', PARAMS.brindle.concurrent, PARAMS.inFlight, []);
@@ -203,7 +219,14 @@ async function neutronServer(): Promise<Run> {
     const s = server;
     client = new ApiClient(s.url);
     const { networkId } = await makeNetwork(client);
-    const t: Target = { tag, client, server: s, watched: { serverPids: () => s.pids(), etcdPid: undefined, etcdEndpoint: undefined }, networkId, failedCreates: new Set() };
+    const t: Target = {
+      tag,
+      client,
+      server: s,
+      watched: { serverPids: () => s.pids(), etcdPid: undefined, etcdEndpoint: undefined },
+      networkId,
+      failedCreates: new Set(),
+    };
     const ids: string[] = [];
     await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
     f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
@@ -240,7 +263,8 @@ function failureReport(name: string, run: Run): string[] {
     for (const s of run.failures.samples) out.push(`  [${s.phase} ${s.at}] ${s.method} ${s.path} ${s.request} -> ${s.status} ${s.response}`);
   }
   const list = run.outcome.figures.list;
-  if (list?.expected !== undefined && list.ports !== list.expected) out.push(`${name}: GET /v2.0/ports listed ${list.ports} ports; ${list.expected} creates had succeeded`);
+  if (list?.expected !== undefined && list.ports !== list.expected)
+    out.push(`${name}: GET /v2.0/ports listed ${list.ports} ports; ${list.expected} creates had succeeded`);
   for (const p of list?.createdDespiteFailure ?? []) out.push(`${name}: port ${p.id} ("${p.name}") exists although its POST /v2.0/ports failed`);
   const log = run.serverErrorLog;
   if (log !== undefined && log.count > 0) {
@@ -274,9 +298,12 @@ async function main(): Promise<void> {
       ...etcdOne.outcome,
       figures: { ...etcdOne.outcome.figures, ...(workers2.outcome.figures.workers2 === undefined ? {} : { workers2: workers2.outcome.figures.workers2 }) },
       failedRequests: etcdOne.outcome.failedRequests + workers2.outcome.failedRequests,
-      ...(etcdOne.outcome.error ?? workers2.outcome.error) === undefined ? {} : { error: etcdOne.outcome.error ?? workers2.outcome.error ?? '' },
+      ...((etcdOne.outcome.error ?? workers2.outcome.error) === undefined ? {} : { error: etcdOne.outcome.error ?? workers2.outcome.error ?? '' }),
     },
-    failures: { perPhase: { ...etcdOne.failures.perPhase, ...workers2.failures.perPhase }, samples: [...etcdOne.failures.samples, ...workers2.failures.samples] },
+    failures: {
+      perPhase: { ...etcdOne.failures.perPhase, ...workers2.failures.perPhase },
+      samples: [...etcdOne.failures.samples, ...workers2.failures.samples],
+    },
   };
   const neutron = await neutronServer();
   const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
@@ -288,13 +315,17 @@ async function main(): Promise<void> {
   const kernel = await realExec().run('uname', ['-r'], { timeoutMs: 5_000 });
   const out = process.stdout;
   out.write(`\nNeutron API benchmark: brindle api vs Debian neutron-server, ${date}\n`);
-  out.write(`${machine.cores} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, node ${machine.node}, ${machine.etcd}, ${machine.neutronServer}, data on ${machine.tmpdirFilesystem}\n`);
+  out.write(
+    `${machine.cores} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, node ${machine.node}, ${machine.etcd}, ${machine.neutronServer}, data on ${machine.tmpdirFilesystem}\n`,
+  );
   out.write(`brindle ${brindleVersion}; load average (1, 5, 15 min) at start ${loadAtStart.join(' ')}, at end ${loadAtEnd.join(' ')}\n`);
   out.write('N=Brindle/neutron-server; "vs neutron" = how many times faster (or more ports/s) Brindle is\n\n');
   out.write(`${table}\n\n${goals.join('\n')}\n`);
   const other = [embedded, etcd, neutron].map((r) => disturbance(r.outcome.figures));
-  out.write(`other processes' CPU, most in any phase (cores): embedded ${other[0]}, etcd ${other[1]}, neutron ${other[2]}` +
-    `${other.some((c) => c >= 0.2) ? ' -- the machine was not quiet; figures are disturbed' : ''}\n`);
+  out.write(
+    `other processes' CPU, most in any phase (cores): embedded ${other[0]}, etcd ${other[1]}, neutron ${other[2]}` +
+      `${other.some((c) => c >= 0.2) ? ' -- the machine was not quiet; figures are disturbed' : ''}\n`,
+  );
   out.write(problems.length === 0 ? 'no failed requests, no error lines in the server logs\n' : `\n${problems.join('\n')}\n`);
   if ([embedded, etcd, neutron].some((r) => r.outcome.error !== undefined)) process.exitCode = 1;
   if (QUICK) {

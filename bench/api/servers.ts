@@ -31,7 +31,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-
 /**
  * Keeps the last `max` characters of a child's output, and the first few error-level log lines
  * (pino level 50 and up) with the count of all of them.
@@ -91,7 +90,17 @@ export async function startBrindle(tag: string, datastore: string, workers = 1):
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const bin = join(projectRoot(), 'bin', 'brindle');
-  const child = realExec().spawn(process.execPath, [bin, 'api', '--datastore', datastore, '--listen', `127.0.0.1:${port}`, '--hostname', 'bench-api', ...(workers > 1 ? ['--workers', String(workers)] : [])]);
+  const child = realExec().spawn(process.execPath, [
+    bin,
+    'api',
+    '--datastore',
+    datastore,
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--hostname',
+    'bench-api',
+    ...(workers > 1 ? ['--workers', String(workers)] : []),
+  ]);
   trackChild(child);
   child.stdin.end();
   const output = keepOutput(child);
@@ -114,7 +123,15 @@ export async function startBrindle(tag: string, datastore: string, workers = 1):
     throw err;
   }
   progress(tag, `brindle api pid ${child.pid} at ${url} (datastore ${datastore})`);
-  return { url, pid: child.pid, pids: async () => (exit === undefined ? [child.pid, ...(workers > 1 ? await childPids(child.pid) : [])] : []), exitedEarly, tail: () => Promise.resolve(tail()), errorLog: () => Promise.resolve({ first: [...output.errors.first], count: output.errors.count }), stop };
+  return {
+    url,
+    pid: child.pid,
+    pids: async () => (exit === undefined ? [child.pid, ...(workers > 1 ? await childPids(child.pid) : [])] : []),
+    exitedEarly,
+    tail: () => Promise.resolve(tail()),
+    errorLog: () => Promise.resolve({ first: [...output.errors.first], count: output.errors.count }),
+    stop,
+  };
 }
 
 /**
@@ -174,7 +191,10 @@ export async function startNeutronServer(tag: string, scratch: string): Promise<
   };
   if (Number.isInteger(pid) && pid > 0) {
     const pseudo: ChildHandle = {
-      pid, stdin: setup.stdin, stdout: setup.stdout, stderr: setup.stderr,
+      pid,
+      stdin: setup.stdin,
+      stdout: setup.stdout,
+      stderr: setup.stderr,
       exited: new Promise<ExitStatus>(() => {}),
       kill: (signal) => killAll(signal ?? 'SIGTERM'),
     };

@@ -118,8 +118,20 @@ function node(name: string, ip: string): CalicoNode {
 
 /** What `brindle node` renders for `self` in a two-node mesh (the lab's BGPConfiguration: AS 64512, Info). */
 function renderOurs(self: 'bench-a' | 'bench-b', logFile: string): string {
-  const conf: BGPConfiguration = { apiVersion: 'projectcalico.org/v3', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { asNumber: AS, logSeverityScreen: 'Info' } };
-  const r = renderBirdConfig({ nodeName: self, nodes: [node('bench-a', A_IP), node('bench-b', B_IP)], bgpConfigurations: [conf], peers: [], interfacePrefixes: ['tap'], logFile });
+  const conf: BGPConfiguration = {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'BGPConfiguration',
+    metadata: { name: 'default' },
+    spec: { asNumber: AS, logSeverityScreen: 'Info' },
+  };
+  const r = renderBirdConfig({
+    nodeName: self,
+    nodes: [node('bench-a', A_IP), node('bench-b', B_IP)],
+    bgpConfigurations: [conf],
+    peers: [],
+    interfacePrefixes: ['tap'],
+    logFile,
+  });
   if (r.warnings.length > 0) progress('conv', `renderBirdConfig warnings: ${r.warnings.join('; ')}`);
   return r.config;
 }
@@ -160,7 +172,10 @@ function soloConfig(logFile: string, routes: number): string {
  * and its first change), runs `act` (which returns its t0), waits, and checks with
  * `ip route show proto bird` that the kernel holds exactly the routes BIRD should have put there.
  */
-async function leg(o: { poller: FibPoller; ns: string; routes: number; withdraw: boolean; p: ConvParams; birds: Record<string, number> }, act: () => Promise<{ t0: number; commandMs: number }>): Promise<Leg> {
+async function leg(
+  o: { poller: FibPoller; ns: string; routes: number; withdraw: boolean; p: ConvParams; birds: Record<string, number> },
+  act: () => Promise<{ t0: number; commandMs: number }>,
+): Promise<Leg> {
   const c0 = (await o.poller.now()).count;
   const first = o.poller.when('ne', c0);
   const all = o.withdraw ? o.poller.when('le', c0 - o.routes) : o.poller.when('ge', c0 + o.routes);
@@ -246,7 +261,12 @@ async function waitBirdCount(c: BirdControl, want: number, timeoutMs: number): P
  * the session is Established. Returns t0 (wall ms) = arrival of the last reply that was not
  * Established, the window to the first that was, and enable -> t0.
  */
-async function enableUntilEstablished(c: BirdControl, proto: string, everyMs: number, timeoutMs: number): Promise<{ t0: number; commandMs: number; windowMs: number; polls: number }> {
+async function enableUntilEstablished(
+  c: BirdControl,
+  proto: string,
+  everyMs: number,
+  timeoutMs: number,
+): Promise<{ t0: number; commandMs: number; windowMs: number; polls: number }> {
   const sent = wallNow();
   await c.request(`enable ${proto}`);
   let prev = wallNow();
@@ -270,16 +290,31 @@ export async function measureConvergence(world: World, p: ConvParams): Promise<C
   const [a, b, s, t] = [await world.netns('bgpa'), await world.netns('bgpb'), await world.netns('bgps'), await world.netns('bgpt')] as [Ns, Ns, Ns, Ns];
   progress('conv', `namespaces ${a.name} (node A), ${b.name} (node B), ${s.name} (BIRD alone), ${t.name} (its next hop; the tools alone)`);
   await a.must('ip', ['link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb', 'netns', b.name]);
-  await a.ipBatch([`addr add ${A_IP}/30 dev va`, 'link set va up', `link add ${TAP} type veth peer name wlbench0`, `link set ${TAP} up`, 'link set wlbench0 up']);
+  await a.ipBatch([
+    `addr add ${A_IP}/30 dev va`,
+    'link set va up',
+    `link add ${TAP} type veth peer name wlbench0`,
+    `link set ${TAP} up`,
+    'link set wlbench0 up',
+  ]);
   await b.ipBatch([`addr add ${B_IP}/30 dev vb`, 'link set vb up']);
   await s.must('ip', ['link', 'add', 'vs', 'type', 'veth', 'peer', 'name', 'vt', 'netns', t.name]);
   await s.ipBatch([`addr add ${S_IP}/30 dev vs`, 'link set vs up']);
-  await t.ipBatch([`addr add ${T_IP}/30 dev vt`, 'link set vt up', `link add ${TAP} type veth peer name wlbench0`, `link set ${TAP} up`, 'link set wlbench0 up']);
+  await t.ipBatch([
+    `addr add ${T_IP}/30 dev vt`,
+    'link set vt up',
+    `link add ${TAP} type veth peer name wlbench0`,
+    `link set ${TAP} up`,
+    'link set wlbench0 up',
+  ]);
 
   // Ours: BIRD started through BirdDaemon, exactly as brindle node starts it (bird -p, then bird -R …).
   const daemons: Record<string, BirdDaemon> = {};
   const configA = renderOurs('bench-a', join(dir, 'a', 'bird.log'));
-  for (const [ns, self] of [[a, 'bench-a'], [b, 'bench-b']] as const) {
+  for (const [ns, self] of [
+    [a, 'bench-a'],
+    [b, 'bench-b'],
+  ] as const) {
     const runDir = join(dir, self === 'bench-a' ? 'a' : 'b');
     const d = new BirdDaemon({ exec: inNetns(ns.name), fs, clock, logger: silentLogger(), runDir });
     daemons[self] = d;
@@ -374,22 +409,37 @@ export async function measureConvergence(world: World, p: ConvParams): Promise<C
       };
       await sleep(p.settleMs);
       alone.withdraw = await leg({ poller: pollS, ns: s.name, routes: p.routes, withdraw: true, p, birds: birdsAlone }, () => configure(without));
-      progress('conv', `  ${label}: BIRD alone ${alone.load.allMs} ms (configure ${alone.load.commandMs} ms; BIRD CPU ${alone.load.birdCpuMs['alone']} ms; machine ${alone.load.machineCores} cores), withdrawn in ${alone.withdraw.allMs} ms`);
+      progress(
+        'conv',
+        `  ${label}: BIRD alone ${alone.load.allMs} ms (configure ${alone.load.commandMs} ms; BIRD CPU ${alone.load.birdCpuMs['alone']} ms; machine ${alone.load.machineCores} cores), withdrawn in ${alone.withdraw.allMs} ms`,
+      );
       await sleep(p.settleMs);
       checkStop();
       const session = await sessionLeg();
-      progress('conv', `  ${label}: ours, session up -> all in B ${session.load.allMs} ms (first ${session.load.firstMs} ms; enable -> Established ${session.load.commandMs.toFixed(1)} ms, window ${session.establishedWindowMs} ms; BIRD CPU A ${session.load.birdCpuMs['bench-a']} ms, B ${session.load.birdCpuMs['bench-b']} ms); session down -> none in B ${session.drop.allMs} ms`);
+      progress(
+        'conv',
+        `  ${label}: ours, session up -> all in B ${session.load.allMs} ms (first ${session.load.firstMs} ms; enable -> Established ${session.load.commandMs.toFixed(1)} ms, window ${session.establishedWindowMs} ms; BIRD CPU A ${session.load.birdCpuMs['bench-a']} ms, B ${session.load.birdCpuMs['bench-b']} ms); session down -> none in B ${session.drop.allMs} ms`,
+      );
       await sleep(p.settleMs);
       checkStop();
       const load = await leg({ poller: pollB, ns: b.name, routes: p.routes, withdraw: false, p, birds: birdsOurs }, () => ipBatch(a.name, addLines));
       await sleep(p.settleMs);
       const withdraw = await leg({ poller: pollB, ns: b.name, routes: p.routes, withdraw: true, p, birds: birdsOurs }, () => ipBatch(a.name, delLines));
-      progress('conv', `  ${label}: ours ${load.allMs} ms (the batch ${load.commandMs} ms; BIRD CPU A ${load.birdCpuMs['bench-a']} ms, B ${load.birdCpuMs['bench-b']} ms; machine ${load.machineCores} cores), withdrawn in ${withdraw.allMs} ms (the batch ${withdraw.commandMs} ms)`);
+      progress(
+        'conv',
+        `  ${label}: ours ${load.allMs} ms (the batch ${load.commandMs} ms; BIRD CPU A ${load.birdCpuMs['bench-a']} ms, B ${load.birdCpuMs['bench-b']} ms; machine ${load.machineCores} cores), withdrawn in ${withdraw.allMs} ms (the batch ${withdraw.commandMs} ms)`,
+      );
       await sleep(p.settleMs);
       checkStop();
       const add = await ipBatch(t.name, addLines);
       const del = await ipBatch(t.name, delLines);
-      const r: Rep = { rep, session, ours: { load, withdraw }, birdAlone: { load: alone.load, withdraw: alone.withdraw }, toolsAlone: { addMs: Math.round(add.commandMs * 10) / 10, delMs: Math.round(del.commandMs * 10) / 10 } };
+      const r: Rep = {
+        rep,
+        session,
+        ours: { load, withdraw },
+        birdAlone: { load: alone.load, withdraw: alone.withdraw },
+        toolsAlone: { addMs: Math.round(add.commandMs * 10) / 10, delMs: Math.round(del.commandMs * 10) / 10 },
+      };
       progress('conv', `  ${label}: the batch alone (no BIRD) ${r.toolsAlone.addMs} ms, deletions ${r.toolsAlone.delMs} ms`);
       if (rep === 0) warmup = r;
       else reps.push(r);
@@ -400,7 +450,7 @@ export async function measureConvergence(world: World, p: ConvParams): Promise<C
     ctlA.close();
     ctlB.close();
     checkStop();
-    progress('conv', 'diagnostics: B\'s BIRD stopped, the same batches in A with only A\'s BIRD listening');
+    progress('conv', "diagnostics: B's BIRD stopped, the same batches in A with only A's BIRD listening");
     await daemons['bench-b']?.stop();
     const batchWithOnlyA: { addMs: number; delMs: number; birdACpuMs: number }[] = [];
     for (let rep = 1; rep <= p.reps; rep++) {
@@ -411,8 +461,15 @@ export async function measureConvergence(world: World, p: ConvParams): Promise<C
       await sleep(p.settleMs);
       const del = await ipBatch(a.name, delLines);
       const c1 = await procStat(birdsOurs['bench-a']);
-      batchWithOnlyA.push({ addMs: Math.round(add.commandMs * 10) / 10, delMs: Math.round(del.commandMs * 10) / 10, birdACpuMs: Math.round(c1.selfMs - c0.selfMs) });
-      progress('conv', `  ${rep}/${p.reps}: batch ${batchWithOnlyA.at(-1)?.addMs} ms, deletions ${batchWithOnlyA.at(-1)?.delMs} ms (BIRD A CPU over both ${batchWithOnlyA.at(-1)?.birdACpuMs} ms)`);
+      batchWithOnlyA.push({
+        addMs: Math.round(add.commandMs * 10) / 10,
+        delMs: Math.round(del.commandMs * 10) / 10,
+        birdACpuMs: Math.round(c1.selfMs - c0.selfMs),
+      });
+      progress(
+        'conv',
+        `  ${rep}/${p.reps}: batch ${batchWithOnlyA.at(-1)?.addMs} ms, deletions ${batchWithOnlyA.at(-1)?.delMs} ms (BIRD A CPU over both ${batchWithOnlyA.at(-1)?.birdACpuMs} ms)`,
+      );
     }
 
     const netlinkOverflows: Record<string, number> = {};
@@ -424,7 +481,15 @@ export async function measureConvergence(world: World, p: ConvParams): Promise<C
       birdLogTails[k] = lines.slice(-15);
     }
     if (warmup === undefined) throw new Error('no warm-up');
-    return { warmup, reps, batchWithOnlyA, netlinkOverflows, birdLogTails, namespaces: { a: a.name, b: b.name, alone: s.name, peer: t.name }, renderedConfigA: configA };
+    return {
+      warmup,
+      reps,
+      batchWithOnlyA,
+      netlinkOverflows,
+      birdLogTails,
+      namespaces: { a: a.name, b: b.name, alone: s.name, peer: t.name },
+      renderedConfigA: configA,
+    };
   } finally {
     // BIRD is stopped by PID (BirdDaemon.stop, and the pid file of BIRD alone); World.destroy
     // then kills whatever is left in the namespaces and deletes them.

@@ -36,7 +36,8 @@ export interface RouteEvent {
 
 // `[2026-12-06T03:40:57.119504] Deleted 198.18.3.4 dev tapx scope link metric 1024`; the time
 // is local time without a zone, as ip prints it.
-const LINE = /^\[(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})\] (Deleted )?(?:(?:unicast|blackhole|local|broadcast|multicast|unreachable|prohibit) )?(\S+)(.*)$/;
+const LINE =
+  /^\[(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})\] (Deleted )?(?:(?:unicast|blackhole|local|broadcast|multicast|unreachable|prohibit) )?(\S+)(.*)$/;
 
 export function parseRouteEvent(line: string): RouteEvent | undefined {
   const m = LINE.exec(line);

@@ -98,7 +98,15 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 }
 
 /** Nova's order for one VM, timed: port made before, bind, read back, plug (as bootVm). */
-async function boot(lab: Lab, api: NeutronClient, portId: string, mac: string, name: string, ip: string, arpRetransMs: number | undefined): Promise<{ bindPutMs: number; t0: number; pluggedAt: number }> {
+async function boot(
+  lab: Lab,
+  api: NeutronClient,
+  portId: string,
+  mac: string,
+  name: string,
+  ip: string,
+  arpRetransMs: number | undefined,
+): Promise<{ bindPutMs: number; t0: number; pluggedAt: number }> {
   const sent = wallNow();
   const bound = await api.updatePort(portId, { 'binding:host_id': HOSTS[0], device_id: randomUUID(), device_owner: 'compute:nova' });
   const t0 = wallNow();
@@ -135,14 +143,23 @@ export async function measureReachability(world: World, p: ReachParams): Promise
     const sg = await api.createSecurityGroup({ name: 'bench-icmp' });
     await api.createSecurityGroupRule({ security_group_id: sg.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' });
     for (const host of HOSTS) {
-      await bootVm(lab, api, { host, name: `probe-${host}`, networkId: net.id, fixedIps: [{ subnet_id: subnet.id, ip_address: PROBE_IP[host] }], securityGroups: [sg.id] });
+      await bootVm(lab, api, {
+        host,
+        name: `probe-${host}`,
+        networkId: net.id,
+        fixedIps: [{ subnet_id: subnet.id, ip_address: PROBE_IP[host] }],
+        securityGroups: [sg.id],
+      });
     }
     const probeNs = (host: (typeof HOSTS)[number]): string => lab.vmInfo(`probe-${host}`).netns;
     progress('reach', 'probe VMs booted on both hosts; waiting until they reach each other across hosts (BGP up)');
     const warm = new Pinger(world, probeNs(HOSTS[1]), PROBE_IP[HOSTS[0]], 0.05);
     const answered = await within(warm.firstReply, 60_000);
     await warm.stop();
-    if (answered === undefined) throw new Error(`the probe VM on ${HOSTS[1]} does not reach the one on ${HOSTS[0]} after 60 s:\n${warm.output}\n${await cluster.birdc(HOSTS[1], 'show', 'protocols')}`);
+    if (answered === undefined)
+      throw new Error(
+        `the probe VM on ${HOSTS[1]} does not reach the one on ${HOSTS[0]} after 60 s:\n${warm.output}\n${await cluster.birdc(HOSTS[1], 'show', 'protocols')}`,
+      );
     for (const host of HOSTS) monitors.push(await RouteMonitor.start(world, lab.hostInfo(host).netns, MONITOR_PROBE));
     const [mon1, mon2] = monitors as [RouteMonitor, RouteMonitor];
     const setupMs = performance.now() - setupStart;
@@ -180,7 +197,10 @@ export async function measureReachability(world: World, p: ReachParams): Promise
           withdrawMs: undefined,
         };
         if (crossAt === undefined || sameAt === undefined) {
-          progress('reach', `  round ${i + 1}: no reply within ${p.roundTimeoutMs} ms (host 2 ${crossAt === undefined ? 'none' : 'ok'}, host 1 ${sameAt === undefined ? 'none' : 'ok'}); host 1 route ${r.host1RouteMs ?? 'not seen'}, host 2 route ${r.host2RouteMs ?? 'not seen'}`);
+          progress(
+            'reach',
+            `  round ${i + 1}: no reply within ${p.roundTimeoutMs} ms (host 2 ${crossAt === undefined ? 'none' : 'ok'}, host 1 ${sameAt === undefined ? 'none' : 'ok'}); host 1 route ${r.host1RouteMs ?? 'not seen'}, host 2 route ${r.host2RouteMs ?? 'not seen'}`,
+          );
         }
       } finally {
         await Promise.all([cross.stop(), same.stop()]);
@@ -200,18 +220,23 @@ export async function measureReachability(world: World, p: ReachParams): Promise
       (i < p.warmup ? warmupRounds : rounds).push(r);
       if ((i + 1 - p.warmup) % 10 === 0 && i >= p.warmup) {
         const c = defined(rounds.map((x) => x.crossHostMs));
-        progress('reach', `  ${i + 1 - p.warmup}/${p.rounds} rounds; last: host 2 ${r.crossHostMs ?? '-'} ms, host 1 ${r.sameHostMs ?? '-'} ms; p50 so far ${stats(c).p50Ms} ms`);
+        progress(
+          'reach',
+          `  ${i + 1 - p.warmup}/${p.rounds} rounds; last: host 2 ${r.crossHostMs ?? '-'} ms, host 1 ${r.sameHostMs ?? '-'} ms; p50 so far ${stats(c).p50Ms} ms`,
+        );
       }
     }
 
     const cross = defined(rounds.map((r) => r.crossHostMs));
     const same = defined(rounds.map((r) => r.sameHostMs));
     const diff = (a: (r: Round) => number | undefined, b: (r: Round) => number | undefined): number[] =>
-      defined(rounds.map((r) => {
-        const x = a(r);
-        const y = b(r);
-        return x === undefined || y === undefined ? undefined : x - y;
-      }));
+      defined(
+        rounds.map((r) => {
+          const x = a(r);
+          const y = b(r);
+          return x === undefined || y === undefined ? undefined : x - y;
+        }),
+      );
     const withdraw = defined(rounds.map((r) => r.withdrawMs));
     return {
       rounds,
@@ -221,9 +246,24 @@ export async function measureReachability(world: World, p: ReachParams): Promise
       bindPut: stats(rounds.map((r) => r.bindPutMs)),
       plug: stats(rounds.map((r) => r.plugMs)),
       host1Route: stats(defined(rounds.map((r) => r.host1RouteMs))),
-      bgpHop: stats(diff((r) => r.host2RouteMs, (r) => r.host1RouteMs)),
-      afterHost2Route: stats(diff((r) => r.crossHostMs, (r) => r.host2RouteMs)),
-      crossMinusSame: stats(diff((r) => r.crossHostMs, (r) => r.sameHostMs)),
+      bgpHop: stats(
+        diff(
+          (r) => r.host2RouteMs,
+          (r) => r.host1RouteMs,
+        ),
+      ),
+      afterHost2Route: stats(
+        diff(
+          (r) => r.crossHostMs,
+          (r) => r.host2RouteMs,
+        ),
+      ),
+      crossMinusSame: stats(
+        diff(
+          (r) => r.crossHostMs,
+          (r) => r.sameHostMs,
+        ),
+      ),
       withdraw: { n: withdraw.length, timedOut: rounds.length - withdraw.length, ...stats(withdraw) },
       setupMs: Math.round(setupMs),
       lab: { prefix: lab.prefix, hosts: Object.fromEntries(HOSTS.map((h) => [h, lab.hostInfo(h).netns])) },

@@ -65,9 +65,9 @@ export function formatReport(r: Results, p: { rounds: number; routes: number; re
   rows.push(['  steps, p50 / p99:', '', '', '']);
   rows.push(['    (before t0) the bind PUT', `${ms(f?.bindPut.p50Ms)} / ${ms(f?.bindPut.p99Ms)}`, '', '']);
   rows.push(['    t0 -> VM plugged (read back, netns, veth, addresses)', `${ms(f?.plug.p50Ms)} / ${ms(f?.plug.p99Ms)}`, '', '']);
-  rows.push(['    t0 -> the agent\'s route in host 1\'s kernel', `${ms(f?.host1Route.p50Ms)} / ${ms(f?.host1Route.p99Ms)}`, '', '']);
-  rows.push(['    host 1\'s route -> BIRD\'s route in host 2\'s kernel', `${ms(f?.bgpHop.p50Ms)} / ${ms(f?.bgpHop.p99Ms)}`, '', '']);
-  rows.push(['    host 2\'s route -> first reply on host 2', `${ms(f?.afterHost2Route.p50Ms)} / ${ms(f?.afterHost2Route.p99Ms)}`, '', '']);
+  rows.push(["    t0 -> the agent's route in host 1's kernel", `${ms(f?.host1Route.p50Ms)} / ${ms(f?.host1Route.p99Ms)}`, '', '']);
+  rows.push(["    host 1's route -> BIRD's route in host 2's kernel", `${ms(f?.bgpHop.p50Ms)} / ${ms(f?.bgpHop.p99Ms)}`, '', '']);
+  rows.push(["    host 2's route -> first reply on host 2", `${ms(f?.afterHost2Route.p50Ms)} / ${ms(f?.afterHost2Route.p99Ms)}`, '', '']);
   rows.push(['  VM deleted -> host 2 dropped the route: p50 / p99', `${ms(f?.withdraw.p50Ms)} / ${ms(f?.withdraw.p99Ms)}`, '', '']);
 
   const c = r.conv;
@@ -82,25 +82,58 @@ export function formatReport(r: Results, p: { rounds: number; routes: number; re
   const sessDrop = best((x) => x.session.drop.allMs);
   const n = p.routes.toLocaleString('en-US');
   rows.push([`2. ${n} /32 routes announced by one host -> installed in its peer's kernel, best of ${p.reps}`, 'ours', 'BIRD alone', 'ratio']);
-  rows.push(['  PRIMARY: B\'s session Established -> all in B\'s kernel / configure -> all in the kernel', ms(sessLoad), ms(aloneLoad), ratio(sessLoad, aloneLoad)]);
+  rows.push([
+    "  PRIMARY: B's session Established -> all in B's kernel / configure -> all in the kernel",
+    ms(sessLoad),
+    ms(aloneLoad),
+    ratio(sessLoad, aloneLoad),
+  ]);
   rows.push(['    every repetition', all(reps.map((x) => x.session.load.allMs)), all(reps.map((x) => x.birdAlone.load.allMs)), '']);
   rows.push(['    -> the first in the kernel, best', ms(best((x) => x.session.load.firstMs)), ms(best((x) => x.birdAlone.load.firstMs)), '']);
-  rows.push(['    Established seen within a window of (t0 is its start), each rep', reps.map((x) => x.session.establishedWindowMs.toFixed(1)).join(' / '), '', '']);
+  rows.push([
+    '    Established seen within a window of (t0 is its start), each rep',
+    reps.map((x) => x.session.establishedWindowMs.toFixed(1)).join(' / '),
+    '',
+    '',
+  ]);
   rows.push(['    (apart) enable on B -> Established, each rep', reps.map((x) => ms(x.session.load.commandMs)).join(' / '), '', '']);
-  const cpu = (l: Leg): string => Object.values(l.birdCpuMs).map((v) => String(v)).join(' + ');
-  rows.push(['    BIRD CPU ms, enable -> all there (A + B / alone), each rep', reps.map((x) => cpu(x.session.load)).join(', '), reps.map((x) => cpu(x.birdAlone.load)).join(', '), '']);
-  rows.push(['    (before) A\'s batch, session down; batch start -> A\'s BIRD has all, best', `${ms(best((x) => x.session.aBatchMs))}; ${ms(best((x) => x.session.aLearnedMs))}`, '', '']);
-  rows.push(['  session disabled on B -> none in B\'s kernel / configure without -> none', ms(sessDrop), ms(aloneDel), ratio(sessDrop, aloneDel)]);
+  const cpu = (l: Leg): string =>
+    Object.values(l.birdCpuMs)
+      .map((v) => String(v))
+      .join(' + ');
+  rows.push([
+    '    BIRD CPU ms, enable -> all there (A + B / alone), each rep',
+    reps.map((x) => cpu(x.session.load)).join(', '),
+    reps.map((x) => cpu(x.birdAlone.load)).join(', '),
+    '',
+  ]);
+  rows.push([
+    "    (before) A's batch, session down; batch start -> A's BIRD has all, best",
+    `${ms(best((x) => x.session.aBatchMs))}; ${ms(best((x) => x.session.aLearnedMs))}`,
+    '',
+    '',
+  ]);
+  rows.push(["  session disabled on B -> none in B's kernel / configure without -> none", ms(sessDrop), ms(aloneDel), ratio(sessDrop, aloneDel)]);
   rows.push(['    every repetition', all(reps.map((x) => x.session.drop.allMs)), all(reps.map((x) => x.birdAlone.withdraw.allMs)), '']);
-  rows.push(['  secondary, includes the agent\'s ip -batch: batch start in A -> all in B', ms(oursLoad), ms(aloneLoad), ratio(oursLoad, aloneLoad)]);
+  rows.push(["  secondary, includes the agent's ip -batch: batch start in A -> all in B", ms(oursLoad), ms(aloneLoad), ratio(oursLoad, aloneLoad)]);
   rows.push(['    every repetition', all(reps.map((x) => x.ours.load.allMs)), all(reps.map((x) => x.birdAlone.load.allMs)), '']);
   rows.push(['    t0 -> the first in the kernel, best', ms(best((x) => x.ours.load.firstMs)), ms(best((x) => x.birdAlone.load.firstMs)), '']);
   rows.push(['    the command: ip -batch in A / configure, best', ms(best((x) => x.ours.load.commandMs)), ms(best((x) => x.birdAlone.load.commandMs)), '']);
   rows.push(['    after the batch exited, until all in B (<= 0: before), each rep', reps.map((x) => tail(x.ours.load).toFixed(1)).join(' / '), '', '']);
   rows.push(['    the same ip -batch with no BIRD listening, best', ms(best((x) => x.toolsAlone.addMs)), '', '']);
-  rows.push(['    the same ip -batch in A with B\'s BIRD stopped, best', ms(min((c?.batchWithOnlyA ?? []).map((x) => x.addMs))), '', '']);
-  rows.push(['    BIRD CPU ms until all there (A + B / alone), each rep', reps.map((x) => cpu(x.ours.load)).join(', '), reps.map((x) => cpu(x.birdAlone.load)).join(', '), '']);
-  rows.push(['    machine cores busy meanwhile, each rep', reps.map((x) => x.ours.load.machineCores.toFixed(2)).join(', '), reps.map((x) => x.birdAlone.load.machineCores.toFixed(2)).join(', '), '']);
+  rows.push(["    the same ip -batch in A with B's BIRD stopped, best", ms(min((c?.batchWithOnlyA ?? []).map((x) => x.addMs))), '', '']);
+  rows.push([
+    '    BIRD CPU ms until all there (A + B / alone), each rep',
+    reps.map((x) => cpu(x.ours.load)).join(', '),
+    reps.map((x) => cpu(x.birdAlone.load)).join(', '),
+    '',
+  ]);
+  rows.push([
+    '    machine cores busy meanwhile, each rep',
+    reps.map((x) => x.ours.load.machineCores.toFixed(2)).join(', '),
+    reps.map((x) => x.birdAlone.load.machineCores.toFixed(2)).join(', '),
+    '',
+  ]);
   rows.push(['  secondary: batch of deletions in A -> none in B', ms(oursDel), ms(aloneDel), ratio(oursDel, aloneDel)]);
   rows.push(['    every repetition', all(reps.map((x) => x.ours.withdraw.allMs)), all(reps.map((x) => x.birdAlone.withdraw.allMs)), '']);
   rows.push(['    the deletion batch: in A / with no BIRD, best', ms(best((x) => x.ours.withdraw.commandMs)), ms(best((x) => x.toolsAlone.delMs)), '']);

@@ -28,7 +28,14 @@ const ARP_RETRANS = ((): number | undefined => {
 
 export const PARAMS = {
   quick: QUICK,
-  reach: { rounds: QUICK ? 10 : 50, warmup: 2, pingIntervalSeconds: 0.002, roundTimeoutMs: 15_000, withdrawTimeoutMs: 15_000, ...(ARP_RETRANS === undefined ? {} : { vmArpRetransMs: ARP_RETRANS }) },
+  reach: {
+    rounds: QUICK ? 10 : 50,
+    warmup: 2,
+    pingIntervalSeconds: 0.002,
+    roundTimeoutMs: 15_000,
+    withdrawTimeoutMs: 15_000,
+    ...(ARP_RETRANS === undefined ? {} : { vmArpRetransMs: ARP_RETRANS }),
+  },
   conv: { routes: 5_000, reps: QUICK ? 1 : 3, fibPollMs: 2, timeoutMs: 60_000, settleMs: 1_000 },
 };
 
@@ -39,7 +46,10 @@ async function main(): Promise<void> {
   const brindle = await workTree();
   const machine = await machineInfo();
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
-  progress('bench', `${machine.nproc} cores, Linux ${machine.kernel}, ${machine.bird}; brindle ${brindle.commit}${brindle.dirty ? ` + ${brindle.dirtyFiles.length} uncommitted file(s) in src/ and bench/` : ''}; load average ${loadAtStart.join(' ')}${(loadAtStart[0] ?? 0) > 0.5 ? ' -- the machine is busy; figures will be disturbed' : ''}`);
+  progress(
+    'bench',
+    `${machine.nproc} cores, Linux ${machine.kernel}, ${machine.bird}; brindle ${brindle.commit}${brindle.dirty ? ` + ${brindle.dirtyFiles.length} uncommitted file(s) in src/ and bench/` : ''}; load average ${loadAtStart.join(' ')}${(loadAtStart[0] ?? 0) > 0.5 ? ' -- the machine is busy; figures will be disturbed' : ''}`,
+  );
   const r: Results = { errors: [] };
   const world = new World();
   try {
@@ -66,8 +76,12 @@ async function main(): Promise<void> {
   const { text, targets } = formatReport(r, { rounds: PARAMS.reach.rounds, routes: PARAMS.conv.routes, reps: PARAMS.conv.reps });
   const out = process.stdout;
   out.write(`\nBGP benchmark, ${date}\n`);
-  out.write(`${machine.nproc} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, Linux ${machine.kernel}, ${machine.bird}, ${machine.iproute2}, node ${machine.node}\n`);
-  out.write(`brindle ${brindle.commit}${brindle.dirty ? ` + ${brindle.dirtyFiles.length} uncommitted file(s) in src/ and bench/` : ''}; load average (1, 5, 15 min) at start ${loadAtStart.join(' ')}, at end ${loadAtEnd.join(' ')}\n\n`);
+  out.write(
+    `${machine.nproc} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, Linux ${machine.kernel}, ${machine.bird}, ${machine.iproute2}, node ${machine.node}\n`,
+  );
+  out.write(
+    `brindle ${brindle.commit}${brindle.dirty ? ` + ${brindle.dirtyFiles.length} uncommitted file(s) in src/ and bench/` : ''}; load average (1, 5, 15 min) at start ${loadAtStart.join(' ')}, at end ${loadAtEnd.join(' ')}\n\n`,
+  );
   out.write(`${text}\n\n${targets.join('\n')}\n`);
   if (r.conv !== undefined) out.write(`BIRD log lines about lost netlink messages: ${JSON.stringify(r.conv.netlinkOverflows)}\n`);
   for (const e of r.errors) out.write(`\nfailed: ${e.split('\n')[0] ?? ''}\n`);

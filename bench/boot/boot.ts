@@ -139,7 +139,8 @@ const SUBNET = { cidr: '198.18.96.0/20', gateway: '198.18.96.1', prefixLen: 20 }
 const MONITOR_PROBE = '198.18.255.254';
 
 const randomMac = (): string => `fa:16:3e:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
-const rel = (at: number | undefined, t0: number | undefined): number | undefined => (at === undefined || t0 === undefined ? undefined : Math.round((at - t0) * 10) / 10);
+const rel = (at: number | undefined, t0: number | undefined): number | undefined =>
+  at === undefined || t0 === undefined ? undefined : Math.round((at - t0) * 10) / 10;
 const defined = (xs: readonly (number | undefined)[]): number[] => xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
 
 /** Remembers when each bind PUT returned and the instance uuid it carried (bootVm is unchanged). */
@@ -199,17 +200,29 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
   try {
     const datastore = `embedded:${join(dir, 'datastore')}`;
     const workDir = join(dir, 'run');
-    progress('boot', `lab ${lab.prefix}: brindle api, host ${HOST} with brindle node (dnsmasq, BIRD) and brindle metadata; host ${REF} without an agent for the reference`);
+    progress(
+      'boot',
+      `lab ${lab.prefix}: brindle api, host ${HOST} with brindle node (dnsmasq, BIRD) and brindle metadata; host ${REF} without an agent for the reference`,
+    );
     // Log level info: the agent then also logs each dnsmasq apply (with its result and time).
-    cluster = await LabCluster.start({ lab, exec, fs, clock, datastore, workDir, logLevel: 'info', onOutput: (name, line) => {
-      if (name !== `node/${HOST}` || !line.includes('dnsmasq configuration applied')) return;
-      try {
-        const j = JSON.parse(line) as { time?: number; result?: string };
-        if (typeof j.time === 'number') applies.push({ at: j.time, result: j.result ?? '?' });
-      } catch {
-        // not JSON
-      }
-    } });
+    cluster = await LabCluster.start({
+      lab,
+      exec,
+      fs,
+      clock,
+      datastore,
+      workDir,
+      logLevel: 'info',
+      onOutput: (name, line) => {
+        if (name !== `node/${HOST}` || !line.includes('dnsmasq configuration applied')) return;
+        try {
+          const j = JSON.parse(line) as { time?: number; result?: string };
+          if (typeof j.time === 'number') applies.push({ at: j.time, result: j.result ?? '?' });
+        } catch {
+          // not JSON
+        }
+      },
+    });
     await buildDataCenter({ lab, cluster, datastore, exec, fs, clock }, { hosts: [HOST, REF], agents: [HOST], progress: (l) => progress('boot', `  ${l}`) });
     lap('labMs');
     const hostNs = lab.hostInfo(HOST).netns;
@@ -240,7 +253,15 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
         checkStop();
         const i = next++;
         if (i >= p.endpoints) return;
-        const body = { network_id: net.id, name: `ep-${i}`, security_groups: [sg.id], fixed_ips: [{ subnet_id: subnet.id }], 'binding:host_id': HOST, device_id: randomUUID(), device_owner: 'compute:nova' } as CreatePortBody;
+        const body = {
+          network_id: net.id,
+          name: `ep-${i}`,
+          security_groups: [sg.id],
+          fixed_ips: [{ subnet_id: subnet.id }],
+          'binding:host_id': HOST,
+          device_id: randomUUID(),
+          device_owner: 'compute:nova',
+        } as CreatePortBody;
         const port = await api.createPort(body);
         if (port['binding:vif_type'] !== 'tap') throw new Error(`port ${port.id} bound with vif_type ${port['binding:vif_type'] ?? '(none)'}`);
         ports.push(port);
@@ -249,7 +270,10 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
     };
     await Promise.all(Array.from({ length: p.fillInFlight }, worker));
     lap('portsMs');
-    progress('boot', `  ${ports.length} ports in ${(setup['portsMs'] ?? 0) / 1000} s; now their taps on ${HOST} and the same number on ${REF} (veths, peers in ${sinkName})`);
+    progress(
+      'boot',
+      `  ${ports.length} ports in ${(setup['portsMs'] ?? 0) / 1000} s; now their taps on ${HOST} and the same number on ${REF} (veths, peers in ${sinkName})`,
+    );
     const host = inNetns(hostNs);
     const ref = inNetns(refNs);
     const batch = async (netns: ReturnType<typeof inNetns>, lines: string[]): Promise<void> => {
@@ -260,10 +284,17 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
     for (let i = 0; i < ports.length; i += CHUNK) {
       checkStop();
       const chunk = ports.slice(i, i + CHUNK).map((x) => ({ tap: tapName(x.id), id: x.id.replaceAll('-', '').slice(0, 11) }));
-      const add = (peer: string) => chunk.flatMap((c) => [`link add ${c.tap} mtu ${mtu} address ${VIF.tapMac} type veth peer name ${peer}${c.id} netns ${sinkName}`, `link set ${c.tap} up`]);
+      const add = (peer: string) =>
+        chunk.flatMap((c) => [
+          `link add ${c.tap} mtu ${mtu} address ${VIF.tapMac} type veth peer name ${peer}${c.id} netns ${sinkName}`,
+          `link set ${c.tap} up`,
+        ]);
       await batch(host, add('p'));
       await batch(ref, add('r'));
-      await batch(inNetns(sinkName), chunk.flatMap((c) => [`link set p${c.id} up`, `link set r${c.id} up`]));
+      await batch(
+        inNetns(sinkName),
+        chunk.flatMap((c) => [`link set p${c.id} up`, `link set r${c.id} up`]),
+      );
       progress('boot', `  ${Math.min(i + CHUNK, ports.length)}/${ports.length} taps on each host`);
     }
     lap('tapsMs');
@@ -272,23 +303,34 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
     const dhcpDir = cluster.dhcpDir(HOST);
     const hostsPath = join(dhcpDir, 'hosts');
     const lines = (text: string): number => text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).length;
-    const routes = async (): Promise<number> => (await host.run('ip', ['-4', 'route', 'show', 'root', SUBNET.cidr])).stdout.split('\n').filter((l) => l.includes(' dev tap')).length;
+    const routes = async (): Promise<number> =>
+      (await host.run('ip', ['-4', 'route', 'show', 'root', SUBNET.cidr])).stdout.split('\n').filter((l) => l.includes(' dev tap')).length;
     let lastSay = 0;
-    await until(`the agent and dnsmasq carrying ${ports.length} endpoints`, p.fillTimeoutMs, async () => {
-      const r = await routes();
-      const h = existsSync(hostsPath) ? lines(readFileSync(hostsPath, 'utf8')) : 0;
-      if (performance.now() - lastSay > 5_000) {
-        lastSay = performance.now();
-        progress('boot', `  agent routes ${r}/${ports.length}, dnsmasq hosts ${h}/${ports.length}`);
-      }
-      return r >= ports.length && h >= ports.length ? true : undefined;
-    }, 250);
+    await until(
+      `the agent and dnsmasq carrying ${ports.length} endpoints`,
+      p.fillTimeoutMs,
+      async () => {
+        const r = await routes();
+        const h = existsSync(hostsPath) ? lines(readFileSync(hostsPath, 'utf8')) : 0;
+        if (performance.now() - lastSay > 5_000) {
+          lastSay = performance.now();
+          progress('boot', `  agent routes ${r}/${ports.length}, dnsmasq hosts ${h}/${ports.length}`);
+        }
+        return r >= ports.length && h >= ports.length ? true : undefined;
+      },
+      250,
+    );
     lap('agentCarriesMs');
-    progress('boot', `  the agent routes all ${ports.length} and dnsmasq knows all ${ports.length} MACs (${((setup['agentCarriesMs'] ?? 0) / 1000).toFixed(1)} s after the last tap)`);
+    progress(
+      'boot',
+      `  the agent routes all ${ports.length} and dnsmasq knows all ${ports.length} MACs (${((setup['agentCarriesMs'] ?? 0) / 1000).toFixed(1)} s after the last tap)`,
+    );
 
     // 3. The reference dnsmasq: brindle's command line and files, in REF's namespace.
     const dnsmasqPid = Number(readFileSync(join(dhcpDir, 'dnsmasq.pid'), 'utf8').trim());
-    const argv = readFileSync(`/proc/${dnsmasqPid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+    const argv = readFileSync(`/proc/${dnsmasqPid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((a) => a !== '');
     const refDir = join(workDir, 'ref-dhcp');
     mkdirSync(refDir, { recursive: true });
     chmodSync(refDir, 0o755);
@@ -310,25 +352,44 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
     };
     writeAtomic(refHostsPath, refHosts);
     writeAtomic(join(refDir, 'opts'), readFileSync(join(dhcpDir, 'opts'), 'utf8'));
-    const gw = JSON.parse((await host.run('ip', ['-j', '-4', 'addr', 'show', 'dev', 'ns-dhcp'])).stdout || '[]') as { addr_info?: { local: string; prefixlen: number }[] }[];
+    const gw = JSON.parse((await host.run('ip', ['-j', '-4', 'addr', 'show', 'dev', 'ns-dhcp'])).stdout || '[]') as {
+      addr_info?: { local: string; prefixlen: number }[];
+    }[];
     const gwAddrs = (gw[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
     if (gwAddrs.length === 0) throw new Error(`no gateway address on ns-dhcp in ${hostNs}`);
-    await batch(ref, ['link add ns-dhcp type veth peer name ns-dhcp-peer', ...gwAddrs.map((a) => `addr add ${a} dev ns-dhcp noprefixroute`), 'link set ns-dhcp up', 'link set ns-dhcp-peer up']);
+    await batch(ref, [
+      'link add ns-dhcp type veth peer name ns-dhcp-peer',
+      ...gwAddrs.map((a) => `addr add ${a} dev ns-dhcp noprefixroute`),
+      'link set ns-dhcp up',
+      'link set ns-dhcp-peer up',
+    ]);
     await ref.run('sysctl', ['-qw', 'net.ipv6.conf.ns-dhcp-peer.disable_ipv6=1']);
     writeFileSync(join(refDir, 'dnsmasq.log'), '', { mode: 0o644 });
     const started = await ref.run('dnsmasq', refArgs);
     if (started.code !== 0) throw new Error(`the reference dnsmasq did not start: ${started.stderr.trim()}`);
-    const refPid = await until('the reference dnsmasq pid file', 5_000, () => (existsSync(join(refDir, 'dnsmasq.pid')) ? Number(readFileSync(join(refDir, 'dnsmasq.pid'), 'utf8').trim()) || undefined : undefined));
-    progress('boot', `reference dnsmasq (pid ${refPid}) in ${refNs}: ${refArgs.length} arguments as brindle's (pid ${dnsmasqPid}), the same hosts and opts files`);
+    const refPid = await until('the reference dnsmasq pid file', 5_000, () =>
+      existsSync(join(refDir, 'dnsmasq.pid')) ? Number(readFileSync(join(refDir, 'dnsmasq.pid'), 'utf8').trim()) || undefined : undefined,
+    );
+    progress(
+      'boot',
+      `reference dnsmasq (pid ${refPid}) in ${refNs}: ${refArgs.length} arguments as brindle's (pid ${dnsmasqPid}), the same hosts and opts files`,
+    );
 
     // 4. Watchers.
     const tail = new LogTail(join(dhcpDir, 'dnsmasq.log'));
     const refTail = new LogTail(join(refDir, 'dnsmasq.log'));
-    stoppers.push(() => tail.stop(), () => refTail.stop());
+    stoppers.push(
+      () => tail.stop(),
+      () => refTail.stop(),
+    );
     const links = await LinkMonitor.start(world, hostNs);
     const refLinks = await LinkMonitor.start(world, refNs);
     const routeMon = await RouteMonitor.start(world, hostNs, MONITOR_PROBE);
-    stoppers.push(() => links.stop(), () => refLinks.stop(), () => routeMon.stop());
+    stoppers.push(
+      () => links.stop(),
+      () => refLinks.stop(),
+      () => routeMon.stop(),
+    );
     const routeAt = new Map<string, number>();
     routeMon.on((e) => {
       if (!e.deleted && !routeAt.has(e.dst)) routeAt.set(e.dst, e.at);
@@ -358,7 +419,15 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
       })();
       let failure: string | undefined;
       try {
-        await bootVm(lab, api, { host: HOST, name, networkId: net.id, fixedIps: [{ subnet_id: subnet.id }], securityGroups: [sg.id], dhcp: true, dhcpTimeoutMs: p.roundTimeoutMs });
+        await bootVm(lab, api, {
+          host: HOST,
+          name,
+          networkId: net.id,
+          fixedIps: [{ subnet_id: subnet.id }],
+          securityGroups: [sg.id],
+          dhcp: true,
+          dhcpTimeoutMs: p.roundTimeoutMs,
+        });
       } catch (err) {
         failure = err instanceof Error ? err.message : String(err);
       } finally {
@@ -412,10 +481,15 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
         metadataFirstStatus: seen.firstStatus,
         metadataAttempts: seen.attempts,
         ...(failure !== undefined || seen.okAt === undefined ? { metadataFailure: failure ?? seen.timeout ?? 'unknown' } : {}),
-        log: lines.filter((l) => l.line.toLowerCase().includes(vm.mac) || /read \S*hosts/.test(l.line)).map((l) => `${rel(l.at, t0)?.toFixed(1) ?? '?'} ${l.line.replace(/^\w+\s+\d+ [\d:]+ /, '')}`),
+        log: lines
+          .filter((l) => l.line.toLowerCase().includes(vm.mac) || /read \S*hosts/.test(l.line))
+          .map((l) => `${rel(l.at, t0)?.toFixed(1) ?? '?'} ${l.line.replace(/^\w+\s+\d+ [\d:]+ /, '')}`),
       };
       if (failure !== undefined || r.leaseMs === undefined || r.metadataMs === undefined) {
-        progress('boot', `  ${name}: lease ${r.leaseMs ?? 'none'} ms, metadata ${r.metadataMs ?? 'none'} ms${failure === undefined ? '' : `: ${failure}`}${seen.timeout === undefined ? '' : ` (poller: ${seen.timeout})`}`);
+        progress(
+          'boot',
+          `  ${name}: lease ${r.leaseMs ?? 'none'} ms, metadata ${r.metadataMs ?? 'none'} ms${failure === undefined ? '' : `: ${failure}`}${seen.timeout === undefined ? '' : ` (poller: ${seen.timeout})`}`,
+        );
       }
       return r;
     };
@@ -431,14 +505,28 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
       refHosts += `${mac},ref-${i},${ip}\n`;
       writeAtomic(refHostsPath, refHosts);
       process.kill(refPid, 'SIGHUP');
-      const loaded = await until('the reference dnsmasq re-reading its hosts file', 5_000, () => {
-        refTail.flush();
-        return refTail.since(before, (l) => /read \S*hosts/.test(l))[0];
-      }, 2);
+      const loaded = await until(
+        'the reference dnsmasq re-reading its hosts file',
+        5_000,
+        () => {
+          refTail.flush();
+          return refTail.since(before, (l) => /read \S*hosts/.test(l))[0];
+        },
+        2,
+      );
       const roundStart = wallNow();
       let failure: string | undefined;
       try {
-        await lab.addVm({ host: REF, name, portId, mac, ips: [{ ip, prefixLen: SUBNET.prefixLen, gateway: SUBNET.gateway }], dhcp: true, mtu, dhcpTimeoutMs: p.roundTimeoutMs });
+        await lab.addVm({
+          host: REF,
+          name,
+          portId,
+          mac,
+          ips: [{ ip, prefixLen: SUBNET.prefixLen, gateway: SUBNET.gateway }],
+          dhcp: true,
+          mtu,
+          dhcpTimeoutMs: p.roundTimeoutMs,
+        });
       } catch (err) {
         failure = err instanceof Error ? err.message : String(err);
       }
@@ -469,7 +557,23 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
 
     if (p.diagnoseDir !== undefined) {
       const out = join(p.diagnoseDir, 'strace.txt');
-      const tracer = world.track(exec.spawn('strace', ['-f', '-ttt', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-s', '120', '-o', out, '-p', String(cluster.nodePid(HOST) ?? 0)]));
+      const tracer = world.track(
+        exec.spawn('strace', [
+          '-f',
+          '-ttt',
+          '-qq',
+          '-e',
+          'trace=execve',
+          '-e',
+          'signal=none',
+          '-s',
+          '120',
+          '-o',
+          out,
+          '-p',
+          String(cluster.nodePid(HOST) ?? 0),
+        ]),
+      );
       tracer.stdin.end();
       stoppers.push(() => tracer.kill('SIGTERM'));
       await sleep(500);
@@ -492,7 +596,10 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
       await sleep(p.settleMs);
       if (i >= p.warmup && (i + 1 - p.warmup) % 10 === 0) {
         const l = stats(defined(rounds.map((x) => x.leaseMs)));
-        progress('boot', `  ${i + 1 - p.warmup}/${p.rounds}: lease p50 ${l.p50Ms} ms, max ${l.maxMs} ms; ${rounds.filter((x) => x.retransmitted).length} retransmits so far; reference lease p50 ${stats(defined(refRounds.map((x) => x.leaseMs))).p50Ms} ms`);
+        progress(
+          'boot',
+          `  ${i + 1 - p.warmup}/${p.rounds}: lease p50 ${l.p50Ms} ms, max ${l.maxMs} ms; ${rounds.filter((x) => x.retransmitted).length} retransmits so far; reference lease p50 ${stats(defined(refRounds.map((x) => x.leaseMs))).p50Ms} ms`,
+        );
       }
     }
     lap('roundsMs');
@@ -549,7 +656,10 @@ export async function measureBoot(world: World, p: BootParams): Promise<BootFigu
       lab: { prefix: lab.prefix, host: hostNs, reference: refNs },
     };
   } finally {
-    progress('cleanup', `lab ${lab.prefix}: stopping the watchers, brindle api, the agent and metadata, then dnsmasq, udhcpc and everything else in its namespaces; removing them`);
+    progress(
+      'cleanup',
+      `lab ${lab.prefix}: stopping the watchers, brindle api, the agent and metadata, then dnsmasq, udhcpc and everything else in its namespaces; removing them`,
+    );
     for (const s of stoppers) s();
     await cluster?.stop().catch((err: unknown) => progress('cleanup', `stopping the lab's processes: ${String(err)}`));
     await lab.destroy().catch((err: unknown) => progress('cleanup', `removing the lab: ${String(err)}`));

@@ -58,7 +58,10 @@ async function main(): Promise<void> {
   const brindle = await workTree();
   const machine = await machineInfo();
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
-  progress('bench', `${machine.nproc} cores, Linux ${machine.kernel}, ${machine.dnsmasq}; brindle ${brindle.commit}${brindle.dirty ? ` + ${brindle.dirtyFiles.length} uncommitted file(s) in src/ and bench/` : ''}; load average ${loadAtStart.join(' ')}${(loadAtStart[0] ?? 0) > 0.5 ? ' -- the machine is busy; figures will be disturbed' : ''}`);
+  progress(
+    'bench',
+    `${machine.nproc} cores, Linux ${machine.kernel}, ${machine.dnsmasq}; brindle ${brindle.commit}${brindle.dirty ? ` + ${brindle.dirtyFiles.length} uncommitted file(s) in src/ and bench/` : ''}; load average ${loadAtStart.join(' ')}${(loadAtStart[0] ?? 0) > 0.5 ? ' -- the machine is busy; figures will be disturbed' : ''}`,
+  );
   const r: Results = { errors: [] };
   const world = new World();
   try {
@@ -78,12 +81,22 @@ async function main(): Promise<void> {
   const { text, targets } = formatReport(r);
   const out = process.stdout;
   out.write(`\nBoot benchmark, ${date}\n`);
-  out.write(`${machine.nproc} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, Linux ${machine.kernel}, ${machine.dnsmasq.replace(/ Copyright.*/, '')}, ${machine.busybox.replace(/ multi-call.*/, '')}, ${machine.iproute2}, node ${machine.node}\n`);
-  out.write(`brindle ${brindle.commit}${brindle.dirty ? ` + ${brindle.dirtyFiles.length} uncommitted file(s) in src/ and bench/` : ''}; load average (1, 5, 15 min) at start ${loadAtStart.join(' ')}, at end ${loadAtEnd.join(' ')}\n\n`);
+  out.write(
+    `${machine.nproc} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, Linux ${machine.kernel}, ${machine.dnsmasq.replace(/ Copyright.*/, '')}, ${machine.busybox.replace(/ multi-call.*/, '')}, ${machine.iproute2}, node ${machine.node}\n`,
+  );
+  out.write(
+    `brindle ${brindle.commit}${brindle.dirty ? ` + ${brindle.dirtyFiles.length} uncommitted file(s) in src/ and bench/` : ''}; load average (1, 5, 15 min) at start ${loadAtStart.join(' ')}, at end ${loadAtEnd.join(' ')}\n\n`,
+  );
   out.write(`${text}\n\n${targets.join('\n')}\n`);
   if (r.boot !== undefined) {
     const d = r.boot.dnsmasq;
-    out.write(`brindle's dnsmasq pid ${d.pid} at the start, ${d.pidAtEnd ?? '-'} at the end${d.pid === d.pidAtEnd ? ' (reloaded only, never restarted)' : ''}; setup ${Object.entries(r.boot.setup).map(([k, v]) => `${k.replace(/Ms$/, '')} ${(v / 1000).toFixed(1)} s`).join(', ')}\n`);
+    out.write(
+      `brindle's dnsmasq pid ${d.pid} at the start, ${d.pidAtEnd ?? '-'} at the end${d.pid === d.pidAtEnd ? ' (reloaded only, never restarted)' : ''}; setup ${Object.entries(
+        r.boot.setup,
+      )
+        .map(([k, v]) => `${k.replace(/Ms$/, '')} ${(v / 1000).toFixed(1)} s`)
+        .join(', ')}\n`,
+    );
   }
   for (const e of r.errors) out.write(`\nfailed: ${e.split('\n')[0] ?? ''}\n`);
   const data = {

@@ -163,10 +163,18 @@ export class LogTail {
 export function timedUdhcpcScript(): string {
   const lines = UDHCPC_SCRIPT.split('\n');
   const exitAt = lines.lastIndexOf('exit 0');
-  if (lines[0] !== '#!/bin/sh' || exitAt < 0) throw new Error('the lab\'s udhcpc hook changed shape: update bench/boot/watch.ts');
+  if (lines[0] !== '#!/bin/sh' || exitAt < 0) throw new Error("the lab's udhcpc hook changed shape: update bench/boot/watch.ts");
   // The event is kept aside: the hook's `set -- $staticroutes` replaces $1.
   const stamp = (what: string): string => `echo "$bench_event ${what} $(date +%s.%N)" >> "$LEASE_DIR/$VM_NS.times"`;
-  return [lines[0], '# bench/boot: the lab\'s hook, with each event\'s start and end stamped', 'bench_event="$1"', stamp('start'), ...lines.slice(1, exitAt), stamp('end'), ...lines.slice(exitAt)].join('\n');
+  return [
+    lines[0],
+    "# bench/boot: the lab's hook, with each event's start and end stamped",
+    'bench_event="$1"',
+    stamp('start'),
+    ...lines.slice(1, exitAt),
+    stamp('end'),
+    ...lines.slice(exitAt),
+  ].join('\n');
 }
 
 /** The hook's stamps: event -> { start, end } wall-clock ms (the first of each event). */
@@ -199,7 +207,9 @@ export class MetadataPoller {
 
   constructor(world: World, netns: string, uuid: string, everyMs: number, timeoutMs: number) {
     const script = fileURLToPath(new URL('./metadata-poll-main.js', import.meta.url));
-    this.#child = world.track(realExec().spawn('ip', ['netns', 'exec', netns, 'nice', '-n', '19', process.execPath, script, uuid, String(everyMs), String(timeoutMs)]));
+    this.#child = world.track(
+      realExec().spawn('ip', ['netns', 'exec', netns, 'nice', '-n', '19', process.execPath, script, uuid, String(everyMs), String(timeoutMs)]),
+    );
     this.#child.stdin.end();
     const seen: { -readonly [K in keyof MetadataSeen]: MetadataSeen[K] } = {};
     let partial = '';
@@ -227,7 +237,10 @@ export class MetadataPoller {
       }
     });
     this.#child.stderr.setEncoding('utf8').on('data', (d: string) => (this.#tail = (this.#tail + d).slice(-1000)));
-    this.done = this.#child.exited.then(() => ({ ...seen, ...(seen.okAt === undefined && seen.timeout === undefined ? { timeout: `exited: ${this.#tail.trim()}` } : {}) }));
+    this.done = this.#child.exited.then(() => ({
+      ...seen,
+      ...(seen.okAt === undefined && seen.timeout === undefined ? { timeout: `exited: ${this.#tail.trim()}` } : {}),
+    }));
   }
 
   stop(): void {

@@ -84,7 +84,6 @@ export function formatTable(embedded: BackendFigures, etcd: BackendFigures): str
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-
 /** Writes the figures to bench/results/datastore.json; returns its path. */
 export async function writeResults(data: unknown): Promise<string> {
   const fs = realFs();

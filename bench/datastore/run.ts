@@ -66,7 +66,9 @@ async function main(): Promise<void> {
   const results = { embedded: await embedded(), etcd: await etcd() };
   const table = formatTable(results.embedded, results.etcd);
   process.stdout.write(`\nBrindle datastore benchmark, ${date}\n`);
-  process.stdout.write(`${machine.cores} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, node ${machine.node}, ${machine.etcd}, data on ${machine.tmpdirFilesystem}\n\n`);
+  process.stdout.write(
+    `${machine.cores} x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, node ${machine.node}, ${machine.etcd}, data on ${machine.tmpdirFilesystem}\n\n`,
+  );
   process.stdout.write(`${table}\n\n`);
   const path = await writeResults({ date, machine, parameters: PARAMS, results, table: table.split('\n') });
   process.stdout.write(`figures written to ${path}\n`);

@@ -60,7 +60,14 @@ function readLines(child: ChildHandle): { lines: Line[]; waitFor(what: string, t
   return { lines, waitFor };
 }
 
-export async function measureWatch(store: KvStore, config: DatastoreConfig, tag: string, prefix: string, events: number, intervalMs: number): Promise<WatchFigures> {
+export async function measureWatch(
+  store: KvStore,
+  config: DatastoreConfig,
+  tag: string,
+  prefix: string,
+  events: number,
+  intervalMs: number,
+): Promise<WatchFigures> {
   progress(tag, `watch latency: ${events} puts ~${intervalMs} ms apart, watched by another process ...`);
   const child = realExec().spawn(process.execPath, [CHILD, JSON.stringify(config), prefix, String(events)]);
   child.stdin.end();

@@ -31,7 +31,13 @@ class RecordingDataplane implements LoopDataplane {
   }
 }
 
-function setup(onApplied?: () => void): { clock: FakeClock; dp: RecordingDataplane; loop: AgentLoop<RecordingDataplane>; started: () => number; flushes: () => number } {
+function setup(onApplied?: () => void): {
+  clock: FakeClock;
+  dp: RecordingDataplane;
+  loop: AgentLoop<RecordingDataplane>;
+  started: () => number;
+  flushes: () => number;
+} {
   const clock = new FakeClock();
   const dp = new RecordingDataplane();
   let started = 0;
@@ -112,7 +118,10 @@ describe('AgentLoop', () => {
     assert.equal(loop.ready, false);
     assert.deepEqual(loop.counts, { applies: 0, failures: 1, lastApplyOk: false });
     await run(clock, 10_000);
-    assert.deepEqual(dp.calls.filter((c) => c === 'apply' || c === 'resync'), ['apply', 'resync', 'apply', 'resync', 'apply']);
+    assert.deepEqual(
+      dp.calls.filter((c) => c === 'apply' || c === 'resync'),
+      ['apply', 'resync', 'apply', 'resync', 'apply'],
+    );
     assert.deepEqual(loop.counts, { applies: 1, failures: 2, lastApplyOk: true });
     assert.equal(loop.ready, true);
     await loop.stop();

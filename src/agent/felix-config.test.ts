@@ -10,11 +10,20 @@ describe('FelixConfiguration → agent settings', () => {
     assert.equal(parseDurationMs('500ms', 'x'), 500);
     assert.equal(parseDurationMs('10us', 'x'), 0.01);
     assert.equal(parseDurationMs('2', 'x'), 2_000);
-    assert.throws(() => parseDurationMs('soon', 'reportingInterval'), (e: unknown) => e instanceof AgentConfigError && /reportingInterval "soon" is not a duration/.test(e.message));
+    assert.throws(
+      () => parseDurationMs('soon', 'reportingInterval'),
+      (e: unknown) => e instanceof AgentConfigError && /reportingInterval "soon" is not a duration/.test(e.message),
+    );
   });
 
   it('maps the fields Brindle uses and keeps defaults for the rest', () => {
-    const c = dataplaneConfigFrom({ interfacePrefix: 'tap,cali', defaultEndpointToHostAction: 'Accept', metadataAddr: 'None', workloadSourceSpoofing: 'Any', failsafeInboundHostPorts: [{ protocol: 'tcp', port: 22, net: '198.18.0.0/16' }] });
+    const c = dataplaneConfigFrom({
+      interfacePrefix: 'tap,cali',
+      defaultEndpointToHostAction: 'Accept',
+      metadataAddr: 'None',
+      workloadSourceSpoofing: 'Any',
+      failsafeInboundHostPorts: [{ protocol: 'tcp', port: 22, net: '198.18.0.0/16' }],
+    });
     assert.deepEqual(c.interfacePrefixes, ['tap', 'cali']);
     assert.equal(c.endpointToHostAction, 'ACCEPT');
     assert.equal(c.metadata, undefined);
@@ -26,7 +35,10 @@ describe('FelixConfiguration → agent settings', () => {
 
   it('refuses values it cannot use, naming them', () => {
     assert.throws(() => dataplaneConfigFrom({ interfacePrefix: 'tap+' }), /interfacePrefix "tap\+"/);
-    assert.throws(() => dataplaneConfigFrom({ failsafeInboundHostPorts: [{ protocol: 'tcp', port: 22, net: '198.18.0.0/33' }] }), /invalid net "198\.18\.0\.0\/33"/);
+    assert.throws(
+      () => dataplaneConfigFrom({ failsafeInboundHostPorts: [{ protocol: 'tcp', port: 22, net: '198.18.0.0/33' }] }),
+      /invalid net "198\.18\.0\.0\/33"/,
+    );
     assert.throws(() => dataplaneConfigFrom({ metadataAddr: 'metadata.example' }), /metadataAddr "metadata\.example"/);
   });
 });

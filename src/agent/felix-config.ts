@@ -34,23 +34,40 @@ export interface AgentIntervals {
  */
 export function dataplaneConfigFrom(spec: FelixConfiguration['spec']): DataplaneConfig {
   const d = DEFAULT_DATAPLANE_CONFIG;
-  const prefixes = spec.interfacePrefix?.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const prefixes = spec.interfacePrefix
+    ?.split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   if (prefixes !== undefined && prefixes.some((p) => !/^[A-Za-z0-9_.-]{1,14}$/.test(p))) {
     throw new AgentConfigError(`interfacePrefix ${JSON.stringify(spec.interfacePrefix)} is not a list of interface name prefixes`);
   }
   const metadataAddr = spec.metadataAddr ?? d.metadata?.addr ?? '127.0.0.1';
   for (const p of [...(spec.failsafeInboundHostPorts ?? []), ...(spec.failsafeOutboundHostPorts ?? [])]) {
-    if (p.net !== undefined && parseCidrOrIp(p.net) === undefined) throw new AgentConfigError(`failsafe port ${p.protocol}:${p.port} has an invalid net ${JSON.stringify(p.net)}`);
+    if (p.net !== undefined && parseCidrOrIp(p.net) === undefined)
+      throw new AgentConfigError(`failsafe port ${p.protocol}:${p.port} has an invalid net ${JSON.stringify(p.net)}`);
   }
-  if (metadataAddr.toLowerCase() !== 'none' && parseIp(metadataAddr) === undefined) throw new AgentConfigError(`metadataAddr ${JSON.stringify(metadataAddr)} is not an IP address or None`);
+  if (metadataAddr.toLowerCase() !== 'none' && parseIp(metadataAddr) === undefined)
+    throw new AgentConfigError(`metadataAddr ${JSON.stringify(metadataAddr)} is not an IP address or None`);
   return {
     ...d,
     ...(prefixes === undefined || prefixes.length === 0 ? {} : { interfacePrefixes: prefixes }),
-    ...(spec.defaultEndpointToHostAction === undefined ? {} : { endpointToHostAction: spec.defaultEndpointToHostAction.toUpperCase() as DataplaneConfig['endpointToHostAction'] }),
-    ...(spec.iptablesFilterAllowAction === undefined ? {} : { filterAllowAction: spec.iptablesFilterAllowAction.toUpperCase() as DataplaneConfig['filterAllowAction'] }),
+    ...(spec.defaultEndpointToHostAction === undefined
+      ? {}
+      : { endpointToHostAction: spec.defaultEndpointToHostAction.toUpperCase() as DataplaneConfig['endpointToHostAction'] }),
+    ...(spec.iptablesFilterAllowAction === undefined
+      ? {}
+      : { filterAllowAction: spec.iptablesFilterAllowAction.toUpperCase() as DataplaneConfig['filterAllowAction'] }),
     metadata: metadataAddr.toLowerCase() === 'none' ? undefined : { addr: metadataAddr, port: spec.metadataPort ?? d.metadata?.port ?? 8775 },
-    ...(spec.failsafeInboundHostPorts === undefined ? {} : { failsafeInbound: spec.failsafeInboundHostPorts.map((p) => ({ protocol: p.protocol, port: p.port, ...(p.net === undefined ? {} : { net: p.net }) })) }),
-    ...(spec.failsafeOutboundHostPorts === undefined ? {} : { failsafeOutbound: spec.failsafeOutboundHostPorts.map((p) => ({ protocol: p.protocol, port: p.port, ...(p.net === undefined ? {} : { net: p.net }) })) }),
+    ...(spec.failsafeInboundHostPorts === undefined
+      ? {}
+      : {
+          failsafeInbound: spec.failsafeInboundHostPorts.map((p) => ({ protocol: p.protocol, port: p.port, ...(p.net === undefined ? {} : { net: p.net }) })),
+        }),
+    ...(spec.failsafeOutboundHostPorts === undefined
+      ? {}
+      : {
+          failsafeOutbound: spec.failsafeOutboundHostPorts.map((p) => ({ protocol: p.protocol, port: p.port, ...(p.net === undefined ? {} : { net: p.net }) })),
+        }),
     ...(spec.chainInsertMode === undefined ? {} : { chainInsertMode: spec.chainInsertMode === 'Append' ? 'append' : 'insert' }),
     ...(spec.ipv6Support === undefined ? {} : { ipv6: spec.ipv6Support }),
     ...(spec['workloadSourceSpoofing'] === 'Any' ? { workloadSourceSpoofing: 'Any' as const } : {}),

@@ -58,7 +58,14 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   const { clock } = o;
   const regionStr = regionString(o.region);
   const calc = new CalcGraph({ hostname: o.hostname, logger: log });
-  const reporter = new StatusReporter({ kv: o.kv, clock, hostname: o.hostname, regionStr, logger: log, ...(o.intervalOverrides?.reportTtlSeconds === undefined ? {} : { ttlSeconds: o.intervalOverrides.reportTtlSeconds }) });
+  const reporter = new StatusReporter({
+    kv: o.kv,
+    clock,
+    hostname: o.hostname,
+    regionStr,
+    logger: log,
+    ...(o.intervalOverrides?.reportTtlSeconds === undefined ? {} : { ttlSeconds: o.intervalOverrides.reportTtlSeconds }),
+  });
   const backend = await detectIptablesBackend(o.exec, o.iptablesBackend ?? 'auto');
   const kind: DataplaneKind = o.dataplane ?? 'iptables';
   let stopped = false;
@@ -114,7 +121,16 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
 
   const startDataplane = (): Dataplane => {
     const config = readConfig();
-    log.info({ dataplane: kind, backend, interfacePrefixes: config.interfacePrefixes, endpointToHostAction: config.endpointToHostAction, refreshMs: intervals.refreshMs }, 'Dataplane starting');
+    log.info(
+      {
+        dataplane: kind,
+        backend,
+        interfacePrefixes: config.interfacePrefixes,
+        endpointToHostAction: config.endpointToHostAction,
+        refreshMs: intervals.refreshMs,
+      },
+      'Dataplane starting',
+    );
     const dp = new Dataplane({ exec: o.exec, config, dataplane: kind, backend, logger: log, clock });
     // The interface monitor watches the prefixes the configuration names (read only at in-sync).
     monitor = new IfaceMonitor({

@@ -85,10 +85,21 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
     await registerNode(client, reg, { logger: log, clock: o.clock });
   } else {
     // An operator's own BGP daemon: registering the Node helps it, but is no reason to stop.
-    await registerNode(client, reg, { logger: log, clock: o.clock }).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not register the Calico Node'));
+    await registerNode(client, reg, { logger: log, clock: o.clock }).catch((err: unknown) =>
+      log.warn({ err: describeError(err) }, 'could not register the Calico Node'),
+    );
   }
 
-  const bird = o.runBird ? new BirdDaemon({ exec: o.exec, fs: o.fs, clock: o.clock, logger: log, runDir: o.runDir, ...(o.birdBinary === undefined ? {} : { birdBinary: o.birdBinary }) }) : undefined;
+  const bird = o.runBird
+    ? new BirdDaemon({
+        exec: o.exec,
+        fs: o.fs,
+        clock: o.clock,
+        logger: log,
+        runDir: o.runDir,
+        ...(o.birdBinary === undefined ? {} : { birdBinary: o.birdBinary }),
+      })
+    : undefined;
   const nodes = new Map<string, CalicoNode>();
   const peers = new Map<string, BGPPeer>();
   const configs = new Map<string, BGPConfiguration>();
@@ -115,7 +126,10 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
     if (stored !== ours && nodeWarned !== stored) {
       // Someone else rewrote our addresses (an operator, or a second agent with our hostname):
       // say so once and follow the Node, never fight over it.
-      log.error({ node: o.hostname, stored, ours }, 'the Node resource names other BGP addresses than this agent found; is another host running with the same --hostname?');
+      log.error(
+        { node: o.hostname, stored, ours },
+        'the Node resource names other BGP addresses than this agent found; is another host running with the same --hostname?',
+      );
       nodeWarned = stored;
     }
     let out;
@@ -149,7 +163,14 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
   };
 
   const publish = async (): Promise<void> => {
-    const status = nodeStatusOf({ hostname: o.hostname, sessions, bird: bird === undefined ? undefined : { protocols, starts: bird.starts, status: birdStatus }, configError, periodSeconds: Math.round((o.statusPeriodMs ?? 60_000) / 1000), now: o.clock.now() });
+    const status = nodeStatusOf({
+      hostname: o.hostname,
+      sessions,
+      bird: bird === undefined ? undefined : { protocols, starts: bird.starts, status: birdStatus },
+      configError,
+      periodSeconds: Math.round((o.statusPeriodMs ?? 60_000) / 1000),
+      now: o.clock.now(),
+    });
     const due = published === undefined || !sameStatus(published.status, status) || o.clock.monotonic() - published.at >= (o.statusPeriodMs ?? 60_000);
     if (!due) return;
     await client.commit([{ action: 'apply', resource: status }]);
@@ -177,10 +198,22 @@ export async function startBgpService(o: BgpServiceOptions): Promise<BgpService>
     await publish().catch((err: unknown) => log.warn({ err: describeError(err) }, 'cannot write the node status'));
   };
 
-  const loop = new ReconcileLoop({ clock: o.clock, logger: log, apply: render, check, checkIntervalMs: o.checkIntervalMs ?? 1_000, coalesceMs: COALESCE_MS, what: 'BGP configuration' });
+  const loop = new ReconcileLoop({
+    clock: o.clock,
+    logger: log,
+    apply: render,
+    check,
+    checkIntervalMs: o.checkIntervalMs ?? 1_000,
+    coalesceMs: COALESCE_MS,
+    what: 'BGP configuration',
+  });
   const scheduleRender = (): void => loop.schedule();
 
-  const metrics = bgpMetrics(o.registry, () => sessions, () => configError);
+  const metrics = bgpMetrics(
+    o.registry,
+    () => sessions,
+    () => configError,
+  );
   const syncer = new Syncer({
     kv: o.kv,
     prefixes: KINDS.map((k) => resourcePrefix(k)),
@@ -245,7 +278,11 @@ function bgpState(p: BirdProtocol): SessionStatus['state'] {
   return (BGP_STATES as readonly string[]).includes(word) ? (word as SessionStatus['state']) : p.state === 'up' ? 'Established' : 'Idle';
 }
 
-function bgpMetrics(registry: Registry | undefined, sessions: () => readonly SessionStatus[], configError: () => string | undefined): { restarts: { inc(): void } } {
+function bgpMetrics(
+  registry: Registry | undefined,
+  sessions: () => readonly SessionStatus[],
+  configError: () => string | undefined,
+): { restarts: { inc(): void } } {
   if (registry === undefined) return { restarts: { inc: () => {} } };
   new Gauge({
     name: 'brindle_bgp_sessions',
@@ -270,7 +307,14 @@ function bgpMetrics(registry: Registry | undefined, sessions: () => readonly Ses
       }
     },
   });
-  new Gauge({ name: 'brindle_bgp_config_rejected', help: '1 while BIRD refuses the latest rendered configuration', registers: [registry], collect() { this.set(configError() === undefined ? 0 : 1); } });
+  new Gauge({
+    name: 'brindle_bgp_config_rejected',
+    help: '1 while BIRD refuses the latest rendered configuration',
+    registers: [registry],
+    collect() {
+      this.set(configError() === undefined ? 0 : 1);
+    },
+  });
   const restarts = new Gauge({ name: 'brindle_bird_restarts', help: 'times BIRD was found dead and started again', registers: [registry] });
   return { restarts: { inc: () => restarts.inc() } };
 }

@@ -103,9 +103,15 @@ describe('BirdControl against a real BIRD 2.0.12', () => {
 
   it('lists the BGP protocols, not established, with neighbour and AS', async () => {
     const protocols = await bc.showProtocols();
-    assert.deepEqual(protocols.map((p) => `${p.name}/${p.proto}`), ['device1/Device', 's4/Static', 'peer4/BGP', 'peer6/BGP']);
+    assert.deepEqual(
+      protocols.map((p) => `${p.name}/${p.proto}`),
+      ['device1/Device', 's4/Static', 'peer4/BGP', 'peer6/BGP'],
+    );
     const byName = new Map(protocols.map((p) => [p.name, p] as const));
-    for (const [name, address, as, channel] of [['peer4', '198.18.9.1', 64513, 'ipv4'], ['peer6', '2001:db8::9', 64514, 'ipv6']] as const) {
+    for (const [name, address, as, channel] of [
+      ['peer4', '198.18.9.1', 64513, 'ipv4'],
+      ['peer6', '2001:db8::9', 64514, 'ipv6'],
+    ] as const) {
       const p = byName.get(name);
       assert.equal(p?.state, 'start', name);
       assert.match(p.info, /^(Idle|Connect|Active)$/, name);
@@ -114,7 +120,10 @@ describe('BirdControl against a real BIRD 2.0.12', () => {
       assert.equal(p.bgp.neighborAddress, address);
       assert.equal(p.bgp.neighborAs, as);
       assert.equal(p.bgp.localAs, 64512);
-      assert.deepEqual(p.channels.map((c) => [c.name, c.state]), [[channel, 'DOWN']]);
+      assert.deepEqual(
+        p.channels.map((c) => [c.name, c.state]),
+        [[channel, 'DOWN']],
+      );
     }
     assert.equal(byName.get('s4')?.channels[0]?.imported, 1);
   });
@@ -142,7 +151,10 @@ describe('BirdControl against a real BIRD 2.0.12', () => {
     ]);
     assert.equal(status.version, '2.0.12');
     assert.equal(protocols.length, 4);
-    assert.ok(route.lines.some((l) => l.text.startsWith('198.18.5.0/24')), JSON.stringify(route.lines));
+    assert.ok(
+      route.lines.some((l) => l.text.startsWith('198.18.5.0/24')),
+      JSON.stringify(route.lines),
+    );
     assert.ok(bad instanceof BirdCommandError);
     assert.equal(again.lines.filter((l) => l.code === 1002).length, 1);
   });
@@ -153,12 +165,18 @@ describe('BirdControl against a real BIRD 2.0.12', () => {
     const refused = await bc.configure();
     assert.equal(refused.ok, false);
     assert.match(refused.message, /b1\.conf:\d+:\d+ syntax error/);
-    assert.deepEqual((await bc.showProtocols()).map((p) => p.name), ['device1', 's4', 'peer4', 'peer6']);
+    assert.deepEqual(
+      (await bc.showProtocols()).map((p) => p.name),
+      ['device1', 's4', 'peer4', 'peer6'],
+    );
 
     await fs.writeTextAtomic(bird.conf, unreachablePeersConfig('198.18.6.0/24'));
     assert.deepEqual(await bc.configure(), { ok: true, message: 'Reconfigured' });
     const routes = (await bc.request('show route')).lines.map((l) => l.text);
-    assert.ok(routes.some((t) => t.startsWith('198.18.6.0/24')), routes.join('\n'));
+    assert.ok(
+      routes.some((t) => t.startsWith('198.18.6.0/24')),
+      routes.join('\n'),
+    );
     assert.ok(!routes.some((t) => t.startsWith('198.18.5.0/24')), routes.join('\n'));
     assert.deepEqual(await bc.configure(), { ok: true, message: 'Reconfigured' });
   });
@@ -209,7 +227,10 @@ protocol bgp mesh_198_18_7_${peer} { local 198.18.7.${me} as 64512; neighbor 198
     const [a, b] = nss as [TestNetns, TestNetns];
     const veth = await exec.run('ip', ['link', 'add', 'brt0', 'netns', a.name, 'type', 'veth', 'peer', 'name', 'brt0', 'netns', b.name]);
     assert.equal(veth.code, 0, veth.stderr);
-    for (const [ns, me] of [[a, 1], [b, 2]] as const) {
+    for (const [ns, me] of [
+      [a, 1],
+      [b, 2],
+    ] as const) {
       await ns.must('ip', ['addr', 'add', `198.18.7.${me}/30`, 'dev', 'brt0']);
       await ns.must('ip', ['link', 'set', 'brt0', 'up']);
     }
@@ -225,14 +246,20 @@ protocol bgp mesh_198_18_7_${peer} { local 198.18.7.${me} as 64512; neighbor 198
     untrackTempDir(dir);
   });
 
-  it('the session comes up, each side imports the other one\'s route, and goes Active when the peer stops', async () => {
+  it("the session comes up, each side imports the other one's route, and goes Active when the peer stops", async () => {
     const [ca, cb] = controls as [BirdControl, BirdControl];
     const session = async (c: BirdControl): Promise<BirdProtocol | undefined> => (await c.showProtocols()).find((p) => p.proto === 'BGP');
-    for (const [c, peer] of [[ca, '198.18.7.2'], [cb, '198.18.7.1']] as const) {
-      await eventually(async () => {
-        const p = await session(c);
-        return p?.state === 'up' && p.info === 'Established' && p.bgp?.state === 'Established' && p.channels[0]?.imported === 1;
-      }, { timeoutMs: 60_000, what: `the session to ${peer} established` });
+    for (const [c, peer] of [
+      [ca, '198.18.7.2'],
+      [cb, '198.18.7.1'],
+    ] as const) {
+      await eventually(
+        async () => {
+          const p = await session(c);
+          return p?.state === 'up' && p.info === 'Established' && p.bgp?.state === 'Established' && p.channels[0]?.imported === 1;
+        },
+        { timeoutMs: 60_000, what: `the session to ${peer} established` },
+      );
       const p = await session(c);
       assert.equal(p?.bgp?.neighborAddress, peer);
       assert.equal(p?.bgp?.neighborId, peer);
@@ -240,9 +267,12 @@ protocol bgp mesh_198_18_7_${peer} { local 198.18.7.${me} as 64512; neighbor 198
       assert.equal(p?.channels[0]?.exported, 1);
     }
     await birds[1]?.stop();
-    await eventually(async () => {
-      const p = await session(ca);
-      return p?.state === 'start' && /^(Idle|Connect|Active)$/.test(p.info) && p.infoDetail !== undefined;
-    }, { timeoutMs: 30_000, what: 'the session down, with a last error' });
+    await eventually(
+      async () => {
+        const p = await session(ca);
+        return p?.state === 'start' && /^(Idle|Connect|Active)$/.test(p.info) && p.infoDetail !== undefined;
+      },
+      { timeoutMs: 30_000, what: 'the session down, with a last error' },
+    );
   });
 });

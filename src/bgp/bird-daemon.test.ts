@@ -24,7 +24,8 @@ describe('BirdDaemon (real BIRD)', { timeout: 60_000 }, () => {
   let dir = '';
   let daemon: BirdDaemon;
 
-  const make = (): BirdDaemon => new BirdDaemon({ exec: netnsExec(realExec(), ns.name), fs, clock: realClock(), logger: silentLogger(), runDir: join(dir, 'bird') });
+  const make = (): BirdDaemon =>
+    new BirdDaemon({ exec: netnsExec(realExec(), ns.name), fs, clock: realClock(), logger: silentLogger(), runDir: join(dir, 'bird') });
 
   before(async () => {
     ns = await makeTestNetns('brbd');
@@ -63,7 +64,10 @@ describe('BirdDaemon (real BIRD)', { timeout: 60_000 }, () => {
     assert.equal(await fs.readText(daemon.configPath), before, 'bird.conf untouched');
     const c = await daemon.connect();
     try {
-      assert.ok((await c.showProtocols()).some((p) => p.name === 's4' && p.state === 'up'), 'the old protocols run');
+      assert.ok(
+        (await c.showProtocols()).some((p) => p.name === 's4' && p.state === 'up'),
+        'the old protocols run',
+      );
     } finally {
       c.close();
     }

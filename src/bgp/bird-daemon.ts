@@ -16,9 +16,7 @@ export interface BirdDaemonOptions {
 
 /** What applying a configuration did. */
 export type ApplyOutcome =
-  | { readonly result: 'unchanged' }
-  | { readonly result: 'started' | 'reconfigured' }
-  | { readonly result: 'rejected'; readonly error: string };
+  { readonly result: 'unchanged' } | { readonly result: 'started' | 'reconfigured' } | { readonly result: 'rejected'; readonly error: string };
 
 const START_WAIT_MS = 10_000;
 /** A live BIRD that does not answer for this long is presumed wedged and restarted. */
@@ -203,7 +201,8 @@ export class BirdDaemon {
     }
     if (!this.#o.fs.exists(this.configPath)) return false;
     if (this.#lastStartAt !== undefined && now - this.#lastStartAt < this.#restartDelayMs) return false;
-    this.#restartDelayMs = this.#lastStartAt !== undefined && now - this.#lastStartAt < STABLE_MS ? Math.min(MAX_RESTART_DELAY_MS, Math.max(1_000, this.#restartDelayMs * 2)) : 0;
+    this.#restartDelayMs =
+      this.#lastStartAt !== undefined && now - this.#lastStartAt < STABLE_MS ? Math.min(MAX_RESTART_DELAY_MS, Math.max(1_000, this.#restartDelayMs * 2)) : 0;
     this.#o.logger.warn({ socket: this.socketPath, nextRestartDelayMs: this.#restartDelayMs }, 'BIRD is not running; starting it again');
     try {
       await this.start();
@@ -223,4 +222,3 @@ export class BirdDaemon {
     if ((await this.pid()) !== undefined) await this.#o.exec.run('kill', ['-KILL', String(pid)]);
   }
 }
-

@@ -51,7 +51,9 @@ async function defaultRouteDevice(exec: Exec, family: '-4' | '-6'): Promise<stri
 async function globalAddresses(exec: Exec, iface: string): Promise<{ ipv4?: string; ipv6?: string }> {
   const parsed = addrsSchema.safeParse(await ipJson(exec, ['addr', 'show', 'dev', iface]));
   if (!parsed.success) return {};
-  const infos = parsed.data.flatMap((l) => l.addr_info).filter((a) => (a.scope ?? 'global') === 'global' && a.tentative !== true && a.dadfailed !== true && a.deprecated !== true && a.temporary !== true);
+  const infos = parsed.data
+    .flatMap((l) => l.addr_info)
+    .filter((a) => (a.scope ?? 'global') === 'global' && a.tentative !== true && a.dadfailed !== true && a.deprecated !== true && a.temporary !== true);
   const pick = (family: string): string | undefined => {
     const a = infos.find((i) => i.family === family);
     return a === undefined ? undefined : `${a.local}/${a.prefixlen}`;

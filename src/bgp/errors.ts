@@ -34,7 +34,6 @@ export class BgpAddressNotFoundError extends BrindleError {
   }
 }
 
-
 /** BIRD could not be started (or would not stay up). */
 export class BirdStartError extends BrindleError {
   constructor(detail: string, cause?: unknown) {

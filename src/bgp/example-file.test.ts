@@ -11,7 +11,6 @@ import { calicoNode } from './testing/index.js';
 
 const fs = realFs();
 
-
 describe('examples/bgp.yaml', () => {
   let dir = '';
   after(async () => {
@@ -32,10 +31,13 @@ describe('examples/bgp.yaml', () => {
       calicoNode('compute-2', { ipv4Address: '198.19.0.2/24', ipv6Address: '2001:db8:ffff::2/64', labels: { rack: 'r2' } }),
     ];
     const out = renderBirdConfig({ nodeName: 'compute-1', nodes, bgpConfigurations: configs, peers, interfacePrefixes: ['tap'] });
-    assert.deepEqual(
-      out.sessions.map((s) => `${s.type} ${s.peerIp} AS${s.peerAs}`).sort(),
-      ['global 198.19.0.250 AS65000', 'global 198.19.0.253 AS65101', 'global 2001:db8:ffff::fa AS65000', 'reflector 198.19.0.100 AS64512', 'reflector 2001:db8:ffff::100 AS64512'],
-    );
+    assert.deepEqual(out.sessions.map((s) => `${s.type} ${s.peerIp} AS${s.peerAs}`).sort(), [
+      'global 198.19.0.250 AS65000',
+      'global 198.19.0.253 AS65101',
+      'global 2001:db8:ffff::fa AS65000',
+      'reflector 198.19.0.100 AS64512',
+      'reflector 2001:db8:ffff::100 AS64512',
+    ]);
     const other = renderBirdConfig({ nodeName: 'compute-2', nodes, bgpConfigurations: configs, peers, interfacePrefixes: ['tap'] });
     assert.ok(!other.sessions.some((s) => s.peerIp === '198.19.0.253'), 'the rack-1 switch peers only with rack r1');
     dir = await fs.makeTempDir('brindle-bgp-example-');

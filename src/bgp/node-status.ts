@@ -33,8 +33,7 @@ export interface NodeStatusInput {
 /** This host's CalicoNodeStatus (Calico's v3 shape), from its sessions as BIRD reports them. */
 export function nodeStatusOf(i: NodeStatusInput): CalicoNodeStatus {
   const fam = (f: 4 | 6): SessionStatus[] => i.sessions.filter((s) => s.family === f);
-  const peers = (f: 4 | 6) =>
-    fam(f).map((s) => ({ peerIP: s.peerIp, type: PEER_TYPES[s.type], state: s.state, since: s.since, info: s.info }));
+  const peers = (f: 4 | 6) => fam(f).map((s) => ({ peerIP: s.peerIp, type: PEER_TYPES[s.type], state: s.state, since: s.since, info: s.info }));
   const established = (f: 4 | 6): number => fam(f).filter((s) => s.state === 'Established').length;
   const ready = i.bird !== undefined && i.bird.protocols.length > 0;
   const st = i.bird?.status;

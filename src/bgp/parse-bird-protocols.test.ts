@@ -48,12 +48,15 @@ describe('parseBirdProtocols (BIRD 2.0.12, timeformat protocol iso long)', () =>
 
   it('show protocols: the continuation rows are protocols too', () => {
     const rows = parseBirdProtocols(only(SHOW_PROTOCOLS));
-    assert.deepEqual(rows.map((p) => [p.name, p.proto, p.state, p.since, p.info]), [
-      ['device1', 'Device', 'up', '2026-12-06 03:20:16', ''],
-      ['s4', 'Static', 'up', '2026-12-06 03:20:16', ''],
-      ['peer4', 'BGP', 'start', '2026-12-06 03:20:16', 'Idle'],
-      ['peer6', 'BGP', 'start', '2026-12-06 03:20:16', 'Idle'],
-    ]);
+    assert.deepEqual(
+      rows.map((p) => [p.name, p.proto, p.state, p.since, p.info]),
+      [
+        ['device1', 'Device', 'up', '2026-12-06 03:20:16', ''],
+        ['s4', 'Static', 'up', '2026-12-06 03:20:16', ''],
+        ['peer4', 'BGP', 'start', '2026-12-06 03:20:16', 'Idle'],
+        ['peer6', 'BGP', 'start', '2026-12-06 03:20:16', 'Idle'],
+      ],
+    );
     assert.ok(rows.every((p) => p.bgp === undefined && p.channels.length === 0));
   });
 

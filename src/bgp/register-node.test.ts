@@ -39,7 +39,14 @@ describe('registerNode', () => {
     const stored = await client.get('Node', 'compute-1');
     assert.ok(stored !== undefined);
     await client.commit([
-      { action: 'replace', resource: { ...stored, metadata: { ...stored.metadata, labels: { rack: 'r1' } }, spec: { ...stored.spec, bgp: { ...stored.spec.bgp, routeReflectorClusterID: '224.0.0.1', asNumber: 65010 } } } },
+      {
+        action: 'replace',
+        resource: {
+          ...stored,
+          metadata: { ...stored.metadata, labels: { rack: 'r1' } },
+          spec: { ...stored.spec, bgp: { ...stored.spec.bgp, routeReflectorClusterID: '224.0.0.1', asNumber: 65010 } },
+        },
+      },
     ]);
     const n = await registerNode(client, { hostname: 'compute-1', ipv4Address: '198.19.0.11/24' });
     assert.deepEqual(n.metadata.labels, { rack: 'r1' });

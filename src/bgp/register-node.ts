@@ -75,7 +75,10 @@ export async function registerNode(
     if (stored !== undefined && sameSpec(stored, want)) return stored;
     try {
       await client.commit([{ action: stored === undefined ? 'create' : 'replace', resource: want }]);
-      o.logger?.info({ node: reg.hostname, ipv4: reg.ipv4Address, ipv6: reg.ipv6Address }, stored === undefined ? 'registered the Calico Node' : 'updated the Calico Node');
+      o.logger?.info(
+        { node: reg.hostname, ipv4: reg.ipv4Address, ipv6: reg.ipv6Address },
+        stored === undefined ? 'registered the Calico Node' : 'updated the Calico Node',
+      );
       const written = await client.get('Node', reg.hostname);
       return written ?? want;
     } catch (err) {

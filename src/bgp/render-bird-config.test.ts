@@ -12,7 +12,6 @@ import { calicoNode, GOLDEN_CASES } from './testing/index.js';
 const fs = realFs();
 const BIRD = '/usr/sbin/bird';
 
-
 const goldenPath = (name: string): string => join(projectRoot(), 'src', 'bgp', 'testdata', `${name}.conf`);
 
 describe('renderBirdConfig golden files', () => {

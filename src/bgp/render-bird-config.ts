@@ -39,7 +39,8 @@ import { compareIps } from './compare-ips.js';
 export type { BgpPeerType } from './bgp-peer-type.js';
 
 function nodeAddresses(nodes: readonly BirdNode[]): { v4: string[]; v6: string[] } {
-  const pick = (family: 4 | 6): string[] => [...new Set(nodes.map((n) => addressOf(n, family)).filter((a): a is string => a !== undefined))].sort((a, b) => compareIps(a, b));
+  const pick = (family: 4 | 6): string[] =>
+    [...new Set(nodes.map((n) => addressOf(n, family)).filter((a): a is string => a !== undefined))].sort((a, b) => compareIps(a, b));
   return { v4: pick(4), v6: pick(6) };
 }
 
@@ -95,15 +96,13 @@ export function renderBirdConfig(input: BirdRenderInput): RenderedBird {
     nodeAddresses: nodeAddresses([settings.me, ...settings.others]),
   });
   for (const s of planned) lines.push('', ...renderBgpProtocol(s));
-  const sessions = planned.map(
-    (s): BirdSession => ({
-      protocol: protocolName(s),
-      family: s.family,
-      peerIp: s.peerIp,
-      peerAs: s.peerAs,
-      type: s.type,
-      ...(s.peerNode === undefined ? {} : { peerNode: s.peerNode }),
-    }),
-  );
+  const sessions = planned.map((s): BirdSession => ({
+    protocol: protocolName(s),
+    family: s.family,
+    peerIp: s.peerIp,
+    peerAs: s.peerAs,
+    type: s.type,
+    ...(s.peerNode === undefined ? {} : { peerNode: s.peerNode }),
+  }));
   return { config: `${lines.join('\n')}\n`, sessions, routerId, warnings };
 }

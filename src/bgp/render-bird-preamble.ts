@@ -24,18 +24,20 @@ const LOG_CLASSES: Readonly<Record<LogSeverity, string>> = {
 function ownRouteFunction(prefixes: readonly string[]): string[] {
   const iface = prefixes.map((p) => `ifname ~ ${birdString(`${p}*`)}`).join(' || ');
   return [
-    '# A route this host\'s agent programs: learned from the kernel (RTS_INHERIT), written with',
+    "# A route this host's agent programs: learned from the kernel (RTS_INHERIT), written with",
     '# `proto boot` (krt_source 3) towards a workload interface, a /32 or /128.',
     'function brindle_own_route()',
     '{',
     '  if source != RTS_INHERIT then return false;',
     '  if krt_source != 3 then return false;',
-    ...(prefixes.length === 0 ? ['  return false;'] : [
-      `  if !(${iface}) then return false;`,
-      '  if net.type = NET_IP4 then return net.len = 32;',
-      '  if net.type = NET_IP6 then return net.len = 128;',
-      '  return false;',
-    ]),
+    ...(prefixes.length === 0
+      ? ['  return false;']
+      : [
+          `  if !(${iface}) then return false;`,
+          '  if net.type = NET_IP4 then return net.len = 32;',
+          '  if net.type = NET_IP6 then return net.len = 128;',
+          '  return false;',
+        ]),
     '}',
   ];
 }
@@ -48,7 +50,7 @@ function nodeGuard(addresses: PreambleInput['nodeAddresses']): string[] {
   const lines: string[] = [];
   if (addresses.v4.length > 0) lines.push(`  if net.type = NET_IP4 then { if net ~ [ ${addresses.v4.map((a) => `${a}/32`).join(', ')} ] then reject; }`);
   if (addresses.v6.length > 0) lines.push(`  if net.type = NET_IP6 then { if net ~ [ ${addresses.v6.map((a) => `${a}/128`).join(', ')} ] then reject; }`);
-  return lines.length === 0 ? [] : ['  # Never over BGP: the nodes\' own addresses (the sessions run to them).', ...lines];
+  return lines.length === 0 ? [] : ["  # Never over BGP: the nodes' own addresses (the sessions run to them).", ...lines];
 }
 
 /** Everything before the `protocol bgp` blocks: globals, logging, filters, device/direct/kernel, the template. */
@@ -77,7 +79,7 @@ export function renderBirdPreamble(input: PreambleInput): string[] {
     '',
     ...ownRouteFunction(input.interfacePrefixes),
     '',
-    '# To BGP peers: this host\'s workload routes, never the default route or other host routes.',
+    "# To BGP peers: this host's workload routes, never the default route or other host routes.",
     'filter brindle_export',
     '{',
     '  if brindle_own_route() then accept;',
@@ -93,7 +95,7 @@ export function renderBirdPreamble(input: PreambleInput): string[] {
     '}',
     '',
     '# To the kernel: only routes learned by BGP. BIRD writes them with its own protocol number',
-    '# (`proto bird`, 12), so they are told apart from the agent\'s `proto boot` routes; routes',
+    "# (`proto bird`, 12), so they are told apart from the agent's `proto boot` routes; routes",
     '# learned from the kernel (`import all` below) go back out to no one but BGP peers, and',
     '# brindle_export lets only our workload routes through.',
     'filter brindle_kernel',

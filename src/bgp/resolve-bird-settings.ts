@@ -94,7 +94,10 @@ export function resolveBirdSettings(input: SettingsInput, warnings: string[]): B
   if (me.clusterId !== undefined) {
     const id = me.clusterId;
     if (isClusterId(id)) rrClusterId = id;
-    else warnings.push(`Node ${me.name}: routeReflectorClusterID ${JSON.stringify(me.clusterId)} is neither an IPv4 address nor a number; BIRD uses the router id as cluster id`);
+    else
+      warnings.push(
+        `Node ${me.name}: routeReflectorClusterID ${JSON.stringify(me.clusterId)} is neither an IPv4 address nor a number; BIRD uses the router id as cluster id`,
+      );
   }
   return {
     me,

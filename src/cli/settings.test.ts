@@ -31,7 +31,9 @@ describe('settings', () => {
   it('servers get --listen with their default; per-host commands get --hostname, defaulting to the machine name', async () => {
     const server = await resolveSettings(parse([], { server: { defaultListen: '127.0.0.1:9696' } }), {}, io(), { server: { defaultListen: '127.0.0.1:9696' } });
     assert.deepEqual(server.listen, { host: '127.0.0.1', port: 9696 });
-    const flagged = await resolveSettings(parse(['--listen', '0.0.0.0:19696'], { server: { defaultListen: 'x:1' } }), {}, io(), { server: { defaultListen: '127.0.0.1:9696' } });
+    const flagged = await resolveSettings(parse(['--listen', '0.0.0.0:19696'], { server: { defaultListen: 'x:1' } }), {}, io(), {
+      server: { defaultListen: '127.0.0.1:9696' },
+    });
     assert.deepEqual(flagged.listen, { host: '0.0.0.0', port: 19696 });
     const fromEnv = await resolveSettings(parse([], { perHost: true }), { BRINDLE_HOSTNAME: 'compute-7' }, io(), { perHost: true });
     assert.equal(fromEnv.hostname, 'compute-7');
@@ -61,7 +63,10 @@ describe('settings', () => {
     const env = await resolveSettings(parse([]), { BRINDLE_DATASTORE: 'etcd:http://10.0.0.1:2379', BRINDLE_ETCD_TIMEOUT: '0.5' }, io());
     assert.equal(env.datastore.kind === 'etcd' ? env.datastore.callTimeoutMs : undefined, 500);
     for (const bad of ['0', '-1', 'soon', '']) {
-      await assert.rejects(resolveSettings(parse(['--etcd-timeout', bad, '--datastore', 'etcd:http://10.0.0.1:2379']), {}, io()), /--etcd-timeout .* must be a number of seconds/);
+      await assert.rejects(
+        resolveSettings(parse(['--etcd-timeout', bad, '--datastore', 'etcd:http://10.0.0.1:2379']), {}, io()),
+        /--etcd-timeout .* must be a number of seconds/,
+      );
     }
   });
 

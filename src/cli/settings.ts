@@ -36,13 +36,33 @@ const DEFS: readonly SettingDef[] = [
   { flag: '--etcd-cert-file <file>', key: 'etcdCertFile', env: 'BRINDLE_ETCD_CERT_FILE', help: 'client certificate for etcd (mutual TLS)' },
   { flag: '--etcd-key-file <file>', key: 'etcdKeyFile', env: 'BRINDLE_ETCD_KEY_FILE', help: 'client key for etcd (mutual TLS)' },
   { flag: '--etcd-username <name>', key: 'etcdUsername', env: 'BRINDLE_ETCD_USERNAME', help: 'etcd user (with --etcd-password)' },
-  { flag: '--etcd-password <password>', key: 'etcdPassword', env: 'BRINDLE_ETCD_PASSWORD', help: 'etcd password (prefer the environment variable or config file)' },
-  { flag: '--etcd-timeout <seconds>', key: 'etcdTimeout', env: 'BRINDLE_ETCD_TIMEOUT', help: 'deadline of each etcd call; a member that misses it is passed over (default 5)' },
-  { flag: '--etcd-keepalive <seconds>', key: 'etcdKeepalive', env: 'BRINDLE_ETCD_KEEPALIVE', help: 'a watch quiet this long asks etcd for progress; silent twice as long, it moves to another member (default 10)' },
+  {
+    flag: '--etcd-password <password>',
+    key: 'etcdPassword',
+    env: 'BRINDLE_ETCD_PASSWORD',
+    help: 'etcd password (prefer the environment variable or config file)',
+  },
+  {
+    flag: '--etcd-timeout <seconds>',
+    key: 'etcdTimeout',
+    env: 'BRINDLE_ETCD_TIMEOUT',
+    help: 'deadline of each etcd call; a member that misses it is passed over (default 5)',
+  },
+  {
+    flag: '--etcd-keepalive <seconds>',
+    key: 'etcdKeepalive',
+    env: 'BRINDLE_ETCD_KEEPALIVE',
+    help: 'a watch quiet this long asks etcd for progress; silent twice as long, it moves to another member (default 10)',
+  },
   { flag: '--log-level <level>', key: 'logLevel', env: 'BRINDLE_LOG_LEVEL', help: `${LOG_LEVELS.join('|')} (default info)` },
 ];
 const SERVER_DEF: SettingDef = { flag: '--listen <host:port>', key: 'listen', env: 'BRINDLE_LISTEN', help: 'address to serve on' };
-const HOST_DEF: SettingDef = { flag: '--hostname <name>', key: 'hostname', env: 'BRINDLE_HOSTNAME', help: "this host's name (default: the machine's hostname)" };
+const HOST_DEF: SettingDef = {
+  flag: '--hostname <name>',
+  key: 'hostname',
+  env: 'BRINDLE_HOSTNAME',
+  help: "this host's name (default: the machine's hostname)",
+};
 
 const configFileSchema = z.strictObject({
   datastore: z.string().optional(),
@@ -62,7 +82,8 @@ type ConfigFile = z.output<typeof configFileSchema>;
 /** A positive number of seconds from a flag, variable or file, as milliseconds. */
 function secondsToMs(text: string, flag: string): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400) throw new UsageError(`${flag} ${JSON.stringify(text)} must be a number of seconds (0 < s ≤ 86400)`);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400)
+    throw new UsageError(`${flag} ${JSON.stringify(text)} must be a number of seconds (0 < s ≤ 86400)`);
   return Math.round(n * 1_000);
 }
 
@@ -111,7 +132,7 @@ async function loadConfigFile(path: string | undefined, io: CliIo): Promise<Conf
   try {
     doc = parseYaml(text) ?? {};
   } catch (err) {
-    throw new ConfigFileError(file, err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err), err);
+    throw new ConfigFileError(file, err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err), err);
   }
   const r = configFileSchema.safeParse(doc);
   if (!r.success) {

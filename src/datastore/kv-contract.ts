@@ -96,9 +96,15 @@ export function runKvContract(name: string, setup: () => Promise<KvContractTarge
       for (const k of ['b', 'a', 'c/x', 'c/y']) await kv.put(`${p}${k}`, k);
       await kv.put(`${p.slice(0, -1)}0`, 'outside: the prefix without its slash, then 0');
       const all = await kv.list(p);
-      assert.deepEqual(all.items.map((i) => i.key), ['a', 'b', 'c/x', 'c/y'].map((k) => p + k));
+      assert.deepEqual(
+        all.items.map((i) => i.key),
+        ['a', 'b', 'c/x', 'c/y'].map((k) => p + k),
+      );
       assert.equal(all.revision, await kv.revision());
-      assert.deepEqual((await kv.list(`${p}c/`)).items.map((i) => i.value), ['c/x', 'c/y']);
+      assert.deepEqual(
+        (await kv.list(`${p}c/`)).items.map((i) => i.value),
+        ['c/x', 'c/y'],
+      );
       assert.deepEqual((await kv.list(`${p}zz`)).items, []);
       const del = await kv.deletePrefix(`${p}c/`);
       assert.equal(del.deleted, 2);
@@ -176,7 +182,13 @@ export function runKvContract(name: string, setup: () => Promise<KvContractTarge
       fresh();
       const before = await kv.revision();
       await assert.rejects(
-        kv.txn({ compare: [], success: [{ op: 'put', key: `${p}d`, value: '1' }, { op: 'put', key: `${p}d`, value: '2' }] }),
+        kv.txn({
+          compare: [],
+          success: [
+            { op: 'put', key: `${p}d`, value: '1' },
+            { op: 'put', key: `${p}d`, value: '2' },
+          ],
+        }),
         InvalidTxnError,
       );
       assert.equal(await kv.revision(), before);
@@ -192,9 +204,7 @@ export function runKvContract(name: string, setup: () => Promise<KvContractTarge
       for (let round = 1; round <= 20; round++) {
         const cur = await kv.get(k);
         assert.ok(cur);
-        const results = await Promise.all(
-          clients.map((c, i) => c.put(k, `round-${round}-writer-${i}`, { condition: { modRevision: cur.modRevision } })),
-        );
+        const results = await Promise.all(clients.map((c, i) => c.put(k, `round-${round}-writer-${i}`, { condition: { modRevision: cur.modRevision } })));
         const winners = results.filter((r) => r.succeeded);
         assert.equal(winners.length, 1, `round ${round}: ${winners.length} winners`);
         const losers = results.filter((r) => !r.succeeded);
@@ -209,7 +219,11 @@ export function runKvContract(name: string, setup: () => Promise<KvContractTarge
       const results = await Promise.all(children.map((c) => c.finish()));
       const won = results.flatMap((lines) => (lines.at(-1)?.['won'] as number[] | undefined) ?? []);
       assert.equal(won.length, 75);
-      assert.deepEqual([...won].sort((a, b) => a - b), Array.from({ length: 75 }, (_, i) => i + 1), 'every value written exactly once');
+      assert.deepEqual(
+        [...won].sort((a, b) => a - b),
+        Array.from({ length: 75 }, (_, i) => i + 1),
+        'every value written exactly once',
+      );
       assert.equal((await kv.get(k))?.value, '75');
     });
 
@@ -220,7 +234,10 @@ export function runKvContract(name: string, setup: () => Promise<KvContractTarge
       const watch = kv.watch(p, { fromRevision: revs[2] ?? 0 });
       const old = await collectEvents(watch, 3);
       assert.deepEqual(old.events.map(keyOf), [`${p}k2`, `${p}k3`, `${p}k4`]);
-      assert.deepEqual(old.batches.map((b) => b.revision), revs.slice(2));
+      assert.deepEqual(
+        old.batches.map((b) => b.revision),
+        revs.slice(2),
+      );
       await kv.put(`${p}k0`, 'again');
       await kv.delete(`${p}k1`);
       const live = await collectEvents(watch, 2);
@@ -241,9 +258,16 @@ export function runKvContract(name: string, setup: () => Promise<KvContractTarge
       await Promise.all([now.ready, future.ready]);
       for (let i = 1; i <= 4; i++) await kv.put(`${p}k${i}`, String(i));
       const fromNow = await collectEvents(now, 4);
-      assert.deepEqual(fromNow.events.map(keyOf), [1, 2, 3, 4].map((i) => `${p}k${i}`), 'nothing from before the watch');
+      assert.deepEqual(
+        fromNow.events.map(keyOf),
+        [1, 2, 3, 4].map((i) => `${p}k${i}`),
+        'nothing from before the watch',
+      );
       const fromFuture = await collectEvents(future, 2);
-      assert.deepEqual(fromFuture.batches.map((b) => b.revision), [next, next + 1]);
+      assert.deepEqual(
+        fromFuture.batches.map((b) => b.revision),
+        [next, next + 1],
+      );
       now.close();
       future.close();
     });
@@ -307,9 +331,16 @@ export function runKvContract(name: string, setup: () => Promise<KvContractTarge
         return true;
       });
       const ok = await collectEvents(kv.watch(p, { fromRevision: at }), 2);
-      assert.deepEqual(ok.events.map((e) => (e.type === 'put' ? e.kv.value : '')), ['3', '4']);
+      assert.deepEqual(
+        ok.events.map((e) => (e.type === 'put' ? e.kv.value : '')),
+        ['3', '4'],
+      );
       await assert.rejects(kv.compact(at), CompactedError, 'compacting again at the same revision is refused');
-      assert.deepEqual((await kv.list(p)).items.map((i) => i.value), ['4'], 'current state survives compaction');
+      assert.deepEqual(
+        (await kv.list(p)).items.map((i) => i.value),
+        ['4'],
+        'current state survives compaction',
+      );
     });
 
     it('a lease that is not kept alive expires and deletes its keys', async () => {

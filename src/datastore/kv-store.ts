@@ -55,11 +55,7 @@ export interface TxnResult {
 }
 
 /** The condition of a single put or delete. */
-export type WriteCondition =
-  | { readonly absent: true }
-  | { readonly present: true }
-  | { readonly modRevision: number }
-  | { readonly value: string };
+export type WriteCondition = { readonly absent: true } | { readonly present: true } | { readonly modRevision: number } | { readonly value: string };
 
 export interface WriteOptions {
   readonly condition?: WriteCondition;
@@ -82,9 +78,7 @@ export interface ListResult {
   readonly revision: number;
 }
 
-export type WatchEvent =
-  | { readonly type: 'put'; readonly kv: KeyValue }
-  | { readonly type: 'delete'; readonly key: string; readonly modRevision: number };
+export type WatchEvent = { readonly type: 'put'; readonly kv: KeyValue } | { readonly type: 'delete'; readonly key: string; readonly modRevision: number };
 
 /** All events of one revision that fall under the watched prefix, in order. */
 export interface WatchBatch {
@@ -164,7 +158,10 @@ export async function putViaTxn(kv: Pick<KvStore, 'txn'>, key: string, value: st
 export async function deleteViaTxn(kv: Pick<KvStore, 'txn'>, key: string, options: WriteOptions = {}): Promise<WriteResult> {
   const r = await kv.txn({
     compare: conditionCompares(key, options.condition),
-    success: [{ op: 'get', key }, { op: 'delete', key }],
+    success: [
+      { op: 'get', key },
+      { op: 'delete', key },
+    ],
     failure: [{ op: 'get', key }],
   });
   const first = r.results[0];

@@ -33,7 +33,10 @@ export function parseDatastoreSpec(spec: string): DatastoreConfig {
     return { kind: 'embedded', path: rest };
   }
   if (scheme === 'etcd') {
-    const endpoints = rest.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const endpoints = rest
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     if (endpoints.length === 0) throw new DatastoreConfigError('etcd: needs at least one endpoint URL');
     for (const e of endpoints) {
       let url: URL;

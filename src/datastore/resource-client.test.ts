@@ -39,11 +39,18 @@ describe('ResourceClient (on the embedded store)', () => {
     const got = await client.get('NetworkPolicy', 'a', 'openstack');
     assert.deepEqual(got, created);
     const stored = await kv.get('/calico/resources/v3/projectcalico.org/networkpolicies/openstack/a');
-    assert.equal((JSON.parse(stored?.value ?? '{}') as { metadata: Record<string, unknown> }).metadata['resourceVersion'], undefined, 'resourceVersion is not stored');
+    assert.equal(
+      (JSON.parse(stored?.value ?? '{}') as { metadata: Record<string, unknown> }).metadata['resourceVersion'],
+      undefined,
+      'resourceVersion is not stored',
+    );
     assert.equal(got?.metadata.resourceVersion, String(stored?.modRevision));
     await assert.rejects(client.create(policy('a')), ResourceExistsError);
     const list = await client.list('NetworkPolicy');
-    assert.deepEqual(list.items.map((p) => p.metadata.name), ['a']);
+    assert.deepEqual(
+      list.items.map((p) => p.metadata.name),
+      ['a'],
+    );
   });
 
   it('update is compare-and-swap on resourceVersion and keeps uid and creationTimestamp', async () => {
@@ -62,14 +69,26 @@ describe('ResourceClient (on the embedded store)', () => {
 
   it('a commit is all or nothing', async () => {
     const before = await kv.revision();
-    await assert.rejects(client.commit([{ action: 'create', resource: policy('b') }, { action: 'create', resource: policy('a') }]), ResourceExistsError);
     await assert.rejects(
-      client.commit([{ action: 'create', resource: policy('b') }, { action: 'create', resource: policy('c', { ingress: [{ action: 'Nope' } as never] }) }]),
+      client.commit([
+        { action: 'create', resource: policy('b') },
+        { action: 'create', resource: policy('a') },
+      ]),
+      ResourceExistsError,
+    );
+    await assert.rejects(
+      client.commit([
+        { action: 'create', resource: policy('b') },
+        { action: 'create', resource: policy('c', { ingress: [{ action: 'Nope' } as never] }) },
+      ]),
       ValidationError,
     );
     assert.equal(await kv.revision(), before, 'nothing written');
     assert.equal(await client.get('NetworkPolicy', 'b', 'openstack'), undefined);
-    const written = await client.commit([{ action: 'create', resource: policy('b') }, { action: 'apply', resource: policy('c') }]);
+    const written = await client.commit([
+      { action: 'create', resource: policy('b') },
+      { action: 'apply', resource: policy('c') },
+    ]);
     assert.equal(written.length, 2);
     assert.equal(written[0]?.resource?.metadata.resourceVersion, written[1]?.resource?.metadata.resourceVersion, 'one revision for the batch');
   });
@@ -85,12 +104,30 @@ describe('ResourceClient (on the embedded store)', () => {
   });
 
   it('create and delete can skip what exists or is gone', async () => {
-    const created = await client.commit([{ action: 'create', resource: policy('a') }, { action: 'create', resource: policy('skip-new') }], { skipExisting: true });
-    assert.deepEqual(created.map((o) => o.result), ['skipped', 'written']);
+    const created = await client.commit(
+      [
+        { action: 'create', resource: policy('a') },
+        { action: 'create', resource: policy('skip-new') },
+      ],
+      { skipExisting: true },
+    );
+    assert.deepEqual(
+      created.map((o) => o.result),
+      ['skipped', 'written'],
+    );
     const gone = { kind: 'NetworkPolicy' as const, name: 'never-was', namespace: 'openstack' };
     await assert.rejects(client.commit([{ action: 'delete', ref: gone }]), ResourceNotFoundError);
-    const deleted = await client.commit([{ action: 'delete', ref: gone }, { action: 'delete', ref: { kind: 'NetworkPolicy', name: 'skip-new', namespace: 'openstack' } }], { skipMissing: true });
-    assert.deepEqual(deleted.map((o) => o.result), ['skipped', 'deleted']);
+    const deleted = await client.commit(
+      [
+        { action: 'delete', ref: gone },
+        { action: 'delete', ref: { kind: 'NetworkPolicy', name: 'skip-new', namespace: 'openstack' } },
+      ],
+      { skipMissing: true },
+    );
+    assert.deepEqual(
+      deleted.map((o) => o.result),
+      ['skipped', 'deleted'],
+    );
   });
 
   it('a stale resourceVersion never resurrects a deleted resource, and create refuses one', async () => {

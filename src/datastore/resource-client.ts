@@ -153,10 +153,7 @@ export class ResourceClient {
   }
 
   /** Every resource of a kind (in one namespace, or all namespaces when omitted). */
-  async list<K extends KindName>(
-    kind: K,
-    namespace?: string,
-  ): Promise<{ items: ResourceOf<K>[]; invalid: InvalidResource[]; revision: number }> {
+  async list<K extends KindName>(kind: K, namespace?: string): Promise<{ items: ResourceOf<K>[]; invalid: InvalidResource[]; revision: number }> {
     const { items, revision } = await this.#kv.list(resourcePrefix(kindInfo(kind), namespace));
     const good: ResourceOf<K>[] = [];
     const invalid: InvalidResource[] = [];
@@ -181,7 +178,11 @@ export class ResourceClient {
    * only if the entry is still as seen, so a slower writer can never overwrite a newer one;
    * false tells the caller to start again from the read. uid and creationTimestamp are kept.
    */
-  async writeIfUnchanged(id: { kind: KindName; name: string; namespace?: string }, seen: KeyValue | undefined, desired: CalicoResource | undefined): Promise<boolean> {
+  async writeIfUnchanged(
+    id: { kind: KindName; name: string; namespace?: string },
+    seen: KeyValue | undefined,
+    desired: CalicoResource | undefined,
+  ): Promise<boolean> {
     const key = resourceKey(id);
     const compare: Compare =
       seen === undefined ? { key, target: 'version', op: '==', value: 0 } : { key, target: 'modRevision', op: '==', value: seen.modRevision };
@@ -270,7 +271,10 @@ export class ResourceClient {
         });
       }
       if (attempt >= this.#attempts) {
-        throw new ResourceConflictError(ops.length === 1 && ops[0] ? describeRef(opRef(ops[0])) : `${ops.length} resources`, `gave up after ${attempt} attempts`);
+        throw new ResourceConflictError(
+          ops.length === 1 && ops[0] ? describeRef(opRef(ops[0])) : `${ops.length} resources`,
+          `gave up after ${attempt} attempts`,
+        );
       }
       p = await this.#planChunk(ops, options);
     }

@@ -31,7 +31,6 @@ function consumer() {
   };
 }
 
-
 async function contents(kv: KvStore, prefix: string): Promise<Map<string, string>> {
   return new Map((await kv.list(prefix)).items.map((i) => [i.key, i.value]));
 }
@@ -56,7 +55,10 @@ describe('Syncer on the embedded store', () => {
       syncer.start();
       await syncer.waitInSync();
       assert.deepEqual(c.statuses, ['waiting', 'in-sync']);
-      assert.deepEqual([...c.view].sort(), [['/a/1', 'x'], ['/b/1', 'y']]);
+      assert.deepEqual([...c.view].sort(), [
+        ['/a/1', 'x'],
+        ['/b/1', 'y'],
+      ]);
       await kv.put('/a/2', 'z');
       await kv.delete('/a/1');
       await kv.put('/c/2', 'ignored');
@@ -91,7 +93,10 @@ describe('Syncer on the embedded store', () => {
       await other.compact(await other.revision());
       await clock.advance(1_000);
       await eventually(() => c.statuses.includes('resyncing') && syncer.status === 'in-sync' && c.view.has('/x/new'));
-      const after = c.updates.slice(told).map((u) => `${u.key}=${u.value ?? '(deleted)'}`).sort();
+      const after = c.updates
+        .slice(told)
+        .map((u) => `${u.key}=${u.value ?? '(deleted)'}`)
+        .sort();
       assert.deepEqual(after, ['/x/change=v2', '/x/drop=(deleted)', '/x/new=v1'], 'no duplicate for /x/keep, nothing lost');
       assert.deepEqual(c.view, await contents(other, '/x/'));
     } finally {
@@ -183,7 +188,11 @@ describe('Syncer on the embedded store', () => {
       await eventually(() => c.view.has('/r/3') && syncer.status === 'in-sync');
       assert.equal(lists, 1, 'no re-list');
       assert.equal(watchedFrom[1], second.revision + 1, 'resumed right after the last delivered revision');
-      assert.deepEqual(c.updates.map((u) => u.key), ['/r/1', '/r/2', '/r/3'], 'each change told once, in order');
+      assert.deepEqual(
+        c.updates.map((u) => u.key),
+        ['/r/1', '/r/2', '/r/3'],
+        'each change told once, in order',
+      );
       assert.deepEqual(c.statuses, ['waiting', 'in-sync', 'resyncing', 'in-sync']);
     } finally {
       await syncer.stop();
@@ -236,18 +245,18 @@ describe('Syncer on etcd', () => {
     const c = consumer();
     const syncer = new Syncer({ kv, prefixes: ['/e/'], backoff: { initialMs: 50, maxMs: 500, factor: 2 }, ...c });
     try {
-    await kv.put('/e/1', 'one');
-    syncer.start();
-    await syncer.waitInSync();
-    await etcd.pause();
-    await eventually(() => syncer.status === 'resyncing', 15_000);
-    assert.deepEqual([...c.view], [['/e/1', 'one']], 'the consumer keeps what it had while etcd is down');
-    await etcd.restart();
-    await eventually(() => syncer.status === 'in-sync', 30_000);
-    await kv.put('/e/2', 'two');
-    await eventually(() => c.view.get('/e/2') === 'two', 15_000);
-    assert.deepEqual(c.view, await contents(kv, '/e/'));
-    assert.equal(c.updates.filter((u) => u.key === '/e/1').length, 1, 'no duplicate after the re-list');
+      await kv.put('/e/1', 'one');
+      syncer.start();
+      await syncer.waitInSync();
+      await etcd.pause();
+      await eventually(() => syncer.status === 'resyncing', 15_000);
+      assert.deepEqual([...c.view], [['/e/1', 'one']], 'the consumer keeps what it had while etcd is down');
+      await etcd.restart();
+      await eventually(() => syncer.status === 'in-sync', 30_000);
+      await kv.put('/e/2', 'two');
+      await eventually(() => c.view.get('/e/2') === 'two', 15_000);
+      assert.deepEqual(c.view, await contents(kv, '/e/'));
+      assert.equal(c.updates.filter((u) => u.key === '/e/1').length, 1, 'no duplicate after the re-list');
     } finally {
       await syncer.stop();
       await kv.close();

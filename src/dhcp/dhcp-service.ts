@@ -196,7 +196,15 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
     });
   };
 
-  const loop = new ReconcileLoop({ clock: o.clock, logger: log, apply: render, check, checkIntervalMs: o.checkIntervalMs ?? 2_000, coalesceMs: COALESCE_MS, what: 'dnsmasq' });
+  const loop = new ReconcileLoop({
+    clock: o.clock,
+    logger: log,
+    apply: render,
+    check,
+    checkIntervalMs: o.checkIntervalMs ?? 2_000,
+    coalesceMs: COALESCE_MS,
+    what: 'dnsmasq',
+  });
   const scheduleRender = (): void => loop.schedule();
 
   const syncer = new Syncer({
@@ -221,7 +229,7 @@ export async function startDhcpService(o: DhcpServiceOptions): Promise<DhcpServi
         }
         const isLegacy = u.key.startsWith(LEGACY_DHCP_SUBNET_PREFIX);
         const map = isLegacy ? legacy : subnets;
-        const id = u.key.slice((isLegacy ? LEGACY_DHCP_SUBNET_PREFIX : subnetPrefixes[0] ?? '').length);
+        const id = u.key.slice((isLegacy ? LEGACY_DHCP_SUBNET_PREFIX : (subnetPrefixes[0] ?? '')).length);
         const s = u.value === undefined ? undefined : dhcpSubnetOf(id, u.value);
         if (s === undefined) map.delete(id);
         else map.set(id, s);

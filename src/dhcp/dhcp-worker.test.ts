@@ -15,7 +15,14 @@ describe('startDhcpWorker', () => {
         startDhcpWorker({
           clock: realClock(),
           logger: silentLogger(),
-          data: { datastore: { kind: 'embedded', path: `${dir}/file/store` }, logLevel: 'silent', hostname: 'h1', runDir: `${dir}/run`, interfacePrefix: 'tap', defaultDnsServers: [] },
+          data: {
+            datastore: { kind: 'embedded', path: `${dir}/file/store` },
+            logLevel: 'silent',
+            hostname: 'h1',
+            runDir: `${dir}/run`,
+            interfacePrefix: 'tap',
+            defaultDnsServers: [],
+          },
         }),
         // The thread's own failure, carried over: not a crash of the thread or a module that did not load.
         (err: unknown) => err instanceof DhcpWorkerError && /^The DHCP worker failed: ENOTDIR: not a directory, mkdir '.*\/file\/store'$/.test(err.message),

@@ -32,7 +32,14 @@ const SUBNET6: DhcpSubnetInput = {
   ipv6RaMode: 'slaac',
   ipv6AddressMode: 'slaac',
 };
-const VM1: DhcpEndpoint = { tap: 'tapvm1', mac: 'fa:16:3e:00:00:01', ips: ['198.18.1.10', '2001:db8:1:0:f816:3eff:fe00:1'], networkId: 'net-a', mtu: 1400, hostname: 'vm-one' };
+const VM1: DhcpEndpoint = {
+  tap: 'tapvm1',
+  mac: 'fa:16:3e:00:00:01',
+  ips: ['198.18.1.10', '2001:db8:1:0:f816:3eff:fe00:1'],
+  networkId: 'net-a',
+  mtu: 1400,
+  hostname: 'vm-one',
+};
 const VM2: DhcpEndpoint = { tap: 'tapvm2', mac: 'fa:16:3e:00:00:02', ips: ['198.18.1.11'], networkId: 'net-a', mtu: 1400 };
 /** A client whose MAC no endpoint has. */
 const STRANGER_MAC = 'fa:16:3e:00:00:99';
@@ -55,7 +62,14 @@ describe('DnsmasqDaemon (real dnsmasq, real DHCP clients, in namespaces)', { tim
   let client1: ChildHandle | undefined;
 
   const make = (): DnsmasqDaemon =>
-    new DnsmasqDaemon({ exec: netnsExec(exec, host.name), fs, clock: realClock(), logger: silentLogger(), runDir: join(dir, 'dnsmasq'), gatewayIface: 'ns-dhcp' });
+    new DnsmasqDaemon({
+      exec: netnsExec(exec, host.name),
+      fs,
+      clock: realClock(),
+      logger: silentLogger(),
+      runDir: join(dir, 'dnsmasq'),
+      gatewayIface: 'ns-dhcp',
+    });
   const render = (endpoints: readonly DhcpEndpoint[], subnets: readonly DhcpSubnetInput[] = [SUBNET4, SUBNET6]): RenderedDnsmasq =>
     renderDnsmasq({
       hostname: 'compute-1',
@@ -88,17 +102,41 @@ describe('DnsmasqDaemon (real dnsmasq, real DHCP clients, in namespaces)', { tim
     return v;
   };
 
-  const udhcpcArgs = (extra: readonly string[]): string[] => ['busybox', 'udhcpc', '-i', 'eth0', '-f', '-t', '3', '-T', '1', '-s', join(dir, 'hook.sh'), '-O', 'mtu', '-O', 'staticroutes', ...extra];
+  const udhcpcArgs = (extra: readonly string[]): string[] => [
+    'busybox',
+    'udhcpc',
+    '-i',
+    'eth0',
+    '-f',
+    '-t',
+    '3',
+    '-T',
+    '1',
+    '-s',
+    join(dir, 'hook.sh'),
+    '-O',
+    'mtu',
+    '-O',
+    'staticroutes',
+    ...extra,
+  ];
 
   /** One DHCP exchange (discover … ack, or nothing): true when a lease was obtained. */
   async function dhcpOnce(name: string): Promise<boolean> {
-    const r = await exec.run('ip', ['netns', 'exec', vm(name).name, 'env', `LEASE_DIR=${dir}`, `VM_NAME=${name}`, ...udhcpcArgs(['-q', '-n'])], { timeoutMs: 20_000 });
+    const r = await exec.run('ip', ['netns', 'exec', vm(name).name, 'env', `LEASE_DIR=${dir}`, `VM_NAME=${name}`, ...udhcpcArgs(['-q', '-n'])], {
+      timeoutMs: 20_000,
+    });
     return r.code === 0;
   }
 
   async function leaseEnv(name: string, event: string): Promise<Record<string, string>> {
     const text = await fs.readText(join(dir, `${name}.${event}`));
-    return Object.fromEntries(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    return Object.fromEntries(
+      text
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
   }
 
   before(async () => {
@@ -151,7 +189,7 @@ describe('DnsmasqDaemon (real dnsmasq, real DHCP clients, in namespaces)', { tim
     assert.equal(await daemon.pid(), pid);
   });
 
-  it('IPv6: the VM configures its address by SLAAC from the RA; default route via the tap\'s link-local, prefix off-link', async (t) => {
+  it("IPv6: the VM configures its address by SLAAC from the RA; default route via the tap's link-local, prefix off-link", async (t) => {
     await untilPasses(
       async () => {
         const addrs = await vm('vm1').must('ip', ['-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']);

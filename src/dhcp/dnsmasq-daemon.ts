@@ -165,11 +165,13 @@ export class DnsmasqDaemon {
       if (a.scope !== 'global' || a.local === undefined || a.prefixlen === undefined) continue;
       have.add(`${a.local}/${a.prefixlen}`);
     }
-    const want = new Set(addresses.map((a) => {
-      const c = parseCidr(a);
-      if (c === undefined) throw new DhcpGatewayError(gw, `invalid address ${JSON.stringify(a)}`);
-      return `${c.address}/${c.prefixLength}`;
-    }));
+    const want = new Set(
+      addresses.map((a) => {
+        const c = parseCidr(a);
+        if (c === undefined) throw new DhcpGatewayError(gw, `invalid address ${JSON.stringify(a)}`);
+        return `${c.address}/${c.prefixLength}`;
+      }),
+    );
     for (const a of have) if (!want.has(a)) await this.#ip(['addr', 'del', a, 'dev', gw]);
     for (const a of want) {
       if (have.has(a)) continue;
@@ -213,7 +215,8 @@ export class DnsmasqDaemon {
     if (args === undefined) return false;
     const now = this.#o.clock.monotonic();
     if (this.#lastStartAt !== undefined && now - this.#lastStartAt < this.#restartDelayMs) return false;
-    this.#restartDelayMs = this.#lastStartAt !== undefined && now - this.#lastStartAt < STABLE_MS ? Math.min(MAX_RESTART_DELAY_MS, Math.max(1_000, this.#restartDelayMs * 2)) : 0;
+    this.#restartDelayMs =
+      this.#lastStartAt !== undefined && now - this.#lastStartAt < STABLE_MS ? Math.min(MAX_RESTART_DELAY_MS, Math.max(1_000, this.#restartDelayMs * 2)) : 0;
     this.#o.logger.warn({ dir: this.#o.runDir, nextRestartDelayMs: this.#restartDelayMs }, 'dnsmasq is not running; starting it again');
     try {
       await this.#start(args);

@@ -98,10 +98,37 @@ const CASES: readonly Case[] = [
       defaultDnsServers: ['2001:db8::53'],
       endpoints: [{ tap: 'tapcccc', mac: 'fa:16:3e:00:00:03', ips: ['2001:db8:1::10', '2001:db8:2::10', '2001:db8:3::10'], networkId: 'net-6' }],
       subnets: [
-        { id: 's6-slaac', networkId: 'net-6', cidr: '2001:db8:1::/64', gatewayIp: '2001:db8:1::1', dnsServers: [], hostRoutes: [], ipv6RaMode: 'slaac', ipv6AddressMode: 'slaac' },
+        {
+          id: 's6-slaac',
+          networkId: 'net-6',
+          cidr: '2001:db8:1::/64',
+          gatewayIp: '2001:db8:1::1',
+          dnsServers: [],
+          hostRoutes: [],
+          ipv6RaMode: 'slaac',
+          ipv6AddressMode: 'slaac',
+        },
         { id: 's6-stateful', networkId: 'net-6', cidr: '2001:db8:2::/64', gatewayIp: '2001:db8:2::1', dnsServers: ['2001:db8::35'], hostRoutes: [] },
-        { id: 's6-stateless', networkId: 'net-6', cidr: '2001:db8:3::/64', gatewayIp: '2001:db8:3::1', dnsServers: [], hostRoutes: [], ipv6RaMode: 'dhcpv6-stateless', ipv6AddressMode: 'dhcpv6-stateless' },
-        { id: 's6-wide', networkId: 'net-6', cidr: '2001:db8:100::/56', gatewayIp: '2001:db8:100::1', dnsServers: [], hostRoutes: [], ipv6RaMode: 'slaac', ipv6AddressMode: 'slaac' },
+        {
+          id: 's6-stateless',
+          networkId: 'net-6',
+          cidr: '2001:db8:3::/64',
+          gatewayIp: '2001:db8:3::1',
+          dnsServers: [],
+          hostRoutes: [],
+          ipv6RaMode: 'dhcpv6-stateless',
+          ipv6AddressMode: 'dhcpv6-stateless',
+        },
+        {
+          id: 's6-wide',
+          networkId: 'net-6',
+          cidr: '2001:db8:100::/56',
+          gatewayIp: '2001:db8:100::1',
+          dnsServers: [],
+          hostRoutes: [],
+          ipv6RaMode: 'slaac',
+          ipv6AddressMode: 'slaac',
+        },
         { id: 's6-nogw', networkId: 'net-6', cidr: '2001:db8:4::/64', gatewayIp: null, dnsServers: [], hostRoutes: [] },
       ],
     },
@@ -141,7 +168,10 @@ describe('renderDnsmasq argsKey', () => {
 
   it('a VM added or removed on a served network changes the files, not the command line', () => {
     assert.equal(key({ endpoints: [one] }), key({ endpoints: [one, two] }));
-    assert.notEqual(renderDnsmasq({ ...base, subnets: [v4], endpoints: [one] }).files.hosts, renderDnsmasq({ ...base, subnets: [v4], endpoints: [one, two] }).files.hosts);
+    assert.notEqual(
+      renderDnsmasq({ ...base, subnets: [v4], endpoints: [one] }).files.hosts,
+      renderDnsmasq({ ...base, subnets: [v4], endpoints: [one, two] }).files.hosts,
+    );
   });
 
   it('a changed subnet, domain or lease time changes it (a restart)', () => {
@@ -157,8 +187,14 @@ describe('renderDnsmasq rejects what dnsmasq would misread', () => {
   const bad: readonly [string, Partial<DnsmasqRenderInput>][] = [
     ['a comma in a subnet id', { subnets: [{ ...v4, id: 'a,b' }], endpoints: [{ tap: 'tapa', mac: 'fa:16:3e:00:00:01', ips: [], networkId: 'net-a' }] }],
     ['a bad MAC', { subnets: [v4], endpoints: [{ tap: 'tapa', mac: 'fa:16:3e', ips: ['198.18.1.2'], networkId: 'net-a' }] }],
-    ['a host name with a space', { subnets: [v4], endpoints: [{ tap: 'tapa', mac: 'fa:16:3e:00:00:01', ips: ['198.18.1.2'], networkId: 'net-a', hostname: 'a b' }] }],
-    ['a gateway outside its subnet', { subnets: [{ ...v4, gatewayIp: '198.18.2.1' }], endpoints: [{ tap: 'tapa', mac: 'fa:16:3e:00:00:01', ips: [], networkId: 'net-a' }] }],
+    [
+      'a host name with a space',
+      { subnets: [v4], endpoints: [{ tap: 'tapa', mac: 'fa:16:3e:00:00:01', ips: ['198.18.1.2'], networkId: 'net-a', hostname: 'a b' }] },
+    ],
+    [
+      'a gateway outside its subnet',
+      { subnets: [{ ...v4, gatewayIp: '198.18.2.1' }], endpoints: [{ tap: 'tapa', mac: 'fa:16:3e:00:00:01', ips: [], networkId: 'net-a' }] },
+    ],
     ['a lease below 120 s', { leaseSeconds: 60 }],
   ];
   for (const [what, patch] of bad) {

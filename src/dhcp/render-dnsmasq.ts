@@ -208,7 +208,8 @@ function optsFile(input: DnsmasqRenderInput, served: readonly Served[]): string 
 export function renderDnsmasq(input: DnsmasqRenderInput): RenderedDnsmasq {
   const prefix = token('interface prefix', input.interfacePrefix);
   const gw = token('gateway interface', input.gatewayIface);
-  if (!Number.isInteger(input.leaseSeconds) || input.leaseSeconds < 120) throw new DhcpRenderError(`lease time ${input.leaseSeconds} s is below dnsmasq's minimum of 120 s`);
+  if (!Number.isInteger(input.leaseSeconds) || input.leaseSeconds < 120)
+    throw new DhcpRenderError(`lease time ${input.leaseSeconds} s is below dnsmasq's minimum of 120 s`);
   const lease = `${input.leaseSeconds}s`;
   const served = servedSubnets(input);
   const paths = dnsmasqPaths(input.paths.dir);

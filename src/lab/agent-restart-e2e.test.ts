@@ -22,9 +22,19 @@ describe('agent restarts and crashes (real processes, real packets)', { timeout:
     netId = (await api.createNetwork({ name: 'restart' })).id;
     subnetId = (await api.createSubnet({ network_id: netId, ip_version: 4, cidr: '198.18.30.0/24', gateway_ip: '198.18.30.1' })).id;
     sgId = (await api.createSecurityGroup({ name: 'iperf' })).id;
-    await api.createSecurityGroupRule({ security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 5201, port_range_max: 5201 });
+    await api.createSecurityGroupRule({
+      security_group_id: sgId,
+      direction: 'ingress',
+      ethertype: 'IPv4',
+      protocol: 'tcp',
+      port_range_min: 5201,
+      port_range_max: 5201,
+    });
     await api.createSecurityGroupRule({ security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' });
-    for (const [name, addr] of [['x', '198.18.30.10'], ['y', '198.18.30.11']] as const) {
+    for (const [name, addr] of [
+      ['x', '198.18.30.10'],
+      ['y', '198.18.30.11'],
+    ] as const) {
       await bootVm(lab, api, { host: HOST, name, networkId: netId, subnetId, fixedIp: addr, securityGroups: [sgId] });
       ip[name] = addr;
     }
@@ -55,7 +65,10 @@ describe('agent restarts and crashes (real processes, real packets)', { timeout:
     assert.equal(result.code, 0, `iperf3 ran through the restart: ${result.stderr}`);
     const report = JSON.parse(result.stdout) as { end: { sum_received: { bytes: number } }; intervals: { sum: { bytes: number } }[] };
     assert.ok(report.end.sum_received.bytes > 0);
-    assert.ok(report.intervals.every((i) => i.sum.bytes > 0), `data flowed in every second: ${report.intervals.map((i) => i.sum.bytes).join(',')}`);
+    assert.ok(
+      report.intervals.every((i) => i.sum.bytes > 0),
+      `data flowed in every second: ${report.intervals.map((i) => i.sum.bytes).join(',')}`,
+    );
     const afterRestart = (await ruleCounters(host, `cali-fw-${xTap}`)).map((r) => r.packets);
     assert.ok((afterRestart[0] ?? 0) >= (before[0] ?? 0), `counters kept (the chain was not rewritten): ${before[0] ?? 0} → ${afterRestart[0] ?? 0}`);
     const metrics = await (await fetch(`${cluster.nodeHealthUrl(HOST) ?? ''}/metrics`)).text();
@@ -63,7 +76,15 @@ describe('agent restarts and crashes (real processes, real packets)', { timeout:
       .split('\n')
       .filter((l) => l.startsWith('felix_iptables_lines_executed{'))
       .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-    assert.equal(lines, 0, cluster.output('node/compute-1').split('\n').filter((l) => /iptables-restore applied|out of place|Chain differs|nft/.test(l)).join('\n') + '\nthe restarted agent found everything in place and wrote no iptables lines');
+    assert.equal(
+      lines,
+      0,
+      cluster
+        .output('node/compute-1')
+        .split('\n')
+        .filter((l) => /iptables-restore applied|out of place|Chain differs|nft/.test(l))
+        .join('\n') + '\nthe restarted agent found everything in place and wrote no iptables lines',
+    );
   });
 
   it('killed, the agent leaves the dataplane as it was: known VMs talk, an unknown tap is dropped', async () => {

@@ -60,7 +60,13 @@ describe('BGP between hosts: full mesh, the border, graceful restart (real BIRD,
       ['db2', HOSTS[2], '198.18.60.13', 'db'],
     ];
     for (const [name, host, ip, group] of vms) {
-      const booted = await bootVm(lab, api, { host, name, networkId: netId, fixedIps: [{ subnet_id: v4Subnet, ip_address: ip }, { subnet_id: v6Subnet }], securityGroups: [sg[group] ?? ''] });
+      const booted = await bootVm(lab, api, {
+        host,
+        name,
+        networkId: netId,
+        fixedIps: [{ subnet_id: v4Subnet, ip_address: ip }, { subnet_id: v6Subnet }],
+        securityGroups: [sg[group] ?? ''],
+      });
       ip4[name] = ip;
       ip6[name] = booted.info.ips.find((i) => i.ip.includes(':'))?.ip ?? '';
       await cloud.respond(name, { tcp: [80, 5432] });
@@ -72,27 +78,38 @@ describe('BGP between hosts: full mesh, the border, graceful restart (real BIRD,
     await cloud?.destroy();
   });
 
-  it('every host learns the other hosts\' VM routes over BGP, with the peer as next hop, in BIRD\'s own protocol', async () => {
+  it("every host learns the other hosts' VM routes over BGP, with the peer as next hop, in BIRD's own protocol", async () => {
     const { lab } = cloud;
-    for (const [vm, owner] of [['web1', HOSTS[0]], ['db1', HOSTS[1]], ['web2', HOSTS[2]]] as const) {
+    for (const [vm, owner] of [
+      ['web1', HOSTS[0]],
+      ['db1', HOSTS[1]],
+      ['web2', HOSTS[2]],
+    ] as const) {
       for (const h of HOSTS) {
         if (h === owner) continue;
         for (const family of [4, 6] as const) {
           const want = family === 4 ? ip4[vm] : ip6[vm];
           const via = family === 4 ? lab.hostInfo(owner).ip4 : lab.hostInfo(owner).ip6;
-          await untilPasses(async () => {
-            const r = (await routes(h, family)).find((x) => x.dst === want);
-            assert.ok(r !== undefined, `${h} has a route to ${vm} (${want ?? ''})\n${diag()}`);
-            assert.equal(r.gateway, via, `${h} routes ${vm} via ${owner}`);
-            assert.equal(r.protocol, 'bird', 'learned routes carry BIRD\'s protocol, not the agent\'s (boot)');
-          }, { timeoutMs: 15_000 });
+          await untilPasses(
+            async () => {
+              const r = (await routes(h, family)).find((x) => x.dst === want);
+              assert.ok(r !== undefined, `${h} has a route to ${vm} (${want ?? ''})\n${diag()}`);
+              assert.equal(r.gateway, via, `${h} routes ${vm} via ${owner}`);
+              assert.equal(r.protocol, 'bird', "learned routes carry BIRD's protocol, not the agent's (boot)");
+            },
+            { timeoutMs: 15_000 },
+          );
         }
       }
     }
     // Only VM routes are announced: no host learns another host's default or fabric route.
     for (const h of HOSTS) {
       const learned = [...(await routes(h, 4)), ...(await routes(h, 6))].filter((r) => r.protocol === 'bird');
-      for (const r of learned) assert.ok(/^198\.18\.(60\.\d+|200\.0\/24)$|^2001:db8:(60:[0-9a-f:]+|200::\/64)$/.test(r.dst), `${h} learned only VM /32s and /128s (and the outside network from the border): ${r.dst}`);
+      for (const r of learned)
+        assert.ok(
+          /^198\.18\.(60\.\d+|200\.0\/24)$|^2001:db8:(60:[0-9a-f:]+|200::\/64)$/.test(r.dst),
+          `${h} learned only VM /32s and /128s (and the outside network from the border): ${r.dst}`,
+        );
     }
   });
 
@@ -109,7 +126,9 @@ describe('BGP between hosts: full mesh, the border, graceful restart (real BIRD,
       ['db1', ip4['web2'] ?? '', 'tcp', 80, true],
     ];
     const got = await Promise.all(checks.map(([from, to, kind, port]) => reach(from, to, kind, port)));
-    const wrong = checks.filter((c, i) => got[i] !== c[4]).map(([f, t, k, p, e]) => `${f} → ${t} ${k}${p === undefined ? '' : `:${p}`}: expected ${e ? 'allowed' : 'blocked'}`);
+    const wrong = checks
+      .filter((c, i) => got[i] !== c[4])
+      .map(([f, t, k, p, e]) => `${f} → ${t} ${k}${p === undefined ? '' : `:${p}`}: expected ${e ? 'allowed' : 'blocked'}`);
     assert.deepEqual(wrong, [], diag());
   });
 
@@ -130,14 +149,17 @@ describe('BGP between hosts: full mesh, the border, graceful restart (real BIRD,
   });
 
   it('brindle ctl node status shows Established sessions for the mesh and the border, from the datastore', async () => {
-    await untilPasses(async () => {
-      const r = await realExec().run(process.execPath, [BRINDLE_BIN, 'ctl', 'node', 'status', '--hostname', HOSTS[0], '--datastore', cloud.datastore]);
-      assert.equal(r.code, 0, r.stderr);
-      for (const peer of [cloud.lab.hostInfo(HOSTS[1]).ip4, cloud.lab.hostInfo(HOSTS[2]).ip4, cloud.lab.hostInfo(HOSTS[1]).ip6]) {
-        assert.match(r.stdout, new RegExp(`${peer.replaceAll('.', '\\.')}\\s*\\|\\s*node-to-node mesh\\s*\\|\\s*Established`), r.stdout);
-      }
-      assert.match(r.stdout, /198\.19\.0\.250\s*\|\s*global\s*\|\s*Established/, r.stdout);
-    }, { timeoutMs: 20_000 });
+    await untilPasses(
+      async () => {
+        const r = await realExec().run(process.execPath, [BRINDLE_BIN, 'ctl', 'node', 'status', '--hostname', HOSTS[0], '--datastore', cloud.datastore]);
+        assert.equal(r.code, 0, r.stderr);
+        for (const peer of [cloud.lab.hostInfo(HOSTS[1]).ip4, cloud.lab.hostInfo(HOSTS[2]).ip4, cloud.lab.hostInfo(HOSTS[1]).ip6]) {
+          assert.match(r.stdout, new RegExp(`${peer.replaceAll('.', '\\.')}\\s*\\|\\s*node-to-node mesh\\s*\\|\\s*Established`), r.stdout);
+        }
+        assert.match(r.stdout, /198\.19\.0\.250\s*\|\s*global\s*\|\s*Established/, r.stdout);
+      },
+      { timeoutMs: 20_000 },
+    );
     const metrics = await (await fetch(`${cloud.cluster.nodeHealthUrl(HOSTS[0]) ?? ''}/metrics`)).text();
     assert.match(metrics, /brindle_bgp_sessions\{ip_version="4",state="Established"\} 3/);
     assert.match(metrics, /brindle_bgp_sessions\{ip_version="6",state="Established"\} 3/);
@@ -173,7 +195,10 @@ describe('BGP between hosts: full mesh, the border, graceful restart (real BIRD,
       const client = lab.vm('web1').run('iperf3', ['-c', ip4['web2'] ?? '', '-t', '8', '-i', '1', '-b', '10M', '-J'], { timeoutMs: 40_000 });
       // The flow is up once iperf3's control and data connections are both established.
       await untilPasses(async () => {
-        const conns = (await lab.vm('web1').must('ss', ['-Htn', 'state', 'established', 'dport', '=', ':5201'])).trim().split('\n').filter((l) => l !== '');
+        const conns = (await lab.vm('web1').must('ss', ['-Htn', 'state', 'established', 'dport', '=', ':5201']))
+          .trim()
+          .split('\n')
+          .filter((l) => l !== '');
         assert.ok(conns.length >= 2, `iperf3 connections: ${conns.length}`);
       });
       await disrupt();
@@ -196,24 +221,34 @@ describe('BGP between hosts: full mesh, the border, graceful restart (real BIRD,
       await realExec().run('kill', ['-KILL', oldPid]);
       // While BIRD is down and until its new session with compute-3 is up (the window of stale
       // routes): compute-3 keeps web1's route.
-      const sessionBack = untilPasses(async () => {
-        await cluster.waitForBird(host);
-        assert.match(await cluster.birdc(host, 'show', 'protocols'), /Mesh_198_19_0_3\s+BGP\s+\S+\s+up\s+.*Established/);
-      }, { timeoutMs: 30_000 });
+      const sessionBack = untilPasses(
+        async () => {
+          await cluster.waitForBird(host);
+          assert.match(await cluster.birdc(host, 'show', 'protocols'), /Mesh_198_19_0_3\s+BGP\s+\S+\s+up\s+.*Established/);
+        },
+        { timeoutMs: 30_000 },
+      );
       // Keep watching for a while after the session is back: a restarted BIRD that failed to
       // re-announce the route would have it withdrawn at End-of-RIB, just after this point.
       const settled = sessionBack.then(() => new Promise((res) => setTimeout(res, 3_000)));
       watched = await watchRoute(HOSTS[2], ip4['web1'] ?? '', settled);
       await settled;
     });
-    assert.ok(perSecond.every((b) => b > 0), `data flowed in every second while BIRD restarted: ${perSecond.join(',')}`);
+    assert.ok(
+      perSecond.every((b) => b > 0),
+      `data flowed in every second while BIRD restarted: ${perSecond.join(',')}`,
+    );
     assert.ok(watched !== undefined && watched.samples > 10, 'the route was watched');
     assert.equal(watched.missing, 0, `compute-3 kept its route to web1 through the restart (${watched.missing} of ${watched.samples} samples without it)`);
     const newPid = (await lab.host(host).must('cat', [pidFile])).trim();
     assert.notEqual(newPid, oldPid, 'the agent started a new BIRD');
     // The peers kept the routes and the session came back.
-    await untilPasses(async () => assert.match(await cluster.birdc(HOSTS[1], 'show', 'protocols'), /Mesh_198_19_0_1\s+BGP\s+\S+\s+up\s+.*Established/), { timeoutMs: 30_000 });
-    console.log(`BIRD restart on ${host}: bytes per second ${perSecond.join(', ')}; route to web1 on compute-3 present in ${watched.samples} of ${watched.samples} samples`);
+    await untilPasses(async () => assert.match(await cluster.birdc(HOSTS[1], 'show', 'protocols'), /Mesh_198_19_0_1\s+BGP\s+\S+\s+up\s+.*Established/), {
+      timeoutMs: 30_000,
+    });
+    console.log(
+      `BIRD restart on ${host}: bytes per second ${perSecond.join(', ')}; route to web1 on compute-3 present in ${watched.samples} of ${watched.samples} samples`,
+    );
   });
 
   it('the agent restarted on a host: BIRD keeps running and the flow keeps going', async () => {
@@ -225,7 +260,10 @@ describe('BGP between hosts: full mesh, the border, graceful restart (real BIRD,
       await cluster.stopNode(host);
       await cluster.startNode(host);
     });
-    assert.ok(perSecond.every((b) => b > 0), `data flowed in every second through the agent restart: ${perSecond.join(',')}`);
+    assert.ok(
+      perSecond.every((b) => b > 0),
+      `data flowed in every second through the agent restart: ${perSecond.join(',')}`,
+    );
     assert.equal((await cloud.lab.host(host).must('cat', [pidFile])).trim(), pid, 'the restarted agent adopted the running BIRD');
     console.log(`agent restart on ${host}: bytes per second ${perSecond.join(', ')}`);
   });
@@ -239,33 +277,61 @@ describe('BGP between hosts: full mesh, the border, graceful restart (real BIRD,
     const peer = 'apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: bad-link-local\nspec:\n  peerIP: fe80::1\n  asNumber: 65001\n';
     const applied = await realExec().run(process.execPath, [BRINDLE_BIN, 'ctl', 'apply', '-f', '-', '--datastore', cloud.datastore], { input: peer });
     assert.equal(applied.code, 0, applied.stderr);
-    await untilPasses(async () => {
-      const r = await ctl('node', 'status', '--hostname', host);
-      assert.match(r.stdout + r.stderr, /rejected/i, r.stdout);
-    }, { timeoutMs: 15_000 });
+    await untilPasses(
+      async () => {
+        const r = await ctl('node', 'status', '--hostname', host);
+        assert.match(r.stdout + r.stderr, /rejected/i, r.stdout);
+      },
+      { timeoutMs: 15_000 },
+    );
     const metrics = await (await fetch(`${cluster.nodeHealthUrl(host) ?? ''}/metrics`)).text();
     assert.match(metrics, /brindle_bgp_config_rejected 1/);
-    assert.match(await cluster.birdc(host, 'show', 'protocols'), /Mesh_198_19_0_1\s+BGP\s+\S+\s+up\s+.*Established/, 'the sessions of the old configuration are untouched');
+    assert.match(
+      await cluster.birdc(host, 'show', 'protocols'),
+      /Mesh_198_19_0_1\s+BGP\s+\S+\s+up\s+.*Established/,
+      'the sessions of the old configuration are untouched',
+    );
     assert.ok(await reach('db1', ip4['web1'] ?? '', 'ping'), 'traffic across hosts still flows');
     assert.equal((await ctl('delete', 'bgppeer', 'bad-link-local')).code, 0);
-    await untilPasses(async () => {
-      const m = await (await fetch(`${cluster.nodeHealthUrl(host) ?? ''}/metrics`)).text();
-      assert.match(m, /brindle_bgp_config_rejected 0/);
-    }, { timeoutMs: 15_000 });
+    await untilPasses(
+      async () => {
+        const m = await (await fetch(`${cluster.nodeHealthUrl(host) ?? ''}/metrics`)).text();
+        assert.match(m, /brindle_bgp_config_rejected 0/);
+      },
+      { timeoutMs: 15_000 },
+    );
   });
 
   it('deleting a VM withdraws its route from every host and the border', async () => {
     const { lab, api } = cloud;
     await deleteVm(lab, api, 'web2');
     for (const h of [HOSTS[0], HOSTS[1]]) {
-      await untilPasses(async () => {
-        assert.equal((await routes(h, 4)).find((r) => r.dst === ip4['web2']), undefined, `${h} forgot web2`);
-        assert.equal((await routes(h, 6)).find((r) => r.dst === ip6['web2']), undefined, `${h} forgot web2's IPv6 route`);
-      }, { timeoutMs: 15_000 });
+      await untilPasses(
+        async () => {
+          assert.equal(
+            (await routes(h, 4)).find((r) => r.dst === ip4['web2']),
+            undefined,
+            `${h} forgot web2`,
+          );
+          assert.equal(
+            (await routes(h, 6)).find((r) => r.dst === ip6['web2']),
+            undefined,
+            `${h} forgot web2's IPv6 route`,
+          );
+        },
+        { timeoutMs: 15_000 },
+      );
     }
-    await untilPasses(async () => {
-      const learned = JSON.parse(await lab.border.must('ip', ['-j', '-4', 'route', 'show', 'proto', 'bird'])) as KernelRoute[];
-      assert.equal(learned.find((r) => r.dst === ip4['web2']), undefined, 'the border forgot web2');
-    }, { timeoutMs: 15_000 });
+    await untilPasses(
+      async () => {
+        const learned = JSON.parse(await lab.border.must('ip', ['-j', '-4', 'route', 'show', 'proto', 'bird'])) as KernelRoute[];
+        assert.equal(
+          learned.find((r) => r.dst === ip4['web2']),
+          undefined,
+          'the border forgot web2',
+        );
+      },
+      { timeoutMs: 15_000 },
+    );
   });
 });

@@ -35,7 +35,13 @@ describe('BGP with a route reflector (mesh off; real BIRD, real packets)', { tim
     }
     for (const [i, host] of HOSTS.entries()) {
       const name = `vm${i + 1}`;
-      const booted = await bootVm(lab, api, { host, name, networkId: net.id, fixedIps: [{ subnet_id: v4.id, ip_address: `198.18.70.${10 + i}` }, { subnet_id: v6.id }], securityGroups: [sg] });
+      const booted = await bootVm(lab, api, {
+        host,
+        name,
+        networkId: net.id,
+        fixedIps: [{ subnet_id: v4.id, ip_address: `198.18.70.${10 + i}` }, { subnet_id: v6.id }],
+        securityGroups: [sg],
+      });
       ip4[name] = `198.18.70.${10 + i}`;
       ip6[name] = booted.info.ips.find((x) => x.ip.includes(':'))?.ip ?? '';
       await cloud.respond(name, { tcp: [22] });
@@ -49,11 +55,18 @@ describe('BGP with a route reflector (mesh off; real BIRD, real packets)', { tim
   it('every client has exactly one session per address family, to the reflector, Established', async () => {
     const rr = cloud.lab.hostInfo('rr-1');
     for (const h of HOSTS) {
-      await untilPasses(async () => {
-        const sessions = bgpProtocols(await cloud.cluster.birdc(h, 'show', 'protocols'));
-        assert.deepEqual(sessions.map((s) => s.name).sort(), [`RR_${rr.ip4.replaceAll('.', '_')}`, `RR_${rr.ip6.replaceAll(':', '_')}`].sort(), `${h} peers only with the reflector`);
-        for (const s of sessions) assert.match(s.info, /Established/, `${h}: ${s.name} ${s.info}`);
-      }, { timeoutMs: 20_000 });
+      await untilPasses(
+        async () => {
+          const sessions = bgpProtocols(await cloud.cluster.birdc(h, 'show', 'protocols'));
+          assert.deepEqual(
+            sessions.map((s) => s.name).sort(),
+            [`RR_${rr.ip4.replaceAll('.', '_')}`, `RR_${rr.ip6.replaceAll(':', '_')}`].sort(),
+            `${h} peers only with the reflector`,
+          );
+          for (const s of sessions) assert.match(s.info, /Established/, `${h}: ${s.name} ${s.info}`);
+        },
+        { timeoutMs: 20_000 },
+      );
     }
     const onReflector = bgpProtocols(await cloud.cluster.birdc('rr-1', 'show', 'protocols'));
     assert.equal(onReflector.length, HOSTS.length * 2, 'the reflector has one session per client and family');
@@ -61,19 +74,25 @@ describe('BGP with a route reflector (mesh off; real BIRD, real packets)', { tim
 
   it('the same connectivity as the mesh: every VM reaches every other over IPv4 and IPv6', async () => {
     const pairs = HOSTS.flatMap((_, i) => HOSTS.map((__, j) => [`vm${i + 1}`, `vm${j + 1}`] as const)).filter(([a, b]) => a !== b);
-    await untilPasses(async () => {
-      const bad: string[] = [];
-      for (const [a, b] of pairs) {
-        for (const to of [ip4[b] ?? '', ip6[b] ?? '']) {
-          if (!(await probe(cloud.lab, a, { ip: to, port: 22 }, { kind: 'tcp', timeoutMs: 800 })).answered) bad.push(`${a} → ${b} (${to})`);
+    await untilPasses(
+      async () => {
+        const bad: string[] = [];
+        for (const [a, b] of pairs) {
+          for (const to of [ip4[b] ?? '', ip6[b] ?? '']) {
+            if (!(await probe(cloud.lab, a, { ip: to, port: 22 }, { kind: 'tcp', timeoutMs: 800 })).answered) bad.push(`${a} → ${b} (${to})`);
+          }
         }
-      }
-      assert.deepEqual(bad, []);
-    }, { timeoutMs: 20_000 });
+        assert.deepEqual(bad, []);
+      },
+      { timeoutMs: 20_000 },
+    );
   });
 
   it('clients route to each other directly: the reflector passes routes on, not traffic', async () => {
-    const r = JSON.parse(await cloud.lab.host('compute-1').must('ip', ['-j', '-4', 'route', 'show', ip4['vm2'] ?? ''])) as { gateway?: string; protocol?: string }[];
+    const r = JSON.parse(await cloud.lab.host('compute-1').must('ip', ['-j', '-4', 'route', 'show', ip4['vm2'] ?? ''])) as {
+      gateway?: string;
+      protocol?: string;
+    }[];
     assert.equal(r[0]?.gateway, cloud.lab.hostInfo('compute-2').ip4, 'next hop is compute-2, not the reflector');
     assert.equal(r[0]?.protocol, 'bird');
   });

@@ -79,7 +79,12 @@ export function formatMatrix(results: readonly MatrixResult[]): string {
   const corner = 'from \\ to';
   const rows: string[][] = [[corner, ...tos], ...froms.map((f) => [f, ...tos.map((t) => cells.get(`${f}\u0000${t}`) ?? '-')])];
   const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((row) => [...(row[c] ?? '')].length)));
-  const lines = rows.map((row) => row.map((text, c) => pad(text, widths[c] ?? 0)).join('  ').trimEnd());
+  const lines = rows.map((row) =>
+    row
+      .map((text, c) => pad(text, widths[c] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
   const bad = results.filter((r) => !r.ok);
   if (bad.length > 0) {
     lines.push('');

@@ -9,7 +9,13 @@ import { type Lab } from './lab-topology.js';
 export const LAB_RR_CLUSTER_ID = '224.0.0.1';
 
 /** The lab's default network: where `brindle lab vm add` puts VMs. */
-export const LAB_NETWORK = { name: 'lab-net', cidr4: '198.18.16.0/20', gateway4: '198.18.16.1', cidr6: '2001:db8:10::/64', gateway6: '2001:db8:10::1' } as const;
+export const LAB_NETWORK = {
+  name: 'lab-net',
+  cidr4: '198.18.16.0/20',
+  gateway4: '198.18.16.1',
+  cidr6: '2001:db8:10::/64',
+  gateway6: '2001:db8:10::1',
+} as const;
 
 export interface DataCenterPlan {
   /** Compute hosts, by name (Neutron's binding:host_id). */

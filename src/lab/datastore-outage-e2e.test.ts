@@ -40,9 +40,24 @@ describe('the datastore goes away for 30 s (real etcd, real agent)', { timeout: 
     const net = await api.createNetwork({ name: 'outage' });
     const subnet = await api.createSubnet({ network_id: net.id, ip_version: 4, cidr: '198.18.40.0/24', gateway_ip: '198.18.40.1' });
     sgId = (await api.createSecurityGroup({ name: 'outage' })).id;
-    await api.createSecurityGroupRule({ security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 7000, port_range_max: 7000 });
+    await api.createSecurityGroupRule({
+      security_group_id: sgId,
+      direction: 'ingress',
+      ethertype: 'IPv4',
+      protocol: 'tcp',
+      port_range_min: 7000,
+      port_range_max: 7000,
+    });
     // p's group lets members of the group in: the rule is an IP set that must survive the outage.
-    await api.createSecurityGroupRule({ security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'udp', port_range_min: 7100, port_range_max: 7100, remote_group_id: sgId });
+    await api.createSecurityGroupRule({
+      security_group_id: sgId,
+      direction: 'ingress',
+      ethertype: 'IPv4',
+      protocol: 'udp',
+      port_range_min: 7100,
+      port_range_max: 7100,
+      remote_group_id: sgId,
+    });
     for (const [name, addr] of Object.entries(ip)) {
       await bootVm(lab, api, { host: HOST, name, networkId: net.id, subnetId: subnet.id, fixedIp: addr, securityGroups: [sgId] });
       await cloud.respond(name, { tcp: [7000, 7001], udp: [7100] });
@@ -65,7 +80,10 @@ describe('the datastore goes away for 30 s (real etcd, real agent)', { timeout: 
     const t0 = performance.now();
     let checks = 0;
     while (performance.now() - t0 < OUTAGE_MS) {
-      assert.ok(await checkConnectivity(lab, 'p', { ip: ip.q, port: 7000 }, 'tcp'), `TCP still allowed ${Math.round((performance.now() - t0) / 1000)} s into the outage`);
+      assert.ok(
+        await checkConnectivity(lab, 'p', { ip: ip.q, port: 7000 }, 'tcp'),
+        `TCP still allowed ${Math.round((performance.now() - t0) / 1000)} s into the outage`,
+      );
       assert.ok(await checkConnectivity(lab, 'q', { ip: ip.p, port: 7100 }, 'udp'), 'the remote-group rule still works');
       assert.equal(difference(before, await dataplane(cloud)), '', 'nothing was removed or changed');
       checks++;
@@ -78,13 +96,24 @@ describe('the datastore goes away for 30 s (real etcd, real agent)', { timeout: 
     await etcd.restart();
     // Back in sync: readiness again, and the same dataplane.
     const deadline = performance.now() + 30_000;
-    while ((await fetch(`${cluster.nodeHealthUrl(HOST) ?? ''}/readiness`).then((r) => r.status).catch(() => 0)) !== 200) {
+    while (
+      (await fetch(`${cluster.nodeHealthUrl(HOST) ?? ''}/readiness`)
+        .then((r) => r.status)
+        .catch(() => 0)) !== 200
+    ) {
       assert.ok(performance.now() < deadline, 'the agent is ready again after etcd returns');
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(difference(before, await dataplane(cloud)), '', 'the resync removed nothing that is still wanted');
     // And it follows the datastore again: a new rule through the API takes effect.
-    await api.createSecurityGroupRule({ security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 7001, port_range_max: 7001 });
+    await api.createSecurityGroupRule({
+      security_group_id: sgId,
+      direction: 'ingress',
+      ethertype: 'IPv4',
+      protocol: 'tcp',
+      port_range_min: 7001,
+      port_range_max: 7001,
+    });
     let ok = false;
     for (let i = 0; i < 50 && !ok; i++) ok = await checkConnectivity(lab, 'p', { ip: ip.q, port: 7001 }, { kind: 'tcp', timeoutMs: 200 });
     assert.ok(ok, 'a rule added after the outage takes effect');

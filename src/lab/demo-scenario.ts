@@ -44,7 +44,8 @@ const VMS: readonly { name: string; host: (typeof HOSTS)[number]; groups: readon
 ];
 
 /** What the demo's guest runs to read its metadata (Node's http; the VMs have no curl). */
-const METADATA_SCRIPT = "require('http').get({ host: '169.254.169.254', path: '/openstack/latest/meta_data.json', timeout: 3000 }, (r) => { let d = ''; r.on('data', (c) => (d += c)); r.on('end', () => console.log(d)); }).on('error', (e) => console.log(String(e)));";
+const METADATA_SCRIPT =
+  "require('http').get({ host: '169.254.169.254', path: '/openstack/latest/meta_data.json', timeout: 3000 }, (r) => { let d = ''; r.on('data', (c) => (d += c)); r.on('end', () => console.log(d)); }).on('error', (e) => console.log(String(e)));";
 
 /** The host behind the border router: not a VM, so no policy of ours on its side. */
 const OUTSIDE = 'outside';
@@ -104,7 +105,10 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
     const datastore = `embedded:${join(deps.workDir, 'datastore')}`;
     cluster = await LabCluster.start({ lab, exec: deps.exec, fs: deps.fs, clock: deps.clock, datastore, workDir: join(deps.workDir, 'run') });
     out(`brindle api at ${cluster.apiUrl}`);
-    await buildDataCenter({ lab, cluster, datastore, exec: deps.exec, fs: deps.fs, clock: deps.clock }, { hosts: HOSTS, border: true, progress: (l) => out(l) });
+    await buildDataCenter(
+      { lab, cluster, datastore, exec: deps.exec, fs: deps.fs, clock: deps.clock },
+      { hosts: HOSTS, border: true, progress: (l) => out(l) },
+    );
 
     step('Network, subnet and security groups through the Neutron API');
     const api = cluster.client();
@@ -117,16 +121,36 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
       await api.createSecurityGroupRule({ security_group_id: sg[group] ?? '', direction: 'ingress', ethertype: 'IPv4', ...body });
       out(`  ${group}: ${text}`);
     };
-    await rule('web', { protocol: 'tcp', port_range_min: PORTS.web, port_range_max: PORTS.web, remote_ip_prefix: '0.0.0.0/0' }, `allow TCP ${PORTS.web} from anywhere`);
+    await rule(
+      'web',
+      { protocol: 'tcp', port_range_min: PORTS.web, port_range_max: PORTS.web, remote_ip_prefix: '0.0.0.0/0' },
+      `allow TCP ${PORTS.web} from anywhere`,
+    );
     await rule('web', { protocol: 'icmp', remote_ip_prefix: '0.0.0.0/0' }, 'allow ICMP from anywhere');
-    await rule('db', { protocol: 'tcp', port_range_min: PORTS.db, port_range_max: PORTS.db, remote_group_id: sg['web'] ?? '' }, `allow TCP ${PORTS.db} from members of web`);
-    await rule('db', { protocol: 'udp', port_range_min: PORTS.dns, port_range_max: PORTS.dns, remote_ip_prefix: '198.18.0.0/24' }, `allow UDP ${PORTS.dns} from 198.18.0.0/24`);
+    await rule(
+      'db',
+      { protocol: 'tcp', port_range_min: PORTS.db, port_range_max: PORTS.db, remote_group_id: sg['web'] ?? '' },
+      `allow TCP ${PORTS.db} from members of web`,
+    );
+    await rule(
+      'db',
+      { protocol: 'udp', port_range_min: PORTS.dns, port_range_max: PORTS.dns, remote_ip_prefix: '198.18.0.0/24' },
+      `allow UDP ${PORTS.dns} from 198.18.0.0/24`,
+    );
     out('  tools: no ingress rules; every group keeps the default egress rules (allow all)');
 
     step('Booting VMs the way Nova does: create port, bind to the host, plug the tap');
     for (const v of VMS) {
-      const booted = await bootVm(lab, api, { host: v.host, name: v.name, networkId: net.id, subnetId: subnet.id, securityGroups: v.groups.map((g) => sg[g] ?? '') });
-      out(`  ${v.name.padEnd(7)} on ${v.host}  ${booted.port.fixed_ips[0]?.ip_address ?? '?'}  ${booted.info.tap}  groups: ${v.groups.length === 0 ? '(none)' : v.groups.join(', ')}`);
+      const booted = await bootVm(lab, api, {
+        host: v.host,
+        name: v.name,
+        networkId: net.id,
+        subnetId: subnet.id,
+        securityGroups: v.groups.map((g) => sg[g] ?? ''),
+      });
+      out(
+        `  ${v.name.padEnd(7)} on ${v.host}  ${booted.port.fixed_ips[0]?.ip_address ?? '?'}  ${booted.info.tap}  groups: ${v.groups.length === 0 ? '(none)' : v.groups.join(', ')}`,
+      );
       responders.push(await startResponder(lab, v.name, { tcp: [PORTS.web, PORTS.db], udp: [PORTS.dns] }));
     }
     const active = await waitForActive(api, deps.clock, VMS.length);
@@ -138,7 +162,10 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
     for (const h of HOSTS) {
       out(`  ${h} (${lab.hostInfo(h).ip4}) sessions:`);
       for (const line of (await c.birdc(h, 'show', 'protocols')).split('\n').filter((l) => /\sBGP\s/.test(l))) out(`    ${line.trim()}`);
-      const learned = (await lab.host(h).must('ip', ['-4', 'route', 'show', 'proto', 'bird'])).trim().split('\n').filter((l) => l !== '');
+      const learned = (await lab.host(h).must('ip', ['-4', 'route', 'show', 'proto', 'bird']))
+        .trim()
+        .split('\n')
+        .filter((l) => l !== '');
       out(`  ${h} learned ${learned.length} routes over BGP:`);
       for (const r of learned) out(`    ${r.trim()}`);
     }
@@ -146,20 +173,33 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
     out(formatLabPicture(labStatus(lab)));
 
     const ipOf = (name: string): string => lab.vmInfo(name).ips[0]?.ip ?? '';
-    step('A guest that boots like a guest: DHCP from its host\'s dnsmasq, then its metadata from 169.254.169.254');
-    const guest = await bootVm(lab, api, { host: HOSTS[0], name: 'guest', networkId: net.id, subnetId: subnet.id, securityGroups: [sg['web'] ?? ''], dhcp: true });
+    step("A guest that boots like a guest: DHCP from its host's dnsmasq, then its metadata from 169.254.169.254");
+    const guest = await bootVm(lab, api, {
+      host: HOSTS[0],
+      name: 'guest',
+      networkId: net.id,
+      subnetId: subnet.id,
+      securityGroups: [sg['web'] ?? ''],
+      dhcp: true,
+    });
     const lease = await lab.lease('guest');
-    out(`  guest on ${HOSTS[0]}: DHCP lease ${lease?.['ip'] ?? '?'}/${lease?.['mask'] ?? lease?.['subnet'] ?? '?'}, router ${lease?.['router'] ?? '?'}, MTU ${lease?.['mtu'] ?? '?'}, DNS ${lease?.['dns'] ?? '-'}, from ${lease?.['serverid'] ?? '?'}`);
+    out(
+      `  guest on ${HOSTS[0]}: DHCP lease ${lease?.['ip'] ?? '?'}/${lease?.['mask'] ?? lease?.['subnet'] ?? '?'}, router ${lease?.['router'] ?? '?'}, MTU ${lease?.['mtu'] ?? '?'}, DNS ${lease?.['dns'] ?? '-'}, from ${lease?.['serverid'] ?? '?'}`,
+    );
     const meta = await lab.vm('guest').run(process.execPath, ['-e', METADATA_SCRIPT]);
     const uuid = /"uuid":"([^"]+)"/.exec(meta.stdout)?.[1];
-    out(`  GET http://169.254.169.254/openstack/latest/meta_data.json → uuid ${uuid ?? `(no answer: ${meta.stdout.trim()})`}${uuid === guest.port.device_id ? ' (its own instance)' : ' (NOT its instance!)'}`);
+    out(
+      `  GET http://169.254.169.254/openstack/latest/meta_data.json → uuid ${uuid ?? `(no answer: ${meta.stdout.trim()})`}${uuid === guest.port.device_id ? ' (its own instance)' : ' (NOT its instance!)'}`,
+    );
     const booted = lease?.['ip'] === guest.port.fixed_ips[0]?.ip_address && uuid === guest.port.device_id;
     await lab.removeVm('guest');
 
     step('A floating IP: the outside host reaches web1 by an address of the external network');
     const { externalNetworkId } = await setUpExternalNetwork(api, [subnet.id]);
     await lab.setCloud({ api: cluster.apiUrl, datastore, networkId: net.id, subnetIds: [subnet.id], externalNetworkId });
-    out(`  external network ${LAB_EXTERNAL.name} (${LAB_EXTERNAL.cidr4}), router ${LAB_EXTERNAL.router} with its gateway there and an interface on ${subnet.cidr}`);
+    out(
+      `  external network ${LAB_EXTERNAL.name} (${LAB_EXTERNAL.cidr4}), router ${LAB_EXTERNAL.router} with its gateway there and an interface on ${subnet.cidr}`,
+    );
     const fip = await addFloatingIp(lab, api, 'web1');
     const web1 = lab.vmInfo('web1');
     out(`  floating IP ${fip.address} → web1 ${ipOf('web1')} (on ${web1.host}: DNAT there, the /32 announced over BGP)`);
@@ -168,8 +208,13 @@ export async function runDemo(deps: DemoDeps): Promise<DemoResult> {
     const fipPing = (await probe(lab, OUTSIDE, { ip: fip.address }, { kind: 'ping', timeoutMs: 1500 })).answered;
     const fipTcp = (await probe(lab, OUTSIDE, { ip: fip.address, port: PORTS.web }, { kind: 'tcp', timeoutMs: 1500 })).answered;
     out(`  outside → ${fip.address}: ping ${fipPing ? '✓' : '✗'}  tcp:${PORTS.web} ${fipTcp ? '✓' : '✗'}`);
-    const tracked = (await lab.host(web1.host).run('conntrack', ['-L', '--orig-dst', fip.address, '-p', 'tcp'])).stdout.split('\n').find((l) => l.includes(`dport=${PORTS.web}`));
-    if (tracked !== undefined) out(`  ${web1.host} tracked: ${tracked.replace(/\s+/g, ' ').trim()}\n    (the VM saw the outside host's own address; only the destination was translated)`);
+    const tracked = (await lab.host(web1.host).run('conntrack', ['-L', '--orig-dst', fip.address, '-p', 'tcp'])).stdout
+      .split('\n')
+      .find((l) => l.includes(`dport=${PORTS.web}`));
+    if (tracked !== undefined)
+      out(
+        `  ${web1.host} tracked: ${tracked.replace(/\s+/g, ' ').trim()}\n    (the VM saw the outside host's own address; only the destination was translated)`,
+      );
     await api.updateFloatingIp(fip.id, { port_id: null });
     await waitForBorderRoute(lab, deps.clock, fip.address, false);
     const afterPing = (await probe(lab, OUTSIDE, { ip: fip.address }, { kind: 'ping', timeoutMs: 700 })).answered;
@@ -219,7 +264,10 @@ async function waitForBorderRoute(lab: Lab, clock: Clock, address: string, prese
 /** Waits until the border has learned a route to every VM (BGP has converged). */
 async function waitForRoutes(lab: Lab, clock: Clock, want: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const routes = (await lab.border.must('ip', ['-4', 'route', 'show', 'proto', 'bird'])).trim().split('\n').filter((l) => l !== '');
+    const routes = (await lab.border.must('ip', ['-4', 'route', 'show', 'proto', 'bird']))
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '');
     if (routes.length >= want) return;
     await clock.sleep(100);
   }

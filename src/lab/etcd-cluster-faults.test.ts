@@ -70,7 +70,16 @@ describe('an etcd cluster losing a member under concurrent port creates', () => 
     return child;
   }
 
-  const datastoreArgs = (): string[] => ['--datastore', `etcd:${cluster.endpoints.join(',')}`, '--etcd-timeout', '2', '--etcd-keepalive', '1', '--log-level', 'warn'];
+  const datastoreArgs = (): string[] => [
+    '--datastore',
+    `etcd:${cluster.endpoints.join(',')}`,
+    '--etcd-timeout',
+    '2',
+    '--etcd-keepalive',
+    '1',
+    '--log-level',
+    'warn',
+  ];
 
   before(async () => {
     dir = await realFs().makeTempDir('brindle-etcd-faults-');
@@ -83,8 +92,22 @@ describe('an etcd cluster losing a member under concurrent port creates', () => 
       sockets.push(socket);
       apis.push(spawnInCluster(['api', ...datastoreArgs(), '--listen', `127.0.0.1:${9695 + i}`, '--listen-socket', socket, '--hostname', `api${i}`]));
     }
-    for (const s of sockets) await eventually(async () => (await call(s, 'GET', '/').catch(() => undefined))?.status === 200, { timeoutMs: 30_000, what: `API on ${s}` });
-    spawnInCluster(['node', ...datastoreArgs(), '--hostname', 'h1', '--netns', host.name, '--no-bgp', '--no-dhcp', '--report-interval', '2s', '--report-ttl', '10s']);
+    for (const s of sockets)
+      await eventually(async () => (await call(s, 'GET', '/').catch(() => undefined))?.status === 200, { timeoutMs: 30_000, what: `API on ${s}` });
+    spawnInCluster([
+      'node',
+      ...datastoreArgs(),
+      '--hostname',
+      'h1',
+      '--netns',
+      host.name,
+      '--no-bgp',
+      '--no-dhcp',
+      '--report-interval',
+      '2s',
+      '--report-ttl',
+      '10s',
+    ]);
     const first = sockets[0] ?? '';
     await eventually(async () => ((await call(first, 'GET', '/v2.0/agents')).body['agents'] as Json[]).some((a) => a['host'] === 'h1' && a['alive'] === true), {
       timeoutMs: 30_000,
@@ -154,10 +177,20 @@ describe('an etcd cluster losing a member under concurrent port creates', () => 
   function expectAllCreated(results: readonly CreateOutcome[], t: TestContext): void {
     const statuses = results.flatMap((r) => r.statuses);
     const retried = statuses.filter((s) => s !== 201);
-    t.diagnostic(`${results.length} creates, ${retried.length} answers retried (409: ${retried.filter((s) => s === 409).length}, 503: ${retried.filter((s) => s === 503).length})`);
-    assert.deepEqual(statuses.filter((s) => s !== 201 && s !== 409 && s !== 503), [], 'only 201, 409 and 503 (never a 500)');
+    t.diagnostic(
+      `${results.length} creates, ${retried.length} answers retried (409: ${retried.filter((s) => s === 409).length}, 503: ${retried.filter((s) => s === 503).length})`,
+    );
+    assert.deepEqual(
+      statuses.filter((s) => s !== 201 && s !== 409 && s !== 503),
+      [],
+      'only 201, 409 and 503 (never a 500)',
+    );
     const failed = results.filter((r) => r.port === undefined);
-    assert.deepEqual(failed.map((r) => r.statuses), [], 'every create succeeded within six retries');
+    assert.deepEqual(
+      failed.map((r) => r.statuses),
+      [],
+      'every create succeeded within six retries',
+    );
   }
 
   // One scenario: the checks at the end are about the ports the fault steps created.
@@ -193,17 +226,30 @@ describe('an etcd cluster losing a member under concurrent port creates', () => 
       assert.equal(acknowledged.length, 400);
       const listed = (await call(sockets[1] ?? '', 'GET', `/v2.0/ports?network_id=${networkId}`)).body['ports'] as Json[];
       const listedIds = new Set(listed.map((p) => p['id']));
-      assert.deepEqual(acknowledged.filter((p) => !listedIds.has(p['id'])).map((p) => p['id']), [], 'acknowledged ports all listed');
+      assert.deepEqual(
+        acknowledged.filter((p) => !listedIds.has(p['id'])).map((p) => p['id']),
+        [],
+        'acknowledged ports all listed',
+      );
       // Every address in the datastore once, orphans of lost replies included.
       const addresses = listed.flatMap((p) => (p['fixed_ips'] as Json[]).map((f) => f['ip_address']));
       assert.equal(new Set(addresses).size, addresses.length, 'no address handed out twice');
       // A WorkloadEndpoint write that failed after its port's commit is retried in the background.
       const missing = async (): Promise<unknown[]> => {
-        const keys = await cluster.clientNetns.must('etcdctl', ['--endpoints', cluster.endpoints.join(','), 'get', '--prefix', '--keys-only', '/calico/resources/v3/projectcalico.org/workloadendpoints/']);
+        const keys = await cluster.clientNetns.must('etcdctl', [
+          '--endpoints',
+          cluster.endpoints.join(','),
+          'get',
+          '--prefix',
+          '--keys-only',
+          '/calico/resources/v3/projectcalico.org/workloadendpoints/',
+        ]);
         const endpointPorts = new Set(keys.split('\n').map((key) => parseWorkloadEndpointName(key.split('/').pop() ?? '')?.endpoint));
         return acknowledged.filter((p) => !endpointPorts.has(String(p['id']))).map((p) => p['id']);
       };
-      await eventually(async () => (await missing()).length === 0, { timeoutMs: 30_000, what: 'a WorkloadEndpoint for every acknowledged port' }).catch(() => undefined);
+      await eventually(async () => (await missing()).length === 0, { timeoutMs: 30_000, what: 'a WorkloadEndpoint for every acknowledged port' }).catch(
+        () => undefined,
+      );
       assert.deepEqual(await missing(), [], 'a WorkloadEndpoint for every acknowledged port');
     });
 

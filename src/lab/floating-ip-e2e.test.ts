@@ -34,7 +34,14 @@ describe('floating IPs (real iptables NAT, real BIRD, real packets from outside)
     const { externalNetworkId } = await setUpExternalNetwork(api, [subnet]);
     await lab.setCloud({ api: cloud.cluster.apiUrl, datastore: cloud.datastore, networkId: net, subnetIds: [subnet], externalNetworkId });
     const sg = (await api.createSecurityGroup({ name: 'web' })).id;
-    await api.createSecurityGroupRule({ security_group_id: sg, direction: 'ingress', protocol: 'tcp', port_range_min: PORT, port_range_max: PORT, remote_ip_prefix: '0.0.0.0/0' });
+    await api.createSecurityGroupRule({
+      security_group_id: sg,
+      direction: 'ingress',
+      protocol: 'tcp',
+      port_range_min: PORT,
+      port_range_max: PORT,
+      remote_ip_prefix: '0.0.0.0/0',
+    });
     await api.createSecurityGroupRule({ security_group_id: sg, direction: 'ingress', protocol: 'icmp', remote_ip_prefix: '0.0.0.0/0' });
     await bootVm(lab, api, { host: 'compute-1', name: 'web', networkId: net, fixedIps: [{ subnet_id: subnet, ip_address: fixed }], securityGroups: [sg] });
     // The VM answers every connection with the source address it saw.
@@ -50,9 +57,16 @@ describe('floating IPs (real iptables NAT, real BIRD, real packets from outside)
     fip = await addFloatingIp(cloud.lab, cloud.api, 'web');
     assert.match(fip.address, /^198\.18\.224\.\d+$/);
     const tap = cloud.lab.vmInfo('web').tap;
-    await untilPasses(async () => assert.match(await routeOn(cloud.lab.host('compute-1'), fip.address), new RegExp(`^${fip.address.replaceAll('.', '\\.')} dev ${tap} scope link`)), { timeoutMs: 15_000 });
+    await untilPasses(
+      async () =>
+        assert.match(await routeOn(cloud.lab.host('compute-1'), fip.address), new RegExp(`^${fip.address.replaceAll('.', '\\.')} dev ${tap} scope link`)),
+      { timeoutMs: 15_000 },
+    );
     const host1 = cloud.lab.hostInfo('compute-1').ip4;
-    await untilPasses(async () => assert.match(await routeOn(cloud.lab.host('compute-2'), fip.address), new RegExp(`via ${host1.replaceAll('.', '\\.')} .*proto bird`)), { timeoutMs: 15_000 });
+    await untilPasses(
+      async () => assert.match(await routeOn(cloud.lab.host('compute-2'), fip.address), new RegExp(`via ${host1.replaceAll('.', '\\.')} .*proto bird`)),
+      { timeoutMs: 15_000 },
+    );
     await untilPasses(async () => assert.match(await routeOn(border(), fip.address), new RegExp(`via ${host1.replaceAll('.', '\\.')}`)), { timeoutMs: 15_000 });
   });
 
@@ -65,15 +79,25 @@ describe('floating IPs (real iptables NAT, real BIRD, real packets from outside)
   it('disassociating stops it at once: no route anywhere, no NAT, no tracked flow left on the VM’s host', async () => {
     const vmHost = cloud.lab.host('compute-1');
     assert.ok((await vmHost.must('conntrack', ['-L', '--orig-dst', fip.address])).includes(`dst=${fip.address}`), 'the flows of the previous test are tracked');
-    assert.match((await rulesetText(vmHost)).join('\n'), new RegExp(fip.address.replaceAll('.', '\\.')), 'the NAT rules name the floating IP while it is associated');
+    assert.match(
+      (await rulesetText(vmHost)).join('\n'),
+      new RegExp(fip.address.replaceAll('.', '\\.')),
+      'the NAT rules name the floating IP while it is associated',
+    );
     await cloud.api.updateFloatingIp(fip.id, { port_id: null });
-    await untilPasses(async () => {
-      assert.equal(await routeOn(vmHost, fip.address), '');
-      assert.equal(await routeOn(cloud.lab.host('compute-2'), fip.address), '');
-      assert.equal(await routeOn(border(), fip.address), '');
-    }, { timeoutMs: 10_000 });
+    await untilPasses(
+      async () => {
+        assert.equal(await routeOn(vmHost, fip.address), '');
+        assert.equal(await routeOn(cloud.lab.host('compute-2'), fip.address), '');
+        assert.equal(await routeOn(border(), fip.address), '');
+      },
+      { timeoutMs: 10_000 },
+    );
     assert.doesNotMatch((await rulesetText(vmHost)).join('\n'), new RegExp(fip.address.replaceAll('.', '\\.')));
-    await untilPasses(async () => assert.doesNotMatch((await vmHost.run('conntrack', ['-L', '--orig-dst', fip.address])).stdout, new RegExp(`dst=${fip.address}`)), { timeoutMs: 5_000 });
+    await untilPasses(
+      async () => assert.doesNotMatch((await vmHost.run('conntrack', ['-L', '--orig-dst', fip.address])).stdout, new RegExp(`dst=${fip.address}`)),
+      { timeoutMs: 5_000 },
+    );
     assert.equal(await fromOutside(fip.address), 'NOTHING');
     assert.equal(await pings(fip.address), false);
   });

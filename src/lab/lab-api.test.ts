@@ -59,7 +59,10 @@ describe('bootVm/deleteVm: a VM driven through the real API as Nova does, plugge
     assert.equal(info.mac, port.mac_address);
     assert.equal(port.fixed_ips.length, 2);
     const v4 = port.fixed_ips.find((f) => f.subnet_id === subnet4)!.ip_address;
-    assert.deepEqual(info.ips.find((i) => i.ip === v4), { ip: v4, prefixLen: 24, gateway: '198.18.20.1' });
+    assert.deepEqual(
+      info.ips.find((i) => i.ip === v4),
+      { ip: v4, prefixLen: 24, gateway: '198.18.20.1' },
+    );
     assert.match(await vm.ip('-o', 'link', 'show', 'dev', 'eth0'), new RegExp(`link/ether ${port.mac_address} `));
     assert.match(await vm.ip('-o', 'addr', 'show', 'dev', 'eth0'), new RegExp(`inet ${v4.replaceAll('.', '\\.')}/24`));
     assert.match(await vm.ip('route', 'show', 'default'), /default via 198\.18\.20\.1 dev eth0 onlink/);
@@ -84,8 +87,14 @@ describe('bootVm/deleteVm: a VM driven through the real API as Nova does, plugge
     // An address no earlier VM has (web1's was chosen at random by IPAM).
     const taken = new Set(lab.vms().flatMap((v) => v.ips.map((i) => i.ip)));
     const free = ['198.18.20.60', '198.18.20.61'].find((a) => !taken.has(a)) ?? '';
-    await assert.rejects(bootVm(lab, client, { host: 'compute2', name: 'orphan', networkId, subnetId: subnet4, fixedIp: free, securityGroups: [sg] }), LabBindingError);
-    assert.equal(lab.vms().some((v) => v.name === 'orphan'), false);
+    await assert.rejects(
+      bootVm(lab, client, { host: 'compute2', name: 'orphan', networkId, subnetId: subnet4, fixedIp: free, securityGroups: [sg] }),
+      LabBindingError,
+    );
+    assert.equal(
+      lab.vms().some((v) => v.name === 'orphan'),
+      false,
+    );
     // The address is free again: the port is gone.
     const again = await client.createPort({ network_id: networkId, fixed_ips: [{ subnet_id: subnet4, ip_address: free }] });
     await client.deletePort(again.id);

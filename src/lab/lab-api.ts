@@ -52,10 +52,10 @@ export async function bootVm(lab: Lab, client: NeutronClient, spec: BootVmSpec):
     spec.fixedIps !== undefined
       ? spec.fixedIps
       : spec.fixedIp !== undefined
-      ? [{ ...(spec.subnetId === undefined ? {} : { subnet_id: spec.subnetId }), ip_address: spec.fixedIp }]
-      : spec.subnetId !== undefined
-        ? [{ subnet_id: spec.subnetId }]
-        : undefined;
+        ? [{ ...(spec.subnetId === undefined ? {} : { subnet_id: spec.subnetId }), ip_address: spec.fixedIp }]
+        : spec.subnetId !== undefined
+          ? [{ subnet_id: spec.subnetId }]
+          : undefined;
   const created = await client.createPort({
     network_id: spec.networkId,
     name: spec.name,
@@ -76,7 +76,8 @@ export async function bootVm(lab: Lab, client: NeutronClient, spec: BootVmSpec):
         subnets.set(f.subnet_id, subnet);
       }
       const cidr = parseCidr(subnet.cidr);
-      if (cidr === undefined) throw new LabApiError(`GET /v2.0/subnets/${subnet.id}`, { httpStatus: 200, neutronType: 'InvalidResponse', neutronMessage: `bad cidr ${subnet.cidr}` });
+      if (cidr === undefined)
+        throw new LabApiError(`GET /v2.0/subnets/${subnet.id}`, { httpStatus: 200, neutronType: 'InvalidResponse', neutronMessage: `bad cidr ${subnet.cidr}` });
       ips.push({ ip: f.ip_address, prefixLen: cidr.prefixLength, gateway: subnet.gateway_ip });
     }
     const mtu = spec.dhcp === true ? (await client.showNetwork(spec.networkId)).mtu : undefined;

@@ -22,11 +22,19 @@ export async function configureLabBgp(datastore: string, plan: LabBgpPlan): Prom
     const ops: ResourceOp[] = [
       {
         action: 'apply',
-        resource: { apiVersion: API_VERSION, kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { asNumber: LAB_AS.dataCenter, nodeToNodeMeshEnabled: plan.mesh, logSeverityScreen: 'Info' } },
+        resource: {
+          apiVersion: API_VERSION,
+          kind: 'BGPConfiguration',
+          metadata: { name: 'default' },
+          spec: { asNumber: LAB_AS.dataCenter, nodeToNodeMeshEnabled: plan.mesh, logSeverityScreen: 'Info' },
+        },
       },
     ];
     if (plan.border !== undefined) {
-      for (const [name, ip] of [['lab-border-v4', plan.border.ip4], ['lab-border-v6', plan.border.ip6]] as const) {
+      for (const [name, ip] of [
+        ['lab-border-v4', plan.border.ip4],
+        ['lab-border-v6', plan.border.ip6],
+      ] as const) {
         ops.push({
           action: 'apply',
           resource: { apiVersion: API_VERSION, kind: 'BGPPeer', metadata: { name }, spec: { peerIP: ip, asNumber: plan.border.asNumber } },

@@ -130,7 +130,23 @@ export class LabCluster {
     // DHCP: the lab's VMs are told the fabric router's address as DNS server (nothing answers
     // there; lab VMs resolve no names), so no address of the machine's own leaks in.
     const dhcpArgs = ['--dhcp-run-dir', this.dhcpDir(host), '--dhcp-dns-servers', LAB_DNS];
-    this.#spawn(`node/${host}`, ['node', '--hostname', host, '--netns', ns, '--health-listen', `127.0.0.1:${port}`, ...this.#bgpArgs(host), ...dhcpArgs, ...(this.#o.nodeArgs ?? []), ...extraArgs], healthUrl);
+    this.#spawn(
+      `node/${host}`,
+      [
+        'node',
+        '--hostname',
+        host,
+        '--netns',
+        ns,
+        '--health-listen',
+        `127.0.0.1:${port}`,
+        ...this.#bgpArgs(host),
+        ...dhcpArgs,
+        ...(this.#o.nodeArgs ?? []),
+        ...extraArgs,
+      ],
+      healthUrl,
+    );
     await this.#waitFor(`node/${host}`, `${healthUrl}/readiness`, 30_000);
     if (!this.#procs.has(`metadata/${host}`)) {
       // nova-api-metadata's place: on the host, at the agent's DNAT target (127.0.0.1:8775).
@@ -149,7 +165,18 @@ export class LabCluster {
    */
   async startReflector(host: string, clusterId: string, extraArgs: readonly string[] = []): Promise<void> {
     const ns = this.#o.lab.hostInfo(host).netns;
-    this.#spawn(`node/${host}`, ['node', '--bgp-only', '--hostname', host, '--netns', ns, '--route-reflector-cluster-id', clusterId, ...this.#bgpArgs(host), ...extraArgs]);
+    this.#spawn(`node/${host}`, [
+      'node',
+      '--bgp-only',
+      '--hostname',
+      host,
+      '--netns',
+      ns,
+      '--route-reflector-cluster-id',
+      clusterId,
+      ...this.#bgpArgs(host),
+      ...extraArgs,
+    ]);
     await this.waitForBird(host);
     await this.#o.lab.setHostBirdSocket(host, this.birdSocket(host));
   }
@@ -161,7 +188,8 @@ export class LabCluster {
       const r = await this.#o.exec.run('birdc', ['-s', this.birdSocket(host), 'show', 'status']);
       if (r.code === 0 && /Router ID is/.test(r.stdout)) return;
       const p = this.#procs.get(`node/${host}`);
-      if (this.#clock.monotonic() > deadline) throw new LabProcessError(`node/${host}`, `BIRD not answering after ${timeoutMs} ms: ${(p?.output ?? []).slice(-5).join(' | ')}`);
+      if (this.#clock.monotonic() > deadline)
+        throw new LabProcessError(`node/${host}`, `BIRD not answering after ${timeoutMs} ms: ${(p?.output ?? []).slice(-5).join(' | ')}`);
       await this.#clock.sleep(100);
     }
   }
@@ -188,7 +216,10 @@ export class LabCluster {
     if (p === undefined) return;
     p.child.kill(signal);
     let timer: { cancel(): void } | undefined;
-    const timedOut = await Promise.race([p.child.exited.then(() => false), new Promise<boolean>((resolve) => (timer = this.#clock.setTimer(() => resolve(true), 10_000)))]);
+    const timedOut = await Promise.race([
+      p.child.exited.then(() => false),
+      new Promise<boolean>((resolve) => (timer = this.#clock.setTimer(() => resolve(true), 10_000))),
+    ]);
     timer?.cancel();
     if (timedOut) {
       p.child.kill('SIGKILL');
@@ -208,7 +239,10 @@ export class LabCluster {
       // The operator's (or the test run's) choice of dataplane reaches the lab's agents.
       ...(process.env['BRINDLE_DATAPLANE'] === undefined ? {} : { BRINDLE_DATAPLANE: process.env['BRINDLE_DATAPLANE'] }),
     };
-    const child = netns === undefined ? this.#o.exec.spawn(process.execPath, [BRINDLE_BIN, ...args], { env }) : this.#o.exec.spawn('ip', ['netns', 'exec', netns, process.execPath, BRINDLE_BIN, ...args], { env });
+    const child =
+      netns === undefined
+        ? this.#o.exec.spawn(process.execPath, [BRINDLE_BIN, ...args], { env })
+        : this.#o.exec.spawn('ip', ['netns', 'exec', netns, process.execPath, BRINDLE_BIN, ...args], { env });
     child.stdin.end();
     const output: string[] = [];
     const take = (chunk: string): void => {

@@ -33,7 +33,13 @@ describe('`brindle lab down` from another process: Lab.destroyAll from the state
   it('removes every lab recorded in the state dir, the processes inside, a partial build and the state', async () => {
     const lab = await Lab.create({ exec, fs, stateDir, prefix: prefixes[0]! });
     await lab.addHost('compute1');
-    await lab.addVm({ host: 'compute1', name: 'vm1', portId: randomUUID(), mac: 'fa:16:3e:00:03:01', ips: [{ ip: '198.18.3.10', prefixLen: 24, gateway: '198.18.3.1' }] });
+    await lab.addVm({
+      host: 'compute1',
+      name: 'vm1',
+      portId: randomUUID(),
+      mac: 'fa:16:3e:00:03:01',
+      ips: [{ ip: '198.18.3.10', prefixLen: 24, gateway: '198.18.3.1' }],
+    });
     const responder = await startResponder(lab, 'vm1', { tcp: [8080] });
     trackChild(responder.child);
     // A second lab whose build stopped half way: a namespace the state file does not list yet.

@@ -2,8 +2,7 @@ import type { Clock, Exec, Fs } from '../lib/index.js';
 
 /** Stops every process inside a lab namespace by PID (TERM, then KILL after 2 s). */
 export async function killNetnsProcesses(deps: { exec: Exec; clock: Clock }, name: string): Promise<void> {
-  const pids = async (): Promise<string[]> =>
-    (await deps.exec.run('ip', ['netns', 'pids', name])).stdout.split('\n').filter((p) => /^\d+$/.test(p));
+  const pids = async (): Promise<string[]> => (await deps.exec.run('ip', ['netns', 'pids', name])).stdout.split('\n').filter((p) => /^\d+$/.test(p));
   let left = await pids();
   if (left.length === 0) return;
   await deps.exec.run('kill', ['-TERM', ...left]);

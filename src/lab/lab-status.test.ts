@@ -17,7 +17,14 @@ describe('formatLabPicture', () => {
         { name: 'b', netns: 'bl1-v2', host: 'compute-1', port: 'q', addresses: ['198.18.0.11'], floatingIps: [] },
         { name: 'c', netns: 'bl1-v3', host: 'compute-2', port: 'r', addresses: ['198.18.0.12'], floatingIps: [] },
       ],
-      border: { netns: 'bl1-bd', address: '198.19.0.250', address6: '2001:db8:ffff::fa', asNumber: 65000, birdSocket: '/z', outside: { netns: 'bl1-out', address: '198.18.200.10', address6: '2001:db8:200::10' } },
+      border: {
+        netns: 'bl1-bd',
+        address: '198.19.0.250',
+        address6: '2001:db8:ffff::fa',
+        asNumber: 65000,
+        birdSocket: '/z',
+        outside: { netns: 'bl1-out', address: '198.18.200.10', address6: '2001:db8:200::10' },
+      },
     };
     assert.equal(
       formatLabPicture(s),

@@ -66,7 +66,13 @@ describe('Lab: hosts on a fabric and VMs plugged as Nova plugs them (real namesp
     for (const n of await listNetns(exec, prefix)) assert.ok(n.length <= 15, n);
     assert.deepEqual(await Lab.list({ fs, stateDir }), [prefix]);
     const state = JSON.parse(await fs.readText(lab.stateFile)) as { vms: { name: string; netns: string }[] };
-    assert.deepEqual(state.vms.map((v) => [v.name, v.netns]), [['vm-a', `${prefix}v1`], ['vm-b', `${prefix}v2`]]);
+    assert.deepEqual(
+      state.vms.map((v) => [v.name, v.netns]),
+      [
+        ['vm-a', `${prefix}v1`],
+        ['vm-b', `${prefix}v2`],
+      ],
+    );
   });
 
   it('gives each host its fabric addresses, a default route and forwarding, inside its namespace only', async () => {

@@ -46,7 +46,6 @@ export type LabVm = Readonly<LabVmState>;
 export type LabBorder = Readonly<LabBorderState>;
 export type LabCloud = Readonly<LabCloudState>;
 
-
 /**
  * A virtual data center in network namespaces: a fabric (`<prefix>fab`, a bridge with the
  * fabric router's addresses), compute hosts on it (`<prefix>h<n>`, `eth0` = 198.19.0.<n>/24 and

@@ -29,7 +29,10 @@ describe('outgoing NAT for natOutgoing IP pools (real iptables, real packets)', 
     const kv = await openDatastore(parseDatastoreSpec(cloud.datastore));
     try {
       await new ResourceClient(kv).commit([
-        { action: 'apply', resource: { apiVersion: API_VERSION, kind: 'IPPool', metadata: { name: 'masq' }, spec: { cidr: '198.18.90.0/24', natOutgoing: true } } },
+        {
+          action: 'apply',
+          resource: { apiVersion: API_VERSION, kind: 'IPPool', metadata: { name: 'masq' }, spec: { cidr: '198.18.90.0/24', natOutgoing: true } },
+        },
         { action: 'apply', resource: { apiVersion: API_VERSION, kind: 'IPPool', metadata: { name: 'routed' }, spec: { cidr: '198.18.91.0/24' } } },
       ]);
     } finally {
@@ -40,7 +43,13 @@ describe('outgoing NAT for natOutgoing IP pools (real iptables, real packets)', 
     const routed = (await api.createSubnet({ network_id: net, ip_version: 4, cidr: '198.18.91.0/24', gateway_ip: '198.18.91.1' })).id;
     const sg = (await api.createSecurityGroup({ name: 'nat' })).id;
     await bootVm(lab, api, { host: HOST, name: 'hidden', networkId: net, fixedIps: [{ subnet_id: masq, ip_address: '198.18.90.10' }], securityGroups: [sg] });
-    await bootVm(lab, api, { host: HOST, name: 'visible', networkId: net, fixedIps: [{ subnet_id: routed, ip_address: '198.18.91.10' }], securityGroups: [sg] });
+    await bootVm(lab, api, {
+      host: HOST,
+      name: 'visible',
+      networkId: net,
+      fixedIps: [{ subnet_id: routed, ip_address: '198.18.91.10' }],
+      securityGroups: [sg],
+    });
     const out = lab.borderInfo?.outside.ip4 ?? '';
     // The outside host answers every connection with the source address it saw.
     server = await startSourceReporter(lab.outside.name, out, port);
@@ -51,7 +60,7 @@ describe('outgoing NAT for natOutgoing IP pools (real iptables, real packets)', 
     await cloud?.destroy();
   });
 
-  it('a VM in a natOutgoing pool reaches the outside with its host\'s address', async () => {
+  it("a VM in a natOutgoing pool reaches the outside with its host's address", async () => {
     await untilPasses(async () => assert.equal(await seenFrom('hidden'), cloud.lab.hostInfo(HOST).ip4), { timeoutMs: 15_000 });
   });
 
@@ -62,7 +71,12 @@ describe('outgoing NAT for natOutgoing IP pools (real iptables, real packets)', 
   it('turning natOutgoing off stops the masquerade', async () => {
     const kv = await openDatastore(parseDatastoreSpec(cloud.datastore));
     try {
-      await new ResourceClient(kv).commit([{ action: 'apply', resource: { apiVersion: API_VERSION, kind: 'IPPool', metadata: { name: 'masq' }, spec: { cidr: '198.18.90.0/24', natOutgoing: false } } }]);
+      await new ResourceClient(kv).commit([
+        {
+          action: 'apply',
+          resource: { apiVersion: API_VERSION, kind: 'IPPool', metadata: { name: 'masq' }, spec: { cidr: '198.18.90.0/24', natOutgoing: false } },
+        },
+      ]);
     } finally {
       await kv.close();
     }

@@ -76,7 +76,19 @@ export async function connectVeth(
 ): Promise<void> {
   const { a, aName, b, bName } = ends;
   // `aMtu`: the `a` end is born with it (as Nova's tap is with the network's MTU), the `b` end not.
-  await a.ip('link', 'add', aName, ...(options.aMtu === undefined ? [] : ['mtu', String(options.aMtu)]), 'type', 'veth', 'peer', 'name', bName, 'netns', b.name);
+  await a.ip(
+    'link',
+    'add',
+    aName,
+    ...(options.aMtu === undefined ? [] : ['mtu', String(options.aMtu)]),
+    'type',
+    'veth',
+    'peer',
+    'name',
+    bName,
+    'netns',
+    b.name,
+  );
   if (options.aMac !== undefined) await a.ip('link', 'set', aName, 'address', options.aMac);
   if (options.bMac !== undefined) await b.ip('link', 'set', bName, 'address', options.bMac);
   if (options.mtu !== undefined) {

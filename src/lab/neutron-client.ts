@@ -260,7 +260,11 @@ export class NeutronClient {
     const { status, json } = await this.#call(method, path, request.body);
     const parsed = schema.safeParse(typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[key] : undefined);
     if (!parsed.success) {
-      throw new LabApiError(`${method} ${path}`, { httpStatus: status, neutronType: 'InvalidResponse', neutronMessage: `no valid "${key}" in the reply` }, parsed.error);
+      throw new LabApiError(
+        `${method} ${path}`,
+        { httpStatus: status, neutronType: 'InvalidResponse', neutronMessage: `no valid "${key}" in the reply` },
+        parsed.error,
+      );
     }
     return parsed.data;
   }

@@ -19,7 +19,14 @@ describe('security groups end to end (brindle api + brindle node + real packets)
   let hostIp = '';
 
   const reach = async (from: string, to: string, kind: ProbeKind, opts: { port?: number; source?: string; timeoutMs?: number } = {}): Promise<boolean> =>
-    (await probe(cloud.lab, from, { ip: to, ...(opts.port === undefined ? {} : { port: opts.port }) }, { kind, timeoutMs: opts.timeoutMs ?? 700, ...(opts.source === undefined ? {} : { source: opts.source }) })).answered;
+    (
+      await probe(
+        cloud.lab,
+        from,
+        { ip: to, ...(opts.port === undefined ? {} : { port: opts.port }) },
+        { kind, timeoutMs: opts.timeoutMs ?? 700, ...(opts.source === undefined ? {} : { source: opts.source }) },
+      )
+    ).answered;
 
   const expectMatrix = async (checks: MatrixCheck[], ipOf: (name: string) => string): Promise<void> => {
     const results = await runMatrix(checks, (c) => reach(c.from, ipOf(c.to), c.kind, c.port === undefined ? {} : { port: c.port }), { concurrency: 6 });
@@ -46,7 +53,14 @@ describe('security groups end to end (brindle api + brindle node + real packets)
     for (const r of (await api.showSecurityGroup(sg['back'] ?? '')).security_group_rules) {
       if (r.direction === 'egress') await api.deleteSecurityGroupRule(r.id);
     }
-    await api.createSecurityGroupRule({ security_group_id: sg['back'] ?? '', direction: 'egress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 8000, port_range_max: 8010 });
+    await api.createSecurityGroupRule({
+      security_group_id: sg['back'] ?? '',
+      direction: 'egress',
+      ethertype: 'IPv4',
+      protocol: 'tcp',
+      port_range_min: 8000,
+      port_range_max: 8010,
+    });
     const vms: [string, string, string[]][] = [
       ['a', '198.18.20.10', ['front']],
       ['b', '198.18.20.11', ['back']],
@@ -54,7 +68,13 @@ describe('security groups end to end (brindle api + brindle node + real packets)
       ['n', '198.18.20.13', []],
     ];
     for (const [name, ip, groups] of vms) {
-      const booted = await bootVm(lab, api, { host: HOST, name, networkId: net.id, fixedIps: [{ subnet_id: v4.id, ip_address: ip }, { subnet_id: v6.id }], securityGroups: groups.map((g) => sg[g] ?? '') });
+      const booted = await bootVm(lab, api, {
+        host: HOST,
+        name,
+        networkId: net.id,
+        fixedIps: [{ subnet_id: v4.id, ip_address: ip }, { subnet_id: v6.id }],
+        securityGroups: groups.map((g) => sg[g] ?? ''),
+      });
       ip4[name] = ip;
       ip6[name] = booted.info.ips.find((i) => i.ip.includes(':'))?.ip ?? '';
       await cloud.respond(name, { tcp: [22, 8005, 8010, 8011], udp: [9000, 9001] });
@@ -113,7 +133,14 @@ describe('security groups end to end (brindle api + brindle node + real packets)
     const probeB = (): Promise<boolean> => reach('a', ip4['b'] ?? '', 'tcp', { port: 8011, timeoutMs: 200 });
     assert.equal(await probeB(), false);
     const t0 = performance.now();
-    const added = await api.createSecurityGroupRule({ security_group_id: sg['back'] ?? '', direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 8011, port_range_max: 8011 });
+    const added = await api.createSecurityGroupRule({
+      security_group_id: sg['back'] ?? '',
+      direction: 'ingress',
+      ethertype: 'IPv4',
+      protocol: 'tcp',
+      port_range_min: 8011,
+      port_range_max: 8011,
+    });
     let addMs = -1;
     while (performance.now() - t0 < 10_000) {
       if (await probeB()) {
@@ -149,8 +176,13 @@ describe('security groups end to end (brindle api + brindle node + real packets)
     assert.ok(await reach('a', hostIp, 'udp', { port: 53 }), 'DNS to the host');
     assert.ok(await reach('n', hostIp, 'udp', { port: 53 }), 'even a VM with no group (as in Felix)');
     // Metadata: DNATed to 127.0.0.1:8775, where the lab runs brindle metadata on every host.
-    const meta = await cloud.lab.vm('a').run(process.execPath, ['-e', "require('http').get({ host: '169.254.169.254', path: '/openstack/latest/meta_data.json', timeout: 2000 }, (r) => console.log('HTTP ' + r.statusCode)).on('error', () => console.log('NOTHING'))"]);
-    assert.equal(meta.stdout.trim(), 'HTTP 200', 'metadata, DNATed to the host\'s metadata service');
+    const meta = await cloud.lab
+      .vm('a')
+      .run(process.execPath, [
+        '-e',
+        "require('http').get({ host: '169.254.169.254', path: '/openstack/latest/meta_data.json', timeout: 2000 }, (r) => console.log('HTTP ' + r.statusCode)).on('error', () => console.log('NOTHING'))",
+      ]);
+    assert.equal(meta.stdout.trim(), 'HTTP 200', "metadata, DNATed to the host's metadata service");
     assert.equal(await reach('a', hostIp, 'tcp', { port: 22 }), false, 'SSH to the host from a VM');
     assert.equal(await reach('a', hostIp, 'tcp', { port: 8080 }), false, 'other host services');
     assert.ok(await reach('compute-2', hostIp, 'tcp', { port: 8080 }), 'which do listen (another host reaches them)');

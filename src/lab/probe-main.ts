@@ -31,7 +31,9 @@ function out(text: string): void {
 }
 
 function usage(exit: Exit, problem: string): never {
-  process.stderr.write(`probe: ${problem}\nusage: probe-main serve [--tcp P,P] [--udp P,P] [--bind IP,IP] | check tcp|udp IP PORT [--timeout-ms MS] [--source IP]\n`);
+  process.stderr.write(
+    `probe: ${problem}\nusage: probe-main serve [--tcp P,P] [--udp P,P] [--bind IP,IP] | check tcp|udp IP PORT [--timeout-ms MS] [--source IP]\n`,
+  );
   return exit(2);
 }
 

@@ -100,7 +100,11 @@ describe('probes: real ping, TCP and UDP between lab VMs (routes programmed by h
 
   it('runs a connectivity matrix with real probes and prints it', async () => {
     const checks: MatrixCheck[] = [];
-    for (const [from, to] of [['web', 'db'], ['db', 'web'], ['web', 'idle']] as const) {
+    for (const [from, to] of [
+      ['web', 'db'],
+      ['db', 'web'],
+      ['web', 'idle'],
+    ] as const) {
       const served = to !== 'idle';
       checks.push({ from, to, kind: 'ping', expect: true });
       checks.push({ from, to, kind: 'tcp', port: 8080, expect: served });
@@ -112,7 +116,10 @@ describe('probes: real ping, TCP and UDP between lab VMs (routes programmed by h
       { concurrency: 6 },
     );
     const table = formatMatrix(results);
-    assert.ok(results.every((r) => r.ok), table);
+    assert.ok(
+      results.every((r) => r.ok),
+      table,
+    );
     assert.match(table, /9 of 9 as expected/);
     assert.match(table, /tcp:8080 ✗/);
   });

@@ -29,7 +29,13 @@ export interface ProbeOutcome {
 }
 
 function lastLine(text: string): string {
-  return text.trim().split('\n').filter((l) => l !== '').at(-1) ?? '';
+  return (
+    text
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '')
+      .at(-1) ?? ''
+  );
 }
 
 /**
@@ -51,7 +57,16 @@ export async function probe(lab: Lab, from: string, to: { readonly ip: string; r
     return { answered: r.code === 0, outcome: summary.trim() };
   }
   if (to.port === undefined) throw new LabProbeError(`A ${o.kind} probe needs a port: ${from} to ${to.ip}`);
-  const args = [PROBE_MAIN, 'check', o.kind, to.ip, String(to.port), '--timeout-ms', String(timeoutMs), ...(o.source === undefined ? [] : ['--source', o.source])];
+  const args = [
+    PROBE_MAIN,
+    'check',
+    o.kind,
+    to.ip,
+    String(to.port),
+    '--timeout-ms',
+    String(timeoutMs),
+    ...(o.source === undefined ? [] : ['--source', o.source]),
+  ];
   const r = await ns.run(process.execPath, args, hardLimit);
   if (r.code === 2) throw new LabProbeError(`Prober refused its arguments: ${lastLine(r.stderr)}`);
   return { answered: r.code === 0, outcome: lastLine(r.stdout) || lastLine(r.stderr) };

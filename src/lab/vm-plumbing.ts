@@ -41,7 +41,11 @@ export async function connectVmTap(deps: { exec: Exec }, host: Netns, vm: LabVmS
  * on-link default route, IPv6 without DAD or prefix route, default via the tap's link-local
  * address (what Calico's router advertisements, prefix off-link, give a VM).
  */
-export async function configureVm(deps: { exec: Exec; fs: Fs; clock: Clock }, vm: LabVmState, o: { leaseDir: string; dhcpTimeoutMs?: number | undefined }): Promise<void> {
+export async function configureVm(
+  deps: { exec: Exec; fs: Fs; clock: Clock },
+  vm: LabVmState,
+  o: { leaseDir: string; dhcpTimeoutMs?: number | undefined },
+): Promise<void> {
   const ns = new Netns(vm.netns, deps.exec);
   if (vm.dhcp) {
     await startDhcpClient(deps, { netns: vm.netns, leaseDir: o.leaseDir, ...(o.dhcpTimeoutMs === undefined ? {} : { timeoutMs: o.dhcpTimeoutMs }) });

@@ -33,7 +33,8 @@ export function checkVmSpec(spec: AddVmSpec): void {
   for (const a of spec.ips) {
     const family = parseIp(a.ip)?.family;
     if (family === undefined || !isLabAddress(a.ip)) throw new LabInputError(`Address outside the lab ranges (198.18.0.0/15, 2001:db8::/32): ${a.ip}`);
-    if (!Number.isInteger(a.prefixLen) || a.prefixLen < 1 || a.prefixLen > (family === 4 ? 32 : 128)) throw new LabInputError(`Invalid prefix length for ${a.ip}: ${a.prefixLen}`);
+    if (!Number.isInteger(a.prefixLen) || a.prefixLen < 1 || a.prefixLen > (family === 4 ? 32 : 128))
+      throw new LabInputError(`Invalid prefix length for ${a.ip}: ${a.prefixLen}`);
     if (a.gateway !== null && (parseIp(a.gateway)?.family !== family || !isLabAddress(a.gateway))) {
       throw new LabInputError(`Gateway outside the lab ranges or of another family: ${a.gateway}`);
     }

@@ -10,6 +10,10 @@ export class InstanceNotFoundError extends BrindleError {
 /** The Neutron API could not answer the lookup (the metadata service then answers 503). */
 export class NeutronLookupError extends BrindleError {
   constructor(detail: string, cause?: unknown) {
-    super('METADATA_NEUTRON_LOOKUP', `Cannot look the instance up in Neutron: ${detail}`, { status: 503, recoverable: true, ...(cause === undefined ? {} : { cause }) });
+    super('METADATA_NEUTRON_LOOKUP', `Cannot look the instance up in Neutron: ${detail}`, {
+      status: 503,
+      recoverable: true,
+      ...(cause === undefined ? {} : { cause }),
+    });
   }
 }

@@ -2,7 +2,11 @@ import type { Instance } from './instance-lookup.js';
 
 /** A host name from the instance name (as Nova sanitizes display names), else from its uuid. */
 function hostnameOf(i: Instance): string {
-  const fromName = i.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  const fromName = i.name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
   return fromName === '' ? `host-${i.uuid.slice(0, 8)}` : fromName;
 }
 

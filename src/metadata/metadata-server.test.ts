@@ -6,7 +6,15 @@ import type { Instance } from './instance-lookup.js';
 import { ec2Listing, ec2MetaData } from './metadata-documents.js';
 import { startMetadataServer, type RunningMetadataServer } from './metadata-server.js';
 
-const VM: Instance = { uuid: '6f1c2b8e-0000-4000-8000-000000000001', projectId: 'p1', portId: 'port-1234', name: 'Web Server 1', mac: 'fa:16:3e:00:00:01', host: 'compute-1', fixedIps: ['198.18.0.10', '2001:db8::10'] };
+const VM: Instance = {
+  uuid: '6f1c2b8e-0000-4000-8000-000000000001',
+  projectId: 'p1',
+  portId: 'port-1234',
+  name: 'Web Server 1',
+  mac: 'fa:16:3e:00:00:01',
+  host: 'compute-1',
+  fixedIps: ['198.18.0.10', '2001:db8::10'],
+};
 
 describe('metadata service (HTTP, the lookup seam; the real path is in src/lab/dhcp-e2e)', () => {
   let server: RunningMetadataServer;
@@ -21,7 +29,11 @@ describe('metadata service (HTTP, the lookup seam; the real path is in src/lab/d
       lookup: (address) => (address === '127.0.0.1' ? Promise.resolve(VM) : Promise.reject(new InstanceNotFoundError(address))),
     });
     // The real lookup against a Neutron that is not there.
-    unreachable = await startMetadataServer({ listen: { host: '127.0.0.1', port: await freePort() }, neutron: { url: `http://127.0.0.1:${await freePort()}` }, logger: silentLogger() });
+    unreachable = await startMetadataServer({
+      listen: { host: '127.0.0.1', port: await freePort() },
+      neutron: { url: `http://127.0.0.1:${await freePort()}` },
+      logger: silentLogger(),
+    });
   });
 
   after(async () => {

@@ -40,7 +40,7 @@ export function parseCidr(text: string): ParsedCidr | undefined {
   const bytes = network.toByteArray();
   for (let bit = prefixLength; bit < bytes.length * 8; bit++) {
     const i = Math.floor(bit / 8);
-    bytes[i] = (bytes[i] ?? 0) & ~(0x80 >> bit % 8);
+    bytes[i] = (bytes[i] ?? 0) & ~(0x80 >> (bit % 8));
   }
   return { family: ip.family, address: ip.address, prefixLength, network: ipaddr.fromByteArray(bytes).toString() };
 }

@@ -73,10 +73,7 @@ function escapeWorkload(id: string): string {
   return id.replaceAll('/', '%2f');
 }
 
-export function felixEndpointStatusKey(
-  regionStr: string,
-  ids: { host: string; orchestrator?: string; workload: string; endpoint: string },
-): string {
+export function felixEndpointStatusKey(regionStr: string, ids: { host: string; orchestrator?: string; workload: string; endpoint: string }): string {
   const orch = ids.orchestrator ?? 'openstack';
   return `${felixHostPrefix(regionStr)}${checkSegment('host', ids.host)}/workload/${orch}/${escapeWorkload(ids.workload)}/endpoint/${checkSegment('endpoint', ids.endpoint)}`;
 }

@@ -24,12 +24,7 @@ export function workloadEndpointName(id: WorkloadEndpointIdentity): string {
 export function parseWorkloadEndpointName(name: string): WorkloadEndpointIdentity | undefined {
   const parts = name.replaceAll('--', '\u0000').split('-');
   if (parts.length !== 4) return undefined;
-  const [node, orchestrator, workload, endpoint] = parts.map((p) => p.replaceAll('\u0000', '-')) as [
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [node, orchestrator, workload, endpoint] = parts.map((p) => p.replaceAll('\u0000', '-')) as [string, string, string, string];
   if ([node, orchestrator, workload, endpoint].some((p) => p === '')) return undefined;
   return { node, orchestrator, workload, endpoint };
 }

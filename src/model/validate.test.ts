@@ -160,7 +160,15 @@ const NODE_STATUS_EXAMPLE = {
   spec: { node: 'compute1', classes: ['Agent', 'BGP', 'Routes'], updatePeriodSeconds: 10 },
   status: {
     lastUpdated: '2026-12-06T03:01:05Z',
-    agent: { birdV4: { state: 'Ready', version: 'v2.0.12', routerID: '198.19.0.1', lastBootTime: '2026-12-06 03:00:01', lastReconfigurationTime: '2026-12-06 03:00:59' } },
+    agent: {
+      birdV4: {
+        state: 'Ready',
+        version: 'v2.0.12',
+        routerID: '198.19.0.1',
+        lastBootTime: '2026-12-06 03:00:01',
+        lastReconfigurationTime: '2026-12-06 03:00:59',
+      },
+    },
     bgp: {
       numberEstablishedV4: 1,
       numberEstablishedV6: 0,
@@ -212,7 +220,10 @@ describe('CalicoNodeStatus', () => {
   for (const [title, doc, path] of cases) {
     it(title, () => {
       const issues = issuesOf(doc);
-      assert.ok(issues.some((i) => i.path === path), `no issue at ${path}: ${JSON.stringify(issues)}`);
+      assert.ok(
+        issues.some((i) => i.path === path),
+        `no issue at ${path}: ${JSON.stringify(issues)}`,
+      );
     });
   }
 

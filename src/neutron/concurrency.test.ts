@@ -70,7 +70,9 @@ describe('two brindle api processes on one etcd', () => {
   }
 
   async function createMany(network: string, n: number): Promise<{ status: number; body: Json }[]> {
-    return Promise.all(Array.from({ length: n }, (_, i) => call(servers[i % 2]?.url ?? '', 'POST', '/v2.0/ports', { port: { network_id: network, name: `p${i}` } })));
+    return Promise.all(
+      Array.from({ length: n }, (_, i) => call(servers[i % 2]?.url ?? '', 'POST', '/v2.0/ports', { port: { network_id: network, name: `p${i}` } })),
+    );
   }
 
   it('200 concurrent creates on a /24 get 200 distinct addresses', async () => {
@@ -88,7 +90,11 @@ describe('two brindle api processes on one etcd', () => {
     const results = await createMany(net, 200);
     const ok = results.filter((r) => r.status === 201);
     const full = results.filter((r) => r.status === 409);
-    assert.equal(ok.length + full.length, 200, `unexpected statuses: ${JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body))}`);
+    assert.equal(
+      ok.length + full.length,
+      200,
+      `unexpected statuses: ${JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body))}`,
+    );
     assert.equal(ok.length, 125);
     for (const r of full) assert.equal((r.body['NeutronError'] as Json)['type'], 'IpAddressGenerationFailure');
     const ips = ok.map((r) => ((r.body['port'] as Json)['fixed_ips'] as Json[])[0]?.['ip_address'] as string);
@@ -104,11 +110,13 @@ describe('two brindle api processes on one etcd', () => {
 
   /** `n` port creates at once in `project`, spread over both servers. */
   async function createInProject(network: string, project: string, n: number): Promise<{ status: number; body: Json }[]> {
-    return Promise.all(Array.from({ length: n }, (_, i) => callAs(project)(servers[i % 2]?.url ?? '', 'POST', '/v2.0/ports', { port: { network_id: network, name: `q${i}` } })));
+    return Promise.all(
+      Array.from({ length: n }, (_, i) => callAs(project)(servers[i % 2]?.url ?? '', 'POST', '/v2.0/ports', { port: { network_id: network, name: `q${i}` } })),
+    );
   }
 
   async function projectPorts(project: string): Promise<Json[]> {
-    return ((await call(servers[0]?.url ?? '', 'GET', `/v2.0/ports?project_id=${project}`)).body['ports'] as Json[]);
+    return (await call(servers[0]?.url ?? '', 'GET', `/v2.0/ports?project_id=${project}`)).body['ports'] as Json[];
   }
 
   it('60 concurrent creates against a port quota of 20 end with exactly 20, the rest OverQuota; a delete frees one', async () => {
@@ -145,9 +153,15 @@ describe('two brindle api processes on one etcd', () => {
   it('60 concurrent network creates against a network quota of 3 end with exactly 3', async () => {
     const admin = servers[0]?.url ?? '';
     assert.equal((await call(admin, 'PUT', '/v2.0/quotas/quota-c', { quota: { network: 3 } })).status, 200);
-    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => callAs('quota-c')(servers[i % 2]?.url ?? '', 'POST', '/v2.0/networks', { network: { name: `n${i}` } })));
-    assert.equal(results.filter((r) => r.status === 201).length, 3, JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body)));
-    const nets = ((await call(admin, 'GET', '/v2.0/networks?project_id=quota-c')).body['networks'] as Json[]);
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => callAs('quota-c')(servers[i % 2]?.url ?? '', 'POST', '/v2.0/networks', { network: { name: `n${i}` } })),
+    );
+    assert.equal(
+      results.filter((r) => r.status === 201).length,
+      3,
+      JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body)),
+    );
+    const nets = (await call(admin, 'GET', '/v2.0/networks?project_id=quota-c')).body['networks'] as Json[];
     assert.equal(nets.length, 3);
   });
 
@@ -158,7 +172,11 @@ describe('two brindle api processes on one etcd', () => {
     assert.equal(r.status, 201, JSON.stringify(r.body));
     const ports = r.body['ports'] as Json[];
     assert.equal(ports.length, 100);
-    assert.deepEqual(ports.map((p) => p['name']), Array.from({ length: 100 }, (_, i) => `b${i}`), 'in the order asked');
+    assert.deepEqual(
+      ports.map((p) => p['name']),
+      Array.from({ length: 100 }, (_, i) => `b${i}`),
+      'in the order asked',
+    );
     assert.equal(new Set(ports.map((p) => (p['fixed_ips'] as Json[])[0]?.['ip_address'])).size, 100);
     assert.equal(new Set(ports.map((p) => p['mac_address'])).size, 100);
     // Each transaction is one revision: 100 ports one by one would take 100.
@@ -177,7 +195,11 @@ describe('two brindle api processes on one etcd', () => {
     assert.equal(r.status, 409, JSON.stringify(r.body));
     assert.equal((r.body['NeutronError'] as Json)['type'], 'IpAddressAlreadyAllocated');
     const listed = (await call(a, 'GET', `/v2.0/ports?network_id=${net}`)).body['ports'] as Json[];
-    assert.deepEqual(listed.map((p) => p['name']), ['holder'], 'no port of the bulk create is left');
+    assert.deepEqual(
+      listed.map((p) => p['name']),
+      ['holder'],
+      'no port of the bulk create is left',
+    );
     const allocations = (await kv.list(`/brindle/neutron/v1/ipam/${String(takenIp['subnet_id'])}/`)).items;
     assert.equal(allocations.length, 1, 'no address of the bulk create is left');
   });
@@ -195,11 +217,13 @@ describe('two brindle api processes on one etcd', () => {
     assert.equal((await projectPorts('quota-d')).length, 5);
   });
 
-  it("a security group with more rules than one etcd transaction allows still deletes, rules and all", async () => {
+  it('a security group with more rules than one etcd transaction allows still deletes, rules and all', async () => {
     const a = servers[0]?.url ?? '';
     const sg = ((await call(a, 'POST', '/v2.0/security-groups', { security_group: { name: 'many' } })).body['security_group'] as Json)['id'] as string;
     for (let i = 0; i < 130; i++) {
-      const r = await call(a, 'POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', protocol: 'tcp', port_range_min: 1000 + i, port_range_max: 1000 + i } });
+      const r = await call(a, 'POST', '/v2.0/security-group-rules', {
+        security_group_rule: { security_group_id: sg, direction: 'ingress', protocol: 'tcp', port_range_min: 1000 + i, port_range_max: 1000 + i },
+      });
       assert.equal(r.status, 201, JSON.stringify(r.body));
     }
     const del = await call(servers[1]?.url ?? '', 'DELETE', `/v2.0/security-groups/${sg}`);

@@ -30,7 +30,11 @@ export const faults = {
     new NeutronApiError(
       `${what}NotFound`,
       404,
-      what === 'SecurityGroup' ? `Security group ${id} does not exist` : what === 'SecurityGroupRule' ? `Security group rule ${id} does not exist` : `${what.replace(/([a-z])([A-Z])/g, '$1 $2')} ${id} could not be found.`,
+      what === 'SecurityGroup'
+        ? `Security group ${id} does not exist`
+        : what === 'SecurityGroupRule'
+          ? `Security group rule ${id} does not exist`
+          : `${what.replace(/([a-z])([A-Z])/g, '$1 $2')} ${id} could not be found.`,
     ),
   httpNotFound: () => new NeutronApiError('HTTPNotFound', 404, 'The resource could not be found.'),
   methodNotAllowed: () => new NeutronApiError('HTTPMethodNotAllowed', 405, 'The method is not allowed for this resource.'),
@@ -43,9 +47,9 @@ export const faults = {
     new NeutronApiError('RevisionNumberConstraintFailed', 412, `Constrained to ${wanted}, but current revision is ${current}`),
   ipAlreadyAllocated: (ip: string, subnetId: string) =>
     new NeutronApiError('IpAddressAlreadyAllocated', 409, `IP address ${ip} already allocated in subnet ${subnetId}`),
-  ipGenerationFailure: (networkId: string) =>
-    new NeutronApiError('IpAddressGenerationFailure', 409, `No more IP addresses available on network ${networkId}.`),
-  invalidIpForNetwork: (ip: string) => new NeutronApiError('InvalidIpForNetwork', 400, `IP address ${ip} is not a valid IP for any of the subnets on the specified network.`),
+  ipGenerationFailure: (networkId: string) => new NeutronApiError('IpAddressGenerationFailure', 409, `No more IP addresses available on network ${networkId}.`),
+  invalidIpForNetwork: (ip: string) =>
+    new NeutronApiError('InvalidIpForNetwork', 400, `IP address ${ip} is not a valid IP for any of the subnets on the specified network.`),
   invalidIpForSubnet: (ip: string) => new NeutronApiError('InvalidIpForSubnet', 400, `IP address ${ip} is not a valid IP for the specified subnet.`),
   macInUse: (networkId: string, mac: string) =>
     new NeutronApiError('MacAddressInUse', 409, `Unable to complete operation for network ${networkId}. The mac address ${mac} is in use.`),
@@ -59,7 +63,11 @@ export const faults = {
       `Unable to complete operation on network ${networkId}. There are one or more ports still in use on the network, id for these ports is: ${ports.join(',')}.`,
     ),
   subnetInUse: (subnetId: string, ports: readonly string[]) =>
-    new NeutronApiError('SubnetInUse', 409, `Unable to complete operation on subnet ${subnetId}: One or more ports have an IP allocation from this subnet. Ports: ${ports.join(',')}.`),
+    new NeutronApiError(
+      'SubnetInUse',
+      409,
+      `Unable to complete operation on subnet ${subnetId}: One or more ports have an IP allocation from this subnet. Ports: ${ports.join(',')}.`,
+    ),
   overlappingSubnet: (cidr: string, networkId: string, other: string) =>
     new NeutronApiError(
       'InvalidInput',
@@ -67,11 +75,15 @@ export const faults = {
       `Invalid input for operation: Requested subnet with cidr: ${cidr} for network: ${networkId} overlaps with another subnet (${other}); Calico networks share one address space, so subnets may not overlap anywhere in the cloud.`,
     ),
   invalidAllocationPool: (pool: string) => new NeutronApiError('InvalidAllocationPool', 400, `The allocation pool ${pool} spanning is not valid.`),
-  outOfBoundsPool: (pool: string, cidr: string) => new NeutronApiError('OutOfBoundsAllocationPool', 400, `The allocation pool ${pool} spans beyond the subnet cidr ${cidr}.`),
+  outOfBoundsPool: (pool: string, cidr: string) =>
+    new NeutronApiError('OutOfBoundsAllocationPool', 400, `The allocation pool ${pool} spans beyond the subnet cidr ${cidr}.`),
   overlappingPools: (a: string, b: string) => new NeutronApiError('OverlappingAllocationPools', 409, `Found overlapping allocation pools: ${a} and ${b}.`),
-  gatewayInPool: (gw: string, pool: string) => new NeutronApiError('GatewayConflictWithAllocationPools', 409, `Gateway ip ${gw} conflicts with allocation pool ${pool}.`),
-  gatewayInUse: (ip: string, port: string) => new NeutronApiError('GatewayIpInUse', 409, `Current gateway ip ${ip} already in use by port ${port}. Unable to update.`),
-  flatNetworkInUse: (physnet: string) => new NeutronApiError('FlatNetworkInUse', 409, `Unable to create the flat network. Physical network ${physnet} is in use.`),
+  gatewayInPool: (gw: string, pool: string) =>
+    new NeutronApiError('GatewayConflictWithAllocationPools', 409, `Gateway ip ${gw} conflicts with allocation pool ${pool}.`),
+  gatewayInUse: (ip: string, port: string) =>
+    new NeutronApiError('GatewayIpInUse', 409, `Current gateway ip ${ip} already in use by port ${port}. Unable to update.`),
+  flatNetworkInUse: (physnet: string) =>
+    new NeutronApiError('FlatNetworkInUse', 409, `Unable to create the flat network. Physical network ${physnet} is in use.`),
   unsupportedNetworkType: (type: string) =>
     new NeutronApiError(
       'InvalidInput',
@@ -82,15 +94,27 @@ export const faults = {
   sgInUse: (id: string) => new NeutronApiError('SecurityGroupInUse', 409, `Security Group ${id} in use.`),
   sgCannotRemoveDefault: () => new NeutronApiError('SecurityGroupCannotRemoveDefault', 409, 'Insufficient rights for removing default security group.'),
   sgInvalidProtocol: (protocol: string) =>
-    new NeutronApiError('SecurityGroupRuleInvalidProtocol', 400, `Security group rule protocol ${protocol} not supported. Only protocol values [None, tcp, udp, icmp, icmpv6, ...] and integer representations [0 to 255] are supported.`),
+    new NeutronApiError(
+      'SecurityGroupRuleInvalidProtocol',
+      400,
+      `Security group rule protocol ${protocol} not supported. Only protocol values [None, tcp, udp, icmp, icmpv6, ...] and integer representations [0 to 255] are supported.`,
+    ),
   sgInvalidPortRange: (detail: string) => new NeutronApiError('SecurityGroupInvalidPortRange', 400, detail),
   sgInvalidIcmpValue: (field: string, value: number) =>
-    new NeutronApiError('SecurityGroupInvalidIcmpValue', 400, `Invalid value for ICMP ${field} (${field === 'type' ? 'port-range-min' : 'port-range-max'}): ${value}. It must be 0 to 255.`),
+    new NeutronApiError(
+      'SecurityGroupInvalidIcmpValue',
+      400,
+      `Invalid value for ICMP ${field} (${field === 'type' ? 'port-range-min' : 'port-range-max'}): ${value}. It must be 0 to 255.`,
+    ),
   sgInvalidPortValue: (port: number) => new NeutronApiError('SecurityGroupInvalidPortValue', 400, `Invalid value for port ${port}`),
   sgMissingIcmpType: (code: number) =>
     new NeutronApiError('SecurityGroupMissingIcmpType', 400, `ICMP code (port-range-max) ${code} is provided but ICMP type (port-range-min) is missing.`),
   sgInvalidProtocolForPort: (protocol: string) =>
-    new NeutronApiError('SecurityGroupInvalidProtocolForPort', 400, `Invalid protocol ${protocol} for port range, only supported for TCP, UDP, UDPLITE, SCTP, DCCP protocols.`),
+    new NeutronApiError(
+      'SecurityGroupInvalidProtocolForPort',
+      400,
+      `Invalid protocol ${protocol} for port range, only supported for TCP, UDP, UDPLITE, SCTP, DCCP protocols.`,
+    ),
   sgProtocolRequiredWithPorts: () => new NeutronApiError('SecurityGroupProtocolRequiredWithPorts', 400, 'Must also specify protocol if port range is given.'),
   sgRemoteConflict: () => new NeutronApiError('SecurityGroupRemoteGroupAndRemoteIpPrefix', 400, 'Only remote_ip_prefix or remote_group_id may be provided.'),
   sgEthertypeConflict: (ethertype: string, cidr: string) =>
@@ -101,9 +125,17 @@ export const faults = {
   sgCannotUpdateDefault: () => new NeutronApiError('SecurityGroupCannotUpdateDefault', 409, 'Updating default security group not allowed.'),
   sgNotSupported: (what: string) => new NeutronApiError('InvalidInput', 400, `Invalid input for operation: ${what} is not supported by Calico.`),
   portBound: (id: string, vifType: string, oldMac: string, newMac: string) =>
-    new NeutronApiError('PortBound', 409, `Unable to complete operation on port ${id}, port is already bound, port type: ${vifType}, old_mac ${oldMac}, new_mac ${newMac}.`),
+    new NeutronApiError(
+      'PortBound',
+      409,
+      `Unable to complete operation on port ${id}, port is already bound, port type: ${vifType}, old_mac ${oldMac}, new_mac ${newMac}.`,
+    ),
   portSecurityRequired: () =>
-    new NeutronApiError('PortSecurityAndIPRequiredForSecurityGroups', 400, 'Port security must be enabled and port must have an IP address in order to use security groups.'),
+    new NeutronApiError(
+      'PortSecurityAndIPRequiredForSecurityGroups',
+      400,
+      'Port security must be enabled and port must have an IP address in order to use security groups.',
+    ),
   addressPairsNeedSecurity: () =>
     new NeutronApiError('AddressPairAndPortSecurityRequired', 409, 'Port Security must be enabled in order to have allowed address pairs on a port.'),
   conflictRetry: (what: string, id: string) => new NeutronApiError('HTTPConflict', 409, `${what} ${id} was changed by another request; try again.`),
@@ -139,16 +171,27 @@ export const faults = {
       `Gateway cannot be updated for router ${routerId}, since a gateway to external network ${networkId} is required by one or more floating IPs.`,
     ),
   externalNetworkInUse: (networkId: string) =>
-    new NeutronApiError('ExternalNetworkInUse', 409, `External network ${networkId} cannot be updated to be made non-external, since it has existing gateway ports.`),
+    new NeutronApiError(
+      'ExternalNetworkInUse',
+      409,
+      `External network ${networkId} cannot be updated to be made non-external, since it has existing gateway ports.`,
+    ),
   ipInUse: (networkId: string, ip: string) =>
-    new NeutronApiError('IpAddressInUse', 409, `Unable to complete operation for network ${networkId}. The IP address ${ip} is in use (a floating IP leads to it: disassociate it first).`),
+    new NeutronApiError(
+      'IpAddressInUse',
+      409,
+      `Unable to complete operation for network ${networkId}. The IP address ${ip} is in use (a floating IP leads to it: disassociate it first).`,
+    ),
   portInUse: (networkId: string, portId: string, deviceId: string) =>
-    new NeutronApiError('PortInUse', 409, `Unable to complete operation on port ${portId} for network ${networkId}. Port already has an attached device ${deviceId}.`),
+    new NeutronApiError(
+      'PortInUse',
+      409,
+      `Unable to complete operation on port ${portId} for network ${networkId}. Port already has an attached device ${deviceId}.`,
+    ),
   servicePortInUse: (portId: string, owner: string) =>
     new NeutronApiError('ServicePortInUse', 409, `Port ${portId} cannot be deleted directly via the port API: has device owner ${owner}.`),
   notImplemented: (what: string) => new NeutronApiError('HTTPNotImplemented', 501, `${what} is not implemented by Brindle.`),
   internal: (cause: unknown) =>
     new NeutronApiError('HTTPInternalServerError', 500, 'Request Failed: internal server error while processing your request.', { cause }),
-  unavailable: (cause: unknown) =>
-    new NeutronApiError('ServiceUnavailable', 503, 'The datastore is unavailable; try again shortly.', { cause }),
+  unavailable: (cause: unknown) => new NeutronApiError('ServiceUnavailable', 503, 'The datastore is unavailable; try again shortly.', { cause }),
 } as const;

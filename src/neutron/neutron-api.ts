@@ -99,7 +99,13 @@ export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeut
   const events =
     o.novaUrl === undefined
       ? NO_PORT_EVENTS
-      : new NovaNotifier({ url: o.novaUrl, clock, logger: o.logger, ...(o.novaToken === undefined ? {} : { token: o.novaToken }), ...(o.novaPost === undefined ? {} : { post: o.novaPost }) });
+      : new NovaNotifier({
+          url: o.novaUrl,
+          clock,
+          logger: o.logger,
+          ...(o.novaToken === undefined ? {} : { token: o.novaToken }),
+          ...(o.novaPost === undefined ? {} : { post: o.novaPost }),
+        });
   const services = createNeutronServices(deps, events);
   const app = buildApiServer({ services, auth: o.authenticator ?? noAuth(o.defaultProject ?? 'admin'), logger: o.logger });
   try {
@@ -122,7 +128,10 @@ export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeut
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : o.listen.port;
   const host = o.listen.host.includes(':') ? `[${o.listen.host}]` : o.listen.host;
-  const reporter = o.background === false ? undefined : new StatusReporter({ services, electorName: o.electorName ?? 'brindle-api', ...(o.compaction === undefined ? {} : { compaction: o.compaction }) });
+  const reporter =
+    o.background === false
+      ? undefined
+      : new StatusReporter({ services, electorName: o.electorName ?? 'brindle-api', ...(o.compaction === undefined ? {} : { compaction: o.compaction }) });
   reporter?.start();
   o.logger.info({ url: `http://${host}:${port}` }, 'Neutron API listening');
   const resyncDone =

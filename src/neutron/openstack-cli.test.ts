@@ -43,7 +43,18 @@ describe('the openstack CLI against brindle api', () => {
   });
 
   it('network create (flat provider network), show by name, set, list', async () => {
-    const { out } = await os(['network', 'create', '--provider-network-type', 'flat', '--provider-physical-network', 'physnet1', '--share', 'net1', '-f', 'json']);
+    const { out } = await os([
+      'network',
+      'create',
+      '--provider-network-type',
+      'flat',
+      '--provider-physical-network',
+      'physnet1',
+      '--share',
+      'net1',
+      '-f',
+      'json',
+    ]);
     assert.equal(out['name'], 'net1');
     assert.equal(out['provider:network_type'], 'flat');
     assert.equal(out['provider:physical_network'], 'physnet1');
@@ -60,20 +71,58 @@ describe('the openstack CLI against brindle api', () => {
   });
 
   it('subnet create (IPv4 and IPv6 SLAAC), DHCP records, overlap refused', async () => {
-    const v4 = await os(['subnet', 'create', '--network', 'net1', '--subnet-range', '198.18.40.0/24', '--dns-nameserver', '198.18.40.53', 'sub4', '-f', 'json']);
+    const v4 = await os([
+      'subnet',
+      'create',
+      '--network',
+      'net1',
+      '--subnet-range',
+      '198.18.40.0/24',
+      '--dns-nameserver',
+      '198.18.40.53',
+      'sub4',
+      '-f',
+      'json',
+    ]);
     assert.equal(v4.out['gateway_ip'], '198.18.40.1');
     assert.deepEqual(v4.out['allocation_pools'], [{ start: '198.18.40.2', end: '198.18.40.254' }]);
     ids['sub4'] = v4.out['id'] as string;
-    const v6 = await os(['subnet', 'create', '--network', 'net1', '--ip-version', '6', '--subnet-range', '2001:db8:40::/64', '--ipv6-ra-mode', 'slaac', '--ipv6-address-mode', 'slaac', 'sub6', '-f', 'json']);
+    const v6 = await os([
+      'subnet',
+      'create',
+      '--network',
+      'net1',
+      '--ip-version',
+      '6',
+      '--subnet-range',
+      '2001:db8:40::/64',
+      '--ipv6-ra-mode',
+      'slaac',
+      '--ipv6-address-mode',
+      'slaac',
+      'sub6',
+      '-f',
+      'json',
+    ]);
     assert.equal(v6.out['ipv6_address_mode'], 'slaac');
     ids['sub6'] = v6.out['id'] as string;
-    assert.deepEqual(await get(dhcpSubnetKey('no-region', ids['sub4'])), { network_id: ids['net'], cidr: '198.18.40.0/24', host_routes: [], gateway_ip: '198.18.40.1', dns_servers: ['198.18.40.53'] });
+    assert.deepEqual(await get(dhcpSubnetKey('no-region', ids['sub4'])), {
+      network_id: ids['net'],
+      cidr: '198.18.40.0/24',
+      host_routes: [],
+      gateway_ip: '198.18.40.1',
+      dns_servers: ['198.18.40.53'],
+    });
     assert.equal((await get(dhcpSubnetKey('no-region', ids['sub6'])))?.['ipv6_address_mode'], 'slaac');
     const overlap = await os(['subnet', 'create', '--network', 'net1', '--subnet-range', '198.18.40.128/25', 'sub-overlap'], false);
     assert.notEqual(overlap.code, 0);
     assert.match(overlap.stderr, /overlaps with another subnet/);
     await os(['subnet', 'set', '--dns-nameserver', '198.18.40.54', 'sub4']);
-    assert.deepEqual((await get(dhcpSubnetKey('no-region', ids['sub4'])))?.['dns_servers'], ['198.18.40.54', '198.18.40.53'], 'the CLI puts the new server first');
+    assert.deepEqual(
+      (await get(dhcpSubnetKey('no-region', ids['sub4'])))?.['dns_servers'],
+      ['198.18.40.54', '198.18.40.53'],
+      'the CLI puts the new server first',
+    );
   });
 
   it('security group and rules in every protocol form become the policy networking-calico writes', async () => {
@@ -122,7 +171,21 @@ describe('the openstack CLI against brindle api', () => {
     assert.equal(p1.out['status'], 'DOWN');
     assert.equal(p1.out['binding_vif_type'], 'unbound');
     assert.match(p1.out['mac_address'] as string, /^fa:16:3e:/);
-    const p2 = await os(['port', 'create', '--network', 'net1', '--fixed-ip', 'subnet=sub4,ip-address=198.18.40.77', '--security-group', 'web', '--allowed-address', 'ip-address=198.18.40.200', 'p2', '-f', 'json']);
+    const p2 = await os([
+      'port',
+      'create',
+      '--network',
+      'net1',
+      '--fixed-ip',
+      'subnet=sub4,ip-address=198.18.40.77',
+      '--security-group',
+      'web',
+      '--allowed-address',
+      'ip-address=198.18.40.200',
+      'p2',
+      '-f',
+      'json',
+    ]);
     assert.deepEqual(p2.out['fixed_ips'], [{ subnet_id: ids['sub4'], ip_address: '198.18.40.77' }]);
     assert.deepEqual(p2.out['security_group_ids'], [ids['web']]);
     assert.deepEqual(p2.out['allowed_address_pairs'], [{ ip_address: '198.18.40.200', mac_address: p2.out['mac_address'] }]);
@@ -133,7 +196,10 @@ describe('the openstack CLI against brindle api', () => {
     const p3 = await os(['port', 'create', '--network', 'net1', '--no-security-group', '--disable-port-security', 'p3', '-f', 'json']);
     assert.equal(p3.out['port_security_enabled'], false);
     assert.deepEqual(p3.out['security_group_ids'], []);
-    assert.equal((await os(['port', 'list', '--network', 'net1', '-f', 'json'])).out && ((await os(['port', 'list', '-f', 'json'])).out as unknown as Json[]).length, 3);
+    assert.equal(
+      (await os(['port', 'list', '--network', 'net1', '-f', 'json'])).out && ((await os(['port', 'list', '-f', 'json'])).out as unknown as Json[]).length,
+      3,
+    );
   });
 
   it('binding a port to a host with a live agent writes its WorkloadEndpoint; deleting removes it', async () => {
@@ -151,7 +217,11 @@ describe('the openstack CLI against brindle api', () => {
     const noAgent = await os(['port', 'set', '--host', 'compute-9', 'p1']);
     assert.equal(noAgent.code, 0);
     assert.equal((await os(['port', 'show', 'p1', '-f', 'json'])).out['binding_vif_type'], 'binding_failed');
-    assert.equal((await os(['network', 'agent', 'list', '-f', 'json'])).out && ((await os(['network', 'agent', 'list', '-f', 'json'])).out as unknown as Json[])[0]?.['Host'], 'compute-1');
+    assert.equal(
+      (await os(['network', 'agent', 'list', '-f', 'json'])).out &&
+        ((await os(['network', 'agent', 'list', '-f', 'json'])).out as unknown as Json[])[0]?.['Host'],
+      'compute-1',
+    );
     await os(['port', 'delete', 'p2']);
     assert.equal(await kv.get(key), undefined);
   });
@@ -165,7 +235,9 @@ describe('the openstack CLI against brindle api', () => {
     await os(['router', 'add', 'subnet', 'r1', 'sub4']);
     const shown = (await os(['router', 'show', 'r1', '-f', 'json'])).out;
     assert.equal((shown['external_gateway_info'] as Json)['network_id'], (await os(['network', 'show', 'ext', '-f', 'json'])).out['id']);
-    const port = (await os(['port', 'create', '--network', 'net1', '--host', 'compute-1', '--device', VM, '--device-owner', 'compute:nova', 'pf', '-f', 'json'])).out;
+    const port = (
+      await os(['port', 'create', '--network', 'net1', '--host', 'compute-1', '--device', VM, '--device-owner', 'compute:nova', 'pf', '-f', 'json'])
+    ).out;
     const fixed = ((port['fixed_ips'] as Json[])[0] as Json)['ip_address'];
     const fip = (await os(['floating', 'ip', 'create', '--port', 'pf', 'ext', '-f', 'json'])).out;
     assert.equal(fip['fixed_ip_address'], fixed);

@@ -5,7 +5,16 @@ import { ActiveRulesCalculator } from './active-rules.js';
 import type { PolicyRecord } from './decode-update.js';
 
 const pol = (id: string, selector: string, order = 1): PolicyRecord => ({
-  id, name: id, tier: 'default', order, ingressOn: true, egressOn: false, ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }], scope: {}, selector: parseSelector(selector),
+  id,
+  name: id,
+  tier: 'default',
+  order,
+  ingressOn: true,
+  egressOn: false,
+  ingress: [{ action: 'Allow' }],
+  egress: [{ action: 'Allow' }],
+  scope: {},
+  selector: parseSelector(selector),
 });
 
 function recorder(): { events: string[]; calc: ActiveRulesCalculator } {
@@ -26,7 +35,10 @@ describe('ActiveRulesCalculator', () => {
     calc.updateLocalEndpoint('e1', { web: '' }, []);
     calc.updateLocalEndpoint('e2', { web: '' }, []);
     assert.deepEqual(events, ['endpoint e1', 'active gnp/web in=1 out=0', 'endpoint e2'], 'egress rules of an ingress-only policy are not scanned');
-    assert.deepEqual([...calc.policiesOf('e1')].map((p) => p.id), ['gnp/web']);
+    assert.deepEqual(
+      [...calc.policiesOf('e1')].map((p) => p.id),
+      ['gnp/web'],
+    );
     events.length = 0;
     calc.removeLocalEndpoint('e1');
     calc.updateLocalEndpoint('e2', { db: '' }, []);
@@ -52,7 +64,12 @@ describe('ActiveRulesCalculator', () => {
     calc.updateLocalEndpoint('e1', {}, ['p1']);
     calc.updateLocalEndpoint('e2', {}, ['p1']);
     assert.deepEqual(events, ['active pro/p1 in=0 out=0']);
-    const profile: Profile = { kind: 'Profile', apiVersion: 'projectcalico.org/v3', metadata: { name: 'p1' }, spec: { ingress: [{ action: 'Allow' }], egress: [] } };
+    const profile: Profile = {
+      kind: 'Profile',
+      apiVersion: 'projectcalico.org/v3',
+      metadata: { name: 'p1' },
+      spec: { ingress: [{ action: 'Allow' }], egress: [] },
+    };
     calc.updateProfile('p1', profile);
     calc.updateProfile('p2', profile);
     assert.deepEqual(events.slice(1), ['active pro/p1 in=1 out=0'], 'an unused profile is not scanned');

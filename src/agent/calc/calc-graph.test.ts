@@ -48,7 +48,11 @@ describe('CalcGraph', () => {
       wep('b', { node: 'h1', ip: '198.18.0.2', sgs: ['db'] }),
       wep('c', { node: 'h2', ip: '198.18.1.3', sgs: ['web'] }),
       sgPolicy('web', [{ action: 'Allow', protocol: 'TCP', destination: { ports: [80, '8000:8080'] } }]),
-      sgPolicy('db', [{ action: 'Allow', ipVersion: 4, protocol: 'TCP', source: { selector: 'has(sg.projectcalico.org/openstack-web)' }, destination: { ports: [5432] } }], { order: 10 }),
+      sgPolicy(
+        'db',
+        [{ action: 'Allow', ipVersion: 4, protocol: 'TCP', source: { selector: 'has(sg.projectcalico.org/openstack-web)' }, destination: { ports: [5432] } }],
+        { order: 10 },
+      ),
     ]);
     const u = g.flush();
     assert.deepEqual([...u.endpoints.keys()].sort(), [`${NS}/a`, `${NS}/b`]);
@@ -66,7 +70,10 @@ describe('CalcGraph', () => {
     assert.deepEqual(db.ingress[0]?.srcIpSetIds, [setId]);
     assert.deepEqual(db.ingress[0]?.dstPorts, [{ first: 5432, last: 5432 }]);
     const web = u.rules.get(`np/${NS}/ossg.default.web`);
-    assert.deepEqual(web?.ingress[0]?.dstPorts, [{ first: 80, last: 80 }, { first: 8000, last: 8080 }]);
+    assert.deepEqual(web?.ingress[0]?.dstPorts, [
+      { first: 80, last: 80 },
+      { first: 8000, last: 8080 },
+    ]);
     // Members come from every host's endpoints, both families.
     assert.deepEqual([...(u.ipSets.get(setId) ?? [])].sort(), ['198.18.0.1/32', '198.18.1.3/32', '2001:db8::1/128']);
     assert.equal(g.flush().endpoints.size, 0, 'a second flush has nothing new');
@@ -117,7 +124,18 @@ describe('CalcGraph', () => {
     const g = new CalcGraph({ hostname: 'h1' });
     const gnp = (name: string, order: number | undefined, tier?: string): KvChange => ({
       key: `${R}globalnetworkpolicies/${name}`,
-      value: JSON.stringify({ kind: 'GlobalNetworkPolicy', apiVersion: 'projectcalico.org/v3', metadata: { name }, spec: { selector: 'all()', order, tier, types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: ['http'] } }, { action: 'Deny' }] } }),
+      value: JSON.stringify({
+        kind: 'GlobalNetworkPolicy',
+        apiVersion: 'projectcalico.org/v3',
+        metadata: { name },
+        spec: {
+          selector: 'all()',
+          order,
+          tier,
+          types: ['Ingress'],
+          ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: ['http'] } }, { action: 'Deny' }],
+        },
+      }),
     });
     g.onUpdates([wep('a', { node: 'h1', ip: '198.18.0.1', sgs: [] }), gnp('z', 1), gnp('b', undefined), gnp('a', undefined), gnp('sec', 5, 'security')]);
     const u = g.flush();
@@ -164,7 +182,11 @@ describe('CalcGraph', () => {
     const rules = g.flush().rules.get('gnp/guard');
     assert.deepEqual(
       rules?.ingress.map((r) => [r.action, r.protocol, r.dstPorts.length]),
-      [['Deny', 'TCP', 0], ['Deny', 'TCP', 0], ['Allow', undefined, 0]],
+      [
+        ['Deny', 'TCP', 0],
+        ['Deny', 'TCP', 0],
+        ['Allow', undefined, 0],
+      ],
     );
   });
 
@@ -172,7 +194,17 @@ describe('CalcGraph', () => {
     const g = new CalcGraph({ hostname: 'h1' });
     const ep = (ns: string, name: string, sa?: string): KvChange => ({
       key: `${R}workloadendpoints/${ns}/${name}`,
-      value: JSON.stringify({ kind: 'WorkloadEndpoint', apiVersion: 'projectcalico.org/v3', metadata: { name, namespace: ns }, spec: { node: 'h1', interfaceName: `tap${name}`, ipNetworks: [`198.18.${ns === 'tenant-a' ? 1 : 2}.1/32`], ...(sa === undefined ? {} : { serviceAccountName: sa }) } }),
+      value: JSON.stringify({
+        kind: 'WorkloadEndpoint',
+        apiVersion: 'projectcalico.org/v3',
+        metadata: { name, namespace: ns },
+        spec: {
+          node: 'h1',
+          interfaceName: `tap${name}`,
+          ipNetworks: [`198.18.${ns === 'tenant-a' ? 1 : 2}.1/32`],
+          ...(sa === undefined ? {} : { serviceAccountName: sa }),
+        },
+      }),
     });
     g.onUpdates([
       ep('tenant-a', 'a1', 'web'),
@@ -183,7 +215,15 @@ describe('CalcGraph', () => {
           kind: 'GlobalNetworkPolicy',
           apiVersion: 'projectcalico.org/v3',
           metadata: { name: 'tenant-a-open' },
-          spec: { selector: 'all()', namespaceSelector: 'projectcalico.org/name == "tenant-a"', types: ['Ingress'], ingress: [{ action: 'Allow', source: { namespaceSelector: 'projectcalico.org/name == "tenant-b"' } }, { action: 'Allow', source: { serviceAccounts: { names: ['web'] } } }] },
+          spec: {
+            selector: 'all()',
+            namespaceSelector: 'projectcalico.org/name == "tenant-a"',
+            types: ['Ingress'],
+            ingress: [
+              { action: 'Allow', source: { namespaceSelector: 'projectcalico.org/name == "tenant-b"' } },
+              { action: 'Allow', source: { serviceAccounts: { names: ['web'] } } },
+            ],
+          },
         }),
       },
     ]);
@@ -215,11 +255,27 @@ describe('CalcGraph', () => {
     const g = new CalcGraph({ hostname: 'h1' });
     const hep = (ips: string[] | undefined): KvChange => ({
       key: `${R}hostendpoints/gw-eth0`,
-      value: ips === undefined ? undefined : JSON.stringify({ kind: 'HostEndpoint', apiVersion: 'projectcalico.org/v3', metadata: { name: 'gw-eth0', labels: { role: 'gateway' } }, spec: { node: 'gw', interfaceName: 'eth0', expectedIPs: ips } }),
+      value:
+        ips === undefined
+          ? undefined
+          : JSON.stringify({
+              kind: 'HostEndpoint',
+              apiVersion: 'projectcalico.org/v3',
+              metadata: { name: 'gw-eth0', labels: { role: 'gateway' } },
+              spec: { node: 'gw', interfaceName: 'eth0', expectedIPs: ips },
+            }),
     });
     g.onUpdates([
       wep('b', { node: 'h1', ip: '198.18.0.2', sgs: ['db'] }),
-      { key: `${R}globalnetworkpolicies/from-gw`, value: JSON.stringify({ kind: 'GlobalNetworkPolicy', apiVersion: 'projectcalico.org/v3', metadata: { name: 'from-gw' }, spec: { selector: 'all()', types: ['Ingress'], ingress: [{ action: 'Allow', source: { selector: "role == 'gateway'" } }] } }) },
+      {
+        key: `${R}globalnetworkpolicies/from-gw`,
+        value: JSON.stringify({
+          kind: 'GlobalNetworkPolicy',
+          apiVersion: 'projectcalico.org/v3',
+          metadata: { name: 'from-gw' },
+          spec: { selector: 'all()', types: ['Ingress'], ingress: [{ action: 'Allow', source: { selector: "role == 'gateway'" } }] },
+        }),
+      },
       hep(['198.19.0.9', '2001:db8:ffff::9']),
     ]);
     let u = g.flush();

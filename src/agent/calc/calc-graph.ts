@@ -61,7 +61,13 @@ export class CalcGraph {
   /** Endpoints known cluster-wide, local endpoints, active policies/profiles and IP sets. */
   get stats(): { endpoints: number; localEndpoints: number; activeRules: number; ipSets: number; policies: number } {
     const sets = this.#ipSets.stats;
-    return { endpoints: sets.endpoints, localEndpoints: this.#local.size, activeRules: this.#scanner.size, ipSets: sets.sets, policies: this.#active.policyCount };
+    return {
+      endpoints: sets.endpoints,
+      localEndpoints: this.#local.size,
+      activeRules: this.#scanner.size,
+      ipSets: sets.sets,
+      policies: this.#active.policyCount,
+    };
   }
 
   /** The merged FelixConfiguration for this host (`node.<host>` over `default`). */

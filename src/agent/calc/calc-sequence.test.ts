@@ -31,7 +31,11 @@ function sg(name: string, from: string): KvChange {
       kind: 'NetworkPolicy',
       apiVersion: 'projectcalico.org/v3',
       metadata: { name: `ossg.default.${name}`, namespace: NS },
-      spec: { selector: `has(sg.projectcalico.org/openstack-${name})`, ingress: [{ action: 'Allow', source: { selector: `has(sg.projectcalico.org/openstack-${from})` } }], egress: [{ action: 'Allow' }] },
+      spec: {
+        selector: `has(sg.projectcalico.org/openstack-${name})`,
+        ingress: [{ action: 'Allow', source: { selector: `has(sg.projectcalico.org/openstack-${from})` } }],
+        egress: [{ action: 'Allow' }],
+      },
     }),
   };
 }
@@ -72,8 +76,17 @@ describe('calculation state sequences', () => {
   });
 
   it('the same keys delivered in any order end in the same desired state', () => {
-    const keys = [sg('web', 'db'), sg('db', 'web'), wep('a', 'h1', '198.18.0.1', ['web']), wep('b', 'h1', '198.18.0.2', ['db']), wep('r1', 'h2', '198.19.0.1', ['db']), wep('r2', 'h2', '198.19.0.2', ['web', 'db'])];
-    const orders = [keys, [...keys].reverse(), [keys[2], keys[4], keys[0], keys[5], keys[1], keys[3]]].map((o) => o.filter((k): k is KvChange => k !== undefined));
+    const keys = [
+      sg('web', 'db'),
+      sg('db', 'web'),
+      wep('a', 'h1', '198.18.0.1', ['web']),
+      wep('b', 'h1', '198.18.0.2', ['db']),
+      wep('r1', 'h2', '198.19.0.1', ['db']),
+      wep('r2', 'h2', '198.19.0.2', ['web', 'db']),
+    ];
+    const orders = [keys, [...keys].reverse(), [keys[2], keys[4], keys[0], keys[5], keys[1], keys[3]]].map((o) =>
+      o.filter((k): k is KvChange => k !== undefined),
+    );
     const finals = orders.map((order) => {
       const seq = new StateSequence('h1');
       for (const k of order) seq.step([k]);

@@ -1,4 +1,16 @@
-import { effectivePolicyTypes, hostCidr, parseIp, parseResourceKey, validateKind, type FelixConfiguration, type GlobalNetworkPolicy, type NetworkPolicy, type Profile, type Rule, type Selector } from '../../model/index.js';
+import {
+  effectivePolicyTypes,
+  hostCidr,
+  parseIp,
+  parseResourceKey,
+  validateKind,
+  type FelixConfiguration,
+  type GlobalNetworkPolicy,
+  type NetworkPolicy,
+  type Profile,
+  type Rule,
+  type Selector,
+} from '../../model/index.js';
 import { ownString, type Logger, type StringCache } from '../../lib/index.js';
 import { readEndpointRecord, type EndpointRecord } from './endpoint-record.js';
 import type { PoolInfo } from './model.js';
@@ -66,7 +78,14 @@ export function decodeUpdate(change: KvChange, hostname: string, log: Logger, st
     case 'GlobalNetworkPolicy':
       return decodePolicy(`gnp/${id.name}`, value, {}, log);
     case 'Profile':
-      return { kind: 'profile', name: id.name, profile: value === undefined ? undefined : parseOr(log, { profile: id.name }, 'Ignoring an invalid profile (treated as absent: deny)', () => validateKind('Profile', JSON.parse(value))) };
+      return {
+        kind: 'profile',
+        name: id.name,
+        profile:
+          value === undefined
+            ? undefined
+            : parseOr(log, { profile: id.name }, 'Ignoring an invalid profile (treated as absent: deny)', () => validateKind('Profile', JSON.parse(value))),
+      };
     case 'FelixConfiguration': {
       if (id.name !== 'default' && id.name !== `node.${hostname}`) return undefined;
       if (value === undefined) return { kind: 'felixConfig', name: id.name, spec: undefined };
@@ -74,7 +93,8 @@ export function decodeUpdate(change: KvChange, hostname: string, log: Logger, st
       return config === undefined ? undefined : { kind: 'felixConfig', name: id.name, spec: config.spec };
     }
     case 'IPPool': {
-      const pool = value === undefined ? undefined : parseOr(log, { name: id.name }, 'Ignoring an invalid IPPool', () => validateKind('IPPool', JSON.parse(value)));
+      const pool =
+        value === undefined ? undefined : parseOr(log, { name: id.name }, 'Ignoring an invalid IPPool', () => validateKind('IPPool', JSON.parse(value)));
       // A disabled pool still describes addresses in use: it counts for the "all pools" set.
       return { kind: 'pool', name: id.name, pool: pool === undefined ? undefined : { cidr: pool.spec.cidr, natOutgoing: pool.spec.natOutgoing === true } };
     }
@@ -97,7 +117,9 @@ function parseOr<T>(log: Logger, fields: Record<string, string>, message: string
  * members of rule IP sets. (Policy on host interfaces is not enforced yet.)
  */
 function hostEndpointRecord(name: string, value: string, log: Logger): EndpointRecord | undefined {
-  const hep = parseOr(log, { hostEndpoint: name }, 'Ignoring an invalid HostEndpoint (treated as absent)', () => validateKind('HostEndpoint', JSON.parse(value)));
+  const hep = parseOr(log, { hostEndpoint: name }, 'Ignoring an invalid HostEndpoint (treated as absent)', () =>
+    validateKind('HostEndpoint', JSON.parse(value)),
+  );
   if (hep === undefined) return undefined;
   return {
     labels: { ...(hep.metadata.labels ?? {}) },
@@ -118,7 +140,14 @@ function decodePolicy(id: string, value: string | undefined, scope: RuleScope, l
     const selector =
       spec.namespaceSelector === undefined && spec.serviceAccountSelector === undefined
         ? scopedSelector(spec.selector ?? 'all()', scope)
-        : entitySelector(spec.selector, { namespaceSelector: spec.namespaceSelector, ...(spec.serviceAccountSelector === undefined ? {} : { serviceAccounts: { selector: spec.serviceAccountSelector } }) }, scope);
+        : entitySelector(
+            spec.selector,
+            {
+              namespaceSelector: spec.namespaceSelector,
+              ...(spec.serviceAccountSelector === undefined ? {} : { serviceAccounts: { selector: spec.serviceAccountSelector } }),
+            },
+            scope,
+          );
     return {
       id,
       name: pol.metadata.name,

@@ -16,7 +16,12 @@ export interface EndpointRecord {
  * orchestrator, the namespace's name as a `pcns.` label (for namespace selectors), and the
  * service account (for service-account selectors).
  */
-function withImplicitLabels(labels: Readonly<Record<string, unknown>>, namespace: string, spec: { orchestrator?: unknown; serviceAccountName?: unknown }, strings: StringCache | undefined): Labels {
+function withImplicitLabels(
+  labels: Readonly<Record<string, unknown>>,
+  namespace: string,
+  spec: { orchestrator?: unknown; serviceAccountName?: unknown },
+  strings: StringCache | undefined,
+): Labels {
   // Values repeat across thousands of endpoints (group ids, the project, the namespace): one copy each.
   const share = (v: string): string => strings?.get(v) ?? v;
   const out: Record<string, string> = {};

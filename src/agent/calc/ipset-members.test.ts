@@ -25,7 +25,7 @@ describe('IpSetMembers', () => {
     assert.deepEqual(m.flush().ipSetDeltas.get('s1'), { added: [], removed: ['198.18.0.1/32'] });
   });
 
-  it('moves a matching endpoint\'s members when its addresses change', () => {
+  it("moves a matching endpoint's members when its addresses change", () => {
     const m = new IpSetMembers();
     m.ref('s1', web);
     m.updateEndpoint('a', { web: '' }, ['198.18.0.1/32']);

@@ -63,11 +63,15 @@ export function entitySelector(
   scope: RuleScope,
 ): Selector {
   let sel: Selector;
-  if (o.namespaceSelector !== undefined) sel = and(parseSelector(selector ?? 'all()'), prefixSelectorKeys(parseSelector(o.namespaceSelector), NAMESPACE_LABEL_PREFIX));
+  if (o.namespaceSelector !== undefined)
+    sel = and(parseSelector(selector ?? 'all()'), prefixSelectorKeys(parseSelector(o.namespaceSelector), NAMESPACE_LABEL_PREFIX));
   else sel = scopedSelector(selector ?? 'all()', scope);
   const sa = o.serviceAccounts;
   if (sa !== undefined) {
-    sel = and(sel, sa.names !== undefined && sa.names.length > 0 ? { op: 'in', key: SERVICE_ACCOUNT_LABEL, values: sa.names } : { op: 'has', key: SERVICE_ACCOUNT_LABEL });
+    sel = and(
+      sel,
+      sa.names !== undefined && sa.names.length > 0 ? { op: 'in', key: SERVICE_ACCOUNT_LABEL, values: sa.names } : { op: 'has', key: SERVICE_ACCOUNT_LABEL },
+    );
     if (sa.selector !== undefined) sel = and(sel, prefixSelectorKeys(parseSelector(sa.selector), SERVICE_ACCOUNT_LABEL_PREFIX));
   }
   return sel;

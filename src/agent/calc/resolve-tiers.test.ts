@@ -19,8 +19,18 @@ const pol = (id: string, o: { tier?: string; order?: number; ingress?: boolean; 
 
 describe('resolveTiers (the policy resolver)', () => {
   it('orders by order then name within a tier, named tiers by name, the default tier last', () => {
-    const tiers = resolveTiers([pol('c', { order: 1 }), pol('b'), pol('a'), pol('z', { tier: 'ops', order: 9 }), pol('y', { tier: 'admin' }), pol('d', { order: 1 })]);
-    assert.deepEqual(tiers.map((t) => t.name), ['admin', 'ops', 'default']);
+    const tiers = resolveTiers([
+      pol('c', { order: 1 }),
+      pol('b'),
+      pol('a'),
+      pol('z', { tier: 'ops', order: 9 }),
+      pol('y', { tier: 'admin' }),
+      pol('d', { order: 1 }),
+    ]);
+    assert.deepEqual(
+      tiers.map((t) => t.name),
+      ['admin', 'ops', 'default'],
+    );
     assert.deepEqual(tiers[2]?.ingress, ['c', 'd', 'a', 'b']);
   });
 

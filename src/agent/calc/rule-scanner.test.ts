@@ -20,7 +20,10 @@ describe('RuleScanner', () => {
     assert.equal(rules?.ingress[0]?.srcIpSetIds[0], first?.slice(4));
     refs.calls.length = 0;
     s.update('gnp/a', { ingress: [{ action: 'Allow', source: { selector: 'has(db)' } }], egress: [], scope: {} });
-    assert.deepEqual(refs.calls.map((c) => c.split(' ')[0]), ['ref', 'unref']);
+    assert.deepEqual(
+      refs.calls.map((c) => c.split(' ')[0]),
+      ['ref', 'unref'],
+    );
     s.remove('gnp/a');
     assert.deepEqual([...s.takeChanged()], [['gnp/a', undefined]]);
     assert.equal(s.size, 0);
@@ -30,9 +33,30 @@ describe('RuleScanner', () => {
     const { logger, lines } = recordingLogger();
     const s = new RuleScanner(recordingRefs(), logger);
     const named = { destination: { ports: ['http'] } };
-    s.update('pro/p', { ingress: [{ action: 'Allow', protocol: 'TCP', ...named }, { action: 'Pass', protocol: 'TCP', ...named }, { action: 'Deny', protocol: 'TCP', ...named }], egress: [], scope: {} });
+    s.update('pro/p', {
+      ingress: [
+        { action: 'Allow', protocol: 'TCP', ...named },
+        { action: 'Pass', protocol: 'TCP', ...named },
+        { action: 'Deny', protocol: 'TCP', ...named },
+      ],
+      egress: [],
+      scope: {},
+    });
     const r = s.takeChanged().get('pro/p');
-    assert.deepEqual(r?.ingress.map((x) => [x.action, x.dstPorts.length]), [['Deny', 0], ['Deny', 0]]);
-    assert.deepEqual(lines.filter((l) => l.level === 'warn').map((l) => l.msg), ['Rule skipped', 'Pass rule widened to a Deny without the matches Brindle cannot render', 'Deny rule widened to a Deny without the matches Brindle cannot render']);
+    assert.deepEqual(
+      r?.ingress.map((x) => [x.action, x.dstPorts.length]),
+      [
+        ['Deny', 0],
+        ['Deny', 0],
+      ],
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.level === 'warn').map((l) => l.msg),
+      [
+        'Rule skipped',
+        'Pass rule widened to a Deny without the matches Brindle cannot render',
+        'Deny rule widened to a Deny without the matches Brindle cannot render',
+      ],
+    );
   });
 });

@@ -87,7 +87,10 @@ export class RuleScanner {
         return;
       }
       const widened = parseRule({ ...widenRule(r), action: 'Deny' }, scope, sink);
-      this.#log.warn({ rules: id, direction: dir, index: i, reason: parsed.reason }, `${r.action} rule widened to a Deny without the matches Brindle cannot render`);
+      this.#log.warn(
+        { rules: id, direction: dir, index: i, reason: parsed.reason },
+        `${r.action} rule widened to a Deny without the matches Brindle cannot render`,
+      );
       if (!('reason' in widened)) out.push(widened);
     });
     return out;

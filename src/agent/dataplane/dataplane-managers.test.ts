@@ -16,7 +16,10 @@ class RecordingRules implements RulesBackend {
   readonly kind = 'nft';
   readonly tables = [];
   readonly chains = new Map<string, Chain>();
-  readonly dispatch = new Map<IpFamily, Set<string>>([[4, new Set()], [6, new Set()]]);
+  readonly dispatch = new Map<IpFamily, Set<string>>([
+    [4, new Set()],
+    [6, new Set()],
+  ]);
   readonly sets = new Map<string, Set<string>>();
   /** How often each chain was set (by `family table name`). */
   readonly writes = new Map<string, number>();
@@ -79,7 +82,12 @@ function scriptedExec(): Exec & { commands: string[] } {
   };
 }
 
-const update = (endpoints: [string, LocalEndpoint | undefined][]): CalcUpdate => ({ ipSets: new Map(), ipSetDeltas: new Map(), rules: new Map(), endpoints: new Map(endpoints) });
+const update = (endpoints: [string, LocalEndpoint | undefined][]): CalcUpdate => ({
+  ipSets: new Map(),
+  ipSetDeltas: new Map(),
+  rules: new Map(),
+  endpoints: new Map(endpoints),
+});
 const up = (...taps: string[]): Map<string, { up: boolean; index: number }> => new Map(taps.map((t, i) => [t, { up: true, index: i + 10 }]));
 
 function make(): { dp: Dataplane; rules: RecordingRules; exec: ReturnType<typeof scriptedExec> } {
@@ -99,10 +107,17 @@ describe('Dataplane managers with a recording rules backend (no root)', () => {
     assert.equal(rules.has(6, 'cali-tw-tapa'), false, 'no IPv6 chain for an IPv4-only endpoint');
     assert.deepEqual([...(rules.dispatch.get(4) ?? [])], ['tapa']);
     assert.deepEqual([...(rules.dispatch.get(6) ?? [])], []);
-    assert.deepEqual(dp.takeStatusChanges().map((c) => c.status), ['down'], 'tap down: down');
+    assert.deepEqual(
+      dp.takeStatusChanges().map((c) => c.status),
+      ['down'],
+      'tap down: down',
+    );
     dp.setIfaces(up('tapa'), ['tapa']);
     await dp.apply();
-    assert.deepEqual(dp.takeStatusChanges().map((c) => c.status), ['up']);
+    assert.deepEqual(
+      dp.takeStatusChanges().map((c) => c.status),
+      ['up'],
+    );
     assert.deepEqual(dp.takeStatusChanges(), [], 'nothing changed since');
   });
 
@@ -115,22 +130,40 @@ describe('Dataplane managers with a recording rules backend (no root)', () => {
     assert.ok(dp.takeStatusChanges().every((c) => c.status !== 'up'));
     rules.failApply = false;
     await dp.apply();
-    assert.deepEqual(dp.takeStatusChanges().map((c) => c.status), ['up'], 'up once an apply completed');
+    assert.deepEqual(
+      dp.takeStatusChanges().map((c) => c.status),
+      ['up'],
+      'up once an apply completed',
+    );
   });
 
   it('two endpoints on one tap: the lowest id wins, the other takes over when it goes, the loser is reported gone', async () => {
     const { dp, rules } = make();
     dp.setIfaces(up('tapp'));
-    dp.ingest(update([['b', localEndpoint('tapp', { id: 'b', statusIds: { orchestrator: 'openstack', workload: 'wb', endpoint: 'b' } })], ['a', localEndpoint('tapp', { id: 'a', statusIds: { orchestrator: 'openstack', workload: 'wa', endpoint: 'a' } })]]));
+    dp.ingest(
+      update([
+        ['b', localEndpoint('tapp', { id: 'b', statusIds: { orchestrator: 'openstack', workload: 'wb', endpoint: 'b' } })],
+        ['a', localEndpoint('tapp', { id: 'a', statusIds: { orchestrator: 'openstack', workload: 'wa', endpoint: 'a' } })],
+      ]),
+    );
     await dp.apply();
-    assert.deepEqual(dp.endpointStatuses().map((s) => s.ep.id), ['a']);
+    assert.deepEqual(
+      dp.endpointStatuses().map((s) => s.ep.id),
+      ['a'],
+    );
     dp.takeStatusChanges();
     dp.ingest(update([['a', undefined]]));
     await dp.apply();
-    assert.deepEqual(dp.endpointStatuses().map((s) => s.ep.id), ['b']);
+    assert.deepEqual(
+      dp.endpointStatuses().map((s) => s.ep.id),
+      ['b'],
+    );
     const changes = dp.takeStatusChanges();
     assert.deepEqual(changes.find((c) => c.ids.endpoint === 'a')?.status, undefined);
-    assert.ok(changes.some((c) => c.ids.endpoint === 'a'), 'a is reported gone');
+    assert.ok(
+      changes.some((c) => c.ids.endpoint === 'a'),
+      'a is reported gone',
+    );
     assert.deepEqual(changes.find((c) => c.ids.endpoint === 'b')?.status, 'up', 'b comes up on the tap');
     assert.deepEqual([...(rules.dispatch.get(4) ?? [])], ['tapp'], 'the dispatch entry stays');
   });

@@ -25,7 +25,6 @@ import { ConntrackFlusher } from './conntrack/conntrack-flusher.js';
 import { removeOtherDataplane } from './remove-other-dataplane.js';
 import { StatusChanges, type StatusChange } from './status-changes.js';
 
-
 /** An interface as the interface monitor reports it. */
 export interface IfaceState {
   readonly up: boolean;
@@ -174,8 +173,14 @@ export class Dataplane {
   /** IP pools: the two pool sets per family and `cali-nat-outgoing` (Felix's masq manager). */
   #onPools(pools: readonly PoolInfo[]): void {
     for (const family of this.#families) {
-      const all = byFamily(pools.map((p) => p.cidr), family);
-      const masq = byFamily(pools.filter((p) => p.natOutgoing).map((p) => p.cidr), family);
+      const all = byFamily(
+        pools.map((p) => p.cidr),
+        family,
+      );
+      const masq = byFamily(
+        pools.filter((p) => p.natOutgoing).map((p) => p.cidr),
+        family,
+      );
       this.#rules.setSet(ipSetName(POOL_SETS.all, family), family, all);
       this.#rules.setSet(ipSetName(POOL_SETS.masq, family), family, masq);
       this.#rules.setChain(family, 'nat', renderNatOutgoing(family, masq.length > 0));
@@ -329,7 +334,10 @@ export class Dataplane {
         continue;
       }
       const ep = this.#endpoints.get(this.#ifaceOwner.get(name) ?? '');
-      toConfigure.push({ iface: name, options: { ipv6: this.#v6Ifaces.has(name), ...(ep !== undefined && ep.allowSpoofedSourcePrefixes.length > 0 ? { rpFilter: 0 } : {}) } });
+      toConfigure.push({
+        iface: name,
+        options: { ipv6: this.#v6Ifaces.has(name), ...(ep !== undefined && ep.allowSpoofedSourcePrefixes.length > 0 ? { rpFilter: 0 } : {}) },
+      });
     }
     const sysctls = this.#sysctl.configureIfaces(toConfigure).finally(() => {
       for (const t of toConfigure) {
@@ -370,7 +378,10 @@ export class Dataplane {
       affected.add(old.iface);
     }
     if (given !== undefined && !this.#config.interfacePrefixes.some((p) => given.iface.startsWith(p))) {
-      this.#log.error({ endpoint: id, iface: given.iface, prefixes: this.#config.interfacePrefixes }, 'Endpoint interface does not match the interface prefixes; not programmed');
+      this.#log.error(
+        { endpoint: id, iface: given.iface, prefixes: this.#config.interfacePrefixes },
+        'Endpoint interface does not match the interface prefixes; not programmed',
+      );
       ep = undefined;
     }
     if (ep === undefined) this.#wanted.delete(id);

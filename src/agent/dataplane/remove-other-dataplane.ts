@@ -7,7 +7,6 @@ import { IptablesTable } from './iptables/iptables-table.js';
 import { NFT_TABLE, nftFamily } from './nft/nft-names.js';
 import type { DataplaneKind } from './rules-backend.js';
 
-
 export interface RemoveOtherOptions {
   readonly exec: Exec;
   readonly backend: IptablesBackend;

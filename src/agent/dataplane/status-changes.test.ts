@@ -9,13 +9,27 @@ describe('StatusChanges', () => {
     const c = new StatusChanges();
     const now = new Map<string, { ids: EndpointStatusIds; status: 'up' | 'down' }>([['a', { ids: ids('a'), status: 'down' }]]);
     c.mark('a');
-    assert.deepEqual(c.take((id) => now.get(id)), [{ ids: ids('a'), status: 'down' }]);
+    assert.deepEqual(
+      c.take((id) => now.get(id)),
+      [{ ids: ids('a'), status: 'down' }],
+    );
     c.mark('a');
-    assert.deepEqual(c.take((id) => now.get(id)), [], 'marked but the same');
+    assert.deepEqual(
+      c.take((id) => now.get(id)),
+      [],
+      'marked but the same',
+    );
     now.set('a', { ids: ids('a'), status: 'up' });
-    assert.deepEqual(c.take((id) => now.get(id)), [], 'changed but not marked');
+    assert.deepEqual(
+      c.take((id) => now.get(id)),
+      [],
+      'changed but not marked',
+    );
     c.mark('a');
-    assert.deepEqual(c.take((id) => now.get(id)), [{ ids: ids('a'), status: 'up' }]);
+    assert.deepEqual(
+      c.take((id) => now.get(id)),
+      [{ ids: ids('a'), status: 'up' }],
+    );
   });
 
   it('an endpoint gone is reported gone; new status ids mean gone under the old, new under the new', () => {
@@ -23,10 +37,23 @@ describe('StatusChanges', () => {
     c.mark('a');
     c.take(() => ({ ids: ids('a'), status: 'up' }));
     c.mark('a');
-    assert.deepEqual(c.take(() => ({ ids: ids('a2'), status: 'up' })), [{ ids: ids('a'), status: undefined }, { ids: ids('a2'), status: 'up' }]);
+    assert.deepEqual(
+      c.take(() => ({ ids: ids('a2'), status: 'up' })),
+      [
+        { ids: ids('a'), status: undefined },
+        { ids: ids('a2'), status: 'up' },
+      ],
+    );
     c.mark('a');
-    assert.deepEqual(c.take(() => undefined), [{ ids: ids('a2'), status: undefined }]);
+    assert.deepEqual(
+      c.take(() => undefined),
+      [{ ids: ids('a2'), status: undefined }],
+    );
     c.mark('a');
-    assert.deepEqual(c.take(() => undefined), [], 'gone once');
+    assert.deepEqual(
+      c.take(() => undefined),
+      [],
+      'gone once',
+    );
   });
 });

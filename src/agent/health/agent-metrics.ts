@@ -2,7 +2,11 @@ import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
-  tables(): readonly { table: string; family: number; stats: { restoreCalls: number; restoreErrors: number; saveCalls: number; linesExecuted: number; chains: number; rules: number } }[];
+  tables(): readonly {
+    table: string;
+    family: number;
+    stats: { restoreCalls: number; restoreErrors: number; saveCalls: number; linesExecuted: number; chains: number; rules: number };
+  }[];
   calc(): { endpoints: number; localEndpoints: number; activeRules: number; ipSets: number; policies: number };
   inSync(): boolean;
   applyFailures(): number;
@@ -40,15 +44,36 @@ export class AgentMetrics {
     perTable('felix_iptables_chains', 'chains programmed', (s) => s.chains);
     perTable('felix_iptables_rules', 'rules programmed', (s) => s.rules);
     const calcGauge = (name: string, help: string, pick: (c: ReturnType<MetricsSource['calc']>) => number): void => {
-      new Gauge({ name, help, registers: [r], collect() { this.set(pick(source.calc())); } });
+      new Gauge({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.set(pick(source.calc()));
+        },
+      });
     };
     calcGauge('felix_active_local_endpoints', 'workload endpoints on this host', (c) => c.localEndpoints);
     calcGauge('felix_active_local_policies', 'policies and profiles applying to local endpoints', (c) => c.activeRules);
     calcGauge('felix_active_local_selectors', 'IP sets in use for rule selectors', (c) => c.ipSets);
     calcGauge('felix_cluster_num_workload_endpoints', 'workload endpoints in the cluster', (c) => c.endpoints);
     calcGauge('felix_cluster_num_policies', 'policies in the cluster', (c) => c.policies);
-    new Gauge({ name: 'felix_resync_state', help: '1 when in sync with the datastore', registers: [r], collect() { this.set(source.inSync() ? 1 : 0); } });
-    new Gauge({ name: 'felix_int_dataplane_failures', help: 'dataplane applies that failed', registers: [r], collect() { this.set(source.applyFailures()); } });
+    new Gauge({
+      name: 'felix_resync_state',
+      help: '1 when in sync with the datastore',
+      registers: [r],
+      collect() {
+        this.set(source.inSync() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'felix_int_dataplane_failures',
+      help: 'dataplane applies that failed',
+      registers: [r],
+      collect() {
+        this.set(source.applyFailures());
+      },
+    });
     this.applyTime = new Histogram({
       name: 'felix_int_dataplane_apply_time_seconds',
       help: 'time to apply one batch of changes to the dataplane',

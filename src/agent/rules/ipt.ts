@@ -54,8 +54,7 @@ export const ipt = {
   port: (side: 'source' | 'destination', port: number): string => `-m multiport --${side}-ports ${port}`,
   splitPorts,
   /** Joins the non-empty fragments with single spaces. */
-  join: (...fragments: readonly (string | undefined | false)[]): string =>
-    fragments.filter((f): f is string => typeof f === 'string' && f !== '').join(' '),
+  join: (...fragments: readonly (string | undefined | false)[]): string => fragments.filter((f): f is string => typeof f === 'string' && f !== '').join(' '),
   /** True for an IPv6 address or CIDR (the only test the renderers need). */
   isV6: (addressOrCidr: string): boolean => addressOrCidr.includes(':'),
   /** `a.b.c.d` → `a.b.c.d/32` (`/128` for v6); a CIDR is returned as is. */

@@ -65,11 +65,7 @@ describe('renderDispatchChains', () => {
       '-i tap2ddddddd-00 -g cali-fw-tap2ddddddd-00',
       UNKNOWN,
     ]);
-    assert.deepEqual(byName['cali-to-wl-dispatch-0'], [
-      '-o tap00000000-00 -g cali-tw-tap00000000-00',
-      '-o tap0aaaaaaa-00 -g cali-tw-tap0aaaaaaa-00',
-      UNKNOWN,
-    ]);
+    assert.deepEqual(byName['cali-to-wl-dispatch-0'], ['-o tap00000000-00 -g cali-tw-tap00000000-00', '-o tap0aaaaaaa-00 -g cali-tw-tap0aaaaaaa-00', UNKNOWN]);
     const root = byName['cali-from-wl-dispatch'] ?? [];
     assert.deepEqual(root.slice(0, 4), [
       '-i tap0+ -g cali-from-wl-dispatch-0',
@@ -96,7 +92,10 @@ describe('renderDispatchChains', () => {
   });
 
   it('thousands of taps: bins split again so no chain exceeds 17 rules, and every tap still reaches its chain', () => {
-    const names = Array.from({ length: 3000 }, (_, i) => `tap${createHash('sha256').update(String(i)).digest('hex').slice(0, 8)}-${String(i % 100).padStart(2, '0')}`);
+    const names = Array.from(
+      { length: 3000 },
+      (_, i) => `tap${createHash('sha256').update(String(i)).digest('hex').slice(0, 8)}-${String(i % 100).padStart(2, '0')}`,
+    );
     const chains = renderDispatchChains(names, DEFAULT_DATAPLANE_CONFIG);
     const byName = new Map(chains.map((c) => [c.name, c]));
     for (const c of chains) {

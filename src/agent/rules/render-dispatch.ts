@@ -84,7 +84,15 @@ export function renderDispatchChains(ifaces: readonly string[], _config: Datapla
   const sorted = [...new Set(ifaces)].sort();
   if (sorted.includes('')) throw new Error('Empty interface name in dispatch');
   const out: Chain[] = [];
-  dispatchTree({ name: 'cali-from-wl-dispatch', suffix: '', members: sorted }, { root: 'cali-from-wl-dispatch', flag: '-i', target: (i) => endpointChainNames(i).from }, out);
-  dispatchTree({ name: 'cali-to-wl-dispatch', suffix: '', members: sorted }, { root: 'cali-to-wl-dispatch', flag: '-o', target: (i) => endpointChainNames(i).to }, out);
+  dispatchTree(
+    { name: 'cali-from-wl-dispatch', suffix: '', members: sorted },
+    { root: 'cali-from-wl-dispatch', flag: '-i', target: (i) => endpointChainNames(i).from },
+    out,
+  );
+  dispatchTree(
+    { name: 'cali-to-wl-dispatch', suffix: '', members: sorted },
+    { root: 'cali-to-wl-dispatch', flag: '-o', target: (i) => endpointChainNames(i).to },
+    out,
+  );
   return out;
 }

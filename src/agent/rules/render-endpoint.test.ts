@@ -79,12 +79,7 @@ const cases: Case[] = [
     name: 'allow action RETURN and no INVALID check',
     ep: localEndpoint('tap2'),
     config: { filterAllowAction: 'RETURN', disableConntrackInvalidCheck: true },
-    to: [
-      '-m conntrack --ctstate RELATED,ESTABLISHED -j MARK --set-mark 0x10000/0x10000',
-      '-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN',
-      CLEAR,
-      FINAL,
-    ],
+    to: ['-m conntrack --ctstate RELATED,ESTABLISHED -j MARK --set-mark 0x10000/0x10000', '-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN', CLEAR, FINAL],
     from: [
       '-m conntrack --ctstate RELATED,ESTABLISHED -j MARK --set-mark 0x10000/0x10000',
       '-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN',

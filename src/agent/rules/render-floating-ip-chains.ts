@@ -22,10 +22,12 @@ function lowestPerKey(pairs: readonly (readonly [string, string])[]): [string, s
 
 /** [`cali-fip-dnat`, `cali-fip-snat`] for the floating IPs of `endpoints`. */
 export function renderFloatingIpChains(endpoints: Iterable<LocalEndpoint>, family: IpFamily): [Chain, Chain] {
-  if (family === 6) return [{ name: 'cali-fip-dnat', rules: [] }, { name: 'cali-fip-snat', rules: [] }];
-  const nats = [...endpoints].flatMap((ep) =>
-    ep.ipv4Nat.map((n) => ({ internal: ipt.bareAddress(n.internal), external: ipt.bareAddress(n.external) })),
-  );
+  if (family === 6)
+    return [
+      { name: 'cali-fip-dnat', rules: [] },
+      { name: 'cali-fip-snat', rules: [] },
+    ];
+  const nats = [...endpoints].flatMap((ep) => ep.ipv4Nat.map((n) => ({ internal: ipt.bareAddress(n.internal), external: ipt.bareAddress(n.external) })));
   const dnat = lowestPerKey(nats.map((n) => [n.external, n.internal] as const));
   const snat = lowestPerKey(nats.map((n) => [n.internal, n.external] as const));
   return [

@@ -72,7 +72,12 @@ const cases: Case[] = [
     rule: { protocol: 'ICMPv6', icmpType: 128 },
     want: [`-p ipv6-icmp -m icmp6 --icmpv6-type 128 ${ACCEPT}`, RETURN_IF_ACCEPT],
   },
-  { name: 'ICMPv6 type/code in v6', family: 6, rule: { protocol: 'ICMPv6', icmpType: 1, icmpCode: 3 }, want: [`-p ipv6-icmp -m icmp6 --icmpv6-type 1/3 ${ACCEPT}`, RETURN_IF_ACCEPT] },
+  {
+    name: 'ICMPv6 type/code in v6',
+    family: 6,
+    rule: { protocol: 'ICMPv6', icmpType: 1, icmpCode: 3 },
+    want: [`-p ipv6-icmp -m icmp6 --icmpv6-type 1/3 ${ACCEPT}`, RETURN_IF_ACCEPT],
+  },
   { name: 'ICMPv6 skipped in v4', rule: { protocol: 'ICMPv6', icmpType: 128 }, want: [] },
   { name: 'ICMP skipped in v6', family: 6, rule: { protocol: 'ICMP' }, want: [] },
   { name: 'ICMP by number skipped in v6', family: 6, rule: { protocol: '1' }, want: [] },
@@ -84,20 +89,19 @@ const cases: Case[] = [
   { name: 'only v4 dest nets: skipped in v6', family: 6, rule: { dstNets: ['10.0.0.0/8'] }, want: [] },
   { name: 'only v6 negated nets: skipped in v4', rule: { notSrcNets: ['fd00::1/128'] }, want: [] },
   { name: 'mixed nets: this family kept', rule: { srcNets: ['10.0.0.0/8', 'fd00::/64'] }, want: [`--source 10.0.0.0/8 ${ACCEPT}`, RETURN_IF_ACCEPT] },
-  { name: 'mixed nets in v6', family: 6, rule: { srcNets: ['10.0.0.0/8', 'fd00::/64'], srcIpSetIds: ['s:x'] }, want: [`--source fd00::/64 -m set --match-set cali60s:x src ${ACCEPT}`, RETURN_IF_ACCEPT] },
+  {
+    name: 'mixed nets in v6',
+    family: 6,
+    rule: { srcNets: ['10.0.0.0/8', 'fd00::/64'], srcIpSetIds: ['s:x'] },
+    want: [`--source fd00::/64 -m set --match-set cali60s:x src ${ACCEPT}`, RETURN_IF_ACCEPT],
+  },
   { name: 'negated 0.0.0.0/0 skips the rule', rule: { notDstNets: ['0.0.0.0/0'] }, want: [] },
   { name: 'negated ::/0 skips the rule in v6', family: 6, rule: { notSrcNets: ['::/0', 'fd00::/8'] }, want: [] },
   { name: 'one negated net goes in the main rule', rule: { notSrcNets: ['10.1.0.0/16'] }, want: [`! --source 10.1.0.0/16 ${ACCEPT}`, RETURN_IF_ACCEPT] },
   {
     name: 'several source nets are ORed in a block',
     rule: { protocol: 'TCP', srcNets: ['10.0.0.0/8', '192.168.0.0/16'] },
-    want: [
-      INIT,
-      `--source 10.0.0.0/8 ${SET_S0}`,
-      `--source 192.168.0.0/16 ${SET_S0}`,
-      `-p tcp ${IF_S0} ${ACCEPT}`,
-      RETURN_IF_ACCEPT,
-    ],
+    want: [INIT, `--source 10.0.0.0/8 ${SET_S0}`, `--source 192.168.0.0/16 ${SET_S0}`, `-p tcp ${IF_S0} ${ACCEPT}`, RETURN_IF_ACCEPT],
   },
   {
     name: 'positive plus negated source: the positive stays in the main rule, the negation is a block',
@@ -168,10 +172,7 @@ const cases: Case[] = [
   {
     name: 'negated ports over 15 slots: several ANDed negated multiports in the main rule',
     rule: { protocol: 'TCP', notDstPorts: ports(...range(1, 16)) },
-    want: [
-      `-p tcp -m multiport ! --destination-ports ${range(1, 15).join(',')} -m multiport ! --destination-ports 16 ${ACCEPT}`,
-      RETURN_IF_ACCEPT,
-    ],
+    want: [`-p tcp -m multiport ! --destination-ports ${range(1, 15).join(',')} -m multiport ! --destination-ports 16 ${ACCEPT}`, RETURN_IF_ACCEPT],
   },
   {
     name: 'every fragment in Felix order (one net per side so no block is needed)',
@@ -207,7 +208,11 @@ const cases: Case[] = [
   { name: 'numeric protocol', rule: { protocol: '47' }, want: [`-p 47 ${ACCEPT}`, RETURN_IF_ACCEPT] },
   { name: 'SCTP by name', rule: { protocol: 'SCTP' }, want: [`-p sctp ${ACCEPT}`, RETURN_IF_ACCEPT] },
   { name: 'negated UDPLite by name', rule: { notProtocol: 'UDPLite' }, want: [`! -p udplite ${ACCEPT}`, RETURN_IF_ACCEPT] },
-  { name: 'negated protocol implied by a different positive one: one -p only', rule: { protocol: 'TCP', notProtocol: '17' }, want: [`-p tcp ${ACCEPT}`, RETURN_IF_ACCEPT] },
+  {
+    name: 'negated protocol implied by a different positive one: one -p only',
+    rule: { protocol: 'TCP', notProtocol: '17' },
+    want: [`-p tcp ${ACCEPT}`, RETURN_IF_ACCEPT],
+  },
   { name: 'negated protocol equal to the positive one: never matches', rule: { protocol: 'udp', notProtocol: 'UDP' }, want: [] },
   { name: 'equal by number and name', rule: { protocol: '6', notProtocol: 'TCP' }, want: [] },
 ];

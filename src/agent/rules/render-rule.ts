@@ -195,8 +195,7 @@ export function renderRule(rule: ParsedRule, family: IpFamily, ctx: RuleContext)
     notDstNets = [];
   }
 
-  const set = (id: string, dir: 'src' | 'dst', negated: boolean): string =>
-    `-m set ${negated ? '! ' : ''}--match-set ${ctx.ipSetName(id)} ${dir}`;
+  const set = (id: string, dir: 'src' | 'dst', negated: boolean): string => `-m set ${negated ? '! ' : ''}--match-set ${ctx.ipSetName(id)} ${dir}`;
   const main = ipt.join(
     proto,
     srcNets[0] !== undefined && `--source ${srcNets[0]}`,

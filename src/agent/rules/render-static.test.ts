@@ -17,7 +17,10 @@ const config: DataplaneConfig = {
     { protocol: 'tcp', port: 179, net: '10.0.0.0/8' },
     { protocol: 'tcp', port: 179, net: 'fd00::/8' },
   ],
-  failsafeOutbound: [{ protocol: 'udp', port: 53 }, { protocol: 'tcp', port: 2379, net: '10.1.0.0/16' }],
+  failsafeOutbound: [
+    { protocol: 'udp', port: 53 },
+    { protocol: 'tcp', port: 2379, net: '10.1.0.0/16' },
+  ],
 };
 
 describe('renderStaticTables: filter', () => {
@@ -51,10 +54,7 @@ describe('renderStaticTables: filter', () => {
         '-m conntrack ! --ctstate DNAT -j cali-to-host-endpoint',
         '-m mark --mark 0x10000/0x10000 -j ACCEPT # Host endpoint policy accepted packet',
       ],
-      'cali-failsafe-in': [
-        '-p tcp -m multiport --destination-ports 22 -j ACCEPT',
-        '-p tcp --source 10.0.0.0/8 -m multiport --destination-ports 179 -j ACCEPT',
-      ],
+      'cali-failsafe-in': ['-p tcp -m multiport --destination-ports 22 -j ACCEPT', '-p tcp --source 10.0.0.0/8 -m multiport --destination-ports 179 -j ACCEPT'],
       'cali-failsafe-out': [
         '-p udp -m multiport --destination-ports 53 -j ACCEPT',
         '-p tcp --destination 10.1.0.0/16 -m multiport --destination-ports 2379 -j ACCEPT',
@@ -103,14 +103,11 @@ describe('renderStaticTables: filter', () => {
 
   it('kernel chains: one jump each, FORWARD also appends accept-if-marked and set-accept', () => {
     const { kernel } = renderStaticTables(config, 4).filter;
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(kernel).map(([k, v]) => [k, { insert: ruleLines(v.insert), append: ruleLines(v.append) }])),
-      {
-        INPUT: { insert: ['-j cali-INPUT'], append: [] },
-        FORWARD: { insert: ['-j cali-FORWARD'], append: ['-m mark --mark 0x10000/0x10000 -j ACCEPT', '-j MARK --set-mark 0x10000/0x10000'] },
-        OUTPUT: { insert: ['-j cali-OUTPUT'], append: [] },
-      },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(kernel).map(([k, v]) => [k, { insert: ruleLines(v.insert), append: ruleLines(v.append) }])), {
+      INPUT: { insert: ['-j cali-INPUT'], append: [] },
+      FORWARD: { insert: ['-j cali-FORWARD'], append: ['-m mark --mark 0x10000/0x10000 -j ACCEPT', '-j MARK --set-mark 0x10000/0x10000'] },
+      OUTPUT: { insert: ['-j cali-OUTPUT'], append: [] },
+    });
   });
 });
 

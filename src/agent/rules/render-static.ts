@@ -26,8 +26,7 @@ const METADATA_VIP = '169.254.169.254/32';
 /** ICMPv6 a VM must be able to send the host: MLD (130–132), RS (133), NS (135), NA (136). */
 const ICMPV6_TO_HOST = [130, 131, 132, 133, 135, 136];
 
-const rule = (match: string, action: string, comment?: string): IptRule =>
-  comment === undefined ? { match, action } : { match, action, comment: [comment] };
+const rule = (match: string, action: string, comment?: string): IptRule => (comment === undefined ? { match, action } : { match, action, comment: [comment] });
 const jump = (chain: string): IptRule => rule('', `-j ${chain}`);
 const insert = (...rules: IptRule[]): KernelChainRules => ({ insert: rules, append: [] });
 
@@ -39,9 +38,7 @@ function metadataAddr(config: DataplaneConfig, family: IpFamily): { addr: string
 function failsafeRules(ports: readonly FailsafePort[], family: IpFamily, side: 'source' | 'destination'): IptRule[] {
   return ports
     .filter((p) => p.net === undefined || ipt.isV6(p.net) === (family === 6))
-    .map((p) =>
-      rule(ipt.join(`-p ${p.protocol}`, p.net !== undefined && `--${side} ${p.net}`, ipt.port('destination', p.port)), '-j ACCEPT'),
-    );
+    .map((p) => rule(ipt.join(`-p ${p.protocol}`, p.net !== undefined && `--${side} ${p.net}`, ipt.port('destination', p.port)), '-j ACCEPT'));
 }
 
 function filterTable(config: DataplaneConfig, family: IpFamily): StaticTable {
@@ -61,9 +58,7 @@ function filterTable(config: DataplaneConfig, family: IpFamily): StaticTable {
   ];
   const wlToHost: IptRule[] = [
     ...(family === 6 ? ICMPV6_TO_HOST.map((t) => rule(`-p ipv6-icmp -m icmp6 --icmpv6-type ${t}`, '-j ACCEPT')) : []),
-    ...(metadata === undefined
-      ? []
-      : [rule(ipt.join('-p tcp', `--destination ${metadata.addr}/32`, ipt.port('destination', metadata.port)), '-j ACCEPT')]),
+    ...(metadata === undefined ? [] : [rule(ipt.join('-p tcp', `--destination ${metadata.addr}/32`, ipt.port('destination', metadata.port)), '-j ACCEPT')]),
     rule(ipt.join('-p udp', ipt.port('source', dhcpClient), ipt.port('destination', dhcpServer)), '-j ACCEPT'),
     rule(ipt.join('-p udp', ipt.port('destination', 53)), '-j ACCEPT'),
     jump('cali-from-wl-dispatch'),
@@ -114,14 +109,8 @@ function rawTable(config: DataplaneConfig, family: IpFamily): StaticTable {
     rule('', ipt.clearMark(allMarks)),
     ...config.interfacePrefixes.map((p) => rule(`-i ${p}+`, ipt.setMark(marks.scratch0))),
     rule(fromWorkload, '-j cali-rpf-skip'),
-    ...(family === 4
-      ? [rule(ipt.join('-p udp', '--source 0.0.0.0/32', ipt.port('source', 68), ipt.port('destination', 67)), '-j ACCEPT')]
-      : []),
-    rule(
-      ipt.join(fromWorkload, '-m rpfilter --validmark --invert'),
-      '-j DROP',
-      'Drop packets from workloads that fail the reverse path check',
-    ),
+    ...(family === 4 ? [rule(ipt.join('-p udp', '--source 0.0.0.0/32', ipt.port('source', 68), ipt.port('destination', 67)), '-j ACCEPT')] : []),
+    rule(ipt.join(fromWorkload, '-m rpfilter --validmark --invert'), '-j DROP', 'Drop packets from workloads that fail the reverse path check'),
   ];
   return {
     chains: [
@@ -152,12 +141,7 @@ function natTable(config: DataplaneConfig, family: IpFamily): StaticTable {
     jump('cali-fip-dnat'),
     ...(metadata === undefined
       ? []
-      : [
-          rule(
-            ipt.join('-p tcp', `--destination ${METADATA_VIP}`, ipt.port('destination', 80)),
-            `-j DNAT --to-destination ${metadata.addr}:${metadata.port}`,
-          ),
-        ]),
+      : [rule(ipt.join('-p tcp', `--destination ${METADATA_VIP}`, ipt.port('destination', 80)), `-j DNAT --to-destination ${metadata.addr}:${metadata.port}`)]),
   ];
   return {
     chains: [

@@ -10,7 +10,11 @@ import { felixEndpointStatusKey, felixHostPrefix } from '../../model/index.js';
 import { StatusReporter } from './status-reporter.js';
 
 const HOST = 'h1';
-const ids = (n: number): { orchestrator: string; workload: string; endpoint: string } => ({ orchestrator: 'openstack', workload: `wl-${n}`, endpoint: `ep-${n}` });
+const ids = (n: number): { orchestrator: string; workload: string; endpoint: string } => ({
+  orchestrator: 'openstack',
+  workload: `wl-${n}`,
+  endpoint: `ep-${n}`,
+});
 const key = (n: number): string => felixEndpointStatusKey('no-region', { host: HOST, ...ids(n) });
 
 describe('StatusReporter: endpoint status keys', () => {
@@ -36,10 +40,21 @@ describe('StatusReporter: endpoint status keys', () => {
   it('a first whole report deletes keys of endpoints that are gone, then changes write only themselves', async () => {
     await kv.put(key(9), '{"status":"up"}'); // left by an endpoint removed while the agent was down
     const r = new StatusReporter({ kv, clock: realClock(), hostname: HOST, regionStr: 'no-region' });
-    assert.ok(await r.reportEndpoints([{ ...ids(1), status: 'up' }, { ...ids(2), status: 'down' }]));
+    assert.ok(
+      await r.reportEndpoints([
+        { ...ids(1), status: 'up' },
+        { ...ids(2), status: 'down' },
+      ]),
+    );
     assert.deepEqual(await statuses(), { [key(1)]: 'up', [key(2)]: 'down' });
     const before = await kv.revision();
-    assert.ok(await r.reportEndpointChanges([{ ...ids(2), status: 'up' }, { ...ids(1), status: undefined }, { ...ids(3), status: 'down' }]));
+    assert.ok(
+      await r.reportEndpointChanges([
+        { ...ids(2), status: 'up' },
+        { ...ids(1), status: undefined },
+        { ...ids(3), status: 'down' },
+      ]),
+    );
     assert.deepEqual(await statuses(), { [key(2)]: 'up', [key(3)]: 'down' });
     const revs = (await kv.revision()) - before;
     assert.ok(revs >= 1 && revs <= 3, `one transaction for three changes (${revs} revisions)`);
@@ -58,7 +73,12 @@ describe('StatusReporter: endpoint status keys', () => {
       },
     });
     const r = new StatusReporter({ kv: flaky, clock: realClock(), hostname: HOST, regionStr: 'no-region' });
-    assert.ok(!(await r.reportEndpoints([{ ...ids(2), status: 'up' }, { ...ids(3), status: 'up' }])));
+    assert.ok(
+      !(await r.reportEndpoints([
+        { ...ids(2), status: 'up' },
+        { ...ids(3), status: 'up' },
+      ])),
+    );
     assert.equal((await statuses())[key(3)], 'down', 'nothing written while the datastore refuses');
     fail = false;
     assert.ok(await r.reportEndpointChanges([]));

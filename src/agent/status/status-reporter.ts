@@ -65,7 +65,11 @@ export class StatusReporter {
       }
     }
     this.#lease ??= (await kv.grantLease(ttl)).id;
-    const status: FelixHostStatus = { time: new Date(clock.now()).toISOString().replace(/\.\d+Z$/, 'Z'), uptime: (clock.monotonic() - this.#started) / 1000, first_update: this.#first };
+    const status: FelixHostStatus = {
+      time: new Date(clock.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+      uptime: (clock.monotonic() - this.#started) / 1000,
+      first_update: this.#first,
+    };
     const text = JSON.stringify(status);
     const key = felixHostStatusKey(this.#o.regionStr, this.#o.hostname);
     await kv.put(key, text, { lease: this.#lease });
@@ -113,7 +117,9 @@ export class StatusReporter {
     // Many endpoints change at once when the agent starts: write them in transactions of 100.
     for (let i = 0; i < todo.length; i += TXN_OPS) {
       const chunk = todo.slice(i, i + TXN_OPS);
-      const ops: TxnOp[] = chunk.map(({ key, status }) => (status === undefined ? { op: 'delete', key } : { op: 'put', key, value: JSON.stringify({ status }) }));
+      const ops: TxnOp[] = chunk.map(({ key, status }) =>
+        status === undefined ? { op: 'delete', key } : { op: 'put', key, value: JSON.stringify({ status }) },
+      );
       try {
         await this.#o.kv.txn({ compare: [], success: ops });
       } catch (err) {

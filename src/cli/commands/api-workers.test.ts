@@ -16,7 +16,10 @@ type Json = Record<string, unknown>;
 /** The PIDs whose parent is `pid` (from /proc). */
 async function childrenOf(pid: number): Promise<number[]> {
   const r = await realExec().run('ps', ['--ppid', String(pid), '-o', 'pid=']);
-  return r.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+  return r.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
 }
 
 /** Which processes hold established TCP connections on `port` (server side), from `ss`. */
@@ -52,13 +55,20 @@ describe('brindle api --workers 2', () => {
     await realFs().writeTextAtomic(join(dir, 'empty.yaml'), '');
     port = await freePort();
     const env = { PATH: process.env['PATH'] ?? '', BRINDLE_CONFIG: join(dir, 'empty.yaml') };
-    primary = realExec().spawn(BRINDLE, ['api', '--workers', '2', '--datastore', `embedded:${join(dir, 'ds')}`, '--listen', `127.0.0.1:${port}`, '--log-level', 'info'], { env });
+    primary = realExec().spawn(
+      BRINDLE,
+      ['api', '--workers', '2', '--datastore', `embedded:${join(dir, 'ds')}`, '--listen', `127.0.0.1:${port}`, '--log-level', 'info'],
+      { env },
+    );
     trackChild(primary);
     primary.stdin.end();
     primary.stdout.resume();
     primary.stderr.on('data', (d: Buffer) => (logged += d.toString()));
     // Both workers listening: the primary hands connections only to workers that listen.
-    await eventually(() => logged.split('\n').filter((l) => l.includes('"Neutron API listening"')).length >= 2, { timeoutMs: 20_000, what: 'both workers listening' });
+    await eventually(() => logged.split('\n').filter((l) => l.includes('"Neutron API listening"')).length >= 2, {
+      timeoutMs: 20_000,
+      what: 'both workers listening',
+    });
     await eventually(async () => (await call('GET', '/').catch(() => undefined))?.status === 200, { timeoutMs: 20_000, what: 'the API up' });
   });
 
@@ -120,10 +130,13 @@ describe('brindle api --workers 2', () => {
       // Requests keep being answered meanwhile; as any client, one retry for a connection the
       // primary handed to the dying worker before it knew.
       for (let i = 0; i < 10; i++) assert.equal((await call('GET', '/v2.0/networks').catch(() => call('GET', '/v2.0/networks'))).status, 200);
-      await eventually(async () => {
-        const now = await childrenOf(primary.pid ?? 0);
-        return now.length === 2 && !now.includes(victim);
-      }, { timeoutMs: 15_000, what: 'a new worker in place of the killed one' });
+      await eventually(
+        async () => {
+          const now = await childrenOf(primary.pid ?? 0);
+          return now.length === 2 && !now.includes(victim);
+        },
+        { timeoutMs: 15_000, what: 'a new worker in place of the killed one' },
+      );
       const workers = await childrenOf(primary.pid ?? 0);
       agent.destroy();
       primary.kill('SIGTERM');

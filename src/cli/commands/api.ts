@@ -10,7 +10,8 @@ import { addSettingsOptions, resolveSettings, type Env } from '../settings.js';
 
 function wholeNumber(value: unknown, flag: string): number {
   const n = Number(value);
-  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`${flag} ${JSON.stringify(value)} must be a whole number`);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new UsageError(`${flag} ${JSON.stringify(value)} must be a whole number`);
   return n;
 }
 
@@ -30,14 +31,17 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     .option('--etcd-compaction-period-mins <n>', 'the elected server requests etcd compaction this often (0 = never)', '60')
     .option('--etcd-compaction-min-revisions <n>', 'history etcd compaction always keeps', '1000')
     .option('--no-cache', 'read the datastore on every request instead of a watch-fed cache of Neutron objects')
-    .option('--workers <n>', 'API worker processes sharing the port, each with its own datastore client (neutron-server api_workers) [env: BRINDLE_API_WORKERS]');
+    .option(
+      '--workers <n>',
+      'API worker processes sharing the port, each with its own datastore client (neutron-server api_workers) [env: BRINDLE_API_WORKERS]',
+    );
   addSettingsOptions(cmd, SERVER);
   cmd.action(async (opts: Record<string, unknown>) => {
     const settings = await resolveSettings(opts, deps.env, deps.io, SERVER);
     const region = (opts['region'] as string | undefined) ?? deps.env['BRINDLE_REGION'];
     const nova = (opts['novaUrl'] as string | undefined) ?? deps.env['BRINDLE_NOVA_URL'];
     const listen = settings.listen ?? { host: '127.0.0.1', port: 9696 };
-    const workers = wholeNumber((opts['workers']) ?? deps.env['BRINDLE_API_WORKERS'] ?? '1', '--workers');
+    const workers = wholeNumber(opts['workers'] ?? deps.env['BRINDLE_API_WORKERS'] ?? '1', '--workers');
     if (workers < 1 || workers > 64) throw new UsageError(`--workers ${workers} must be between 1 and 64`);
     const compaction = {
       periodSeconds: wholeNumber(opts['etcdCompactionPeriodMins'], '--etcd-compaction-period-mins') * 60,
@@ -52,7 +56,9 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
       // The primary: forks the workers (this same command) and holds no datastore client.
       const logger = createLogger({ level: settings.logLevel, name: 'brindle-api' });
       if (socketPath !== undefined) await realFs().remove(socketPath);
-      deps.io.err(`brindle api: ${workers} workers serving http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port} (datastore ${describeDatastore(settings.datastore)})\n`);
+      deps.io.err(
+        `brindle api: ${workers} workers serving http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port} (datastore ${describeDatastore(settings.datastore)})\n`,
+      );
       await runApiWorkers({ count: workers, logger, stopped: waitForStop(deps.signal) });
       return;
     }

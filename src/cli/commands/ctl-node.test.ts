@@ -104,7 +104,10 @@ describe('brindle ctl node status (in-process, embedded store)', () => {
   it('ctl get lists CalicoNodeStatus resources', async () => {
     const r = await runCli(['ctl', 'get', 'caliconodestatus', '--datastore', ds]);
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out, 'NAME                 NODE       CLASSES\ncompute1             compute1   Agent,BGP\ncompute3             compute3   Agent,BGP\nstatus-of-compute2   compute2   Agent,BGP\n');
+    assert.equal(
+      r.out,
+      'NAME                 NODE       CLASSES\ncompute1             compute1   Agent,BGP\ncompute3             compute3   Agent,BGP\nstatus-of-compute2   compute2   Agent,BGP\n',
+    );
     const one = await runCli(['ctl', 'get', 'cns', 'compute1', '-o', 'yaml', '--datastore', ds]);
     assert.match(one.out, /status:\n {2}lastUpdated:/);
   });

@@ -58,12 +58,21 @@ describe('brindle ctl (in-process, embedded store)', () => {
   it('apply -f a multi-document file, then get in every format', async () => {
     const applied = await runCli(['ctl', 'apply', '-f', 'p.yaml', '--datastore', ds], { files: { 'p.yaml': POLICIES } });
     assert.equal(applied.code, 0, applied.err);
-    assert.match(applied.out, /Successfully applied 3 resource\(s\): NetworkPolicy openstack\/ossg.default.web, IPPool pool-a, WorkloadEndpoint default\/node1-openstack-vm1-port1/);
+    assert.match(
+      applied.out,
+      /Successfully applied 3 resource\(s\): NetworkPolicy openstack\/ossg.default.web, IPPool pool-a, WorkloadEndpoint default\/node1-openstack-vm1-port1/,
+    );
     const table = await runCli(['ctl', 'get', 'wep', '--datastore', ds]);
-    assert.equal(table.out, 'NAMESPACE   NAME                        WORKLOAD   NODE    NETWORKS        INTERFACE\ndefault     node1-openstack-vm1-port1   vm1        node1   198.18.0.5/32   tapport1\n');
+    assert.equal(
+      table.out,
+      'NAMESPACE   NAME                        WORKLOAD   NODE    NETWORKS        INTERFACE\ndefault     node1-openstack-vm1-port1   vm1        node1   198.18.0.5/32   tapport1\n',
+    );
     const json = await runCli(['ctl', 'get', 'networkpolicy', 'ossg.default.web', '-n', 'openstack', '-o', 'json', '--datastore', ds]);
     const doc = JSON.parse(json.out) as { spec: unknown; metadata: { resourceVersion: string } };
-    assert.deepEqual(doc.spec, { selector: 'has(sg.projectcalico.org/openstack-web)', ingress: [{ action: 'Allow', ipVersion: 4, protocol: 'TCP', destination: { ports: [80] } }] });
+    assert.deepEqual(doc.spec, {
+      selector: 'has(sg.projectcalico.org/openstack-web)',
+      ingress: [{ action: 'Allow', ipVersion: 4, protocol: 'TCP', destination: { ports: [80] } }],
+    });
     assert.match(doc.metadata.resourceVersion, /^\d+$/);
     const yaml = await runCli(['ctl', 'get', 'ippools', '-o', 'yaml', '--datastore', ds]);
     const list = parseYaml(yaml.out) as { kind: string; items: { spec: { cidr: string } }[] };
@@ -99,7 +108,12 @@ describe('brindle ctl (in-process, embedded store)', () => {
   it('rejects bad input with one line naming the problem, exit status 1 or 2', async () => {
     const cases: [string[], Record<string, string>, number, RegExp][] = [
       [['ctl', 'apply', '-f', 'x.yaml'], { 'x.yaml': 'kind: [unclosed' }, 1, /x\.yaml: document 1: not valid YAML or JSON at line 1/],
-      [['ctl', 'apply', '-f', 'x.yaml'], { 'x.yaml': '{"apiVersion":"projectcalico.org/v3","kind":"Gizmo","metadata":{"name":"g"},"spec":{}}' }, 1, /document 1 \(Gizmo g\): Unknown resource kind: Gizmo/],
+      [
+        ['ctl', 'apply', '-f', 'x.yaml'],
+        { 'x.yaml': '{"apiVersion":"projectcalico.org/v3","kind":"Gizmo","metadata":{"name":"g"},"spec":{}}' },
+        1,
+        /document 1 \(Gizmo g\): Unknown resource kind: Gizmo/,
+      ],
       [['ctl', 'apply', '-f', 'x.yaml'], { 'x.yaml': '# nothing\n' }, 1, /no resources found/],
       [['ctl', 'apply', '-f', 'missing.yaml'], {}, 1, /missing\.yaml: document 0: cannot be read/],
       [['ctl', 'apply'], {}, 2, /required option '-f, --filename/],
@@ -121,7 +135,10 @@ describe('brindle ctl (in-process, embedded store)', () => {
   it('takes settings from flag, then environment, then config file', async () => {
     const other = await fs.makeTempDir('brindle-ctl-other-');
     try {
-      const files = { 'cfg.yaml': `datastore: embedded:${other}\n`, 'pool.yaml': 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: from-config}\nspec: {cidr: 198.19.0.0/24}\n' };
+      const files = {
+        'cfg.yaml': `datastore: embedded:${other}\n`,
+        'pool.yaml': 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: from-config}\nspec: {cidr: 198.19.0.0/24}\n',
+      };
       assert.equal((await runCli(['ctl', 'apply', '-f', 'pool.yaml', '--config', 'cfg.yaml'], { files })).code, 0);
       const viaEnvConfig = await runCli(['ctl', 'get', 'ippool'], { files, env: { BRINDLE_CONFIG: 'cfg.yaml' } });
       assert.match(viaEnvConfig.out, /from-config/);
@@ -157,7 +174,9 @@ describe('brindle ctl (the real command, real etcd)', () => {
   it('apply -f with one invalid document writes nothing and names the document and field', async () => {
     await fs.writeTextAtomic(join(dir, 'bad.yaml'), WITH_ONE_BAD);
     const before = await kv.revision();
-    const r = await realExec().run(BRINDLE, ['ctl', 'apply', '-f', join(dir, 'bad.yaml'), '--datastore', `etcd:${etcd.endpoint}`], { env: cleanEnv(join(dir, 'empty-config.yaml')) });
+    const r = await realExec().run(BRINDLE, ['ctl', 'apply', '-f', join(dir, 'bad.yaml'), '--datastore', `etcd:${etcd.endpoint}`], {
+      env: cleanEnv(join(dir, 'empty-config.yaml')),
+    });
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr.trim(),
@@ -179,7 +198,9 @@ describe('brindle ctl (the real command, real etcd)', () => {
       '/calico/resources/v3/projectcalico.org/networkpolicies/openstack/ossg.default.web',
       '/calico/resources/v3/projectcalico.org/workloadendpoints/default/node1-openstack-vm1-port1',
     ]);
-    const listed = await realExec().run(BRINDLE, ['ctl', 'get', 'networkpolicies', '-o', 'wide', '--datastore', `etcd:${etcd.endpoint}`], { env: cleanEnv(join(dir, 'empty-config.yaml')) });
+    const listed = await realExec().run(BRINDLE, ['ctl', 'get', 'networkpolicies', '-o', 'wide', '--datastore', `etcd:${etcd.endpoint}`], {
+      env: cleanEnv(join(dir, 'empty-config.yaml')),
+    });
     assert.match(listed.stdout, /openstack\s+ossg\.default\.web\s+has\(sg\.projectcalico\.org\/openstack-web\)/);
   });
 });

@@ -1,5 +1,15 @@
 import { Command, Option } from 'commander';
-import { describeRef, openDatastore, refOf, ResourceClient, ResourceNotFoundError, type CommitOutcome, type KvStore, type ResourceAction, type ResourceRef } from '../../datastore/index.js';
+import {
+  describeRef,
+  openDatastore,
+  refOf,
+  ResourceClient,
+  ResourceNotFoundError,
+  type CommitOutcome,
+  type KvStore,
+  type ResourceAction,
+  type ResourceRef,
+} from '../../datastore/index.js';
 import { kindInfo, type CalicoResource, type KindName } from '../../model/index.js';
 import { formatResources, OUTPUT_FORMATS, type OutputFormat } from '../ctl/format-output.js';
 import { readDocuments } from '../ctl/read-documents.js';
@@ -137,4 +147,3 @@ export function ctlCommand(deps: CtlDeps): Command {
     .addCommand(deleteCommand(deps))
     .addCommand(ctlNodeCommand(deps));
 }
-

@@ -54,7 +54,13 @@ describe('brindle lab up / status / vm add / vm rm (real processes, real packets
     const s = JSON.parse(r.stdout) as StatusJson;
     assert.match(s.api, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(s.datastore, /^embedded:/);
-    assert.deepEqual(s.hosts.map((h) => [h.hostname, h.address]), [['compute-1', '198.19.0.1'], ['compute-2', '198.19.0.2']]);
+    assert.deepEqual(
+      s.hosts.map((h) => [h.hostname, h.address]),
+      [
+        ['compute-1', '198.19.0.1'],
+        ['compute-2', '198.19.0.2'],
+      ],
+    );
     for (const h of s.hosts) assert.ok(h.birdSocket !== null && fs.exists(h.birdSocket), `${h.hostname}'s BIRD socket exists`);
     assert.equal(s.border?.asNumber, 65000);
     assert.equal(s.border?.outside.address, '198.18.200.10');
@@ -71,14 +77,20 @@ describe('brindle lab up / status / vm add / vm rm (real processes, real packets
     const b = await add('b', 'compute-2');
     assert.equal(a.addresses.length, 2, 'an IPv4 and an IPv6 address');
     // Both are in the project's default group, which admits its own members.
-    await untilPasses(async () => {
-      const ping = await exec.run('ip', ['netns', 'exec', a.netns, 'ping', '-c', '1', '-W', '1', '-n', b.addresses[0] ?? '']);
-      assert.equal(ping.code, 0, `a reaches b across hosts: ${ping.stdout}`);
-    }, { timeoutMs: 20_000 });
+    await untilPasses(
+      async () => {
+        const ping = await exec.run('ip', ['netns', 'exec', a.netns, 'ping', '-c', '1', '-W', '1', '-n', b.addresses[0] ?? '']);
+        assert.equal(ping.code, 0, `a reaches b across hosts: ${ping.stdout}`);
+      },
+      { timeoutMs: 20_000 },
+    );
     const rm = await brindle('lab', 'vm', 'rm', 'a');
     assert.equal(rm.code, 0, rm.stderr);
     const s = JSON.parse((await brindle('lab', 'status', '-o', 'json')).stdout) as StatusJson;
-    assert.deepEqual(s.vms.map((v) => v.name), ['b']);
+    assert.deepEqual(
+      s.vms.map((v) => v.name),
+      ['b'],
+    );
     const bad = await brindle('lab', 'vm', 'add', '--host', 'compute-9');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /No such lab host: compute-9/);
@@ -91,7 +103,11 @@ describe('brindle lab up / status / vm add / vm rm (real processes, real packets
     // `openstack security group rule create --protocol icmp default`.
     const headers = { 'content-type': 'application/json', 'x-project-id': LAB_PROJECT };
     const groups = (await (await fetch(`${s.api}/v2.0/security-groups?name=default`, { headers })).json()) as { security_groups: { id: string }[] };
-    const rule = await fetch(`${s.api}/v2.0/security-group-rules`, { method: 'POST', headers, body: JSON.stringify({ security_group_rule: { security_group_id: groups.security_groups[0]?.id, direction: 'ingress', protocol: 'icmp' } }) });
+    const rule = await fetch(`${s.api}/v2.0/security-group-rules`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ security_group_rule: { security_group_id: groups.security_groups[0]?.id, direction: 'ingress', protocol: 'icmp' } }),
+    });
     assert.equal(rule.status, 201);
     const r = await brindle('lab', 'fip', 'add', 'b', '-o', 'json');
     assert.equal(r.code, 0, r.stderr);
@@ -99,20 +115,26 @@ describe('brindle lab up / status / vm add / vm rm (real processes, real packets
     assert.equal(added.vm, 'b');
     assert.match(added.floatingIp, /^198\.18\.224\.\d+$/);
     const outside = s.border?.outside.netns ?? '';
-    await untilPasses(async () => {
-      const ping = await exec.run('ip', ['netns', 'exec', outside, 'ping', '-c', '1', '-W', '1', '-n', added.floatingIp]);
-      assert.equal(ping.code, 0, `the outside host reaches b by its floating IP: ${ping.stdout}`);
-    }, { timeoutMs: 20_000 });
+    await untilPasses(
+      async () => {
+        const ping = await exec.run('ip', ['netns', 'exec', outside, 'ping', '-c', '1', '-W', '1', '-n', added.floatingIp]);
+        assert.equal(ping.code, 0, `the outside host reaches b by its floating IP: ${ping.stdout}`);
+      },
+      { timeoutMs: 20_000 },
+    );
     const shown = JSON.parse((await brindle('lab', 'status', '-o', 'json')).stdout) as StatusJson;
     assert.deepEqual(shown.vms.find((v) => v.name === 'b')?.floatingIps, [added.floatingIp]);
     assert.match((await brindle('lab', 'status')).stdout, new RegExp(`b  .*⇄ floating ${added.floatingIp.replaceAll('.', '\\.')}`), 'the picture shows it');
     const rm = await brindle('lab', 'fip', 'rm', 'b');
     assert.equal(rm.code, 0, rm.stderr);
     assert.match(rm.stdout, new RegExp(`released ${added.floatingIp.replaceAll('.', '\\.')}`));
-    await untilPasses(async () => {
-      const ping = await exec.run('ip', ['netns', 'exec', outside, 'ping', '-c', '1', '-W', '1', '-n', added.floatingIp]);
-      assert.notEqual(ping.code, 0, 'released: the floating IP leads nowhere');
-    }, { timeoutMs: 10_000 });
+    await untilPasses(
+      async () => {
+        const ping = await exec.run('ip', ['netns', 'exec', outside, 'ping', '-c', '1', '-W', '1', '-n', added.floatingIp]);
+        assert.notEqual(ping.code, 0, 'released: the floating IP leads nowhere');
+      },
+      { timeoutMs: 10_000 },
+    );
     const none = await brindle('lab', 'fip', 'add', 'nobody');
     assert.equal(none.code, 1);
     assert.match(none.stderr, /No such lab VM: nobody/);

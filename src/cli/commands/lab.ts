@@ -1,6 +1,21 @@
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
-import { addFloatingIp, bootVm, buildDataCenter, deleteVm, formatLabStatus, Lab, LabCluster, LAB_EXTERNAL, LAB_NETWORK, labStatus, NeutronClient, removeFloatingIps, runDemo, setUpExternalNetwork } from '../../lab/index.js';
+import {
+  addFloatingIp,
+  bootVm,
+  buildDataCenter,
+  deleteVm,
+  formatLabStatus,
+  Lab,
+  LabCluster,
+  LAB_EXTERNAL,
+  LAB_NETWORK,
+  labStatus,
+  NeutronClient,
+  removeFloatingIps,
+  runDemo,
+  setUpExternalNetwork,
+} from '../../lab/index.js';
 import { realClock, realExec, realFs } from '../../lib/index.js';
 import { DemoMismatchError, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -41,7 +56,9 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
 
   cmd
     .command('demo')
-    .description('One host, five VMs in three security groups (one in none), and a connectivity matrix of real packets checked against the policy; cleans up after itself')
+    .description(
+      'One host, five VMs in three security groups (one in none), and a connectivity matrix of real packets checked against the policy; cleans up after itself',
+    )
     .action(async () => {
       const fs = realFs();
       const workDir = await fs.makeTempDir('brindle-demo-');
@@ -55,7 +72,9 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
 
   cmd
     .command('up')
-    .description('Build a lab data center and run it until interrupted (Ctrl-C removes it): hosts on a fabric each running brindle node with BIRD, brindle api on 127.0.0.1, optionally route reflectors and a border router')
+    .description(
+      'Build a lab data center and run it until interrupted (Ctrl-C removes it): hosts on a fabric each running brindle node with BIRD, brindle api on 127.0.0.1, optionally route reflectors and a border router',
+    )
     .option('--hosts <n>', 'number of compute hosts', '1')
     .option('--route-reflectors <k>', 'dedicated route reflectors (the full mesh is turned off)', '0')
     .option('--border', 'a border router (its own BIRD, AS 65000) with an outside host behind it')
@@ -64,7 +83,8 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
       const hosts = Number(opts['hosts']);
       if (!Number.isInteger(hosts) || hosts < 1 || hosts > 16) throw new UsageError(`--hosts must be 1-16, not ${String(opts['hosts'])}`);
       const reflectors = Number(opts['routeReflectors']);
-      if (!Number.isInteger(reflectors) || reflectors < 0 || reflectors > 4) throw new UsageError(`--route-reflectors must be 0-4, not ${String(opts['routeReflectors'])}`);
+      if (!Number.isInteger(reflectors) || reflectors < 0 || reflectors > 4)
+        throw new UsageError(`--route-reflectors must be 0-4, not ${String(opts['routeReflectors'])}`);
       const fs = realFs();
       const clock = realClock();
       const exec = realExec();
@@ -73,11 +93,26 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
       const datastore = `embedded:${join(dir, `${lab.prefix}datastore`)}`;
       let cluster: LabCluster | undefined;
       try {
-        deps.io.out(`lab ${lab.prefix}: building ${hosts} host(s)${reflectors > 0 ? `, ${reflectors} route reflector(s)` : ', full BGP mesh'}${opts['border'] === true ? ', a border router' : ''}\n`);
-        cluster = await LabCluster.start({ lab, exec, fs, clock, datastore, workDir: join(dir, `${lab.prefix}run`), onOutput: (name, line) => deps.io.err(`[${name}] ${line}\n`) });
+        deps.io.out(
+          `lab ${lab.prefix}: building ${hosts} host(s)${reflectors > 0 ? `, ${reflectors} route reflector(s)` : ', full BGP mesh'}${opts['border'] === true ? ', a border router' : ''}\n`,
+        );
+        cluster = await LabCluster.start({
+          lab,
+          exec,
+          fs,
+          clock,
+          datastore,
+          workDir: join(dir, `${lab.prefix}run`),
+          onOutput: (name, line) => deps.io.err(`[${name}] ${line}\n`),
+        });
         await buildDataCenter(
           { lab, cluster, datastore, exec, fs, clock },
-          { hosts: Array.from({ length: hosts }, (_, i) => `compute-${i + 1}`), reflectors, border: opts['border'] === true, progress: (l) => deps.io.out(`${l}\n`) },
+          {
+            hosts: Array.from({ length: hosts }, (_, i) => `compute-${i + 1}`),
+            reflectors,
+            border: opts['border'] === true,
+            progress: (l) => deps.io.out(`${l}\n`),
+          },
         );
         const api = cluster.client(LAB_PROJECT);
         const net = await api.createNetwork({ name: LAB_NETWORK.name, shared: true });
@@ -121,10 +156,17 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
 
   const vm = cmd.command('vm').description('Plug VMs into the running lab (as Nova does) or unplug them');
   vm.command('add')
-    .description('Boot a VM on a host: a port on the lab network, bound to the host, plugged as Nova plugs it; the VM asks DHCP (udhcpc) and takes IPv6 by SLAAC')
+    .description(
+      'Boot a VM on a host: a port on the lab network, bound to the host, plugged as Nova plugs it; the VM asks DHCP (udhcpc) and takes IPv6 by SLAAC',
+    )
     .requiredOption('--host <host>', 'compute host (as in brindle lab status)')
     .option('--name <name>', 'VM name (default vm-<n>)')
-    .option('--security-group <sg>', 'security group name or id (repeatable; default: the project\'s default group)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--security-group <sg>',
+      "security group name or id (repeatable; default: the project's default group)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--static', 'configure the addresses statically instead of booting the VM with DHCP and SLAAC')
     .option('--lab <prefix>', 'which lab (default: the only one)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
@@ -145,9 +187,20 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
       let n = lab.vms().length + 1;
       while (used.has(`vm-${n}`)) n++;
       const name = (opts['name'] as string | undefined) ?? `vm-${n}`;
-      const booted = await bootVm(lab, api, { host: opts['host'] as string, name, networkId: cloud.networkId, fixedIps: cloud.subnetIds.map((id) => ({ subnet_id: id })), securityGroups: ids, dhcp: opts['static'] !== true });
+      const booted = await bootVm(lab, api, {
+        host: opts['host'] as string,
+        name,
+        networkId: cloud.networkId,
+        fixedIps: cloud.subnetIds.map((id) => ({ subnet_id: id })),
+        securityGroups: ids,
+        dhcp: opts['static'] !== true,
+      });
       const out = { name, host: booted.info.host, netns: booted.info.netns, port: booted.port.id, addresses: booted.info.ips.map((i) => i.ip) };
-      deps.io.out(opts['output'] === 'json' ? `${JSON.stringify(out, null, 2)}\n` : `VM ${name} on ${out.host}: ${out.addresses.join(', ')} (namespace ${out.netns}, port ${out.port})\n`);
+      deps.io.out(
+        opts['output'] === 'json'
+          ? `${JSON.stringify(out, null, 2)}\n`
+          : `VM ${name} on ${out.host}: ${out.addresses.join(', ')} (namespace ${out.netns}, port ${out.port})\n`,
+      );
     });
   vm.command('rm')
     .description('Unplug a VM and delete its port')
@@ -162,8 +215,9 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     });
 
   const fip = cmd.command('fip').description('Floating IPs: reach a VM from outside by an address of the external network');
-  fip.command('add')
-    .description('Allocate a floating IP on the lab\'s external network and associate it with the VM\'s port')
+  fip
+    .command('add')
+    .description("Allocate a floating IP on the lab's external network and associate it with the VM's port")
     .argument('<vm>', 'VM name')
     .option('--lab <prefix>', 'which lab (default: the only one)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
@@ -174,7 +228,8 @@ export function labCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
       const out = { vm: name, floatingIp: added.address, id: added.id, addresses: lab.vmInfo(name).ips.map((i) => i.ip) };
       deps.io.out(opts['output'] === 'json' ? `${JSON.stringify(out, null, 2)}\n` : `VM ${name}: floating IP ${out.floatingIp} → ${out.addresses[0] ?? '?'}\n`);
     });
-  fip.command('rm')
+  fip
+    .command('rm')
     .description('Release the floating IPs of a VM')
     .argument('<vm>', 'VM name')
     .option('--lab <prefix>', 'which lab (default: the only one)')

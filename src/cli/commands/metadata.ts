@@ -11,7 +11,9 @@ const SERVER = { server: { defaultListen: '127.0.0.1:8775' } } as const;
 /** `brindle metadata`: the OpenStack metadata service for a compute host, until stopped. */
 export function metadataCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }): Command {
   const cmd = new Command('metadata')
-    .description("Serve the OpenStack metadata documents to this host's VMs (what nova-api-metadata does), finding each VM by its source address through the Neutron API")
+    .description(
+      "Serve the OpenStack metadata documents to this host's VMs (what nova-api-metadata does), finding each VM by its source address through the Neutron API",
+    )
     .option('--neutron-url <url>', 'the Neutron API root [env: BRINDLE_NEUTRON_URL]')
     .option('--neutron-socket <path>', 'reach the Neutron API on this Unix socket (brindle api --listen-socket) instead');
   addSettingsOptions(cmd, SERVER);

@@ -32,12 +32,17 @@ function seconds(opts: Record<string, unknown>, name: string, flag: string): num
 /** DNS servers for VMs: the flag's list, else this machine's non-loopback nameservers. */
 async function dnsServers(flag: string | undefined): Promise<string[]> {
   if (flag !== undefined) {
-    const list = flag.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const list = flag
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     const bad = list.find((ip) => parseIp(ip) === undefined);
     if (bad !== undefined) throw new UsageError(`--dhcp-dns-servers: not an IP address: ${bad}`);
     return list;
   }
-  const text = await realFs().readText('/etc/resolv.conf').catch(() => '');
+  const text = await realFs()
+    .readText('/etc/resolv.conf')
+    .catch(() => '');
   return text
     .split('\n')
     .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
@@ -49,7 +54,12 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
   const cmd = new Command('node')
     .description('Run the per-host agent: routes, proxy ARP, iptables and ipsets for the VMs on this host, and their status')
     .addOption(new Option('--region <name>', 'OpenStack region (status keys under region-<name>) [env: BRINDLE_REGION]'))
-    .addOption(new Option('--dataplane <kind>', "where rules and IP sets go: Brindle's own nftables table, or iptables and ipset (Felix's layout) [env: BRINDLE_DATAPLANE] (default: nft)").choices(['nft', 'iptables']))
+    .addOption(
+      new Option(
+        '--dataplane <kind>',
+        "where rules and IP sets go: Brindle's own nftables table, or iptables and ipset (Felix's layout) [env: BRINDLE_DATAPLANE] (default: nft)",
+      ).choices(['nft', 'iptables']),
+    )
     .addOption(new Option('--iptables-backend <backend>', 'iptables backend (with --dataplane iptables)').choices(['auto', 'nft', 'legacy']).default('auto'))
     .option('--netns <name>', 'program the dataplane of this network namespace (the lab runs one agent per simulated host)')
     .option('--health-listen <host:port>', 'serve /liveness, /readiness and /metrics here')
@@ -67,7 +77,10 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     .option('--bgp-run-dir <dir>', "BIRD's config, control socket, pid file and log", '/run/brindle/bird')
     .option('--no-dhcp', 'do not run dnsmasq for the VMs of this host')
     .option('--dhcp-run-dir <dir>', "dnsmasq's hosts, opts, leases, pid file and log", '/run/brindle/dhcp')
-    .option('--dhcp-dns-servers <ips>', "DNS servers for subnets that name none, comma separated (default: this machine's /etc/resolv.conf nameservers, loopback ones left out)")
+    .option(
+      '--dhcp-dns-servers <ips>',
+      "DNS servers for subnets that name none, comma separated (default: this machine's /etc/resolv.conf nameservers, loopback ones left out)",
+    )
     .option('--dhcp-domain <domain>', 'DNS domain handed to the VMs')
     .option('--dhcp-lease-time <duration>', 'DHCP lease time (default 24h)');
   addSettingsOptions(cmd, SCOPE);
@@ -93,9 +106,11 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     if (bgpOnly && !runBird) throw new UsageError('--bgp-only and --no-bgp leave nothing to run');
     const asText = opts['bgpAs'] as string | undefined;
     const asNumber = asText === undefined ? undefined : Number(asText);
-    if (asNumber !== undefined && (!Number.isInteger(asNumber) || asNumber < 1 || asNumber > 4294967295)) throw new UsageError(`--bgp-as must be an AS number (1-4294967295), not ${String(asText)}`);
+    if (asNumber !== undefined && (!Number.isInteger(asNumber) || asNumber < 1 || asNumber > 4294967295))
+      throw new UsageError(`--bgp-as must be an AS number (1-4294967295), not ${String(asText)}`);
     const clusterId = opts['routeReflectorClusterId'] as string | undefined;
-    if (clusterId !== undefined && !isClusterId(clusterId)) throw new UsageError(`--route-reflector-cluster-id must be an IPv4 address or a 32-bit number, not ${clusterId}`);
+    if (clusterId !== undefined && !isClusterId(clusterId))
+      throw new UsageError(`--route-reflector-cluster-id must be an IPv4 address or a 32-bit number, not ${clusterId}`);
     const leaseMs = seconds(opts, 'dhcpLeaseTime', '--dhcp-lease-time');
     const vmDns = opts['dhcp'] === false || bgpOnly ? [] : await dnsServers(opts['dhcpDnsServers'] as string | undefined);
     const exec = netnsExec(realExec(), netns);
@@ -129,7 +144,9 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
         });
       if (bgpOnly) {
         bgp = await startBgp();
-        deps.io.err(`brindle node: host ${settings.hostname}${netns === undefined ? '' : ` (namespace ${netns})`}, BGP only, BIRD socket ${bgp.bird?.socketPath ?? ''}, datastore ${describeDatastore(settings.datastore)}\n`);
+        deps.io.err(
+          `brindle node: host ${settings.hostname}${netns === undefined ? '' : ` (namespace ${netns})`}, BGP only, BIRD socket ${bgp.bird?.socketPath ?? ''}, datastore ${describeDatastore(settings.datastore)}\n`,
+        );
         await waitForStop(deps.signal);
         await bgp.stop();
         return;
@@ -191,7 +208,9 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
         await agent.stop();
         throw err;
       }
-      deps.io.err(`brindle node: host ${settings.hostname}${netns === undefined ? '' : ` (namespace ${netns})`}, datastore ${describeDatastore(settings.datastore)}${agent.healthUrl === undefined ? '' : `, health ${agent.healthUrl}`}${runBird ? `, BIRD socket ${bgp.bird?.socketPath ?? ''}` : ', BGP off'}\n`);
+      deps.io.err(
+        `brindle node: host ${settings.hostname}${netns === undefined ? '' : ` (namespace ${netns})`}, datastore ${describeDatastore(settings.datastore)}${agent.healthUrl === undefined ? '' : `, health ${agent.healthUrl}`}${runBird ? `, BIRD socket ${bgp.bird?.socketPath ?? ''}` : ', BGP off'}\n`,
+      );
       await waitForStop(deps.signal);
       await dhcp?.stop();
       await bgp.stop();

@@ -49,7 +49,13 @@ describe('formatNodeStatus', () => {
   });
 
   it('warns, under the headline, when BIRD refused the latest configuration', () => {
-    const agent = { state: 'Ready' as const, version: '2.0.12', routerID: '198.19.0.1', lastConfigError: 'BIRD rejected the new configuration (the previous one stays in force): bird.conf.new:120:3 Link-local addresses require defined interface' };
+    const agent = {
+      state: 'Ready' as const,
+      version: '2.0.12',
+      routerID: '198.19.0.1',
+      lastConfigError:
+        'BIRD rejected the new configuration (the previous one stays in force): bird.conf.new:120:3 Link-local addresses require defined interface',
+    };
     const rejected = { ...STATUS, status: { ...STATUS.status, agent: { birdV4: agent, birdV6: agent } } };
     const lines = formatNodeStatus(rejected, NOW).split('\n');
     assert.equal(lines[2], `WARNING: ${agent.lastConfigError}`);

@@ -30,7 +30,10 @@ const COLUMNS: Record<string, { ps: Columns; wide: Columns }> = {
   },
   NetworkPolicy: policyColumns(),
   GlobalNetworkPolicy: policyColumns(),
-  Profile: { ps: () => ({}), wide: (r) => ({ LABELS: str(Object.entries((r.spec as { labelsToApply?: Record<string, string> }).labelsToApply ?? {}).map(([k, v]) => `${k}=${v}`)) }) },
+  Profile: {
+    ps: () => ({}),
+    wide: (r) => ({ LABELS: str(Object.entries((r.spec as { labelsToApply?: Record<string, string> }).labelsToApply ?? {}).map(([k, v]) => `${k}=${v}`)) }),
+  },
   HostEndpoint: {
     ps: (r) => ({ NODE: str((r.spec as { node?: string }).node) }),
     wide: (r) => {
@@ -89,16 +92,18 @@ function table(rows: Row[]): string {
   const headers = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   if (headers.length === 0) return '';
   const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => (r[h] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('   ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('   ')
+      .trimEnd();
   return [line(headers), ...rows.map((r) => line(headers.map((h) => r[h] ?? '')))].join('\n') + '\n';
 }
 
 /** Renders resources the way `calicoctl get` does: a table, or YAML/JSON (a <Kind>List for many). */
 export function formatResources(resources: readonly CalicoResource[], info: KindInfo, format: OutputFormat, single: boolean): string {
   if (format === 'yaml' || format === 'json') {
-    const body: unknown = single
-      ? resources[0]
-      : { apiVersion: 'projectcalico.org/v3', kind: `${info.kind}List`, items: resources, metadata: {} };
+    const body: unknown = single ? resources[0] : { apiVersion: 'projectcalico.org/v3', kind: `${info.kind}List`, items: resources, metadata: {} };
     return format === 'json' ? `${JSON.stringify(body, null, 2)}\n` : toYaml(body);
   }
   const cols = COLUMNS[info.kind] ?? { ps: () => ({}), wide: () => ({}) };

@@ -62,7 +62,10 @@ export async function readDocuments(files: readonly string[], io: CliIo, namespa
     for (const doc of parseAllDocuments(text)) {
       if ('errors' in doc && doc.errors.length > 0) {
         const e = doc.errors[0];
-        throw new DocumentError({ source, index: index + 1 }, `not valid YAML or JSON at line ${e?.linePos?.[0].line ?? '?'}: ${e?.message.split('\n')[0] ?? ''}`);
+        throw new DocumentError(
+          { source, index: index + 1 },
+          `not valid YAML or JSON at line ${e?.linePos?.[0].line ?? '?'}: ${e?.message.split('\n')[0] ?? ''}`,
+        );
       }
       const value: unknown = doc.toJS();
       if (value === null || value === undefined) continue;

@@ -7,7 +7,7 @@ export class DatastoreAuthError extends BrindleError {
     super('DS_AUTH', `Datastore refused access: ${detail}`, {
       status: 401,
       cause,
-      hint: 'Check --etcd-username/--etcd-password and the user\'s etcd role',
+      hint: "Check --etcd-username/--etcd-password and the user's etcd role",
     });
   }
 }
@@ -28,8 +28,18 @@ export function classifyEtcdFailure(err: unknown): EtcdFailure {
   if (err instanceof BrindleError) return 'answer';
   const text = err instanceof Error ? `${err.constructor.name} ${err.message}` : String(err);
   if (/DEADLINE_EXCEEDED|Deadline exceeded|DeadlineExceeded/i.test(text)) return 'timeout';
-  if (/No connection established|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|Failed to connect|name resolution|etcdserver: no leader|etcdserver: not capable/i.test(text)) return 'unsent';
-  if (/UNAVAILABLE|GRPCUnavailable|CANCELLED|GRPCCancelled|ClientClosed|ECONNRESET|EPIPE|Connection dropped|GOAWAY|etcdserver: (request timed out|leader changed|server stopped)/i.test(text)) return 'lost';
+  if (
+    /No connection established|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|Failed to connect|name resolution|etcdserver: no leader|etcdserver: not capable/i.test(
+      text,
+    )
+  )
+    return 'unsent';
+  if (
+    /UNAVAILABLE|GRPCUnavailable|CANCELLED|GRPCCancelled|ClientClosed|ECONNRESET|EPIPE|Connection dropped|GOAWAY|etcdserver: (request timed out|leader changed|server stopped)/i.test(
+      text,
+    )
+  )
+    return 'lost';
   return 'answer';
 }
 

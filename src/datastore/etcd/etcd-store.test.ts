@@ -28,7 +28,23 @@ async function makeCerts(dir: string): Promise<void> {
   await fs.writeTextAtomic(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
   for (const who of ['server', 'client']) {
     await openssl(dir, ['req', ...ec, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=brindle-test-${who}`]);
-    await openssl(dir, ['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.crt`, '-days', '1', '-extfile', 'san.ext']);
+    await openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${who}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${who}.crt`,
+      '-days',
+      '1',
+      '-extfile',
+      'san.ext',
+    ]);
   }
 }
 
@@ -83,7 +99,12 @@ describe('etcd with user and password', () => {
   let etcd: TestEtcd;
   before(async () => {
     etcd = await startTestEtcd();
-    for (const args of [['role', 'add', 'root'], ['user', 'add', 'root', '--new-user-password=rootpw'], ['user', 'grant-role', 'root', 'root'], ['auth', 'enable']]) {
+    for (const args of [
+      ['role', 'add', 'root'],
+      ['user', 'add', 'root', '--new-user-password=rootpw'],
+      ['user', 'grant-role', 'root', 'root'],
+      ['auth', 'enable'],
+    ]) {
       const r = await exec.run('etcdctl', ['--endpoints', etcd.endpoint, ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
       assert.equal(r.code, 0, `etcdctl ${args.join(' ')}: ${r.stderr}`);
     }

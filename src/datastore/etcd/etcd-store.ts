@@ -196,10 +196,7 @@ export class EtcdStore implements KvStore {
     let revision = 0;
     let from = range.key;
     for (;;) {
-      const r = await this.#call(
-        (c) => c.kv.range({ key: from, range_end: range.range_end, limit: this.#pageSize, revision: String(revision) }),
-        'idempotent',
-      );
+      const r = await this.#call((c) => c.kv.range({ key: from, range_end: range.range_end, limit: this.#pageSize, revision: String(revision) }), 'idempotent');
       if (revision === 0) revision = Number(r.header.revision);
       for (const kv of r.kvs) items.push(toKv(kv) as KeyValue);
       const last = r.kvs[r.kvs.length - 1];
@@ -271,7 +268,9 @@ export class EtcdStore implements KvStore {
         const revision = Number(e.kv.mod_revision);
         let batch = batches[batches.length - 1];
         if (batch?.revision !== revision) batches.push((batch = { revision, events: [] }));
-        batch.events.push(e.type === 'Delete' ? { type: 'delete', key: e.kv.key.toString(), modRevision: revision } : { type: 'put', kv: toKv(e.kv) as KeyValue });
+        batch.events.push(
+          e.type === 'Delete' ? { type: 'delete', key: e.kv.key.toString(), modRevision: revision } : { type: 'put', kv: toKv(e.kv) as KeyValue },
+        );
       }
       for (const b of batches as WatchBatch[]) {
         next = b.revision + 1;
@@ -301,16 +300,19 @@ export class EtcdStore implements KvStore {
         // Keepalive: a quiet watch asks for a progress report (any reply counts); one that stays
         // silent is on a dead or half-open connection and fails, to be resumed elsewhere.
         const every = this.#keepaliveMs;
-        keepalive = setInterval(() => {
-          const quiet = this.#now() - heard;
-          if (quiet >= 2 * every) {
-            const err = new CallTimedOutError(`etcd member ${member.endpoint} silent for ${Math.round(quiet)} ms on a watch`);
-            memberFailed(err);
-            queue.fail(mapEtcdError(err));
-          } else if (quiet >= every) {
-            s.write({ progress_request: {} });
-          }
-        }, Math.max(10, every / 2));
+        keepalive = setInterval(
+          () => {
+            const quiet = this.#now() - heard;
+            if (quiet >= 2 * every) {
+              const err = new CallTimedOutError(`etcd member ${member.endpoint} silent for ${Math.round(quiet)} ms on a watch`);
+              memberFailed(err);
+              queue.fail(mapEtcdError(err));
+            } else if (quiet >= every) {
+              s.write({ progress_request: {} });
+            }
+          },
+          Math.max(10, every / 2),
+        );
         keepalive.unref();
       })
       .catch((err: unknown) => {

@@ -91,17 +91,28 @@ export async function startTestEtcdCluster(options: { size?: number } = {}): Pro
       const m = members[i];
       if (m === undefined) throw new Error(`no member ${i}`);
       const args = [
-        '--name', m.name,
-        '--data-dir', join(dataDir, m.name),
-        '--listen-client-urls', m.clientUrl,
-        '--advertise-client-urls', m.clientUrl,
-        '--listen-peer-urls', `http://${m.address}:2380`,
-        '--initial-advertise-peer-urls', `http://${m.address}:2380`,
-        '--initial-cluster', initialCluster,
-        '--initial-cluster-state', 'new',
-        '--initial-cluster-token', token,
-        '--logger', 'zap',
-        '--log-level', 'info',
+        '--name',
+        m.name,
+        '--data-dir',
+        join(dataDir, m.name),
+        '--listen-client-urls',
+        m.clientUrl,
+        '--advertise-client-urls',
+        m.clientUrl,
+        '--listen-peer-urls',
+        `http://${m.address}:2380`,
+        '--initial-advertise-peer-urls',
+        `http://${m.address}:2380`,
+        '--initial-cluster',
+        initialCluster,
+        '--initial-cluster-state',
+        'new',
+        '--initial-cluster-token',
+        token,
+        '--logger',
+        'zap',
+        '--log-level',
+        'info',
       ];
       // `ip netns exec` execs etcd, so the PID is etcd's own.
       const c = exec.spawn('ip', ['netns', 'exec', m.netns.name, 'etcd', ...args], { env: { ...process.env, ETCD_UNSUPPORTED_ARCH: '' } });
@@ -126,13 +137,17 @@ export async function startTestEtcdCluster(options: { size?: number } = {}): Pro
       partition: async (i) => {
         const ns = members[i]?.netns;
         if (ns === undefined) throw new Error(`no member ${i}`);
-        await ns.must('nft', ['-f', '-'], [
-          `table inet ${PARTITION_TABLE} {`,
-          '  chain in { type filter hook input priority -300; policy drop; iif "lo" accept; }',
-          '  chain out { type filter hook output priority -300; policy drop; oif "lo" accept; }',
-          '}',
-          '',
-        ].join('\n'));
+        await ns.must(
+          'nft',
+          ['-f', '-'],
+          [
+            `table inet ${PARTITION_TABLE} {`,
+            '  chain in { type filter hook input priority -300; policy drop; iif "lo" accept; }',
+            '  chain out { type filter hook output priority -300; policy drop; oif "lo" accept; }',
+            '}',
+            '',
+          ].join('\n'),
+        );
       },
       heal: async (i) => {
         await members[i]?.netns.must('nft', ['delete', 'table', 'inet', PARTITION_TABLE]);
@@ -140,7 +155,10 @@ export async function startTestEtcdCluster(options: { size?: number } = {}): Pro
       leader: async () => {
         const r = await clientNetns.run('etcdctl', ['--endpoints', endpoints.join(','), '--command-timeout=2s', 'endpoint', 'status', '-w', 'json']);
         // Member ids are 64-bit: quote them before JSON.parse rounds them.
-        const statuses = JSON.parse(r.stdout.replace(/:\s*(\d{15,})/g, ':"$1"') || '[]') as { Endpoint: string; Status: { header: { member_id: string }; leader: string } }[];
+        const statuses = JSON.parse(r.stdout.replace(/:\s*(\d{15,})/g, ':"$1"') || '[]') as {
+          Endpoint: string;
+          Status: { header: { member_id: string }; leader: string };
+        }[];
         const leader = statuses.find((s) => s.Status.header.member_id === s.Status.leader);
         const index = leader === undefined ? -1 : endpoints.indexOf(leader.Endpoint);
         if (index < 0) throw new Error(`no leader among the members that answered: ${r.stdout} ${r.stderr}`);

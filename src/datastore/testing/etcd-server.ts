@@ -69,24 +69,37 @@ export async function startTestEtcd(options: TestEtcdOptions = {}): Promise<Test
     endpoint = `${scheme}://127.0.0.1:${clientPort}`;
     const peer = `http://127.0.0.1:${peerPort}`;
     args = [
-    '--name', 'test',
-    '--data-dir', join(dataDir, 'data'),
-    '--listen-client-urls', endpoint,
-    '--advertise-client-urls', endpoint,
-    '--listen-peer-urls', peer,
-    '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `test=${peer}`,
-    '--initial-cluster-state', 'new',
-    '--logger', 'zap',
-    '--log-level', 'info',
-    ...(options.tls === undefined
-      ? []
-      : [
-          '--cert-file', options.tls.certFile,
-          '--key-file', options.tls.keyFile,
-          '--trusted-ca-file', options.tls.caFile,
-          ...(options.tls.clientCertAuth === true ? ['--client-cert-auth'] : []),
-        ]),
+      '--name',
+      'test',
+      '--data-dir',
+      join(dataDir, 'data'),
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `test=${peer}`,
+      '--initial-cluster-state',
+      'new',
+      '--logger',
+      'zap',
+      '--log-level',
+      'info',
+      ...(options.tls === undefined
+        ? []
+        : [
+            '--cert-file',
+            options.tls.certFile,
+            '--key-file',
+            options.tls.keyFile,
+            '--trusted-ca-file',
+            options.tls.caFile,
+            ...(options.tls.clientCertAuth === true ? ['--client-cert-auth'] : []),
+          ]),
     ];
   };
   let child: ChildHandle | undefined;

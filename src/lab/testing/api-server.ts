@@ -62,7 +62,9 @@ export async function startLabTestApi(): Promise<LabTestApi> {
     pretendAgentAlive: async (host) => {
       kv ??= await openDatastore({ kind: 'embedded', path: join(dir, 'db') });
       const lease = await kv.grantLease(120);
-      await kv.put(felixHostStatusKey('no-region', host), JSON.stringify({ time: new Date().toISOString(), uptime: 5, first_update: true }), { lease: lease.id });
+      await kv.put(felixHostStatusKey('no-region', host), JSON.stringify({ time: new Date().toISOString(), uptime: 5, first_update: true }), {
+        lease: lease.id,
+      });
     },
     stop,
   };

@@ -24,7 +24,8 @@ export async function rulesetText(host: Netns): Promise<string[]> {
     return out;
   }
   const out: string[] = [];
-  for (const cmd of ['iptables-save', 'ip6tables-save']) out.push(...(await host.must(cmd, [])).split('\n').filter((l) => l.startsWith('-A ') || l.startsWith(':cali')));
+  for (const cmd of ['iptables-save', 'ip6tables-save'])
+    out.push(...(await host.must(cmd, [])).split('\n').filter((l) => l.startsWith('-A ') || l.startsWith(':cali')));
   return out;
 }
 

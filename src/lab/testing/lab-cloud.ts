@@ -66,7 +66,12 @@ export async function startLabCloud(o: {
     const names = Array.from({ length: o.hosts }, (_, i) => `compute-${i + 1}`);
     await buildDataCenter(
       { lab, cluster, datastore, exec, fs, clock },
-      { hosts: names, ...(o.agents === undefined ? {} : { agents: o.agents }), ...(o.reflectors === undefined ? {} : { reflectors: o.reflectors }), ...(o.border === undefined ? {} : { border: o.border }) },
+      {
+        hosts: names,
+        ...(o.agents === undefined ? {} : { agents: o.agents }),
+        ...(o.reflectors === undefined ? {} : { reflectors: o.reflectors }),
+        ...(o.border === undefined ? {} : { border: o.border }),
+      },
     );
   } catch (err) {
     await destroy();

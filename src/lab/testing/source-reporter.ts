@@ -8,7 +8,14 @@ import type { Netns } from '../netns.js';
  * listens; the caller kills it (it is also tracked for the test run's cleanup).
  */
 export async function startSourceReporter(netns: string, address: string, port: number): Promise<ChildHandle> {
-  const server = realExec().spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', `require('net').createServer((s) => s.end(s.remoteAddress)).listen(${port}, '${address}', () => console.log('ready'))`]);
+  const server = realExec().spawn('ip', [
+    'netns',
+    'exec',
+    netns,
+    process.execPath,
+    '-e',
+    `require('net').createServer((s) => s.end(s.remoteAddress)).listen(${port}, '${address}', () => console.log('ready'))`,
+  ]);
   trackChild(server);
   server.stdin.end();
   let ready = '';

@@ -84,8 +84,7 @@ async function runChild(command: string, args: readonly string[], options: RunOp
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdin.on('error', () => {});
   child.stdin.end(options.input ?? '');
-  const timer =
-    options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
   // 'exit' can come before the last output is read: wait for both streams to end too (bounded,
   // in case a grandchild keeps a pipe open), or the tail of the output would be lost.
   const drained = (stream: NodeJS.ReadableStream): Promise<void> =>

@@ -60,15 +60,24 @@ export function spawnerExec(o: { onStderr?: (text: string) => void } = {}): Spaw
       const child = helper;
       return new Promise((resolve) => {
         // The spawner kills a command at its timeout; this is the net under the spawner itself.
-        const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
-          if (!pending.delete(id)) return;
-          resolve({ code: null, signal: 'SIGKILL', stdout: '', stderr: 'spawner did not answer in time\n' });
-        }, options.timeoutMs + 5_000);
+        const timer =
+          options.timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                if (!pending.delete(id)) return;
+                resolve({ code: null, signal: 'SIGKILL', stdout: '', stderr: 'spawner did not answer in time\n' });
+              }, options.timeoutMs + 5_000);
         pending.set(id, (r) => {
           if (timer !== undefined) clearTimeout(timer);
           resolve(r);
         });
-        const req = { id, command, args, ...(options.input === undefined ? {} : { input: options.input }), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+        const req = {
+          id,
+          command,
+          args,
+          ...(options.input === undefined ? {} : { input: options.input }),
+          ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        };
         child.stdin.write(`${JSON.stringify(req)}\n`);
       });
     },

@@ -28,7 +28,10 @@ lines.on('line', (line) => {
   }
   running++;
   void exec
-    .run(req.command, req.args, { ...(req.input === undefined ? {} : { input: req.input }), ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }) })
+    .run(req.command, req.args, {
+      ...(req.input === undefined ? {} : { input: req.input }),
+      ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
+    })
     .then((r) => {
       process.stdout.write(`${JSON.stringify({ id: req.id, code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr })}\n`);
       running--;

@@ -66,13 +66,9 @@ export const namespacedMetadataSchema = z.strictObject({ name: nameSchema, names
 export type ObjectMeta = z.infer<typeof namespacedMetadataSchema> & { namespace?: string };
 
 export const ipSchema = z.string().refine((s) => parseIp(s) !== undefined, 'must be an IPv4 or IPv6 address');
-export const cidrSchema = z
-  .string()
-  .refine((s) => parseCidrOrIp(s) !== undefined, 'must be a CIDR (address/prefix) or an address');
+export const cidrSchema = z.string().refine((s) => parseCidrOrIp(s) !== undefined, 'must be a CIDR (address/prefix) or an address');
 
-export const macSchema = z
-  .string()
-  .regex(/^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/, 'must be a MAC address like 00:11:22:33:44:55');
+export const macSchema = z.string().regex(/^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/, 'must be a MAC address like 00:11:22:33:44:55');
 
 /** A selector expression; parsed here so a syntax error is reported with its position. */
 export const selectorSchema = z.string().superRefine((text, ctx) => {
@@ -84,10 +80,7 @@ export const selectorSchema = z.string().superRefine((text, ctx) => {
   }
 });
 
-export const asNumberSchema = z.union([
-  z.number().int().min(0).max(4294967295),
-  z.string().regex(/^\d+(\.\d+)?$/, 'must be an AS number (plain or dotted)'),
-]);
+export const asNumberSchema = z.union([z.number().int().min(0).max(4294967295), z.string().regex(/^\d+(\.\d+)?$/, 'must be an AS number (plain or dotted)')]);
 
 /** Builds the full resource schema (envelope + spec) of a namespaced kind. */
 export function namespacedResourceSchema<K extends string, S extends z.ZodType<object>>(kind: K, spec: S) {

@@ -45,7 +45,11 @@ export type GlobalNetworkPolicy = z.infer<typeof globalNetworkPolicySchema>;
  * The policy types Calico infers when `types` is absent: both lists non-empty → both; only
  * egress → Egress; otherwise Ingress.
  */
-export function effectivePolicyTypes(spec: { types?: readonly ('Ingress' | 'Egress')[] | undefined; ingress?: readonly unknown[] | undefined; egress?: readonly unknown[] | undefined }): ('Ingress' | 'Egress')[] {
+export function effectivePolicyTypes(spec: {
+  types?: readonly ('Ingress' | 'Egress')[] | undefined;
+  ingress?: readonly unknown[] | undefined;
+  egress?: readonly unknown[] | undefined;
+}): ('Ingress' | 'Egress')[] {
   if (spec.types !== undefined && spec.types.length > 0) return [...spec.types];
   const hasIngress = (spec.ingress?.length ?? 0) > 0;
   const hasEgress = (spec.egress?.length ?? 0) > 0;

@@ -7,12 +7,7 @@ export const PROTOCOL_NAMES = ['TCP', 'UDP', 'ICMP', 'ICMPv6', 'SCTP', 'UDPLite'
 
 export const protocolSchema = z.union([
   z.number().int().min(0).max(255),
-  z
-    .string()
-    .refine(
-      (s) => PROTOCOL_NAMES.some((p) => p.toLowerCase() === s.toLowerCase()),
-      `must be one of ${PROTOCOL_NAMES.join(', ')} or a number 0-255`,
-    ),
+  z.string().refine((s) => PROTOCOL_NAMES.some((p) => p.toLowerCase() === s.toLowerCase()), `must be one of ${PROTOCOL_NAMES.join(', ')} or a number 0-255`),
 ]);
 export type Protocol = z.infer<typeof protocolSchema>;
 

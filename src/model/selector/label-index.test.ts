@@ -129,7 +129,10 @@ describe('LabelIndex', () => {
         index.deleteSelector(id);
       }
       for (const [sid, text] of sels) {
-        const expected = [...items].filter(([, l]) => matchSelector(parseSelector(text), l)).map(([i]) => i).sort();
+        const expected = [...items]
+          .filter(([, l]) => matchSelector(parseSelector(text), l))
+          .map(([i]) => i)
+          .sort();
         assert.deepEqual([...index.matchesOf(sid)].sort(), expected, `step ${step} selector ${text}`);
         assert.deepEqual([...(current.get(sid) ?? [])].sort(), expected);
       }

@@ -58,7 +58,7 @@ const MATCH_CASES: [string, boolean][] = [
   ['!(has(zzz) || has(a))', false],
   ['!!has(a)', true],
   ['((has(a)))', true],
-  ["a == 'say \"hi\"'", false],
+  ['a == \'say "hi"\'', false],
 ];
 
 describe('parseSelector + matchSelector', () => {

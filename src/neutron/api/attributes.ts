@@ -28,7 +28,9 @@ export const v = {
     return bad(`${show(x)} is not a valid boolean value`);
   },
   uuid: (): Validator => (x) =>
-    typeof x === 'string' && /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/.test(x) ? ok(x) : bad(`${show(x)} is not a valid UUID`),
+    typeof x === 'string' && /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/.test(x)
+      ? ok(x)
+      : bad(`${show(x)} is not a valid UUID`),
   /** Project ids: Keystone ids are hex, but noauth clouds use names; any short string. */
   projectId: (): Validator => (x) => (typeof x === 'string' && x.length > 0 && x.length <= 255 ? ok(x) : bad(`${show(x)} is not a valid project id`)),
   int:
@@ -53,7 +55,9 @@ export const v = {
   },
   cidr: (): Validator => (x) => (typeof x === 'string' && parseCidr(x) !== undefined ? ok(x) : bad(`${show(x)} is not a valid IP subnet`)),
   mac: (): Validator => (x) =>
-    typeof x === 'string' && /^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(x) ? ok(x.toLowerCase().replaceAll('-', ':')) : bad(`${show(x)} is not a valid MAC address`),
+    typeof x === 'string' && /^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(x)
+      ? ok(x.toLowerCase().replaceAll('-', ':'))
+      : bad(`${show(x)} is not a valid MAC address`),
   list:
     (item: Validator, max = 1000): Validator =>
     (x) => {

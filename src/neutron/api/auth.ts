@@ -20,7 +20,12 @@ export function noAuth(defaultProject: string): Authenticator {
     authenticate: (headers) => {
       const projectId = header(headers, 'x-project-id') ?? header(headers, 'x-tenant-id') ?? defaultProject;
       const roles = header(headers, 'x-roles');
-      const isAdmin = roles === undefined || roles.split(',').map((r) => r.trim()).includes('admin');
+      const isAdmin =
+        roles === undefined ||
+        roles
+          .split(',')
+          .map((r) => r.trim())
+          .includes('admin');
       return Promise.resolve({ projectId, isAdmin });
     },
   };

@@ -81,7 +81,9 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
     } catch (err) {
       // Bulk create is all or nothing: undo what was made before the failure.
       for (const r of made.reverse()) {
-        await def.remove(ctx, r.id).catch((undoErr: unknown) => req.log.error({ err: undoErr, id: r.id }, 'bulk create: could not undo an item after a later one failed'));
+        await def
+          .remove(ctx, r.id)
+          .catch((undoErr: unknown) => req.log.error({ err: undoErr, id: r.id }, 'bulk create: could not undo an item after a later one failed'));
       }
       throw err;
     }

@@ -26,12 +26,24 @@ export const EXTENSIONS: readonly Extension[] = [
   ext('project-id', 'project_id field enabled', 'Extension that indicates that project_id field is enabled.'),
   ext('provider', 'Provider Network', 'Expose mapping of virtual networks to physical networks'),
   ext('quotas', 'Quota management support', 'Expose functions for quotas management per project'),
-  ext('router', 'Neutron L3 Router', 'Router abstraction for layer 3 forwarding between layer 2 Neutron networks and access to external networks via a NAT gateway.'),
+  ext(
+    'router',
+    'Neutron L3 Router',
+    'Router abstraction for layer 3 forwarding between layer 2 Neutron networks and access to external networks via a NAT gateway.',
+  ),
   ext('revision-if-match', 'If-Match constraints based on revision_number', 'Extension indicating that If-Match based on revision_number is supported.'),
   ext('security-group', 'security-group', 'The security groups extension.'),
   ext('sorting', 'Sorting support', 'Extension that indicates that sorting is enabled.'),
   ext('standard-attr-description', 'standard-attr-description', 'Extension to add descriptions to standard attributes'),
   ext('standard-attr-revisions', 'Resource revision numbers', 'This extension will display the revision number of neutron resources.'),
-  ext('standard-attr-tag', 'Tag support for resources with standard attribute: subnet, network, port, security_group', 'Enables to set tag on resources with standard attribute.'),
-  ext('standard-attr-timestamp', 'Resource timestamps', 'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.'),
+  ext(
+    'standard-attr-tag',
+    'Tag support for resources with standard attribute: subnet, network, port, security_group',
+    'Enables to set tag on resources with standard attribute.',
+  ),
+  ext(
+    'standard-attr-timestamp',
+    'Resource timestamps',
+    'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.',
+  ),
 ];

@@ -58,16 +58,27 @@ export function registerExtras(app: FastifyInstance, s: NeutronServices, auth: A
 
   // standard-attr-tag: /v2.0/<collection>/<id>/tags[/<tag>]
   const setTags = async (collection: NeutronCollection, id: string, change: (tags: string[]) => string[]): Promise<string[]> => {
-    return casRetry(s.deps, () => { throw faults.conflictRetry('Resource', id); }, async () => {
-      const cur = await s.deps.store.get(collection, id);
-      if (cur === undefined) throw faults.notFound(collection === 'networks' ? 'Network' : collection === 'subnets' ? 'Subnet' : collection === 'ports' ? 'Port' : 'SecurityGroup', id);
-      const record = cur.record as { tags: string[]; revision_number: number; updated_at: string };
-      const tags = [...new Set(change([...record.tags]))].sort();
-      for (const t of tags) if (t.length === 0 || t.length > 255 || t.includes(',')) throw faults.badRequest(`Invalid input for tags. Reason: '${t}' is not a valid tag.`);
-      const next = { ...record, tags, revision_number: record.revision_number + 1, updated_at: timestamp(s.deps.clock) };
-      const r = await s.deps.kv.put(objectKey(collection, id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
-      return r.succeeded ? tags : AGAIN;
-    });
+    return casRetry(
+      s.deps,
+      () => {
+        throw faults.conflictRetry('Resource', id);
+      },
+      async () => {
+        const cur = await s.deps.store.get(collection, id);
+        if (cur === undefined)
+          throw faults.notFound(
+            collection === 'networks' ? 'Network' : collection === 'subnets' ? 'Subnet' : collection === 'ports' ? 'Port' : 'SecurityGroup',
+            id,
+          );
+        const record = cur.record as { tags: string[]; revision_number: number; updated_at: string };
+        const tags = [...new Set(change([...record.tags]))].sort();
+        for (const t of tags)
+          if (t.length === 0 || t.length > 255 || t.includes(',')) throw faults.badRequest(`Invalid input for tags. Reason: '${t}' is not a valid tag.`);
+        const next = { ...record, tags, revision_number: record.revision_number + 1, updated_at: timestamp(s.deps.clock) };
+        const r = await s.deps.kv.put(objectKey(collection, id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
+        return r.succeeded ? tags : AGAIN;
+      },
+    );
   };
   const tagged = (req: FastifyRequest<{ Params: { collection: string } }>): NeutronCollection => {
     const c = TAGGABLE[req.params.collection];
@@ -83,7 +94,8 @@ export function registerExtras(app: FastifyInstance, s: NeutronServices, auth: A
   app.put<{ Params: { collection: string; id: string } }>('/v2.0/:collection/:id/tags', async (req, reply) => {
     await auth.authenticate(req.headers);
     const body = req.body as { tags?: unknown } | undefined;
-    if (!Array.isArray(body?.tags) || !body.tags.every((t) => typeof t === 'string')) throw faults.badRequest("Invalid input for tags. Reason: 'tags' must be a list of strings.");
+    if (!Array.isArray(body?.tags) || !body.tags.every((t) => typeof t === 'string'))
+      throw faults.badRequest("Invalid input for tags. Reason: 'tags' must be a list of strings.");
     const list = body.tags;
     return reply.send({ tags: await setTags(tagged(req), req.params.id, () => list) });
   });

@@ -20,8 +20,15 @@ describe('Neutron API: list queries, If-Match, tags, quotas', () => {
     kv = await openDatastore({ kind: 'embedded', path: dir });
     t = await startTestApi(kv, { background: false });
     net = ((await t.call('POST', '/v2.0/networks', { network: { name: 'q' } })).body['network'] as Json)['id'] as string;
-    subnet = ((await t.call('POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, cidr: '198.18.10.0/24' } })).body['subnet'] as Json)['id'] as string;
-    for (const [name, owner] of [['c', 'compute:nova'], ['a', 'compute:nova'], ['b', 'network:dhcp'], ['d', '']]) {
+    subnet = ((await t.call('POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, cidr: '198.18.10.0/24' } })).body['subnet'] as Json)[
+      'id'
+    ] as string;
+    for (const [name, owner] of [
+      ['c', 'compute:nova'],
+      ['a', 'compute:nova'],
+      ['b', 'network:dhcp'],
+      ['d', ''],
+    ]) {
       ports.push((await t.call('POST', '/v2.0/ports', { port: { network_id: net, name, device_owner: owner } })).body['port'] as Json);
     }
   });
@@ -42,9 +49,13 @@ describe('Neutron API: list queries, If-Match, tags, quotas', () => {
   });
 
   it('fixed_ips filters: ip_address=, subnet_id=, ip_address_substr=', async () => {
-    const ip = ((ports[0]?.['fixed_ips'] as Json[])[0]?.['ip_address']) as string;
+    const ip = (ports[0]?.['fixed_ips'] as Json[])[0]?.['ip_address'] as string;
     assert.deepEqual(names(await t.call('GET', `/v2.0/ports?fixed_ips=${encodeURIComponent(`ip_address=${ip}`)}`)), ['c']);
-    assert.equal(names(await t.call('GET', `/v2.0/ports?fixed_ips=${encodeURIComponent(`subnet_id=${subnet}`)}`)).length, 4, 'the network:dhcp port got an address too');
+    assert.equal(
+      names(await t.call('GET', `/v2.0/ports?fixed_ips=${encodeURIComponent(`subnet_id=${subnet}`)}`)).length,
+      4,
+      'the network:dhcp port got an address too',
+    );
     assert.equal(names(await t.call('GET', `/v2.0/ports?fixed_ips=${encodeURIComponent('ip_address_substr=198.18.10.')}`)).length, 4);
     assert.deepEqual(names(await t.call('GET', `/v2.0/ports?fixed_ips=${encodeURIComponent('ip_address=198.18.99.1')}`)), []);
   });
@@ -67,12 +78,20 @@ describe('Neutron API: list queries, If-Match, tags, quotas', () => {
     const p1 = await t.call('GET', '/v2.0/ports?sort_key=name&sort_dir=asc&limit=3');
     assert.deepEqual(names(p1), ['a', 'b', 'c']);
     const links = p1.body['ports_links'] as { rel: string; href: string }[];
-    assert.deepEqual(links.map((l) => l.rel), ['next', 'previous'], 'a full page has both');
+    assert.deepEqual(
+      links.map((l) => l.rel),
+      ['next', 'previous'],
+      'a full page has both',
+    );
     const next = new URL(links[0]?.href ?? '');
     assert.equal(next.searchParams.get('marker'), ports.find((p) => p['name'] === 'c')?.['id']);
     const p2 = await t.call('GET', `${next.pathname}${next.search}`);
     assert.deepEqual(names(p2), ['d']);
-    assert.deepEqual((p2.body['ports_links'] as { rel: string }[]).map((l) => l.rel), ['previous'], 'a short forward page has no next');
+    assert.deepEqual(
+      (p2.body['ports_links'] as { rel: string }[]).map((l) => l.rel),
+      ['previous'],
+      'a short forward page has no next',
+    );
     const prev = new URL((p2.body['ports_links'] as { href: string }[])[0]?.href ?? '');
     assert.equal(prev.searchParams.get('page_reverse'), 'True');
     assert.deepEqual(names(await t.call('GET', `${prev.pathname}${prev.search}`)), ['a', 'b', 'c']);
@@ -111,7 +130,17 @@ describe('Neutron API: list queries, If-Match, tags, quotas', () => {
   });
 
   it('quotas: unlimited by default; a set limit is enforced as OverQuota', async () => {
-    assert.deepEqual((await t.call('GET', '/v2.0/quotas/admin')).body['quota'], { network: -1, subnet: -1, port: -1, security_group: -1, security_group_rule: -1, subnetpool: -1, rbac_policy: -1, router: -1, floatingip: -1 });
+    assert.deepEqual((await t.call('GET', '/v2.0/quotas/admin')).body['quota'], {
+      network: -1,
+      subnet: -1,
+      port: -1,
+      security_group: -1,
+      security_group_rule: -1,
+      subnetpool: -1,
+      rbac_policy: -1,
+      router: -1,
+      floatingip: -1,
+    });
     assert.equal((await t.call('PUT', '/v2.0/quotas/admin', { quota: { port: 4 } })).status, 200);
     const over = await t.call('POST', '/v2.0/ports', { port: { network_id: net } });
     assert.equal(over.status, 409);

@@ -44,7 +44,11 @@ export const SUBNET_SPECS: Specs = {
 
 const fixedIp = v.dict({ subnet_id: { validate: v.uuid() }, ip_address: { validate: v.ip() } });
 const addressPair = v.dict({ ip_address: { validate: (x) => (v.ip()(x).ok ? v.ip()(x) : v.cidr()(x)), required: true }, mac_address: { validate: v.mac() } });
-const dhcpOpt = v.dict({ opt_name: { validate: v.string(255), required: true }, opt_value: { validate: v.string(255), required: true }, ip_version: { validate: v.int(4, 6) } });
+const dhcpOpt = v.dict({
+  opt_name: { validate: v.string(255), required: true },
+  opt_value: { validate: v.string(255), required: true },
+  ip_version: { validate: v.int(4, 6) },
+});
 
 export const PORT_SPECS: Specs = {
   ...std,
@@ -60,7 +64,11 @@ export const PORT_SPECS: Specs = {
   extra_dhcp_opts: { validate: v.list(dhcpOpt), allowPost: true, allowPut: true },
   'binding:host_id': { validate: v.nullable(v.string(255)), allowPost: true, allowPut: true, adminOnly: true },
   'binding:profile': { validate: v.nullable(v.anyDict()), allowPost: true, allowPut: true, adminOnly: true },
-  'binding:vnic_type': { validate: v.oneOf(['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'vdpa', 'remote-managed']), allowPost: true, allowPut: true },
+  'binding:vnic_type': {
+    validate: v.oneOf(['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'vdpa', 'remote-managed']),
+    allowPost: true,
+    allowPut: true,
+  },
 };
 
 export const SECURITY_GROUP_SPECS: Specs = {

@@ -7,7 +7,12 @@ import { ROUTER_INTERFACE_SPECS } from './resource-specs.js';
 /** `PUT /v2.0/routers/{id}/add_router_interface` and `remove_router_interface` (body unwrapped: `{"subnet_id": ...}`). */
 export function registerRouterInterfaces(app: FastifyInstance, s: NeutronServices, auth: Authenticator): void {
   const bodyOf = (req: FastifyRequest): { subnet_id?: string; port_id?: string } => {
-    const [attrs] = parseBody({ interface: req.body ?? {} }, ROUTER_INTERFACE_SPECS, { resource: 'interface', collection: 'interfaces', mode: 'update', isAdmin: true });
+    const [attrs] = parseBody({ interface: req.body ?? {} }, ROUTER_INTERFACE_SPECS, {
+      resource: 'interface',
+      collection: 'interfaces',
+      mode: 'update',
+      isAdmin: true,
+    });
     return attrs ?? {};
   };
   for (const suffix of ['', '.json']) {

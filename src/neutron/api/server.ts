@@ -40,8 +40,10 @@ function toFault(err: unknown): NeutronApiError {
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return faults.notAcceptable();
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return faults.badRequest('Body contains invalid data');
   if (err instanceof DatastoreUnavailableError) return faults.unavailable(err);
-  if (err instanceof BrindleError && err.status >= 400 && err.status < 500) return new NeutronApiError('HTTPBadRequest', err.status, err.message, { cause: err });
-  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new NeutronApiError('HTTPBadRequest', fe.statusCode, fe.message ?? 'Bad request');
+  if (err instanceof BrindleError && err.status >= 400 && err.status < 500)
+    return new NeutronApiError('HTTPBadRequest', err.status, err.message, { cause: err });
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
+    return new NeutronApiError('HTTPBadRequest', fe.statusCode, fe.message ?? 'Bad request');
   return faults.internal(err);
 }
 
@@ -89,134 +91,192 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
   app.get('/v2.0/', (req, reply) => {
     const base = `${req.protocol}://${req.headers.host ?? 'localhost'}/v2.0`;
     void reply.send({
-      resources: ['network', 'subnet', 'port', 'router', 'floatingip'].map((name) => ({ name, collection: `${name}s`, links: [{ rel: 'self', href: `${base}/${name}s` }] })),
+      resources: ['network', 'subnet', 'port', 'router', 'floatingip'].map((name) => ({
+        name,
+        collection: `${name}s`,
+        links: [{ rel: 'self', href: `${base}/${name}s` }],
+      })),
     });
   });
   app.get('/v2.0/extensions', (_req, reply) => void reply.send({ extensions: EXTENSIONS }));
   app.get<{ Params: { alias: string } }>('/v2.0/extensions/:alias', (req, reply) => {
     const e = EXTENSIONS.find((x) => x.alias === req.params.alias);
-    if (e === undefined) void reply.code(404).send(new NeutronApiError('HTTPNotFound', 404, `Extension with alias ${req.params.alias} does not exist`).toBody());
+    if (e === undefined)
+      void reply.code(404).send(new NeutronApiError('HTTPNotFound', 404, `Extension with alias ${req.params.alias} does not exist`).toBody());
     else void reply.send({ extension: e });
   });
 
-  registerCollection<NetworkRecord>(app, {
-    path: 'networks', collection: 'networks', resource: 'network', specs: NETWORK_SPECS,
-    attributes: keysOf(Object.keys(NETWORK_SPECS), ['status', 'subnets', 'availability_zones', 'revision_number', 'created_at', 'updated_at', 'tags']),
-    list: () => s.networks.list(),
-    get: (_ctx, id) => s.networks.get(id),
-    // The network and port quotas are held in the create's own transaction (quota-guard.ts).
-    create: (ctx, a) => s.networks.create(ctx, a),
-    update: (ctx, id, a, rev) => s.networks.update(ctx, id, a, rev),
-    remove: (_ctx, id) => s.networks.delete(id),
-    view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_NETWORK)),
-    // As Neutron's get_network: external networks are visible to all (floating IPs come from them).
-    visible: (ctx, r) => ownOrAdmin(ctx, r) || r.shared || r['router:external'],
-    // Seeing a shared or external network is not owning it.
-    mutable: ownOrAdmin,
-  }, o.auth);
+  registerCollection<NetworkRecord>(
+    app,
+    {
+      path: 'networks',
+      collection: 'networks',
+      resource: 'network',
+      specs: NETWORK_SPECS,
+      attributes: keysOf(Object.keys(NETWORK_SPECS), ['status', 'subnets', 'availability_zones', 'revision_number', 'created_at', 'updated_at', 'tags']),
+      list: () => s.networks.list(),
+      get: (_ctx, id) => s.networks.get(id),
+      // The network and port quotas are held in the create's own transaction (quota-guard.ts).
+      create: (ctx, a) => s.networks.create(ctx, a),
+      update: (ctx, id, a, rev) => s.networks.update(ctx, id, a, rev),
+      remove: (_ctx, id) => s.networks.delete(id),
+      view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_NETWORK)),
+      // As Neutron's get_network: external networks are visible to all (floating IPs come from them).
+      visible: (ctx, r) => ownOrAdmin(ctx, r) || r.shared || r['router:external'],
+      // Seeing a shared or external network is not owning it.
+      mutable: ownOrAdmin,
+    },
+    o.auth,
+  );
 
   // Refreshed by each subnet list/show (cheap: networks are few) for the visibility check above.
   let sharedNetworks = new Set<string>();
   const refreshShared = async (): Promise<void> => {
     sharedNetworks = new Set((await s.networks.list()).filter((n) => n.shared || n['router:external']).map((n) => n.id));
   };
-  registerCollection<SubnetRecord>(app, {
-    path: 'subnets', collection: 'subnets', resource: 'subnet', specs: SUBNET_SPECS,
-    attributes: keysOf(Object.keys(SUBNET_SPECS), ['revision_number', 'created_at', 'updated_at', 'tags']),
-    list: async (ctx) => {
-      if (!ctx.isAdmin) await refreshShared();
-      return s.subnets.list();
+  registerCollection<SubnetRecord>(
+    app,
+    {
+      path: 'subnets',
+      collection: 'subnets',
+      resource: 'subnet',
+      specs: SUBNET_SPECS,
+      attributes: keysOf(Object.keys(SUBNET_SPECS), ['revision_number', 'created_at', 'updated_at', 'tags']),
+      list: async (ctx) => {
+        if (!ctx.isAdmin) await refreshShared();
+        return s.subnets.list();
+      },
+      get: async (ctx, id) => {
+        if (!ctx.isAdmin) await refreshShared();
+        return s.subnets.get(id);
+      },
+      create: (ctx, a) => s.subnets.create(ctx, a as never),
+      update: (_ctx, id, a, rev) => s.subnets.update(id, a, rev),
+      remove: (_ctx, id) => s.subnets.delete(id),
+      view: (_ctx, r) => ({ ...r }),
+      // Members see the subnets of shared networks, as they see the networks.
+      visible: (ctx, r) => ownOrAdmin(ctx, r) || sharedNetworks.has(r.network_id),
+      mutable: ownOrAdmin,
     },
-    get: async (ctx, id) => {
-      if (!ctx.isAdmin) await refreshShared();
-      return s.subnets.get(id);
-    },
-    create: (ctx, a) => s.subnets.create(ctx, a as never),
-    update: (_ctx, id, a, rev) => s.subnets.update(id, a, rev),
-    remove: (_ctx, id) => s.subnets.delete(id),
-    view: (_ctx, r) => ({ ...r }),
-    // Members see the subnets of shared networks, as they see the networks.
-    visible: (ctx, r) => ownOrAdmin(ctx, r) || sharedNetworks.has(r.network_id),
-    mutable: ownOrAdmin,
-  }, o.auth);
+    o.auth,
+  );
 
-  registerCollection<PortRecord>(app, {
-    path: 'ports', collection: 'ports', resource: 'port', specs: PORT_SPECS,
-    attributes: keysOf(Object.keys(PORT_SPECS), ['status', 'revision_number', 'created_at', 'updated_at', 'tags', 'binding:vif_type']),
-    list: () => s.ports.list(),
-    get: (_ctx, id) => s.ports.get(id),
-    create: (ctx, a) => s.ports.create(ctx, a as never),
-    createMany: (ctx, items) => s.ports.createBulk(ctx, items as never),
-    update: (ctx, id, a, rev) => s.ports.update(ctx, id, a, rev),
-    remove: async (_ctx, id) => {
-      await s.ports.delete(id);
+  registerCollection<PortRecord>(
+    app,
+    {
+      path: 'ports',
+      collection: 'ports',
+      resource: 'port',
+      specs: PORT_SPECS,
+      attributes: keysOf(Object.keys(PORT_SPECS), ['status', 'revision_number', 'created_at', 'updated_at', 'tags', 'binding:vif_type']),
+      list: () => s.ports.list(),
+      get: (_ctx, id) => s.ports.get(id),
+      create: (ctx, a) => s.ports.create(ctx, a as never),
+      createMany: (ctx, items) => s.ports.createBulk(ctx, items as never),
+      update: (ctx, id, a, rev) => s.ports.update(ctx, id, a, rev),
+      remove: async (_ctx, id) => {
+        await s.ports.delete(id);
+      },
+      view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_PORT)),
+      visible: ownOrAdmin,
     },
-    view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_PORT)),
-    visible: ownOrAdmin,
-  }, o.auth);
+    o.auth,
+  );
 
-  registerCollection<SecurityGroupView>(app, {
-    path: 'security-groups', collection: 'security_groups', resource: 'security_group', specs: SECURITY_GROUP_SPECS,
-    attributes: keysOf(Object.keys(SECURITY_GROUP_SPECS), ['revision_number', 'created_at', 'updated_at', 'tags']),
-    list: async (ctx) => {
-      await s.groups.ensureDefault(ctx.projectId);
-      return s.groups.list();
+  registerCollection<SecurityGroupView>(
+    app,
+    {
+      path: 'security-groups',
+      collection: 'security_groups',
+      resource: 'security_group',
+      specs: SECURITY_GROUP_SPECS,
+      attributes: keysOf(Object.keys(SECURITY_GROUP_SPECS), ['revision_number', 'created_at', 'updated_at', 'tags']),
+      list: async (ctx) => {
+        await s.groups.ensureDefault(ctx.projectId);
+        return s.groups.list();
+      },
+      get: (_ctx, id) => s.groups.get(id),
+      create: async (ctx, a) => {
+        const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
+        await s.quotas.check(project, 'security_group', async () => (await s.groups.list()).filter((g) => g.project_id === project).length);
+        return s.groups.create(ctx, a);
+      },
+      update: (_ctx, id, a, rev) => s.groups.update(id, a, rev),
+      remove: (ctx, id) => s.groups.delete(ctx, id),
+      view: (_ctx, r) => ({ ...r }),
+      visible: ownOrAdmin,
     },
-    get: (_ctx, id) => s.groups.get(id),
-    create: async (ctx, a) => {
-      const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
-      await s.quotas.check(project, 'security_group', async () => (await s.groups.list()).filter((g) => g.project_id === project).length);
-      return s.groups.create(ctx, a);
-    },
-    update: (_ctx, id, a, rev) => s.groups.update(id, a, rev),
-    remove: (ctx, id) => s.groups.delete(ctx, id),
-    view: (_ctx, r) => ({ ...r }),
-    visible: ownOrAdmin,
-  }, o.auth);
+    o.auth,
+  );
 
-  registerCollection<SecurityGroupRuleRecord>(app, {
-    path: 'security-group-rules', collection: 'security_group_rules', resource: 'security_group_rule', specs: SECURITY_GROUP_RULE_SPECS,
-    attributes: keysOf(Object.keys(SECURITY_GROUP_RULE_SPECS), ['normalized_cidr', 'revision_number', 'created_at', 'updated_at', 'tags']),
-    list: async () => (await s.groups.list()).flatMap((g) => g.security_group_rules),
-    get: (_ctx, id) => s.groups.getRule(id),
-    create: (ctx, a) => s.groups.createRule(ctx, { ...(a as object), protocol: typeof a['protocol'] === 'number' || typeof a['protocol'] === 'string' ? String(a['protocol']) : null } as never),
-    remove: (_ctx, id) => s.groups.deleteRule(id),
-    view: (_ctx, r) => ({ ...r }),
-    visible: ownOrAdmin,
-  }, o.auth);
-
-  registerCollection<RouterRecord>(app, {
-    path: 'routers', collection: 'routers', resource: 'router', specs: ROUTER_SPECS,
-    attributes: keysOf(Object.keys(ROUTER_SPECS), ['status', 'revision_number', 'created_at', 'updated_at', 'tags']),
-    list: () => s.routers.list(),
-    get: (_ctx, id) => s.routers.get(id),
-    create: async (ctx, a) => {
-      const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
-      await s.quotas.check(project, 'router', async () => (await s.routers.list()).filter((r) => r.project_id === project).length);
-      return s.routers.create(ctx, a);
+  registerCollection<SecurityGroupRuleRecord>(
+    app,
+    {
+      path: 'security-group-rules',
+      collection: 'security_group_rules',
+      resource: 'security_group_rule',
+      specs: SECURITY_GROUP_RULE_SPECS,
+      attributes: keysOf(Object.keys(SECURITY_GROUP_RULE_SPECS), ['normalized_cidr', 'revision_number', 'created_at', 'updated_at', 'tags']),
+      list: async () => (await s.groups.list()).flatMap((g) => g.security_group_rules),
+      get: (_ctx, id) => s.groups.getRule(id),
+      create: (ctx, a) =>
+        s.groups.createRule(ctx, {
+          ...(a as object),
+          protocol: typeof a['protocol'] === 'number' || typeof a['protocol'] === 'string' ? String(a['protocol']) : null,
+        } as never),
+      remove: (_ctx, id) => s.groups.deleteRule(id),
+      view: (_ctx, r) => ({ ...r }),
+      visible: ownOrAdmin,
     },
-    update: (ctx, id, a, rev) => s.routers.update(ctx, id, a, rev),
-    remove: (_ctx, id) => s.routers.delete(id),
-    view: (_ctx, r) => ({ ...r }),
-    visible: ownOrAdmin,
-  }, o.auth);
+    o.auth,
+  );
+
+  registerCollection<RouterRecord>(
+    app,
+    {
+      path: 'routers',
+      collection: 'routers',
+      resource: 'router',
+      specs: ROUTER_SPECS,
+      attributes: keysOf(Object.keys(ROUTER_SPECS), ['status', 'revision_number', 'created_at', 'updated_at', 'tags']),
+      list: () => s.routers.list(),
+      get: (_ctx, id) => s.routers.get(id),
+      create: async (ctx, a) => {
+        const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
+        await s.quotas.check(project, 'router', async () => (await s.routers.list()).filter((r) => r.project_id === project).length);
+        return s.routers.create(ctx, a);
+      },
+      update: (ctx, id, a, rev) => s.routers.update(ctx, id, a, rev),
+      remove: (_ctx, id) => s.routers.delete(id),
+      view: (_ctx, r) => ({ ...r }),
+      visible: ownOrAdmin,
+    },
+    o.auth,
+  );
   registerRouterInterfaces(app, s, o.auth);
 
-  registerCollection<FloatingIpRecord>(app, {
-    path: 'floatingips', collection: 'floatingips', resource: 'floatingip', specs: FLOATING_IP_SPECS,
-    attributes: keysOf(Object.keys(FLOATING_IP_SPECS), ['status', 'router_id', 'revision_number', 'created_at', 'updated_at', 'tags']),
-    list: () => s.floatingIps.list(),
-    get: (_ctx, id) => s.floatingIps.get(id),
-    create: async (ctx, a) => {
-      const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
-      await s.quotas.check(project, 'floatingip', async () => (await s.floatingIps.list()).filter((f) => f.project_id === project).length);
-      return s.floatingIps.create(ctx, a as never);
+  registerCollection<FloatingIpRecord>(
+    app,
+    {
+      path: 'floatingips',
+      collection: 'floatingips',
+      resource: 'floatingip',
+      specs: FLOATING_IP_SPECS,
+      attributes: keysOf(Object.keys(FLOATING_IP_SPECS), ['status', 'router_id', 'revision_number', 'created_at', 'updated_at', 'tags']),
+      list: () => s.floatingIps.list(),
+      get: (_ctx, id) => s.floatingIps.get(id),
+      create: async (ctx, a) => {
+        const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
+        await s.quotas.check(project, 'floatingip', async () => (await s.floatingIps.list()).filter((f) => f.project_id === project).length);
+        return s.floatingIps.create(ctx, a as never);
+      },
+      update: (ctx, id, a, rev) => s.floatingIps.update(ctx, id, a, rev),
+      remove: (_ctx, id) => s.floatingIps.delete(id),
+      view: (_ctx, r) => without(r, ['floating_port_id']),
+      visible: ownOrAdmin,
     },
-    update: (ctx, id, a, rev) => s.floatingIps.update(ctx, id, a, rev),
-    remove: (_ctx, id) => s.floatingIps.delete(id),
-    view: (_ctx, r) => without(r, ['floating_port_id']),
-    visible: ownOrAdmin,
-  }, o.auth);
+    o.auth,
+  );
   registerExtras(app, s, o.auth);
   return app;
 }

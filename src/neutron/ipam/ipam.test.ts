@@ -44,17 +44,47 @@ describe('planSubnet (Neutron defaults and checks)', () => {
 
   it('rejects bad pools and gateways with Neutron fault types', () => {
     const pool = (start: string, end: string) => ({ cidr: '198.18.0.0/24', gatewayIp: undefined, allocationPools: [{ start, end }] });
-    assert.equal(faultType(() => planSubnet(pool('198.18.0.50', '198.18.0.10'))), 'InvalidAllocationPool');
-    assert.equal(faultType(() => planSubnet(pool('198.18.0.10', '198.18.1.10'))), 'OutOfBoundsAllocationPool');
-    assert.equal(faultType(() => planSubnet(pool('198.18.0.0', '198.18.0.10'))), 'OutOfBoundsAllocationPool');
-    assert.equal(faultType(() => planSubnet(pool('198.18.0.1', '198.18.0.10'))), 'GatewayConflictWithAllocationPools');
     assert.equal(
-      faultType(() => planSubnet({ cidr: '198.18.0.0/24', gatewayIp: undefined, allocationPools: [{ start: '198.18.0.10', end: '198.18.0.20' }, { start: '198.18.0.15', end: '198.18.0.30' }] })),
+      faultType(() => planSubnet(pool('198.18.0.50', '198.18.0.10'))),
+      'InvalidAllocationPool',
+    );
+    assert.equal(
+      faultType(() => planSubnet(pool('198.18.0.10', '198.18.1.10'))),
+      'OutOfBoundsAllocationPool',
+    );
+    assert.equal(
+      faultType(() => planSubnet(pool('198.18.0.0', '198.18.0.10'))),
+      'OutOfBoundsAllocationPool',
+    );
+    assert.equal(
+      faultType(() => planSubnet(pool('198.18.0.1', '198.18.0.10'))),
+      'GatewayConflictWithAllocationPools',
+    );
+    assert.equal(
+      faultType(() =>
+        planSubnet({
+          cidr: '198.18.0.0/24',
+          gatewayIp: undefined,
+          allocationPools: [
+            { start: '198.18.0.10', end: '198.18.0.20' },
+            { start: '198.18.0.15', end: '198.18.0.30' },
+          ],
+        }),
+      ),
       'OverlappingAllocationPools',
     );
-    assert.equal(faultType(() => planSubnet({ cidr: '198.18.0.0/24', gatewayIp: '198.19.0.1', allocationPools: undefined })), 'InvalidInput');
-    assert.equal(faultType(() => planSubnet({ cidr: '198.18.0.0/24', gatewayIp: '198.18.0.255', allocationPools: undefined })), 'InvalidInput');
-    assert.equal(faultType(() => planSubnet({ cidr: 'nonsense', gatewayIp: undefined, allocationPools: undefined })), 'InvalidInput');
+    assert.equal(
+      faultType(() => planSubnet({ cidr: '198.18.0.0/24', gatewayIp: '198.19.0.1', allocationPools: undefined })),
+      'InvalidInput',
+    );
+    assert.equal(
+      faultType(() => planSubnet({ cidr: '198.18.0.0/24', gatewayIp: '198.18.0.255', allocationPools: undefined })),
+      'InvalidInput',
+    );
+    assert.equal(
+      faultType(() => planSubnet({ cidr: 'nonsense', gatewayIp: undefined, allocationPools: undefined })),
+      'InvalidInput',
+    );
   });
 });
 

@@ -84,7 +84,10 @@ export function planSubnet(input: SubnetPlanInput): SubnetPlan {
       const a = sorted[i - 1];
       const b = sorted[i];
       if (a !== undefined && b !== undefined && rangesOverlap(a, b)) {
-        throw faults.overlappingPools(`${bigIntToIp(family, a.first)}-${bigIntToIp(family, a.last)}`, `${bigIntToIp(family, b.first)}-${bigIntToIp(family, b.last)}`);
+        throw faults.overlappingPools(
+          `${bigIntToIp(family, a.first)}-${bigIntToIp(family, a.last)}`,
+          `${bigIntToIp(family, b.first)}-${bigIntToIp(family, b.last)}`,
+        );
       }
     }
     if (gateway !== undefined) {

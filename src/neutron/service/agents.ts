@@ -28,7 +28,10 @@ export function agentId(host: string): string {
 }
 
 function neutronTime(iso: string): string {
-  return iso.replace('T', ' ').replace(/(\.\d+)?Z$/, '').replace(/([+-]\d\d:\d\d)$/, '');
+  return iso
+    .replace('T', ' ')
+    .replace(/(\.\d+)?Z$/, '')
+    .replace(/([+-]\d\d:\d\d)$/, '');
 }
 
 /**
@@ -61,9 +64,20 @@ export class AgentService {
       const heartbeat = neutronTime(time);
       const started = neutronTime(new Date(Date.parse(time) - uptime * 1000).toISOString());
       out.push({
-        id: agentId(parsed.host), agent_type: 'Calico per-host agent (felix)', binary: 'calico-felix', topic: 'N/A', host: parsed.host,
-        admin_state_up: true, alive: true, created_at: started, started_at: started, heartbeat_timestamp: heartbeat,
-        availability_zone: null, configurations: {}, description: null, resources_synced: null,
+        id: agentId(parsed.host),
+        agent_type: 'Calico per-host agent (felix)',
+        binary: 'calico-felix',
+        topic: 'N/A',
+        host: parsed.host,
+        admin_state_up: true,
+        alive: true,
+        created_at: started,
+        started_at: started,
+        heartbeat_timestamp: heartbeat,
+        availability_zone: null,
+        configurations: {},
+        description: null,
+        resources_synced: null,
       });
     }
     return out;

@@ -24,7 +24,11 @@ export const CAS_BACKOFF: BackoffPolicy = { initialMs: 2, maxMs: 100, factor: 2 
  * `CAS_ATTEMPTS`, returns what `exhausted()` gives (it usually throws the 409 of the resource).
  * An attempt that throws ends it at once (a fault with a reason is not retried).
  */
-export async function casRetry<T>(d: { readonly clock: Clock; readonly random: () => number }, exhausted: () => T, attempt: (n: number) => Promise<T | typeof AGAIN>): Promise<T> {
+export async function casRetry<T>(
+  d: { readonly clock: Clock; readonly random: () => number },
+  exhausted: () => T,
+  attempt: (n: number) => Promise<T | typeof AGAIN>,
+): Promise<T> {
   for (let n = 0; n < CAS_ATTEMPTS; n++) {
     if (n > 0) await d.clock.sleep(backoffDelay(n - 1, CAS_BACKOFF, d.random));
     const r = await attempt(n);

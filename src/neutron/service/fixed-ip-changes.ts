@@ -23,7 +23,9 @@ export function fixedIpChanges(held: PortRecord['fixed_ips'], requested: readonl
     const hit = held.find(
       (f) =>
         !kept.some((k) => k.ip_address === f.ip_address) &&
-        (r.ip_address !== undefined ? f.ip_address === r.ip_address && (r.subnet_id === undefined || r.subnet_id === f.subnet_id) : f.subnet_id === r.subnet_id),
+        (r.ip_address !== undefined
+          ? f.ip_address === r.ip_address && (r.subnet_id === undefined || r.subnet_id === f.subnet_id)
+          : f.subnet_id === r.subnet_id),
     );
     if (hit === undefined) wanted.push(r);
     else kept.push({ ...hit, requested: true });

@@ -76,21 +76,43 @@ export class FloatingIpService {
     const network = await this.#externalNetwork(input.floating_network_id);
     const id = this.#d.newId();
     // Every check that can refuse comes before anything is written.
-    const assoc = typeof input.port_id === 'string' ? await this.#association(ctx, { project, network, fipId: id, portId: input.port_id, fixedIp: input.fixed_ip_address ?? undefined }) : undefined;
+    const assoc =
+      typeof input.port_id === 'string'
+        ? await this.#association(ctx, { project, network, fipId: id, portId: input.port_id, fixedIp: input.fixed_ip_address ?? undefined })
+        : undefined;
     const firstV4 = await this.#firstIpv4Subnet(network);
     if (input.subnet_id !== undefined && (await this.#d.store.get('subnets', input.subnet_id))?.record.ip_version === 6) {
       throw faults.badResourceRequest('floatingip', `Subnet ${input.subnet_id} is an IPv6 subnet: Calico maps floating IPs with IPv4 NAT`);
     }
     const held = await this.#ports.create(SERVICE_CTX, {
-      network_id: network.id, tenant_id: '', project_id: '', device_owner: 'network:floatingip', device_id: id,
-      fixed_ips: input.floating_ip_address !== undefined ? [{ ip_address: input.floating_ip_address, ...(input.subnet_id === undefined ? {} : { subnet_id: input.subnet_id }) }] : [{ subnet_id: input.subnet_id ?? firstV4 }],
+      network_id: network.id,
+      tenant_id: '',
+      project_id: '',
+      device_owner: 'network:floatingip',
+      device_id: id,
+      fixed_ips:
+        input.floating_ip_address !== undefined
+          ? [{ ip_address: input.floating_ip_address, ...(input.subnet_id === undefined ? {} : { subnet_id: input.subnet_id }) }]
+          : [{ subnet_id: input.subnet_id ?? firstV4 }],
     });
     const address = held.fixed_ips[0]?.ip_address;
     const now = timestamp(this.#d.clock);
     const record: FloatingIpRecord = {
-      id, tenant_id: project, project_id: project, description: input.description ?? '', tags: [], created_at: now, updated_at: now, revision_number: 0,
-      floating_network_id: network.id, floating_ip_address: address ?? '', router_id: assoc?.routerId ?? null, port_id: assoc?.port.id ?? null,
-      fixed_ip_address: assoc?.fixedIp ?? null, status: assoc === undefined ? 'DOWN' : 'ACTIVE', floating_port_id: held.id,
+      id,
+      tenant_id: project,
+      project_id: project,
+      description: input.description ?? '',
+      tags: [],
+      created_at: now,
+      updated_at: now,
+      revision_number: 0,
+      floating_network_id: network.id,
+      floating_ip_address: address ?? '',
+      router_id: assoc?.routerId ?? null,
+      port_id: assoc?.port.id ?? null,
+      fixed_ip_address: assoc?.fixedIp ?? null,
+      status: assoc === undefined ? 'DOWN' : 'ACTIVE',
+      floating_port_id: held.id,
     };
     const succeeded = await this.#d.kv
       .txn({
@@ -115,84 +137,110 @@ export class FloatingIpService {
   }
 
   async update(ctx: RequestContext, id: string, changes: FloatingIpChanges, ifRevision?: number): Promise<FloatingIpRecord> {
-    return casRetry(this.#d, () => { throw faults.conflictRetry('FloatingIP', id); }, async () => {
-      const cur = await this.#d.store.get('floatingips', id);
-      if (cur === undefined) throw faults.notFound('FloatingIP', id);
-      const old = cur.record;
-      if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
-      const portId = changes.port_id !== undefined ? changes.port_id : old.port_id;
-      const fixed = changes.port_id !== undefined ? (changes.fixed_ip_address ?? undefined) : (changes.fixed_ip_address ?? old.fixed_ip_address ?? undefined);
-      const network = await this.#externalNetwork(old.floating_network_id);
-      const assoc = portId === null ? undefined : await this.#association(ctx, { project: old.project_id, network, fipId: id, portId, fixedIp: fixed });
-      const next: FloatingIpRecord = {
-        ...old,
-        ...(changes.description === undefined ? {} : { description: changes.description }),
-        port_id: assoc?.port.id ?? null, fixed_ip_address: assoc?.fixedIp ?? null, router_id: assoc?.routerId ?? null, status: assoc === undefined ? 'DOWN' : 'ACTIVE',
-        revision_number: old.revision_number + 1, updated_at: timestamp(this.#d.clock),
-      };
-      const oldKey = old.port_id !== null && old.fixed_ip_address !== null ? fipPortKey(old.port_id, old.floating_network_id, old.fixed_ip_address) : undefined;
-      const newKey = assoc === undefined ? undefined : fipPortKey(assoc.port.id, old.floating_network_id, assoc.fixedIp);
-      const keep = oldKey !== undefined && oldKey === newKey;
-      const r = await this.#d.kv.txn({
-        compare: [{ key: objectKey('floatingips', id), target: 'modRevision', op: '==', value: cur.modRevision }, ...(keep ? [] : this.#associationGuards(next, assoc))],
-        success: [
-          { op: 'put', key: objectKey('floatingips', id), value: encodeRecord(next) },
-          ...(oldKey === undefined || keep ? [] : [{ op: 'delete' as const, key: oldKey }]),
-          ...(keep ? [] : this.#associationOps(next, assoc)),
-        ],
-      });
-      if (r.succeeded) {
-        if (old.port_id !== next.port_id || old.fixed_ip_address !== next.fixed_ip_address) {
-          const before = old.port_id === null ? undefined : await this.#d.store.get('ports', old.port_id);
-          if (before !== undefined) await this.#portChanged(before.record);
-          if (assoc !== undefined && assoc.port.id !== old.port_id) await this.#portChanged(assoc.port);
+    return casRetry(
+      this.#d,
+      () => {
+        throw faults.conflictRetry('FloatingIP', id);
+      },
+      async () => {
+        const cur = await this.#d.store.get('floatingips', id);
+        if (cur === undefined) throw faults.notFound('FloatingIP', id);
+        const old = cur.record;
+        if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
+        const portId = changes.port_id !== undefined ? changes.port_id : old.port_id;
+        const fixed = changes.port_id !== undefined ? (changes.fixed_ip_address ?? undefined) : (changes.fixed_ip_address ?? old.fixed_ip_address ?? undefined);
+        const network = await this.#externalNetwork(old.floating_network_id);
+        const assoc = portId === null ? undefined : await this.#association(ctx, { project: old.project_id, network, fipId: id, portId, fixedIp: fixed });
+        const next: FloatingIpRecord = {
+          ...old,
+          ...(changes.description === undefined ? {} : { description: changes.description }),
+          port_id: assoc?.port.id ?? null,
+          fixed_ip_address: assoc?.fixedIp ?? null,
+          router_id: assoc?.routerId ?? null,
+          status: assoc === undefined ? 'DOWN' : 'ACTIVE',
+          revision_number: old.revision_number + 1,
+          updated_at: timestamp(this.#d.clock),
+        };
+        const oldKey =
+          old.port_id !== null && old.fixed_ip_address !== null ? fipPortKey(old.port_id, old.floating_network_id, old.fixed_ip_address) : undefined;
+        const newKey = assoc === undefined ? undefined : fipPortKey(assoc.port.id, old.floating_network_id, assoc.fixedIp);
+        const keep = oldKey !== undefined && oldKey === newKey;
+        const r = await this.#d.kv.txn({
+          compare: [
+            { key: objectKey('floatingips', id), target: 'modRevision', op: '==', value: cur.modRevision },
+            ...(keep ? [] : this.#associationGuards(next, assoc)),
+          ],
+          success: [
+            { op: 'put', key: objectKey('floatingips', id), value: encodeRecord(next) },
+            ...(oldKey === undefined || keep ? [] : [{ op: 'delete' as const, key: oldKey }]),
+            ...(keep ? [] : this.#associationOps(next, assoc)),
+          ],
+        });
+        if (r.succeeded) {
+          if (old.port_id !== next.port_id || old.fixed_ip_address !== next.fixed_ip_address) {
+            const before = old.port_id === null ? undefined : await this.#d.store.get('ports', old.port_id);
+            if (before !== undefined) await this.#portChanged(before.record);
+            if (assoc !== undefined && assoc.port.id !== old.port_id) await this.#portChanged(assoc.port);
+          }
+          return next;
         }
-        return next;
-      }
-      // A fault that names a reason ends it; a plain conflict (the floating IP or its port moved on) plans again.
-      const why = await this.#whyRefused(next, assoc);
-      if (why.type !== 'HTTPConflict') throw why;
-      return AGAIN;
-    });
+        // A fault that names a reason ends it; a plain conflict (the floating IP or its port moved on) plans again.
+        const why = await this.#whyRefused(next, assoc);
+        if (why.type !== 'HTTPConflict') throw why;
+        return AGAIN;
+      },
+    );
   }
 
   /** Releases a floating IP: the record, its association and its address go in one transaction. */
   async delete(id: string): Promise<void> {
-    await casRetry(this.#d, () => { throw faults.conflictRetry('FloatingIP', id); }, async () => {
-      const cur = await this.#d.store.get('floatingips', id);
-      if (cur === undefined) throw faults.notFound('FloatingIP', id);
-      const f = cur.record;
-      const held = await this.#d.store.get('ports', f.floating_port_id);
-      const r = await this.#d.kv.txn({
-        compare: [
-          { key: objectKey('floatingips', id), target: 'modRevision', op: '==', value: cur.modRevision },
-          held === undefined ? { key: objectKey('ports', f.floating_port_id), target: 'version', op: '==', value: 0 } : { key: objectKey('ports', f.floating_port_id), target: 'modRevision', op: '==', value: held.modRevision },
-        ],
-        success: [
-          { op: 'delete', key: objectKey('floatingips', id) },
-          ...(f.port_id !== null && f.fixed_ip_address !== null ? [{ op: 'delete' as const, key: fipPortKey(f.port_id, f.floating_network_id, f.fixed_ip_address) }] : []),
-          ...(held === undefined
-            ? []
-            : [
-                { op: 'delete' as const, key: objectKey('ports', held.record.id) },
-                ...held.record.fixed_ips.map((x) => ({ op: 'delete' as const, key: ipKey(x.subnet_id, x.ip_address) })),
-                { op: 'delete' as const, key: macKey(held.record.network_id, held.record.mac_address) },
-              ]),
-        ],
-      });
-      if (r.succeeded) {
-        if (f.port_id !== null) {
-          const port = await this.#d.store.get('ports', f.port_id);
-          if (port !== undefined) await this.#portChanged(port.record);
+    await casRetry(
+      this.#d,
+      () => {
+        throw faults.conflictRetry('FloatingIP', id);
+      },
+      async () => {
+        const cur = await this.#d.store.get('floatingips', id);
+        if (cur === undefined) throw faults.notFound('FloatingIP', id);
+        const f = cur.record;
+        const held = await this.#d.store.get('ports', f.floating_port_id);
+        const r = await this.#d.kv.txn({
+          compare: [
+            { key: objectKey('floatingips', id), target: 'modRevision', op: '==', value: cur.modRevision },
+            held === undefined
+              ? { key: objectKey('ports', f.floating_port_id), target: 'version', op: '==', value: 0 }
+              : { key: objectKey('ports', f.floating_port_id), target: 'modRevision', op: '==', value: held.modRevision },
+          ],
+          success: [
+            { op: 'delete', key: objectKey('floatingips', id) },
+            ...(f.port_id !== null && f.fixed_ip_address !== null
+              ? [{ op: 'delete' as const, key: fipPortKey(f.port_id, f.floating_network_id, f.fixed_ip_address) }]
+              : []),
+            ...(held === undefined
+              ? []
+              : [
+                  { op: 'delete' as const, key: objectKey('ports', held.record.id) },
+                  ...held.record.fixed_ips.map((x) => ({ op: 'delete' as const, key: ipKey(x.subnet_id, x.ip_address) })),
+                  { op: 'delete' as const, key: macKey(held.record.network_id, held.record.mac_address) },
+                ]),
+          ],
+        });
+        if (r.succeeded) {
+          if (f.port_id !== null) {
+            const port = await this.#d.store.get('ports', f.port_id);
+            if (port !== undefined) await this.#portChanged(port.record);
+          }
+          return undefined;
         }
-        return undefined;
-      }
-      return AGAIN;
-    });
+        return AGAIN;
+      },
+    );
   }
 
   async #releaseAddress(portId: string): Promise<void> {
-    await this.#ports.delete(portId, { internal: true }).catch((err: unknown) => this.#d.logger.error({ err, port: portId }, 'floating IP: could not release the address of a floating IP that was not made'));
+    await this.#ports
+      .delete(portId, { internal: true })
+      .catch((err: unknown) => this.#d.logger.error({ err, port: portId }, 'floating IP: could not release the address of a floating IP that was not made'));
   }
 
   async #externalNetwork(id: string): Promise<NetworkRecord> {
@@ -210,24 +258,36 @@ export class FloatingIpService {
   }
 
   /** Neutron's checks for associating a floating IP with a port (l3_db `_internal_fip_assoc_data`). */
-  async #association(ctx: RequestContext, o: { project: string; network: NetworkRecord; fipId: string; portId: string; fixedIp: string | undefined }): Promise<Association> {
+  async #association(
+    ctx: RequestContext,
+    o: { project: string; network: NetworkRecord; fipId: string; portId: string; fixedIp: string | undefined },
+  ): Promise<Association> {
     const stored = await this.#d.store.get('ports', o.portId);
     // Another project's port does not exist as far as a member can tell.
     if (stored === undefined || (!ctx.isAdmin && stored.record.project_id !== ctx.projectId)) throw faults.notFound('Port', o.portId);
     const port = stored.record;
     if (port.project_id !== o.project) {
-      throw faults.badResourceRequest('floatingip', `Cannot process floating IP association with Port ${port.id}, since that port is owned by a different tenant`);
+      throw faults.badResourceRequest(
+        'floatingip',
+        `Cannot process floating IP association with Port ${port.id}, since that port is owned by a different tenant`,
+      );
     }
-    if (port.device_owner.startsWith('network:')) throw faults.badResourceRequest('floatingip', `Port ${port.id} has device owner ${port.device_owner} and cannot be associated with a floating IP`);
+    if (port.device_owner.startsWith('network:'))
+      throw faults.badResourceRequest('floatingip', `Port ${port.id} has device owner ${port.device_owner} and cannot be associated with a floating IP`);
     let fixed: { subnet_id: string; ip_address: string } | undefined;
     if (o.fixedIp !== undefined) {
-      if (parseIp(o.fixedIp)?.family !== 4) throw faults.badResourceRequest('floatingip', `Cannot process floating IP association with ${o.fixedIp}, since that is not an IPv4 address`);
+      if (parseIp(o.fixedIp)?.family !== 4)
+        throw faults.badResourceRequest('floatingip', `Cannot process floating IP association with ${o.fixedIp}, since that is not an IPv4 address`);
       fixed = port.fixed_ips.find((f) => f.ip_address === o.fixedIp);
       if (fixed === undefined) throw faults.badResourceRequest('floatingip', `Port ${port.id} does not have fixed ip ${o.fixedIp}`);
     } else {
       const v4 = port.fixed_ips.filter((f) => parseIp(f.ip_address)?.family === 4);
       if (v4.length === 0) throw faults.badResourceRequest('floatingip', `Cannot add floating IP to port ${port.id} that has no fixed IPv4 addresses`);
-      if (v4.length > 1) throw faults.badResourceRequest('floatingip', `Port ${port.id} has multiple fixed IPv4 addresses.  Must provide a specific IPv4 address when assigning a floating IP`);
+      if (v4.length > 1)
+        throw faults.badResourceRequest(
+          'floatingip',
+          `Port ${port.id} has multiple fixed IPv4 addresses.  Must provide a specific IPv4 address when assigning a floating IP`,
+        );
       fixed = v4[0];
     }
     if (fixed === undefined) throw faults.badResourceRequest('floatingip', `Port ${port.id} has no usable fixed IP`);
@@ -276,7 +336,14 @@ export class FloatingIpService {
 
   /** The port's endpoint carries its floating IPs (`ipNATs`); Nova hears network-changed. */
   async #portChanged(port: PortRecord): Promise<void> {
-    await this.#sync.syncPort(port.id).catch((err: unknown) => this.#d.logger.warn({ port: port.id, err: err instanceof Error ? err.message : String(err) }, 'calico sync failed after a floating IP change; the resync will repair it'));
+    await this.#sync
+      .syncPort(port.id)
+      .catch((err: unknown) =>
+        this.#d.logger.warn(
+          { port: port.id, err: err instanceof Error ? err.message : String(err) },
+          'calico sync failed after a floating IP change; the resync will repair it',
+        ),
+      );
     this.#events.floatingIpChanged(port);
   }
 }

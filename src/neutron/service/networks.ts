@@ -68,49 +68,80 @@ export class NetworkService {
     await this.#groups.ensureDefault(project);
     const now = timestamp(this.#d.clock);
     const net: NetworkRecord = {
-      id: this.#d.newId(), name: input.name ?? '', tenant_id: project, project_id: project, description: input.description ?? '',
-      tags: [], created_at: now, updated_at: now, revision_number: 1, admin_state_up: input.admin_state_up ?? true,
-      mtu: input.mtu ?? DEFAULT_MTU, status: 'ACTIVE', subnets: [], shared: input.shared ?? false,
-      availability_zone_hints: input.availability_zone_hints ?? [], availability_zones: [], ipv4_address_scope: null, ipv6_address_scope: null,
-      'router:external': input['router:external'] ?? false, port_security_enabled: input.port_security_enabled ?? true,
-      'provider:network_type': type, 'provider:physical_network': physnet, 'provider:segmentation_id': null,
+      id: this.#d.newId(),
+      name: input.name ?? '',
+      tenant_id: project,
+      project_id: project,
+      description: input.description ?? '',
+      tags: [],
+      created_at: now,
+      updated_at: now,
+      revision_number: 1,
+      admin_state_up: input.admin_state_up ?? true,
+      mtu: input.mtu ?? DEFAULT_MTU,
+      status: 'ACTIVE',
+      subnets: [],
+      shared: input.shared ?? false,
+      availability_zone_hints: input.availability_zone_hints ?? [],
+      availability_zones: [],
+      ipv4_address_scope: null,
+      ipv6_address_scope: null,
+      'router:external': input['router:external'] ?? false,
+      port_security_enabled: input.port_security_enabled ?? true,
+      'provider:network_type': type,
+      'provider:physical_network': physnet,
+      'provider:segmentation_id': null,
     };
-    return casRetry(this.#d, () => { throw faults.conflictRetry('Quota of project', project); }, async (attempt) => {
-      const quota = await quotaTxnPart(this.#d, { project, resource: 'network', delta: 1, attempt });
-      const r = await this.#d.kv.txn({
-        compare: [...(physnet === null ? [] : [{ key: physnetKey(physnet), target: 'version' as const, op: '==' as const, value: 0 }]), ...quota.compare],
-        success: [
-          { op: 'put', key: objectKey('networks', net.id), value: encodeRecord(net) },
-          ...(physnet === null ? [] : [{ op: 'put' as const, key: physnetKey(physnet), value: net.id }]),
-          ...quota.success,
-        ],
-        failure: physnet === null ? [] : [{ op: 'get', key: physnetKey(physnet) }],
-      });
-      if (r.succeeded) return net;
-      const held = r.results[0];
-      if (physnet !== null && held?.op === 'get' && held.kv !== undefined) throw faults.flatNetworkInUse(physnet);
-      return AGAIN; // the project's quota or usage moved: read them again
-    });
+    return casRetry(
+      this.#d,
+      () => {
+        throw faults.conflictRetry('Quota of project', project);
+      },
+      async (attempt) => {
+        const quota = await quotaTxnPart(this.#d, { project, resource: 'network', delta: 1, attempt });
+        const r = await this.#d.kv.txn({
+          compare: [...(physnet === null ? [] : [{ key: physnetKey(physnet), target: 'version' as const, op: '==' as const, value: 0 }]), ...quota.compare],
+          success: [
+            { op: 'put', key: objectKey('networks', net.id), value: encodeRecord(net) },
+            ...(physnet === null ? [] : [{ op: 'put' as const, key: physnetKey(physnet), value: net.id }]),
+            ...quota.success,
+          ],
+          failure: physnet === null ? [] : [{ op: 'get', key: physnetKey(physnet) }],
+        });
+        if (r.succeeded) return net;
+        const held = r.results[0];
+        if (physnet !== null && held?.op === 'get' && held.kv !== undefined) throw faults.flatNetworkInUse(physnet);
+        return AGAIN; // the project's quota or usage moved: read them again
+      },
+    );
   }
 
   async update(ctx: RequestContext, id: string, changes: NetworkChanges, ifRevision?: number): Promise<NetworkRecord> {
     if (!ctx.isAdmin && changes['router:external'] !== undefined) throw faults.policy('rule:update_network:router:external');
-    return casRetry(this.#d, () => { throw faults.conflictRetry('Network', id); }, async (attempt) => {
-      const cur = await this.#d.store.get('networks', id);
-      if (cur === undefined) throw faults.notFound('Network', id);
-      if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
-      if (changes['router:external'] === false && cur.record['router:external'] && attempt === 0) {
-        const held = (await this.#d.store.list('ports')).items.some((p) => p.network_id === id && (p.device_owner === 'network:router_gateway' || p.device_owner === 'network:floatingip'));
-        if (held) throw faults.externalNetworkInUse(id);
-      }
-      const next: NetworkRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
-      const r = await this.#d.kv.put(objectKey('networks', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
-      if (r.succeeded) {
-        if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsOfNetwork(id);
-        return next;
-      }
-      return AGAIN;
-    });
+    return casRetry(
+      this.#d,
+      () => {
+        throw faults.conflictRetry('Network', id);
+      },
+      async (attempt) => {
+        const cur = await this.#d.store.get('networks', id);
+        if (cur === undefined) throw faults.notFound('Network', id);
+        if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
+        if (changes['router:external'] === false && cur.record['router:external'] && attempt === 0) {
+          const held = (await this.#d.store.list('ports')).items.some(
+            (p) => p.network_id === id && (p.device_owner === 'network:router_gateway' || p.device_owner === 'network:floatingip'),
+          );
+          if (held) throw faults.externalNetworkInUse(id);
+        }
+        const next: NetworkRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
+        const r = await this.#d.kv.put(objectKey('networks', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
+        if (r.succeeded) {
+          if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsOfNetwork(id);
+          return next;
+        }
+        return AGAIN;
+      },
+    );
   }
 
   /** Deletes a network and its subnets; refused while ports use it (NetworkInUse). */
@@ -119,7 +150,11 @@ export class NetworkService {
     if (cur === undefined) throw faults.notFound('Network', id);
     await underDeletingMarker(this.#d, { kind: 'networks', id, modRevision: cur.modRevision }, async (finish) => {
       const ports = (await this.#d.store.list('ports')).items.filter((p) => p.network_id === id);
-      if (ports.length > 0) throw faults.networkInUse(id, ports.map((p) => p.id));
+      if (ports.length > 0)
+        throw faults.networkInUse(
+          id,
+          ports.map((p) => p.id),
+        );
       const now = await this.#d.store.get('networks', id);
       if (now === undefined) return;
       const net = now.record;

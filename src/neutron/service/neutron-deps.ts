@@ -27,4 +27,3 @@ export interface RequestContext {
 export function timestamp(clock: Clock): string {
   return new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
-

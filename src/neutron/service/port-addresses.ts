@@ -14,7 +14,6 @@ export interface PlannedIp extends FixedIp {
   readonly requested: boolean;
 }
 
-
 function inSubnet(subnet: SubnetRecord, ip: string): boolean {
   const r = cidrToRange(subnet.cidr);
   const v = ipToBigInt(ip);
@@ -109,7 +108,8 @@ export async function planAddresses(
       out.push({ subnet_id: subnet.id, ip_address: ip.address, requested: true });
     } else if (req.subnet_id !== undefined) {
       const subnet = byId.get(req.subnet_id);
-      if (subnet === undefined) throw faults.invalidInput(`Failed to create port on network ${network.id}, because fixed_ips included invalid subnet ${req.subnet_id}`);
+      if (subnet === undefined)
+        throw faults.invalidInput(`Failed to create port on network ${network.id}, because fixed_ips included invalid subnet ${req.subnet_id}`);
       const ip = await draw(subnet);
       if (ip === undefined) throw faults.ipGenerationFailure(network.id);
       out.push({ subnet_id: subnet.id, ip_address: ip, requested: false });
@@ -122,6 +122,9 @@ export async function planAddresses(
 
 /** A Neutron-style MAC: the base `fa:16:3e` and three random bytes. */
 export function randomMac(random: () => number): string {
-  const byte = (): string => Math.floor(random() * 256).toString(16).padStart(2, '0');
+  const byte = (): string =>
+    Math.floor(random() * 256)
+      .toString(16)
+      .padStart(2, '0');
   return `fa:16:3e:${byte()}:${byte()}:${byte()}`;
 }

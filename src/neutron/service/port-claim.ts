@@ -38,7 +38,9 @@ export interface PortClaim {
 function claimCompares(port: PortRecord, o: ClaimOptions): Compare[] {
   const subnetIds = [...new Set(o.newIps.map((i) => i.subnet_id))];
   return [
-    o.portRevision === undefined ? { key: objectKey('ports', port.id), target: 'version', op: '==', value: 0 } : { key: objectKey('ports', port.id), target: 'modRevision', op: '==', value: o.portRevision },
+    o.portRevision === undefined
+      ? { key: objectKey('ports', port.id), target: 'version', op: '==', value: 0 }
+      : { key: objectKey('ports', port.id), target: 'modRevision', op: '==', value: o.portRevision },
     { key: objectKey('networks', port.network_id), target: 'version', op: '>', value: 0 },
     { key: deletingKey('networks', port.network_id), target: 'version', op: '==', value: 0 },
     ...subnetIds.flatMap((s): Compare[] => [
@@ -75,7 +77,8 @@ function claimFailure(port: PortRecord, o: ClaimOptions, seen: ReadonlyMap<strin
     if (seen.get(objectKey('subnets', s)) === undefined || seen.get(deletingKey('subnets', s)) !== undefined) return { kind: 'gone', what: 'Subnet', id: s };
   }
   for (const g of port.security_groups) {
-    if (seen.get(objectKey('security-groups', g)) === undefined || seen.get(deletingKey('security-groups', g)) !== undefined) return { kind: 'gone', what: 'SecurityGroup', id: g };
+    if (seen.get(objectKey('security-groups', g)) === undefined || seen.get(deletingKey('security-groups', g)) !== undefined)
+      return { kind: 'gone', what: 'SecurityGroup', id: g };
   }
   for (const ip of o.newIps) {
     if (seen.get(ipKey(ip.subnet_id, ip.ip_address)) !== undefined && ip.requested) return { kind: 'requested-ip', ip };
@@ -119,7 +122,12 @@ export async function claimPorts(d: NeutronDeps, claims: readonly PortClaim[], q
     // The reply may have been lost after the commit: the port ids are ours, so read one back
     // before calling it a failure (a client that retries would otherwise leave an orphan).
     const first = claims[0];
-    if (first !== undefined && err instanceof DatastoreUnavailableError && (await d.kv.get(objectKey('ports', first.port.id)).catch(() => undefined))?.value === encodeRecord(first.port)) return undefined;
+    if (
+      first !== undefined &&
+      err instanceof DatastoreUnavailableError &&
+      (await d.kv.get(objectKey('ports', first.port.id)).catch(() => undefined))?.value === encodeRecord(first.port)
+    )
+      return undefined;
     throw err;
   }
   if (r.succeeded) return undefined;

@@ -83,7 +83,6 @@ function bulkChunks(ports: readonly PreparedPort[]): PreparedPort[][] {
   return chunks;
 }
 
-
 /** Ports: addresses and MACs claimed by create-only keys, binding, and the endpoint sync. */
 export class PortService {
   readonly #d: NeutronDeps;
@@ -110,16 +109,25 @@ export class PortService {
 
   async create(ctx: RequestContext, input: PortInput): Promise<PortRecord> {
     const p = await this.#prepare(ctx, input);
-    return casRetry(this.#d, () => { throw faults.ipGenerationFailure(p.network.id); }, async (attempt) => {
-      const [claim, quota] = await Promise.all([this.#plan(p, { attempt, reserved: new Set(), bindings: new Map() }), p.project === '' ? undefined : quotaTxnPart(this.#d, { project: p.project, resource: 'port', delta: 1, attempt })]);
-      const failure = await claimPorts(this.#d, [claim], quota);
-      if (failure === undefined) {
-        if (claim.port['binding:host_id'] !== '') await this.#syncAfterCommit(claim.port.id);
-        return claim.port;
-      }
-      raiseClaimFailure(failure, p.network);
-      return AGAIN;
-    });
+    return casRetry(
+      this.#d,
+      () => {
+        throw faults.ipGenerationFailure(p.network.id);
+      },
+      async (attempt) => {
+        const [claim, quota] = await Promise.all([
+          this.#plan(p, { attempt, reserved: new Set(), bindings: new Map() }),
+          p.project === '' ? undefined : quotaTxnPart(this.#d, { project: p.project, resource: 'port', delta: 1, attempt }),
+        ]);
+        const failure = await claimPorts(this.#d, [claim], quota);
+        if (failure === undefined) {
+          if (claim.port['binding:host_id'] !== '') await this.#syncAfterCommit(claim.port.id);
+          return claim.port;
+        }
+        raiseClaimFailure(failure, p.network);
+        return AGAIN;
+      },
+    );
   }
 
   /**
@@ -141,7 +149,8 @@ export class PortService {
       throw err;
     }
     const bound = made.filter((port) => port['binding:host_id'] !== '');
-    for (let i = 0; i < bound.length; i += BULK_SYNC_WIDTH) await Promise.all(bound.slice(i, i + BULK_SYNC_WIDTH).map((port) => this.#syncAfterCommit(port.id)));
+    for (let i = 0; i < bound.length; i += BULK_SYNC_WIDTH)
+      await Promise.all(bound.slice(i, i + BULK_SYNC_WIDTH).map((port) => this.#syncAfterCommit(port.id)));
     return made;
   }
 
@@ -149,22 +158,28 @@ export class PortService {
   async #createChunk(chunk: readonly PreparedPort[]): Promise<PortRecord[]> {
     const first = chunk[0];
     if (first === undefined) return [];
-    return casRetry(this.#d, () => { throw faults.ipGenerationFailure(first.network.id); }, async (attempt) => {
-      const reserved = new Set<string>();
-      const bindings = new Map<string, Promise<Binding>>();
-      // A retry lists each subnet's allocations once for the whole chunk, not once per port.
-      const allocations = new Map<string, Promise<Map<string, string>>>();
-      const claims: PortClaim[] = [];
-      for (const p of chunk) claims.push(await this.#plan(p, { attempt, reserved, bindings, allocations }));
-      const perProject = new Map<string, number>();
-      for (const p of chunk) if (p.project !== '') perProject.set(p.project, (perProject.get(p.project) ?? 0) + 1);
-      const parts = await Promise.all([...perProject].map(([project, n]) => quotaTxnPart(this.#d, { project, resource: 'port', delta: n, attempt })));
-      const failure = await claimPorts(this.#d, claims, { compare: parts.flatMap((q) => q.compare), success: parts.flatMap((q) => q.success) });
-      if (failure === undefined) return claims.map((c) => c.port);
-      const culprit = failure.kind === 'requested-mac' ? chunk.find((p) => p.input.mac_address === failure.mac) : undefined;
-      raiseClaimFailure(failure, (culprit ?? first).network);
-      return AGAIN;
-    });
+    return casRetry(
+      this.#d,
+      () => {
+        throw faults.ipGenerationFailure(first.network.id);
+      },
+      async (attempt) => {
+        const reserved = new Set<string>();
+        const bindings = new Map<string, Promise<Binding>>();
+        // A retry lists each subnet's allocations once for the whole chunk, not once per port.
+        const allocations = new Map<string, Promise<Map<string, string>>>();
+        const claims: PortClaim[] = [];
+        for (const p of chunk) claims.push(await this.#plan(p, { attempt, reserved, bindings, allocations }));
+        const perProject = new Map<string, number>();
+        for (const p of chunk) if (p.project !== '') perProject.set(p.project, (perProject.get(p.project) ?? 0) + 1);
+        const parts = await Promise.all([...perProject].map(([project, n]) => quotaTxnPart(this.#d, { project, resource: 'port', delta: n, attempt })));
+        const failure = await claimPorts(this.#d, claims, { compare: parts.flatMap((q) => q.compare), success: parts.flatMap((q) => q.success) });
+        if (failure === undefined) return claims.map((c) => c.port);
+        const culprit = failure.kind === 'requested-mac' ? chunk.find((p) => p.input.mac_address === failure.mac) : undefined;
+        raiseClaimFailure(failure, (culprit ?? first).network);
+        return AGAIN;
+      },
+    );
   }
 
   /** Everything about a new port that does not change between attempts: checks, reads, its id. */
@@ -208,7 +223,16 @@ export class PortService {
     const [ips, bound] = await Promise.all([
       planAddresses(
         this.#d,
-        { network, subnets: p.subnets, mac, portId: p.id, attempt, reserved, ...(o.allocations === undefined ? {} : { allocations: o.allocations }), allowGateway: isRouterInterface(p.deviceOwner) },
+        {
+          network,
+          subnets: p.subnets,
+          mac,
+          portId: p.id,
+          attempt,
+          reserved,
+          ...(o.allocations === undefined ? {} : { allocations: o.allocations }),
+          allowGateway: isRouterInterface(p.deviceOwner),
+        },
         input.fixed_ips,
       ),
       binding,
@@ -217,122 +241,166 @@ export class PortService {
     for (const ip of ips) reserved.add(ip.ip_address);
     const now = timestamp(this.#d.clock);
     const port: PortRecord = {
-      id: p.id, name: input.name ?? '', tenant_id: p.project, project_id: p.project, description: input.description ?? '', tags: [],
-      created_at: now, updated_at: now, revision_number: 1, network_id: network.id, mac_address: mac,
-      admin_state_up: input.admin_state_up ?? true, status: 'DOWN', device_id: input.device_id ?? '', device_owner: p.deviceOwner,
-      fixed_ips: ips.map(({ subnet_id, ip_address }) => ({ subnet_id, ip_address })), port_security_enabled: p.portSecurity,
-      security_groups: p.groups, 'binding:vnic_type': vnic, 'binding:profile': input['binding:profile'] ?? {},
-      ...bound, allowed_address_pairs: p.pairs.map((pair) => ({ ip_address: pair.ip_address, mac_address: pair.mac_address ?? mac })),
+      id: p.id,
+      name: input.name ?? '',
+      tenant_id: p.project,
+      project_id: p.project,
+      description: input.description ?? '',
+      tags: [],
+      created_at: now,
+      updated_at: now,
+      revision_number: 1,
+      network_id: network.id,
+      mac_address: mac,
+      admin_state_up: input.admin_state_up ?? true,
+      status: 'DOWN',
+      device_id: input.device_id ?? '',
+      device_owner: p.deviceOwner,
+      fixed_ips: ips.map(({ subnet_id, ip_address }) => ({ subnet_id, ip_address })),
+      port_security_enabled: p.portSecurity,
+      security_groups: p.groups,
+      'binding:vnic_type': vnic,
+      'binding:profile': input['binding:profile'] ?? {},
+      ...bound,
+      allowed_address_pairs: p.pairs.map((pair) => ({ ip_address: pair.ip_address, mac_address: pair.mac_address ?? mac })),
       extra_dhcp_opts: input.extra_dhcp_opts ?? [],
     };
-    return { port, options: { portRevision: undefined, newIps: ips, releasedIps: [], newMac: mac, oldMac: undefined, macRequested: input.mac_address !== undefined } };
+    return {
+      port,
+      options: { portRevision: undefined, newIps: ips, releasedIps: [], newMac: mac, oldMac: undefined, macRequested: input.mac_address !== undefined },
+    };
   }
 
   async update(ctx: RequestContext, id: string, changes: PortChanges, ifRevision?: number): Promise<PortRecord> {
-    return casRetry(this.#d, () => { throw faults.conflictRetry('Port', id); }, async (attempt) => {
-      const cur = await this.#d.store.get('ports', id);
-      if (cur === undefined) throw faults.notFound('Port', id);
-      const old = cur.record;
-      if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
-      const network = await this.#d.store.get('networks', old.network_id);
-      if (network === undefined) throw faults.notFound('Network', old.network_id);
-      if (!mayOwnNetworkDevice(ctx, network.record, changes.device_owner)) throw faults.policy('rule:update_port:device_owner');
-      const portSecurity = changes.port_security_enabled ?? old.port_security_enabled;
-      const groups =
-        changes.security_groups !== undefined
-          ? await this.#securityGroups(old.project_id, changes.device_owner ?? old.device_owner, portSecurity, changes.security_groups)
-          : !portSecurity && old.security_groups.length > 0 && changes.port_security_enabled === false
-            ? this.#raisePortSecurity()
-            : old.security_groups;
-      const mac = changes.mac_address ?? old.mac_address;
-      if (changes.mac_address !== undefined && changes.mac_address !== old.mac_address && old['binding:vif_type'] !== 'unbound') {
-        throw faults.portBound(id, old['binding:vif_type'], old.mac_address, changes.mac_address);
-      }
-      const pairs = changes.allowed_address_pairs !== undefined ? this.#addressPairs(portSecurity, changes.allowed_address_pairs, mac) : old.allowed_address_pairs;
-      if (!portSecurity && pairs.length > 0) throw faults.addressPairsNeedSecurity();
-      let ips: PlannedIp[] = old.fixed_ips.map((f) => ({ ...f, requested: true }));
-      let newIps: PlannedIp[] = [];
-      let releasedIps: PlannedIp[] = [];
-      if (changes.fixed_ips !== undefined) {
-        const { kept, wanted, released } = fixedIpChanges(old.fixed_ips, changes.fixed_ips);
-        const subnets = await this.#subnetsOf(network.record);
-        const planned = await planAddresses(this.#d, { network: network.record, subnets, mac, portId: id, attempt, reserved: new Set(kept.map((k) => k.ip_address)) }, wanted);
-        ips = [...kept, ...planned];
-        newIps = planned;
-        releasedIps = released;
-        if (releasedIps.length > 0) await this.#refuseReleasingFloatingTarget(old, releasedIps);
-      }
-      const host = changes['binding:host_id'] !== undefined ? (changes['binding:host_id'] ?? '') : old['binding:host_id'];
-      const vnic = changes['binding:vnic_type'] ?? old['binding:vnic_type'];
-      // As ML2: re-bind only when the host or vnic type changes, or to retry a failed binding.
-      const binding =
-        host !== old['binding:host_id'] || vnic !== old['binding:vnic_type'] || (old['binding:vif_type'] === 'binding_failed' && host !== '')
-          ? await bindPort(this.#d, host, network.record, vnic)
-          : { 'binding:host_id': old['binding:host_id'], 'binding:vif_type': old['binding:vif_type'], 'binding:vif_details': old['binding:vif_details'] };
-      const next: PortRecord = {
-        ...old,
-        ...(changes.name === undefined ? {} : { name: changes.name }),
-        ...(changes.description === undefined ? {} : { description: changes.description }),
-        ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
-        ...(changes.device_id === undefined ? {} : { device_id: changes.device_id }),
-        ...(changes.device_owner === undefined ? {} : { device_owner: changes.device_owner }),
-        ...(changes.extra_dhcp_opts === undefined ? {} : { extra_dhcp_opts: changes.extra_dhcp_opts }),
-        ...(changes['binding:profile'] === undefined ? {} : { 'binding:profile': changes['binding:profile'] ?? {} }),
-        'binding:vnic_type': vnic,
-        ...binding,
-        mac_address: mac,
-        fixed_ips: ips.map(({ subnet_id, ip_address }) => ({ subnet_id, ip_address })),
-        port_security_enabled: portSecurity,
-        security_groups: groups,
-        allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address ?? mac })),
-        // Unbinding returns a port to DOWN: no agent reports on it any more.
-        status: binding['binding:vif_type'] === old['binding:vif_type'] && binding['binding:host_id'] === old['binding:host_id'] ? old.status : 'DOWN',
-        revision_number: old.revision_number + 1,
-        updated_at: timestamp(this.#d.clock),
-      };
-      const failure = await claimPort(this.#d, next, {
-        portRevision: cur.modRevision, newIps, releasedIps, newMac: mac !== old.mac_address ? mac : undefined, oldMac: mac !== old.mac_address ? old.mac_address : undefined, macRequested: true,
-      });
-      if (failure === undefined) {
-        await this.#syncAfterCommit(id, old);
-        this.#events.portUpdated(old, next);
-        return next;
-      }
-      raiseClaimFailure(failure, network.record);
-      return AGAIN;
-    });
+    return casRetry(
+      this.#d,
+      () => {
+        throw faults.conflictRetry('Port', id);
+      },
+      async (attempt) => {
+        const cur = await this.#d.store.get('ports', id);
+        if (cur === undefined) throw faults.notFound('Port', id);
+        const old = cur.record;
+        if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
+        const network = await this.#d.store.get('networks', old.network_id);
+        if (network === undefined) throw faults.notFound('Network', old.network_id);
+        if (!mayOwnNetworkDevice(ctx, network.record, changes.device_owner)) throw faults.policy('rule:update_port:device_owner');
+        const portSecurity = changes.port_security_enabled ?? old.port_security_enabled;
+        const groups =
+          changes.security_groups !== undefined
+            ? await this.#securityGroups(old.project_id, changes.device_owner ?? old.device_owner, portSecurity, changes.security_groups)
+            : !portSecurity && old.security_groups.length > 0 && changes.port_security_enabled === false
+              ? this.#raisePortSecurity()
+              : old.security_groups;
+        const mac = changes.mac_address ?? old.mac_address;
+        if (changes.mac_address !== undefined && changes.mac_address !== old.mac_address && old['binding:vif_type'] !== 'unbound') {
+          throw faults.portBound(id, old['binding:vif_type'], old.mac_address, changes.mac_address);
+        }
+        const pairs =
+          changes.allowed_address_pairs !== undefined ? this.#addressPairs(portSecurity, changes.allowed_address_pairs, mac) : old.allowed_address_pairs;
+        if (!portSecurity && pairs.length > 0) throw faults.addressPairsNeedSecurity();
+        let ips: PlannedIp[] = old.fixed_ips.map((f) => ({ ...f, requested: true }));
+        let newIps: PlannedIp[] = [];
+        let releasedIps: PlannedIp[] = [];
+        if (changes.fixed_ips !== undefined) {
+          const { kept, wanted, released } = fixedIpChanges(old.fixed_ips, changes.fixed_ips);
+          const subnets = await this.#subnetsOf(network.record);
+          const planned = await planAddresses(
+            this.#d,
+            { network: network.record, subnets, mac, portId: id, attempt, reserved: new Set(kept.map((k) => k.ip_address)) },
+            wanted,
+          );
+          ips = [...kept, ...planned];
+          newIps = planned;
+          releasedIps = released;
+          if (releasedIps.length > 0) await this.#refuseReleasingFloatingTarget(old, releasedIps);
+        }
+        const host = changes['binding:host_id'] !== undefined ? (changes['binding:host_id'] ?? '') : old['binding:host_id'];
+        const vnic = changes['binding:vnic_type'] ?? old['binding:vnic_type'];
+        // As ML2: re-bind only when the host or vnic type changes, or to retry a failed binding.
+        const binding =
+          host !== old['binding:host_id'] || vnic !== old['binding:vnic_type'] || (old['binding:vif_type'] === 'binding_failed' && host !== '')
+            ? await bindPort(this.#d, host, network.record, vnic)
+            : { 'binding:host_id': old['binding:host_id'], 'binding:vif_type': old['binding:vif_type'], 'binding:vif_details': old['binding:vif_details'] };
+        const next: PortRecord = {
+          ...old,
+          ...(changes.name === undefined ? {} : { name: changes.name }),
+          ...(changes.description === undefined ? {} : { description: changes.description }),
+          ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
+          ...(changes.device_id === undefined ? {} : { device_id: changes.device_id }),
+          ...(changes.device_owner === undefined ? {} : { device_owner: changes.device_owner }),
+          ...(changes.extra_dhcp_opts === undefined ? {} : { extra_dhcp_opts: changes.extra_dhcp_opts }),
+          ...(changes['binding:profile'] === undefined ? {} : { 'binding:profile': changes['binding:profile'] ?? {} }),
+          'binding:vnic_type': vnic,
+          ...binding,
+          mac_address: mac,
+          fixed_ips: ips.map(({ subnet_id, ip_address }) => ({ subnet_id, ip_address })),
+          port_security_enabled: portSecurity,
+          security_groups: groups,
+          allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address ?? mac })),
+          // Unbinding returns a port to DOWN: no agent reports on it any more.
+          status: binding['binding:vif_type'] === old['binding:vif_type'] && binding['binding:host_id'] === old['binding:host_id'] ? old.status : 'DOWN',
+          revision_number: old.revision_number + 1,
+          updated_at: timestamp(this.#d.clock),
+        };
+        const failure = await claimPort(this.#d, next, {
+          portRevision: cur.modRevision,
+          newIps,
+          releasedIps,
+          newMac: mac !== old.mac_address ? mac : undefined,
+          oldMac: mac !== old.mac_address ? old.mac_address : undefined,
+          macRequested: true,
+        });
+        if (failure === undefined) {
+          await this.#syncAfterCommit(id, old);
+          this.#events.portUpdated(old, next);
+          return next;
+        }
+        raiseClaimFailure(failure, network.record);
+        return AGAIN;
+      },
+    );
   }
 
   /** Deletes a port; `internal` when a router or floating IP removes its own port. */
   async delete(id: string, o: { internal?: boolean } = {}): Promise<PortRecord> {
-    return casRetry(this.#d, () => { throw faults.conflictRetry('Port', id); }, async (attempt) => {
-      const cur = await this.#d.store.get('ports', id);
-      if (cur === undefined) throw faults.notFound('Port', id);
-      const p = cur.record;
-      if (o.internal !== true && (await serviceOwnerExists(this.#d, p))) throw faults.servicePortInUse(id, p.device_owner);
-      const quota = p.project_id === '' ? undefined : await quotaTxnPart(this.#d, { project: p.project_id, resource: 'port', delta: -1, attempt });
-      const r = await this.#d.kv.txn({
-        compare: [{ key: objectKey('ports', id), target: 'modRevision', op: '==', value: cur.modRevision }, ...(quota?.compare ?? [])],
-        success: [
-          ...(quota?.success ?? []),
-          { op: 'delete', key: objectKey('ports', id) },
-          ...p.fixed_ips.map((f) => ({ op: 'delete' as const, key: ipKey(f.subnet_id, f.ip_address) })),
-          { op: 'delete', key: macKey(p.network_id, p.mac_address) },
-        ],
-      });
-      if (r.succeeded) {
-        // As Neutron: the port's floating IPs stay allocated, disassociated. After the delete, so
-        // an association racing with it either lands first (and is undone here) or fails on the
-        // port being gone.
-        await disassociatePort(this.#d, id).catch((err: unknown) =>
-          this.#d.logger.error({ port: id, err: describeError(err) }, 'port deleted, but its floating IPs could not be disassociated; update them (port_id null)'),
-        );
-        await this.#afterCommit(id, () => this.#sync.removePortEndpoint(p));
-        this.#events.portDeleted(p);
-        return p;
-      }
-      return AGAIN;
-    });
+    return casRetry(
+      this.#d,
+      () => {
+        throw faults.conflictRetry('Port', id);
+      },
+      async (attempt) => {
+        const cur = await this.#d.store.get('ports', id);
+        if (cur === undefined) throw faults.notFound('Port', id);
+        const p = cur.record;
+        if (o.internal !== true && (await serviceOwnerExists(this.#d, p))) throw faults.servicePortInUse(id, p.device_owner);
+        const quota = p.project_id === '' ? undefined : await quotaTxnPart(this.#d, { project: p.project_id, resource: 'port', delta: -1, attempt });
+        const r = await this.#d.kv.txn({
+          compare: [{ key: objectKey('ports', id), target: 'modRevision', op: '==', value: cur.modRevision }, ...(quota?.compare ?? [])],
+          success: [
+            ...(quota?.success ?? []),
+            { op: 'delete', key: objectKey('ports', id) },
+            ...p.fixed_ips.map((f) => ({ op: 'delete' as const, key: ipKey(f.subnet_id, f.ip_address) })),
+            { op: 'delete', key: macKey(p.network_id, p.mac_address) },
+          ],
+        });
+        if (r.succeeded) {
+          // As Neutron: the port's floating IPs stay allocated, disassociated. After the delete, so
+          // an association racing with it either lands first (and is undone here) or fails on the
+          // port being gone.
+          await disassociatePort(this.#d, id).catch((err: unknown) =>
+            this.#d.logger.error(
+              { port: id, err: describeError(err) },
+              'port deleted, but its floating IPs could not be disassociated; update them (port_id null)',
+            ),
+          );
+          await this.#afterCommit(id, () => this.#sync.removePortEndpoint(p));
+          this.#events.portDeleted(p);
+          return p;
+        }
+        return AGAIN;
+      },
+    );
   }
 
   /**
@@ -341,21 +409,27 @@ export class PortService {
    * previous host or VM must not flip it). Tells Nova of a change; returns whether one was made.
    */
   async setStatus(id: string, status: PortRecord['status'], from: { host: string; workload: string }): Promise<boolean> {
-    return casRetry(this.#d, () => { throw faults.conflictRetry('Port', id); }, async () => {
-      const cur = await this.#d.store.get('ports', id);
-      if (cur === undefined || cur.record.status === status) return false;
-      if (cur.record['binding:host_id'] !== from.host || cur.record.device_id !== from.workload) {
-        this.#d.logger.debug({ port: id, host: from.host, workload: from.workload }, "port status report ignored: not from the port's host and instance");
-        return false;
-      }
-      const next = { ...cur.record, status, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
-      const r = await this.#d.kv.put(objectKey('ports', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
-      if (r.succeeded) {
-        this.#events.portStatusChanged(cur.record, next);
-        return true;
-      }
-      return AGAIN;
-    });
+    return casRetry(
+      this.#d,
+      () => {
+        throw faults.conflictRetry('Port', id);
+      },
+      async () => {
+        const cur = await this.#d.store.get('ports', id);
+        if (cur === undefined || cur.record.status === status) return false;
+        if (cur.record['binding:host_id'] !== from.host || cur.record.device_id !== from.workload) {
+          this.#d.logger.debug({ port: id, host: from.host, workload: from.workload }, "port status report ignored: not from the port's host and instance");
+          return false;
+        }
+        const next = { ...cur.record, status, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
+        const r = await this.#d.kv.put(objectKey('ports', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
+        if (r.succeeded) {
+          this.#events.portStatusChanged(cur.record, next);
+          return true;
+        }
+        return AGAIN;
+      },
+    );
   }
 
   /** The Calico side of a committed change to a port. */
@@ -372,16 +446,22 @@ export class PortService {
   async #afterCommit(id: string, sync: () => Promise<void>): Promise<void> {
     const retry = (attempt: number, err: unknown): void => {
       if (attempt >= SYNC_RETRIES) {
-        this.#d.logger.warn({ port: id, err: describeError(err), attempts: attempt }, 'calico sync still failing after the port change was committed; the periodic resync will repair it');
+        this.#d.logger.warn(
+          { port: id, err: describeError(err), attempts: attempt },
+          'calico sync still failing after the port change was committed; the periodic resync will repair it',
+        );
         return;
       }
       if (attempt === 0) this.#d.logger.warn({ port: id, err: describeError(err) }, 'calico sync failed after the port change was committed; retrying');
-      this.#d.clock.setTimer(() => {
-        sync().then(
-          () => this.#d.logger.info({ port: id, attempts: attempt + 1 }, 'calico sync done on retry'),
-          (e: unknown) => retry(attempt + 1, e),
-        );
-      }, backoffDelay(attempt, SYNC_BACKOFF));
+      this.#d.clock.setTimer(
+        () => {
+          sync().then(
+            () => this.#d.logger.info({ port: id, attempts: attempt + 1 }, 'calico sync done on retry'),
+            (e: unknown) => retry(attempt + 1, e),
+          );
+        },
+        backoffDelay(attempt, SYNC_BACKOFF),
+      );
     };
     await sync().catch((err: unknown) => retry(0, err));
   }
@@ -418,6 +498,6 @@ export class PortService {
   #addressPairs(portSecurity: boolean, pairs: PortInput['allowed_address_pairs'], mac: string): { ip_address: string; mac_address?: string }[] {
     if (pairs === undefined || pairs.length === 0) return [];
     if (!portSecurity) throw faults.addressPairsNeedSecurity();
-    return pairs.map((p) => ({ ip_address: p.ip_address, ...(p.mac_address ?? mac ? { mac_address: p.mac_address ?? mac } : {}) }));
+    return pairs.map((p) => ({ ip_address: p.ip_address, ...((p.mac_address ?? mac) ? { mac_address: p.mac_address ?? mac } : {}) }));
   }
 }

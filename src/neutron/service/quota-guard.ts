@@ -4,12 +4,32 @@ import { faults } from '../errors.js';
 import { quotaKey, quotaUsageKey } from '../store/neutron-keys.js';
 import type { NeutronDeps } from './neutron-deps.js';
 
-export const QUOTA_RESOURCES = ['network', 'subnet', 'port', 'security_group', 'security_group_rule', 'subnetpool', 'rbac_policy', 'router', 'floatingip'] as const;
+export const QUOTA_RESOURCES = [
+  'network',
+  'subnet',
+  'port',
+  'security_group',
+  'security_group_rule',
+  'subnetpool',
+  'rbac_policy',
+  'router',
+  'floatingip',
+] as const;
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 export type Quota = Record<QuotaResource, number>;
 
 /** Unlimited (-1) unless an operator sets a limit: Nova then skips its port-count check. */
-export const DEFAULT_QUOTA: Quota = { network: -1, subnet: -1, port: -1, security_group: -1, security_group_rule: -1, subnetpool: -1, rbac_policy: -1, router: -1, floatingip: -1 };
+export const DEFAULT_QUOTA: Quota = {
+  network: -1,
+  subnet: -1,
+  port: -1,
+  security_group: -1,
+  security_group_rule: -1,
+  subnetpool: -1,
+  rbac_policy: -1,
+  router: -1,
+  floatingip: -1,
+};
 
 /** The resources whose quota is held exactly, by a usage counter in each create's and delete's transaction. */
 export const GUARDED = ['port', 'network'] as const;
@@ -100,7 +120,10 @@ export async function quotaTxnPart(d: NeutronDeps, change: QuotaChange): Promise
   const { project, resource, delta, attempt = 0 } = change;
   // The quota key from a short cache on a first attempt (its compare catches a stale one).
   const quotaKv = await readQuotaKey(d, project, attempt > 0);
-  const quotaCompare: Compare = quotaKv === undefined ? { key: quotaKey(project), target: 'version', op: '==', value: 0 } : { key: quotaKey(project), target: 'modRevision', op: '==', value: quotaKv.modRevision };
+  const quotaCompare: Compare =
+    quotaKv === undefined
+      ? { key: quotaKey(project), target: 'version', op: '==', value: 0 }
+      : { key: quotaKey(project), target: 'modRevision', op: '==', value: quotaKv.modRevision };
   const limit = parseStoredQuota(quotaKv?.value)[resource];
   if (limit < 0) return { compare: [quotaCompare], success: [] };
   const usageKv = await d.kv.get(quotaUsageKey(project, resource));

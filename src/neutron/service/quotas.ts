@@ -49,27 +49,37 @@ export class QuotaService {
   async set(projectId: string, changes: Partial<Quota>): Promise<Quota> {
     for (const [k, v] of Object.entries(changes)) {
       if (!(QUOTA_RESOURCES as readonly string[]).includes(k)) throw faults.badRequest(`Unrecognized attribute(s) '${k}'`);
-      if (!Number.isInteger(v) || (v) < -1) throw faults.badRequest(`Invalid input for ${k}. Reason: '${String(v)}' is not a valid quota limit.`);
+      if (!Number.isInteger(v) || v < -1) throw faults.badRequest(`Invalid input for ${k}. Reason: '${String(v)}' is not a valid quota limit.`);
     }
     const d = this.#d;
-    const next = await casRetry(d, () => { throw faults.conflictRetry('Quota of project', projectId); }, async () => {
-      const kv = await d.kv.get(quotaKey(projectId));
-      const before = parseStoredQuota(kv?.value);
-      const after = { ...before, ...changes };
-      const { start, drop } = usageChanges(before, after);
-      const r = await d.kv.txn({
-        compare: [kv === undefined ? { key: quotaKey(projectId), target: 'version', op: '==', value: 0 } : { key: quotaKey(projectId), target: 'modRevision', op: '==', value: kv.modRevision }],
-        success: [
-          { op: 'put', key: quotaKey(projectId), value: JSON.stringify(after) },
-          // Creates see the counter recounting (and wait) until the count below lands.
-          ...start.map((res) => ({ op: 'put' as const, key: quotaUsageKey(projectId, res), value: JSON.stringify({ recountingSince: d.clock.now() }) })),
-          ...drop.map((res) => ({ op: 'delete' as const, key: quotaUsageKey(projectId, res) })),
-        ],
-      });
-      if (!r.succeeded) return AGAIN;
-      for (const res of start) await recountUsage(d, projectId, res, await d.kv.get(quotaUsageKey(projectId, res)));
-      return after;
-    });
+    const next = await casRetry(
+      d,
+      () => {
+        throw faults.conflictRetry('Quota of project', projectId);
+      },
+      async () => {
+        const kv = await d.kv.get(quotaKey(projectId));
+        const before = parseStoredQuota(kv?.value);
+        const after = { ...before, ...changes };
+        const { start, drop } = usageChanges(before, after);
+        const r = await d.kv.txn({
+          compare: [
+            kv === undefined
+              ? { key: quotaKey(projectId), target: 'version', op: '==', value: 0 }
+              : { key: quotaKey(projectId), target: 'modRevision', op: '==', value: kv.modRevision },
+          ],
+          success: [
+            { op: 'put', key: quotaKey(projectId), value: JSON.stringify(after) },
+            // Creates see the counter recounting (and wait) until the count below lands.
+            ...start.map((res) => ({ op: 'put' as const, key: quotaUsageKey(projectId, res), value: JSON.stringify({ recountingSince: d.clock.now() }) })),
+            ...drop.map((res) => ({ op: 'delete' as const, key: quotaUsageKey(projectId, res) })),
+          ],
+        });
+        if (!r.succeeded) return AGAIN;
+        for (const res of start) await recountUsage(d, projectId, res, await d.kv.get(quotaUsageKey(projectId, res)));
+        return after;
+      },
+    );
     this.#cache.delete(projectId);
     forgetQuota(d, projectId);
     return next;

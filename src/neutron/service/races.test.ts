@@ -20,13 +20,18 @@ describe('Neutron API: races and update semantics', () => {
   const log = recordingLogger();
   /** Whether the server has looked at a status report for `port` from `host`/`workload` and ignored it. */
   const ignored = (port: string, host: string, workload: string): boolean =>
-    log.lines.some((l) => l.msg === "port status report ignored: not from the port's host and instance" && l['port'] === port && l['host'] === host && l['workload'] === workload);
+    log.lines.some(
+      (l) =>
+        l.msg === "port status report ignored: not from the port's host and instance" && l['port'] === port && l['host'] === host && l['workload'] === workload,
+    );
   before(async () => {
     dir = await fs.makeTempDir('brindle-races-');
     kv = await openDatastore({ kind: 'embedded', path: dir });
     t = await startTestApi(kv, { logger: log.logger });
     net = ((await t.call('POST', '/v2.0/networks', { network: { name: 'r' } })).body['network'] as Json)['id'] as string;
-    sub = ((await t.call('POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, cidr: '198.18.70.0/24' } })).body['subnet'] as Json)['id'] as string;
+    sub = ((await t.call('POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, cidr: '198.18.70.0/24' } })).body['subnet'] as Json)[
+      'id'
+    ] as string;
   });
   after(async () => {
     await t?.close();
@@ -36,14 +41,17 @@ describe('Neutron API: races and update semantics', () => {
 
   it('a security group deleted while ports are being given it: no port is left pointing at a missing group', async () => {
     for (let round = 0; round < 5; round++) {
-      const sg = ((await t.call('POST', '/v2.0/security-groups', { security_group: { name: `race-${round}` } })).body['security_group'] as Json)['id'] as string;
+      const sg = ((await t.call('POST', '/v2.0/security-groups', { security_group: { name: `race-${round}` } })).body['security_group'] as Json)[
+        'id'
+      ] as string;
       const creates = Array.from({ length: 15 }, () => t.call('POST', '/v2.0/ports', { port: { network_id: net, security_groups: [sg] } }));
       const del = t.call('DELETE', `/v2.0/security-groups/${sg}`);
       const results = await Promise.all([...creates, del]);
       for (const r of results) assert.ok([201, 204, 404, 409].includes(r.status), JSON.stringify(r.body));
       const groups = new Set(((await t.call('GET', '/v2.0/security-groups')).body['security_groups'] as Json[]).map((g) => g['id']));
       const ports = (await t.call('GET', '/v2.0/ports')).body['ports'] as Json[];
-      for (const p of ports) for (const g of p['security_groups'] as string[]) assert.ok(groups.has(g), `port ${p['id'] as string} points at deleted group ${g}`);
+      for (const p of ports)
+        for (const g of p['security_groups'] as string[]) assert.ok(groups.has(g), `port ${p['id'] as string} points at deleted group ${g}`);
       for (const p of ports) await t.call('DELETE', `/v2.0/ports/${p['id'] as string}`);
       await t.call('DELETE', `/v2.0/security-groups/${sg}`);
     }
@@ -60,20 +68,29 @@ describe('Neutron API: races and update semantics', () => {
     assert.equal(after['revision_number'], (sgBody['revision_number'] as number) + 1);
   });
 
-  it('a group going away takes other groups\' rules that name it as remote group', async () => {
+  it("a group going away takes other groups' rules that name it as remote group", async () => {
     const a = ((await t.call('POST', '/v2.0/security-groups', { security_group: { name: 'a' } })).body['security_group'] as Json)['id'] as string;
     const b = ((await t.call('POST', '/v2.0/security-groups', { security_group: { name: 'b' } })).body['security_group'] as Json)['id'] as string;
     await t.call('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: b, direction: 'ingress', remote_group_id: a } });
     assert.equal((await t.call('DELETE', `/v2.0/security-groups/${a}`)).status, 204);
     const rules = (await t.call('GET', `/v2.0/security-group-rules?security_group_id=${b}`)).body['security_group_rules'] as Json[];
-    assert.equal(rules.some((r) => r['remote_group_id'] === a), false);
-    const policy = JSON.parse((await kv.get(`/calico/resources/v3/projectcalico.org/networkpolicies/openstack/ossg.default.${b}`))?.value ?? '{}') as { spec: { ingress: unknown[] } };
+    assert.equal(
+      rules.some((r) => r['remote_group_id'] === a),
+      false,
+    );
+    const policy = JSON.parse((await kv.get(`/calico/resources/v3/projectcalico.org/networkpolicies/openstack/ossg.default.${b}`))?.value ?? '{}') as {
+      spec: { ingress: unknown[] };
+    };
     assert.deepEqual(policy.spec.ingress, [], "b's policy no longer selects a");
   });
 
-  it('status counts only when it comes from the port\'s own host and instance', async () => {
+  it("status counts only when it comes from the port's own host and instance", async () => {
     await fakeAgentAlive(kv, 'h1');
-    const port = ((await t.call('POST', '/v2.0/ports', { port: { network_id: net, device_owner: 'compute:nova', device_id: VM1, 'binding:host_id': 'h1' } })).body['port'] as Json)['id'] as string;
+    const port = (
+      (await t.call('POST', '/v2.0/ports', { port: { network_id: net, device_owner: 'compute:nova', device_id: VM1, 'binding:host_id': 'h1' } })).body[
+        'port'
+      ] as Json
+    )['id'] as string;
     const status = async (): Promise<unknown> => ((await t.call('GET', `/v2.0/ports/${port}`)).body['port'] as Json)['status'];
     await kv.put(felixEndpointStatusKey('no-region', { host: 'other-host', workload: VM1, endpoint: port }), '{"status":"up"}');
     await kv.put(felixEndpointStatusKey('no-region', { host: 'h1', workload: VM2, endpoint: port }), '{"status":"up"}');
@@ -95,7 +112,11 @@ describe('Neutron API: races and update semantics', () => {
 
   it('sending the same host again does not re-bind (no flip to binding_failed while the agent blinks)', async () => {
     const agent = await fakeAgentAlive(kv, 'h2');
-    const port = ((await t.call('POST', '/v2.0/ports', { port: { network_id: net, device_owner: 'compute:nova', device_id: VM1, 'binding:host_id': 'h2' } })).body['port'] as Json)['id'] as string;
+    const port = (
+      (await t.call('POST', '/v2.0/ports', { port: { network_id: net, device_owner: 'compute:nova', device_id: VM1, 'binding:host_id': 'h2' } })).body[
+        'port'
+      ] as Json
+    )['id'] as string;
     await kv.revokeLease(agent.lease);
     const again = (await t.call('PUT', `/v2.0/ports/${port}`, { port: { 'binding:host_id': 'h2', device_owner: 'compute:nova' } })).body['port'] as Json;
     assert.equal(again['binding:vif_type'], 'tap');
@@ -104,10 +125,12 @@ describe('Neutron API: races and update semantics', () => {
 
   it('fixed_ips updates keep what they can: an existing address on a subnet-only entry', async () => {
     const p = (await t.call('POST', '/v2.0/ports', { port: { network_id: net } })).body['port'] as Json;
-    const ip = ((p['fixed_ips'] as Json[])[0]?.['ip_address']) as string;
+    const ip = (p['fixed_ips'] as Json[])[0]?.['ip_address'] as string;
     const kept = (await t.call('PUT', `/v2.0/ports/${p['id'] as string}`, { port: { fixed_ips: [{ subnet_id: sub }] } })).body['port'] as Json;
     assert.deepEqual(kept['fixed_ips'], [{ subnet_id: sub, ip_address: ip }]);
-    const two = (await t.call('PUT', `/v2.0/ports/${p['id'] as string}`, { port: { fixed_ips: [{ subnet_id: sub }, { subnet_id: sub }] } })).body['port'] as Json;
+    const two = (await t.call('PUT', `/v2.0/ports/${p['id'] as string}`, { port: { fixed_ips: [{ subnet_id: sub }, { subnet_id: sub }] } })).body[
+      'port'
+    ] as Json;
     const addrs = (two['fixed_ips'] as Json[]).map((f) => f['ip_address']);
     assert.equal(addrs[0], ip);
     assert.equal(new Set(addrs).size, 2, 'the second address is a new one, never the one the port holds');
@@ -118,6 +141,9 @@ describe('Neutron API: races and update semantics', () => {
     const p = (await t.call('POST', '/v2.0/ports', { port: { network_id: net } })).body['port'] as Json;
     const stale = await t.call('DELETE', `/v2.0/ports/${p['id'] as string}`, undefined, { 'If-Match': 'revision_number=99' });
     assert.equal(stale.status, 412);
-    assert.equal((await t.call('DELETE', `/v2.0/ports/${p['id'] as string}`, undefined, { 'If-Match': `revision_number=${p['revision_number'] as number}` })).status, 204);
+    assert.equal(
+      (await t.call('DELETE', `/v2.0/ports/${p['id'] as string}`, undefined, { 'If-Match': `revision_number=${p['revision_number'] as number}` })).status,
+      204,
+    );
   });
 });

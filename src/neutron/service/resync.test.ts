@@ -27,11 +27,19 @@ describe('start-up resync repairs Calico from Neutron, touching nothing else', (
     const first = await startTestApi(kv, { background: false });
     await first.resyncDone;
     ids['net'] = ((await first.call('POST', '/v2.0/networks', { network: { name: 'n' } })).body['network'] as Json)['id'] as string;
-    ids['sub'] = ((await first.call('POST', '/v2.0/subnets', { subnet: { network_id: ids['net'], ip_version: 4, cidr: '198.18.60.0/24' } })).body['subnet'] as Json)['id'] as string;
+    ids['sub'] = (
+      (await first.call('POST', '/v2.0/subnets', { subnet: { network_id: ids['net'], ip_version: 4, cidr: '198.18.60.0/24' } })).body['subnet'] as Json
+    )['id'] as string;
     ids['web'] = ((await first.call('POST', '/v2.0/security-groups', { security_group: { name: 'web' } })).body['security_group'] as Json)['id'] as string;
-    await first.call('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: ids['web'], direction: 'ingress', protocol: 'tcp', port_range_min: 80, port_range_max: 80 } });
+    await first.call('POST', '/v2.0/security-group-rules', {
+      security_group_rule: { security_group_id: ids['web'], direction: 'ingress', protocol: 'tcp', port_range_min: 80, port_range_max: 80 },
+    });
     await fakeAgentAlive(kv, 'h1');
-    const port = (await first.call('POST', '/v2.0/ports', { port: { network_id: ids['net'], security_groups: [ids['web']], device_owner: 'compute:nova', device_id: VM, 'binding:host_id': 'h1' } })).body['port'] as Json;
+    const port = (
+      await first.call('POST', '/v2.0/ports', {
+        port: { network_id: ids['net'], security_groups: [ids['web']], device_owner: 'compute:nova', device_id: VM, 'binding:host_id': 'h1' },
+      })
+    ).body['port'] as Json;
     ids['port'] = port['id'] as string;
     await first.close();
 
@@ -45,10 +53,25 @@ describe('start-up resync repairs Calico from Neutron, touching nothing else', (
     tampered.spec.ingress = [];
     await kv.put(webKey, JSON.stringify(tampered));
     const rc = new ResourceClient(kv);
-    await rc.apply({ apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'ossg.default.ghost', namespace: 'openstack' }, spec: { selector: 'has(x)' } });
-    await rc.apply({ apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'operator-allow-dns', namespace: 'openstack' }, spec: { order: 10, selector: 'all()' } });
+    await rc.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'ossg.default.ghost', namespace: 'openstack' },
+      spec: { selector: 'has(x)' },
+    });
+    await rc.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'operator-allow-dns', namespace: 'openstack' },
+      spec: { order: 10, selector: 'all()' },
+    });
     await rc.apply({ apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata: { name: 'k8s-pod', namespace: 'other' }, spec: { node: 'h9' } });
-    await rc.apply({ apiVersion: 'projectcalico.org/v3', kind: 'FelixConfiguration', metadata: { name: 'default' }, spec: { interfacePrefix: 'cali', logSeverityScreen: 'Info' } });
+    await rc.apply({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'FelixConfiguration',
+      metadata: { name: 'default' },
+      spec: { interfacePrefix: 'cali', logSeverityScreen: 'Info' },
+    });
     await kv.delete(dhcpSubnetKey('no-region', ids['sub']));
     await kv.put(dhcpSubnetKey('no-region', 'ghost-subnet'), '{"network_id":"x","cidr":"198.19.0.0/24","host_routes":[],"gateway_ip":null}');
 

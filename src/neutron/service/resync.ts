@@ -103,7 +103,11 @@ export async function resync(d: NeutronDeps): Promise<ResyncResult> {
       const { items: stored } = await d.kv.list(resourcePrefix('WorkloadEndpoint', ns));
       await d.store.sync(); // Neutron's side as new as the datastore, read after Calico's
       const [ports, networks, subnets, groups, fips] = await Promise.all([
-        d.store.list('ports'), d.store.list('networks'), d.store.list('subnets'), d.store.list('security-groups'), d.store.list('floatingips'),
+        d.store.list('ports'),
+        d.store.list('networks'),
+        d.store.list('subnets'),
+        d.store.list('security-groups'),
+        d.store.list('floatingips'),
       ]);
       const fipsByPort = new Map<string, FloatingIpRecord[]>();
       for (const f of fips.items) if (f.port_id !== null) fipsByPort.set(f.port_id, [...(fipsByPort.get(f.port_id) ?? []), f]);
@@ -114,7 +118,14 @@ export async function resync(d: NeutronDeps): Promise<ResyncResult> {
       for (const port of ports.items) {
         const network = netById.get(port.network_id);
         if (!isEndpointPort(port) || !portWantsEndpoint(port) || network === undefined) continue;
-        const wep = portToEndpoint({ port, network, subnets: subnetById, securityGroups: groupById, namespace: ns, floatingIps: fipsByPort.get(port.id) ?? [] });
+        const wep = portToEndpoint({
+          port,
+          network,
+          subnets: subnetById,
+          securityGroups: groupById,
+          namespace: ns,
+          floatingIps: fipsByPort.get(port.id) ?? [],
+        });
         desired.set(`${resourcePrefix('WorkloadEndpoint', ns)}${endpointNameForPort(port)}`, wep);
       }
       await reconcile(d, phases.endpoints, stored, desired);
@@ -152,7 +163,11 @@ async function reconcile(d: NeutronDeps, p: Counts, stored: readonly KeyValue[],
       p.correct++;
       continue;
     }
-    const ref = { kind: want.kind, name: want.metadata.name, ...((want.metadata as { namespace?: string }).namespace === undefined ? {} : { namespace: (want.metadata as { namespace: string }).namespace }) };
+    const ref = {
+      kind: want.kind,
+      name: want.metadata.name,
+      ...((want.metadata as { namespace?: string }).namespace === undefined ? {} : { namespace: (want.metadata as { namespace: string }).namespace }),
+    };
     if (await d.resources.writeIfUnchanged(ref, kv, want)) p[kv === undefined ? 'created' : 'updated']++;
     else p.lost++;
   }
@@ -174,21 +189,25 @@ async function mergeDefault<K extends 'ClusterInformation' | 'FelixConfiguration
   merge: (spec: ResourceOf<K>['spec']) => ResourceOf<K>['spec'],
 ): Promise<void> {
   // Out of attempts, it is counted lost (the next resync tries again).
-  await casRetry(d, () => void p.lost++, async () => {
-    const seen = await d.resources.readEntry(kind, 'default');
-    const cur = (seen === undefined ? undefined : decodeResource(seen)) as ResourceOf<K> | undefined;
-    const spec = merge({ ...(cur?.spec ?? {}) });
-    if (cur !== undefined && isDeepStrictEqual(cur.spec, spec)) {
-      p.correct++;
-      return undefined;
-    }
-    const desired = { apiVersion: 'projectcalico.org/v3', kind, metadata: { name: 'default' }, spec } as ResourceOf<K>;
-    if (await d.resources.writeIfUnchanged({ kind, name: 'default' }, seen, desired)) {
-      p[seen === undefined ? 'created' : 'updated']++;
-      return undefined;
-    }
-    return AGAIN;
-  });
+  await casRetry(
+    d,
+    () => void p.lost++,
+    async () => {
+      const seen = await d.resources.readEntry(kind, 'default');
+      const cur = (seen === undefined ? undefined : decodeResource(seen)) as ResourceOf<K> | undefined;
+      const spec = merge({ ...(cur?.spec ?? {}) });
+      if (cur !== undefined && isDeepStrictEqual(cur.spec, spec)) {
+        p.correct++;
+        return undefined;
+      }
+      const desired = { apiVersion: 'projectcalico.org/v3', kind, metadata: { name: 'default' }, spec } as ResourceOf<K>;
+      if (await d.resources.writeIfUnchanged({ kind, name: 'default' }, seen, desired)) {
+        p[seen === undefined ? 'created' : 'updated']++;
+        return undefined;
+      }
+      return AGAIN;
+    },
+  );
 }
 
 /** ClusterInformation `default`: a cluster GUID, `openstack` in clusterType, datastoreReady unless set false. */

@@ -70,9 +70,22 @@ export class RouterService {
     const gateway = opened?.info ?? null;
     const now = timestamp(this.#d.clock);
     const record: RouterRecord = {
-      id, name: input.name ?? '', description: input.description ?? '', tenant_id: project, project_id: project, tags: [], created_at: now, updated_at: now,
-      revision_number: 1, admin_state_up: input.admin_state_up ?? true, status: 'ACTIVE', external_gateway_info: gateway, routes: [],
-      availability_zone_hints: [], availability_zones: [], flavor_id: null,
+      id,
+      name: input.name ?? '',
+      description: input.description ?? '',
+      tenant_id: project,
+      project_id: project,
+      tags: [],
+      created_at: now,
+      updated_at: now,
+      revision_number: 1,
+      admin_state_up: input.admin_state_up ?? true,
+      status: 'ACTIVE',
+      external_gateway_info: gateway,
+      routes: [],
+      availability_zone_hints: [],
+      availability_zones: [],
+      flavor_id: null,
     };
     const written = await this.#writeOrUndo(opened, () => this.#d.kv.put(objectKey('routers', id), encodeRecord(record), { condition: { absent: true } }));
     if (!written) throw faults.conflictRetry('Router', id);
@@ -80,34 +93,43 @@ export class RouterService {
   }
 
   async update(ctx: RequestContext, id: string, changes: RouterChanges, ifRevision?: number): Promise<RouterRecord> {
-    return casRetry(this.#d, () => { throw faults.conflictRetry('Router', id); }, async () => {
-      const cur = await this.#d.store.get('routers', id);
-      if (cur === undefined) throw faults.notFound('Router', id);
-      const old = cur.record;
-      if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
-      const wanted = changes.external_gateway_info;
-      const gatewayChanges = wanted !== undefined && (wanted?.network_id !== old.external_gateway_info?.network_id || wanted?.external_fixed_ips !== undefined);
-      // The new gateway is made (and checked) before the old one goes: a refused request
-      // leaves the router as it was.
-      const oldPorts = gatewayChanges ? await this.#gatewayPorts(id) : [];
-      if (gatewayChanges && old.external_gateway_info !== null) await this.#refuseIfFloatingIpsNeed(old);
-      const opened = gatewayChanges && wanted ? await this.#openGateway(ctx, id, wanted) : undefined;
-      const next: RouterRecord = {
-        ...old,
-        ...(changes.name === undefined ? {} : { name: changes.name }),
-        ...(changes.description === undefined ? {} : { description: changes.description }),
-        ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
-        external_gateway_info: gatewayChanges ? (opened?.info ?? null) : old.external_gateway_info,
-        revision_number: old.revision_number + 1,
-        updated_at: timestamp(this.#d.clock),
-      };
-      const written = await this.#writeOrUndo(opened, () => this.#d.kv.put(objectKey('routers', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } }));
-      if (written) {
-        await this.#deletePorts(oldPorts);
-        return next;
-      }
-      return AGAIN;
-    });
+    return casRetry(
+      this.#d,
+      () => {
+        throw faults.conflictRetry('Router', id);
+      },
+      async () => {
+        const cur = await this.#d.store.get('routers', id);
+        if (cur === undefined) throw faults.notFound('Router', id);
+        const old = cur.record;
+        if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
+        const wanted = changes.external_gateway_info;
+        const gatewayChanges =
+          wanted !== undefined && (wanted?.network_id !== old.external_gateway_info?.network_id || wanted?.external_fixed_ips !== undefined);
+        // The new gateway is made (and checked) before the old one goes: a refused request
+        // leaves the router as it was.
+        const oldPorts = gatewayChanges ? await this.#gatewayPorts(id) : [];
+        if (gatewayChanges && old.external_gateway_info !== null) await this.#refuseIfFloatingIpsNeed(old);
+        const opened = gatewayChanges && wanted ? await this.#openGateway(ctx, id, wanted) : undefined;
+        const next: RouterRecord = {
+          ...old,
+          ...(changes.name === undefined ? {} : { name: changes.name }),
+          ...(changes.description === undefined ? {} : { description: changes.description }),
+          ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
+          external_gateway_info: gatewayChanges ? (opened?.info ?? null) : old.external_gateway_info,
+          revision_number: old.revision_number + 1,
+          updated_at: timestamp(this.#d.clock),
+        };
+        const written = await this.#writeOrUndo(opened, () =>
+          this.#d.kv.put(objectKey('routers', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } }),
+        );
+        if (written) {
+          await this.#deletePorts(oldPorts);
+          return next;
+        }
+        return AGAIN;
+      },
+    );
   }
 
   /** Refused while the router has interfaces (RouterInUse); its gateway port goes with it. */
@@ -140,7 +162,11 @@ export class RouterService {
       if (subnet.gateway_ip === null) throw faults.badResourceRequest('router', 'Subnet for router interface must have a gateway IP');
       this.#refuseSecondPortOnSubnet(id, existing, subnet.id);
       port = await this.#ports.create(SERVICE_CTX, {
-        network_id: subnet.network_id, tenant_id: router.project_id, project_id: router.project_id, device_owner: 'network:router_interface', device_id: id,
+        network_id: subnet.network_id,
+        tenant_id: router.project_id,
+        project_id: router.project_id,
+        device_owner: 'network:router_interface',
+        device_id: id,
         fixed_ips: [{ subnet_id: subnet.id, ip_address: subnet.gateway_ip }],
       });
     } else {
@@ -155,7 +181,8 @@ export class RouterService {
     let port: PortRecord | undefined;
     if (body.port_id !== undefined) {
       port = existing.find((p) => p.id === body.port_id);
-      if (port === undefined || (body.subnet_id !== undefined && !port.fixed_ips.some((f) => f.subnet_id === body.subnet_id))) throw faults.routerInterfaceNotFound(id, body.port_id);
+      if (port === undefined || (body.subnet_id !== undefined && !port.fixed_ips.some((f) => f.subnet_id === body.subnet_id)))
+        throw faults.routerInterfaceNotFound(id, body.port_id);
     } else if (body.subnet_id !== undefined) {
       const subnetId = body.subnet_id;
       port = existing.find((p) => p.fixed_ips.some((f) => f.subnet_id === subnetId));
@@ -188,12 +215,21 @@ export class RouterService {
   }
 
   #refuseSecondPortOnSubnet(routerId: string, existing: readonly PortRecord[], subnetId: string): void {
-    if (existing.some((p) => p.fixed_ips.some((f) => f.subnet_id === subnetId))) throw faults.badResourceRequest('router', `Router ${routerId} already has a port on subnet ${subnetId}`);
+    if (existing.some((p) => p.fixed_ips.some((f) => f.subnet_id === subnetId)))
+      throw faults.badResourceRequest('router', `Router ${routerId} already has a port on subnet ${subnetId}`);
   }
 
   #info(router: RouterRecord, port: PortRecord): InterfaceInfo {
     const subnetIds = port.fixed_ips.map((f) => f.subnet_id);
-    return { id: router.id, tenant_id: router.project_id, project_id: router.project_id, port_id: port.id, subnet_id: subnetIds[0] ?? '', subnet_ids: subnetIds, network_id: port.network_id };
+    return {
+      id: router.id,
+      tenant_id: router.project_id,
+      project_id: router.project_id,
+      port_id: port.id,
+      subnet_id: subnetIds[0] ?? '',
+      subnet_ids: subnetIds,
+      network_id: port.network_id,
+    };
   }
 
   async #interfaces(routerId: string): Promise<PortRecord[]> {
@@ -216,17 +252,27 @@ export class RouterService {
   }
 
   async #deletePorts(ports: readonly PortRecord[]): Promise<void> {
-    for (const p of ports) await this.#ports.delete(p.id, { internal: true }).catch((err: unknown) => this.#d.logger.warn({ err, port: p.id }, 'router: could not delete its port'));
+    for (const p of ports)
+      await this.#ports.delete(p.id, { internal: true }).catch((err: unknown) => this.#d.logger.warn({ err, port: p.id }, 'router: could not delete its port'));
   }
 
   /** A gateway: the network must be external; a `network:router_gateway` port takes its address. */
-  async #openGateway(ctx: RequestContext, routerId: string, info: GatewayInput): Promise<{ info: NonNullable<RouterRecord['external_gateway_info']>; port: PortRecord }> {
+  async #openGateway(
+    ctx: RequestContext,
+    routerId: string,
+    info: GatewayInput,
+  ): Promise<{ info: NonNullable<RouterRecord['external_gateway_info']>; port: PortRecord }> {
     const n = await this.#d.store.get('networks', info.network_id);
-    if (n === undefined || (!ctx.isAdmin && n.record.project_id !== ctx.projectId && !n.record.shared && !n.record['router:external'])) throw faults.notFound('Network', info.network_id);
+    if (n === undefined || (!ctx.isAdmin && n.record.project_id !== ctx.projectId && !n.record.shared && !n.record['router:external']))
+      throw faults.notFound('Network', info.network_id);
     if (!n.record['router:external']) throw faults.badResourceRequest('router', `Network ${info.network_id} is not an external network`);
     if (info.external_fixed_ips !== undefined && !ctx.isAdmin) throw faults.policy('rule:create_router:external_gateway_info:external_fixed_ips');
     const port = await this.#ports.create(SERVICE_CTX, {
-      network_id: n.record.id, tenant_id: '', project_id: '', device_owner: 'network:router_gateway', device_id: routerId,
+      network_id: n.record.id,
+      tenant_id: '',
+      project_id: '',
+      device_owner: 'network:router_gateway',
+      device_id: routerId,
       ...(info.external_fixed_ips === undefined ? {} : { fixed_ips: info.external_fixed_ips }),
     });
     return { info: { network_id: n.record.id, external_fixed_ips: port.fixed_ips }, port };

@@ -85,8 +85,17 @@ export class SecurityGroupService {
     if (existing !== undefined) return existing.value;
     const now = timestamp(this.#d.clock);
     const sg: SecurityGroupRecord = {
-      id: this.#d.newId(), name: 'default', tenant_id: projectId, project_id: projectId, description: 'Default security group',
-      tags: [], created_at: now, updated_at: now, revision_number: 1, stateful: true, shared: false,
+      id: this.#d.newId(),
+      name: 'default',
+      tenant_id: projectId,
+      project_id: projectId,
+      description: 'Default security group',
+      tags: [],
+      created_at: now,
+      updated_at: now,
+      revision_number: 1,
+      stateful: true,
+      shared: false,
     };
     const rules: SecurityGroupRuleRecord[] = [];
     for (const ethertype of ['IPv4', 'IPv6'] as const) {
@@ -117,8 +126,17 @@ export class SecurityGroupService {
     await this.ensureDefault(project);
     const now = timestamp(this.#d.clock);
     const sg: SecurityGroupRecord = {
-      id: this.#d.newId(), name: input.name ?? '', tenant_id: project, project_id: project, description: input.description ?? '',
-      tags: [], created_at: now, updated_at: now, revision_number: 1, stateful: true, shared: false,
+      id: this.#d.newId(),
+      name: input.name ?? '',
+      tenant_id: project,
+      project_id: project,
+      description: input.description ?? '',
+      tags: [],
+      created_at: now,
+      updated_at: now,
+      revision_number: 1,
+      stateful: true,
+      shared: false,
     };
     const rules = (['IPv4', 'IPv6'] as const).map((ethertype) => this.#newRule(sg, { direction: 'egress', ethertype }, now));
     await this.#d.kv.txn({
@@ -133,22 +151,28 @@ export class SecurityGroupService {
   }
 
   async update(id: string, changes: { name?: string; description?: string }, ifRevision?: number): Promise<SecurityGroupView> {
-    return casRetry(this.#d, () => { throw faults.conflictRetry('Security group', id); }, async () => {
-      const cur = await this.#d.store.get('security-groups', id);
-      if (cur === undefined) throw faults.notFound('SecurityGroup', id);
-      if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
-      if (changes.name !== undefined && (cur.record.name === 'default') !== (changes.name === 'default')) {
-        throw faults.sgCannotUpdateDefault();
-      }
-      const next: SecurityGroupRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
-      const key = objectKey('security-groups', id);
-      const r = await this.#d.kv.put(key, encodeRecord(next), { condition: { modRevision: cur.modRevision } });
-      if (r.succeeded) {
-        if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsWithSecurityGroup(id);
-        return this.view(next);
-      }
-      return AGAIN;
-    });
+    return casRetry(
+      this.#d,
+      () => {
+        throw faults.conflictRetry('Security group', id);
+      },
+      async () => {
+        const cur = await this.#d.store.get('security-groups', id);
+        if (cur === undefined) throw faults.notFound('SecurityGroup', id);
+        if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
+        if (changes.name !== undefined && (cur.record.name === 'default') !== (changes.name === 'default')) {
+          throw faults.sgCannotUpdateDefault();
+        }
+        const next: SecurityGroupRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
+        const key = objectKey('security-groups', id);
+        const r = await this.#d.kv.put(key, encodeRecord(next), { condition: { modRevision: cur.modRevision } });
+        if (r.succeeded) {
+          if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsWithSecurityGroup(id);
+          return this.view(next);
+        }
+        return AGAIN;
+      },
+    );
   }
 
   /**
@@ -168,7 +192,10 @@ export class SecurityGroupService {
       for (const r of rules) if (r.security_group_id !== id) touched.add(r.security_group_id);
       for (let i = 0; i < rules.length; i += RULE_DELETES_PER_TXN) {
         const chunk = rules.slice(i, i + RULE_DELETES_PER_TXN);
-        const r = await this.#d.kv.txn({ compare: [finish.compare], success: chunk.map((rule) => ({ op: 'delete' as const, key: objectKey('security-group-rules', rule.id) })) });
+        const r = await this.#d.kv.txn({
+          compare: [finish.compare],
+          success: chunk.map((rule) => ({ op: 'delete' as const, key: objectKey('security-group-rules', rule.id) })),
+        });
         if (!r.succeeded) throw faults.conflictRetry('Security group', id);
       }
       const isDefault = (await this.#d.kv.get(defaultSgKey(cur.record.project_id)))?.value === id;
@@ -197,67 +224,102 @@ export class SecurityGroupService {
    * does), so concurrent identical rules cannot both pass the duplicate check.
    */
   async createRule(ctx: RequestContext, input: RuleInput): Promise<SecurityGroupRuleRecord> {
-    return casRetry(this.#d, () => { throw faults.conflictRetry('Security group', input.security_group_id); }, async () => {
-      const sg = await this.#d.store.get('security-groups', input.security_group_id);
-      if (sg === undefined) throw faults.notFound('SecurityGroup', input.security_group_id);
-      const rule = this.#validatedRule(sg.record, input, projectOf(ctx, { ...input, project_id: input.project_id ?? sg.record.project_id }));
-      if (rule.remote_group_id !== null && (await this.#d.store.get('security-groups', rule.remote_group_id)) === undefined) {
-        throw faults.notFound('SecurityGroup', rule.remote_group_id);
-      }
-      const existing = (await this.#d.store.list('security-group-rules')).items.filter((r) => r.security_group_id === sg.record.id);
-      const dup = existing.find((r) => sameRule(r, rule));
-      if (dup !== undefined) throw faults.sgRuleExists(dup.id);
-      const r = await this.#d.kv.txn({
-        compare: [
-          { key: objectKey('security-groups', sg.record.id), target: 'modRevision', op: '==', value: sg.modRevision },
-          notBeingDeleted('security-groups', sg.record.id),
-          ...(rule.remote_group_id === null ? [] : [notBeingDeleted('security-groups', rule.remote_group_id)]),
-        ],
-        success: [
-          { op: 'put', key: objectKey('security-group-rules', rule.id), value: encodeRecord(rule) },
-          { op: 'put', key: objectKey('security-groups', sg.record.id), value: encodeRecord(this.#bumped(sg.record)) },
-        ],
-      });
-      if (r.succeeded) {
-        await this.#sync.syncSecurityGroup(sg.record.id);
-        return rule;
-      }
-      return AGAIN;
-    });
+    return casRetry(
+      this.#d,
+      () => {
+        throw faults.conflictRetry('Security group', input.security_group_id);
+      },
+      async () => {
+        const sg = await this.#d.store.get('security-groups', input.security_group_id);
+        if (sg === undefined) throw faults.notFound('SecurityGroup', input.security_group_id);
+        const rule = this.#validatedRule(sg.record, input, projectOf(ctx, { ...input, project_id: input.project_id ?? sg.record.project_id }));
+        if (rule.remote_group_id !== null && (await this.#d.store.get('security-groups', rule.remote_group_id)) === undefined) {
+          throw faults.notFound('SecurityGroup', rule.remote_group_id);
+        }
+        const existing = (await this.#d.store.list('security-group-rules')).items.filter((r) => r.security_group_id === sg.record.id);
+        const dup = existing.find((r) => sameRule(r, rule));
+        if (dup !== undefined) throw faults.sgRuleExists(dup.id);
+        const r = await this.#d.kv.txn({
+          compare: [
+            { key: objectKey('security-groups', sg.record.id), target: 'modRevision', op: '==', value: sg.modRevision },
+            notBeingDeleted('security-groups', sg.record.id),
+            ...(rule.remote_group_id === null ? [] : [notBeingDeleted('security-groups', rule.remote_group_id)]),
+          ],
+          success: [
+            { op: 'put', key: objectKey('security-group-rules', rule.id), value: encodeRecord(rule) },
+            { op: 'put', key: objectKey('security-groups', sg.record.id), value: encodeRecord(this.#bumped(sg.record)) },
+          ],
+        });
+        if (r.succeeded) {
+          await this.#sync.syncSecurityGroup(sg.record.id);
+          return rule;
+        }
+        return AGAIN;
+      },
+    );
   }
 
   async deleteRule(id: string): Promise<void> {
-    await casRetry(this.#d, () => { throw faults.conflictRetry('Security group rule', id); }, async () => {
-      const rule = await this.#d.store.get('security-group-rules', id);
-      if (rule === undefined) throw faults.notFound('SecurityGroupRule', id);
-      const sg = await this.#d.store.get('security-groups', rule.record.security_group_id);
-      const r = await this.#d.kv.txn({
-        compare: [
-          { key: objectKey('security-group-rules', id), target: 'modRevision', op: '==', value: rule.modRevision },
-          ...(sg === undefined ? [] : [{ key: objectKey('security-groups', sg.record.id), target: 'modRevision' as const, op: '==' as const, value: sg.modRevision }]),
-        ],
-        success: [
-          { op: 'delete', key: objectKey('security-group-rules', id) },
-          ...(sg === undefined ? [] : [{ op: 'put' as const, key: objectKey('security-groups', sg.record.id), value: encodeRecord(this.#bumped(sg.record)) }]),
-        ],
-      });
-      if (r.succeeded) {
-        await this.#sync.syncSecurityGroup(rule.record.security_group_id);
-        return;
-      }
-      return AGAIN;
-    });
+    await casRetry(
+      this.#d,
+      () => {
+        throw faults.conflictRetry('Security group rule', id);
+      },
+      async () => {
+        const rule = await this.#d.store.get('security-group-rules', id);
+        if (rule === undefined) throw faults.notFound('SecurityGroupRule', id);
+        const sg = await this.#d.store.get('security-groups', rule.record.security_group_id);
+        const r = await this.#d.kv.txn({
+          compare: [
+            { key: objectKey('security-group-rules', id), target: 'modRevision', op: '==', value: rule.modRevision },
+            ...(sg === undefined
+              ? []
+              : [{ key: objectKey('security-groups', sg.record.id), target: 'modRevision' as const, op: '==' as const, value: sg.modRevision }]),
+          ],
+          success: [
+            { op: 'delete', key: objectKey('security-group-rules', id) },
+            ...(sg === undefined
+              ? []
+              : [{ op: 'put' as const, key: objectKey('security-groups', sg.record.id), value: encodeRecord(this.#bumped(sg.record)) }]),
+          ],
+        });
+        if (r.succeeded) {
+          await this.#sync.syncSecurityGroup(rule.record.security_group_id);
+          return;
+        }
+        return AGAIN;
+      },
+    );
   }
 
   #bumped(sg: SecurityGroupRecord): SecurityGroupRecord {
     return { ...sg, revision_number: sg.revision_number + 1, updated_at: timestamp(this.#d.clock) };
   }
 
-  #newRule(sg: SecurityGroupRecord, r: { direction: 'ingress' | 'egress'; ethertype: 'IPv4' | 'IPv6'; remote_group_id?: string }, now: string): SecurityGroupRuleRecord {
+  #newRule(
+    sg: SecurityGroupRecord,
+    r: { direction: 'ingress' | 'egress'; ethertype: 'IPv4' | 'IPv6'; remote_group_id?: string },
+    now: string,
+  ): SecurityGroupRuleRecord {
     return {
-      id: this.#d.newId(), tenant_id: sg.project_id, project_id: sg.project_id, security_group_id: sg.id, ethertype: r.ethertype, direction: r.direction,
-      protocol: null, port_range_min: null, port_range_max: null, remote_ip_prefix: null, remote_address_group_id: null, normalized_cidr: null,
-      remote_group_id: r.remote_group_id ?? null, description: '', tags: [], created_at: now, updated_at: now, revision_number: 0,
+      id: this.#d.newId(),
+      tenant_id: sg.project_id,
+      project_id: sg.project_id,
+      security_group_id: sg.id,
+      ethertype: r.ethertype,
+      direction: r.direction,
+      protocol: null,
+      port_range_min: null,
+      port_range_max: null,
+      remote_ip_prefix: null,
+      remote_address_group_id: null,
+      normalized_cidr: null,
+      remote_group_id: r.remote_group_id ?? null,
+      description: '',
+      tags: [],
+      created_at: now,
+      updated_at: now,
+      revision_number: 0,
     };
   }
 
@@ -305,18 +367,36 @@ export class SecurityGroupService {
     }
     const now = timestamp(this.#d.clock);
     return {
-      id: this.#d.newId(), tenant_id: project, project_id: project, security_group_id: sg.id, ethertype, direction: input.direction,
-      protocol, port_range_min: min, port_range_max: max,
+      id: this.#d.newId(),
+      tenant_id: project,
+      project_id: project,
+      security_group_id: sg.id,
+      ethertype,
+      direction: input.direction,
+      protocol,
+      port_range_min: min,
+      port_range_max: max,
       remote_ip_prefix: prefix === null ? null : prefix.includes('/') ? prefix : `${prefix}/${family === 4 ? 32 : 128}`,
-      remote_address_group_id: null, normalized_cidr: normalized, remote_group_id: remoteGroup, description: input.description ?? '',
-      tags: [], created_at: now, updated_at: now, revision_number: 0,
+      remote_address_group_id: null,
+      normalized_cidr: normalized,
+      remote_group_id: remoteGroup,
+      description: input.description ?? '',
+      tags: [],
+      created_at: now,
+      updated_at: now,
+      revision_number: 0,
     };
   }
 }
 
 function sameRule(a: SecurityGroupRuleRecord, b: SecurityGroupRuleRecord): boolean {
   return (
-    a.direction === b.direction && a.ethertype === b.ethertype && a.protocol === b.protocol && a.port_range_min === b.port_range_min &&
-    a.port_range_max === b.port_range_max && a.normalized_cidr === b.normalized_cidr && a.remote_group_id === b.remote_group_id
+    a.direction === b.direction &&
+    a.ethertype === b.ethertype &&
+    a.protocol === b.protocol &&
+    a.port_range_min === b.port_range_min &&
+    a.port_range_max === b.port_range_max &&
+    a.normalized_cidr === b.normalized_cidr &&
+    a.remote_group_id === b.remote_group_id
   );
 }

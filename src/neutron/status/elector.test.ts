@@ -23,7 +23,17 @@ describe('Elector (networking-calico election over a leased key)', () => {
 
   function elector(name: string, pid: number, alive: (pid: number) => boolean = () => true): Elector & { changes: boolean[] } {
     const changes: boolean[] = [];
-    const e = new Elector({ kv, key: KEY, name, pid, clock: realClock(), logger: silentLogger(), ttlSeconds: 2, isProcessAlive: alive, onChange: (m) => changes.push(m) });
+    const e = new Elector({
+      kv,
+      key: KEY,
+      name,
+      pid,
+      clock: realClock(),
+      logger: silentLogger(),
+      ttlSeconds: 2,
+      isProcessAlive: alive,
+      onChange: (m) => changes.push(m),
+    });
     return Object.assign(e, { changes });
   }
 

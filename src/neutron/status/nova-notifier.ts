@@ -31,7 +31,12 @@ export const NO_PORT_EVENTS: PortEvents = {
 export type HttpPost = (url: string, body: unknown, headers: Readonly<Record<string, string>>) => Promise<{ status: number }>;
 
 export const fetchPost: HttpPost = async (url, body, headers) => {
-  const r = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(10_000) });
+  const r = await fetch(url, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+    signal: AbortSignal.timeout(10_000),
+  });
   await r.arrayBuffer();
   return { status: r.status };
 };
@@ -43,7 +48,18 @@ function isComputePort(p: PortRecord): boolean {
   return UUID_LIKE.test(p.device_id) && p.device_owner.startsWith('compute:');
 }
 
-const DATA_FIELDS: readonly (keyof PortRecord)[] = ['fixed_ips', 'mac_address', 'security_groups', 'allowed_address_pairs', 'device_id', 'binding:host_id', 'binding:vif_type', 'port_security_enabled', 'admin_state_up', 'extra_dhcp_opts'];
+const DATA_FIELDS: readonly (keyof PortRecord)[] = [
+  'fixed_ips',
+  'mac_address',
+  'security_groups',
+  'allowed_address_pairs',
+  'device_id',
+  'binding:host_id',
+  'binding:vif_type',
+  'port_security_enabled',
+  'admin_state_up',
+  'extra_dhcp_opts',
+];
 
 export interface NovaNotifierOptions {
   /** Nova's compute API root, e.g. http://nova:8774/v2.1 */
@@ -76,15 +92,19 @@ export class NovaNotifier implements PortEvents {
 
   portStatusChanged(before: PortRecord, after: PortRecord): void {
     if (!isComputePort(after)) return;
-    if (after.status === 'ACTIVE' && before.status !== 'ACTIVE') this.#add({ server_uuid: after.device_id, name: 'network-vif-plugged', status: 'completed', tag: after.id });
-    else if (after.status === 'ERROR' && before.status !== 'ERROR') this.#add({ server_uuid: after.device_id, name: 'network-vif-plugged', status: 'failed', tag: after.id });
-    else if (after.status === 'DOWN' && before.status === 'ACTIVE') this.#add({ server_uuid: after.device_id, name: 'network-vif-unplugged', status: 'completed', tag: after.id });
+    if (after.status === 'ACTIVE' && before.status !== 'ACTIVE')
+      this.#add({ server_uuid: after.device_id, name: 'network-vif-plugged', status: 'completed', tag: after.id });
+    else if (after.status === 'ERROR' && before.status !== 'ERROR')
+      this.#add({ server_uuid: after.device_id, name: 'network-vif-plugged', status: 'failed', tag: after.id });
+    else if (after.status === 'DOWN' && before.status === 'ACTIVE')
+      this.#add({ server_uuid: after.device_id, name: 'network-vif-unplugged', status: 'completed', tag: after.id });
   }
 
   portUpdated(before: PortRecord, after: PortRecord): void {
     const port = isComputePort(after) ? after : isComputePort(before) ? before : undefined;
     if (port === undefined) return;
-    if (DATA_FIELDS.some((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]))) this.#add({ server_uuid: port.device_id, name: 'network-changed', tag: port.id });
+    if (DATA_FIELDS.some((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f])))
+      this.#add({ server_uuid: port.device_id, name: 'network-changed', tag: port.id });
   }
 
   floatingIpChanged(port: PortRecord): void {

@@ -94,7 +94,8 @@ export class StatusReporter {
         this.#resyncTimer = d.clock.setTimer(() => {
           void resync(d).then((r) => {
             if (!r.ok) d.logger.warn({ error: r.error }, 'periodic resync failed');
-            else if (Object.values(r.phases).some((p) => p.created + p.updated + p.deleted > 0)) d.logger.info({ phases: r.phases }, 'periodic resync repaired Calico resources');
+            else if (Object.values(r.phases).some((p) => p.created + p.updated + p.deleted > 0))
+              d.logger.info({ phases: r.phases }, 'periodic resync repaired Calico resources');
             if (this.#syncer !== undefined) loop();
           });
         }, every);

@@ -46,7 +46,10 @@ describe('NeutronCache: a watch-fed copy of Neutron objects, written through by 
       await eventually(() => cache.get('networks', 'other') !== undefined, { what: 'the watched write' });
       await kv.delete(objectKey('networks', 'other'));
       await eventually(() => cache.get('networks', 'other') === undefined, { what: 'the watched delete' });
-      assert.deepEqual(cache.values('networks').map((e) => e.key), [objectKey('networks', 'before')]);
+      assert.deepEqual(
+        cache.values('networks').map((e) => e.key),
+        [objectKey('networks', 'before')],
+      );
     });
 
     await t.test('sees its own server\u2019s writes at once, before the watch delivers them', async () => {

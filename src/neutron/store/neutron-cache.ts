@@ -2,7 +2,15 @@ import { CompactedError, type KeyValue, type KvStore, type TxnRequest, type TxnR
 import { backoffDelay, describeError, type Clock, type Logger } from '../../lib/index.js';
 import { NEUTRON_ROOT, type NeutronCollection } from './neutron-keys.js';
 
-const COLLECTIONS: ReadonlySet<string> = new Set<NeutronCollection>(['networks', 'subnets', 'ports', 'security-groups', 'security-group-rules', 'routers', 'floatingips']);
+const COLLECTIONS: ReadonlySet<string> = new Set<NeutronCollection>([
+  'networks',
+  'subnets',
+  'ports',
+  'security-groups',
+  'security-group-rules',
+  'routers',
+  'floatingips',
+]);
 
 /** A key under one of the collections: its collection and id, else undefined. */
 function collectionOf(key: string): { collection: NeutronCollection; id: string } | undefined {
@@ -185,7 +193,10 @@ export class NeutronCache {
         for (const w of this.#waiters.splice(0)) w.resolve(false);
         resume = err instanceof CompactedError || this.#watched === 0 ? undefined : this.#watched;
         const delay = backoffDelay(attempt++);
-        this.#o.logger.warn({ err: describeError(err), retryInMs: delay }, resume === undefined ? 'neutron cache re-listing' : 'neutron cache resuming its watch');
+        this.#o.logger.warn(
+          { err: describeError(err), retryInMs: delay },
+          resume === undefined ? 'neutron cache re-listing' : 'neutron cache resuming its watch',
+        );
         await this.#o.clock.sleep(delay, signal).catch(() => undefined);
       }
     }

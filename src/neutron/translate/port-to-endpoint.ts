@@ -1,13 +1,4 @@
-import {
-  API_VERSION,
-  hostCidr,
-  parseCidr,
-  parseIp,
-  sanitizeLabel,
-  tapInterfaceName,
-  workloadEndpointName,
-  type WorkloadEndpoint,
-} from '../../model/index.js';
+import { API_VERSION, hostCidr, parseCidr, parseIp, sanitizeLabel, tapInterfaceName, workloadEndpointName, type WorkloadEndpoint } from '../../model/index.js';
 import type { FloatingIpRecord, NetworkRecord, PortRecord, SecurityGroupRecord, SubnetRecord } from '../records.js';
 
 export const SG_LABEL_PREFIX = 'sg.projectcalico.org/openstack-';

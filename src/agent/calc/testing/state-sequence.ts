@@ -80,7 +80,8 @@ export function checkInvariants(s: DesiredState): void {
   for (const id of s.rules.keys()) if (!named.has(id)) throw new Error(`rules of ${id}, which no local endpoint uses`);
   const sets = new Set<string>();
   for (const r of s.rules.values()) {
-    for (const rule of [...r.ingress, ...r.egress]) for (const id of [...rule.srcIpSetIds, ...rule.dstIpSetIds, ...rule.notSrcIpSetIds, ...rule.notDstIpSetIds]) sets.add(id);
+    for (const rule of [...r.ingress, ...r.egress])
+      for (const id of [...rule.srcIpSetIds, ...rule.dstIpSetIds, ...rule.notSrcIpSetIds, ...rule.notDstIpSetIds]) sets.add(id);
   }
   for (const id of sets) if (!s.ipSets.has(id)) throw new Error(`a rule names IP set ${id}, which does not exist`);
   for (const id of s.ipSets.keys()) if (!sets.has(id)) throw new Error(`IP set ${id}, which no rule names`);

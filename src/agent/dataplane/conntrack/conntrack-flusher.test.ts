@@ -14,7 +14,25 @@ describe('ConntrackFlusher (real conntrack in a namespace)', () => {
   });
 
   const flow = (dst: string, sport: number) =>
-    ns.must('conntrack', ['-I', '-s', '198.18.5.1', '-d', dst, '-p', 'tcp', '--sport', String(sport), '--dport', '80', '--state', 'ESTABLISHED', '-t', '100', '-u', 'ASSURED']);
+    ns.must('conntrack', [
+      '-I',
+      '-s',
+      '198.18.5.1',
+      '-d',
+      dst,
+      '-p',
+      'tcp',
+      '--sport',
+      String(sport),
+      '--dport',
+      '80',
+      '--state',
+      'ESTABLISHED',
+      '-t',
+      '100',
+      '-u',
+      'ASSURED',
+    ]);
   const destinations = async (): Promise<string[]> => {
     const out = await ns.must('conntrack', ['-L']);
     return [...out.matchAll(/^tcp\s.*?\bdst=(\S+)/gm)].map((m) => m[1] ?? '').sort();
@@ -32,7 +50,12 @@ describe('ConntrackFlusher (real conntrack in a namespace)', () => {
   });
 
   it('a missing conntrack binary is not retried forever', async () => {
-    const missing: Exec = { spawn: () => { throw new Error('unused'); }, run: () => Promise.resolve({ code: 127, signal: null, stdout: '', stderr: 'conntrack: command not found\n' }) };
+    const missing: Exec = {
+      spawn: () => {
+        throw new Error('unused');
+      },
+      run: () => Promise.resolve({ code: 127, signal: null, stdout: '', stderr: 'conntrack: command not found\n' }),
+    };
     const f = new ConntrackFlusher({ exec: missing });
     f.add(['198.18.224.7']);
     await f.flush();
@@ -40,7 +63,12 @@ describe('ConntrackFlusher (real conntrack in a namespace)', () => {
   });
 
   it('a failing conntrack keeps the address for the next apply', async () => {
-    const failing: Exec = { spawn: () => { throw new Error('unused'); }, run: () => Promise.resolve({ code: 2, signal: null, stdout: '', stderr: 'Operation failed: kernel said no\n' }) };
+    const failing: Exec = {
+      spawn: () => {
+        throw new Error('unused');
+      },
+      run: () => Promise.resolve({ code: 2, signal: null, stdout: '', stderr: 'Operation failed: kernel said no\n' }),
+    };
     const f = new ConntrackFlusher({ exec: failing });
     f.add(['198.18.224.7']);
     await f.flush();

@@ -37,7 +37,8 @@ export class ConntrackFlusher {
     for (const ip of [...this.#pending]) {
       const r = await this.#exec.run('conntrack', ['-D', '--orig-dst', ip]);
       if (r.code === 127 || /command not found|No such file/.test(r.stderr)) {
-        if (!this.#missingLogged) this.#log.warn({ stderr: r.stderr.trim() }, 'conntrack is not available: flows to removed floating IPs live until they time out');
+        if (!this.#missingLogged)
+          this.#log.warn({ stderr: r.stderr.trim() }, 'conntrack is not available: flows to removed floating IPs live until they time out');
         this.#missingLogged = true;
         this.#pending.delete(ip);
         continue;

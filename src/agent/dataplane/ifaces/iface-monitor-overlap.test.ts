@@ -13,7 +13,14 @@ function scriptedIp(): { exec: Exec; events: PassThrough; answerList: (links: st
   let lists = 0;
   let exit: (s: { code: number | null; signal: NodeJS.Signals | null }) => void = () => {};
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => (exit = resolve));
-  const child: ChildHandle = { pid: 1, stdin: new PassThrough(), stdout: events, stderr: new PassThrough(), exited, kill: (signal) => exit({ code: null, signal: signal ?? 'SIGTERM' }) };
+  const child: ChildHandle = {
+    pid: 1,
+    stdin: new PassThrough(),
+    stdout: events,
+    stderr: new PassThrough(),
+    exited,
+    kill: (signal) => exit({ code: null, signal: signal ?? 'SIGTERM' }),
+  };
   const exec: Exec = {
     spawn: () => child,
     run: () => {
@@ -38,7 +45,14 @@ describe('IfaceMonitor: listings that overlap events (scripted ip)', () => {
   it('takes the first listing even if events came during it, lists again, and keeps newer events over an older listing', async () => {
     const ip = scriptedIp();
     const seen: IfaceMap[] = [];
-    const monitor = new IfaceMonitor({ exec: ip.exec, clock: realClock(), interfacePrefixes: ['tap'], debounceMs: 1, refreshIntervalMs: 60_000, onChange: (m) => seen.push(m) });
+    const monitor = new IfaceMonitor({
+      exec: ip.exec,
+      clock: realClock(),
+      interfacePrefixes: ['tap'],
+      debounceMs: 1,
+      refreshIntervalMs: 60_000,
+      onChange: (m) => seen.push(m),
+    });
     monitor.start();
     await tick();
     ip.events.write(eventLine('tap1', 5, true)); // during the first listing

@@ -47,7 +47,10 @@ describe('IfaceMonitor (real ip monitor in a netns)', () => {
   }
 
   it('reports the first list (empty) and is then in sync', async () => {
-    await expectChange(() => Promise.resolve(monitor.start()), (m) => m.size === 0);
+    await expectChange(
+      () => Promise.resolve(monitor.start()),
+      (m) => m.size === 0,
+    );
     assert.equal(monitor.inSync, true);
     assert.ok(monitor.monitorPid !== undefined && monitor.monitorPid > 0);
   });
@@ -61,18 +64,42 @@ describe('IfaceMonitor (real ip monitor in a netns)', () => {
     assert.deepEqual(monitor.ifaces.get('tapm1'), { up: false, index: link?.ifindex, mac: link?.address });
     assert.equal(monitor.ifaces.has('pm1'), false, 'other prefixes are not reported');
     await ns.must('ip', ['link', 'set', 'pm1', 'up']);
-    const up = await expectChange(() => ns.must('ip', ['link', 'set', 'tapm1', 'up']), (m) => m.get('tapm1')?.up === true);
-    const down = await expectChange(() => ns.must('ip', ['link', 'set', 'tapm1', 'down']), (m) => m.get('tapm1')?.up === false);
-    const gone = await expectChange(() => ns.must('ip', ['link', 'del', 'tapm1']), (m) => !m.has('tapm1'));
+    const up = await expectChange(
+      () => ns.must('ip', ['link', 'set', 'tapm1', 'up']),
+      (m) => m.get('tapm1')?.up === true,
+    );
+    const down = await expectChange(
+      () => ns.must('ip', ['link', 'set', 'tapm1', 'down']),
+      (m) => m.get('tapm1')?.up === false,
+    );
+    const gone = await expectChange(
+      () => ns.must('ip', ['link', 'del', 'tapm1']),
+      (m) => !m.has('tapm1'),
+    );
     console.log(`iface monitor delays (ms): add ${add.toFixed(0)}, up ${up.toFixed(0)}, down ${down.toFixed(0)}, delete ${gone.toFixed(0)}`);
-    for (const [what, ms] of [['add', add], ['up', up], ['down', down], ['delete', gone]] as const) assert.ok(ms < 1000, `${what} took ${ms} ms`);
+    for (const [what, ms] of [
+      ['add', add],
+      ['up', up],
+      ['down', down],
+      ['delete', gone],
+    ] as const)
+      assert.ok(ms < 1000, `${what} took ${ms} ms`);
   });
 
   it('applies events as they come, without listing every link; a rename away from the prefix removes it', async () => {
     const lists = monitor.stats.lists;
-    await expectChange(() => ns.must('ip', ['link', 'add', 'tapm3', 'type', 'veth', 'peer', 'name', 'pm3']), (m) => m.has('tapm3'));
-    await expectChange(() => ns.must('ip', ['link', 'set', 'tapm3', 'name', 'tapm4']), (m) => m.has('tapm4') && !m.has('tapm3'));
-    await expectChange(() => ns.must('ip', ['link', 'set', 'tapm4', 'name', 'xm4']), (m) => !m.has('tapm4'));
+    await expectChange(
+      () => ns.must('ip', ['link', 'add', 'tapm3', 'type', 'veth', 'peer', 'name', 'pm3']),
+      (m) => m.has('tapm3'),
+    );
+    await expectChange(
+      () => ns.must('ip', ['link', 'set', 'tapm3', 'name', 'tapm4']),
+      (m) => m.has('tapm4') && !m.has('tapm3'),
+    );
+    await expectChange(
+      () => ns.must('ip', ['link', 'set', 'tapm4', 'name', 'xm4']),
+      (m) => !m.has('tapm4'),
+    );
     assert.equal(monitor.stats.lists, lists, 'no listing of the links was needed');
     await ns.must('ip', ['link', 'del', 'xm4']);
     assert.deepEqual([...(await monitor.listNow()).keys()], [...monitor.ifaces.keys()], 'a listing agrees with what the events built');

@@ -34,7 +34,6 @@ export interface IfaceMonitorStats {
   readonly errors: number;
 }
 
-
 /** A monitor child that lived this long is healthy: its successor restarts without backoff. */
 const HEALTHY_CHILD_MS = 5_000;
 /** The child subscribes some time after spawning; a second list covers events in between. */

@@ -5,7 +5,8 @@ import { parseLinkEvent } from './parse-link-event.js';
 // Lines as `ip -o monitor link` (iproute2 6.1) printed them for a veth made, set up, renamed and deleted.
 const LINES = {
   made: '3: tapq1@pq1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default \\    link/ether 02:6d:4f:6d:75:11 brd ff:ff:ff:ff:ff:ff',
-  noCarrier: '3: tapq1@pq1: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default \\    link/ether 02:6d:4f:6d:75:11 brd ff:ff:ff:ff:ff:ff',
+  noCarrier:
+    '3: tapq1@pq1: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default \\    link/ether 02:6d:4f:6d:75:11 brd ff:ff:ff:ff:ff:ff',
   up: '3: tapq1@pq1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default \\    link/ether 02:6d:4f:6d:75:11 brd ff:ff:ff:ff:ff:ff',
   renamed: '3: tapq2@pq1: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default \\    link/ether 02:6d:4f:6d:75:11 brd ff:ff:ff:ff:ff:ff',
   deleted: 'Deleted 3: tapq2@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default \\    link/ether 02:6d:4f:6d:75:11 brd ff:ff:ff:ff:ff:ff',

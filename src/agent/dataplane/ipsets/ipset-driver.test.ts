@@ -118,7 +118,11 @@ describe('IpsetDriver (real ipset in a netns)', () => {
     driver.setDesired('cali40max', 4, ['198.18.0.3/32']);
     await driver.applyUpdates();
     let sets = await kernelSets(ns);
-    for (const [name, member] of [['cali40fam', '198.18.0.1'], ['cali40typ', '198.18.0.2'], ['cali40max', '198.18.0.3']] as const) {
+    for (const [name, member] of [
+      ['cali40fam', '198.18.0.1'],
+      ['cali40typ', '198.18.0.2'],
+      ['cali40max', '198.18.0.3'],
+    ] as const) {
       const set = sets.get(name);
       assert.deepEqual({ type: set?.type, family: set?.family, maxelem: set?.maxelem }, { type: 'hash:net', family: 'inet', maxelem: 1048576 }, name);
       assert.deepEqual([...(set?.members ?? [])], [member], name);

@@ -31,7 +31,21 @@ describe('kernelCidr', () => {
   });
 
   it('rejects malformed input', () => {
-    for (const bad of ['', '198.18.0', '198.18.0.256', '198.18.00.1', '1:2:3:4:5:6:7:8:9', '1::2::3', '1:2:3:4:5:6:7::8', 'g::1', '198.18.0.5/33', '2001:db8::/129', 'fe80::1%eth0', '198.18.0.5/x', 'tap1']) {
+    for (const bad of [
+      '',
+      '198.18.0',
+      '198.18.0.256',
+      '198.18.00.1',
+      '1:2:3:4:5:6:7:8:9',
+      '1::2::3',
+      '1:2:3:4:5:6:7::8',
+      'g::1',
+      '198.18.0.5/33',
+      '2001:db8::/129',
+      'fe80::1%eth0',
+      '198.18.0.5/x',
+      'tap1',
+    ]) {
       assert.equal(kernelCidr(bad), undefined, bad);
     }
   });
@@ -52,7 +66,10 @@ describe('parseIpsetSave', () => {
     const sets = parseIpsetSave(text);
     assert.deepEqual([...sets.keys()], ['cali40a', 'cali40t']);
     const a = sets.get('cali40a')!;
-    assert.deepEqual({ ...a, members: [...a.members] }, { type: 'hash:net', family: 'inet', maxelem: 1048576, plain: true, members: ['198.18.0.5', '198.18.1.0/24'] });
+    assert.deepEqual(
+      { ...a, members: [...a.members] },
+      { type: 'hash:net', family: 'inet', maxelem: 1048576, plain: true, members: ['198.18.0.5', '198.18.1.0/24'] },
+    );
     const t = sets.get('cali40t')!;
     assert.equal(t.plain, false);
     assert.equal(t.maxelem, 65536);

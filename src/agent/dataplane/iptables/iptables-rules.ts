@@ -9,7 +9,6 @@ import { TABLE_NAMES, type Chain, type KernelChainRules, type TableName } from '
 import { iptablesCommands, type IptablesBackend } from './iptables-backend.js';
 import { IptablesTable } from './iptables-table.js';
 
-
 export interface IptablesRulesOptions {
   readonly exec: Exec;
   readonly backend: IptablesBackend;
@@ -46,7 +45,10 @@ export class IptablesRules implements RulesBackend {
     this.#clock = o.clock ?? realClock();
     for (const family of o.families) {
       for (const table of TABLE_NAMES) {
-        this.#tables.set(`${family}:${table}`, new IptablesTable({ exec: o.exec, table, family, backend: o.backend, insertMode: o.config.chainInsertMode, logger: o.logger }));
+        this.#tables.set(
+          `${family}:${table}`,
+          new IptablesTable({ exec: o.exec, table, family, backend: o.backend, insertMode: o.config.chainInsertMode, logger: o.logger }),
+        );
       }
     }
     this.#ipsets = new IpsetDriver({ exec: o.exec, logger: o.logger });

@@ -7,7 +7,13 @@ import { netnsExec } from '../../../lib/index.js';
 import type { Chain } from './chain.js';
 import { IptablesTable } from './iptables-table.js';
 
-const chainA: Chain = { name: 'cali-a', rules: [{ match: '-p tcp', action: '-j cali-b', comment: ['to b'] }, { match: '', action: '-j DROP' }] };
+const chainA: Chain = {
+  name: 'cali-a',
+  rules: [
+    { match: '-p tcp', action: '-j cali-b', comment: ['to b'] },
+    { match: '', action: '-j DROP' },
+  ],
+};
 const chainB: Chain = { name: 'cali-b', rules: [{ match: '-m mark --mark 0x10000/0x10000', action: '-j RETURN' }] };
 
 for (const backend of ['nft', 'legacy'] as const) {
@@ -28,7 +34,10 @@ for (const backend of ['nft', 'legacy'] as const) {
       table.setChain(chainA);
       table.setChain(chainB);
       table.setChain({ name: 'cali-unused', rules: [{ match: '', action: '-j DROP' }] });
-      table.setKernelRules('FORWARD', { insert: [{ match: '', action: '-j cali-a' }], append: [{ match: '-m mark --mark 0x10000/0x10000', action: '-j ACCEPT' }] });
+      table.setKernelRules('FORWARD', {
+        insert: [{ match: '', action: '-j cali-a' }],
+        append: [{ match: '-m mark --mark 0x10000/0x10000', action: '-j ACCEPT' }],
+      });
       assert.ok((await table.apply()) > 0);
       const text = await save();
       const forward = text.split('\n').filter((l) => l.startsWith('-A FORWARD'));
@@ -108,7 +117,13 @@ for (const backend of ['nft', 'legacy'] as const) {
     });
 
     it('a chain two jumps away shared by two parents stays while either reaches it, and goes with the last', async () => {
-      table.setKernelRules('FORWARD', { insert: [{ match: '-p tcp', action: '-j cali-p1' }, { match: '-p udp', action: '-j cali-p2' }], append: [] });
+      table.setKernelRules('FORWARD', {
+        insert: [
+          { match: '-p tcp', action: '-j cali-p1' },
+          { match: '-p udp', action: '-j cali-p2' },
+        ],
+        append: [],
+      });
       table.setChain({ name: 'cali-p1', rules: [{ match: '', action: '-j cali-mid' }] });
       table.setChain({ name: 'cali-p2', rules: [{ match: '', action: '-j cali-mid' }] });
       table.setChain({ name: 'cali-mid', rules: [{ match: '', action: '-j cali-leaf' }] });

@@ -56,7 +56,14 @@ function sameRules(a: readonly IptRule[], b: readonly IptRule[]): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
     const y = b[i];
-    if (x === undefined || y === undefined || x.match !== y.match || x.action !== y.action || (x.comment ?? []).join('\u0000') !== (y.comment ?? []).join('\u0000')) return false;
+    if (
+      x === undefined ||
+      y === undefined ||
+      x.match !== y.match ||
+      x.action !== y.action ||
+      (x.comment ?? []).join('\u0000') !== (y.comment ?? []).join('\u0000')
+    )
+      return false;
   }
   return true;
 }
@@ -274,7 +281,14 @@ export class IptablesTable {
       const hashes = d?.hashes ?? [];
       ruleCount += hashes.length;
       const have = actual.get(name);
-      if (have !== undefined && sameList(have.map((r) => r.hash), hashes)) continue;
+      if (
+        have !== undefined &&
+        sameList(
+          have.map((r) => r.hash),
+          hashes,
+        )
+      )
+        continue;
       if (have !== undefined) this.#log.debug({ chain: name, have: have.map((r) => r.hash || 'foreign'), want: hashes }, 'Chain differs');
       declare.push(`:${name} - -`);
       d?.chain.rules.forEach((r, i) => rules.push(`-A ${name} ${ruleSpec(r, d.hashes[i] ?? '')}`));
@@ -298,7 +312,12 @@ export class IptablesTable {
       for (const s of appends) kernel.push(`-A ${name} ${s}`);
       const mine = (specs: readonly string[], from: number): { hash: string; spec: string }[] =>
         specs.map((spec, i) => ({ hash: want.hashes[from + i] ?? '', spec }));
-      kernelNow.set(name, this.#insertMode === 'insert' ? [...mine(inserts, 0), ...foreign, ...mine(appends, inserts.length)] : [...foreign, ...mine(inserts, 0), ...mine(appends, inserts.length)]);
+      kernelNow.set(
+        name,
+        this.#insertMode === 'insert'
+          ? [...mine(inserts, 0), ...foreign, ...mine(appends, inserts.length)]
+          : [...foreign, ...mine(inserts, 0), ...mine(appends, inserts.length)],
+      );
     }
     this.stats.chains = wanted.size;
     if (checkAll) this.stats.rules = ruleCount;
@@ -310,7 +329,11 @@ export class IptablesTable {
       kernelWritten: [...kernelNow.keys()],
       commit: () => {
         // Our chains are compared by id only: no spec text kept for them.
-        for (const [name, d] of written) actual.set(name, d.hashes.map((hash) => ({ hash, spec: '' })));
+        for (const [name, d] of written)
+          actual.set(
+            name,
+            d.hashes.map((hash) => ({ hash, spec: '' })),
+          );
         for (const name of removed) actual.delete(name);
         for (const [name, rs] of kernelNow) actual.set(name, rs);
       },

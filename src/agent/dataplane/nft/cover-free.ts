@@ -15,7 +15,14 @@ export function coverFree(members: Iterable<string>): Set<string> {
   const nets = parsed.filter((c) => c.prefixLength < (c.family === 4 ? 32 : 128)).sort((a, b) => a.prefixLength - b.prefixLength);
   const out = new Set<string>();
   for (const c of parsed) {
-    const covered = nets.some((n) => n !== c && n.family === c.family && n.prefixLength <= c.prefixLength && n.full !== c.full && kernelCidr(`${c.address}/${n.prefixLength}`)?.address === n.address);
+    const covered = nets.some(
+      (n) =>
+        n !== c &&
+        n.family === c.family &&
+        n.prefixLength <= c.prefixLength &&
+        n.full !== c.full &&
+        kernelCidr(`${c.address}/${n.prefixLength}`)?.address === n.address,
+    );
     if (!covered) out.add(c.printed);
   }
   return out;

@@ -71,7 +71,8 @@ describe('NftRules: Brindle’s own nftables table (real nft in a namespace)', (
     assert.ok(applied.lines > 300, `${applied.lines} lines`);
     for (const family of ['ip', 'ip6']) {
       const text = await ns.must('nft', ['list', 'table', family, 'brindle']);
-      for (const name of ['filter.FORWARD', 'raw.PREROUTING', 'nat.POSTROUTING', 'cali-tw-tapabcdef01-23', 'cali-from-wl-dispatch-map']) assert.match(text, new RegExp(`(chain|map) ${name.replace('.', '\\.')} \\{`), `${family}: ${name}`);
+      for (const name of ['filter.FORWARD', 'raw.PREROUTING', 'nat.POSTROUTING', 'cali-tw-tapabcdef01-23', 'cali-from-wl-dispatch-map'])
+        assert.match(text, new RegExp(`(chain|map) ${name.replace('.', '\\.')} \\{`), `${family}: ${name}`);
       assert.match(text, /"tapabcdef01-23" : goto cali-fw-tapabcdef01-23/);
     }
     const rendered = fullFixture(4).filter.chains.find((c) => c.name === 'cali-tw-tapabcdef01-23');
@@ -109,7 +110,8 @@ describe('NftRules: Brindle’s own nftables table (real nft in a namespace)', (
     wantFixture(r);
     r.setSet('cali40s:overlap', 4, ['10.0.0.0/8', '10.1.0.0/16', '198.18.1.1']);
     await r.apply();
-    const elements = async (): Promise<string> => (/elements = \{([^}]*)\}/.exec(await ns.must('nft', ['list', 'set', 'ip', 'brindle', 'cali40s.overlap'])) ?? [])[1]?.replace(/\s+/g, ' ').trim() ?? '';
+    const elements = async (): Promise<string> =>
+      (/elements = \{([^}]*)\}/.exec(await ns.must('nft', ['list', 'set', 'ip', 'brindle', 'cali40s.overlap'])) ?? [])[1]?.replace(/\s+/g, ' ').trim() ?? '';
     assert.equal(await elements(), '10.0.0.0/8, 198.18.1.1');
     r.removeMembers('cali40s:overlap', ['10.0.0.0/8']);
     await r.apply();
@@ -130,7 +132,8 @@ describe('NftRules: Brindle’s own nftables table (real nft in a namespace)', (
     await r.apply();
     const set = 'cali40s:remote-group-a';
     const listSet = async (): Promise<string> => ns.must('nft', ['list', 'set', 'ip', 'brindle', 'cali40s.remote-group-a']);
-    const policyRules = async (): Promise<number> => (await ns.must('nft', ['list', 'table', 'ip', 'brindle'])).split('\n').filter((l) => l.includes('@cali40s.remote-group-a')).length;
+    const policyRules = async (): Promise<number> =>
+      (await ns.must('nft', ['list', 'table', 'ip', 'brindle'])).split('\n').filter((l) => l.includes('@cali40s.remote-group-a')).length;
     assert.doesNotMatch(await listSet(), /flags interval/);
     const naming = await policyRules();
     assert.ok(naming > 0, 'a policy rule names the set');

@@ -93,7 +93,11 @@ export class NftTable {
 
   #render(name: string, table: TableName, rules: Chain['rules'], base?: NftBaseChain): DesiredChain {
     try {
-      return this.#fromBodies(name, rules.map((r) => translateRule(r, { family: this.family, table })), base);
+      return this.#fromBodies(
+        name,
+        rules.map((r) => translateRule(r, { family: this.family, table })),
+        base,
+      );
     } catch (err) {
       if (!(err instanceof NftTranslateError)) throw err;
       // Fail closed, and go on with the rest of the batch: this chain drops everything.
@@ -103,7 +107,10 @@ export class NftTable {
   }
 
   #fromBodies(name: string, bodies: readonly string[], base?: NftBaseChain): DesiredChain {
-    const hashes = ruleHashes(name, bodies.map((b) => ({ match: '', action: b })));
+    const hashes = ruleHashes(
+      name,
+      bodies.map((b) => ({ match: '', action: b })),
+    );
     const targets: string[] = [];
     const sets: string[] = [];
     for (const b of bodies) {
@@ -226,12 +233,19 @@ export class NftTable {
       // The table is there (a restart): fail closed already only if these chains are as wanted
       // (a changed prefix or a new version's static chains would otherwise pass traffic until
       // the full apply commits).
-      return chains.every(([name, d]) => sameList(actual.chains.get(name), d.hashes) && (d.base === undefined ? !actual.hooks.has(name) : actual.hooks.get(name) === hookText(d.base)));
+      return chains.every(
+        ([name, d]) =>
+          sameList(actual.chains.get(name), d.hashes) && (d.base === undefined ? !actual.hooks.has(name) : actual.hooks.get(name) === hookText(d.base)),
+      );
     }
     // The transaction an empty table would get if only these chains, the sets they name and the
     // maps (without entries: every tap unknown) were wanted.
     const names = new Set(chains.flatMap(([, d]) => d.sets));
-    const sets = new Map([...this.#sets].filter(([name]) => names.has(name)).map(([name, s]): [string, DesiredSet] => [name, { members: s.members, touched: 'all', nets: s.nets }]));
+    const sets = new Map(
+      [...this.#sets]
+        .filter(([name]) => names.has(name))
+        .map(([name, s]): [string, DesiredSet] => [name, { members: s.members, touched: 'all', nets: s.nets }]),
+    );
     const plan = planTransaction({
       fam: this.#fam,
       family: this.family,

@@ -66,7 +66,9 @@ describe('parseNftList: the text listing of our table', () => {
     assert.equal(v.maps.get('cali-from-wl-dispatch-map')?.get('tapdown'), 'goto cali-fw-tapdown');
   });
   it('reads IPv6 elements as they are', () => {
-    const v = parseNftList('table ip6 brindle {\n\tset cali60s.a {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = { 2001:db8::9, 2001:db8:1::/64 }\n\t}\n\tset cali60s.h {\n\t\ttype ipv6_addr\n\t\telements = { 2001:db8::9 }\n\t}\n}\n');
+    const v = parseNftList(
+      'table ip6 brindle {\n\tset cali60s.a {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = { 2001:db8::9, 2001:db8:1::/64 }\n\t}\n\tset cali60s.h {\n\t\ttype ipv6_addr\n\t\telements = { 2001:db8::9 }\n\t}\n}\n',
+    );
     assert.deepEqual([...(v.sets.get('cali60s.a') ?? [])], ['2001:db8::9', '2001:db8:1::/64']);
     assert.deepEqual([...(v.sets.get('cali60s.h') ?? [])], ['2001:db8::9']);
     assert.deepEqual([...v.intervalSets], ['cali60s.a'], 'a set of addresses only is a hash set');

@@ -73,7 +73,9 @@ function pushRules(out: string[], table: string, chain: string, d: DesiredChain)
 export function planTransaction(i: PlanInput): { lines: string[]; commit: () => void; rules: number } {
   const { actual, checkAll, desired } = i;
   const touchedChains = checkAll ? new Set([...desired.chains.keys(), ...actual.chains.keys()]) : i.touchedChains;
-  const touchedMaps: ReadonlyMap<string, ReadonlySet<string> | 'all'> = checkAll ? new Map([...desired.maps.keys(), ...actual.maps.keys()].map((m) => [m, 'all'])) : i.touchedMaps;
+  const touchedMaps: ReadonlyMap<string, ReadonlySet<string> | 'all'> = checkAll
+    ? new Map([...desired.maps.keys(), ...actual.maps.keys()].map((m) => [m, 'all']))
+    : i.touchedMaps;
   const T = `${i.fam} ${NFT_TABLE}`;
   const setType = i.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
   const head: string[] = [`add table ${T}`];

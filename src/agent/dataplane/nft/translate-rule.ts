@@ -97,7 +97,16 @@ function translateMatch(match: string, ctx: TranslateContext, whole: string): st
         break;
       case '-m': {
         const module = next();
-        if (module === 'multiport' || module === 'mark' || module === 'set' || module === 'conntrack' || module === 'icmp' || module === 'icmp6' || module === 'rpfilter') break;
+        if (
+          module === 'multiport' ||
+          module === 'mark' ||
+          module === 'set' ||
+          module === 'conntrack' ||
+          module === 'icmp' ||
+          module === 'icmp6' ||
+          module === 'rpfilter'
+        )
+          break;
         throw new NftTranslateError(whole, `match module ${module ?? '(missing)'}`);
       }
       case '--source-ports':

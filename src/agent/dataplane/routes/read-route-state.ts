@@ -47,9 +47,28 @@ const neighSchema = z.array(
 
 /** The names in iproute2's default rt_protos, so `boot` and `3` compare equal. */
 const PROTOCOLS: Readonly<Record<string, number>> = {
-  unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, gated: 8, ra: 9, mrt: 10, zebra: 11, bird: 12,
-  dnrouted: 13, xorp: 14, ntk: 15, dhcp: 16, keepalived: 18, babel: 42, openr: 99, bgp: 186, isis: 187,
-  ospf: 188, rip: 189, eigrp: 192,
+  unspec: 0,
+  redirect: 1,
+  kernel: 2,
+  boot: 3,
+  static: 4,
+  gated: 8,
+  ra: 9,
+  mrt: 10,
+  zebra: 11,
+  bird: 12,
+  dnrouted: 13,
+  xorp: 14,
+  ntk: 15,
+  dhcp: 16,
+  keepalived: 18,
+  babel: 42,
+  openr: 99,
+  bgp: 186,
+  isis: 187,
+  ospf: 188,
+  rip: 189,
+  eigrp: 192,
 };
 
 /** `boot`, `3` and 3 all become 3; an unknown name stays as it is. */
@@ -86,7 +105,10 @@ export async function readRouteState(
     readJson(exec, ['-4', '-j', 'neigh', 'show'], timeoutMs),
   ]);
   const routes: KernelRoute[] = [];
-  for (const [family, raw] of [[4, v4], [6, v6]] as const) {
+  for (const [family, raw] of [
+    [4, v4],
+    [6, v6],
+  ] as const) {
     const parsed = routeSchema.safeParse(raw);
     if (!parsed.success) throw new RouteReadError(`IPv${family} routes`, parsed.error.message);
     for (const r of parsed.data) {

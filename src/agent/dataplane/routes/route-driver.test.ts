@@ -69,7 +69,15 @@ describe('RouteDriver (real ip in a netns)', () => {
     driver.setRoutes('tapt1', [{ cidr: '198.18.0.5/32', mac: '02:00:00:00:00:05' }, { cidr: '2001:db8::5/128' }]);
     const result = await driver.apply();
     assert.deepEqual(result.failures, []);
-    assert.deepEqual(await route(ns, 4, '198.18.0.5'), { type: 'unicast', dst: '198.18.0.5', dev: 'tapt1', protocol: 'boot', scope: 'link', metric: 1024, flags: [] });
+    assert.deepEqual(await route(ns, 4, '198.18.0.5'), {
+      type: 'unicast',
+      dst: '198.18.0.5',
+      dev: 'tapt1',
+      protocol: 'boot',
+      scope: 'link',
+      metric: 1024,
+      flags: [],
+    });
     const v6 = await route(ns, 6, '2001:db8::5');
     assert.deepEqual({ dev: v6?.dev, protocol: v6?.protocol, metric: v6?.metric }, { dev: 'tapt1', protocol: 'boot', metric: 1024 });
     const n = await neigh(ns, '198.18.0.5');
@@ -128,7 +136,10 @@ describe('RouteDriver (real ip in a netns)', () => {
     driver.setIfaceUp('tapt2', true);
     const result = await driver.apply();
     assert.ok(result.failures.length > 0);
-    assert.ok(result.failures.every((f) => f.ifaceMissing), JSON.stringify(result.failures));
+    assert.ok(
+      result.failures.every((f) => f.ifaceMissing),
+      JSON.stringify(result.failures),
+    );
     assert.equal(driver.dirty, true);
     // Present but admin-down.
     await ns.must('ip', ['link', 'add', 'tapt2', 'type', 'veth', 'peer', 'name', 'v2']);
@@ -149,7 +160,12 @@ describe('RouteDriver (real ip in a netns)', () => {
     const { ns, driver } = await setup();
     await veth(ns, 'tapa', 'va');
     await veth(ns, 'tapb', 'vb');
-    driver.setIfaceStates(new Map([['tapa', { up: true }], ['tapb', { up: true }]]));
+    driver.setIfaceStates(
+      new Map([
+        ['tapa', { up: true }],
+        ['tapb', { up: true }],
+      ]),
+    );
     driver.setRoutes('tapa', [{ cidr: '2001:db8::a/128' }, { cidr: '198.18.1.1/32', mac: '02:00:00:00:01:01' }]);
     await driver.apply();
     assert.equal((await route(ns, 6, '2001:db8::a'))?.dev, 'tapa');
@@ -157,8 +173,14 @@ describe('RouteDriver (real ip in a netns)', () => {
     driver.setRoutes('tapb', [{ cidr: '2001:DB8:0::a/128' }, { cidr: '198.18.1.1/32', mac: '02:00:00:00:01:01' }]);
     assert.deepEqual((await driver.apply()).failures, []);
     const v6 = (await routes(ns, 6)).filter((r) => r.dst === '2001:db8::a');
-    assert.deepEqual(v6.map((r) => r.dev), ['tapb']);
-    assert.deepEqual((await routes(ns, 4)).filter((r) => r.dst === '198.18.1.1').map((r) => r.dev), ['tapb']);
+    assert.deepEqual(
+      v6.map((r) => r.dev),
+      ['tapb'],
+    );
+    assert.deepEqual(
+      (await routes(ns, 4)).filter((r) => r.dst === '198.18.1.1').map((r) => r.dev),
+      ['tapb'],
+    );
     assert.equal((await neigh(ns, '198.18.1.1'))?.dev, 'tapb');
   });
 

@@ -206,7 +206,11 @@ export class RouteDriver {
       let kernel = this.#kernel;
       let devs: Iterable<string>;
       if (kernel === undefined || touched === 'all') {
-        kernel ??= indexState(await readRouteState(this.#exec, { isOurDev: (d) => this.#isOurDev(d), timeoutMs: this.#timeoutMs }), this.#protoNumber, this.#metric);
+        kernel ??= indexState(
+          await readRouteState(this.#exec, { isOurDev: (d) => this.#isOurDev(d), timeoutMs: this.#timeoutMs }),
+          this.#protoNumber,
+          this.#metric,
+        );
         devs = new Set([...this.#desired.keys(), ...kernel.routes.keys(), ...kernel.neighs.keys()]);
       } else devs = this.#expand(touched, kernel);
       this.#kernel = kernel;
@@ -320,7 +324,15 @@ export class RouteDriver {
       // they were, ours exactly as wanted (plus those parked while it is down).
       nextRoutes.set(dev, [
         ...routes.filter((r) => r.protocol !== this.#protoNumber || parked(r.dst)),
-        ...wanted.map((w): KernelRoute => ({ family: w.cidr.family, dst: w.cidr.printed, cidr: w.cidr.full, dev, protocol: this.#protoNumber, scope: w.cidr.family === 4 ? 'link' : undefined, metric: this.#metric })),
+        ...wanted.map((w): KernelRoute => ({
+          family: w.cidr.family,
+          dst: w.cidr.printed,
+          cidr: w.cidr.full,
+          dev,
+          protocol: this.#protoNumber,
+          scope: w.cidr.family === 4 ? 'link' : undefined,
+          metric: this.#metric,
+        })),
       ]);
       nextNeighs.set(dev, [
         ...neighs.filter((n) => !wantedNeigh.has(n.ip) && (!n.permanent || parked(n.ip))),
@@ -335,7 +347,8 @@ export class RouteDriver {
           if (routes.length === 0) kernel.routes.delete(dev);
           else kernel.routes.set(dev, routes);
         }
-        for (const [dev, routes] of nextRoutes) for (const r of routes) if (r.protocol === this.#protoNumber && r.metric === this.#metric) kernel.ourDst.set(r.dst, dev);
+        for (const [dev, routes] of nextRoutes)
+          for (const r of routes) if (r.protocol === this.#protoNumber && r.metric === this.#metric) kernel.ourDst.set(r.dst, dev);
         for (const [dev, neighs] of nextNeighs) {
           if (neighs.length === 0) kernel.neighs.delete(dev);
           else kernel.neighs.set(dev, neighs);

@@ -21,7 +21,10 @@ describe('SysctlDriver (real sysctl in a netns)', () => {
         return inner.run(c, a, o);
       },
     };
-    for (const [tap, peer] of [['tapt1', 'v1'], ['tap.d1', 'vd1']]) {
+    for (const [tap, peer] of [
+      ['tapt1', 'v1'],
+      ['tap.d1', 'vd1'],
+    ]) {
       await ns.must('ip', ['link', 'add', tap!, 'type', 'veth', 'peer', 'name', peer!]);
       await ns.must('ip', ['link', 'set', tap!, 'up']);
     }
@@ -95,7 +98,10 @@ describe('SysctlDriver (real sysctl in a netns)', () => {
     await ns.must('sysctl', ['-q', '-w', 'net/ipv4/conf/tapt1/proxy_arp=0']);
     const before = calls.length;
     await assert.rejects(
-      driver.configureIfaces([{ iface: 'tapgone', options: { ipv6: false, rpFilter: 0 } }, { iface: 'tapt1', options: { ipv6: false, rpFilter: 0 } }]),
+      driver.configureIfaces([
+        { iface: 'tapgone', options: { ipv6: false, rpFilter: 0 } },
+        { iface: 'tapt1', options: { ipv6: false, rpFilter: 0 } },
+      ]),
       (err: unknown) => err instanceof SysctlWriteError && err.keys.includes('net/ipv4/conf/tapgone/proxy_arp') && !err.keys.some((k) => k.includes('tapt1')),
     );
     assert.equal(calls.length - before, 1, 'both interfaces in one call');

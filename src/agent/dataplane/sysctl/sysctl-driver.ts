@@ -152,7 +152,13 @@ export class SysctlDriver {
       }
     }
     if (errors.length === 0) return { keys: new Set() };
-    return { keys: new Set(errors.map((e) => e.s.key)), error: new SysctlWriteError(errors.map((e) => e.s.key), errors[0]?.line ?? firstLine(result)) };
+    return {
+      keys: new Set(errors.map((e) => e.s.key)),
+      error: new SysctlWriteError(
+        errors.map((e) => e.s.key),
+        errors[0]?.line ?? firstLine(result),
+      ),
+    };
   }
 }
 

@@ -7,14 +7,27 @@
 import type { ActiveRules, IpFamily } from '../../calc/model.js';
 import { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig } from '../../config.js';
 import type { Chain, KernelChainRules, TableName } from '../../dataplane/iptables/chain.js';
-import { renderDispatchChains, renderEndpointChains, renderFloatingIpChains, renderNatOutgoing, renderRpfSkip, renderRulesChains, renderStaticTables, ruleContext } from '../index.js';
+import {
+  renderDispatchChains,
+  renderEndpointChains,
+  renderFloatingIpChains,
+  renderNatOutgoing,
+  renderRpfSkip,
+  renderRulesChains,
+  renderStaticTables,
+  ruleContext,
+} from '../index.js';
 import { localEndpoint } from './local-endpoint.js';
 import { parsedRule } from './parsed-rule.js';
 
 const config: DataplaneConfig = {
   ...DEFAULT_DATAPLANE_CONFIG,
   interfacePrefixes: ['tap', 'vnet'],
-  failsafeInbound: [...DEFAULT_DATAPLANE_CONFIG.failsafeInbound, { protocol: 'tcp', port: 2222, net: '10.0.0.0/8' }, { protocol: 'tcp', port: 2222, net: 'fd00::/8' }],
+  failsafeInbound: [
+    ...DEFAULT_DATAPLANE_CONFIG.failsafeInbound,
+    { protocol: 'tcp', port: 2222, net: '10.0.0.0/8' },
+    { protocol: 'tcp', port: 2222, net: 'fd00::/8' },
+  ],
   failsafeOutbound: [...DEFAULT_DATAPLANE_CONFIG.failsafeOutbound, { protocol: 'udp', port: 123, net: '192.0.2.0/24' }],
 };
 
@@ -26,7 +39,12 @@ const policy: ActiveRules = {
   ingress: [
     parsedRule({ srcIpSetIds: ['s:remote-group-a', 's:remote-group-b'] }),
     parsedRule({ protocol: 'TCP', srcNets: ['0.0.0.0/0', '::/0'], dstPorts: [{ first: 1000, last: 2000 }] }),
-    parsedRule({ protocol: 'UDP', srcNets: ['10.0.0.0/8', '192.168.0.0/16', 'fd00::/8', 'fe80::/10'], notSrcNets: ['10.1.0.0/16', 'fd00:1::/32'], dstPorts: many }),
+    parsedRule({
+      protocol: 'UDP',
+      srcNets: ['10.0.0.0/8', '192.168.0.0/16', 'fd00::/8', 'fe80::/10'],
+      notSrcNets: ['10.1.0.0/16', 'fd00:1::/32'],
+      dstPorts: many,
+    }),
     parsedRule({ protocol: 'TCP', srcPorts: many, dstPorts: many, dstNets: ['10.65.0.0/16', '10.66.0.0/16', 'fd00:65::/64', 'fd00:66::/64'] }),
     parsedRule({ ipVersion: 4, protocol: 'ICMP', icmpType: 8, icmpCode: 0 }),
     parsedRule({ ipVersion: 4, protocol: 'ICMP', notIcmpType: 5 }),
@@ -39,7 +57,11 @@ const policy: ActiveRules = {
   ],
   egress: [parsedRule({ ipVersion: 4 }), parsedRule({ ipVersion: 6 }), parsedRule({ dstIpSetIds: ['s:egress'] })],
 };
-const profile: ActiveRules = { id: 'pro/openstack-sg-default', ingress: [], egress: [parsedRule({ action: 'Deny', dstNets: ['198.51.100.0/24', '2001:db8::/32'] })] };
+const profile: ActiveRules = {
+  id: 'pro/openstack-sg-default',
+  ingress: [],
+  egress: [parsedRule({ action: 'Deny', dstNets: ['198.51.100.0/24', '2001:db8::/32'] })],
+};
 const gnp: ActiveRules = { id: 'gnp/pass-all', ingress: [parsedRule({ action: 'Pass' })], egress: [parsedRule({ action: 'Log' })] };
 
 const tiers = [
@@ -77,7 +99,13 @@ export function fullFixture(family: IpFamily): Record<TableName, { chains: Chain
     },
     raw: { kernel: st.raw.kernel, chains: [...st.raw.chains, renderRpfSkip(fixtureEndpoints, family)] },
     mangle: st.mangle,
-    nat: { kernel: st.nat.kernel, chains: [...st.nat.chains.filter((c) => c.name !== 'cali-nat-outgoing'), ...renderFloatingIpChains(fixtureEndpoints, family), renderNatOutgoing(family, true)] },
+    nat: {
+      kernel: st.nat.kernel,
+      chains: [
+        ...st.nat.chains.filter((c) => c.name !== 'cali-nat-outgoing'),
+        ...renderFloatingIpChains(fixtureEndpoints, family),
+        renderNatOutgoing(family, true),
+      ],
+    },
   };
 }
-

@@ -32,7 +32,10 @@ function install(): void {
   if (installed) return;
   installed = true;
   process.once('exit', cleanUp);
-  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     process.once(signal, () => {
       cleanUp();
       process.exit(code);
