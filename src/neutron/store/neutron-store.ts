@@ -96,8 +96,8 @@ export class NeutronStore {
     const cache = this.#cache;
     if (cache?.ready !== true) return;
     const mark = await this.kv.get(NEUTRON_CHANGE_KEY);
-    if (mark === undefined || cache.revision >= mark.modRevision) return;
-    this.#bypass = !(await cache.reach(mark.modRevision, SYNC_TIMEOUT_MS));
+    // Caught up (again): a bypass set by an earlier sync that timed out ends here too.
+    this.#bypass = mark !== undefined && cache.revision < mark.modRevision && !(await cache.reach(mark.modRevision, SYNC_TIMEOUT_MS));
   }
 
   #decode<C extends NeutronCollection>(c: C, kv: KeyValue): Stored<RecordTypes[C]> {
