@@ -143,7 +143,10 @@ describe('an etcd cluster losing a member under concurrent port creates', () => 
     return first;
   }
 
-  /** Creates one bound port, retrying 409 and 503 (six retries, as the failing report's client did). */
+  /**
+   * Creates one bound port, retrying 409 and 503 (six retries, as the failing report's client
+   * did), each once the other API process answers a read again (a fact, not a pause).
+   */
   async function createPort(n: number): Promise<CreateOutcome> {
     const statuses: number[] = [];
     const body = { port: { network_id: networkId, name: `p${n}`, device_id: randomUUID(), device_owner: 'compute:nova', 'binding:host_id': 'h1' } };
@@ -152,12 +155,16 @@ describe('an etcd cluster losing a member under concurrent port creates', () => 
       statuses.push(r.status);
       if (r.status === 201) return { port: r.body['port'] as Json, statuses };
       if (r.status !== 409 && r.status !== 503) break;
-      await new Promise((resolve) => setTimeout(resolve, 300 * (attempt + 1)));
+      const other = sockets[(n + attempt + 1) % 2] ?? '';
+      await eventually(async () => (await call(other, 'GET', `/v2.0/networks/${networkId}`).catch(() => undefined))?.status === 200, {
+        timeoutMs: 30_000,
+        what: 'the API answering again',
+      });
     }
     return { port: undefined, statuses };
   }
 
-  /** `count` creates, `width` at a time with a pause between, running `at(done)` as they complete. */
+  /** `count` creates, 16 at a time, running `at(done)` as they complete (the faults start mid-load). */
   async function load(count: number, at: (done: number) => void): Promise<CreateOutcome[]> {
     const results: CreateOutcome[] = [];
     let next = 0;
@@ -167,7 +174,6 @@ describe('an etcd cluster losing a member under concurrent port creates', () => 
         const n = outcomes.length + next++;
         results.push(await createPort(n));
         at(++done);
-        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
