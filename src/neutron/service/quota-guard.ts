@@ -48,7 +48,8 @@ type Usage = z.infer<typeof usageSchema>;
 const QUOTA_CACHE_MS = 2_000;
 const quotaCache = new WeakMap<object, Map<string, { kv: KeyValue | undefined; at: number }>>();
 
-async function readQuotaKey(d: NeutronDeps, project: string, fresh: boolean): Promise<KeyValue | undefined> {
+/** A project's quota key, from a 2-second cache unless `fresh`. */
+export async function readQuotaKey(d: Pick<NeutronDeps, 'kv' | 'clock'>, project: string, fresh: boolean): Promise<KeyValue | undefined> {
   let cache = quotaCache.get(d.kv);
   if (cache === undefined) quotaCache.set(d.kv, (cache = new Map<string, { kv: KeyValue | undefined; at: number }>()));
   const hit = cache.get(project);

@@ -2,34 +2,30 @@ import { faults } from '../errors.js';
 import { QUOTA_PREFIX, quotaKey, quotaUsageKey } from '../store/neutron-keys.js';
 import { AGAIN, casRetry } from './cas-retry.js';
 import type { NeutronDeps } from './neutron-deps.js';
-import { forgetQuota, GUARDED, parseStoredQuota, QUOTA_RESOURCES, recountUsage, usageChanges, type Quota, type QuotaResource } from './quota-guard.js';
+import {
+  forgetQuota,
+  GUARDED,
+  parseStoredQuota,
+  readQuotaKey,
+  QUOTA_RESOURCES,
+  recountUsage,
+  usageChanges,
+  type Quota,
+  type QuotaResource,
+} from './quota-guard.js';
 
 export { DEFAULT_QUOTA, QUOTA_RESOURCES, type Quota, type QuotaResource } from './quota-guard.js';
-
-/** How long a server trusts a project's quota it read (a change reaches every server within this). */
-const QUOTA_CACHE_MS = 2_000;
 
 /** Per-project quotas: stored overrides over the defaults, enforced on create when set. */
 export class QuotaService {
   readonly #d: NeutronDeps;
-  readonly #cache = new Map<string, { quota: Quota; at: number }>();
 
   constructor(deps: NeutronDeps) {
     this.#d = deps;
   }
 
   async get(projectId: string): Promise<Quota> {
-    const kv = await this.#d.kv.get(quotaKey(projectId));
-    const quota = parseStoredQuota(kv?.value);
-    this.#cache.set(projectId, { quota, at: this.#d.clock.monotonic() });
-    return quota;
-  }
-
-  /** The quota as of at most QUOTA_CACHE_MS ago (for the per-create check on the hot path). */
-  async #recent(projectId: string): Promise<Quota> {
-    const hit = this.#cache.get(projectId);
-    if (hit !== undefined && this.#d.clock.monotonic() - hit.at < QUOTA_CACHE_MS) return hit.quota;
-    return this.get(projectId);
+    return parseStoredQuota((await this.#d.kv.get(quotaKey(projectId)))?.value);
   }
 
   async list(): Promise<(Quota & { project_id: string; tenant_id: string })[]> {
@@ -80,7 +76,6 @@ export class QuotaService {
         return after;
       },
     );
-    this.#cache.delete(projectId);
     forgetQuota(d, projectId);
     return next;
   }
@@ -90,13 +85,13 @@ export class QuotaService {
       compare: [],
       success: [{ op: 'delete', key: quotaKey(projectId) }, ...GUARDED.map((res) => ({ op: 'delete' as const, key: quotaUsageKey(projectId, res) }))],
     });
-    this.#cache.delete(projectId);
     forgetQuota(this.#d, projectId);
   }
 
   /** Throws OverQuota if the project already has `current` of a resource limited below `current + 1`. */
   async check(projectId: string, resource: QuotaResource, count: () => Promise<number>): Promise<void> {
-    const limit = (await this.#recent(projectId))[resource];
+    // The guard's short cache of the quota key (quota-guard.ts), shared with the exact quotas.
+    const limit = parseStoredQuota((await readQuotaKey(this.#d, projectId, false))?.value)[resource];
     if (limit < 0) return;
     if ((await count()) + 1 > limit) throw faults.overQuota(resource);
   }
