@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { KvStore, Watch } from '../../src/datastore/index.js';
 import { felixHostStatusKey, regionString, resourcePrefix, workloadEndpointName } from '../../src/model/index.js';
 import { checkStop, now, percentile, progress, sleep } from '../datastore/workload.js';
-import type { ApiClient, Reply } from './http-client.js';
+import { ApiClient, type Reply } from './http-client.js';
 import { perOp, sample, type CpuPerOp, type Watched } from './proc-stats.js';
 import type { RunningServer } from './servers.js';
 
@@ -376,6 +376,14 @@ export async function listPorts(t: Target, phase: string, runs: number, expected
     microsecondsPerPort: Math.round((best * 1e6) / Math.max(1, ports)),
     cpuPerOp: perOp(before, after, runs, t.watched),
   };
+}
+
+/** A client for a running server, its network, and the Target the measurements take (`etcd`: the datastore process to watch). */
+export async function newTarget(tag: string, server: RunningServer, etcd?: { readonly pid: number; readonly endpoint: string }): Promise<Target> {
+  const client = new ApiClient(server.url);
+  const { networkId } = await makeNetwork(client);
+  const watched: Watched = { serverPids: () => server.pids(), etcdPid: etcd?.pid, etcdEndpoint: etcd?.endpoint };
+  return { tag, client, server, watched, networkId, failedCreates: new Set() };
 }
 
 /**

@@ -15,7 +15,7 @@ import { startTestEtcd, type TestEtcd } from '../../src/datastore/testing/index.
 import { AbortedError, realExec, realFs } from '../../src/lib/index.js';
 import { trackTempDir, untrackTempDir } from '../../src/lib/testing.js';
 import { progress, sleep } from '../datastore/workload.js';
-import { ApiClient, type FailedCall } from './http-client.js';
+import { type ApiClient, type FailedCall } from './http-client.js';
 import {
   bindPorts,
   createBoundPorts,
@@ -23,12 +23,11 @@ import {
   createPorts,
   listPorts,
   makeFillNetwork,
-  makeNetwork,
+  newTarget,
   writeAgentStatus,
   type LatencyFigures,
   type Target,
 } from './measure.js';
-import type { Watched } from './proc-stats.js';
 import { formatTable, machineInfo, targets, writeResults, type Columns, type Outcome, type ServerFigures } from './report.js';
 import { startBrindle, startNeutronServer, type ErrorLog, type RunningServer } from './servers.js';
 
@@ -111,10 +110,8 @@ async function brindle(tag: string, spec: string, config: DatastoreConfig, etcd:
     server = await startBrindle(tag, spec);
     const s = server;
     kv = await openDatastore(config);
-    client = new ApiClient(s.url);
-    const { networkId } = await makeNetwork(client);
-    const watched: Watched = { serverPids: () => s.pids(), etcdPid: etcd?.pid, etcdEndpoint: etcd?.endpoint };
-    const t: Target = { tag, client, server: s, watched, networkId, failedCreates: new Set() };
+    const t = await newTarget(tag, s, etcd);
+    client = t.client;
     const ids: string[] = [];
     const warm = await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
     f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
@@ -124,7 +121,7 @@ async function brindle(tag: string, spec: string, config: DatastoreConfig, etcd:
     f.bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), kv);
     f.boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
     const made = warm.ok + f.sequential.ok + f.concurrent.ok + f.bulk.ok * PARAMS.bulkSize + f.boundCreate.ok;
-    f.fill = await fillTo({ ...t, networkId: await makeFillNetwork(client) }, made, p.listPorts);
+    f.fill = await fillTo({ ...t, networkId: await makeFillNetwork(t.client) }, made, p.listPorts);
     const have = made + f.fill.reduce((a, r) => a + r.ok, 0);
     f.list = await listPorts(t, 'list', PARAMS.listRuns, have);
     f.sequentialAtListSize = await createPorts(t, `sequential at ${f.list.ports} ports`, p.sequentialAtListSize, 1, []);
@@ -178,16 +175,8 @@ async function brindleEtcdWorkers(): Promise<Run> {
   try {
     server = await startBrindle(tag, `etcd:${etcd.endpoint}`, 2);
     const s = server;
-    client = new ApiClient(s.url);
-    const { networkId } = await makeNetwork(client);
-    const t: Target = {
-      tag,
-      client,
-      server: s,
-      watched: { serverPids: () => s.pids(), etcdPid: etcd.pid, etcdEndpoint: etcd.endpoint },
-      networkId,
-      failedCreates: new Set(),
-    };
+    const t = await newTarget(tag, s, etcd);
+    client = t.client;
     // Warm both workers up (the primary hands connections round-robin).
     await createPorts(t, 'warm-up', PARAMS.warmupCreates * 4, PARAMS.inFlight, []);
     f.workers2 = await createPorts(t, 'concurrent, 2 workers', PARAMS.brindle.concurrent, PARAMS.inFlight, []);
@@ -217,16 +206,8 @@ async function neutronServer(): Promise<Run> {
     progress(tag, `scratch dir ${scratch}`);
     server = await startNeutronServer(tag, scratch);
     const s = server;
-    client = new ApiClient(s.url);
-    const { networkId } = await makeNetwork(client);
-    const t: Target = {
-      tag,
-      client,
-      server: s,
-      watched: { serverPids: () => s.pids(), etcdPid: undefined, etcdEndpoint: undefined },
-      networkId,
-      failedCreates: new Set(),
-    };
+    const t = await newTarget(tag, s);
+    client = t.client;
     const ids: string[] = [];
     await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
     f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
