@@ -178,6 +178,27 @@ export function runKvContract(name: string, setup: () => Promise<KvContractTarge
       assert.equal(cmp.succeeded, true);
     });
 
+    it('a put returns the key as it was only when asked to', async () => {
+      fresh();
+      await kv.put(`${p}prev`, 'one');
+      const r = await kv.txn({
+        compare: [],
+        success: [
+          { op: 'put', key: `${p}prev`, value: 'two' },
+          { op: 'put', key: `${p}prev2`, value: 'new', returnPrevious: true },
+        ],
+      });
+      assert.deepEqual(
+        r.results.map((x) => (x.op === 'put' ? x.previous?.value : 'not a put')),
+        [undefined, undefined],
+      );
+      const asked = await kv.txn({ compare: [], success: [{ op: 'put', key: `${p}prev`, value: 'three', returnPrevious: true }] });
+      const first = asked.results[0];
+      assert.ok(first?.op === 'put' && first.previous?.value === 'two', 'the value before the put');
+      assert.equal(first.previous.modRevision, r.revision);
+      assert.equal((await kv.put(`${p}prev`, 'four')).current?.value, 'three', 'put() reports what it replaced');
+    });
+
     it('a transaction that writes one key twice is refused and writes nothing', async () => {
       fresh();
       const before = await kv.revision();

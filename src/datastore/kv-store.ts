@@ -30,12 +30,20 @@ export type Compare =
   | { readonly key: string; readonly target: 'value'; readonly op: '==' | '!='; readonly value: string };
 
 export type TxnOp =
-  | { readonly op: 'put'; readonly key: string; readonly value: string; readonly lease?: LeaseId }
+  | {
+      readonly op: 'put';
+      readonly key: string;
+      readonly value: string;
+      readonly lease?: LeaseId;
+      /** Return the key as it was before (`TxnOpResult.previous`); off by default, as etcd's `prev_kv` (it costs a read and its transfer). */
+      readonly returnPrevious?: boolean;
+    }
   | { readonly op: 'delete'; readonly key: string }
   | { readonly op: 'deletePrefix'; readonly prefix: string }
   | { readonly op: 'get'; readonly key: string };
 
 export type TxnOpResult =
+  /** `previous` is the key before the put when the op asked for it (`returnPrevious`), else undefined. */
   | { readonly op: 'put'; readonly previous: KeyValue | undefined }
   | { readonly op: 'delete'; readonly deleted: number }
   | { readonly op: 'deletePrefix'; readonly deleted: number }
@@ -147,7 +155,8 @@ export function prefixEnd(prefix: string): string {
 
 /** A conditional put as a transaction: the shared implementation of `KvStore.put`. */
 export async function putViaTxn(kv: Pick<KvStore, 'txn'>, key: string, value: string, options: PutOptions = {}): Promise<WriteResult> {
-  const put: TxnOp = options.lease === undefined ? { op: 'put', key, value } : { op: 'put', key, value, lease: options.lease };
+  const put: TxnOp =
+    options.lease === undefined ? { op: 'put', key, value, returnPrevious: true } : { op: 'put', key, value, lease: options.lease, returnPrevious: true };
   const r = await kv.txn({ compare: conditionCompares(key, options.condition), success: [put], failure: [{ op: 'get', key }] });
   const first = r.results[0];
   const current = first?.op === 'put' ? first.previous : first?.op === 'get' ? first.kv : undefined;

@@ -304,7 +304,7 @@ export class EmbeddedStore implements KvStore {
         const version = (prev?.version ?? 0) + 1;
         this.#stmt.upsert.run(op.key, op.value, createRev, rev, version, lease);
         this.#stmt.event.run(rev, w.seq++, op.key, 0, op.value, createRev, version, lease);
-        return { op: 'put', previous: toKv(prev) };
+        return { op: 'put', previous: op.returnPrevious === true ? toKv(prev) : undefined };
       }
       case 'delete': {
         if (this.#stmt.get.get(op.key) === undefined) return { op: 'delete', deleted: 0 };

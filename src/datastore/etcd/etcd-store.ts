@@ -99,7 +99,7 @@ function toCompare(c: Compare): RPC.ICompare {
 function toRequestOp(op: TxnOp): RPC.IRequestOp {
   switch (op.op) {
     case 'put':
-      return { request_put: { key: Buffer.from(op.key), value: Buffer.from(op.value), lease: op.lease ?? '0', prev_kv: true } };
+      return { request_put: { key: Buffer.from(op.key), value: Buffer.from(op.value), lease: op.lease ?? '0', prev_kv: op.returnPrevious === true } };
     case 'delete':
       return { request_delete_range: { key: Buffer.from(op.key) } };
     case 'deletePrefix':
@@ -396,7 +396,8 @@ export class EtcdStore implements KvStore {
    * `retry` allows (each member at most once). An answer from etcd, even an error, is final.
    */
   async #call<T>(fn: (client: Etcd3) => Promise<T>, retry: Retry, context: { leaseId?: string; revision?: number } = {}): Promise<T> {
-    let last: unknown = new DatastoreUnavailableError('no etcd member to call');
+    // Built only when needed: an Error captures a stack, which costs more than the call's own work.
+    let last: unknown;
     for (const member of this.#pool.order()) {
       const client = member.client;
       try {
@@ -412,6 +413,6 @@ export class EtcdStore implements KvStore {
         if (this.#closed || (retry === 'once' && failure !== 'unsent')) break;
       }
     }
-    throw mapEtcdError(last, context);
+    throw mapEtcdError(last ?? new DatastoreUnavailableError('no etcd member to call'), context);
   }
 }

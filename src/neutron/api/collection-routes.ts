@@ -28,6 +28,19 @@ export interface CollectionDef<R extends { id: string }> {
   visible(ctx: RequestContext, record: R): boolean;
   /** Whether this caller may change or delete it (default: whoever sees it). Seen but not mutable is 403. */
   mutable?(ctx: RequestContext, record: R): boolean;
+  /**
+   * The create's transaction compares every object the new one refers to (exists, not being
+   * deleted), so it may read them from the cache as it stands: no sync before it (a miss reads
+   * the datastore; a stale hit fails the compare).
+   */
+  readonly createGuardsReferences?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: the request does not bring the cache up to the last change first (see CollectionDef.createGuardsReferences). */
+    syncFirst?: boolean;
+  }
 }
 
 /** `If-Match: revision_number=N` (revision-if-match extension). */
@@ -114,7 +127,7 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
 
   for (const suffix of ['', '.json']) {
     app.get(`${base}${suffix}`, list);
-    app.post(`${base}${suffix}`, create);
+    app.post(`${base}${suffix}`, { config: { syncFirst: def.createGuardsReferences !== true } }, create);
     app.get(`${base}/:id${suffix}`, show);
     app.put(`${base}/:id${suffix}`, update);
     app.delete(`${base}/:id${suffix}`, remove);

@@ -76,9 +76,10 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     void reply.code(fault.status).header('content-type', 'application/json').send(fault.toBody());
   });
   // Whatever this request reads is at least as new as any change a client was told of before
-  // it arrived, on this server or another (the cache catches up, else reads bypass it).
+  // it arrived, on this server or another (the cache catches up, else reads bypass it). Creates
+  // whose transaction compares what they refer to skip it (CollectionDef.createGuardsReferences).
   app.addHook('preHandler', async (req) => {
-    if (req.url.startsWith('/v2.0/')) await s.deps.store.sync();
+    if (req.url.startsWith('/v2.0/') && req.routeOptions.config.syncFirst !== false) await s.deps.store.sync();
   });
   app.setNotFoundHandler((_req, reply) => {
     void reply.code(404).send(faults.httpNotFound().toBody());
@@ -173,6 +174,8 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       get: (_ctx, id) => s.ports.get(id),
       create: (ctx, a) => s.ports.create(ctx, a as never),
       createMany: (ctx, items) => s.ports.createBulk(ctx, items as never),
+      // claimPorts compares the network, subnets and security groups (present, not being deleted).
+      createGuardsReferences: true,
       update: (ctx, id, a, rev) => s.ports.update(ctx, id, a, rev),
       remove: async (_ctx, id) => {
         await s.ports.delete(id);

@@ -117,7 +117,9 @@ export async function claimPorts(d: NeutronDeps, claims: readonly PortClaim[], q
   const success = [...claims.flatMap((c) => claimOps(c.port, c.options)), ...(quota?.success ?? [])];
   let r: TxnResult;
   try {
-    r = await d.kv.txn({ compare, success, failure: compare.map((c) => ({ op: 'get' as const, key: c.key })) });
+    // No failure branch: a failed claim is rare (the cache knows the taken addresses), so the
+    // keys are read afterwards rather than sent with every claim.
+    r = await d.kv.txn({ compare, success });
   } catch (err) {
     // The reply may have been lost after the commit: the port ids are ours, so read one back
     // before calling it a failure (a client that retries would otherwise leave an orphan).
@@ -131,7 +133,8 @@ export async function claimPorts(d: NeutronDeps, claims: readonly PortClaim[], q
     throw err;
   }
   if (r.succeeded) return undefined;
-  const seen = new Map(compare.map((c, i) => [c.key, r.results[i]?.op === 'get' ? r.results[i].kv : undefined]));
+  const read = await d.kv.txn({ compare: [], success: compare.map((c) => ({ op: 'get' as const, key: c.key })) });
+  const seen = new Map(compare.map((c, i) => [c.key, read.results[i]?.op === 'get' ? read.results[i].kv : undefined]));
   const failures = claims.map((c) => claimFailure(c.port, c.options, seen));
   return failures.find((f) => f.kind !== 'collision' && f.kind !== 'stale') ?? failures.find((f) => f.kind === 'stale') ?? failures[0];
 }

@@ -81,8 +81,8 @@ export class SecurityGroupService {
    * create-only key makes it exactly one per project however many servers race.
    */
   async ensureDefault(projectId: string): Promise<string> {
-    const existing = await this.#d.kv.get(defaultSgKey(projectId));
-    if (existing !== undefined) return existing.value;
+    const existing = await this.#d.store.defaultSecurityGroup(projectId);
+    if (existing !== undefined) return existing;
     const now = timestamp(this.#d.clock);
     const sg: SecurityGroupRecord = {
       id: this.#d.newId(),
@@ -198,7 +198,7 @@ export class SecurityGroupService {
         });
         if (!r.succeeded) throw faults.conflictRetry('Security group', id);
       }
-      const isDefault = (await this.#d.kv.get(defaultSgKey(cur.record.project_id)))?.value === id;
+      const isDefault = (await this.#d.store.defaultSecurityGroup(cur.record.project_id)) === id;
       const r = await this.#d.kv.txn({
         compare: [finish.compare],
         success: [

@@ -4,7 +4,7 @@ import { openDatastore, type KvStore } from '../../datastore/index.js';
 import { realClock, realFs, silentLogger } from '../../lib/index.js';
 import { eventually, trackTempDir, untrackTempDir } from '../../lib/testing.js';
 import { NeutronCache } from './neutron-cache.js';
-import { objectKey } from './neutron-keys.js';
+import { defaultSgKey, ipKey, ipPrefix, macKey, objectKey } from './neutron-keys.js';
 import { WriteThroughKv } from './write-through-kv.js';
 
 const fs = realFs();
@@ -40,9 +40,9 @@ describe('NeutronCache: a watch-fed copy of Neutron objects, written through by 
       cache.start();
       await eventually(() => cache.ready, { what: 'cache ready' });
       assert.equal((JSON.parse(cache.get('networks', 'before')?.value ?? '{}') as { name?: string }).name, 'listed');
-      // Another server's writes arrive through the watch; keys outside the collections are ignored.
+      // Another server's writes arrive through the watch; keys the cache does not keep (MACs) are ignored.
       await kv.put(objectKey('networks', 'other'), network('other', 'by someone else'));
-      await kv.put('/brindle/neutron/v1/ipam/s1/198.18.0.5', 'p1');
+      await kv.put(macKey('n1', 'fa:16:3e:00:00:01'), 'p1');
       await eventually(() => cache.get('networks', 'other') !== undefined, { what: 'the watched write' });
       await kv.delete(objectKey('networks', 'other'));
       await eventually(() => cache.get('networks', 'other') === undefined, { what: 'the watched delete' });
@@ -50,6 +50,23 @@ describe('NeutronCache: a watch-fed copy of Neutron objects, written through by 
         cache.values('networks').map((e) => e.key),
         [objectKey('networks', 'before')],
       );
+    });
+
+    await t.test('keeps each subnet\u2019s allocated addresses and each project\u2019s default group', async () => {
+      await kv.put(ipKey('s1', '198.18.0.5'), 'p1');
+      await through.txn({
+        compare: [],
+        success: [
+          { op: 'put', key: ipKey('s1', '198.18.0.6'), value: 'p2' },
+          { op: 'put', key: defaultSgKey('proj'), value: 'sg1' },
+        ],
+      });
+      assert.equal(cache.allocations('s1').get('198.18.0.6')?.value, 'p2', 'written through at once');
+      await eventually(() => cache.allocations('s1').get('198.18.0.5')?.value === 'p1', { what: 'the watched allocation' });
+      assert.equal(cache.get('default-security-groups', 'proj')?.value, 'sg1');
+      assert.equal(cache.allocations('s2').size, 0, 'a subnet with nothing allocated');
+      await through.deletePrefix(ipPrefix('s1'));
+      assert.equal(cache.allocations('s1').size, 0, 'released with the subnet');
     });
 
     await t.test('sees its own server\u2019s writes at once, before the watch delivers them', async () => {

@@ -1,6 +1,9 @@
 import { CompactedError, type KeyValue, type KvStore, type TxnRequest, type TxnResult } from '../../datastore/index.js';
 import { backoffDelay, describeError, type Clock, type Logger } from '../../lib/index.js';
-import { NEUTRON_ROOT, type NeutronCollection } from './neutron-keys.js';
+import { defaultSgKey, IPAM_ROOT, NEUTRON_ROOT, type NeutronCollection } from './neutron-keys.js';
+
+/** What the cache keeps: Neutron's collections, each project's default security group id, and each subnet's allocated addresses. */
+export type CachedGroup = NeutronCollection | 'default-security-groups' | `ips/${string}`;
 
 const COLLECTIONS: ReadonlySet<string> = new Set<NeutronCollection>([
   'networks',
@@ -12,9 +15,24 @@ const COLLECTIONS: ReadonlySet<string> = new Set<NeutronCollection>([
   'floatingips',
 ]);
 
-/** A key under one of the collections: its collection and id, else undefined. */
-function collectionOf(key: string): { collection: NeutronCollection; id: string } | undefined {
+/** Projects' default security group keys (`defaultSgKey`): cached beside the collections, by project. */
+const DEFAULT_SG_PREFIX = defaultSgKey('');
+/** Address allocation keys (`ipKey`): cached by subnet, one group per subnet (`ips/<subnet>`). */
+const IPAM_PREFIX = IPAM_ROOT;
+
+/** A key the cache keeps: its group and id within it, else undefined. */
+function collectionOf(key: string): { collection: CachedGroup; id: string } | undefined {
   if (!key.startsWith(NEUTRON_ROOT)) return undefined;
+  if (key.startsWith(DEFAULT_SG_PREFIX)) {
+    const project = key.slice(DEFAULT_SG_PREFIX.length);
+    return project === '' || project.includes('/') ? undefined : { collection: 'default-security-groups', id: project };
+  }
+  if (key.startsWith(IPAM_PREFIX)) {
+    const rest = key.slice(IPAM_PREFIX.length);
+    const slash = rest.indexOf('/');
+    const ip = rest.slice(slash + 1);
+    return slash <= 0 || ip === '' || ip.includes('/') ? undefined : { collection: `ips/${rest.slice(0, slash)}`, id: ip };
+  }
   const rest = key.slice(NEUTRON_ROOT.length);
   const slash = rest.indexOf('/');
   if (slash < 0) return undefined;
@@ -24,6 +42,8 @@ function collectionOf(key: string): { collection: NeutronCollection; id: string 
   return { collection: collection as NeutronCollection, id };
 }
 
+const EMPTY: ReadonlyMap<string, KeyValue> = new Map();
+
 export interface NeutronCacheOptions {
   readonly kv: KvStore;
   readonly clock: Clock;
@@ -31,8 +51,9 @@ export interface NeutronCacheOptions {
 }
 
 /**
- * A watch-fed copy of Neutron's objects (the collections under NEUTRON_ROOT), as raw key-values
- * with their revisions: listed once, then followed by a watch, and written through by this
+ * A watch-fed copy of Neutron's objects (the collections under NEUTRON_ROOT), of each project's
+ * default security group id and of each subnet's allocated addresses (the index a port create
+ * picks a free address from), as raw key-values with their revisions: listed once, then followed by a watch, and written through by this
  * server's own transactions (`applyTxn`) so its reads see its writes at once. Each key keeps
  * the revision it was last changed at (deletes as tombstones until the watch has passed them),
  * so a late watch event never undoes a newer write. While the watch is not in place (starting,
@@ -40,7 +61,9 @@ export interface NeutronCacheOptions {
  */
 export class NeutronCache {
   readonly #o: NeutronCacheOptions;
-  readonly #entries = new Map<NeutronCollection, Map<string, KeyValue>>();
+  readonly #entries = new Map<CachedGroup, Map<string, KeyValue>>();
+  /** The fixed groups (collections, default groups): never dropped, unlike a subnet's emptied `ips/` group. */
+  readonly #fixed: ReadonlySet<CachedGroup>;
   /** Keys deleted by a write-through, with the revision, until the watch reaches it. */
   readonly #tombstones = new Map<string, number>();
   #watched = 0;
@@ -52,6 +75,8 @@ export class NeutronCache {
   constructor(options: NeutronCacheOptions) {
     this.#o = options;
     for (const c of COLLECTIONS) this.#entries.set(c as NeutronCollection, new Map());
+    this.#entries.set('default-security-groups', new Map());
+    this.#fixed = new Set(this.#entries.keys());
   }
 
   /** Whether reads may be answered from the cache (the watch is in place). */
@@ -74,13 +99,18 @@ export class NeutronCache {
   }
 
   /** The collection's entry for `id` (undefined: absent, as far as the cache knows). */
-  get(c: NeutronCollection, id: string): KeyValue | undefined {
+  get(c: CachedGroup, id: string): KeyValue | undefined {
     return this.#entries.get(c)?.get(id);
   }
 
   /** Every entry of a collection. */
   values(c: NeutronCollection): KeyValue[] {
     return [...(this.#entries.get(c)?.values() ?? [])];
+  }
+
+  /** A subnet's allocated addresses as the cache knows them: address → port id (a live view: copy before awaiting). */
+  allocations(subnetId: string): ReadonlyMap<string, KeyValue> {
+    return this.#entries.get(`ips/${subnetId}`) ?? EMPTY;
   }
 
   /**
@@ -139,20 +169,22 @@ export class NeutronCache {
     }
   }
 
-  #put(c: NeutronCollection, id: string, kv: KeyValue): void {
-    const entries = this.#entries.get(c);
+  #put(c: CachedGroup, id: string, kv: KeyValue): void {
+    let entries = this.#entries.get(c);
     const current = entries?.get(id);
     const deletedAt = this.#tombstones.get(kv.key) ?? 0;
     if ((current !== undefined && current.modRevision >= kv.modRevision) || deletedAt >= kv.modRevision) return;
     this.#tombstones.delete(kv.key);
-    entries?.set(id, kv);
+    if (entries === undefined) this.#entries.set(c, (entries = new Map<string, KeyValue>()));
+    entries.set(id, kv);
   }
 
-  #delete(c: NeutronCollection, id: string, key: string, revision: number): void {
+  #delete(c: CachedGroup, id: string, key: string, revision: number): void {
     const entries = this.#entries.get(c);
     const current = entries?.get(id);
     if (current !== undefined && current.modRevision > revision) return;
     entries?.delete(id);
+    if (entries?.size === 0 && !this.#fixed.has(c)) this.#entries.delete(c);
     if (revision > this.#watched) this.#tombstones.set(key, Math.max(revision, this.#tombstones.get(key) ?? 0));
   }
 
@@ -207,11 +239,14 @@ export class NeutronCache {
   async #relist(): Promise<void> {
     this.#ready = false;
     const { items, revision } = await this.#o.kv.list(NEUTRON_ROOT);
-    for (const entries of this.#entries.values()) entries.clear();
+    for (const [c, entries] of this.#entries) {
+      if (this.#fixed.has(c)) entries.clear();
+      else this.#entries.delete(c);
+    }
     this.#tombstones.clear();
     for (const kv of items) {
       const where = collectionOf(kv.key);
-      if (where !== undefined) this.#entries.get(where.collection)?.set(where.id, kv);
+      if (where !== undefined) this.#put(where.collection, where.id, kv);
     }
     this.#watched = revision;
   }

@@ -20,11 +20,13 @@ export function objectKey(c: NeutronCollection, id: string): string {
   return `${collectionPrefix(c)}${id}`;
 }
 /** An allocated fixed IP; the value is the port id. */
+/** Where every subnet's address keys live (`IPAM_ROOT<subnet>/<ip>`). */
+export const IPAM_ROOT = `${NEUTRON_ROOT}ipam/`;
 export function ipKey(subnetId: string, ip: string): string {
-  return `${NEUTRON_ROOT}ipam/${subnetId}/${ip}`;
+  return `${IPAM_ROOT}${subnetId}/${ip}`;
 }
 export function ipPrefix(subnetId: string): string {
-  return `${NEUTRON_ROOT}ipam/${subnetId}/`;
+  return `${IPAM_ROOT}${subnetId}/`;
 }
 /** A MAC in use on a network; the value is the port id. */
 export function macKey(networkId: string, mac: string): string {

@@ -17,7 +17,7 @@ import {
   type SubnetRecord,
 } from '../records.js';
 import type { NeutronCache } from './neutron-cache.js';
-import { collectionPrefix, ipPrefix, NEUTRON_CHANGE_KEY, objectKey, type NeutronCollection } from './neutron-keys.js';
+import { collectionPrefix, defaultSgKey, ipPrefix, NEUTRON_CHANGE_KEY, objectKey, type NeutronCollection } from './neutron-keys.js';
 
 /** How long a request waits for the cache to reach the last change before reading the datastore instead. */
 const SYNC_TIMEOUT_MS = 1_000;
@@ -116,6 +116,13 @@ export class NeutronStore {
     return kv === undefined ? undefined : decode(c, kv);
   }
 
+  /** The id of a project's default security group, if it has one. */
+  async defaultSecurityGroup(project: string): Promise<string | undefined> {
+    if (project === '' || project.includes('/')) return undefined;
+    const cached = this.#usable?.get('default-security-groups', project);
+    return (cached ?? (await this.kv.get(defaultSgKey(project))))?.value;
+  }
+
   async list<C extends NeutronCollection>(c: C): Promise<{ items: RecordTypes[C][]; revision: number }> {
     const cache = this.#usable;
     if (cache !== undefined) {
@@ -134,7 +141,19 @@ export class NeutronStore {
     return items.map((kv) => this.#decode(c, kv)).sort((a, b) => a.createRevision - b.createRevision);
   }
 
-  /** The IPs allocated in a subnet (to pick a free one). */
+  /**
+   * The addresses allocated in a subnet as the cache knows them (address → port id), without
+   * I/O; undefined without a usable cache. For picking a free address: the create-only address
+   * key still decides, so an allocation the cache has not seen yet only costs a retry.
+   */
+  cachedAllocations(subnetId: string): { has(ip: string): boolean; owner(ip: string): string | undefined; readonly size: number } | undefined {
+    const cache = this.#usable;
+    if (cache === undefined) return undefined;
+    const entries = cache.allocations(subnetId);
+    return { has: (ip) => entries.has(ip), owner: (ip) => entries.get(ip)?.value, size: entries.size };
+  }
+
+  /** The IPs allocated in a subnet, read from the datastore (linearizable: for checks such as a subnet's deletion). */
   async allocatedIps(subnetId: string): Promise<Map<string, string>> {
     const { items } = await this.kv.list(ipPrefix(subnetId));
     const prefix = ipPrefix(subnetId);
