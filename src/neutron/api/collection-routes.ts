@@ -1,8 +1,10 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { faults, type ResourceName } from '../errors.js';
 import type { RequestContext } from '../service/neutron-deps.js';
 import { parseBody, type Specs } from './attributes.js';
 import type { Authenticator } from './auth.js';
+import { jsonChunks } from './json-chunks.js';
 import { applyListQuery, parseQuery, selectFields } from './list-query.js';
 
 /** How one Neutron collection maps onto a service. */
@@ -43,6 +45,8 @@ declare module 'fastify' {
   }
 }
 
+/** Lists longer than this are sent as a stream of JSON chunks (`jsonChunks`). */
+const STREAM_FROM = 2_000;
 /** `If-Match: revision_number=N` (revision-if-match extension). */
 export function ifMatchRevision(req: FastifyRequest): number | undefined {
   const h: unknown = req.headers['if-match'];
@@ -70,9 +74,13 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
     const views = records.map((r) => ({ ...def.view(ctx, r), id: r.id }));
     const outcome = applyListQuery(views, q, { attributes: def.attributes, selfUrl: selfUrl(req), collection: def.collection });
     const fields = q.get('fields');
-    const body: Record<string, unknown> = { [def.collection]: outcome.items.map((r) => selectFields(r, fields)) };
-    if (outcome.links !== undefined) body[`${def.collection}_links`] = outcome.links;
-    return reply.send(body);
+    const items = outcome.items.map((r) => selectFields(r, fields));
+    const links = outcome.links === undefined ? {} : { [`${def.collection}_links`]: outcome.links };
+    if (items.length > STREAM_FROM) {
+      void reply.header('content-type', 'application/json; charset=utf-8');
+      return reply.send(Readable.from(jsonChunks(def.collection, items, links)));
+    }
+    return reply.send({ [def.collection]: items, ...links });
   };
   const show = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const ctx = await ctxOf(req);

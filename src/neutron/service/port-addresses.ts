@@ -26,9 +26,9 @@ const AUTO_ADDRESS = new Set(['slaac', 'dhcpv6-stateless']);
  * Works out a port's fixed IPs, Neutron's way: named addresses are checked against their
  * subnet (or found a subnet on the network); a subnet alone gets a random free address from its
  * pools; no request at all gets one IPv4 address (first subnet with room) plus SLAAC addresses
- * on auto-address IPv6 subnets and one stateful IPv6 address. The first attempt draws among
- * the addresses the cache knows to be free (blind without a cache); `attempt` > 0 means a pick
- * collided, so the subnet's allocations are listed from the datastore first.
+ * on auto-address IPv6 subnets and one stateful IPv6 address. Draws are among the addresses the
+ * cache knows to be free; without a cache the first attempt draws blind and `attempt` > 0 (a
+ * pick collided) lists the subnet's allocations from the datastore first.
  */
 export async function planAddresses(
   d: NeutronDeps,
@@ -59,17 +59,18 @@ export async function planAddresses(
   };
   const taken = async (s: SubnetRecord): Promise<TakenAddresses> => {
     const local = new Set(out.filter((p) => p.subnet_id === s.id).map((p) => p.ip_address));
-    // First try among the addresses the cache knows to be free, or blind without a cache: the
-    // create-only address key catches a collision, and only then (attempt > 0) do we list the
-    // subnet's allocations from the datastore.
-    if (ctx.attempt === 0) {
-      const cached = d.store.cachedAllocations(s.id);
-      if (cached === undefined) return { has: (ip) => local.has(ip) || reserved.has(ip), size: local.size + reserved.size };
+    // Pick among the addresses the cache knows to be free: the create-only address key catches
+    // a collision with a create the cache has not seen yet, and the retry picks again (by then
+    // the watch has usually brought it). Without a cache the first try is blind, and only a
+    // retry lists the subnet's allocations from the datastore.
+    const cached = d.store.cachedAllocations(s.id);
+    if (cached !== undefined) {
       return {
         has: (ip) => local.has(ip) || reserved.has(ip) || (cached.has(ip) && cached.owner(ip) !== ctx.portId),
         size: cached.size + local.size + reserved.size,
       };
     }
+    if (ctx.attempt === 0) return { has: (ip) => local.has(ip) || reserved.has(ip), size: local.size + reserved.size };
     const owned = await allocationsOf(s.id);
     return {
       has: (ip) => local.has(ip) || reserved.has(ip) || (owned.has(ip) && owned.get(ip) !== ctx.portId),

@@ -62,6 +62,8 @@ export interface NeutronCacheOptions {
 export class NeutronCache {
   readonly #o: NeutronCacheOptions;
   readonly #entries = new Map<CachedGroup, Map<string, KeyValue>>();
+  /** Each collection's entries in key order, kept until the collection changes (a list sorts once per change, not per request). */
+  readonly #sorted = new Map<CachedGroup, readonly KeyValue[]>();
   /** The fixed groups (collections, default groups): never dropped, unlike a subnet's emptied `ips/` group. */
   readonly #fixed: ReadonlySet<CachedGroup>;
   /** Keys deleted by a write-through, with the revision, until the watch reaches it. */
@@ -106,6 +108,16 @@ export class NeutronCache {
   /** Every entry of a collection. */
   values(c: NeutronCollection): KeyValue[] {
     return [...(this.#entries.get(c)?.values() ?? [])];
+  }
+
+  /** Every entry of a collection in key order (as the datastore lists); do not modify. */
+  sortedValues(c: NeutronCollection): readonly KeyValue[] {
+    let sorted = this.#sorted.get(c);
+    if (sorted === undefined) {
+      sorted = this.values(c).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      this.#sorted.set(c, sorted);
+    }
+    return sorted;
   }
 
   /** A subnet's allocated addresses as the cache knows them: address → port id (a live view: copy before awaiting). */
@@ -177,13 +189,14 @@ export class NeutronCache {
     this.#tombstones.delete(kv.key);
     if (entries === undefined) this.#entries.set(c, (entries = new Map<string, KeyValue>()));
     entries.set(id, kv);
+    this.#sorted.delete(c);
   }
 
   #delete(c: CachedGroup, id: string, key: string, revision: number): void {
     const entries = this.#entries.get(c);
     const current = entries?.get(id);
     if (current !== undefined && current.modRevision > revision) return;
-    entries?.delete(id);
+    if (entries?.delete(id) === true) this.#sorted.delete(c);
     if (entries?.size === 0 && !this.#fixed.has(c)) this.#entries.delete(c);
     if (revision > this.#watched) this.#tombstones.set(key, Math.max(revision, this.#tombstones.get(key) ?? 0));
   }
@@ -244,6 +257,7 @@ export class NeutronCache {
       else this.#entries.delete(c);
     }
     this.#tombstones.clear();
+    this.#sorted.clear();
     for (const kv of items) {
       const where = collectionOf(kv.key);
       if (where !== undefined) this.#put(where.collection, where.id, kv);

@@ -25,6 +25,7 @@ function harness(): { store: NeutronStore; lists: string[]; mark: { revision: nu
     },
     reach: () => Promise.resolve(cacheState.reaches),
     values: () => [],
+    sortedValues: () => [],
     get: () => undefined,
   } as unknown as NeutronCache;
   return { store: new NeutronStore(kv, cache), lists, mark, cache: cacheState };

@@ -127,8 +127,7 @@ export class NeutronStore {
     const cache = this.#usable;
     if (cache !== undefined) {
       // In key order, as the datastore lists.
-      const entries = cache.values(c).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      return { items: entries.map((kv) => this.#decode(c, kv).record), revision: cache.revision };
+      return { items: cache.sortedValues(c).map((kv) => this.#decode(c, kv).record), revision: cache.revision };
     }
     const { items, revision } = await this.kv.list(collectionPrefix(c));
     return { items: items.map((kv) => decode(c, kv).record), revision };
