@@ -95,6 +95,7 @@ function rows(brindle: ServerFigures | undefined, neutron: ServerFigures | undef
     { label: '  p99', better: 'lower', pick: (f) => f.bind?.endpoint?.p99Ms, format: ms },
     { label: 'GET /v2.0/ports, best of 3 (ports)', better: 'lower', pick: (f) => f.list?.bestSeconds, format: listTime },
     { label: '  per listed port', better: 'lower', pick: (f) => f.list?.microsecondsPerPort, format: us },
+    { label: 'GET ports?fixed_ips=ip_address=X p50 (N=20)', better: 'lower', pick: (f) => f.list?.lookupByAddressP50Ms, format: ms },
     { label: `port create p50 at ${int(listed)} ports (N=${int(atList)})`, better: 'lower', pick: (f) => f.sequentialAtListSize?.p50Ms, format: ms },
     { label: '  p99', better: 'lower', pick: (f) => f.sequentialAtListSize?.p99Ms, format: ms },
     { label: 'server CPU per sequential create', better: 'lower', pick: (f) => f.sequential?.cpuPerOp.serverMs, format: ms },

@@ -5,7 +5,7 @@ import type { RequestContext } from '../service/neutron-deps.js';
 import { parseBody, type Specs } from './attributes.js';
 import type { Authenticator } from './auth.js';
 import { jsonChunks } from './json-chunks.js';
-import { applyListQuery, parseQuery, selectFields } from './list-query.js';
+import { applyListQuery, parseQuery, selectFields, type QueryParams } from './list-query.js';
 
 /** How one Neutron collection maps onto a service. */
 export interface CollectionDef<R extends { id: string }> {
@@ -31,6 +31,13 @@ export interface CollectionDef<R extends { id: string }> {
   /** Whether this caller may change or delete it (default: whoever sees it). Seen but not mutable is 403. */
   mutable?(ctx: RequestContext, record: R): boolean;
   /**
+   * Attributes a list may be narrowed by before filtering (`listWhere`), best first: a query
+   * with an equality filter on one of them reads only the records that match it.
+   */
+  readonly indexed?: readonly string[];
+  /** The records whose `attribute` is one of `values`; undefined when no index can say (then `list`). */
+  listWhere?(ctx: RequestContext, attribute: string, values: readonly string[]): Promise<R[] | undefined>;
+  /**
    * The create's transaction compares every object the new one refers to (exists, not being
    * deleted), so it may read them from the cache as it stands: no sync before it (a miss reads
    * the datastore; a stale hit fails the compare).
@@ -47,6 +54,21 @@ declare module 'fastify' {
 
 /** Lists longer than this are sent as a stream of JSON chunks (`jsonChunks`). */
 const STREAM_FROM = 2_000;
+/**
+ * The first of `indexed` the query filters on by equality, with the values it accepts:
+ * `tenant_id` reads as `project_id`, and `fixed_ips` only when every value is `ip_address=X`.
+ */
+export function narrowing(indexed: readonly string[], q: QueryParams): { attribute: string; values: string[] } | undefined {
+  for (const attribute of indexed) {
+    const asked = attribute === 'project_id' ? [...(q.get('project_id') ?? []), ...(q.get('tenant_id') ?? [])] : [...(q.get(attribute) ?? [])];
+    if (asked.length === 0) continue;
+    if (attribute === 'project_id' && q.has('project_id') && q.has('tenant_id')) continue; // both must hold: not one OR-ed list
+    if (attribute !== 'fixed_ips') return { attribute, values: asked };
+    if (asked.every((v) => v.startsWith('ip_address='))) return { attribute, values: asked.map((v) => v.slice('ip_address='.length)) };
+  }
+  return undefined;
+}
+
 /** `If-Match: revision_number=N` (revision-if-match extension). */
 export function ifMatchRevision(req: FastifyRequest): number | undefined {
   const h: unknown = req.headers['if-match'];
@@ -70,7 +92,10 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
   const list = async (req: FastifyRequest, reply: FastifyReply) => {
     const ctx = await ctxOf(req);
     const q = query(req);
-    const records = (await def.list(ctx)).filter((r) => def.visible(ctx, r));
+    const narrowed = narrowing(def.indexed ?? [], q);
+    const candidates = (narrowed === undefined ? undefined : await def.listWhere?.(ctx, narrowed.attribute, narrowed.values)) ?? (await def.list(ctx));
+    // The query's filters all apply below, the narrowing one included.
+    const records = candidates.filter((r) => def.visible(ctx, r));
     const views = records.map((r) => ({ ...def.view(ctx, r), id: r.id }));
     const outcome = applyListQuery(views, q, { attributes: def.attributes, selfUrl: selfUrl(req), collection: def.collection });
     const fields = q.get('fields');

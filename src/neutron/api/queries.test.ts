@@ -60,6 +60,38 @@ describe('Neutron API: list queries, If-Match, tags, quotas', () => {
     assert.deepEqual(names(await t.call('GET', `/v2.0/ports?fixed_ips=${encodeURIComponent('ip_address=198.18.99.1')}`)), []);
   });
 
+  it('lists narrowed by an index (device_id, mac_address, project_id, fixed_ips) follow changes and deletes', async () => {
+    // Its own ports, removed at the end: the other tests count the network's ports.
+    const made: string[] = [];
+    const create = async (name: string, extra: Json): Promise<Json> => {
+      const p = (await t.call('POST', '/v2.0/ports', { port: { network_id: net, name, ...extra } })).body['port'] as Json;
+      made.push(p['id'] as string);
+      return p;
+    };
+    try {
+      const x = await create('vm-x', { device_id: 'vm-1' });
+      await create('vm-y', { device_id: 'vm-1' });
+      assert.deepEqual(names(await t.call('GET', '/v2.0/ports?device_id=vm-1&sort_key=name&sort_dir=asc')), ['vm-x', 'vm-y']);
+      assert.deepEqual(names(await t.call('GET', '/v2.0/ports?device_id=vm-1&name=vm-y')), ['vm-y'], 'the other filters still apply');
+      assert.deepEqual(names(await t.call('GET', `/v2.0/ports?mac_address=${encodeURIComponent(x['mac_address'] as string)}`)), ['vm-x']);
+      // Changed after the index was built: the index follows.
+      await t.call('PUT', `/v2.0/ports/${x['id'] as string}`, { port: { device_id: 'vm-2' } });
+      assert.deepEqual(names(await t.call('GET', '/v2.0/ports?device_id=vm-1')), ['vm-y']);
+      assert.deepEqual(names(await t.call('GET', '/v2.0/ports?device_id=vm-2&device_id=vm-1&sort_key=name&sort_dir=asc')), ['vm-x', 'vm-y']);
+      const ip = ((x['fixed_ips'] as Json[])[0]?.['ip_address'] as string) ?? '';
+      assert.deepEqual(names(await t.call('GET', `/v2.0/ports?fixed_ips=${encodeURIComponent(`ip_address=${ip}`)}&device_id=vm-2`)), ['vm-x']);
+      const project = x['project_id'] as string;
+      assert.ok(names(await t.call('GET', `/v2.0/ports?tenant_id=${project}`)).includes('vm-x'));
+      assert.deepEqual(names(await t.call('GET', `/v2.0/ports?project_id=${project}&tenant_id=someone-else`)), [], 'both must hold');
+      await t.call('DELETE', `/v2.0/ports/${x['id'] as string}`);
+      made.shift();
+      assert.deepEqual(names(await t.call('GET', '/v2.0/ports?device_id=vm-2')), []);
+      assert.deepEqual(names(await t.call('GET', `/v2.0/ports?fixed_ips=${encodeURIComponent(`ip_address=${ip}`)}`)), []);
+    } finally {
+      for (const id of made) await t.call('DELETE', `/v2.0/ports/${id}`);
+    }
+  });
+
   it('fields restricts keys, on lists and on show', async () => {
     const list = await t.call('GET', '/v2.0/ports?fields=id&fields=name');
     for (const p of list.body['ports'] as Json[]) assert.deepEqual(Object.keys(p).sort(), ['id', 'name']);

@@ -171,6 +171,9 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       specs: PORT_SPECS,
       attributes: keysOf(Object.keys(PORT_SPECS), ['status', 'revision_number', 'created_at', 'updated_at', 'tags', 'binding:vif_type']),
       list: () => s.ports.list(),
+      // What Nova and the agents look ports up by.
+      indexed: ['device_id', 'fixed_ips', 'mac_address', 'network_id', 'project_id'],
+      listWhere: (_ctx, attribute, values) => Promise.resolve(s.ports.listWhere(attribute, values)),
       get: (_ctx, id) => s.ports.get(id),
       create: (ctx, a) => s.ports.create(ctx, a as never),
       createMany: (ctx, items) => s.ports.createBulk(ctx, items as never),

@@ -101,6 +101,11 @@ export class PortService {
     return (await this.#d.store.list('ports')).items;
   }
 
+  /** Ports whose `attribute` is one of `values`, from the cache's index; undefined without a cache. */
+  listWhere(attribute: string, values: readonly string[]): PortRecord[] | undefined {
+    return this.#d.store.listWhere('ports', attribute, values);
+  }
+
   async get(id: string): Promise<PortRecord> {
     const p = await this.#d.store.get('ports', id);
     if (p === undefined) throw faults.notFound('Port', id);

@@ -69,6 +69,22 @@ describe('NeutronCache: a watch-fed copy of Neutron objects, written through by 
       assert.equal(cache.allocations('s1').size, 0, 'released with the subnet');
     });
 
+    await t.test('finds records by an indexed attribute, built on first use and kept up to date', async () => {
+      const port = (id: string, device: string): string =>
+        JSON.stringify({ id, device_id: device, fixed_ips: [{ subnet_id: 's', ip_address: `198.18.1.${id}` }] });
+      await through.put(objectKey('ports', '1'), port('1', 'vm-a'));
+      assert.deepEqual([...cache.idsWhere('ports', 'device_id', 'vm-a')], ['1'], 'built from what is there');
+      await kv.put(objectKey('ports', '2'), port('2', 'vm-a')); // another server's write, through the watch
+      await eventually(() => cache.idsWhere('ports', 'device_id', 'vm-a').size === 2, { what: 'the watched port indexed' });
+      await through.put(objectKey('ports', '1'), port('1', 'vm-b'));
+      assert.deepEqual([...cache.idsWhere('ports', 'device_id', 'vm-a')], ['2'], 'moved off its old value');
+      assert.deepEqual([...cache.idsWhere('ports', 'fixed_ips', '198.18.1.1')], ['1']);
+      await through.delete(objectKey('ports', '1'));
+      await through.delete(objectKey('ports', '2'));
+      assert.equal(cache.idsWhere('ports', 'device_id', 'vm-b').size, 0, 'gone with the delete');
+      assert.equal(cache.idsWhere('ports', 'fixed_ips', '198.18.1.1').size, 0);
+    });
+
     await t.test('sees its own server\u2019s writes at once, before the watch delivers them', async () => {
       const r = await through.put(objectKey('networks', 'mine'), network('mine', 'written here'));
       const entry = cache.get('networks', 'mine');

@@ -1,5 +1,6 @@
 import { CompactedError, type KeyValue, type KvStore, type TxnRequest, type TxnResult } from '../../datastore/index.js';
 import { backoffDelay, describeError, type Clock, type Logger } from '../../lib/index.js';
+import { AttributeIndex } from './attribute-index.js';
 import { defaultSgKey, IPAM_ROOT, NEUTRON_ROOT, type NeutronCollection } from './neutron-keys.js';
 
 /** What the cache keeps: Neutron's collections, each project's default security group id, and each subnet's allocated addresses. */
@@ -44,6 +45,15 @@ function collectionOf(key: string): { collection: CachedGroup; id: string } | un
 
 const EMPTY: ReadonlyMap<string, KeyValue> = new Map();
 
+/** A stored record for indexing: parsed JSON, or undefined if it is not (such a record is in no index). */
+function parseRecord(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface NeutronCacheOptions {
   readonly kv: KvStore;
   readonly clock: Clock;
@@ -64,6 +74,8 @@ export class NeutronCache {
   readonly #entries = new Map<CachedGroup, Map<string, KeyValue>>();
   /** Each collection's entries in key order, kept until the collection changes (a list sorts once per change, not per request). */
   readonly #sorted = new Map<CachedGroup, readonly KeyValue[]>();
+  /** Indexes by attribute, per collection: built on first use, then kept up to date by every change. */
+  readonly #indexes = new Map<NeutronCollection, Map<string, AttributeIndex>>();
   /** The fixed groups (collections, default groups): never dropped, unlike a subnet's emptied `ips/` group. */
   readonly #fixed: ReadonlySet<CachedGroup>;
   /** Keys deleted by a write-through, with the revision, until the watch reaches it. */
@@ -118,6 +130,22 @@ export class NeutronCache {
       this.#sorted.set(c, sorted);
     }
     return sorted;
+  }
+
+  /**
+   * The ids of a collection's records whose `attribute` is `value` (for `fixed_ips`: that one of
+   * their addresses is): from an index built on the first such lookup and kept up to date after.
+   */
+  idsWhere(c: NeutronCollection, attribute: string, value: string): ReadonlySet<string> {
+    let indexes = this.#indexes.get(c);
+    if (indexes === undefined) this.#indexes.set(c, (indexes = new Map<string, AttributeIndex>()));
+    let idx = indexes.get(attribute);
+    if (idx === undefined) {
+      idx = new AttributeIndex(attribute);
+      for (const [id, kv] of this.#entries.get(c) ?? []) idx.set(id, parseRecord(kv.value));
+      indexes.set(attribute, idx);
+    }
+    return idx.ids(value);
   }
 
   /** A subnet's allocated addresses as the cache knows them: address → port id (a live view: copy before awaiting). */
@@ -190,6 +218,11 @@ export class NeutronCache {
     if (entries === undefined) this.#entries.set(c, (entries = new Map<string, KeyValue>()));
     entries.set(id, kv);
     this.#sorted.delete(c);
+    const indexes = this.#indexes.get(c as NeutronCollection);
+    if (indexes !== undefined) {
+      const record = parseRecord(kv.value);
+      for (const idx of indexes.values()) idx.set(id, record);
+    }
   }
 
   #delete(c: CachedGroup, id: string, key: string, revision: number): void {
@@ -197,6 +230,7 @@ export class NeutronCache {
     const current = entries?.get(id);
     if (current !== undefined && current.modRevision > revision) return;
     if (entries?.delete(id) === true) this.#sorted.delete(c);
+    for (const idx of this.#indexes.get(c as NeutronCollection)?.values() ?? []) idx.remove(id);
     if (entries?.size === 0 && !this.#fixed.has(c)) this.#entries.delete(c);
     if (revision > this.#watched) this.#tombstones.set(key, Math.max(revision, this.#tombstones.get(key) ?? 0));
   }
@@ -258,6 +292,7 @@ export class NeutronCache {
     }
     this.#tombstones.clear();
     this.#sorted.clear();
+    this.#indexes.clear(); // rebuilt on next use
     for (const kv of items) {
       const where = collectionOf(kv.key);
       if (where !== undefined) this.#put(where.collection, where.id, kv);

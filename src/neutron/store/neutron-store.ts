@@ -133,6 +133,24 @@ export class NeutronStore {
     return { items: items.map((kv) => decode(c, kv).record), revision };
   }
 
+  /**
+   * The records of a collection whose `attribute` is one of `values` (for `fixed_ips`: one of
+   * whose addresses is), from the cache's index, in key order; undefined without a usable cache
+   * (the caller then filters the whole list).
+   */
+  listWhere<C extends NeutronCollection>(c: C, attribute: string, values: readonly string[]): RecordTypes[C][] | undefined {
+    const cache = this.#usable;
+    if (cache === undefined) return undefined;
+    const ids = new Set<string>();
+    for (const v of values) for (const id of cache.idsWhere(c, attribute, v)) ids.add(id);
+    const out: RecordTypes[C][] = [];
+    for (const id of [...ids].sort()) {
+      const kv = cache.get(c, id);
+      if (kv !== undefined) out.push(this.#decode(c, kv).record);
+    }
+    return out;
+  }
+
   /** Like list, with revisions, in creation order. */
   async listInCreationOrder<C extends NeutronCollection>(c: C): Promise<Stored<RecordTypes[C]>[]> {
     const cache = this.#usable;
