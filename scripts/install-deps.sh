@@ -12,6 +12,7 @@ DEBIAN_PACKAGES=(
   iptables ipset iproute2          # the iptables dataplane, and routes/links
   dnsmasq-base                     # DHCP
   python3-openstackclient          # the real `openstack` CLI the API is tested with
+  keystone                         # a real Keystone (sqlite, fernet) for the API's token validation tests
   iperf3 netcat-openbsd iputils-ping  # traffic in lab tests and benchmarks
   openssl ca-certificates          # TLS test certificates
   procps                           # pgrep/pkill

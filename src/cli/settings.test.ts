@@ -70,6 +70,23 @@ describe('settings', () => {
     }
   });
 
+  it('takes the Keystone service user from flags, env and file, with defaults for the rest', async () => {
+    const scope = { keystone: true };
+    const files = { 'c.yaml': 'keystoneUrl: http://ks:5000/v3\nkeystonePassword: from-file\nkeystoneCacheSeconds: 60\n' };
+    const s = await resolveSettings(parse(['--config', 'c.yaml', '--keystone-username', 'neutron'], scope), { BRINDLE_KEYSTONE_PASSWORD: 'from-env' }, io(files), scope);
+    assert.deepEqual(s.keystone, {
+      url: 'http://ks:5000/v3',
+      username: 'neutron',
+      password: 'from-env',
+      project: 'service',
+      userDomain: 'Default',
+      projectDomain: 'Default',
+      cacheSeconds: 60,
+    });
+    assert.equal((await resolveSettings(parse([]), {}, io())).keystone, undefined, 'only commands that validate tokens have them');
+    await assert.rejects(resolveSettings(parse(['--keystone-cache-seconds', 'soon'], scope), {}, io(), scope), /--keystone-cache-seconds "soon"/);
+  });
+
   it('rejects a malformed config file, naming it', async () => {
     await assert.rejects(resolveSettings(parse(['--config', 'c.yaml']), {}, io({ 'c.yaml': 'logLevel: [' })), /Invalid config file c\.yaml/);
     await assert.rejects(resolveSettings(parse(['--config', 'c.yaml']), {}, io({ 'c.yaml': 'logLevel: loud\n' })), /Invalid config file c\.yaml: logLevel/);

@@ -18,6 +18,19 @@ export interface Settings {
   readonly listen: { readonly host: string; readonly port: number } | undefined;
   readonly hostname: string;
   readonly logLevel: LogLevel;
+  /** Only for commands declared with `keystone`: Brindle's service user, as set (validated by the command). */
+  readonly keystone: KeystoneSettings | undefined;
+}
+
+/** Brindle's service user in Keystone (`--keystone-*`): what validates callers' tokens. */
+export interface KeystoneSettings {
+  readonly url: string | undefined;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly project: string;
+  readonly userDomain: string;
+  readonly projectDomain: string;
+  readonly cacheSeconds: number;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/brindle/brindle.yaml';
@@ -57,6 +70,40 @@ const DEFS: readonly SettingDef[] = [
   { flag: '--log-level <level>', key: 'logLevel', env: 'BRINDLE_LOG_LEVEL', help: `${LOG_LEVELS.join('|')} (default info)` },
 ];
 const SERVER_DEF: SettingDef = { flag: '--listen <host:port>', key: 'listen', env: 'BRINDLE_LISTEN', help: 'address to serve on' };
+const KEYSTONE_DEFS: readonly SettingDef[] = [
+  {
+    flag: '--keystone-url <url>',
+    key: 'keystoneUrl',
+    env: 'BRINDLE_KEYSTONE_URL',
+    help: 'Keystone identity v3 root, e.g. http://controller:5000/v3 (--auth keystone)',
+  },
+  { flag: '--keystone-username <name>', key: 'keystoneUsername', env: 'BRINDLE_KEYSTONE_USERNAME', help: "Brindle's service user in Keystone" },
+  {
+    flag: '--keystone-password <password>',
+    key: 'keystonePassword',
+    env: 'BRINDLE_KEYSTONE_PASSWORD',
+    help: "the service user's password (prefer the environment variable or config file)",
+  },
+  { flag: '--keystone-project <name>', key: 'keystoneProject', env: 'BRINDLE_KEYSTONE_PROJECT', help: "the service user's project (default service)" },
+  {
+    flag: '--keystone-user-domain <name>',
+    key: 'keystoneUserDomain',
+    env: 'BRINDLE_KEYSTONE_USER_DOMAIN',
+    help: "the service user's domain (default Default)",
+  },
+  {
+    flag: '--keystone-project-domain <name>',
+    key: 'keystoneProjectDomain',
+    env: 'BRINDLE_KEYSTONE_PROJECT_DOMAIN',
+    help: "the project's domain (default Default)",
+  },
+  {
+    flag: '--keystone-cache-seconds <seconds>',
+    key: 'keystoneCacheSeconds',
+    env: 'BRINDLE_KEYSTONE_CACHE_SECONDS',
+    help: 'how long a validated token is trusted before Keystone is asked again; a revoked token works at most this long (default 300)',
+  },
+];
 const HOST_DEF: SettingDef = {
   flag: '--hostname <name>',
   key: 'hostname',
@@ -76,6 +123,13 @@ const configFileSchema = z.strictObject({
   listen: z.string().optional(),
   hostname: z.string().optional(),
   logLevel: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]]).optional(),
+  keystoneUrl: z.string().optional(),
+  keystoneUsername: z.string().optional(),
+  keystonePassword: z.string().optional(),
+  keystoneProject: z.string().optional(),
+  keystoneUserDomain: z.string().optional(),
+  keystoneProjectDomain: z.string().optional(),
+  keystoneCacheSeconds: z.union([z.string(), z.number()]).transform(String).optional(),
 });
 type ConfigFile = z.output<typeof configFileSchema>;
 
@@ -101,11 +155,13 @@ export interface SettingsScope {
   readonly server?: { readonly defaultListen: string };
   /** Adds --hostname (for per-host processes). */
   readonly perHost?: boolean;
+  /** Adds the --keystone-* flags (for servers that validate Keystone tokens). */
+  readonly keystone?: boolean;
 }
 
 /** Declares the shared flags on a command (with their environment variables in --help). */
 export function addSettingsOptions(cmd: Command, scope: SettingsScope = {}): Command {
-  const defs = [...DEFS, ...(scope.server ? [SERVER_DEF] : []), ...(scope.perHost ? [HOST_DEF] : [])];
+  const defs = [...DEFS, ...(scope.server ? [SERVER_DEF] : []), ...(scope.perHost ? [HOST_DEF] : []), ...(scope.keystone === true ? KEYSTONE_DEFS : [])];
   cmd.addOption(new Option('--config <file>', `config file (YAML; default ${DEFAULT_CONFIG_FILE} if present) [env: BRINDLE_CONFIG]`));
   for (const d of defs) cmd.addOption(new Option(d.flag, `${d.help} [env: ${d.env}]`));
   return cmd;
@@ -144,7 +200,7 @@ async function loadConfigFile(path: string | undefined, io: CliIo): Promise<Conf
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const ENV_OF = new Map([...DEFS, SERVER_DEF, HOST_DEF].map((d) => [d.key, d.env] as const));
+const ENV_OF = new Map([...DEFS, SERVER_DEF, HOST_DEF, ...KEYSTONE_DEFS].map((d) => [d.key, d.env] as const));
 
 /** Resolves the settings from a command's parsed options: flag, then environment, then file, then default. */
 export async function resolveSettings(opts: Record<string, unknown>, env: Env, io: CliIo, scope: SettingsScope = {}): Promise<Settings> {
@@ -186,5 +242,17 @@ export async function resolveSettings(opts: Record<string, unknown>, env: Env, i
     listen: scope.server === undefined ? undefined : parseListen(get('listen', '--listen') ?? scope.server.defaultListen),
     hostname: (scope.perHost ? get('hostname', '--hostname') : undefined) ?? io.hostname(),
     logLevel: level as LogLevel,
+    keystone:
+      scope.keystone === true
+        ? {
+            url: get('keystoneUrl', '--keystone-url'),
+            username: get('keystoneUsername', '--keystone-username'),
+            password: get('keystonePassword', '--keystone-password'),
+            project: get('keystoneProject', '--keystone-project') ?? 'service',
+            userDomain: get('keystoneUserDomain', '--keystone-user-domain') ?? 'Default',
+            projectDomain: get('keystoneProjectDomain', '--keystone-project-domain') ?? 'Default',
+            cacheSeconds: secondsToMs(get('keystoneCacheSeconds', '--keystone-cache-seconds') ?? '300', '--keystone-cache-seconds') / 1_000,
+          }
+        : undefined,
   };
 }

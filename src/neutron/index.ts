@@ -2,4 +2,6 @@
 export { startNeutronApi, refuseNoauthExposure, NoauthExposedError, type NeutronApiOptions, type RunningNeutronApi } from './neutron-api.js';
 export { NeutronApiError, faults } from './errors.js';
 export { noAuth, type Authenticator } from './api/auth.js';
+export { keystoneAuth, UnauthorizedFault } from './api/keystone-auth.js';
+export { KeystoneClient, fetchHttp, KeystoneUnavailableError, KeystoneServiceAuthError, type TokenInfo } from './keystone/index.js';
 export type { HttpPost, NovaEvent } from './status/nova-notifier.js';

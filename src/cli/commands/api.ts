@@ -1,12 +1,12 @@
 import { Command, Option } from 'commander';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
-import { createLogger, realFs } from '../../lib/index.js';
-import { refuseNoauthExposure, startNeutronApi } from '../../neutron/index.js';
+import { createLogger, realClock, realFs } from '../../lib/index.js';
+import { fetchHttp, KeystoneClient, keystoneAuth, refuseNoauthExposure, startNeutronApi, type Authenticator } from '../../neutron/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { apiWorkerIndex, leaveCluster, runApiWorkers } from './api-workers.js';
 import { waitForStop } from '../wait-for-stop.js';
-import { addSettingsOptions, resolveSettings, type Env } from '../settings.js';
+import { addSettingsOptions, resolveSettings, type Env, type KeystoneSettings } from '../settings.js';
 
 function wholeNumber(value: unknown, flag: string): number {
   const n = Number(value);
@@ -15,14 +15,40 @@ function wholeNumber(value: unknown, flag: string): number {
   return n;
 }
 
-const SERVER = { server: { defaultListen: '127.0.0.1:9696' }, perHost: true } as const;
+const SERVER = { server: { defaultListen: '127.0.0.1:9696' }, perHost: true, keystone: true } as const;
+
+/** `--auth keystone`: the token validator from the --keystone-* settings, or a usage error naming what is missing. */
+function keystoneAuthenticator(k: KeystoneSettings | undefined): Authenticator {
+  const missing = [
+    ['--keystone-url', k?.url],
+    ['--keystone-username', k?.username],
+    ['--keystone-password', k?.password],
+  ].filter(([, v]) => v === undefined || v === '');
+  if (k === undefined || k.url === undefined || k.username === undefined || k.password === undefined || missing.length > 0)
+    throw new UsageError(`--auth keystone needs ${missing.map(([f]) => f).join(', ')} (or their BRINDLE_KEYSTONE_* variables or config file keys)`);
+  let url: URL;
+  try {
+    url = new URL(k.url);
+  } catch {
+    throw new UsageError(`--keystone-url ${JSON.stringify(k.url)} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--keystone-url ${JSON.stringify(k.url)} must be http:// or https://`);
+  const clock = realClock();
+  const client = new KeystoneClient(
+    { authUrl: k.url, username: k.username, password: k.password, projectName: k.project, userDomainName: k.userDomain, projectDomainName: k.projectDomain },
+    { http: fetchHttp, clock },
+  );
+  return keystoneAuth({ client, clock, cacheSeconds: k.cacheSeconds });
+}
 
 /** `brindle api`: the Neutron v2.0 API (networking-calico's driver inside), until stopped. */
 export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }): Command {
   const cmd = new Command('api')
     .description('Serve the Neutron v2.0 API that Nova and the openstack CLI use, writing Calico resources')
     .addOption(new Option('--region <name>', 'OpenStack region (Calico namespace openstack-region-<name>) [env: BRINDLE_REGION]'))
-    .addOption(new Option('--auth <strategy>', 'authentication').choices(['noauth']).default('noauth'))
+    .addOption(
+      new Option('--auth <strategy>', 'authentication: noauth, or Keystone tokens (with --keystone-*)').choices(['noauth', 'keystone']).default('noauth'),
+    )
     .option('--noauth-default-project <id>', 'project for requests without X-Project-Id (noauth)', 'admin')
     .option('--allow-noauth-on-any-address', 'serve without authentication on a non-loopback address')
     .option('--nova-url <url>', "Nova's API root (…/v2.1) to send port events to [env: BRINDLE_NOVA_URL]")
@@ -48,8 +74,10 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
       minRevisions: wholeNumber(opts['etcdCompactionMinRevisions'], '--etcd-compaction-min-revisions'),
     };
     const allowNoauthOnAnyAddress = opts['allowNoauthOnAnyAddress'] === true;
+    // Built (and checked) before any worker starts, so a bad setting is one message.
+    const authenticator = opts['auth'] === 'keystone' ? keystoneAuthenticator(settings.keystone) : undefined;
     // Checked here too, so a refusal is one message and not workers failing in a loop.
-    refuseNoauthExposure({ listen, allowNoauthOnAnyAddress });
+    refuseNoauthExposure({ listen, allowNoauthOnAnyAddress, ...(authenticator === undefined ? {} : { authenticator }) });
     const workerIndex = apiWorkerIndex(deps.env);
     const socketPath = opts['listenSocket'] as string | undefined;
     if (workers > 1 && workerIndex === undefined) {
@@ -73,6 +101,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         logger,
         defaultProject: opts['noauthDefaultProject'] as string,
         allowNoauthOnAnyAddress,
+        ...(authenticator === undefined ? {} : { authenticator }),
         background: opts['status'] !== false && leadWorker,
         startupResync: leadWorker,
         electorName: settings.hostname,

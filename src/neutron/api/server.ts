@@ -7,6 +7,7 @@ import type { NeutronServices } from '../service/neutron-services.js';
 import type { RequestContext } from '../service/neutron-deps.js';
 import type { SecurityGroupView } from '../service/security-groups.js';
 import type { Authenticator } from './auth.js';
+import { UnauthorizedFault } from './keystone-auth.js';
 import { registerCollection } from './collection-routes.js';
 import { EXTENSIONS } from './extensions.js';
 import { registerExtras } from './extra-routes.js';
@@ -40,6 +41,7 @@ function toFault(err: unknown): NeutronApiError {
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return faults.notAcceptable();
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return faults.badRequest('Body contains invalid data');
   if (err instanceof DatastoreUnavailableError) return faults.unavailable(err);
+  if (err instanceof BrindleError && err.status === 503) return new NeutronApiError('ServiceUnavailable', 503, err.message, { cause: err });
   if (err instanceof BrindleError && err.status >= 400 && err.status < 500)
     return new NeutronApiError('HTTPBadRequest', err.status, err.message, { cause: err });
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
@@ -71,6 +73,10 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     }
   });
   app.setErrorHandler((err, req, reply) => {
+    if (err instanceof UnauthorizedFault) {
+      void reply.code(err.status).headers(err.headers).header('content-type', 'application/json').send(err.body);
+      return;
+    }
     const fault = toFault(err);
     if (fault.status >= 500) req.log.error({ err, url: req.url, method: req.method }, 'request failed');
     void reply.code(fault.status).header('content-type', 'application/json').send(fault.toBody());
@@ -80,6 +86,11 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
   // whose transaction compares what they refer to skip it (CollectionDef.createGuardsReferences).
   app.addHook('preHandler', async (req) => {
     if (req.url.startsWith('/v2.0/') && req.routeOptions.config.syncFirst !== false) await s.deps.store.sync();
+  });
+  // Every /v2.0 request shows who it is before anything else is done for it (the collection
+  // routes read the context again: a cached token costs a hash and a lookup).
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/v2.0')) await o.auth.authenticate(req.headers);
   });
   app.setNotFoundHandler((_req, reply) => {
     void reply.code(404).send(faults.httpNotFound().toBody());

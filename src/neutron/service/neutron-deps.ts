@@ -21,6 +21,9 @@ export interface NeutronDeps {
 export interface RequestContext {
   readonly projectId: string;
   readonly isAdmin: boolean;
+  /** From a Keystone token (none under noauth). */
+  readonly userId?: string;
+  readonly roles?: readonly string[];
 }
 
 /** Neutron's timestamp format: second precision, UTC, `Z`. */
