@@ -73,7 +73,12 @@ describe('settings', () => {
   it('takes the Keystone service user from flags, env and file, with defaults for the rest', async () => {
     const scope = { keystone: true };
     const files = { 'c.yaml': 'keystoneUrl: http://ks:5000/v3\nkeystonePassword: from-file\nkeystoneCacheSeconds: 60\n' };
-    const s = await resolveSettings(parse(['--config', 'c.yaml', '--keystone-username', 'neutron'], scope), { BRINDLE_KEYSTONE_PASSWORD: 'from-env' }, io(files), scope);
+    const s = await resolveSettings(
+      parse(['--config', 'c.yaml', '--keystone-username', 'neutron'], scope),
+      { BRINDLE_KEYSTONE_PASSWORD: 'from-env' },
+      io(files),
+      scope,
+    );
     assert.deepEqual(s.keystone, {
       url: 'http://ks:5000/v3',
       username: 'neutron',

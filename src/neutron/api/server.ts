@@ -10,6 +10,7 @@ import type { Authenticator } from './auth.js';
 import { UnauthorizedFault } from './keystone-auth.js';
 import { registerCollection } from './collection-routes.js';
 import { EXTENSIONS } from './extensions.js';
+import { registerHealthcheck } from './healthcheck.js';
 import { registerExtras } from './extra-routes.js';
 import { FLOATING_IP_SPECS, NETWORK_SPECS, PORT_SPECS, ROUTER_SPECS, SECURITY_GROUP_RULE_SPECS, SECURITY_GROUP_SPECS, SUBNET_SPECS } from './resource-specs.js';
 import { registerRouterInterfaces } from './router-interface-routes.js';
@@ -100,6 +101,7 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     const href = `${req.protocol}://${req.headers.host ?? 'localhost'}/v2.0/`;
     void reply.send({ versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ rel: 'self', href }] }] });
   });
+  registerHealthcheck(app, s.deps.kv);
   app.get('/v2.0/', (req, reply) => {
     const base = `${req.protocol}://${req.headers.host ?? 'localhost'}/v2.0`;
     void reply.send({
