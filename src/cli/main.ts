@@ -8,6 +8,7 @@ import { labCommand } from './commands/lab.js';
 import { metadataCommand } from './commands/metadata.js';
 import { nodeCommand } from './commands/node.js';
 import { ConfigFileError, UsageError } from './errors.js';
+import { addSettingsOptions } from './settings.js';
 import { realIo, type CliIo } from './io.js';
 import type { Env } from './settings.js';
 
@@ -21,6 +22,9 @@ export function buildProgram(io: CliIo, env: Env): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
+  // The shared settings are global flags: before the command, between a group and its
+  // subcommand, or after it (kubectl and calicoctl take them anywhere); the nearest one given wins.
+  addSettingsOptions(program);
   program.addCommand(ctlCommand({ io, env }));
   program.addCommand(apiCommand({ io, env }));
   program.addCommand(nodeCommand({ io, env }));

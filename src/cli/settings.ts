@@ -167,6 +167,19 @@ export function addSettingsOptions(cmd: Command, scope: SettingsScope = {}): Com
   return cmd;
 }
 
+/**
+ * A command's options merged with its ancestors' (the global flags), the nearest one given
+ * winning: `brindle --datastore A ctl apply --datastore B` uses B. (commander's own
+ * `optsWithGlobals` lets the outermost win.)
+ */
+export function optionsWithGlobals(cmd: Command): Record<string, unknown> {
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c !== null; c = c.parent) chain.unshift(c);
+  const merged: Record<string, unknown> = {};
+  for (const c of chain) for (const [k, v] of Object.entries(c.opts())) if (v !== undefined) merged[k] = v;
+  return merged;
+}
+
 export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
   const port = Number(m?.[3]);

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { apiWorkerIndex, leaveCluster, runApiWorkers } from './api-workers.js';
 import { waitForStop } from '../wait-for-stop.js';
-import { addSettingsOptions, resolveSettings, type Env, type KeystoneSettings } from '../settings.js';
+import { addSettingsOptions, optionsWithGlobals, resolveSettings, type Env, type KeystoneSettings } from '../settings.js';
 
 function wholeNumber(value: unknown, flag: string): number {
   const n = Number(value);
@@ -63,7 +63,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     );
   addSettingsOptions(cmd, SERVER);
   cmd.action(async (opts: Record<string, unknown>) => {
-    const settings = await resolveSettings(opts, deps.env, deps.io, SERVER);
+    const settings = await resolveSettings(optionsWithGlobals(cmd), deps.env, deps.io, SERVER);
     const region = (opts['region'] as string | undefined) ?? deps.env['BRINDLE_REGION'];
     const nova = (opts['novaUrl'] as string | undefined) ?? deps.env['BRINDLE_NOVA_URL'];
     const listen = settings.listen ?? { host: '127.0.0.1', port: 9696 };

@@ -6,7 +6,7 @@ import type { CalicoNodeStatus } from '../../model/index.js';
 import { formatNodeStatus, staleStatusWarning } from '../ctl/format-node-status.js';
 import { NodeStatusMissingError } from '../errors.js';
 import type { CliIo } from '../io.js';
-import { addSettingsOptions, resolveSettings, type Env } from '../settings.js';
+import { addSettingsOptions, optionsWithGlobals, resolveSettings, type Env } from '../settings.js';
 
 export interface CtlNodeDeps {
   readonly io: CliIo;
@@ -29,7 +29,7 @@ function statusCommand(deps: CtlNodeDeps): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'));
   addSettingsOptions(cmd, SCOPE);
   cmd.action(async (opts: Record<string, unknown>) => {
-    const settings = await resolveSettings(opts, deps.env, deps.io, SCOPE);
+    const settings = await resolveSettings(optionsWithGlobals(cmd), deps.env, deps.io, SCOPE);
     const node = settings.hostname;
     const kv = await openDatastore(settings.datastore);
     let resource: CalicoNodeStatus | undefined;
@@ -52,5 +52,5 @@ function statusCommand(deps: CtlNodeDeps): Command {
 
 /** `brindle ctl node`: per-node views, like calicoctl's `node` commands. */
 export function ctlNodeCommand(deps: CtlNodeDeps): Command {
-  return new Command('node').description("Show a node's state as its agent reports it").addCommand(statusCommand(deps));
+  return addSettingsOptions(new Command('node')).description("Show a node's state as its agent reports it").addCommand(statusCommand(deps));
 }

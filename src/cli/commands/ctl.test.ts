@@ -55,6 +55,23 @@ describe('brindle ctl (in-process, embedded store)', () => {
     await fs.remove(dir);
   });
 
+  it('takes the datastore flags anywhere: before the command, between ctl and its subcommand, after it (the nearest wins)', async () => {
+    const own = `embedded:${dir}/anywhere`;
+    const pool = 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: anywhere}\nspec: {cidr: 198.18.99.0/24}\n';
+    const applied = await runCli(['ctl', '--datastore', own, 'apply', '-f', 'a.yaml'], { files: { 'a.yaml': pool } });
+    assert.equal(applied.code, 0, applied.err);
+    for (const argv of [
+      ['--datastore', own, 'ctl', 'get', 'ippool', 'anywhere'],
+      ['ctl', 'get', 'ippool', 'anywhere', '--datastore', own],
+      ['--datastore', `embedded:${dir}/elsewhere`, 'ctl', 'get', 'ippool', 'anywhere', '--datastore', own],
+    ]) {
+      const r = await runCli(argv);
+      assert.equal(r.code, 0, `${argv.join(' ')}: ${r.err}`);
+      assert.match(r.out, /198\.18\.99\.0\/24/);
+    }
+    assert.equal((await runCli(['--datastore', ds, 'ctl', 'get', 'ippool', 'anywhere'])).code, 1, 'another datastore has no such pool');
+  });
+
   it('apply -f a multi-document file, then get in every format', async () => {
     const applied = await runCli(['ctl', 'apply', '-f', 'p.yaml', '--datastore', ds], { files: { 'p.yaml': POLICIES } });
     assert.equal(applied.code, 0, applied.err);

@@ -17,7 +17,7 @@ import { ctlNodeCommand } from './ctl-node.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import type { Clock } from '../../lib/index.js';
-import { addSettingsOptions, resolveSettings, type Env } from '../settings.js';
+import { addSettingsOptions, optionsWithGlobals, resolveSettings, type Env } from '../settings.js';
 
 export interface CtlDeps {
   readonly io: CliIo;
@@ -57,7 +57,7 @@ function writeCommand(action: Exclude<ResourceAction, 'delete'>, deps: CtlDeps, 
   addSettingsOptions(cmd);
   cmd.action(async (opts: Opts) => {
     const docs = await readDocuments(opts['filename'] as string[], deps.io, opts['namespace'] as string);
-    await withClient(opts, deps, async (client) => {
+    await withClient(optionsWithGlobals(cmd), deps, async (client) => {
       const outcomes = await client.commit(
         docs.map((d) => ({ action, resource: d.resource })),
         { skipExisting: opts['skipExists'] === true },
@@ -84,7 +84,7 @@ function getCommand(deps: CtlDeps): Command {
     if (info.namespaced && names.length > 0 && ns === undefined) {
       throw new UsageError(`${info.kind} is namespaced: give -n NAMESPACE with names`);
     }
-    await withClient(opts, deps, async (client) => {
+    await withClient(optionsWithGlobals(cmd), deps, async (client) => {
       let items: CalicoResource[];
       if (names.length > 0) {
         items = [];
@@ -125,7 +125,7 @@ function deleteCommand(deps: CtlDeps): Command {
             const info = kindInfo(kindArg ?? '');
             return { kind: info.kind as KindName, name, ...(info.namespaced ? { namespace: ns } : {}) };
           });
-    await withClient(opts, deps, async (client) => {
+    await withClient(optionsWithGlobals(cmd), deps, async (client) => {
       const outcomes = await client.commit(
         refs.map((ref) => ({ action: 'delete' as const, ref })),
         { skipMissing: opts['skipNotExists'] === true },
@@ -138,7 +138,8 @@ function deleteCommand(deps: CtlDeps): Command {
 
 /** `brindle ctl`: calicoctl-style management of Calico v3 resources in the datastore. */
 export function ctlCommand(deps: CtlDeps): Command {
-  return new Command('ctl')
+  // The datastore flags work before the subcommand too (`brindle ctl --datastore X apply -f f`).
+  return addSettingsOptions(new Command('ctl'))
     .description('Manage Calico v3 resources in the datastore, like calicoctl')
     .addCommand(getCommand(deps))
     .addCommand(writeCommand('create', deps, 'Create resources from files; fails (writing nothing) if any exists'))

@@ -4,7 +4,7 @@ import { startMetadataServer } from '../../metadata/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { waitForStop } from '../wait-for-stop.js';
-import { addSettingsOptions, resolveSettings, type Env } from '../settings.js';
+import { addSettingsOptions, optionsWithGlobals, resolveSettings, type Env } from '../settings.js';
 
 const SERVER = { server: { defaultListen: '127.0.0.1:8775' } } as const;
 
@@ -18,7 +18,7 @@ export function metadataCommand(deps: { io: CliIo; env: Env; signal?: AbortSigna
     .option('--neutron-socket <path>', 'reach the Neutron API on this Unix socket (brindle api --listen-socket) instead');
   addSettingsOptions(cmd, SERVER);
   cmd.action(async (opts: Record<string, unknown>) => {
-    const settings = await resolveSettings(opts, deps.env, deps.io, SERVER);
+    const settings = await resolveSettings(optionsWithGlobals(cmd), deps.env, deps.io, SERVER);
     const url = (opts['neutronUrl'] as string | undefined) ?? deps.env['BRINDLE_NEUTRON_URL'];
     const socketPath = opts['neutronSocket'] as string | undefined;
     if ((url === undefined) === (socketPath === undefined)) throw new UsageError('Give exactly one of --neutron-url and --neutron-socket');

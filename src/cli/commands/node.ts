@@ -9,7 +9,7 @@ import { parseIp } from '../../model/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { waitForStop } from '../wait-for-stop.js';
-import { addSettingsOptions, parseListen, resolveSettings, type Env } from '../settings.js';
+import { addSettingsOptions, optionsWithGlobals, parseListen, resolveSettings, type Env } from '../settings.js';
 
 /**
  * How far V8's heap may grow over its live size between full collections: 2x while the cold
@@ -85,7 +85,7 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     .option('--dhcp-lease-time <duration>', 'DHCP lease time (default 24h)');
   addSettingsOptions(cmd, SCOPE);
   cmd.action(async (opts: Record<string, unknown>) => {
-    const settings = await resolveSettings(opts, deps.env, deps.io, SCOPE);
+    const settings = await resolveSettings(optionsWithGlobals(cmd), deps.env, deps.io, SCOPE);
     const logger = createLogger({ level: settings.logLevel, name: 'brindle-node' });
     const health = opts['healthListen'] === undefined ? undefined : parseListen(opts['healthListen'] as string, '--health-listen');
     const region = (opts['region'] as string | undefined) ?? deps.env['BRINDLE_REGION'];
