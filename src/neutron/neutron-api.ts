@@ -8,7 +8,7 @@ import { noAuth, type Authenticator } from './api/auth.js';
 import { buildApiServer } from './api/server.js';
 import { NeutronStore } from './store/neutron-store.js';
 import { createNeutronServices, type NeutronServices } from './service/neutron-services.js';
-import { NO_PORT_EVENTS, NovaNotifier, type HttpPost } from './status/nova-notifier.js';
+import { NO_PORT_EVENTS, NovaNotifier, type HttpPost, type NovaTokenSource } from './status/nova-notifier.js';
 import { StatusReporter, type StatusReporterOptions } from './status/status-reporter.js';
 import { NeutronCache } from './store/neutron-cache.js';
 import { WriteThroughKv } from './store/write-through-kv.js';
@@ -28,7 +28,8 @@ export interface NeutronApiOptions {
   readonly authenticator?: Authenticator;
   /** Nova's API root (…/v2.1) to send port events to; none means no events. */
   readonly novaUrl?: string;
-  readonly novaToken?: string;
+  /** The token port events carry to Nova: Brindle's Keystone service token under --auth keystone. */
+  readonly novaToken?: NovaTokenSource;
   readonly novaPost?: HttpPost;
   /** Run the elected background work (status watchers). Default true. */
   readonly background?: boolean;

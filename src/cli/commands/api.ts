@@ -17,8 +17,8 @@ function wholeNumber(value: unknown, flag: string): number {
 
 const SERVER = { server: { defaultListen: '127.0.0.1:9696' }, perHost: true, keystone: true } as const;
 
-/** `--auth keystone`: the token validator from the --keystone-* settings, or a usage error naming what is missing. */
-function keystoneAuthenticator(k: KeystoneSettings | undefined): Authenticator {
+/** `--auth keystone`: the token validator from the --keystone-* settings (and the service token for Nova), or a usage error naming what is missing. */
+function keystoneAuthenticator(k: KeystoneSettings | undefined): { authenticator: Authenticator; serviceToken: (fresh: boolean) => Promise<string> } {
   const missing = [
     ['--keystone-url', k?.url],
     ['--keystone-username', k?.username],
@@ -38,7 +38,7 @@ function keystoneAuthenticator(k: KeystoneSettings | undefined): Authenticator {
     { authUrl: k.url, username: k.username, password: k.password, projectName: k.project, userDomainName: k.userDomain, projectDomainName: k.projectDomain },
     { http: fetchHttp, clock },
   );
-  return keystoneAuth({ client, clock, cacheSeconds: k.cacheSeconds });
+  return { authenticator: keystoneAuth({ client, clock, cacheSeconds: k.cacheSeconds }), serviceToken: (fresh) => client.serviceToken(fresh) };
 }
 
 /** `brindle api`: the Neutron v2.0 API (networking-calico's driver inside), until stopped. */
@@ -75,7 +75,8 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     };
     const allowNoauthOnAnyAddress = opts['allowNoauthOnAnyAddress'] === true;
     // Built (and checked) before any worker starts, so a bad setting is one message.
-    const authenticator = opts['auth'] === 'keystone' ? keystoneAuthenticator(settings.keystone) : undefined;
+    const keystone = opts['auth'] === 'keystone' ? keystoneAuthenticator(settings.keystone) : undefined;
+    const authenticator = keystone?.authenticator;
     // Checked here too, so a refusal is one message and not workers failing in a loop.
     refuseNoauthExposure({ listen, allowNoauthOnAnyAddress, ...(authenticator === undefined ? {} : { authenticator }) });
     const workerIndex = apiWorkerIndex(deps.env);
@@ -108,7 +109,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         compaction,
         cache: opts['cache'] !== false,
         ...(region === undefined || region === '' ? {} : { region }),
-        ...(nova === undefined || nova === '' ? {} : { novaUrl: nova }),
+        ...(nova === undefined || nova === '' ? {} : { novaUrl: nova, ...(keystone === undefined ? {} : { novaToken: keystone.serviceToken }) }),
         // A worker's socket is shared through the primary, which removed a stale file.
         ...(socketPath === undefined ? {} : { socketPath, ...(workerIndex === undefined ? { removeFile: (p: string) => realFs().remove(p) } : {}) }),
       });

@@ -6,7 +6,7 @@ import { openDatastore, type KvStore } from '../../datastore/index.js';
 import { freePort, realClock, realExec, realFs } from '../../lib/index.js';
 import { trackTempDir, untrackTempDir } from '../../lib/testing.js';
 import { keystoneAuth } from '../api/keystone-auth.js';
-import { startTestApi, startTestKeystone, type TestApi, type TestKeystone } from '../testing/index.js';
+import { eventually, startFakeNova, startTestApi, startTestKeystone, type TestApi, type TestKeystone } from '../testing/index.js';
 import { fetchHttp, KeystoneClient } from './keystone-client.js';
 
 type Json = Record<string, unknown>;
@@ -143,6 +143,44 @@ describe('Keystone auth against a real keystone', () => {
       const port = await os('port', 'create', '--network', demoNet, '--security-group', sg['id'] as string, 'demo-port');
       assert.equal(port['project_id'], who['demo']?.projectId);
       assert.match(JSON.stringify(port['fixed_ips']), /198\.18\.70\./);
+    });
+
+    await t.test('port events reach Nova with the service token, sent again after a 503 and with a fresh token after a 401', async () => {
+      const nova = await startFakeNova({ refuseFirst: [503, 401] });
+      const withNova = await startTestApi(kv, {
+        background: false,
+        authenticator: keystoneAuth({ client, clock: realClock() }),
+        novaUrl: nova.url,
+        novaToken: (fresh) => client.serviceToken(fresh),
+      });
+      try {
+        const VM = '4c7d9ad6-0a49-4a26-8a4b-6f3d1e3c2a10';
+        const port = (
+          await fetch(`${withNova.url}/v2.0/ports`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-auth-token': demoToken },
+            body: JSON.stringify({ port: { network_id: demoNet, device_id: VM, device_owner: 'compute:nova' } }),
+          }).then(async (r) => (await r.json()) as Json)
+        )['port'] as Json;
+        const r = await fetch(`${withNova.url}/v2.0/ports/${port['id'] as string}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', 'x-auth-token': demoToken },
+          body: JSON.stringify({ port: { admin_state_up: false } }),
+        });
+        assert.equal(r.status, 200);
+        await eventually(() => nova.events.some((e) => e['name'] === 'network-changed' && e['tag'] === port['id']), {
+          timeoutMs: 15_000,
+          what: 'network-changed delivered after a 503 and a 401',
+        });
+        assert.equal(nova.headers.length, 3, 'refused twice, taken the third time');
+        const tokens = nova.headers.map((h) => h['x-auth-token'] as string);
+        assert.notEqual(tokens[2], tokens[1], 'a fresh token after the 401');
+        const info = await client.validate(tokens[2] ?? '');
+        assert.equal(info?.userId, who['brindle']?.userId, "Brindle's service user");
+      } finally {
+        await withNova.close();
+        await nova.close();
+      }
     });
 
     await t.test('Keystone unreachable: a token not yet validated gets 503, never a pass; a cached one still works', async () => {

@@ -82,8 +82,9 @@ export class KeystoneClient {
     }
   }
 
-  /** Brindle's own token (for Keystone and, later, Nova), renewed before it expires. */
-  async serviceToken(): Promise<string> {
+  /** Brindle's own token (for Nova's events), renewed before it expires; `fresh` logs in again (the last one was refused). */
+  async serviceToken(fresh = false): Promise<string> {
+    if (fresh) this.#service = undefined;
     return this.#serviceToken();
   }
 

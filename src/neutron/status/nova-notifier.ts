@@ -1,4 +1,4 @@
-import type { Clock, Logger, Timer } from '../../lib/index.js';
+import { backoffDelay, describeError, type BackoffPolicy, type Clock, type Logger, type Timer } from '../../lib/index.js';
 import type { PortRecord } from '../records.js';
 
 /** One os-server-external-events entry (reference/neutron-api.md §4.5). */
@@ -61,10 +61,18 @@ const DATA_FIELDS: readonly (keyof PortRecord)[] = [
   'extra_dhcp_opts',
 ];
 
+/** Where the notifier gets the token it sends Nova: Brindle's Keystone service token (`fresh`: the last one was refused). */
+export type NovaTokenSource = (fresh: boolean) => Promise<string>;
+
+/** Attempts per batch of events, and the backoff between them (about 30 s in all). */
+const SEND_ATTEMPTS = 6;
+const SEND_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 15_000, factor: 2 };
+
 export interface NovaNotifierOptions {
   /** Nova's compute API root, e.g. http://nova:8774/v2.1 */
   readonly url: string;
-  readonly token?: string;
+  /** The X-Auth-Token to send: Brindle's service token with Keystone; without one, a placeholder (Nova without auth). */
+  readonly token?: NovaTokenSource;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly post?: HttpPost;
@@ -75,8 +83,11 @@ export interface NovaNotifierOptions {
 /**
  * Sends Neutron's port events to Nova's os-server-external-events, batched: vif-plugged when a
  * compute port turns ACTIVE (failed on ERROR), vif-unplugged when it goes ACTIVE → DOWN,
- * network-changed on data updates, vif-deleted on delete. A failed POST is logged, not retried
- * (Neutron does the same; Nova re-reads ports on its own).
+ * network-changed on data updates, vif-deleted on delete. A batch that Nova does not take (no
+ * answer, a 5xx, or a 401: then with a fresh service token) is sent again with backoff, about
+ * 30 s in all, then dropped with a log line; a 4xx other than 401 is final (404: no such server,
+ * as Neutron treats it). Batches go one after another, apart from the API's requests: a port's
+ * status never waits for Nova.
  */
 export class NovaNotifier implements PortEvents {
   readonly #o: NovaNotifierOptions;
@@ -84,6 +95,7 @@ export class NovaNotifier implements PortEvents {
   #queue: NovaEvent[] = [];
   #timer: Timer | undefined;
   #sending: Promise<void> = Promise.resolve();
+  readonly #closing = new AbortController();
 
   constructor(options: NovaNotifierOptions) {
     this.#o = options;
@@ -118,6 +130,7 @@ export class NovaNotifier implements PortEvents {
   async close(): Promise<void> {
     this.#timer?.cancel();
     this.#flush();
+    this.#closing.abort(); // a batch waiting to be sent again is not waited for
     await this.#sending;
   }
 
@@ -132,13 +145,33 @@ export class NovaNotifier implements PortEvents {
     this.#queue = [];
     if (events.length === 0) return;
     const url = `${this.#o.url.replace(/\/$/, '')}/os-server-external-events`;
-    this.#sending = this.#sending.then(async () => {
-      try {
-        const r = await this.#post(url, { events }, { 'X-OpenStack-Nova-API-Version': '2.1', 'X-Auth-Token': this.#o.token ?? 'notused' });
-        if (r.status >= 300 && r.status !== 404) this.#o.logger.warn({ status: r.status, events: events.length }, 'Nova refused port events');
-      } catch (err) {
-        this.#o.logger.warn({ err: String(err), events: events.length }, 'could not send port events to Nova');
+    this.#sending = this.#sending.then(() => this.#send(url, events));
+  }
+
+  async #send(url: string, events: readonly NovaEvent[]): Promise<void> {
+    const signal = this.#closing.signal;
+    let fresh = false;
+    for (let attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
+      if (attempt > 0) {
+        const waited = await this.#o.clock.sleep(backoffDelay(attempt - 1, SEND_BACKOFF), signal).then(
+          () => true,
+          () => false,
+        );
+        if (!waited) break;
       }
-    });
+      let status: number | undefined;
+      try {
+        const token: string = this.#o.token === undefined ? 'notused' : await this.#o.token(fresh);
+        status = (await this.#post(url, { events }, { 'X-OpenStack-Nova-API-Version': '2.1', 'X-Auth-Token': token })).status;
+      } catch (err) {
+        this.#o.logger.warn({ err: describeError(err), events: events.length, attempt: attempt + 1 }, 'could not send port events to Nova');
+        continue;
+      }
+      if (status < 300 || status === 404) return;
+      fresh = status === 401;
+      this.#o.logger.warn({ status, events: events.length, attempt: attempt + 1 }, 'Nova refused port events');
+      if (status < 500 && status !== 401) return;
+    }
+    this.#o.logger.error({ events: events.length }, 'gave up sending port events to Nova');
   }
 }

@@ -48,15 +48,22 @@ export interface FakeNova {
   close(): Promise<void>;
 }
 
-export async function startFakeNova(): Promise<FakeNova> {
+/** `refuseFirst`: statuses to answer the first POSTs with (recorded in `headers`, their events not taken), e.g. [503, 401]. */
+export async function startFakeNova(options: { refuseFirst?: readonly number[] } = {}): Promise<FakeNova> {
   const events: Record<string, unknown>[] = [];
   const headers: IncomingMessage['headers'][] = [];
+  const refusals = [...(options.refuseFirst ?? [])];
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       if (req.method === 'POST' && req.url === '/v2.1/os-server-external-events') {
         headers.push(req.headers);
+        const refusal = refusals.shift();
+        if (refusal !== undefined) {
+          res.writeHead(refusal, { 'content-type': 'application/json' }).end('{}');
+          return;
+        }
         const parsed = JSON.parse(body) as { events: Record<string, unknown>[] };
         events.push(...parsed.events);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ events: parsed.events.map((e) => ({ ...e, code: 200 })) }));
