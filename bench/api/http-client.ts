@@ -40,7 +40,11 @@ export class ApiClient {
   readonly samples: FailedCall[] = [];
   phase = 'setup';
 
-  constructor(baseUrl: string) {
+  readonly #extraHeaders: Readonly<Record<string, string>>;
+
+  /** `headers` go with every call (an X-Auth-Token). */
+  constructor(baseUrl: string, headers: Readonly<Record<string, string>> = {}) {
+    this.#extraHeaders = headers;
     const u = new URL(baseUrl);
     this.#host = u.hostname;
     this.#port = Number(u.port);
@@ -49,7 +53,7 @@ export class ApiClient {
   /** One call; never throws for HTTP or transport errors (status 0 for the latter). */
   call(method: string, path: string, body?: unknown): Promise<Reply> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string | number> = { Accept: 'application/json' };
+    const headers: Record<string, string | number> = { Accept: 'application/json', ...this.#extraHeaders };
     if (payload !== undefined) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = Buffer.byteLength(payload);

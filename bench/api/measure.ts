@@ -403,8 +403,13 @@ export async function listPorts(t: Target, phase: string, runs: number, expected
 }
 
 /** A client for a running server, its network, and the Target the measurements take (`etcd`: the datastore process to watch). */
-export async function newTarget(tag: string, server: RunningServer, etcd?: { readonly pid: number; readonly endpoint: string }): Promise<Target> {
-  const client = new ApiClient(server.url);
+export async function newTarget(
+  tag: string,
+  server: RunningServer,
+  etcd?: { readonly pid: number; readonly endpoint: string },
+  headers: Readonly<Record<string, string>> = {},
+): Promise<Target> {
+  const client = new ApiClient(server.url, headers);
   const { networkId } = await makeNetwork(client);
   const watched: Watched = { serverPids: () => server.pids(), etcdPid: etcd?.pid, etcdEndpoint: etcd?.endpoint };
   return { tag, client, server, watched, networkId, failedCreates: new Set() };

@@ -21,6 +21,9 @@ export interface ServerFigures {
   bulk?: LatencyFigures;
   /** Brindle on etcd only: the 16-way creates again with `brindle api --workers 2`. */
   workers2?: LatencyFigures;
+  /** Brindle on etcd only: sequential and 16-way creates again with `--auth keystone` (a real Keystone; every request carries a token). */
+  keystoneSequential?: LatencyFigures;
+  keystoneConcurrent?: LatencyFigures;
 }
 
 export interface Outcome {
@@ -80,6 +83,8 @@ function rows(brindle: ServerFigures | undefined, neutron: ServerFigures | undef
     { label: '  p99', better: 'lower', pick: (f) => f.concurrent?.p99Ms, format: ms },
     { label: '  with --workers 2 (etcd)', better: 'higher', pick: (f) => f.workers2?.perSecond, format: perSec },
     { label: '    p99', better: 'lower', pick: (f) => f.workers2?.p99Ms, format: ms },
+    { label: '  with --auth keystone (etcd), sequential p50', better: 'lower', pick: (f) => f.keystoneSequential?.p50Ms, format: ms },
+    { label: '    16 in flight', better: 'higher', pick: (f) => f.keystoneConcurrent?.perSecond, format: perSec },
     {
       label: `bulk create of 100 ports, per request p50 (N=${counts(brindle, neutron, (f) => f.bulk?.n)})`,
       better: 'lower',
@@ -153,6 +158,9 @@ export function targets(c: Columns): string[] {
     check('p99 of that <= 50 ms', f.concurrent?.p99Ms, 50, 'lower', ms),
     check(`GET of ${int(f.list?.ports ?? 0)} ports <= 1.5 s (the target is for 100,000)`, f.list?.bestSeconds, 1.5, 'lower', (n) => `${n.toFixed(2)} s`),
     check('bind -> WorkloadEndpoint written p99 <= 20 ms', f.bind?.endpoint?.p99Ms, 20, 'lower', ms),
+    f.keystoneSequential === undefined || f.sequential === undefined
+      ? 'target keystone sequential p50 within 1.2x of noauth: not measured'
+      : `target keystone sequential p50 within 1.2x of noauth: ${ms(f.keystoneSequential.p50Ms)} vs ${ms(f.sequential.p50Ms)} (x${(f.keystoneSequential.p50Ms / f.sequential.p50Ms).toFixed(2)}) -> ${f.keystoneSequential.p50Ms <= 1.2 * f.sequential.p50Ms ? 'met' : 'MISSED'}`,
     `workers: 16 in flight over etcd with 1 worker ${f.concurrent === undefined ? '-' : perSec(f.concurrent.perSecond)}, with 2 ${f.workers2 === undefined ? '-' : perSec(f.workers2.perSecond)}` +
       `${f.concurrent !== undefined && f.workers2 !== undefined ? ` (x${(f.workers2.perSecond / f.concurrent.perSecond).toFixed(2)})` : ''}`,
   ];

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { openDatastore, type DatastoreConfig } from '../../src/datastore/index.js';
 import type { KvStore } from '../../src/datastore/index.js';
 import { startTestEtcd, type TestEtcd } from '../../src/datastore/testing/index.js';
+import { startTestKeystone, type TestKeystone } from '../../src/neutron/testing/index.js';
 import { AbortedError, realExec, realFs } from '../../src/lib/index.js';
 import { trackTempDir, untrackTempDir } from '../../src/lib/testing.js';
 import { progress, sleep } from '../datastore/workload.js';
@@ -191,6 +192,46 @@ async function brindleEtcdWorkers(): Promise<Run> {
   return finish(f, client, error, errorLog);
 }
 
+/**
+ * The sequential and 16-way creates again with `--auth keystone` on a fresh etcd: a real Debian
+ * keystone (sqlite), Brindle's service user, and a member's token on every request (validated
+ * once, then from the cache).
+ */
+async function brindleEtcdKeystone(): Promise<Run> {
+  const tag = 'etcd-keystone';
+  const f: ServerFigures = {};
+  let ks: TestKeystone | undefined;
+  let etcd: TestEtcd | undefined;
+  let server: RunningServer | undefined;
+  let client: ApiClient | undefined;
+  let error: string | undefined;
+  let errorLog: ErrorLog | undefined;
+  try {
+    ks = await startTestKeystone();
+    await ks.addUser('service', 'brindle', 'brindle-bench', 'admin');
+    await ks.addUser('bench', 'bench', 'bench-pw', 'member');
+    const token = await ks.token('bench', 'bench-pw', 'bench');
+    progress(tag, `keystone at ${ks.url}`);
+    etcd = await startTestEtcd();
+    const auth = ['--auth', 'keystone', '--keystone-url', ks.url, '--keystone-username', 'brindle', '--keystone-password', 'brindle-bench'];
+    server = await startBrindle(tag, `etcd:${etcd.endpoint}`, 1, auth);
+    const t = await newTarget(tag, server, etcd, { 'X-Auth-Token': token });
+    client = t.client;
+    await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
+    f.keystoneSequential = await createPorts(t, 'sequential, keystone', PARAMS.brindle.sequential, 1, []);
+    f.keystoneConcurrent = await createPorts(t, 'concurrent, keystone', PARAMS.brindle.concurrent, PARAMS.inFlight, []);
+  } catch (err) {
+    error = await describeFailure(tag, err, server);
+  } finally {
+    errorLog = await server?.errorLog();
+    client?.close();
+    await server?.stop();
+    await etcd?.stop();
+    await ks?.remove();
+  }
+  return finish(f, client, error, errorLog);
+}
+
 async function neutronServer(): Promise<Run> {
   const tag = 'neutron';
   const p = PARAMS.neutron;
@@ -272,18 +313,21 @@ async function main(): Promise<void> {
   const embedded = await brindleEmbedded();
   const { run: etcdOne, etcdVersion } = await brindleEtcd();
   const workers2 = await brindleEtcdWorkers();
-  // One column for Brindle on etcd: the second run adds its one figure (and its failures).
+  const keystone = await brindleEtcdKeystone();
+  // One column for Brindle on etcd: the later runs add their figures (and their failures).
+  const more = [workers2, keystone];
+  const moreError = more.map((r) => r.outcome.error).find((e) => e !== undefined);
   const etcd: Run = {
     ...etcdOne,
     outcome: {
       ...etcdOne.outcome,
-      figures: { ...etcdOne.outcome.figures, ...(workers2.outcome.figures.workers2 === undefined ? {} : { workers2: workers2.outcome.figures.workers2 }) },
-      failedRequests: etcdOne.outcome.failedRequests + workers2.outcome.failedRequests,
-      ...((etcdOne.outcome.error ?? workers2.outcome.error) === undefined ? {} : { error: etcdOne.outcome.error ?? workers2.outcome.error ?? '' }),
+      figures: Object.assign({}, etcdOne.outcome.figures, ...more.map((r) => r.outcome.figures)) as ServerFigures,
+      failedRequests: etcdOne.outcome.failedRequests + more.reduce((n, r) => n + r.outcome.failedRequests, 0),
+      ...((etcdOne.outcome.error ?? moreError) === undefined ? {} : { error: etcdOne.outcome.error ?? moreError ?? '' }),
     },
     failures: {
-      perPhase: { ...etcdOne.failures.perPhase, ...workers2.failures.perPhase },
-      samples: [...etcdOne.failures.samples, ...workers2.failures.samples],
+      perPhase: Object.assign({}, etcdOne.failures.perPhase, ...more.map((r) => r.failures.perPhase)) as Run['failures']['perPhase'],
+      samples: [...etcdOne.failures.samples, ...more.flatMap((r) => r.failures.samples)],
     },
   };
   const neutron = await neutronServer();

@@ -86,7 +86,7 @@ async function waitForRoot(url: string, timeoutMs: number, stillRunning: () => s
 
 /** `bin/brindle api --datastore SPEC --listen 127.0.0.1:PORT`, waited for until `GET /` answers. */
 /** `brindle api` on `datastore`; `workers` > 1 runs it with --workers (its PIDs then include the workers). */
-export async function startBrindle(tag: string, datastore: string, workers = 1): Promise<RunningServer> {
+export async function startBrindle(tag: string, datastore: string, workers = 1, extraArgs: readonly string[] = []): Promise<RunningServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const bin = join(projectRoot(), 'bin', 'brindle');
@@ -100,6 +100,7 @@ export async function startBrindle(tag: string, datastore: string, workers = 1):
     '--hostname',
     'bench-api',
     ...(workers > 1 ? ['--workers', String(workers)] : []),
+    ...extraArgs,
   ]);
   trackChild(child);
   child.stdin.end();
