@@ -98,43 +98,70 @@ async function fillTo(t: Target, made: number, target: number): Promise<LatencyF
   return rounds;
 }
 
+/** What a run holds while it measures: stopped and collected by `measured` whatever happens. */
+interface Session {
+  server?: RunningServer;
+  client?: ApiClient;
+}
+
+/**
+ * One server's run: `work` starts it (into the session) and measures into `f`; whatever
+ * happens, the server's error log is collected, the client closed, the server stopped, then
+ * `cleanup` runs. A failure becomes the run's error, with the server's last output.
+ */
+async function measured(
+  tag: string,
+  f: ServerFigures,
+  work: (s: Session) => Promise<void>,
+  cleanup: () => Promise<void> = () => Promise.resolve(),
+): Promise<Run> {
+  const s: Session = {};
+  let error: string | undefined;
+  let errorLog: ErrorLog | undefined;
+  try {
+    await work(s);
+  } catch (err) {
+    error = await describeFailure(tag, err, s.server);
+  } finally {
+    errorLog = await s.server?.errorLog().catch(() => undefined);
+    s.client?.close();
+    await s.server?.stop();
+    await cleanup();
+  }
+  return finish(f, s.client, error, errorLog);
+}
+
 /** One Brindle API server on a fresh datastore: every measurement. */
 async function brindle(tag: string, spec: string, config: DatastoreConfig, etcd: TestEtcd | undefined): Promise<Run> {
   const p = PARAMS.brindle;
   const f: ServerFigures = {};
-  let server: RunningServer | undefined;
-  let client: ApiClient | undefined;
   let kv: KvStore | undefined;
-  let error: string | undefined;
-  let errorLog: ErrorLog | undefined;
-  try {
-    server = await startBrindle(tag, spec);
-    const s = server;
-    kv = await openDatastore(config);
-    const t = await newTarget(tag, s, etcd);
-    client = t.client;
-    const ids: string[] = [];
-    const warm = await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
-    f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
-    f.concurrent = await createPorts(t, 'concurrent', p.concurrent, PARAMS.inFlight, []);
-    f.bulk = await createBulk(t, 'bulk', p.bulk, PARAMS.bulkSize);
-    await writeAgentStatus(kv);
-    f.bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), kv);
-    f.boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
-    const made = warm.ok + f.sequential.ok + f.concurrent.ok + f.bulk.ok * PARAMS.bulkSize + f.boundCreate.ok;
-    f.fill = await fillTo({ ...t, networkId: await makeFillNetwork(t.client) }, made, p.listPorts);
-    const have = made + f.fill.reduce((a, r) => a + r.ok, 0);
-    f.list = await listPorts(t, 'list', PARAMS.listRuns, have);
-    f.sequentialAtListSize = await createPorts(t, `sequential at ${f.list.ports} ports`, p.sequentialAtListSize, 1, []);
-  } catch (err) {
-    error = await describeFailure(tag, err, server);
-  } finally {
-    errorLog = await server?.errorLog();
-    client?.close();
-    await kv?.close();
-    await server?.stop();
-  }
-  return finish(f, client, error, errorLog);
+  return measured(
+    tag,
+    f,
+    async (session) => {
+      const server = (session.server = await startBrindle(tag, spec));
+      kv = await openDatastore(config);
+      const t = await newTarget(tag, server, etcd);
+      session.client = t.client;
+      const ids: string[] = [];
+      const warm = await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
+      f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
+      f.concurrent = await createPorts(t, 'concurrent', p.concurrent, PARAMS.inFlight, []);
+      f.bulk = await createBulk(t, 'bulk', p.bulk, PARAMS.bulkSize);
+      await writeAgentStatus(kv);
+      f.bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), kv);
+      f.boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
+      const made = warm.ok + f.sequential.ok + f.concurrent.ok + f.bulk.ok * PARAMS.bulkSize + f.boundCreate.ok;
+      f.fill = await fillTo({ ...t, networkId: await makeFillNetwork(t.client) }, made, p.listPorts);
+      const have = made + f.fill.reduce((a, r) => a + r.ok, 0);
+      f.list = await listPorts(t, 'list', PARAMS.listRuns, have);
+      f.sequentialAtListSize = await createPorts(t, `sequential at ${f.list.ports} ports`, p.sequentialAtListSize, 1, []);
+    },
+    async () => {
+      await kv?.close();
+    },
+  );
 }
 
 async function brindleEmbedded(): Promise<Run> {
@@ -169,27 +196,19 @@ async function brindleEtcdWorkers(): Promise<Run> {
   const tag = 'etcd-workers2';
   const etcd = await startTestEtcd();
   const f: ServerFigures = {};
-  let server: RunningServer | undefined;
-  let client: ApiClient | undefined;
-  let error: string | undefined;
-  let errorLog: ErrorLog | undefined;
-  try {
-    server = await startBrindle(tag, `etcd:${etcd.endpoint}`, 2);
-    const s = server;
-    const t = await newTarget(tag, s, etcd);
-    client = t.client;
-    // Warm both workers up (the primary hands connections round-robin).
-    await createPorts(t, 'warm-up', PARAMS.warmupCreates * 4, PARAMS.inFlight, []);
-    f.workers2 = await createPorts(t, 'concurrent, 2 workers', PARAMS.brindle.concurrent, PARAMS.inFlight, []);
-  } catch (err) {
-    error = await describeFailure(tag, err, server);
-  } finally {
-    errorLog = await server?.errorLog();
-    client?.close();
-    await server?.stop();
-    await etcd.stop();
-  }
-  return finish(f, client, error, errorLog);
+  return measured(
+    tag,
+    f,
+    async (session) => {
+      const server = (session.server = await startBrindle(tag, `etcd:${etcd.endpoint}`, 2));
+      const t = await newTarget(tag, server, etcd);
+      session.client = t.client;
+      // Warm both workers up (the primary hands connections round-robin).
+      await createPorts(t, 'warm-up', PARAMS.warmupCreates * 4, PARAMS.inFlight, []);
+      f.workers2 = await createPorts(t, 'concurrent, 2 workers', PARAMS.brindle.concurrent, PARAMS.inFlight, []);
+    },
+    () => etcd.stop(),
+  );
 }
 
 /**
@@ -202,34 +221,29 @@ async function brindleEtcdKeystone(): Promise<Run> {
   const f: ServerFigures = {};
   let ks: TestKeystone | undefined;
   let etcd: TestEtcd | undefined;
-  let server: RunningServer | undefined;
-  let client: ApiClient | undefined;
-  let error: string | undefined;
-  let errorLog: ErrorLog | undefined;
-  try {
-    ks = await startTestKeystone();
-    await ks.addUser('service', 'brindle', 'brindle-bench', 'admin');
-    await ks.addUser('bench', 'bench', 'bench-pw', 'member');
-    const token = await ks.token('bench', 'bench-pw', 'bench');
-    progress(tag, `keystone at ${ks.url}`);
-    etcd = await startTestEtcd();
-    const auth = ['--auth', 'keystone', '--keystone-url', ks.url, '--keystone-username', 'brindle', '--keystone-password', 'brindle-bench'];
-    server = await startBrindle(tag, `etcd:${etcd.endpoint}`, 1, auth);
-    const t = await newTarget(tag, server, etcd, { 'X-Auth-Token': token });
-    client = t.client;
-    await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
-    f.keystoneSequential = await createPorts(t, 'sequential, keystone', PARAMS.brindle.sequential, 1, []);
-    f.keystoneConcurrent = await createPorts(t, 'concurrent, keystone', PARAMS.brindle.concurrent, PARAMS.inFlight, []);
-  } catch (err) {
-    error = await describeFailure(tag, err, server);
-  } finally {
-    errorLog = await server?.errorLog();
-    client?.close();
-    await server?.stop();
-    await etcd?.stop();
-    await ks?.remove();
-  }
-  return finish(f, client, error, errorLog);
+  return measured(
+    tag,
+    f,
+    async (session) => {
+      ks = await startTestKeystone();
+      await ks.addUser('service', 'brindle', 'brindle-bench', 'admin');
+      await ks.addUser('bench', 'bench', 'bench-pw', 'member');
+      const token = await ks.token('bench', 'bench-pw', 'bench');
+      progress(tag, `keystone at ${ks.url}`);
+      etcd = await startTestEtcd();
+      const auth = ['--auth', 'keystone', '--keystone-url', ks.url, '--keystone-username', 'brindle', '--keystone-password', 'brindle-bench'];
+      const server = (session.server = await startBrindle(tag, `etcd:${etcd.endpoint}`, 1, auth));
+      const t = await newTarget(tag, server, etcd, { 'X-Auth-Token': token });
+      session.client = t.client;
+      await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
+      f.keystoneSequential = await createPorts(t, 'sequential, keystone', PARAMS.brindle.sequential, 1, []);
+      f.keystoneConcurrent = await createPorts(t, 'concurrent, keystone', PARAMS.brindle.concurrent, PARAMS.inFlight, []);
+    },
+    async () => {
+      await etcd?.stop();
+      await ks?.remove();
+    },
+  );
 }
 
 async function neutronServer(): Promise<Run> {
@@ -239,34 +253,28 @@ async function neutronServer(): Promise<Run> {
   const f: ServerFigures = {};
   const scratch = await fs.makeTempDir('brindle-bench-neutron-');
   trackTempDir(scratch);
-  let server: RunningServer | undefined;
-  let client: ApiClient | undefined;
-  let error: string | undefined;
-  let errorLog: ErrorLog | undefined;
-  try {
-    progress(tag, `scratch dir ${scratch}`);
-    server = await startNeutronServer(tag, scratch);
-    const s = server;
-    const t = await newTarget(tag, s);
-    client = t.client;
-    const ids: string[] = [];
-    await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
-    f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
-    f.concurrent = await createPorts(t, 'concurrent', p.concurrent, PARAMS.inFlight, []);
-    f.bulk = await createBulk(t, 'bulk', p.bulk, PARAMS.bulkSize);
-    f.bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), undefined);
-    f.boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
-    f.list = await listPorts(t, 'list', PARAMS.listRuns);
-  } catch (err) {
-    error = await describeFailure(tag, err, server);
-  } finally {
-    errorLog = await server?.errorLog().catch(() => undefined);
-    client?.close();
-    await server?.stop();
-    await fs.remove(scratch);
-    untrackTempDir(scratch);
-  }
-  return finish(f, client, error, errorLog);
+  return measured(
+    tag,
+    f,
+    async (session) => {
+      progress(tag, `scratch dir ${scratch}`);
+      const server = (session.server = await startNeutronServer(tag, scratch));
+      const t = await newTarget(tag, server);
+      session.client = t.client;
+      const ids: string[] = [];
+      await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
+      f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
+      f.concurrent = await createPorts(t, 'concurrent', p.concurrent, PARAMS.inFlight, []);
+      f.bulk = await createBulk(t, 'bulk', p.bulk, PARAMS.bulkSize);
+      f.bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), undefined);
+      f.boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
+      f.list = await listPorts(t, 'list', PARAMS.listRuns);
+    },
+    async () => {
+      await fs.remove(scratch);
+      untrackTempDir(scratch);
+    },
+  );
 }
 
 /** The most CPU other processes used during any phase of a server's run (cores). */
