@@ -105,6 +105,13 @@ describe('Keystone auth against a real keystone', () => {
       demoNet = net['id'] as string;
       assert.equal(net['project_id'], who['demo']?.projectId);
       assert.equal(net['provider:network_type'], undefined, 'a member does not see provider attributes');
+      const bind = await call('POST', '/v2.0/ports', demoToken, { body: { port: { network_id: demoNet, 'binding:host_id': 'compute-1' } } });
+      assert.equal(bind.status, 403, 'binding:* is for admins');
+      assert.equal((bind.body['NeutronError'] as Json)['type'], 'PolicyNotAuthorized');
+      const provider = await call('POST', '/v2.0/networks', demoToken, { body: { network: { name: 'p', 'provider:network_type': 'flat' } } });
+      assert.equal(provider.status, 403, 'provider:* is for admins');
+      const mine = await call('GET', '/v2.0/ports', demoToken);
+      assert.deepEqual(mine.body['ports'], [], 'and nothing was written');
     });
 
     await t.test('another project\u2019s member gets 404 for it, and an admin sees it', async () => {
