@@ -25,6 +25,14 @@ export function buildProgram(io: CliIo, env: Env): Command {
   // The shared settings are global flags: before the command, between a group and its
   // subcommand, or after it (kubectl and calicoctl take them anywhere); the nearest one given wins.
   addSettingsOptions(program);
+  // A command that has no datastore of its own to set (the lab runs its own) refuses them rather
+  // than ignoring them.
+  program.hook('preAction', (root, action) => {
+    if (action.options.some((o) => o.long === '--datastore')) return;
+    const given = root.options.filter((o) => o.long !== undefined && root.getOptionValue(o.attributeName()) !== undefined).map((o) => o.long);
+    const path = action.parent === root || action.parent === null ? action.name() : `${action.parent.name()} ${action.name()}`;
+    if (given.length > 0) throw new UsageError(`${path} does not use ${given.join(', ')}`);
+  });
   program.addCommand(ctlCommand({ io, env }));
   program.addCommand(apiCommand({ io, env }));
   program.addCommand(nodeCommand({ io, env }));

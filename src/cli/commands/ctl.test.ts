@@ -70,6 +70,10 @@ describe('brindle ctl (in-process, embedded store)', () => {
       assert.match(r.out, /198\.18\.99\.0\/24/);
     }
     assert.equal((await runCli(['--datastore', ds, 'ctl', 'get', 'ippool', 'anywhere'])).code, 1, 'another datastore has no such pool');
+    // A command with no datastore to set (the lab runs its own) refuses them rather than ignoring them.
+    const lab = await runCli(['--datastore', own, 'lab', 'status']);
+    assert.equal(lab.code, 2);
+    assert.match(lab.err, /lab status does not use --datastore/);
   });
 
   it('apply -f a multi-document file, then get in every format', async () => {
