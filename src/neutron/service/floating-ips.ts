@@ -1,4 +1,5 @@
 import { AGAIN, casRetry } from './cas-retry.js';
+import { casUpdate } from './cas-update.js';
 import { parseIp } from '../../model/index.js';
 import { faults, type NeutronApiError } from '../errors.js';
 import type { FloatingIpRecord, NetworkRecord, PortRecord } from '../records.js';
@@ -6,7 +7,7 @@ import { fipPortKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
 import { encodeRecord, type Stored } from '../store/neutron-store.js';
 import type { PortEvents } from '../status/nova-notifier.js';
 import type { CalicoSync } from './calico-sync.js';
-import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { timestamp, type NeutronDeps, type RequestContext, objectBase } from './neutron-deps.js';
 import type { PortService } from './ports.js';
 import { routerForFloatingIp } from './router-for-floating-ip.js';
 
@@ -98,14 +99,7 @@ export class FloatingIpService {
     const address = held.fixed_ips[0]?.ip_address;
     const now = timestamp(this.#d.clock);
     const record: FloatingIpRecord = {
-      id,
-      tenant_id: project,
-      project_id: project,
-      description: input.description ?? '',
-      tags: [],
-      created_at: now,
-      updated_at: now,
-      revision_number: 0,
+      ...objectBase({ id, project, description: input.description, now, revision: 0 }),
       floating_network_id: network.id,
       floating_ip_address: address ?? '',
       router_id: assoc?.routerId ?? null,
@@ -137,59 +131,49 @@ export class FloatingIpService {
   }
 
   async update(ctx: RequestContext, id: string, changes: FloatingIpChanges, ifRevision?: number): Promise<FloatingIpRecord> {
-    return casRetry(
-      this.#d,
-      () => {
-        throw faults.conflictRetry('FloatingIP', id);
-      },
-      async () => {
-        const cur = await this.#d.store.get('floatingips', id);
-        if (cur === undefined) throw faults.notFound('FloatingIP', id);
-        const old = cur.record;
-        if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
-        const portId = changes.port_id !== undefined ? changes.port_id : old.port_id;
-        const fixed = changes.port_id !== undefined ? (changes.fixed_ip_address ?? undefined) : (changes.fixed_ip_address ?? old.fixed_ip_address ?? undefined);
-        const network = await this.#externalNetwork(old.floating_network_id);
-        const assoc = portId === null ? undefined : await this.#association(ctx, { project: old.project_id, network, fipId: id, portId, fixedIp: fixed });
-        const next: FloatingIpRecord = {
-          ...old,
-          ...(changes.description === undefined ? {} : { description: changes.description }),
-          port_id: assoc?.port.id ?? null,
-          fixed_ip_address: assoc?.fixedIp ?? null,
-          router_id: assoc?.routerId ?? null,
-          status: assoc === undefined ? 'DOWN' : 'ACTIVE',
-          revision_number: old.revision_number + 1,
-          updated_at: timestamp(this.#d.clock),
-        };
-        const oldKey =
-          old.port_id !== null && old.fixed_ip_address !== null ? fipPortKey(old.port_id, old.floating_network_id, old.fixed_ip_address) : undefined;
-        const newKey = assoc === undefined ? undefined : fipPortKey(assoc.port.id, old.floating_network_id, assoc.fixedIp);
-        const keep = oldKey !== undefined && oldKey === newKey;
-        const r = await this.#d.kv.txn({
-          compare: [
-            { key: objectKey('floatingips', id), target: 'modRevision', op: '==', value: cur.modRevision },
-            ...(keep ? [] : this.#associationGuards(next, assoc)),
-          ],
-          success: [
-            { op: 'put', key: objectKey('floatingips', id), value: encodeRecord(next) },
-            ...(oldKey === undefined || keep ? [] : [{ op: 'delete' as const, key: oldKey }]),
-            ...(keep ? [] : this.#associationOps(next, assoc)),
-          ],
-        });
-        if (r.succeeded) {
-          if (old.port_id !== next.port_id || old.fixed_ip_address !== next.fixed_ip_address) {
-            const before = old.port_id === null ? undefined : await this.#d.store.get('ports', old.port_id);
-            if (before !== undefined) await this.#portChanged(before.record);
-            if (assoc !== undefined && assoc.port.id !== old.port_id) await this.#portChanged(assoc.port);
-          }
-          return next;
+    return casUpdate(this.#d, { collection: 'floatingips', id, ifRevision, resource: 'FloatingIP' }, async (cur) => {
+      const old = cur.record;
+      const portId = changes.port_id !== undefined ? changes.port_id : old.port_id;
+      const fixed = changes.port_id !== undefined ? (changes.fixed_ip_address ?? undefined) : (changes.fixed_ip_address ?? old.fixed_ip_address ?? undefined);
+      const network = await this.#externalNetwork(old.floating_network_id);
+      const assoc = portId === null ? undefined : await this.#association(ctx, { project: old.project_id, network, fipId: id, portId, fixedIp: fixed });
+      const next: FloatingIpRecord = {
+        ...old,
+        ...(changes.description === undefined ? {} : { description: changes.description }),
+        port_id: assoc?.port.id ?? null,
+        fixed_ip_address: assoc?.fixedIp ?? null,
+        router_id: assoc?.routerId ?? null,
+        status: assoc === undefined ? 'DOWN' : 'ACTIVE',
+        revision_number: old.revision_number + 1,
+        updated_at: timestamp(this.#d.clock),
+      };
+      const oldKey = old.port_id !== null && old.fixed_ip_address !== null ? fipPortKey(old.port_id, old.floating_network_id, old.fixed_ip_address) : undefined;
+      const newKey = assoc === undefined ? undefined : fipPortKey(assoc.port.id, old.floating_network_id, assoc.fixedIp);
+      const keep = oldKey !== undefined && oldKey === newKey;
+      const r = await this.#d.kv.txn({
+        compare: [
+          { key: objectKey('floatingips', id), target: 'modRevision', op: '==', value: cur.modRevision },
+          ...(keep ? [] : this.#associationGuards(next, assoc)),
+        ],
+        success: [
+          { op: 'put', key: objectKey('floatingips', id), value: encodeRecord(next) },
+          ...(oldKey === undefined || keep ? [] : [{ op: 'delete' as const, key: oldKey }]),
+          ...(keep ? [] : this.#associationOps(next, assoc)),
+        ],
+      });
+      if (r.succeeded) {
+        if (old.port_id !== next.port_id || old.fixed_ip_address !== next.fixed_ip_address) {
+          const before = old.port_id === null ? undefined : await this.#d.store.get('ports', old.port_id);
+          if (before !== undefined) await this.#portChanged(before.record);
+          if (assoc !== undefined && assoc.port.id !== old.port_id) await this.#portChanged(assoc.port);
         }
-        // A fault that names a reason ends it; a plain conflict (the floating IP or its port moved on) plans again.
-        const why = await this.#whyRefused(next, assoc);
-        if (why.type !== 'HTTPConflict') throw why;
-        return AGAIN;
-      },
-    );
+        return next;
+      }
+      // A fault that names a reason ends it; a plain conflict (the floating IP or its port moved on) plans again.
+      const why = await this.#whyRefused(next, assoc);
+      if (why.type !== 'HTTPConflict') throw why;
+      return AGAIN;
+    });
   }
 
   /** Releases a floating IP: the record, its association and its address go in one transaction. */

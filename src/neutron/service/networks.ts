@@ -4,8 +4,9 @@ import { ipPrefix, objectKey, physnetKey } from '../store/neutron-keys.js';
 import { underDeletingMarker } from './deleting-marker.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import type { CalicoSync } from './calico-sync.js';
-import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { timestamp, type NeutronDeps, type RequestContext, objectBase } from './neutron-deps.js';
 import { AGAIN, casRetry } from './cas-retry.js';
+import { casUpdate } from './cas-update.js';
 import { quotaTxnPart } from './quota-guard.js';
 import type { SecurityGroupService } from './security-groups.js';
 
@@ -68,15 +69,8 @@ export class NetworkService {
     await this.#groups.ensureDefault(project);
     const now = timestamp(this.#d.clock);
     const net: NetworkRecord = {
-      id: this.#d.newId(),
+      ...objectBase({ id: this.#d.newId(), project, description: input.description, now, revision: 1 }),
       name: input.name ?? '',
-      tenant_id: project,
-      project_id: project,
-      description: input.description ?? '',
-      tags: [],
-      created_at: now,
-      updated_at: now,
-      revision_number: 1,
       admin_state_up: input.admin_state_up ?? true,
       mtu: input.mtu ?? DEFAULT_MTU,
       status: 'ACTIVE',
@@ -118,30 +112,21 @@ export class NetworkService {
 
   async update(ctx: RequestContext, id: string, changes: NetworkChanges, ifRevision?: number): Promise<NetworkRecord> {
     if (!ctx.isAdmin && changes['router:external'] !== undefined) throw faults.policy('rule:update_network:router:external');
-    return casRetry(
-      this.#d,
-      () => {
-        throw faults.conflictRetry('Network', id);
-      },
-      async (attempt) => {
-        const cur = await this.#d.store.get('networks', id);
-        if (cur === undefined) throw faults.notFound('Network', id);
-        if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
-        if (changes['router:external'] === false && cur.record['router:external'] && attempt === 0) {
-          const held = (await this.#d.store.list('ports')).items.some(
-            (p) => p.network_id === id && (p.device_owner === 'network:router_gateway' || p.device_owner === 'network:floatingip'),
-          );
-          if (held) throw faults.externalNetworkInUse(id);
-        }
-        const next: NetworkRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
-        const r = await this.#d.kv.put(objectKey('networks', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
-        if (r.succeeded) {
-          if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsOfNetwork(id);
-          return next;
-        }
-        return AGAIN;
-      },
-    );
+    return casUpdate(this.#d, { collection: 'networks', id, ifRevision, resource: 'Network' }, async (cur, attempt) => {
+      if (changes['router:external'] === false && cur.record['router:external'] && attempt === 0) {
+        const held = (await this.#d.store.list('ports')).items.some(
+          (p) => p.network_id === id && (p.device_owner === 'network:router_gateway' || p.device_owner === 'network:floatingip'),
+        );
+        if (held) throw faults.externalNetworkInUse(id);
+      }
+      const next: NetworkRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
+      const r = await this.#d.kv.put(objectKey('networks', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
+      if (r.succeeded) {
+        if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsOfNetwork(id);
+        return next;
+      }
+      return AGAIN;
+    });
   }
 
   /** Deletes a network and its subnets; refused while ports use it (NetworkInUse). */

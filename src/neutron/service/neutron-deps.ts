@@ -26,6 +26,20 @@ export interface RequestContext {
   readonly roles?: readonly string[];
 }
 
+/** The attributes every new Neutron object starts with: its id, project (as both names), description, no tags, timestamps, revision. */
+export function objectBase(o: { id: string; project: string; description: string | undefined; now: string; revision: number }) {
+  return {
+    id: o.id,
+    tenant_id: o.project,
+    project_id: o.project,
+    description: o.description ?? '',
+    tags: [] as string[],
+    created_at: o.now,
+    updated_at: o.now,
+    revision_number: o.revision,
+  };
+}
+
 /** Neutron's timestamp format: second precision, UTC, `Z`. */
 export function timestamp(clock: Clock): string {
   return new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');

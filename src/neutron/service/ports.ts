@@ -7,6 +7,7 @@ import type { CalicoSync } from './calico-sync.js';
 import { fixedIpChanges } from './fixed-ip-changes.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
 import { AGAIN, casRetry } from './cas-retry.js';
+import { casUpdate } from './cas-update.js';
 import { planAddresses, randomMac, type AddressRequest, type PlannedIp } from './port-addresses.js';
 import { quotaTxnPart } from './quota-guard.js';
 import { bindPort, type Binding } from './port-binding.js';
@@ -277,94 +278,85 @@ export class PortService {
   }
 
   async update(ctx: RequestContext, id: string, changes: PortChanges, ifRevision?: number): Promise<PortRecord> {
-    return casRetry(
-      this.#d,
-      () => {
-        throw faults.conflictRetry('Port', id);
-      },
-      async (attempt) => {
-        const cur = await this.#d.store.get('ports', id);
-        if (cur === undefined) throw faults.notFound('Port', id);
-        const old = cur.record;
-        if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
-        const network = await this.#d.store.get('networks', old.network_id);
-        if (network === undefined) throw faults.notFound('Network', old.network_id);
-        if (!mayOwnNetworkDevice(ctx, network.record, changes.device_owner)) throw faults.policy('rule:update_port:device_owner');
-        const portSecurity = changes.port_security_enabled ?? old.port_security_enabled;
-        const groups =
-          changes.security_groups !== undefined
-            ? await this.#securityGroups(old.project_id, changes.device_owner ?? old.device_owner, portSecurity, changes.security_groups)
-            : !portSecurity && old.security_groups.length > 0 && changes.port_security_enabled === false
-              ? this.#raisePortSecurity()
-              : old.security_groups;
-        const mac = changes.mac_address ?? old.mac_address;
-        if (changes.mac_address !== undefined && changes.mac_address !== old.mac_address && old['binding:vif_type'] !== 'unbound') {
-          throw faults.portBound(id, old['binding:vif_type'], old.mac_address, changes.mac_address);
-        }
-        const pairs =
-          changes.allowed_address_pairs !== undefined ? this.#addressPairs(portSecurity, changes.allowed_address_pairs, mac) : old.allowed_address_pairs;
-        if (!portSecurity && pairs.length > 0) throw faults.addressPairsNeedSecurity();
-        let ips: PlannedIp[] = old.fixed_ips.map((f) => ({ ...f, requested: true }));
-        let newIps: PlannedIp[] = [];
-        let releasedIps: PlannedIp[] = [];
-        if (changes.fixed_ips !== undefined) {
-          const { kept, wanted, released } = fixedIpChanges(old.fixed_ips, changes.fixed_ips);
-          const subnets = await this.#subnetsOf(network.record);
-          const planned = await planAddresses(
-            this.#d,
-            { network: network.record, subnets, mac, portId: id, attempt, reserved: new Set(kept.map((k) => k.ip_address)) },
-            wanted,
-          );
-          ips = [...kept, ...planned];
-          newIps = planned;
-          releasedIps = released;
-          if (releasedIps.length > 0) await this.#refuseReleasingFloatingTarget(old, releasedIps);
-        }
-        const host = changes['binding:host_id'] !== undefined ? (changes['binding:host_id'] ?? '') : old['binding:host_id'];
-        const vnic = changes['binding:vnic_type'] ?? old['binding:vnic_type'];
-        // As ML2: re-bind only when the host or vnic type changes, or to retry a failed binding.
-        const binding =
-          host !== old['binding:host_id'] || vnic !== old['binding:vnic_type'] || (old['binding:vif_type'] === 'binding_failed' && host !== '')
-            ? await bindPort(this.#d, host, network.record, vnic)
-            : { 'binding:host_id': old['binding:host_id'], 'binding:vif_type': old['binding:vif_type'], 'binding:vif_details': old['binding:vif_details'] };
-        const next: PortRecord = {
-          ...old,
-          ...(changes.name === undefined ? {} : { name: changes.name }),
-          ...(changes.description === undefined ? {} : { description: changes.description }),
-          ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
-          ...(changes.device_id === undefined ? {} : { device_id: changes.device_id }),
-          ...(changes.device_owner === undefined ? {} : { device_owner: changes.device_owner }),
-          ...(changes.extra_dhcp_opts === undefined ? {} : { extra_dhcp_opts: changes.extra_dhcp_opts }),
-          ...(changes['binding:profile'] === undefined ? {} : { 'binding:profile': changes['binding:profile'] ?? {} }),
-          'binding:vnic_type': vnic,
-          ...binding,
-          mac_address: mac,
-          fixed_ips: ips.map(({ subnet_id, ip_address }) => ({ subnet_id, ip_address })),
-          port_security_enabled: portSecurity,
-          security_groups: groups,
-          allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address ?? mac })),
-          // Unbinding returns a port to DOWN: no agent reports on it any more.
-          status: binding['binding:vif_type'] === old['binding:vif_type'] && binding['binding:host_id'] === old['binding:host_id'] ? old.status : 'DOWN',
-          revision_number: old.revision_number + 1,
-          updated_at: timestamp(this.#d.clock),
-        };
-        const failure = await claimPort(this.#d, next, {
-          portRevision: cur.modRevision,
-          newIps,
-          releasedIps,
-          newMac: mac !== old.mac_address ? mac : undefined,
-          oldMac: mac !== old.mac_address ? old.mac_address : undefined,
-          macRequested: true,
-        });
-        if (failure === undefined) {
-          await this.#syncAfterCommit(id, old);
-          this.#events.portUpdated(old, next);
-          return next;
-        }
-        raiseClaimFailure(failure, network.record);
-        return AGAIN;
-      },
-    );
+    return casUpdate(this.#d, { collection: 'ports', id, ifRevision, resource: 'Port' }, async (cur, attempt) => {
+      const old = cur.record;
+      const network = await this.#d.store.get('networks', old.network_id);
+      if (network === undefined) throw faults.notFound('Network', old.network_id);
+      if (!mayOwnNetworkDevice(ctx, network.record, changes.device_owner)) throw faults.policy('rule:update_port:device_owner');
+      const portSecurity = changes.port_security_enabled ?? old.port_security_enabled;
+      const groups =
+        changes.security_groups !== undefined
+          ? await this.#securityGroups(old.project_id, changes.device_owner ?? old.device_owner, portSecurity, changes.security_groups)
+          : !portSecurity && old.security_groups.length > 0 && changes.port_security_enabled === false
+            ? this.#raisePortSecurity()
+            : old.security_groups;
+      const mac = changes.mac_address ?? old.mac_address;
+      if (changes.mac_address !== undefined && changes.mac_address !== old.mac_address && old['binding:vif_type'] !== 'unbound') {
+        throw faults.portBound(id, old['binding:vif_type'], old.mac_address, changes.mac_address);
+      }
+      const pairs =
+        changes.allowed_address_pairs !== undefined ? this.#addressPairs(portSecurity, changes.allowed_address_pairs, mac) : old.allowed_address_pairs;
+      if (!portSecurity && pairs.length > 0) throw faults.addressPairsNeedSecurity();
+      let ips: PlannedIp[] = old.fixed_ips.map((f) => ({ ...f, requested: true }));
+      let newIps: PlannedIp[] = [];
+      let releasedIps: PlannedIp[] = [];
+      if (changes.fixed_ips !== undefined) {
+        const { kept, wanted, released } = fixedIpChanges(old.fixed_ips, changes.fixed_ips);
+        const subnets = await this.#subnetsOf(network.record);
+        const planned = await planAddresses(
+          this.#d,
+          { network: network.record, subnets, mac, portId: id, attempt, reserved: new Set(kept.map((k) => k.ip_address)) },
+          wanted,
+        );
+        ips = [...kept, ...planned];
+        newIps = planned;
+        releasedIps = released;
+        if (releasedIps.length > 0) await this.#refuseReleasingFloatingTarget(old, releasedIps);
+      }
+      const host = changes['binding:host_id'] !== undefined ? (changes['binding:host_id'] ?? '') : old['binding:host_id'];
+      const vnic = changes['binding:vnic_type'] ?? old['binding:vnic_type'];
+      // As ML2: re-bind only when the host or vnic type changes, or to retry a failed binding.
+      const binding =
+        host !== old['binding:host_id'] || vnic !== old['binding:vnic_type'] || (old['binding:vif_type'] === 'binding_failed' && host !== '')
+          ? await bindPort(this.#d, host, network.record, vnic)
+          : { 'binding:host_id': old['binding:host_id'], 'binding:vif_type': old['binding:vif_type'], 'binding:vif_details': old['binding:vif_details'] };
+      const next: PortRecord = {
+        ...old,
+        ...(changes.name === undefined ? {} : { name: changes.name }),
+        ...(changes.description === undefined ? {} : { description: changes.description }),
+        ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
+        ...(changes.device_id === undefined ? {} : { device_id: changes.device_id }),
+        ...(changes.device_owner === undefined ? {} : { device_owner: changes.device_owner }),
+        ...(changes.extra_dhcp_opts === undefined ? {} : { extra_dhcp_opts: changes.extra_dhcp_opts }),
+        ...(changes['binding:profile'] === undefined ? {} : { 'binding:profile': changes['binding:profile'] ?? {} }),
+        'binding:vnic_type': vnic,
+        ...binding,
+        mac_address: mac,
+        fixed_ips: ips.map(({ subnet_id, ip_address }) => ({ subnet_id, ip_address })),
+        port_security_enabled: portSecurity,
+        security_groups: groups,
+        allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address ?? mac })),
+        // Unbinding returns a port to DOWN: no agent reports on it any more.
+        status: binding['binding:vif_type'] === old['binding:vif_type'] && binding['binding:host_id'] === old['binding:host_id'] ? old.status : 'DOWN',
+        revision_number: old.revision_number + 1,
+        updated_at: timestamp(this.#d.clock),
+      };
+      const failure = await claimPort(this.#d, next, {
+        portRevision: cur.modRevision,
+        newIps,
+        releasedIps,
+        newMac: mac !== old.mac_address ? mac : undefined,
+        oldMac: mac !== old.mac_address ? old.mac_address : undefined,
+        macRequested: true,
+      });
+      if (failure === undefined) {
+        await this.#syncAfterCommit(id, old);
+        this.#events.portUpdated(old, next);
+        return next;
+      }
+      raiseClaimFailure(failure, network.record);
+      return AGAIN;
+    });
   }
 
   /** Deletes a port; `internal` when a router or floating IP removes its own port. */

@@ -2,8 +2,9 @@ import { faults } from '../errors.js';
 import type { PortRecord, RouterRecord, SubnetRecord } from '../records.js';
 import { objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
-import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
-import { AGAIN, casRetry } from './cas-retry.js';
+import { timestamp, type NeutronDeps, type RequestContext, objectBase } from './neutron-deps.js';
+import { AGAIN } from './cas-retry.js';
+import { casUpdate } from './cas-update.js';
 import type { AddressRequest } from './port-addresses.js';
 import type { PortService } from './ports.js';
 import { isRouterInterface } from './service-ports.js';
@@ -70,15 +71,8 @@ export class RouterService {
     const gateway = opened?.info ?? null;
     const now = timestamp(this.#d.clock);
     const record: RouterRecord = {
-      id,
+      ...objectBase({ id, project, description: input.description, now, revision: 1 }),
       name: input.name ?? '',
-      description: input.description ?? '',
-      tenant_id: project,
-      project_id: project,
-      tags: [],
-      created_at: now,
-      updated_at: now,
-      revision_number: 1,
       admin_state_up: input.admin_state_up ?? true,
       status: 'ACTIVE',
       external_gateway_info: gateway,
@@ -93,43 +87,33 @@ export class RouterService {
   }
 
   async update(ctx: RequestContext, id: string, changes: RouterChanges, ifRevision?: number): Promise<RouterRecord> {
-    return casRetry(
-      this.#d,
-      () => {
-        throw faults.conflictRetry('Router', id);
-      },
-      async () => {
-        const cur = await this.#d.store.get('routers', id);
-        if (cur === undefined) throw faults.notFound('Router', id);
-        const old = cur.record;
-        if (ifRevision !== undefined && old.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, old.revision_number);
-        const wanted = changes.external_gateway_info;
-        const gatewayChanges =
-          wanted !== undefined && (wanted?.network_id !== old.external_gateway_info?.network_id || wanted?.external_fixed_ips !== undefined);
-        // The new gateway is made (and checked) before the old one goes: a refused request
-        // leaves the router as it was.
-        const oldPorts = gatewayChanges ? await this.#gatewayPorts(id) : [];
-        if (gatewayChanges && old.external_gateway_info !== null) await this.#refuseIfFloatingIpsNeed(old);
-        const opened = gatewayChanges && wanted ? await this.#openGateway(ctx, id, wanted) : undefined;
-        const next: RouterRecord = {
-          ...old,
-          ...(changes.name === undefined ? {} : { name: changes.name }),
-          ...(changes.description === undefined ? {} : { description: changes.description }),
-          ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
-          external_gateway_info: gatewayChanges ? (opened?.info ?? null) : old.external_gateway_info,
-          revision_number: old.revision_number + 1,
-          updated_at: timestamp(this.#d.clock),
-        };
-        const written = await this.#writeOrUndo(opened, () =>
-          this.#d.kv.put(objectKey('routers', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } }),
-        );
-        if (written) {
-          await this.#deletePorts(oldPorts);
-          return next;
-        }
-        return AGAIN;
-      },
-    );
+    return casUpdate(this.#d, { collection: 'routers', id, ifRevision, resource: 'Router' }, async (cur) => {
+      const old = cur.record;
+      const wanted = changes.external_gateway_info;
+      const gatewayChanges = wanted !== undefined && (wanted?.network_id !== old.external_gateway_info?.network_id || wanted?.external_fixed_ips !== undefined);
+      // The new gateway is made (and checked) before the old one goes: a refused request
+      // leaves the router as it was.
+      const oldPorts = gatewayChanges ? await this.#gatewayPorts(id) : [];
+      if (gatewayChanges && old.external_gateway_info !== null) await this.#refuseIfFloatingIpsNeed(old);
+      const opened = gatewayChanges && wanted ? await this.#openGateway(ctx, id, wanted) : undefined;
+      const next: RouterRecord = {
+        ...old,
+        ...(changes.name === undefined ? {} : { name: changes.name }),
+        ...(changes.description === undefined ? {} : { description: changes.description }),
+        ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
+        external_gateway_info: gatewayChanges ? (opened?.info ?? null) : old.external_gateway_info,
+        revision_number: old.revision_number + 1,
+        updated_at: timestamp(this.#d.clock),
+      };
+      const written = await this.#writeOrUndo(opened, () =>
+        this.#d.kv.put(objectKey('routers', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } }),
+      );
+      if (written) {
+        await this.#deletePorts(oldPorts);
+        return next;
+      }
+      return AGAIN;
+    });
   }
 
   /** Refused while the router has interfaces (RouterInUse); its gateway port goes with it. */

@@ -7,8 +7,9 @@ import { encodeRecord } from '../store/neutron-store.js';
 import { IP_PROTOCOL_MAP, isIcmpProtocol } from '../translate/index.js';
 import type { CalicoSync } from './calico-sync.js';
 import { notBeingDeleted, underDeletingMarker } from './deleting-marker.js';
-import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { timestamp, type NeutronDeps, type RequestContext, objectBase } from './neutron-deps.js';
 import { AGAIN, casRetry } from './cas-retry.js';
+import { casUpdate } from './cas-update.js';
 
 export interface SecurityGroupInput {
   readonly name?: string;
@@ -126,15 +127,8 @@ export class SecurityGroupService {
     await this.ensureDefault(project);
     const now = timestamp(this.#d.clock);
     const sg: SecurityGroupRecord = {
-      id: this.#d.newId(),
+      ...objectBase({ id: this.#d.newId(), project, description: input.description, now, revision: 1 }),
       name: input.name ?? '',
-      tenant_id: project,
-      project_id: project,
-      description: input.description ?? '',
-      tags: [],
-      created_at: now,
-      updated_at: now,
-      revision_number: 1,
       stateful: true,
       shared: false,
     };
@@ -151,28 +145,19 @@ export class SecurityGroupService {
   }
 
   async update(id: string, changes: { name?: string; description?: string }, ifRevision?: number): Promise<SecurityGroupView> {
-    return casRetry(
-      this.#d,
-      () => {
-        throw faults.conflictRetry('Security group', id);
-      },
-      async () => {
-        const cur = await this.#d.store.get('security-groups', id);
-        if (cur === undefined) throw faults.notFound('SecurityGroup', id);
-        if (ifRevision !== undefined && cur.record.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, cur.record.revision_number);
-        if (changes.name !== undefined && (cur.record.name === 'default') !== (changes.name === 'default')) {
-          throw faults.sgCannotUpdateDefault();
-        }
-        const next: SecurityGroupRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
-        const key = objectKey('security-groups', id);
-        const r = await this.#d.kv.put(key, encodeRecord(next), { condition: { modRevision: cur.modRevision } });
-        if (r.succeeded) {
-          if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsWithSecurityGroup(id);
-          return this.view(next);
-        }
-        return AGAIN;
-      },
-    );
+    return casUpdate(this.#d, { collection: 'security-groups', id, ifRevision, resource: 'SecurityGroup', conflictName: 'Security group' }, async (cur) => {
+      if (changes.name !== undefined && (cur.record.name === 'default') !== (changes.name === 'default')) {
+        throw faults.sgCannotUpdateDefault();
+      }
+      const next: SecurityGroupRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
+      const key = objectKey('security-groups', id);
+      const r = await this.#d.kv.put(key, encodeRecord(next), { condition: { modRevision: cur.modRevision } });
+      if (r.succeeded) {
+        if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsWithSecurityGroup(id);
+        return this.view(next);
+      }
+      return AGAIN;
+    });
   }
 
   /**

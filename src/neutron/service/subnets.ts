@@ -6,8 +6,9 @@ import { deletingKey, objectKey, SUBNET_CIDR_LOCK } from '../store/neutron-keys.
 import { underDeletingMarker } from './deleting-marker.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import type { CalicoSync } from './calico-sync.js';
-import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
+import { timestamp, type NeutronDeps, type RequestContext, objectBase } from './neutron-deps.js';
 import { AGAIN, casRetry } from './cas-retry.js';
+import { casUpdate } from './cas-update.js';
 
 type Ipv6Mode = 'slaac' | 'dhcpv6-stateful' | 'dhcpv6-stateless';
 
@@ -109,15 +110,8 @@ export class SubnetService {
         if (clash !== undefined) throw faults.overlappingSubnet(plan.cidr, input.network_id, `${clash.cidr} on network ${clash.network_id}`);
         const now = timestamp(this.#d.clock);
         const subnet: SubnetRecord = {
-          id: this.#d.newId(),
+          ...objectBase({ id: this.#d.newId(), project, description: input.description, now, revision: 0 }),
           name: input.name ?? '',
-          tenant_id: project,
-          project_id: project,
-          description: input.description ?? '',
-          tags: [],
-          created_at: now,
-          updated_at: now,
-          revision_number: 0,
           network_id: input.network_id,
           ip_version: plan.family,
           subnetpool_id: null,
@@ -162,51 +156,42 @@ export class SubnetService {
   }
 
   async update(id: string, changes: SubnetChanges, ifRevision?: number): Promise<SubnetRecord> {
-    return casRetry(
-      this.#d,
-      () => {
-        throw faults.conflictRetry('Subnet', id);
-      },
-      async () => {
-        const cur = await this.#d.store.get('subnets', id);
-        if (cur === undefined) throw faults.notFound('Subnet', id);
-        const s = cur.record;
-        if (ifRevision !== undefined && s.revision_number !== ifRevision) throw faults.revisionConflict(ifRevision, s.revision_number);
-        const replan = changes.gateway_ip !== undefined || changes.allocation_pools !== undefined;
-        const plan = replan
-          ? planSubnet({
-              cidr: s.cidr,
-              gatewayIp: changes.gateway_ip !== undefined ? changes.gateway_ip : s.gateway_ip,
-              allocationPools: changes.allocation_pools ?? s.allocation_pools,
-            })
-          : undefined;
-        if (plan?.gatewayIp !== undefined && plan.gatewayIp !== null && plan.gatewayIp !== s.gateway_ip) {
-          const holder = (await this.#d.store.allocatedIps(id)).get(plan.gatewayIp);
-          if (holder !== undefined) throw faults.gatewayInUse(plan.gatewayIp, holder);
-        }
-        checkFamily('DNS nameserver', changes.dns_nameservers ?? [], s.ip_version);
-        for (const r of changes.host_routes ?? []) checkFamily('host route nexthop', [r.nexthop], s.ip_version);
-        const next: SubnetRecord = {
-          ...s,
-          ...(changes.name === undefined ? {} : { name: changes.name }),
-          ...(changes.description === undefined ? {} : { description: changes.description }),
-          ...(changes.dns_nameservers === undefined ? {} : { dns_nameservers: changes.dns_nameservers }),
-          ...(changes.host_routes === undefined ? {} : { host_routes: changes.host_routes }),
-          ...(changes.enable_dhcp === undefined ? {} : { enable_dhcp: changes.enable_dhcp }),
-          ...(changes.service_types === undefined ? {} : { service_types: changes.service_types }),
-          ...(plan === undefined ? {} : { gateway_ip: plan.gatewayIp, allocation_pools: plan.allocationPools }),
-          revision_number: s.revision_number + 1,
-          updated_at: timestamp(this.#d.clock),
-        };
-        const r = await this.#d.kv.put(objectKey('subnets', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
-        if (r.succeeded) {
-          await this.#sync.syncSubnet(id);
-          if (next.gateway_ip !== s.gateway_ip) await this.#sync.syncPortsOfNetwork(s.network_id);
-          return next;
-        }
-        return AGAIN;
-      },
-    );
+    return casUpdate(this.#d, { collection: 'subnets', id, ifRevision, resource: 'Subnet' }, async (cur) => {
+      const s = cur.record;
+      const replan = changes.gateway_ip !== undefined || changes.allocation_pools !== undefined;
+      const plan = replan
+        ? planSubnet({
+            cidr: s.cidr,
+            gatewayIp: changes.gateway_ip !== undefined ? changes.gateway_ip : s.gateway_ip,
+            allocationPools: changes.allocation_pools ?? s.allocation_pools,
+          })
+        : undefined;
+      if (plan?.gatewayIp !== undefined && plan.gatewayIp !== null && plan.gatewayIp !== s.gateway_ip) {
+        const holder = (await this.#d.store.allocatedIps(id)).get(plan.gatewayIp);
+        if (holder !== undefined) throw faults.gatewayInUse(plan.gatewayIp, holder);
+      }
+      checkFamily('DNS nameserver', changes.dns_nameservers ?? [], s.ip_version);
+      for (const r of changes.host_routes ?? []) checkFamily('host route nexthop', [r.nexthop], s.ip_version);
+      const next: SubnetRecord = {
+        ...s,
+        ...(changes.name === undefined ? {} : { name: changes.name }),
+        ...(changes.description === undefined ? {} : { description: changes.description }),
+        ...(changes.dns_nameservers === undefined ? {} : { dns_nameservers: changes.dns_nameservers }),
+        ...(changes.host_routes === undefined ? {} : { host_routes: changes.host_routes }),
+        ...(changes.enable_dhcp === undefined ? {} : { enable_dhcp: changes.enable_dhcp }),
+        ...(changes.service_types === undefined ? {} : { service_types: changes.service_types }),
+        ...(plan === undefined ? {} : { gateway_ip: plan.gatewayIp, allocation_pools: plan.allocationPools }),
+        revision_number: s.revision_number + 1,
+        updated_at: timestamp(this.#d.clock),
+      };
+      const r = await this.#d.kv.put(objectKey('subnets', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
+      if (r.succeeded) {
+        await this.#sync.syncSubnet(id);
+        if (next.gateway_ip !== s.gateway_ip) await this.#sync.syncPortsOfNetwork(s.network_id);
+        return next;
+      }
+      return AGAIN;
+    });
   }
 
   /** Deletes a subnet; refused while any port holds an address from it (SubnetInUse). */

@@ -30,7 +30,7 @@ export interface Stored<T> {
   readonly createRevision: number;
 }
 
-interface RecordTypes {
+export interface RecordTypes {
   networks: NetworkRecord;
   subnets: SubnetRecord;
   ports: PortRecord;
