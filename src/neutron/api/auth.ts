@@ -5,6 +5,22 @@ export interface Authenticator {
   authenticate(headers: Readonly<Record<string, string | string[] | undefined>>): Promise<RequestContext>;
 }
 
+/**
+ * The authenticator asked once per request: the hook that guards every /v2.0 route and the
+ * route itself share the answer (keyed by the request's headers object, which lives as long as
+ * the request).
+ */
+export function oncePerRequest(auth: Authenticator): Authenticator {
+  const seen = new WeakMap<object, Promise<RequestContext>>();
+  return {
+    authenticate: (headers) => {
+      let ctx = seen.get(headers);
+      if (ctx === undefined) seen.set(headers, (ctx = auth.authenticate(headers)));
+      return ctx;
+    },
+  };
+}
+
 function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;

@@ -6,7 +6,7 @@ import type { FloatingIpRecord, NetworkRecord, PortRecord, RouterRecord, Securit
 import type { NeutronServices } from '../service/neutron-services.js';
 import type { RequestContext } from '../service/neutron-deps.js';
 import type { SecurityGroupView } from '../service/security-groups.js';
-import type { Authenticator } from './auth.js';
+import { oncePerRequest, type Authenticator } from './auth.js';
 import { UnauthorizedFault } from './keystone-auth.js';
 import { registerCollection } from './collection-routes.js';
 import { EXTENSIONS } from './extensions.js';
@@ -59,6 +59,7 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
   const s = o.services;
+  const auth = oncePerRequest(o.auth);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
@@ -91,7 +92,7 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
   // Every /v2.0 request shows who it is before anything else is done for it (the collection
   // routes read the context again: a cached token costs a hash and a lookup).
   app.addHook('onRequest', async (req) => {
-    if (req.url.startsWith('/v2.0')) await o.auth.authenticate(req.headers);
+    if (req.url.startsWith('/v2.0')) await auth.authenticate(req.headers);
   });
   app.setNotFoundHandler((_req, reply) => {
     void reply.code(404).send(faults.httpNotFound().toBody());
@@ -140,7 +141,7 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       // Seeing a shared or external network is not owning it.
       mutable: ownOrAdmin,
     },
-    o.auth,
+    auth,
   );
 
   // Refreshed by each subnet list/show (cheap: networks are few) for the visibility check above.
@@ -172,7 +173,7 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       visible: (ctx, r) => ownOrAdmin(ctx, r) || sharedNetworks.has(r.network_id),
       mutable: ownOrAdmin,
     },
-    o.auth,
+    auth,
   );
 
   registerCollection<PortRecord>(
@@ -199,7 +200,7 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_PORT)),
       visible: ownOrAdmin,
     },
-    o.auth,
+    auth,
   );
 
   registerCollection<SecurityGroupView>(
@@ -225,7 +226,7 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       view: (_ctx, r) => ({ ...r }),
       visible: ownOrAdmin,
     },
-    o.auth,
+    auth,
   );
 
   registerCollection<SecurityGroupRuleRecord>(
@@ -247,7 +248,7 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       view: (_ctx, r) => ({ ...r }),
       visible: ownOrAdmin,
     },
-    o.auth,
+    auth,
   );
 
   registerCollection<RouterRecord>(
@@ -270,9 +271,9 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       view: (_ctx, r) => ({ ...r }),
       visible: ownOrAdmin,
     },
-    o.auth,
+    auth,
   );
-  registerRouterInterfaces(app, s, o.auth);
+  registerRouterInterfaces(app, s, auth);
 
   registerCollection<FloatingIpRecord>(
     app,
@@ -294,8 +295,8 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       view: (_ctx, r) => without(r, ['floating_port_id']),
       visible: ownOrAdmin,
     },
-    o.auth,
+    auth,
   );
-  registerExtras(app, s, o.auth);
+  registerExtras(app, s, auth);
   return app;
 }

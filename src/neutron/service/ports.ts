@@ -1,4 +1,4 @@
-import { backoffDelay, describeError, type BackoffPolicy } from '../../lib/index.js';
+import { describeError } from '../../lib/index.js';
 import { faults } from '../errors.js';
 import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.js';
 import { fipPortPrefix, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
@@ -8,81 +8,18 @@ import { fixedIpChanges } from './fixed-ip-changes.js';
 import { timestamp, type NeutronDeps, type RequestContext } from './neutron-deps.js';
 import { AGAIN, casRetry } from './cas-retry.js';
 import { casUpdate } from './cas-update.js';
-import { planAddresses, randomMac, type AddressRequest, type PlannedIp } from './port-addresses.js';
+import { planAddresses, randomMac, type PlannedIp } from './port-addresses.js';
 import { quotaTxnPart } from './quota-guard.js';
 import { bindPort, type Binding } from './port-binding.js';
 import { claimPort, claimPorts, raiseClaimFailure, type PortClaim } from './port-claim.js';
 import { disassociatePort } from './disassociate-port.js';
+import { BULK_SYNC_WIDTH, bulkChunks, type PortChanges, type PortInput, type PreparedPort } from './port-input.js';
+import { syncAfterCommit } from './sync-after-commit.js';
+
+export type { PortChanges, PortInput } from './port-input.js';
 import type { SecurityGroupService } from './security-groups.js';
 import { isRouterInterface, mayOwnNetworkDevice, serviceOwnerExists } from './service-ports.js';
 import type { PortEvents } from '../status/nova-notifier.js';
-
-/** Background retries of a Calico sync that failed after its commit: about a minute in all. */
-const SYNC_RETRIES = 8;
-const SYNC_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 15_000, factor: 2 };
-
-export interface PortInput {
-  readonly network_id: string;
-  readonly name?: string;
-  readonly description?: string;
-  readonly tenant_id?: string;
-  readonly project_id?: string;
-  readonly admin_state_up?: boolean;
-  readonly mac_address?: string;
-  readonly fixed_ips?: AddressRequest[];
-  readonly device_id?: string;
-  readonly device_owner?: string;
-  readonly security_groups?: string[];
-  readonly port_security_enabled?: boolean;
-  readonly allowed_address_pairs?: { ip_address: string; mac_address?: string }[];
-  readonly extra_dhcp_opts?: { opt_name: string; opt_value: string; ip_version?: number }[];
-  readonly 'binding:host_id'?: string | null;
-  readonly 'binding:profile'?: Record<string, unknown> | null;
-  readonly 'binding:vnic_type'?: string;
-}
-
-export type PortChanges = Omit<PortInput, 'network_id' | 'tenant_id' | 'project_id'>;
-
-/** A port to create, checked and read once, before any attempt. */
-interface PreparedPort {
-  readonly input: PortInput;
-  readonly project: string;
-  readonly deviceOwner: string;
-  readonly network: NetworkRecord;
-  readonly subnets: readonly SubnetRecord[];
-  readonly portSecurity: boolean;
-  readonly groups: string[];
-  readonly pairs: readonly { ip_address: string; mac_address?: string }[];
-  readonly id: string;
-}
-
-/**
- * Compares one bulk transaction may hold: etcd refuses more than --max-txn-ops (128 by default)
- * compares or writes, and each port brings three or four of its own besides those it shares.
- */
-const BULK_TXN_BUDGET = 100;
-/** Ports whose Calico sync runs at once after a bulk create. */
-const BULK_SYNC_WIDTH = 8;
-
-/** Splits a bulk create into transactions within the budget. */
-function bulkChunks(ports: readonly PreparedPort[]): PreparedPort[][] {
-  const chunks: PreparedPort[][] = [];
-  let chunk: PreparedPort[] = [];
-  let size = 0;
-  for (const p of ports) {
-    // The port, its MAC and its addresses (one per subnet at most when none are asked for).
-    const own = 2 + Math.max(1, p.input.fixed_ips?.length ?? p.subnets.length);
-    if (chunk.length > 0 && size + own > BULK_TXN_BUDGET) {
-      chunks.push(chunk);
-      chunk = [];
-      size = 0;
-    }
-    chunk.push(p);
-    size += own;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
-}
 
 /** Ports: addresses and MACs claimed by create-only keys, binding, and the endpoint sync. */
 export class PortService {
@@ -391,7 +328,7 @@ export class PortService {
               'port deleted, but its floating IPs could not be disassociated; update them (port_id null)',
             ),
           );
-          await this.#afterCommit(id, () => this.#sync.removePortEndpoint(p));
+          await syncAfterCommit(this.#d, id, () => this.#sync.removePortEndpoint(p));
           this.#events.portDeleted(p);
           return p;
         }
@@ -431,36 +368,7 @@ export class PortService {
 
   /** The Calico side of a committed change to a port. */
   #syncAfterCommit(id: string, previous?: PortRecord): Promise<void> {
-    return this.#afterCommit(id, () => this.#sync.syncPort(id, previous));
-  }
-
-  /**
-   * Runs the Calico side of a committed change. A failure (the datastore lost a member, say) does
-   * not fail the request, which is committed: the sync is retried in the background, and after
-   * that the master's periodic resync repairs what is still wrong. Syncs re-read the port, so a
-   * late retry cannot undo a newer change.
-   */
-  async #afterCommit(id: string, sync: () => Promise<void>): Promise<void> {
-    const retry = (attempt: number, err: unknown): void => {
-      if (attempt >= SYNC_RETRIES) {
-        this.#d.logger.warn(
-          { port: id, err: describeError(err), attempts: attempt },
-          'calico sync still failing after the port change was committed; the periodic resync will repair it',
-        );
-        return;
-      }
-      if (attempt === 0) this.#d.logger.warn({ port: id, err: describeError(err) }, 'calico sync failed after the port change was committed; retrying');
-      this.#d.clock.setTimer(
-        () => {
-          sync().then(
-            () => this.#d.logger.info({ port: id, attempts: attempt + 1 }, 'calico sync done on retry'),
-            (e: unknown) => retry(attempt + 1, e),
-          );
-        },
-        backoffDelay(attempt, SYNC_BACKOFF),
-      );
-    };
-    await sync().catch((err: unknown) => retry(0, err));
+    return syncAfterCommit(this.#d, id, () => this.#sync.syncPort(id, previous));
   }
 
   async #subnetsOf(network: NetworkRecord): Promise<SubnetRecord[]> {
