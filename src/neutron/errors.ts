@@ -106,7 +106,7 @@ export const faults = {
       400,
       `Invalid value for ICMP ${field} (${field === 'type' ? 'port-range-min' : 'port-range-max'}): ${value}. It must be 0 to 255.`,
     ),
-  sgInvalidPortValue: (port: number) => new NeutronApiError('SecurityGroupInvalidPortValue', 400, `Invalid value for port ${port}`),
+  sgInvalidPortValue: (port: number | string) => new NeutronApiError('SecurityGroupInvalidPortValue', 400, `Invalid value for port ${port}`),
   sgMissingIcmpType: (code: number) =>
     new NeutronApiError('SecurityGroupMissingIcmpType', 400, `ICMP code (port-range-max) ${code} is provided but ICMP type (port-range-min) is missing.`),
   sgInvalidProtocolForPort: (protocol: string) =>

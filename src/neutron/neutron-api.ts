@@ -6,6 +6,7 @@ import { BrindleError, realClock, type Clock, type Logger } from '../lib/index.j
 import { openstackNamespace, regionString } from '../model/index.js';
 import { noAuth, type Authenticator } from './api/auth.js';
 import { buildApiServer } from './api/server.js';
+import type { PolicySource } from './api/policy-enforcement.js';
 import { NeutronStore } from './store/neutron-store.js';
 import { createNeutronServices, type NeutronServices } from './service/neutron-services.js';
 import { NO_PORT_EVENTS, NovaNotifier, type HttpPost, type NovaTokenSource } from './status/nova-notifier.js';
@@ -26,6 +27,8 @@ export interface NeutronApiOptions {
   /** noauth on anything but loopback must be asked for explicitly. */
   readonly allowNoauthOnAnyAddress?: boolean;
   readonly authenticator?: Authenticator;
+  /** Neutron's policy with the operator's overrides (default: Neutron's defaults). */
+  readonly policy?: PolicySource;
   /** Nova's API root (…/v2.1) to send port events to; none means no events. */
   readonly novaUrl?: string;
   /** The token port events carry to Nova: Brindle's Keystone service token under --auth keystone. */
@@ -108,7 +111,12 @@ export async function startNeutronApi(o: NeutronApiOptions): Promise<RunningNeut
           ...(o.novaPost === undefined ? {} : { post: o.novaPost }),
         });
   const services = createNeutronServices(deps, events);
-  const app = buildApiServer({ services, auth: o.authenticator ?? noAuth(o.defaultProject ?? 'admin'), logger: o.logger });
+  const app = buildApiServer({
+    services,
+    auth: o.authenticator ?? noAuth(o.defaultProject ?? 'admin'),
+    logger: o.logger,
+    ...(o.policy === undefined ? {} : { policy: o.policy }),
+  });
   try {
     await app.listen({ host: o.listen.host, port: o.listen.port });
   } catch (err) {

@@ -20,6 +20,8 @@ export interface ApiWorkersOptions {
   readonly logger: Logger;
   /** Resolves when the primary should stop (SIGTERM, SIGINT). */
   readonly stopped: Promise<void>;
+  /** Subscribes to the primary's SIGHUP (returns the unsubscribe): each is passed on to every worker, which reloads its policy file. */
+  readonly hangups?: (onHangup: () => void) => () => void;
 }
 
 /** A worker that stays up this long has its restart backoff reset. */
@@ -56,7 +58,11 @@ export async function runApiWorkers(o: ApiWorkersOptions): Promise<void> {
   };
   for (let i = 0; i < o.count; i++) fork(i);
   o.logger.info({ workers: o.count }, 'API workers started');
+  const unsubscribe = o.hangups?.(() => {
+    for (const w of workers.values()) w.process.kill('SIGHUP');
+  });
   await o.stopped;
+  unsubscribe?.();
   stopping = true;
   await Promise.all(
     [...workers.values()].map(

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
 import { createLogger, realClock, realFs } from '../../lib/index.js';
-import { fetchHttp, KeystoneClient, keystoneAuth, refuseNoauthExposure, startNeutronApi, type Authenticator } from '../../neutron/index.js';
+import { fetchHttp, KeystoneClient, keystoneAuth, refuseNoauthExposure, ReloadablePolicy, startNeutronApi, type Authenticator } from '../../neutron/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { apiWorkerIndex, leaveCluster, runApiWorkers } from './api-workers.js';
@@ -41,6 +41,12 @@ function keystoneAuthenticator(k: KeystoneSettings | undefined): { authenticator
   return { authenticator: keystoneAuth({ client, clock, cacheSeconds: k.cacheSeconds }), serviceToken: (fresh) => client.serviceToken(fresh) };
 }
 
+/** The process's SIGHUP, as a subscription (also keeps a stray SIGHUP from ending the server). */
+function onHangup(listener: () => void): () => void {
+  process.on('SIGHUP', listener);
+  return () => process.off('SIGHUP', listener);
+}
+
 /** `brindle api`: the Neutron v2.0 API (networking-calico's driver inside), until stopped. */
 export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }): Command {
   const cmd = new Command('api')
@@ -57,6 +63,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     .option('--etcd-compaction-period-mins <n>', 'the elected server requests etcd compaction this often (0 = never)', '60')
     .option('--etcd-compaction-min-revisions <n>', 'history etcd compaction always keeps', '1000')
     .option('--no-cache', 'read the datastore on every request instead of a watch-fed cache of Neutron objects')
+    .option('--policy-file <path>', "rules over Neutron's default policy, in oslo.policy's YAML or JSON; read again on SIGHUP [env: BRINDLE_POLICY_FILE]")
     .option(
       '--workers <n>',
       'API worker processes sharing the port, each with its own datastore client (neutron-server api_workers) [env: BRINDLE_API_WORKERS]',
@@ -79,6 +86,11 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
     const authenticator = keystone?.authenticator;
     // Checked here too, so a refusal is one message and not workers failing in a loop.
     refuseNoauthExposure({ listen, allowNoauthOnAnyAddress, ...(authenticator === undefined ? {} : { authenticator }) });
+    // Read (and checked) before any worker starts: a bad rule is one message naming it.
+    const policyFile = (opts['policyFile'] as string | undefined) ?? deps.env['BRINDLE_POLICY_FILE'];
+    const policy = await ReloadablePolicy.load(realFs(), policyFile === '' ? undefined : policyFile).catch((err: unknown) => {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    });
     const workerIndex = apiWorkerIndex(deps.env);
     const socketPath = opts['listenSocket'] as string | undefined;
     if (workers > 1 && workerIndex === undefined) {
@@ -88,7 +100,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
       deps.io.err(
         `brindle api: ${workers} workers serving http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port} (datastore ${describeDatastore(settings.datastore)})\n`,
       );
-      await runApiWorkers({ count: workers, logger, stopped: waitForStop(deps.signal) });
+      await runApiWorkers({ count: workers, logger, stopped: waitForStop(deps.signal), hangups: onHangup });
       return;
     }
     // Worker 0 (or the only process) runs the background work and the start-up resync.
@@ -103,6 +115,7 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         defaultProject: opts['noauthDefaultProject'] as string,
         allowNoauthOnAnyAddress,
         ...(authenticator === undefined ? {} : { authenticator }),
+        policy,
         background: opts['status'] !== false && leadWorker,
         startupResync: leadWorker,
         electorName: settings.hostname,
@@ -114,7 +127,15 @@ export function apiCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal }):
         ...(socketPath === undefined ? {} : { socketPath, ...(workerIndex === undefined ? { removeFile: (p: string) => realFs().remove(p) } : {}) }),
       });
       if (workerIndex === undefined) deps.io.err(`brindle api: serving ${api.url} (datastore ${describeDatastore(settings.datastore)})\n`);
+      // SIGHUP reads the policy file again; a file that does not load leaves the policy in force.
+      const unsubscribe = onHangup(() => {
+        void policy.reload().then((r) => {
+          if (r.ok) logger.info({ policyFile: policy.path ?? null, rules: r.rules }, 'policy reloaded');
+          else logger.error({ policyFile: policy.path ?? null, err: r.error }, 'policy file not reloaded; the policy in force is unchanged');
+        });
+      });
       await waitForStop(deps.signal);
+      unsubscribe();
       await api.close();
     } finally {
       await kv.close();

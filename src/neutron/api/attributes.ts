@@ -9,8 +9,11 @@ export interface AttributeSpec {
   readonly allowPost: boolean;
   readonly allowPut: boolean;
   readonly required?: boolean;
-  /** Only an admin may set it (binding:*, provider:*). */
-  readonly adminOnly?: boolean;
+  /**
+   * Neutron's default for it, where a policy rule guards the attribute: a create that sets it to
+   * this value is not checked against `create_<resource>:<attribute>` (as Neutron).
+   */
+  readonly default?: unknown;
 }
 
 const ok = (value: unknown) => ({ ok: true as const, value });
@@ -45,6 +48,11 @@ export const v = {
     (inner: Validator): Validator =>
     (x) =>
       x === null ? ok(null) : inner(x),
+  /** Neutron's `type:dict_or_nodata`: null or an empty dict mean "none" (null); anything else is checked. */
+  dictOrNoData:
+    (inner: Validator): Validator =>
+    (x) =>
+      x === null || (typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 0) ? ok(null) : inner(x),
   oneOf:
     (values: readonly string[]): Validator =>
     (x) =>
@@ -110,7 +118,6 @@ export interface ParseBodyOptions {
   readonly resource: string;
   readonly collection: string;
   readonly mode: 'create' | 'update';
-  readonly isAdmin: boolean;
 }
 
 export function parseBody(body: unknown, specs: Specs, o: ParseBodyOptions): Record<string, unknown>[] {
@@ -136,7 +143,6 @@ export function parseBody(body: unknown, specs: Specs, o: ParseBodyOptions): Rec
       const spec = specs[k] as AttributeSpec;
       if (o.mode === 'create' && !spec.allowPost) throw faults.badRequest(`Attribute '${k}' not allowed in POST`);
       if (o.mode === 'update' && !spec.allowPut) throw faults.badRequest(`Cannot update read-only attribute ${k}`);
-      if (spec.adminOnly === true && !o.isAdmin) throw faults.policy(`rule:${o.mode}_${o.resource}:${k}`);
       const r = spec.validate(value);
       if (!r.ok) throw faults.badRequest(`Invalid input for ${k}. Reason: ${r.reason}.`);
       out[k] = r.value;

@@ -29,20 +29,19 @@ function header(headers: Readonly<Record<string, string | string[] | undefined>>
 /**
  * No authentication (as neutron-server's `auth_strategy = noauth`): the project comes from the
  * `X-Project-Id` (or `X-Tenant-Id`) header, else the default project; every caller is admin
- * unless `X-Roles` is sent without `admin` (so tests can act as a plain member).
+ * unless `X-Roles` is sent (then those are its roles: tests act as a member or a reader).
  */
 export function noAuth(defaultProject: string): Authenticator {
   return {
     authenticate: (headers) => {
       const projectId = header(headers, 'x-project-id') ?? header(headers, 'x-tenant-id') ?? defaultProject;
-      const roles = header(headers, 'x-roles');
-      const isAdmin =
-        roles === undefined ||
-        roles
-          .split(',')
-          .map((r) => r.trim())
-          .includes('admin');
-      return Promise.resolve({ projectId, isAdmin });
+      const header_ = header(headers, 'x-roles');
+      if (header_ === undefined) return Promise.resolve({ projectId, isAdmin: true });
+      const roles = header_
+        .split(',')
+        .map((r) => r.trim().toLowerCase())
+        .filter((r) => r !== '');
+      return Promise.resolve({ projectId, isAdmin: roles.includes('admin'), roles });
     },
   };
 }

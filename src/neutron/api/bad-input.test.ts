@@ -90,10 +90,10 @@ describe('Neutron API: bad input gets a 4xx fault and writes nothing', () => {
     [
       'POST',
       '/v2.0/subnets',
-      () => ({ subnet: { network_id: net, ip_version: 4, cidr: '198.19.0.0/24', gateway_ip: '198.19.1.1' } }),
+      () => ({ subnet: { network_id: net, ip_version: 4, cidr: '198.19.0.0/24', gateway_ip: '198.19.0.255' } }),
       400,
       'InvalidInput',
-      'is not in subnet',
+      'is the network or broadcast address',
     ],
     [
       'POST',

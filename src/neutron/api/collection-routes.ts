@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { faults, type ResourceName } from '../errors.js';
+import type { Target } from '../policy/index.js';
 import type { RequestContext } from '../service/neutron-deps.js';
 import { parseBody, type Specs } from './attributes.js';
 import type { Authenticator } from './auth.js';
+import { attributeFilter, authorize, authorizeAttributes, callerPolicy, type PolicySource } from './policy-enforcement.js';
 import { jsonChunks } from './json-chunks.js';
 import { applyListQuery, parseQuery, selectFields, type QueryParams } from './list-query.js';
 
@@ -24,12 +26,14 @@ export interface CollectionDef<R extends { id: string }> {
   createMany?(ctx: RequestContext, items: readonly Record<string, unknown>[]): Promise<R[]>;
   update?(ctx: RequestContext, id: string, attrs: Record<string, unknown>, ifRevision: number | undefined): Promise<R>;
   remove(ctx: RequestContext, id: string): Promise<void>;
-  /** What this caller may see of a record (admin-only attributes removed). */
-  view(ctx: RequestContext, record: R): Record<string, unknown>;
-  /** Whether this caller may see the record at all. */
-  visible(ctx: RequestContext, record: R): boolean;
-  /** Whether this caller may change or delete it (default: whoever sees it). Seen but not mutable is 403. */
-  mutable?(ctx: RequestContext, record: R): boolean;
+  /** The record as the API shows it (Brindle's bookkeeping removed); policy then removes what the caller may not see. */
+  view(record: R): Record<string, unknown>;
+  /**
+   * What policy rules check a record or a create's attributes against: the object with its
+   * parent's attributes (`network:tenant_id`, the network's `shared`). Default: the object.
+   * A parent that does not exist is the parent's 404.
+   */
+  readonly target?: (obj: Target) => Promise<Target>;
   /**
    * Attributes a list may be narrowed by before filtering (`listWhere`), best first: a query
    * with an equality filter on one of them reads only the records that match it.
@@ -84,10 +88,48 @@ export function selfUrl(req: FastifyRequest): string {
 }
 
 /** Registers GET (list, show), POST (one or bulk), PUT and DELETE for a collection. */
-export function registerCollection<R extends { id: string }>(app: FastifyInstance, def: CollectionDef<R>, auth: Authenticator): void {
+export function registerCollection<R extends { id: string }>(app: FastifyInstance, def: CollectionDef<R>, auth: Authenticator, policy: PolicySource): void {
   const base = `/v2.0/${def.path}`;
   const ctxOf = (req: FastifyRequest): Promise<RequestContext> => auth.authenticate(req.headers);
   const query = (req: FastifyRequest) => parseQuery(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+
+  const targetOf = (obj: Target): Promise<Target> => def.target?.(obj) ?? Promise.resolve(obj);
+  const getRule = `get_${def.resource}`;
+  const name = resourceName(def.resource);
+
+  /**
+   * The records this caller may see, each as it may see it (Neutron's get_<resource> rule per
+   * record, then get_<resource>:<attr> per attribute). Targets are built only when a rule
+   * depends on the record (an admin's do not).
+   */
+  const viewsFor = async (ctx: RequestContext, records: readonly R[]): Promise<(Record<string, unknown> & { id: string })[]> => {
+    const caller = callerPolicy(policy, ctx);
+    const visible = caller.decide(getRule);
+    if (visible === false) return [];
+    const filter = attributeFilter(caller, policy.current(), def.resource);
+    const needTargets = visible !== true || filter !== undefined;
+    const out: (Record<string, unknown> & { id: string })[] = [];
+    for (const r of records) {
+      const target = needTargets ? await targetOf(r) : undefined;
+      if (visible !== true && target !== undefined && !visible(target)) continue;
+      const view = { ...def.view(r), id: r.id };
+      if (filter !== undefined && target !== undefined) filter(view, target);
+      out.push(view);
+    }
+    return out;
+  };
+
+  /** An existing record the caller acts on: 404 when it may not even see it, 403 naming the rule when it may see but not do this. */
+  const authorizeOn = async (ctx: RequestContext, record: R, action: 'update' | 'delete', changes: Readonly<Record<string, unknown>> = {}) => {
+    const caller = callerPolicy(policy, ctx);
+    const existing = await targetOf(record);
+    if (!caller.allows(getRule, existing)) throw faults.notFound(name, record.id);
+    // As Neutron: the update's rules see the object as it would be after the change.
+    const target = { ...existing, ...changes };
+    authorize(caller, `${action}_${def.resource}`, target);
+    if (action === 'update')
+      authorizeAttributes(caller, { policy: policy.current(), action, resource: def.resource, specs: def.specs, attrs: changes, target });
+  };
 
   const list = async (req: FastifyRequest, reply: FastifyReply) => {
     const ctx = await ctxOf(req);
@@ -95,8 +137,7 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
     const narrowed = narrowing(def.indexed ?? [], q);
     const candidates = (narrowed === undefined ? undefined : await def.listWhere?.(ctx, narrowed.attribute, narrowed.values)) ?? (await def.list(ctx));
     // The query's filters all apply below, the narrowing one included.
-    const records = candidates.filter((r) => def.visible(ctx, r));
-    const views = records.map((r) => ({ ...def.view(ctx, r), id: r.id }));
+    const views = await viewsFor(ctx, candidates);
     const outcome = applyListQuery(views, q, { attributes: def.attributes, selfUrl: selfUrl(req), collection: def.collection });
     const fields = q.get('fields');
     const items = outcome.items.map((r) => selectFields(r, fields));
@@ -109,48 +150,60 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
   };
   const show = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const ctx = await ctxOf(req);
-    const record = await def.get(ctx, req.params.id);
-    if (!def.visible(ctx, record)) throw faults.notFound(resourceName(def.resource), req.params.id);
-    return reply.send({ [def.resource]: selectFields(def.view(ctx, record), query(req).get('fields')) });
+    const [view] = await viewsFor(ctx, [await def.get(ctx, req.params.id)]);
+    if (view === undefined) throw faults.notFound(name, req.params.id);
+    return reply.send({ [def.resource]: selectFields(view, query(req).get('fields')) });
   };
   const create = async (req: FastifyRequest, reply: FastifyReply) => {
     const ctx = await ctxOf(req);
-    const items = parseBody(req.body, def.specs, { resource: def.resource, collection: def.collection, mode: 'create', isAdmin: ctx.isAdmin });
+    const items = parseBody(req.body, def.specs, { resource: def.resource, collection: def.collection, mode: 'create' });
+    const caller = callerPolicy(policy, ctx);
+    for (const attrs of items) {
+      // The new object's project is the caller's unless it names another (which only admins may).
+      const project = attrs['project_id'] ?? attrs['tenant_id'] ?? ctx.projectId;
+      const target = await targetOf({ ...attrs, project_id: project, tenant_id: project });
+      authorize(caller, `create_${def.resource}`, target);
+      authorizeAttributes(caller, { policy: policy.current(), action: 'create', resource: def.resource, specs: def.specs, attrs, target });
+    }
     const bulk = typeof req.body === 'object' && req.body !== null && def.collection in req.body;
-    if (bulk && def.createMany !== undefined && items.length > 1) {
-      const created = await def.createMany(ctx, items);
-      return reply.code(201).send({ [def.collection]: created.map((r) => def.view(ctx, r)) });
-    }
-    const made: R[] = [];
-    try {
-      for (const attrs of items) made.push(await def.create(ctx, attrs));
-    } catch (err) {
-      // Bulk create is all or nothing: undo what was made before the failure.
-      for (const r of made.reverse()) {
-        await def
-          .remove(ctx, r.id)
-          .catch((undoErr: unknown) => req.log.error({ err: undoErr, id: r.id }, 'bulk create: could not undo an item after a later one failed'));
+    let made: R[] = [];
+    if (bulk && def.createMany !== undefined && items.length > 1) made = await def.createMany(ctx, items);
+    else {
+      try {
+        for (const attrs of items) made.push(await def.create(ctx, attrs));
+      } catch (err) {
+        // Bulk create is all or nothing: undo what was made before the failure.
+        for (const r of made.reverse()) {
+          await def
+            .remove(ctx, r.id)
+            .catch((undoErr: unknown) => req.log.error({ err: undoErr, id: r.id }, 'bulk create: could not undo an item after a later one failed'));
+        }
+        throw err;
       }
-      throw err;
     }
-    const views = made.map((r) => def.view(ctx, r));
+    // The creator sees what it made as a later GET would show it.
+    const filter = attributeFilter(caller, policy.current(), def.resource);
+    const views: Record<string, unknown>[] = [];
+    for (const r of made) {
+      const view = def.view(r);
+      if (filter !== undefined) filter(view, await targetOf(r));
+      views.push(view);
+    }
     return reply.code(201).send(bulk ? { [def.collection]: views } : { [def.resource]: views[0] });
   };
   const update = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const ctx = await ctxOf(req);
     if (def.update === undefined) throw faults.methodNotAllowed();
-    const [attrs] = parseBody(req.body, def.specs, { resource: def.resource, collection: def.collection, mode: 'update', isAdmin: ctx.isAdmin });
-    const existing = await def.get(ctx, req.params.id);
-    if (!def.visible(ctx, existing)) throw faults.notFound(resourceName(def.resource), req.params.id);
-    if (def.mutable?.(ctx, existing) === false) throw faults.policy(`rule:update_${def.resource}`);
+    const [attrs] = parseBody(req.body, def.specs, { resource: def.resource, collection: def.collection, mode: 'update' });
+    await authorizeOn(ctx, await def.get(ctx, req.params.id), 'update', attrs ?? {});
     const updated = await def.update(ctx, req.params.id, attrs ?? {}, ifMatchRevision(req));
-    return reply.send({ [def.resource]: def.view(ctx, updated) });
+    const [view] = await viewsFor(ctx, [updated]);
+    return reply.send({ [def.resource]: view ?? def.view(updated) });
   };
   const remove = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const ctx = await ctxOf(req);
     const existing = await def.get(ctx, req.params.id);
-    if (!def.visible(ctx, existing)) throw faults.notFound(resourceName(def.resource), req.params.id);
-    if (def.mutable?.(ctx, existing) === false) throw faults.policy(`rule:delete_${def.resource}`);
+    await authorizeOn(ctx, existing, 'delete');
     const wanted = ifMatchRevision(req);
     const current = (existing as { revision_number?: number }).revision_number;
     if (wanted !== undefined && current !== undefined && wanted !== current) throw faults.revisionConflict(wanted, current);

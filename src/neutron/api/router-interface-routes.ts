@@ -2,27 +2,40 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { NeutronServices } from '../service/neutron-services.js';
 import { parseBody } from './attributes.js';
 import type { Authenticator } from './auth.js';
+import { faults } from '../errors.js';
+import type { RequestContext } from '../service/neutron-deps.js';
+import { authorize, callerPolicy, type PolicySource } from './policy-enforcement.js';
 import { ROUTER_INTERFACE_SPECS } from './resource-specs.js';
 
 /** `PUT /v2.0/routers/{id}/add_router_interface` and `remove_router_interface` (body unwrapped: `{"subnet_id": ...}`). */
-export function registerRouterInterfaces(app: FastifyInstance, s: NeutronServices, auth: Authenticator): void {
+export function registerRouterInterfaces(app: FastifyInstance, s: NeutronServices, auth: Authenticator, policy: PolicySource): void {
+  /** The caller may act on the router (404 when it may not see it, 403 naming the rule otherwise). */
+  const authorized = async (ctx: RequestContext, id: string, rule: 'add_router_interface' | 'remove_router_interface'): Promise<void> => {
+    const caller = callerPolicy(policy, ctx);
+    const router = await s.routers.get(id);
+    if (!caller.allows('get_router', router)) throw faults.notFound('Router', id);
+    authorize(caller, rule, router);
+  };
   const bodyOf = (req: FastifyRequest): { subnet_id?: string; port_id?: string } => {
     const [attrs] = parseBody({ interface: req.body ?? {} }, ROUTER_INTERFACE_SPECS, {
       resource: 'interface',
       collection: 'interfaces',
       mode: 'update',
-      isAdmin: true,
     });
     return attrs ?? {};
   };
   for (const suffix of ['', '.json']) {
     app.put<{ Params: { id: string } }>(`/v2.0/routers/:id/add_router_interface${suffix}`, async (req, reply) => {
       const ctx = await auth.authenticate(req.headers);
-      return reply.send(await s.routers.addInterface(ctx, req.params.id, bodyOf(req)));
+      const body = bodyOf(req);
+      await authorized(ctx, req.params.id, 'add_router_interface');
+      return reply.send(await s.routers.addInterface(ctx, req.params.id, body));
     });
     app.put<{ Params: { id: string } }>(`/v2.0/routers/:id/remove_router_interface${suffix}`, async (req, reply) => {
       const ctx = await auth.authenticate(req.headers);
-      return reply.send(await s.routers.removeInterface(ctx, req.params.id, bodyOf(req)));
+      const body = bodyOf(req);
+      await authorized(ctx, req.params.id, 'remove_router_interface');
+      return reply.send(await s.routers.removeInterface(ctx, req.params.id, body));
     });
   }
 }

@@ -4,7 +4,6 @@ import { BrindleError, type Logger } from '../../lib/index.js';
 import { faults, NeutronApiError } from '../errors.js';
 import type { FloatingIpRecord, NetworkRecord, PortRecord, RouterRecord, SecurityGroupRuleRecord, SubnetRecord } from '../records.js';
 import type { NeutronServices } from '../service/neutron-services.js';
-import type { RequestContext } from '../service/neutron-deps.js';
 import type { SecurityGroupView } from '../service/security-groups.js';
 import { oncePerRequest, type Authenticator } from './auth.js';
 import { UnauthorizedFault } from './keystone-auth.js';
@@ -14,17 +13,20 @@ import { registerHealthcheck } from './healthcheck.js';
 import { registerExtras } from './extra-routes.js';
 import { FLOATING_IP_SPECS, NETWORK_SPECS, PORT_SPECS, ROUTER_SPECS, SECURITY_GROUP_RULE_SPECS, SECURITY_GROUP_SPECS, SUBNET_SPECS } from './resource-specs.js';
 import { registerRouterInterfaces } from './router-interface-routes.js';
+import { NEUTRON_DEFAULT_RULES, Policy } from '../policy/index.js';
+import { adminByPolicy, fixedPolicy, type PolicySource } from './policy-enforcement.js';
+import { policyTargets } from './policy-targets.js';
+import { registerTags } from './tag-routes.js';
 
 export interface ApiServerOptions {
   readonly services: NeutronServices;
   readonly auth: Authenticator;
+  /** Neutron's policy with the operator's overrides (default: Neutron's defaults alone). */
+  readonly policy?: PolicySource;
   readonly logger: Logger;
   /** Largest request body in bytes (Neutron's default max_request_body_size is 114688). */
   readonly bodyLimit?: number;
 }
-
-const ADMIN_ONLY_NETWORK = ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'];
-const ADMIN_ONLY_PORT = ['binding:host_id', 'binding:profile', 'binding:vif_type', 'binding:vif_details'];
 
 function without(record: object, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = { ...record };
@@ -32,7 +34,6 @@ function without(record: object, keys: readonly string[]): Record<string, unknow
   return out;
 }
 
-const ownOrAdmin = (ctx: RequestContext, r: { project_id: string }): boolean => ctx.isAdmin || r.project_id === ctx.projectId;
 const keysOf = (...lists: (readonly string[])[]): ReadonlySet<string> => new Set(['id', 'tenant_id', 'project_id', ...lists.flat()]);
 
 function toFault(err: unknown): NeutronApiError {
@@ -59,7 +60,9 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
   const s = o.services;
-  const auth = oncePerRequest(o.auth);
+  const policy: PolicySource = o.policy ?? fixedPolicy(new Policy(NEUTRON_DEFAULT_RULES));
+  const auth = oncePerRequest(adminByPolicy(o.auth, policy));
+  const targets = policyTargets(s);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
@@ -135,20 +138,11 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       create: (ctx, a) => s.networks.create(ctx, a),
       update: (ctx, id, a, rev) => s.networks.update(ctx, id, a, rev),
       remove: (_ctx, id) => s.networks.delete(id),
-      view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_NETWORK)),
-      // As Neutron's get_network: external networks are visible to all (floating IPs come from them).
-      visible: (ctx, r) => ownOrAdmin(ctx, r) || r.shared || r['router:external'],
-      // Seeing a shared or external network is not owning it.
-      mutable: ownOrAdmin,
+      view: (r) => ({ ...r }),
     },
     auth,
+    policy,
   );
-
-  // Refreshed by each subnet list/show (cheap: networks are few) for the visibility check above.
-  let sharedNetworks = new Set<string>();
-  const refreshShared = async (): Promise<void> => {
-    sharedNetworks = new Set((await s.networks.list()).filter((n) => n.shared || n['router:external']).map((n) => n.id));
-  };
   registerCollection<SubnetRecord>(
     app,
     {
@@ -157,23 +151,16 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       resource: 'subnet',
       specs: SUBNET_SPECS,
       attributes: keysOf(Object.keys(SUBNET_SPECS), ['revision_number', 'created_at', 'updated_at', 'tags']),
-      list: async (ctx) => {
-        if (!ctx.isAdmin) await refreshShared();
-        return s.subnets.list();
-      },
-      get: async (ctx, id) => {
-        if (!ctx.isAdmin) await refreshShared();
-        return s.subnets.get(id);
-      },
+      list: () => s.subnets.list(),
+      get: (_ctx, id) => s.subnets.get(id),
       create: (ctx, a) => s.subnets.create(ctx, a as never),
       update: (_ctx, id, a, rev) => s.subnets.update(id, a, rev),
       remove: (_ctx, id) => s.subnets.delete(id),
-      view: (_ctx, r) => ({ ...r }),
-      // Members see the subnets of shared networks, as they see the networks.
-      visible: (ctx, r) => ownOrAdmin(ctx, r) || sharedNetworks.has(r.network_id),
-      mutable: ownOrAdmin,
+      view: (r) => ({ ...r }),
+      target: targets.withNetwork,
     },
     auth,
+    policy,
   );
 
   registerCollection<PortRecord>(
@@ -197,10 +184,11 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       remove: async (_ctx, id) => {
         await s.ports.delete(id);
       },
-      view: (ctx, r) => (ctx.isAdmin ? { ...r } : without(r, ADMIN_ONLY_PORT)),
-      visible: ownOrAdmin,
+      view: (r) => ({ ...r }),
+      target: targets.withNetwork,
     },
     auth,
+    policy,
   );
 
   registerCollection<SecurityGroupView>(
@@ -223,10 +211,10 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       },
       update: (_ctx, id, a, rev) => s.groups.update(id, a, rev),
       remove: (ctx, id) => s.groups.delete(ctx, id),
-      view: (_ctx, r) => ({ ...r }),
-      visible: ownOrAdmin,
+      view: (r) => ({ ...r }),
     },
     auth,
+    policy,
   );
 
   registerCollection<SecurityGroupRuleRecord>(
@@ -245,10 +233,11 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
           protocol: typeof a['protocol'] === 'number' || typeof a['protocol'] === 'string' ? String(a['protocol']) : null,
         } as never),
       remove: (_ctx, id) => s.groups.deleteRule(id),
-      view: (_ctx, r) => ({ ...r }),
-      visible: ownOrAdmin,
+      view: (r) => ({ ...r }),
+      target: targets.withSecurityGroup,
     },
     auth,
+    policy,
   );
 
   registerCollection<RouterRecord>(
@@ -268,12 +257,12 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       },
       update: (ctx, id, a, rev) => s.routers.update(ctx, id, a, rev),
       remove: (_ctx, id) => s.routers.delete(id),
-      view: (_ctx, r) => ({ ...r }),
-      visible: ownOrAdmin,
+      view: (r) => ({ ...r }),
     },
     auth,
+    policy,
   );
-  registerRouterInterfaces(app, s, auth);
+  registerRouterInterfaces(app, s, auth, policy);
 
   registerCollection<FloatingIpRecord>(
     app,
@@ -292,11 +281,12 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
       },
       update: (ctx, id, a, rev) => s.floatingIps.update(ctx, id, a, rev),
       remove: (_ctx, id) => s.floatingIps.delete(id),
-      view: (_ctx, r) => without(r, ['floating_port_id']),
-      visible: ownOrAdmin,
+      view: (r) => without(r, ['floating_port_id']),
     },
     auth,
+    policy,
   );
-  registerExtras(app, s, auth);
+  registerExtras(app, s, auth, policy);
+  registerTags(app, { services: s, auth, policy, targets });
   return app;
 }

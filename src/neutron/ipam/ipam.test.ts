@@ -42,6 +42,13 @@ describe('planSubnet (Neutron defaults and checks)', () => {
     assert.deepEqual(p.allocationPools, [{ start: '2001:db8:99::2', end: '2001:db8:99:0:ffff:ffff:ffff:ffff' }]);
   });
 
+  it('a gateway outside the subnet is accepted, as Neutron (it cannot be checked): the pools keep every usable address', () => {
+    const off = planSubnet({ cidr: '198.18.0.0/29', gatewayIp: '198.18.1.1', allocationPools: undefined });
+    assert.equal(off.gatewayIp, '198.18.1.1');
+    assert.deepEqual(off.allocationPools, [{ start: '198.18.0.1', end: '198.18.0.6' }]);
+    assert.equal(planSubnet({ cidr: '2001:db8:0:1::/64', gatewayIp: '2001:db8::1', allocationPools: undefined }).gatewayIp, '2001:db8::1');
+  });
+
   it('rejects bad pools and gateways with Neutron fault types', () => {
     const pool = (start: string, end: string) => ({ cidr: '198.18.0.0/24', gatewayIp: undefined, allocationPools: [{ start, end }] });
     assert.equal(
@@ -74,7 +81,7 @@ describe('planSubnet (Neutron defaults and checks)', () => {
       'OverlappingAllocationPools',
     );
     assert.equal(
-      faultType(() => planSubnet({ cidr: '198.18.0.0/24', gatewayIp: '198.19.0.1', allocationPools: undefined })),
+      faultType(() => planSubnet({ cidr: '198.18.0.0/24', gatewayIp: '2001:db8::1', allocationPools: undefined })),
       'InvalidInput',
     );
     assert.equal(

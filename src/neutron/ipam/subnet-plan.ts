@@ -38,7 +38,8 @@ function excluding(range: IpRange, value: bigint): IpRange[] {
  * Neutron's subnet defaults and checks: the gateway defaults to the first host address; pools
  * default to every usable address (IPv4 without network and broadcast, IPv6 without the
  * subnet-router anycast address) minus the gateway; given pools must lie in the CIDR, be
- * ordered, not overlap each other, and not contain the gateway.
+ * ordered, not overlap each other, and not contain the gateway. A gateway outside the CIDR is
+ * accepted (Neutron's rule: an on-link gateway of another prefix cannot be checked).
  */
 export function planSubnet(input: SubnetPlanInput): SubnetPlan {
   const whole = cidrToRange(input.cidr);
@@ -58,8 +59,9 @@ export function planSubnet(input: SubnetPlanInput): SubnetPlan {
   } else if (input.gatewayIp !== null) {
     const gw = ipToBigInt(input.gatewayIp);
     if (gw === undefined || gw.family !== family) throw faults.invalidInput(`gateway_ip ${input.gatewayIp} is not a valid IPv${family} address`);
-    if (!rangeContains(whole, family, gw.value)) throw faults.invalidInput(`gateway_ip ${input.gatewayIp} is not in subnet ${cidr}`);
-    if (family === 4 && (gw.value === whole.first || gw.value === whole.last) && whole.prefixLength < 31) {
+    // As Neutron (check_gateway_invalid_in_subnet): a gateway outside the CIDR cannot be checked
+    // and is accepted; inside an IPv4 subnet it may not be the network or broadcast address.
+    if (family === 4 && rangeContains(whole, family, gw.value) && (gw.value === whole.first || gw.value === whole.last) && whole.prefixLength < 31) {
       throw faults.invalidInput(`gateway_ip ${input.gatewayIp} is the network or broadcast address of ${cidr}`);
     }
     gateway = gw.value;

@@ -34,7 +34,7 @@ export function createNeutronServices(deps: NeutronDeps, events: PortEvents): Ne
     sync,
     groups,
     networks: new NetworkService(deps, sync, groups),
-    subnets: new SubnetService(deps, sync),
+    subnets: new SubnetService(deps, sync, (subnetId, portIds) => ports.dropSubnetAddresses(subnetId, portIds)),
     ports,
     routers: new RouterService(deps, ports),
     floatingIps: new FloatingIpService(deps, ports, sync, events),

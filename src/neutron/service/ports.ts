@@ -1,5 +1,5 @@
 import { describeError } from '../../lib/index.js';
-import { faults } from '../errors.js';
+import { faults, NeutronApiError } from '../errors.js';
 import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.js';
 import { fipPortPrefix, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
@@ -20,6 +20,9 @@ export type { PortChanges, PortInput } from './port-input.js';
 import type { SecurityGroupService } from './security-groups.js';
 import { isRouterInterface, mayOwnNetworkDevice, serviceOwnerExists } from './service-ports.js';
 import type { PortEvents } from '../status/nova-notifier.js';
+
+/** Brindle acting on its own behalf (not a caller's request): admin, no project. */
+const SERVICE_CONTEXT: RequestContext = { projectId: '', isAdmin: true };
 
 /** Ports: addresses and MACs claimed by create-only keys, binding, and the endpoint sync. */
 export class PortService {
@@ -214,9 +217,11 @@ export class PortService {
     };
   }
 
-  async update(ctx: RequestContext, id: string, changes: PortChanges, ifRevision?: number): Promise<PortRecord> {
+  /** `changes` may be computed from the port as each attempt reads it (a change relative to what it holds). */
+  async update(ctx: RequestContext, id: string, change: PortChanges | ((old: PortRecord) => PortChanges), ifRevision?: number): Promise<PortRecord> {
     return casUpdate(this.#d, { collection: 'ports', id, ifRevision, resource: 'Port' }, async (cur, attempt) => {
       const old = cur.record;
+      const changes = typeof change === 'function' ? change(old) : change;
       const network = await this.#d.store.get('networks', old.network_id);
       if (network === undefined) throw faults.notFound('Network', old.network_id);
       if (!mayOwnNetworkDevice(ctx, network.record, changes.device_owner)) throw faults.policy('rule:update_port:device_owner');
@@ -294,6 +299,15 @@ export class PortService {
       raiseClaimFailure(failure, network.record);
       return AGAIN;
     });
+  }
+
+  /** Takes a subnet's addresses off these ports (an auto-address subnet being deleted); ports already gone are skipped. */
+  async dropSubnetAddresses(subnetId: string, portIds: readonly string[]): Promise<void> {
+    for (const id of portIds) {
+      await this.update(SERVICE_CONTEXT, id, (old) => ({ fixed_ips: old.fixed_ips.filter((f) => f.subnet_id !== subnetId) })).catch((err: unknown) => {
+        if (!(err instanceof NeutronApiError && err.status === 404)) throw err;
+      });
+    }
   }
 
   /** Deletes a port; `internal` when a router or floating IP removes its own port. */

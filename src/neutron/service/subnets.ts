@@ -44,14 +44,25 @@ function checkFamily(what: string, values: readonly string[], family: 4 | 6): vo
   }
 }
 
+/**
+ * Takes a subnet's addresses off ports (each port's own update, so its IPAM keys and Calico
+ * endpoint follow): how deleting an IPv6 auto-address subnet releases what it handed out.
+ */
+export type DropPortAddresses = (subnetId: string, portIds: readonly string[]) => Promise<void>;
+
+/** SLAAC and DHCPv6-stateless subnets: ports' addresses come from the prefix, and go with it. */
+const isAutoAddress = (s: SubnetRecord): boolean => s.ip_version === 6 && (s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless');
+
 /** Subnets: no two overlap anywhere in the cloud (Calico's one address space). */
 export class SubnetService {
   readonly #d: NeutronDeps;
   readonly #sync: CalicoSync;
+  readonly #dropAddresses: DropPortAddresses;
 
-  constructor(deps: NeutronDeps, sync: CalicoSync) {
+  constructor(deps: NeutronDeps, sync: CalicoSync, dropAddresses: DropPortAddresses) {
     this.#d = deps;
     this.#sync = sync;
+    this.#dropAddresses = dropAddresses;
   }
 
   async list(): Promise<SubnetRecord[]> {
@@ -199,8 +210,17 @@ export class SubnetService {
     const cur = await this.#d.store.get('subnets', id);
     if (cur === undefined) throw faults.notFound('Subnet', id);
     await underDeletingMarker(this.#d, { kind: 'subnets', id, modRevision: cur.modRevision }, async (finish) => {
-      const used = await this.#d.store.allocatedIps(id);
-      if (used.size > 0) throw faults.subnetInUse(id, [...new Set(used.values())]);
+      // New ports cannot take addresses from it now (the marker); what they hold blocks the delete,
+      // except auto-addresses (as Neutron: they are removed from the ports; a router's still block).
+      let holders = [...new Set((await this.#d.store.allocatedIps(id)).values())];
+      if (holders.length > 0 && isAutoAddress(cur.record)) {
+        const ports = await Promise.all(holders.map((p) => this.#d.store.get('ports', p)));
+        const routerPorts = ports.filter((p) => p?.record.device_owner.startsWith('network:router_interface') === true).map((p) => p?.record.id ?? '');
+        if (routerPorts.length > 0) throw faults.subnetInUse(id, routerPorts);
+        await this.#dropAddresses(id, holders);
+        holders = [...new Set((await this.#d.store.allocatedIps(id)).values())];
+      }
+      if (holders.length > 0) throw faults.subnetInUse(id, holders);
       await casRetry(
         this.#d,
         () => {
