@@ -5,7 +5,7 @@ BIN := node_modules/.bin
 # What `make lint` checks the formatting of (prettier; `make format` rewrites it).
 FORMATTED := "src/**/*.ts" "bench/**/*.ts" "scripts/**/*.mjs" "*.js" "*.cjs"
 
-.PHONY: help deps build lint format test demo bench bench-api bench-agent bench-bgp bench-boot clean
+.PHONY: help deps build lint format test demo bench bench-api bench-agent bench-bgp bench-boot tempest clean
 
 help:
 	@echo "make demo   install what is missing, build, and run the demo"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench-agent  the agent benchmark: brindle node with 5,000 endpoints vs the kernel tools (root)"
 	@echo "make bench-bgp  the BGP benchmark: bound port -> reachable from another host, 5,000 routes vs BIRD alone (root)"
 	@echo "make bench-boot  the boot benchmark: VM plugged -> DHCP lease and -> metadata on a host with 1,000 endpoints (root)"
+	@echo "make tempest  OpenStack's tempest.api.network against brindle api --auth keystone (installs tempest; results in bench/results/tempest.json)"
 
 deps:
 	@scripts/install-deps.sh
@@ -56,6 +57,11 @@ bench-bgp: build
 
 bench-boot: build
 	@node dist/bench/boot/run.js
+
+# Tempest is not needed by anything else: this target alone installs it.
+tempest: build
+	@scripts/install-deps.sh tempest
+	@node dist/bench/tempest/run.js $(TEMPEST_ARGS)
 
 clean:
 	rm -rf dist

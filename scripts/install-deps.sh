@@ -2,6 +2,7 @@
 # Installs everything Brindle needs on a Debian machine, idempotently: the Debian packages
 # (only those missing), then the npm packages (only when package-lock.json changed since the
 # last install). Run as root on a fresh machine; later runs do nothing and take a second.
+# Arguments name extra Debian packages one target needs beyond these (`make tempest`: tempest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,7 @@ DEBIAN_PACKAGES=(
   procps                           # pgrep/pkill
   busybox                          # udhcpc: the lab's VMs ask DHCP like real guests
   conntrack                        # the agent forgets a floating IP's flows when it is disassociated
+  "$@"                             # what the calling target adds
 )
 
 need_node_major=20

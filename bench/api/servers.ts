@@ -84,10 +84,13 @@ async function waitForRoot(url: string, timeoutMs: number, stillRunning: () => s
   }
 }
 
-/** `bin/brindle api --datastore SPEC --listen 127.0.0.1:PORT`, waited for until `GET /` answers. */
-/** `brindle api` on `datastore`; `workers` > 1 runs it with --workers (its PIDs then include the workers). */
-export async function startBrindle(tag: string, datastore: string, workers = 1, extraArgs: readonly string[] = []): Promise<RunningServer> {
-  const port = await freePort();
+/**
+ * `bin/brindle api --datastore SPEC --listen 127.0.0.1:PORT`, waited for until `GET /` answers;
+ * `workers` > 1 runs it with --workers (its PIDs then include the workers). `port` is a free one
+ * unless given (a catalog entry made before the server starts names it).
+ */
+export async function startBrindle(tag: string, datastore: string, workers = 1, extraArgs: readonly string[] = [], givenPort?: number): Promise<RunningServer> {
+  const port = givenPort ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const bin = join(projectRoot(), 'bin', 'brindle');
   const child = realExec().spawn(process.execPath, [
