@@ -205,7 +205,9 @@ describe('Neutron API: bad input gets a 4xx fault and writes nothing', () => {
       'requires the prefix to be /64',
     ],
     ['GET', '/v2.0/ports?marker=nope&limit=1', () => undefined, 400, 'HTTPBadRequest', 'Invalid marker'],
-    ['PUT', '/v2.0/networks/__NET__', () => ({ network: { id: 'x' } }), 400, 'HTTPBadRequest', 'Unrecognized attribute'],
+    ['PUT', '/v2.0/networks/__NET__', () => ({ network: { id: 'x' } }), 400, 'HTTPBadRequest', 'Cannot update read-only attribute id'],
+    ['PUT', '/v2.0/networks/__NET__', () => ({ network: { bogus: 'x' } }), 400, 'HTTPBadRequest', "Unrecognized attribute(s) 'bogus'"],
+    ['POST', '/v2.0/networks', () => ({ network: { status: 'ACTIVE' } }), 400, 'HTTPBadRequest', "Attribute 'status' not allowed in POST"],
     [
       'PUT',
       '/v2.0/networks/__NET__',

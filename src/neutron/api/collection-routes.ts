@@ -3,28 +3,24 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { faults, type ResourceName } from '../errors.js';
 import type { Target } from '../policy/index.js';
 import type { RequestContext } from '../service/neutron-deps.js';
-import { parseBody, type Specs } from './attributes.js';
+import { parseCreate, parseUpdate, type Attributes, type CreateInput, type ResourceDecl, type UpdateInput } from '../resources/index.js';
 import type { Authenticator } from './auth.js';
 import { attributeFilter, authorize, authorizeAttributes, callerPolicy, type PolicySource } from './policy-enforcement.js';
 import { jsonChunks } from './json-chunks.js';
 import { applyListQuery, parseQuery, selectFields, type QueryParams } from './list-query.js';
 
 /** How one Neutron collection maps onto a service. */
-export interface CollectionDef<R extends { id: string }> {
+export interface CollectionDef<R extends { id: string }, D extends ResourceDecl<Attributes>> {
   /** The URL segment (`security-groups`). */
   readonly path: string;
-  /** The JSON key of a list (`security_groups`). */
-  readonly collection: string;
-  readonly resource: string;
-  readonly specs: Specs;
-  /** Attributes that may be filtered and sorted on. */
-  readonly attributes: ReadonlySet<string>;
+  /** The resource's declaration: body keys, attributes (validation, defaults, what may be filtered and sorted on). */
+  readonly decl: D;
   list(ctx: RequestContext): Promise<R[]>;
   get(ctx: RequestContext, id: string): Promise<R>;
-  create(ctx: RequestContext, attrs: Record<string, unknown>): Promise<R>;
+  create(ctx: RequestContext, attrs: CreateInput<D>): Promise<R>;
   /** A bulk create done by the service as one (all or nothing); without it, items go one by one, undone on failure. */
-  createMany?(ctx: RequestContext, items: readonly Record<string, unknown>[]): Promise<R[]>;
-  update?(ctx: RequestContext, id: string, attrs: Record<string, unknown>, ifRevision: number | undefined): Promise<R>;
+  createMany?(ctx: RequestContext, items: readonly CreateInput<D>[]): Promise<R[]>;
+  update?(ctx: RequestContext, id: string, attrs: UpdateInput<D>, ifRevision: number | undefined): Promise<R>;
   remove(ctx: RequestContext, id: string): Promise<void>;
   /** The record as the API shows it (Brindle's bookkeeping removed); policy then removes what the caller may not see. */
   view(record: R): Record<string, unknown>;
@@ -88,14 +84,23 @@ export function selfUrl(req: FastifyRequest): string {
 }
 
 /** Registers GET (list, show), POST (one or bulk), PUT and DELETE for a collection. */
-export function registerCollection<R extends { id: string }>(app: FastifyInstance, def: CollectionDef<R>, auth: Authenticator, policy: PolicySource): void {
+export function registerCollection<R extends { id: string }, D extends ResourceDecl<Attributes>>(
+  app: FastifyInstance,
+  def: CollectionDef<R, D>,
+  auth: Authenticator,
+  policy: PolicySource,
+): void {
   const base = `/v2.0/${def.path}`;
+  const { resource, collection } = def.decl;
+  const specs = def.decl.attributes;
+  /** What a list may be filtered and sorted on: every declared attribute. */
+  const filterable = new Set(Object.keys(specs));
   const ctxOf = (req: FastifyRequest): Promise<RequestContext> => auth.authenticate(req.headers);
   const query = (req: FastifyRequest) => parseQuery(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
 
   const targetOf = (obj: Target): Promise<Target> => def.target?.(obj) ?? Promise.resolve(obj);
-  const getRule = `get_${def.resource}`;
-  const name = resourceName(def.resource);
+  const getRule = `get_${resource}`;
+  const name = resourceName(resource);
 
   /**
    * The records this caller may see, each as it may see it (Neutron's get_<resource> rule per
@@ -106,7 +111,7 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
     const caller = callerPolicy(policy, ctx);
     const visible = caller.decide(getRule);
     if (visible === false) return [];
-    const filter = attributeFilter(caller, policy.current(), def.resource);
+    const filter = attributeFilter(caller, policy.current(), resource);
     const needTargets = visible !== true || filter !== undefined;
     const out: (Record<string, unknown> & { id: string })[] = [];
     for (const r of records) {
@@ -126,9 +131,8 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
     if (!caller.allows(getRule, existing)) throw faults.notFound(name, record.id);
     // As Neutron: the update's rules see the object as it would be after the change.
     const target = { ...existing, ...changes };
-    authorize(caller, `${action}_${def.resource}`, target);
-    if (action === 'update')
-      authorizeAttributes(caller, { policy: policy.current(), action, resource: def.resource, specs: def.specs, attrs: changes, target });
+    authorize(caller, `${action}_${resource}`, target);
+    if (action === 'update') authorizeAttributes(caller, { policy: policy.current(), action, resource: resource, specs: specs, attrs: changes, target });
   };
 
   const list = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -138,34 +142,33 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
     const candidates = (narrowed === undefined ? undefined : await def.listWhere?.(ctx, narrowed.attribute, narrowed.values)) ?? (await def.list(ctx));
     // The query's filters all apply below, the narrowing one included.
     const views = await viewsFor(ctx, candidates);
-    const outcome = applyListQuery(views, q, { attributes: def.attributes, selfUrl: selfUrl(req), collection: def.collection });
+    const outcome = applyListQuery(views, q, { attributes: filterable, selfUrl: selfUrl(req), collection: collection });
     const fields = q.get('fields');
     const items = outcome.items.map((r) => selectFields(r, fields));
-    const links = outcome.links === undefined ? {} : { [`${def.collection}_links`]: outcome.links };
+    const links = outcome.links === undefined ? {} : { [`${collection}_links`]: outcome.links };
     if (items.length > STREAM_FROM) {
       void reply.header('content-type', 'application/json; charset=utf-8');
-      return reply.send(Readable.from(jsonChunks(def.collection, items, links)));
+      return reply.send(Readable.from(jsonChunks(collection, items, links)));
     }
-    return reply.send({ [def.collection]: items, ...links });
+    return reply.send({ [collection]: items, ...links });
   };
   const show = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const ctx = await ctxOf(req);
     const [view] = await viewsFor(ctx, [await def.get(ctx, req.params.id)]);
     if (view === undefined) throw faults.notFound(name, req.params.id);
-    return reply.send({ [def.resource]: selectFields(view, query(req).get('fields')) });
+    return reply.send({ [resource]: selectFields(view, query(req).get('fields')) });
   };
   const create = async (req: FastifyRequest, reply: FastifyReply) => {
     const ctx = await ctxOf(req);
-    const items = parseBody(req.body, def.specs, { resource: def.resource, collection: def.collection, mode: 'create' });
+    const { items, bulk } = parseCreate(req.body, def.decl);
     const caller = callerPolicy(policy, ctx);
     for (const attrs of items) {
       // The new object's project is the caller's unless it names another (which only admins may).
       const project = attrs['project_id'] ?? attrs['tenant_id'] ?? ctx.projectId;
       const target = await targetOf({ ...attrs, project_id: project, tenant_id: project });
-      authorize(caller, `create_${def.resource}`, target);
-      authorizeAttributes(caller, { policy: policy.current(), action: 'create', resource: def.resource, specs: def.specs, attrs, target });
+      authorize(caller, `create_${resource}`, target);
+      authorizeAttributes(caller, { policy: policy.current(), action: 'create', resource: resource, specs: specs, attrs, target });
     }
-    const bulk = typeof req.body === 'object' && req.body !== null && def.collection in req.body;
     let made: R[] = [];
     if (bulk && def.createMany !== undefined && items.length > 1) made = await def.createMany(ctx, items);
     else {
@@ -182,23 +185,23 @@ export function registerCollection<R extends { id: string }>(app: FastifyInstanc
       }
     }
     // The creator sees what it made as a later GET would show it.
-    const filter = attributeFilter(caller, policy.current(), def.resource);
+    const filter = attributeFilter(caller, policy.current(), resource);
     const views: Record<string, unknown>[] = [];
     for (const r of made) {
       const view = def.view(r);
       if (filter !== undefined) filter(view, await targetOf(r));
       views.push(view);
     }
-    return reply.code(201).send(bulk ? { [def.collection]: views } : { [def.resource]: views[0] });
+    return reply.code(201).send(bulk ? { [collection]: views } : { [resource]: views[0] });
   };
   const update = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const ctx = await ctxOf(req);
     if (def.update === undefined) throw faults.methodNotAllowed();
-    const [attrs] = parseBody(req.body, def.specs, { resource: def.resource, collection: def.collection, mode: 'update' });
-    await authorizeOn(ctx, await def.get(ctx, req.params.id), 'update', attrs ?? {});
-    const updated = await def.update(ctx, req.params.id, attrs ?? {}, ifMatchRevision(req));
+    const attrs = parseUpdate(req.body, def.decl);
+    await authorizeOn(ctx, await def.get(ctx, req.params.id), 'update', attrs);
+    const updated = await def.update(ctx, req.params.id, attrs, ifMatchRevision(req));
     const [view] = await viewsFor(ctx, [updated]);
-    return reply.send({ [def.resource]: view ?? def.view(updated) });
+    return reply.send({ [resource]: view ?? def.view(updated) });
   };
   const remove = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const ctx = await ctxOf(req);

@@ -1,7 +1,7 @@
 import { faults } from '../errors.js';
 import type { CallerPolicy, Credentials, Policy, Target } from '../policy/index.js';
 import type { RequestContext } from '../service/neutron-deps.js';
-import type { Specs } from './attributes.js';
+import type { Attributes } from '../resources/index.js';
 import type { Authenticator } from './auth.js';
 
 /** The policy in force now: replaced as a whole when the operator's file is reloaded (SIGHUP). */
@@ -50,7 +50,7 @@ export interface AttributeWrite {
   readonly policy: Policy;
   readonly action: 'create' | 'update';
   readonly resource: string;
-  readonly specs: Specs;
+  readonly specs: Attributes;
   /** The attributes the request sets. */
   readonly attrs: Readonly<Record<string, unknown>>;
   readonly target: Target;

@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { NeutronServices } from '../service/neutron-services.js';
-import { parseBody } from './attributes.js';
 import type { Authenticator } from './auth.js';
 import { faults } from '../errors.js';
 import type { RequestContext } from '../service/neutron-deps.js';
 import { authorize, callerPolicy, type PolicySource } from './policy-enforcement.js';
-import { ROUTER_INTERFACE_SPECS } from './resource-specs.js';
+import { parseUpdate, ROUTER_INTERFACE, type RouterInterfaceInput } from '../resources/index.js';
 
 /** `PUT /v2.0/routers/{id}/add_router_interface` and `remove_router_interface` (body unwrapped: `{"subnet_id": ...}`). */
 export function registerRouterInterfaces(app: FastifyInstance, s: NeutronServices, auth: Authenticator, policy: PolicySource): void {
@@ -16,14 +15,7 @@ export function registerRouterInterfaces(app: FastifyInstance, s: NeutronService
     if (!caller.allows('get_router', router)) throw faults.notFound('Router', id);
     authorize(caller, rule, router);
   };
-  const bodyOf = (req: FastifyRequest): { subnet_id?: string; port_id?: string } => {
-    const [attrs] = parseBody({ interface: req.body ?? {} }, ROUTER_INTERFACE_SPECS, {
-      resource: 'interface',
-      collection: 'interfaces',
-      mode: 'update',
-    });
-    return attrs ?? {};
-  };
+  const bodyOf = (req: FastifyRequest): RouterInterfaceInput => parseUpdate({ interface: req.body ?? {} }, ROUTER_INTERFACE);
   for (const suffix of ['', '.json']) {
     app.put<{ Params: { id: string } }>(`/v2.0/routers/:id/add_router_interface${suffix}`, async (req, reply) => {
       const ctx = await auth.authenticate(req.headers);

@@ -2,16 +2,14 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import { DatastoreUnavailableError } from '../../datastore/index.js';
 import { BrindleError, type Logger } from '../../lib/index.js';
 import { faults, NeutronApiError } from '../errors.js';
-import type { FloatingIpRecord, NetworkRecord, PortRecord, RouterRecord, SecurityGroupRuleRecord, SubnetRecord } from '../records.js';
 import type { NeutronServices } from '../service/neutron-services.js';
-import type { SecurityGroupView } from '../service/security-groups.js';
 import { oncePerRequest, type Authenticator } from './auth.js';
 import { UnauthorizedFault } from './keystone-auth.js';
 import { registerCollection } from './collection-routes.js';
 import { EXTENSIONS } from './extensions.js';
 import { registerHealthcheck } from './healthcheck.js';
 import { registerExtras } from './extra-routes.js';
-import { FLOATING_IP_SPECS, NETWORK_SPECS, PORT_SPECS, ROUTER_SPECS, SECURITY_GROUP_RULE_SPECS, SECURITY_GROUP_SPECS, SUBNET_SPECS } from './resource-specs.js';
+import { FLOATING_IP, NETWORK, PORT, ROUTER, SECURITY_GROUP, SECURITY_GROUP_RULE, SUBNET } from '../resources/index.js';
 import { registerRouterInterfaces } from './router-interface-routes.js';
 import { NEUTRON_DEFAULT_RULES, Policy } from '../policy/index.js';
 import { adminByPolicy, fixedPolicy, type PolicySource } from './policy-enforcement.js';
@@ -33,8 +31,6 @@ function without(record: object, keys: readonly string[]): Record<string, unknow
   for (const k of keys) delete out[k];
   return out;
 }
-
-const keysOf = (...lists: (readonly string[])[]): ReadonlySet<string> => new Set(['id', 'tenant_id', 'project_id', ...lists.flat()]);
 
 function toFault(err: unknown): NeutronApiError {
   if (err instanceof NeutronApiError) return err;
@@ -124,14 +120,11 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     else void reply.send({ extension: e });
   });
 
-  registerCollection<NetworkRecord>(
+  registerCollection(
     app,
     {
       path: 'networks',
-      collection: 'networks',
-      resource: 'network',
-      specs: NETWORK_SPECS,
-      attributes: keysOf(Object.keys(NETWORK_SPECS), ['status', 'subnets', 'availability_zones', 'revision_number', 'created_at', 'updated_at', 'tags']),
+      decl: NETWORK,
       list: () => s.networks.list(),
       get: (_ctx, id) => s.networks.get(id),
       // The network and port quotas are held in the create's own transaction (quota-guard.ts).
@@ -143,17 +136,14 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     auth,
     policy,
   );
-  registerCollection<SubnetRecord>(
+  registerCollection(
     app,
     {
       path: 'subnets',
-      collection: 'subnets',
-      resource: 'subnet',
-      specs: SUBNET_SPECS,
-      attributes: keysOf(Object.keys(SUBNET_SPECS), ['revision_number', 'created_at', 'updated_at', 'tags']),
+      decl: SUBNET,
       list: () => s.subnets.list(),
       get: (_ctx, id) => s.subnets.get(id),
-      create: (ctx, a) => s.subnets.create(ctx, a as never),
+      create: (ctx, a) => s.subnets.create(ctx, a),
       update: (_ctx, id, a, rev) => s.subnets.update(id, a, rev),
       remove: (_ctx, id) => s.subnets.delete(id),
       view: (r) => ({ ...r }),
@@ -163,21 +153,18 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     policy,
   );
 
-  registerCollection<PortRecord>(
+  registerCollection(
     app,
     {
       path: 'ports',
-      collection: 'ports',
-      resource: 'port',
-      specs: PORT_SPECS,
-      attributes: keysOf(Object.keys(PORT_SPECS), ['status', 'revision_number', 'created_at', 'updated_at', 'tags', 'binding:vif_type']),
+      decl: PORT,
       list: () => s.ports.list(),
       // What Nova and the agents look ports up by.
       indexed: ['device_id', 'fixed_ips', 'mac_address', 'network_id', 'project_id'],
       listWhere: (_ctx, attribute, values) => Promise.resolve(s.ports.listWhere(attribute, values)),
       get: (_ctx, id) => s.ports.get(id),
-      create: (ctx, a) => s.ports.create(ctx, a as never),
-      createMany: (ctx, items) => s.ports.createBulk(ctx, items as never),
+      create: (ctx, a) => s.ports.create(ctx, a),
+      createMany: (ctx, items) => s.ports.createBulk(ctx, items),
       // claimPorts compares the network, subnets and security groups (present, not being deleted).
       createGuardsReferences: true,
       update: (ctx, id, a, rev) => s.ports.update(ctx, id, a, rev),
@@ -191,21 +178,18 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     policy,
   );
 
-  registerCollection<SecurityGroupView>(
+  registerCollection(
     app,
     {
       path: 'security-groups',
-      collection: 'security_groups',
-      resource: 'security_group',
-      specs: SECURITY_GROUP_SPECS,
-      attributes: keysOf(Object.keys(SECURITY_GROUP_SPECS), ['revision_number', 'created_at', 'updated_at', 'tags']),
+      decl: SECURITY_GROUP,
       list: async (ctx) => {
         await s.groups.ensureDefault(ctx.projectId);
         return s.groups.list();
       },
       get: (_ctx, id) => s.groups.get(id),
       create: async (ctx, a) => {
-        const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
+        const project = a.project_id ?? a.tenant_id ?? ctx.projectId;
         await s.quotas.check(project, 'security_group', async () => (await s.groups.list()).filter((g) => g.project_id === project).length);
         return s.groups.create(ctx, a);
       },
@@ -217,21 +201,14 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     policy,
   );
 
-  registerCollection<SecurityGroupRuleRecord>(
+  registerCollection(
     app,
     {
       path: 'security-group-rules',
-      collection: 'security_group_rules',
-      resource: 'security_group_rule',
-      specs: SECURITY_GROUP_RULE_SPECS,
-      attributes: keysOf(Object.keys(SECURITY_GROUP_RULE_SPECS), ['normalized_cidr', 'revision_number', 'created_at', 'updated_at', 'tags']),
+      decl: SECURITY_GROUP_RULE,
       list: async () => (await s.groups.list()).flatMap((g) => g.security_group_rules),
       get: (_ctx, id) => s.groups.getRule(id),
-      create: (ctx, a) =>
-        s.groups.createRule(ctx, {
-          ...(a as object),
-          protocol: typeof a['protocol'] === 'number' || typeof a['protocol'] === 'string' ? String(a['protocol']) : null,
-        } as never),
+      create: (ctx, a) => s.groups.createRule(ctx, a),
       remove: (_ctx, id) => s.groups.deleteRule(id),
       view: (r) => ({ ...r }),
       target: targets.withSecurityGroup,
@@ -240,18 +217,15 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
     policy,
   );
 
-  registerCollection<RouterRecord>(
+  registerCollection(
     app,
     {
       path: 'routers',
-      collection: 'routers',
-      resource: 'router',
-      specs: ROUTER_SPECS,
-      attributes: keysOf(Object.keys(ROUTER_SPECS), ['status', 'revision_number', 'created_at', 'updated_at', 'tags']),
+      decl: ROUTER,
       list: () => s.routers.list(),
       get: (_ctx, id) => s.routers.get(id),
       create: async (ctx, a) => {
-        const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
+        const project = a.project_id ?? a.tenant_id ?? ctx.projectId;
         await s.quotas.check(project, 'router', async () => (await s.routers.list()).filter((r) => r.project_id === project).length);
         return s.routers.create(ctx, a);
       },
@@ -264,20 +238,17 @@ export function buildApiServer(o: ApiServerOptions): FastifyInstance {
   );
   registerRouterInterfaces(app, s, auth, policy);
 
-  registerCollection<FloatingIpRecord>(
+  registerCollection(
     app,
     {
       path: 'floatingips',
-      collection: 'floatingips',
-      resource: 'floatingip',
-      specs: FLOATING_IP_SPECS,
-      attributes: keysOf(Object.keys(FLOATING_IP_SPECS), ['status', 'router_id', 'revision_number', 'created_at', 'updated_at', 'tags']),
+      decl: FLOATING_IP,
       list: () => s.floatingIps.list(),
       get: (_ctx, id) => s.floatingIps.get(id),
       create: async (ctx, a) => {
-        const project = (a['project_id'] ?? a['tenant_id'] ?? ctx.projectId) as string;
+        const project = a.project_id ?? a.tenant_id ?? ctx.projectId;
         await s.quotas.check(project, 'floatingip', async () => (await s.floatingIps.list()).filter((f) => f.project_id === project).length);
-        return s.floatingIps.create(ctx, a as never);
+        return s.floatingIps.create(ctx, a);
       },
       update: (ctx, id, a, rev) => s.floatingIps.update(ctx, id, a, rev),
       remove: (_ctx, id) => s.floatingIps.delete(id),

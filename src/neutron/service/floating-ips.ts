@@ -2,6 +2,7 @@ import { AGAIN, casRetry } from './cas-retry.js';
 import { casUpdate } from './cas-update.js';
 import { parseIp } from '../../model/index.js';
 import { faults, type NeutronApiError } from '../errors.js';
+import type { FloatingIpChanges, FloatingIpInput } from '../resources/index.js';
 import type { FloatingIpRecord, NetworkRecord, PortRecord } from '../records.js';
 import { fipPortKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
 import { encodeRecord, type Stored } from '../store/neutron-store.js';
@@ -11,18 +12,7 @@ import { timestamp, type NeutronDeps, type RequestContext, objectBase } from './
 import type { PortService } from './ports.js';
 import { routerForFloatingIp } from './router-for-floating-ip.js';
 
-export interface FloatingIpInput {
-  readonly floating_network_id: string;
-  readonly tenant_id?: string;
-  readonly project_id?: string;
-  readonly description?: string;
-  readonly floating_ip_address?: string;
-  readonly subnet_id?: string;
-  readonly port_id?: string | null;
-  readonly fixed_ip_address?: string | null;
-}
-
-export type FloatingIpChanges = Pick<FloatingIpInput, 'port_id' | 'fixed_ip_address' | 'description'>;
+export type { FloatingIpChanges, FloatingIpInput } from '../resources/index.js';
 
 /** Where a floating IP points: a port's fixed IPv4 address, reached through a router. */
 interface Association {

@@ -1,4 +1,5 @@
 import { faults } from '../errors.js';
+import { present, type NetworkChanges, type NetworkInput } from '../resources/index.js';
 import type { NetworkRecord } from '../records.js';
 import { ipPrefix, objectKey, physnetKey } from '../store/neutron-keys.js';
 import { underDeletingMarker } from './deleting-marker.js';
@@ -10,23 +11,7 @@ import { casUpdate } from './cas-update.js';
 import { quotaTxnPart } from './quota-guard.js';
 import type { SecurityGroupService } from './security-groups.js';
 
-export interface NetworkInput {
-  readonly name?: string;
-  readonly description?: string;
-  readonly tenant_id?: string;
-  readonly project_id?: string;
-  readonly admin_state_up?: boolean;
-  readonly shared?: boolean;
-  readonly mtu?: number;
-  readonly port_security_enabled?: boolean;
-  readonly 'provider:network_type'?: string;
-  readonly 'provider:physical_network'?: string | null;
-  readonly 'provider:segmentation_id'?: number | null;
-  readonly 'router:external'?: boolean;
-  readonly availability_zone_hints?: string[];
-}
-
-export type NetworkChanges = Pick<NetworkInput, 'name' | 'description' | 'admin_state_up' | 'shared' | 'mtu' | 'port_security_enabled' | 'router:external'>;
+export type { NetworkChanges, NetworkInput } from '../resources/index.js';
 
 const DEFAULT_MTU = 1500;
 const OVERLAYS = new Set(['vlan', 'vxlan', 'gre', 'geneve']);
@@ -119,7 +104,7 @@ export class NetworkService {
         );
         if (held) throw faults.externalNetworkInUse(id);
       }
-      const next: NetworkRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
+      const next: NetworkRecord = { ...cur.record, ...present(changes), revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
       const r = await this.#d.kv.put(objectKey('networks', id), encodeRecord(next), { condition: { modRevision: cur.modRevision } });
       if (r.succeeded) {
         if (changes.name !== undefined && changes.name !== cur.record.name) await this.#sync.syncPortsOfNetwork(id);

@@ -5,8 +5,8 @@ import type { FixedIp, NetworkRecord, SubnetRecord } from '../records.js';
 import type { NeutronDeps } from './neutron-deps.js';
 
 export interface AddressRequest {
-  readonly subnet_id?: string;
-  readonly ip_address?: string;
+  readonly subnet_id?: string | undefined;
+  readonly ip_address?: string | undefined;
 }
 
 /** One fixed IP a port will hold; `requested` when the caller named the address. */

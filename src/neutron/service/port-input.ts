@@ -1,27 +1,7 @@
 import type { NetworkRecord, SubnetRecord } from '../records.js';
-import type { AddressRequest } from './port-addresses.js';
+import type { PortInput } from '../resources/index.js';
 
-export interface PortInput {
-  readonly network_id: string;
-  readonly name?: string;
-  readonly description?: string;
-  readonly tenant_id?: string;
-  readonly project_id?: string;
-  readonly admin_state_up?: boolean;
-  readonly mac_address?: string;
-  readonly fixed_ips?: AddressRequest[];
-  readonly device_id?: string;
-  readonly device_owner?: string;
-  readonly security_groups?: string[];
-  readonly port_security_enabled?: boolean;
-  readonly allowed_address_pairs?: { ip_address: string; mac_address?: string }[];
-  readonly extra_dhcp_opts?: { opt_name: string; opt_value: string; ip_version?: number }[];
-  readonly 'binding:host_id'?: string | null;
-  readonly 'binding:profile'?: Record<string, unknown> | null;
-  readonly 'binding:vnic_type'?: string;
-}
-
-export type PortChanges = Omit<PortInput, 'network_id' | 'tenant_id' | 'project_id'>;
+export type { PortChanges, PortInput } from '../resources/index.js';
 
 /** A port to create, checked and read once, before any attempt. */
 export interface PreparedPort {

@@ -1,29 +1,15 @@
 import { faults } from '../errors.js';
+import type { RouterChanges, RouterInput, RouterInterfaceInput } from '../resources/index.js';
 import type { PortRecord, RouterRecord, SubnetRecord } from '../records.js';
 import { objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import { timestamp, type NeutronDeps, type RequestContext, objectBase } from './neutron-deps.js';
 import { AGAIN } from './cas-retry.js';
 import { casUpdate } from './cas-update.js';
-import type { AddressRequest } from './port-addresses.js';
 import type { PortService } from './ports.js';
 import { isRouterInterface } from './service-ports.js';
 
-export interface GatewayInput {
-  readonly network_id: string;
-  readonly external_fixed_ips?: AddressRequest[];
-}
-
-export interface RouterInput {
-  readonly name?: string;
-  readonly description?: string;
-  readonly tenant_id?: string;
-  readonly project_id?: string;
-  readonly admin_state_up?: boolean;
-  readonly external_gateway_info?: GatewayInput | null;
-}
-
-export type RouterChanges = Pick<RouterInput, 'name' | 'description' | 'admin_state_up' | 'external_gateway_info'>;
+export type { RouterChanges, RouterInput } from '../resources/index.js';
 
 /** The answer of add/remove_router_interface. */
 export interface InterfaceInfo {
@@ -127,7 +113,7 @@ export class RouterService {
     await this.#deletePorts(await this.#gatewayPorts(id));
   }
 
-  async addInterface(ctx: RequestContext, id: string, body: { subnet_id?: string; port_id?: string }): Promise<InterfaceInfo> {
+  async addInterface(ctx: RequestContext, id: string, body: RouterInterfaceInput): Promise<InterfaceInfo> {
     const router = await this.#visibleRouter(ctx, id);
     if (body.subnet_id !== undefined && body.port_id !== undefined) throw faults.badResourceRequest('router', 'Cannot specify both subnet-id and port-id');
     const existing = await this.#interfaces(id);
@@ -159,7 +145,7 @@ export class RouterService {
     return this.#info(router, port);
   }
 
-  async removeInterface(ctx: RequestContext, id: string, body: { subnet_id?: string; port_id?: string }): Promise<InterfaceInfo> {
+  async removeInterface(ctx: RequestContext, id: string, body: RouterInterfaceInput): Promise<InterfaceInfo> {
     const router = await this.#visibleRouter(ctx, id);
     const existing = await this.#interfaces(id);
     let port: PortRecord | undefined;
@@ -244,7 +230,7 @@ export class RouterService {
   async #openGateway(
     ctx: RequestContext,
     routerId: string,
-    info: GatewayInput,
+    info: NonNullable<RouterInput['external_gateway_info']>,
   ): Promise<{ info: NonNullable<RouterRecord['external_gateway_info']>; port: PortRecord }> {
     const n = await this.#d.store.get('networks', info.network_id);
     if (n === undefined || (!ctx.isAdmin && n.record.project_id !== ctx.projectId && !n.record.shared && !n.record['router:external']))

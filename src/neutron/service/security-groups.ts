@@ -1,5 +1,6 @@
 import { parseCidr, type IpFamily } from '../../model/index.js';
 import { faults } from '../errors.js';
+import { present, type RuleInput, type SecurityGroupChanges, type SecurityGroupInput } from '../resources/index.js';
 import { normalizeCidr } from '../ipam/index.js';
 import type { SecurityGroupRecord, SecurityGroupRuleRecord } from '../records.js';
 import { defaultSgKey, objectKey } from '../store/neutron-keys.js';
@@ -11,28 +12,7 @@ import { timestamp, type NeutronDeps, type RequestContext, objectBase } from './
 import { AGAIN, casRetry } from './cas-retry.js';
 import { casUpdate } from './cas-update.js';
 
-export interface SecurityGroupInput {
-  readonly name?: string;
-  readonly description?: string;
-  readonly tenant_id?: string;
-  readonly project_id?: string;
-  readonly stateful?: boolean;
-}
-
-export interface RuleInput {
-  readonly security_group_id: string;
-  readonly direction: 'ingress' | 'egress';
-  readonly ethertype?: 'IPv4' | 'IPv6';
-  readonly protocol?: string | null;
-  readonly port_range_min?: number | null;
-  readonly port_range_max?: number | null;
-  readonly remote_ip_prefix?: string | null;
-  readonly remote_group_id?: string | null;
-  readonly remote_address_group_id?: string | null;
-  readonly description?: string;
-  readonly tenant_id?: string;
-  readonly project_id?: string;
-}
+export type { RuleInput, SecurityGroupInput } from '../resources/index.js';
 
 /** A security group as the API returns it: the record with its rules embedded. */
 export type SecurityGroupView = SecurityGroupRecord & { security_group_rules: SecurityGroupRuleRecord[] };
@@ -42,7 +22,7 @@ const RULE_DELETES_PER_TXN = 100;
 
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'udplite', 'dccp', '6', '17', '132', '136', '33']);
 
-function projectOf(ctx: RequestContext, input: { tenant_id?: string; project_id?: string }): string {
+function projectOf(ctx: RequestContext, input: { tenant_id?: string | undefined; project_id?: string | undefined }): string {
   const p = input.project_id ?? input.tenant_id ?? ctx.projectId;
   if (!ctx.isAdmin && p !== ctx.projectId) throw faults.policy('rule:create_security_group:tenant_id');
   return p;
@@ -144,12 +124,17 @@ export class SecurityGroupService {
     return { ...sg, security_group_rules: rules };
   }
 
-  async update(id: string, changes: { name?: string; description?: string }, ifRevision?: number): Promise<SecurityGroupView> {
+  async update(id: string, changes: SecurityGroupChanges, ifRevision?: number): Promise<SecurityGroupView> {
     return casUpdate(this.#d, { collection: 'security-groups', id, ifRevision, resource: 'SecurityGroup', conflictName: 'Security group' }, async (cur) => {
       if (changes.name !== undefined && (cur.record.name === 'default') !== (changes.name === 'default')) {
         throw faults.sgCannotUpdateDefault();
       }
-      const next: SecurityGroupRecord = { ...cur.record, ...changes, revision_number: cur.record.revision_number + 1, updated_at: timestamp(this.#d.clock) };
+      const next: SecurityGroupRecord = {
+        ...cur.record,
+        ...present(changes),
+        revision_number: cur.record.revision_number + 1,
+        updated_at: timestamp(this.#d.clock),
+      };
       const key = objectKey('security-groups', id);
       const r = await this.#d.kv.put(key, encodeRecord(next), { condition: { modRevision: cur.modRevision } });
       if (r.succeeded) {

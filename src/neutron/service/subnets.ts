@@ -1,6 +1,7 @@
 import { parseIp } from '../../model/index.js';
 import { faults } from '../errors.js';
-import { cidrToRange, planSubnet, rangesOverlap, type AllocationPool } from '../ipam/index.js';
+import type { SubnetChanges, SubnetInput } from '../resources/index.js';
+import { cidrToRange, planSubnet, rangesOverlap } from '../ipam/index.js';
 import type { SubnetRecord } from '../records.js';
 import { deletingKey, objectKey, SUBNET_CIDR_LOCK } from '../store/neutron-keys.js';
 import { underDeletingMarker } from './deleting-marker.js';
@@ -10,32 +11,7 @@ import { timestamp, type NeutronDeps, type RequestContext, objectBase } from './
 import { AGAIN, casRetry } from './cas-retry.js';
 import { casUpdate } from './cas-update.js';
 
-type Ipv6Mode = 'slaac' | 'dhcpv6-stateful' | 'dhcpv6-stateless';
-
-export interface SubnetInput {
-  readonly network_id: string;
-  readonly cidr?: string;
-  readonly ip_version: 4 | 6;
-  readonly name?: string;
-  readonly description?: string;
-  readonly tenant_id?: string;
-  readonly project_id?: string;
-  readonly gateway_ip?: string | null;
-  readonly allocation_pools?: AllocationPool[];
-  readonly dns_nameservers?: string[];
-  readonly host_routes?: { destination: string; nexthop: string }[];
-  readonly enable_dhcp?: boolean;
-  readonly ipv6_ra_mode?: Ipv6Mode | null;
-  readonly ipv6_address_mode?: Ipv6Mode | null;
-  readonly service_types?: string[];
-  readonly subnetpool_id?: string | null;
-  readonly segment_id?: string | null;
-}
-
-export type SubnetChanges = Pick<
-  SubnetInput,
-  'name' | 'description' | 'gateway_ip' | 'allocation_pools' | 'dns_nameservers' | 'host_routes' | 'enable_dhcp' | 'service_types'
->;
+export type { SubnetChanges, SubnetInput } from '../resources/index.js';
 
 function checkFamily(what: string, values: readonly string[], family: 4 | 6): void {
   for (const v of values) {
