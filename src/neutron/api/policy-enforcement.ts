@@ -39,13 +39,7 @@ export function authorize(caller: CallerPolicy, rule: string, target: Target): v
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-/**
- * The attribute rules of a create or update, as Neutron builds them: for each attribute the
- * request sets (on create, to other than its default) that has a rule `create_port:mac_address`,
- * that rule; for a dict value (`external_gateway_info`) or a list of dicts (`fixed_ips`), the
- * rules of the keys it sets (`create_port:fixed_ips:ip_address`) as well. The first that
- * refuses is the 403.
- */
+/** A create or update: what it sets, on which resource. */
 export interface AttributeWrite {
   readonly policy: Policy;
   readonly action: 'create' | 'update';
@@ -53,43 +47,75 @@ export interface AttributeWrite {
   readonly specs: Attributes;
   /** The attributes the request sets. */
   readonly attrs: Readonly<Record<string, unknown>>;
-  readonly target: Target;
 }
 
-export function authorizeAttributes(caller: CallerPolicy, w: AttributeWrite): void {
-  const { policy, action, resource, specs, target } = w;
+/**
+ * The rules a create or update is held to, in Neutron's order: `<action>_<resource>`, then for
+ * each attribute the request sets (on create, to other than its default) that has a rule
+ * (`create_port:mac_address`), that rule and, for a dict value (`external_gateway_info`) or a
+ * list of dicts (`fixed_ips`), the rules of the keys it sets (`create_port:fixed_ips:ip_address`).
+ */
+export function writeRules(w: AttributeWrite): string[] {
+  const { policy, action, resource, specs } = w;
+  const rules = [`${action}_${resource}`];
   for (const [name, value] of Object.entries(w.attrs)) {
     const rule = `${action}_${resource}:${name}`;
     if (!policy.has(rule)) continue;
     const spec = specs[name];
     if (action === 'create' && spec?.default !== undefined && same(spec.default, value)) continue;
-    authorize(caller, rule, target);
+    rules.push(rule);
     const items: unknown[] = Array.isArray(value) ? (value as unknown[]) : [value];
     const keys = new Set(items.flatMap((i) => (typeof i === 'object' && i !== null && !Array.isArray(i) ? Object.keys(i) : [])));
-    for (const key of keys) if (policy.has(`${rule}:${key}`)) authorize(caller, `${rule}:${key}`, target);
+    for (const key of keys) if (policy.has(`${rule}:${key}`)) rules.push(`${rule}:${key}`);
+  }
+  return rules;
+}
+
+/**
+ * Checks `rules` in order; the first that refuses is the 403 naming it. The target is built only
+ * if a rule depends on it (an admin's do not: no parent is read for them).
+ */
+export async function authorizeAll(caller: CallerPolicy, rules: readonly string[], target: () => Promise<Target>): Promise<void> {
+  let built: Target | undefined;
+  for (const rule of rules) {
+    const d = caller.decide(rule);
+    const ok = typeof d === 'boolean' ? d : d((built ??= await target()));
+    if (!ok) throw faults.policy(`rule:${rule}`);
   }
 }
+
+/** Removes from a view the attributes the caller may not see. */
+export type AttributeFilter = (view: Record<string, unknown>, target: Target) => void;
+
+/** Each caller's filters per resource (a caller belongs to one policy version, so they never go stale). */
+const filters = new WeakMap<CallerPolicy, Map<string, AttributeFilter | undefined>>();
 
 /**
  * What a caller may see of records: `get_<resource>:<attr>` rules that refuse remove the
  * attribute (Neutron's member views omit `binding:*` and `provider:*` this way).
  */
-export function attributeFilter(caller: CallerPolicy, policy: Policy, resource: string): ((view: Record<string, unknown>, target: Target) => void) | undefined {
+export function attributeFilter(caller: CallerPolicy, policy: Policy, resource: string): AttributeFilter | undefined {
+  let byResource = filters.get(caller);
+  if (byResource === undefined) filters.set(caller, (byResource = new Map<string, AttributeFilter | undefined>()));
+  if (byResource.has(resource)) return byResource.get(resource);
   const prefix = `get_${resource}:`;
   const hide: string[] = [];
   const test: [string, (t: Target) => boolean][] = [];
-  for (const rule of policy.ruleNames) {
-    if (!rule.startsWith(prefix)) continue;
+  for (const rule of policy.rulesStartingWith(prefix)) {
     const d = caller.decide(rule);
     const attr = rule.slice(prefix.length);
     if (d === false) hide.push(attr);
     else if (d !== true) test.push([attr, d]);
   }
-  if (hide.length === 0 && test.length === 0) return undefined;
-  return (view, target) => {
-    for (const a of hide) delete view[a];
-    for (const [a, f] of test) if (!f(target)) delete view[a];
-  };
+  const filter: AttributeFilter | undefined =
+    hide.length === 0 && test.length === 0
+      ? undefined
+      : (view, target) => {
+          for (const a of hide) delete view[a];
+          for (const [a, f] of test) if (!f(target)) delete view[a];
+        };
+  byResource.set(resource, filter);
+  return filter;
 }
 
 /** A fixed policy (tests, and servers given no file). */

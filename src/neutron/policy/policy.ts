@@ -60,8 +60,13 @@ function combine(parts: readonly Decision[], every: boolean): Decision {
  * A set of named rules in oslo.policy's language (Neutron's defaults with an operator's file
  * over them), parsed and checked once: every `rule:` reference resolves and none is circular.
  */
+/** Callers remembered per policy (decisions are per credentials, so requests of one caller share them). */
+const MAX_CALLERS = 4096;
+
 export class Policy {
   readonly #checks: ReadonlyMap<string, Check>;
+  readonly #callers = new Map<string, CallerPolicy>();
+  readonly #byPrefix = new Map<string, readonly string[]>();
 
   constructor(rules: Readonly<Record<string, string>>) {
     const checks = new Map<string, Check>();
@@ -91,9 +96,29 @@ export class Policy {
     return [...this.#checks.keys()];
   }
 
-  /** The rules as one caller sees them (decisions cached for the caller's lifetime: one request). */
+  /** The rule names that start with `prefix` (`get_port:` gives the port's attribute rules), in definition order. */
+  rulesStartingWith(prefix: string): readonly string[] {
+    let names = this.#byPrefix.get(prefix);
+    if (names === undefined) {
+      names = [...this.#checks.keys()].filter((n) => n.startsWith(prefix));
+      this.#byPrefix.set(prefix, names);
+    }
+    return names;
+  }
+
+  /**
+   * The rules as one caller sees them. Decisions depend on the credentials alone, so a caller's
+   * requests share one `CallerPolicy` (a bounded number are kept; all are forgotten when full).
+   */
   forCaller(creds: Credentials): CallerPolicy {
-    return new CallerPolicy(this.#checks, creds);
+    const key = `${creds.project_id}\n${creds.user_id ?? ''}\n${[...creds.roles].sort().join(',')}`;
+    let caller = this.#callers.get(key);
+    if (caller === undefined) {
+      if (this.#callers.size >= MAX_CALLERS) this.#callers.clear();
+      caller = new CallerPolicy(this.#checks, creds);
+      this.#callers.set(key, caller);
+    }
+    return caller;
   }
 }
 
