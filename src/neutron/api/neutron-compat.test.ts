@@ -83,6 +83,18 @@ describe('Neutron behaviours tempest relies on', () => {
     assert.equal((remote.body['NeutronError'] as Json)['type'], 'SecurityGroupNotFound');
   });
 
+  it('deleting an external network takes its floating IPs that lead nowhere with it', async () => {
+    const ext = body(await t.call('POST', '/v2.0/networks', { network: { name: 'ext', 'router:external': true } }), 'network')['id'] as string;
+    await t.call('POST', '/v2.0/subnets', { subnet: { network_id: ext, ip_version: 4, cidr: '198.19.40.0/24' } });
+    const fip = await t.call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext } });
+    assert.equal(fip.status, 201, JSON.stringify(fip.body));
+    const fipId = body(fip, 'floatingip')['id'] as string;
+    assert.equal((await t.call('DELETE', `/v2.0/networks/${ext}`)).status, 204);
+    assert.equal((await t.call('GET', `/v2.0/floatingips/${fipId}`)).status, 404);
+    const ports = (await t.call('GET', `/v2.0/ports?network_id=${ext}`)).body['ports'] as Json[];
+    assert.deepEqual(ports, [], 'its network:floatingip port went too');
+  });
+
   it("a project's default quotas; a subnet gateway outside its CIDR is accepted, as Neutron", async () => {
     const q = await t.call('GET', '/v2.0/quotas/pm/default', undefined, MEMBER);
     assert.equal(q.status, 200);

@@ -1,9 +1,9 @@
 /**
  * Neutron's default policy for what Brindle serves: the `check_str` of each rule in neutron
  * 2023.2 (tag 2023.2-eol, the project personas admin / member / reader with
- * `enforce_new_defaults`), base-rule constants expanded. One deviation, from Neutron master
- * (2024.1 on): members see the subnets of external networks (`external_network`), as they see
- * the networks, so floating IP users can find them.
+ * `enforce_new_defaults`), base-rule constants expanded. `external_network` is defined (from
+ * Neutron 2024.1) because 2023.2's `get_subnets_tags` refers to it; `get_subnet` is 2023.2's:
+ * members do not see the subnets of external networks they do not own (tempest checks this).
  * Rules for attributes and resources Brindle does not serve are left out.
  */
 export const NEUTRON_DEFAULT_RULES: Readonly<Record<string, string>> = {
@@ -56,7 +56,7 @@ export const NEUTRON_DEFAULT_RULES: Readonly<Record<string, string>> = {
   create_subnet: '(rule:admin_only) or (role:member and rule:network_owner)',
   'create_subnet:segment_id': 'rule:admin_only',
   'create_subnet:service_types': 'rule:admin_only',
-  get_subnet: 'role:reader and project_id:%(project_id)s or rule:shared or rule:external_network or (rule:admin_only) or (role:reader and rule:network_owner)',
+  get_subnet: 'role:reader and project_id:%(project_id)s or rule:shared or (rule:admin_only) or (role:reader and rule:network_owner)',
   'get_subnet:segment_id': 'rule:admin_only',
   get_subnets_tags:
     'role:reader and project_id:%(project_id)s or rule:shared or rule:external_network or (rule:admin_only) or (role:reader and rule:network_owner)',

@@ -1,7 +1,7 @@
 import { AGAIN, casRetry } from './cas-retry.js';
 import { casUpdate } from './cas-update.js';
 import { parseIp } from '../../model/index.js';
-import { faults, type NeutronApiError } from '../errors.js';
+import { faults, NeutronApiError } from '../errors.js';
 import type { FloatingIpChanges, FloatingIpInput } from '../resources/index.js';
 import type { FloatingIpRecord, NetworkRecord, PortRecord } from '../records.js';
 import { fipPortKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
@@ -167,6 +167,16 @@ export class FloatingIpService {
   }
 
   /** Releases a floating IP: the record, its association and its address go in one transaction. */
+  /** Deletes the floating IPs from `networkId` that are not associated (its deletion takes them); ones already gone are skipped. */
+  async deleteUnassociated(networkId: string): Promise<void> {
+    for (const f of await this.list()) {
+      if (f.floating_network_id !== networkId || f.port_id !== null) continue;
+      await this.delete(f.id).catch((err: unknown) => {
+        if (!(err instanceof NeutronApiError && err.status === 404)) throw err;
+      });
+    }
+  }
+
   async delete(id: string): Promise<void> {
     await casRetry(
       this.#d,

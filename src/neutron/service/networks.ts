@@ -16,16 +16,22 @@ export type { NetworkChanges, NetworkInput } from '../resources/index.js';
 const DEFAULT_MTU = 1500;
 const OVERLAYS = new Set(['vlan', 'vxlan', 'gre', 'geneve']);
 
+/** Deletes the floating IPs of an external network that are not associated with a port. */
+export type DropFloatingIps = (networkId: string) => Promise<void>;
+
 /** Networks: Calico networks are flat or local provider networks sharing one address space. */
 export class NetworkService {
   readonly #d: NeutronDeps;
   readonly #sync: CalicoSync;
   readonly #groups: SecurityGroupService;
 
-  constructor(deps: NeutronDeps, sync: CalicoSync, groups: SecurityGroupService) {
+  readonly #dropFloatingIps: DropFloatingIps;
+
+  constructor(deps: NeutronDeps, sync: CalicoSync, groups: SecurityGroupService, dropFloatingIps: DropFloatingIps) {
     this.#d = deps;
     this.#sync = sync;
     this.#groups = groups;
+    this.#dropFloatingIps = dropFloatingIps;
   }
 
   async list(): Promise<NetworkRecord[]> {
@@ -119,6 +125,9 @@ export class NetworkService {
     const cur = await this.#d.store.get('networks', id);
     if (cur === undefined) throw faults.notFound('Network', id);
     await underDeletingMarker(this.#d, { kind: 'networks', id, modRevision: cur.modRevision }, async (finish) => {
+      // As Neutron: an external network's floating IPs that lead nowhere go with it (no new one
+      // can be made meanwhile: the marker); associated ones keep their ports, which block.
+      if (cur.record['router:external']) await this.#dropFloatingIps(id);
       const ports = (await this.#d.store.list('ports')).items.filter((p) => p.network_id === id);
       if (ports.length > 0)
         throw faults.networkInUse(

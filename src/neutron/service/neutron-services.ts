@@ -29,15 +29,16 @@ export function createNeutronServices(deps: NeutronDeps, events: PortEvents): Ne
   const sync = new CalicoSync(deps);
   const groups = new SecurityGroupService(deps, sync);
   const ports = new PortService(deps, sync, groups, events);
+  const floatingIps = new FloatingIpService(deps, ports, sync, events);
   return {
     deps,
     sync,
     groups,
-    networks: new NetworkService(deps, sync, groups),
+    networks: new NetworkService(deps, sync, groups, (id) => floatingIps.deleteUnassociated(id)),
     subnets: new SubnetService(deps, sync, (subnetId, portIds) => ports.dropSubnetAddresses(subnetId, portIds)),
     ports,
     routers: new RouterService(deps, ports),
-    floatingIps: new FloatingIpService(deps, ports, sync, events),
+    floatingIps,
     agents: new AgentService(deps),
     quotas: new QuotaService(deps),
     events,
