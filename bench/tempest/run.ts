@@ -58,6 +58,26 @@ const SHIM = [
   '',
 ].join('\n');
 
+/** The external network floating IPs come from (tempest's `public_network_id`): inside the test range, apart from the projects'. */
+const PUBLIC_CIDR = '198.19.0.0/24';
+
+/** Creates the external network and its subnet as the cloud's admin would; returns the network's id. */
+async function createPublicNetwork(apiUrl: string, adminToken: string): Promise<string> {
+  const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+    const r = await fetch(`${apiUrl}/v2.0/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': adminToken },
+      body: JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (r.status !== 201) throw new Error(`creating the public network: POST /v2.0/${path} answered ${r.status}: ${text}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const net = (await post('networks', { network: { name: 'public', 'router:external': true, shared: false } }))['network'] as { id: string };
+  await post('subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: PUBLIC_CIDR, name: 'public-v4' } });
+  return net.id;
+}
+
 interface Args {
   readonly keep: boolean;
   readonly filter?: string;
@@ -164,6 +184,8 @@ async function main(): Promise<void> {
     etcd = await startTestEtcd();
     const auth = ['--auth', 'keystone', '--keystone-url', ks.url, '--keystone-username', 'brindle', '--keystone-password', SERVICE_PASSWORD];
     server = await startBrindle(TAG, `etcd:${etcd.endpoint}`, 1, auth, port);
+    const publicNetworkId = await createPublicNetwork(apiUrl, await ks.token('admin', ks.adminPassword, 'admin'));
+    progress(TAG, `public (external) network ${publicNetworkId}, subnet ${PUBLIC_CIDR}`);
 
     const init = await realExec().run('tempest', ['init', '--workspace-path', join(scratch, 'workspaces.yaml'), '--name', 'brindle', ws], {
       timeoutMs: 120_000,
@@ -175,7 +197,7 @@ async function main(): Promise<void> {
     const extensions = EXTENSIONS.map((e) => e.alias);
     await fs.writeTextAtomic(
       join(ws, 'etc', 'tempest.conf'),
-      tempestConf({ identityUrl: ks.url, adminPassword: ks.adminPassword, workspace: ws, extensions, floatingIps: false }),
+      tempestConf({ identityUrl: ks.url, adminPassword: ks.adminPassword, workspace: ws, extensions, floatingIps: true, publicNetworkId }),
     );
     const shimDir = join(ws, 'shim');
     await fs.ensureDir(shimDir);

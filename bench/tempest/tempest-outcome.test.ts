@@ -69,6 +69,16 @@ describe('tempest.conf and accounts.yaml (pure)', () => {
     assert.match(conf, /^project_network_v6_cidr = 2001:db8::\/48$/m);
     assert.match(conf, /^uri_v3 = http:\/\/127\.0\.0\.1:5000\/v3$/m);
     assert.doesNotMatch(conf, /public_network_id/);
+    const withPublic = tempestConf({
+      identityUrl: 'http://127.0.0.1:5000/v3',
+      adminPassword: 'pw',
+      workspace: '/tmp/ws',
+      extensions: [],
+      floatingIps: true,
+      publicNetworkId: 'net-1',
+    });
+    assert.match(withPublic, /^public_network_id = net-1$/m);
+    assert.match(withPublic, /^floating_ips = True$/m);
     const accounts = parse(
       accountsYaml([
         { username: 'd', password: 'p', project: 'dp', admin: false },
