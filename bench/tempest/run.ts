@@ -142,7 +142,7 @@ async function listTests(ws: string, regex: string, excluding: boolean): Promise
 async function workTree(): Promise<{ commit: string; modified: boolean }> {
   const exec = realExec();
   const commit = (await exec.run('git', ['rev-parse', '--short', 'HEAD'], { timeoutMs: 5_000 })).stdout.trim();
-  const dirty = (await exec.run('git', ['status', '--porcelain', 'src', 'bench'], { timeoutMs: 5_000 })).stdout.trim() !== '';
+  const dirty = (await exec.run('git', ['status', '--porcelain', '--', 'src', 'bench', ':!bench/results'], { timeoutMs: 5_000 })).stdout.trim() !== '';
   return { commit: commit === '' ? 'unknown' : commit, modified: dirty };
 }
 
