@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { faults, type ResourceName } from '../errors.js';
-import type { Target } from '../policy/index.js';
+import { faults, NeutronApiError, type ResourceName } from '../errors.js';
+import type { CallerPolicy, Target } from '../policy/index.js';
 import type { RequestContext } from '../service/neutron-deps.js';
 import { parseCreate, parseUpdate, type Attributes, type CreateInput, type ResourceDecl, type UpdateInput } from '../resources/index.js';
 import type { Authenticator } from './auth.js';
@@ -31,6 +31,12 @@ export interface CollectionDef<R extends { id: string }, D extends ResourceDecl<
    */
   readonly target?: (obj: Target) => Promise<Target>;
   /**
+   * Ports and subnets: a non-admin may create one only on a network of the new object's project
+   * or a shared one, else the network's existence is hidden (404), as Neutron's
+   * `_validate_network_tenant_ownership`. Needs `target` to give the network's owner.
+   */
+  readonly parentMustBeTheirs?: boolean;
+  /**
    * Attributes a list may be narrowed by before filtering (`listWhere`), best first: a query
    * with an equality filter on one of them reads only the records that match it.
    */
@@ -50,6 +56,19 @@ declare module 'fastify' {
     /** false: the request does not bring the cache up to the last change first (see CollectionDef.createGuardsReferences). */
     syncFirst?: boolean;
   }
+}
+
+/** A NotFound while building a record's target means its parent is gone: the record is skipped. */
+function notFoundAsUndefined(err: unknown): undefined {
+  if (err instanceof NeutronApiError && err.status === 404) return undefined;
+  throw err;
+}
+
+/** 404 (as Neutron: the network's existence is not revealed) unless the network is the project's or shared. */
+function refuseOthersNetwork(target: Target, project: string): Promise<void> {
+  const t = target as { 'network:tenant_id'?: unknown; shared?: unknown };
+  if (t.shared === true || t['network:tenant_id'] === project) return Promise.resolve();
+  return Promise.reject(faults.httpNotFound());
 }
 
 /** Lists longer than this are sent as a stream of JSON chunks (`jsonChunks`). */
@@ -111,11 +130,13 @@ export function registerCollection<R extends { id: string }, D extends ResourceD
     const caller = callerPolicy(policy, ctx);
     const visible = caller.decide(getRule);
     if (visible === false) return [];
-    const filter = attributeFilter(caller, policy.current(), resource);
+    const filter = attributeFilter(caller, resource);
     const needTargets = visible !== true || filter !== undefined;
     const out: (Record<string, unknown> & { id: string })[] = [];
     for (const r of records) {
-      const target = needTargets ? await targetOf(r) : undefined;
+      // A record whose parent is gone (a race with its deletion) is not shown: one orphan must not fail a list.
+      const target = needTargets ? await targetOf(r).catch(notFoundAsUndefined) : undefined;
+      if (needTargets && target === undefined) continue;
       if (visible !== true && target !== undefined && !visible(target)) continue;
       const view = { ...def.view(r), id: r.id };
       if (filter !== undefined && target !== undefined) filter(view, target);
@@ -132,8 +153,16 @@ export function registerCollection<R extends { id: string }, D extends ResourceD
     const visible = caller.decide(getRule);
     if (visible === false || (visible !== true && !visible(await existingTarget()))) throw faults.notFound(name, record.id);
     // As Neutron: the update's rules see the object as it would be after the change.
-    const rules = action === 'update' ? writeRules({ policy: policy.current(), action, resource, specs, attrs: changes }) : [`${action}_${resource}`];
+    const rules = action === 'update' ? writeRules({ policy: caller.policy, action, resource, specs, attrs: changes }) : [`${action}_${resource}`];
     await authorizeAll(caller, rules, async () => ({ ...(await existingTarget()), ...changes }));
+  };
+
+  /** A record its creator or updater gets back: every attribute the caller may see (no get check: it just acted on it). */
+  const ownView = async (caller: CallerPolicy, r: R): Promise<Record<string, unknown>> => {
+    const view = def.view(r);
+    const filter = attributeFilter(caller, resource);
+    if (filter !== undefined) filter(view, await targetOf(r));
+    return view;
   };
 
   const list = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -168,8 +197,12 @@ export function registerCollection<R extends { id: string }, D extends ResourceD
       // Every declaration has both owner attributes (standard-attributes.ts); D is generic here.
       const owner = attrs as { project_id?: string | undefined; tenant_id?: string | undefined };
       const project = owner.project_id ?? owner.tenant_id ?? ctx.projectId;
-      const rules = writeRules({ policy: policy.current(), action: 'create', resource, specs, attrs });
-      await authorizeAll(caller, rules, () => targetOf({ ...attrs, project_id: project, tenant_id: project }));
+      const rules = writeRules({ policy: caller.policy, action: 'create', resource, specs, attrs });
+      let target: Target | undefined;
+      const targetOnce = async (): Promise<Target> => (target ??= await targetOf({ ...attrs, project_id: project, tenant_id: project }));
+      // Neutron's order: the network's ownership (404), then the policy (403).
+      if (def.parentMustBeTheirs === true && !ctx.isAdmin) await refuseOthersNetwork(await targetOnce(), project);
+      await authorizeAll(caller, rules, targetOnce);
     }
     let made: R[] = [];
     if (bulk && def.createMany !== undefined && items.length > 1) made = await def.createMany(ctx, items);
@@ -187,13 +220,8 @@ export function registerCollection<R extends { id: string }, D extends ResourceD
       }
     }
     // The creator sees what it made as a later GET would show it.
-    const filter = attributeFilter(caller, policy.current(), resource);
     const views: Record<string, unknown>[] = [];
-    for (const r of made) {
-      const view = def.view(r);
-      if (filter !== undefined) filter(view, await targetOf(r));
-      views.push(view);
-    }
+    for (const r of made) views.push(await ownView(caller, r));
     return reply.code(201).send(bulk ? { [collection]: views } : { [resource]: views[0] });
   };
   const update = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
@@ -202,8 +230,7 @@ export function registerCollection<R extends { id: string }, D extends ResourceD
     const attrs = parseUpdate(req.body, def.decl);
     await authorizeOn(ctx, await def.get(ctx, req.params.id), 'update', attrs);
     const updated = await def.update(ctx, req.params.id, attrs, ifMatchRevision(req));
-    const [view] = await viewsFor(ctx, [updated]);
-    return reply.send({ [resource]: view ?? def.view(updated) });
+    return reply.send({ [resource]: await ownView(callerPolicy(policy, ctx), updated) });
   };
   const remove = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const ctx = await ctxOf(req);

@@ -35,6 +35,7 @@ describe('keystoneAuth: who a Keystone token says the caller is', () => {
       isAdmin: false,
       userId: 'u1',
       roles: ['member'],
+      rolesFromToken: true,
     });
     assert.equal((await h.auth.authenticate({ 'x-auth-token': 't-admin' })).isAdmin, true);
   });

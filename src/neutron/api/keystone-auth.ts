@@ -32,7 +32,7 @@ function header(headers: Readonly<Record<string, string | string[] | undefined>>
 }
 
 function contextOf(info: TokenInfo): RequestContext {
-  return { projectId: info.projectId, isAdmin: info.roles.includes('admin'), userId: info.userId, roles: info.roles };
+  return { projectId: info.projectId, isAdmin: info.roles.includes('admin'), userId: info.userId, roles: info.roles, rolesFromToken: true };
 }
 
 /**

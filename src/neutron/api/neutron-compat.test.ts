@@ -93,6 +93,16 @@ describe('Neutron behaviours tempest relies on', () => {
     assert.equal((await t.call('GET', `/v2.0/floatingips/${fipId}`)).status, 404);
     const ports = (await t.call('GET', `/v2.0/ports?network_id=${ext}`)).body['ports'] as Json[];
     assert.deepEqual(ports, [], 'its network:floatingip port went too');
+
+    // Held by a router's gateway: refused, and its floating IPs are all still there.
+    const ext2 = body(await t.call('POST', '/v2.0/networks', { network: { name: 'ext2', 'router:external': true } }), 'network')['id'] as string;
+    await t.call('POST', '/v2.0/subnets', { subnet: { network_id: ext2, ip_version: 4, cidr: '198.19.41.0/24' } });
+    const fip2 = body(await t.call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext2 } }), 'floatingip')['id'] as string;
+    const router = await t.call('POST', '/v2.0/routers', { router: { name: 'gw', external_gateway_info: { network_id: ext2 } } });
+    assert.equal(router.status, 201, JSON.stringify(router.body));
+    const inUse = await t.call('DELETE', `/v2.0/networks/${ext2}`);
+    assert.equal(inUse.status, 409);
+    assert.equal((await t.call('GET', `/v2.0/floatingips/${fip2}`)).status, 200, 'nothing was taken by the refused delete');
   });
 
   it("a project's default quotas; a subnet gateway outside its CIDR is accepted, as Neutron", async () => {

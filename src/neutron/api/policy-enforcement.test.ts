@@ -70,7 +70,10 @@ describe("Neutron's policy through the API (defaults, then an override file relo
     // A member may put its own port on a shared network, with an address from its subnet.
     const p = await t.call('POST', '/v2.0/ports', { port: { network_id: shared, fixed_ips: [{ subnet_id: sharedSubnet }] } }, B);
     assert.equal(p.status, 201, JSON.stringify(p.body));
-    // ...but not choose the address (create_port:fixed_ips:ip_address needs the network's owner).
+    // ...but not a network:* port (create_port:device_owner needs the network's owner)...
+    const dhcp = await t.call('POST', '/v2.0/ports', { port: { network_id: shared, device_owner: 'network:dhcp' } }, B);
+    assert.equal(fault(dhcp)['message'], '(rule:create_port:device_owner) is disallowed by policy');
+    // ...nor choose the address (create_port:fixed_ips:ip_address needs the network's owner).
     const chosen = await t.call('POST', '/v2.0/ports', { port: { network_id: shared, fixed_ips: [{ ip_address: '198.18.21.50' }] } }, B);
     assert.equal(chosen.status, 403);
     assert.equal(fault(chosen)['message'], '(rule:create_port:fixed_ips:ip_address) is disallowed by policy');
@@ -100,8 +103,30 @@ describe("Neutron's policy through the API (defaults, then an override file relo
     const asAdmin = (await t.call('GET', `/v2.0/ports/${mine['id'] as string}`, undefined, ADMIN)).body['port'] as Json;
     assert.equal(asAdmin['binding:vif_type'], 'unbound');
     assert.equal((await t.call('PUT', `/v2.0/ports/${mine['id'] as string}`, { port: { 'binding:host_id': 'h1' } }, ADMIN)).status, 200);
+    const renamed = await t.call('PUT', `/v2.0/ports/${mine['id'] as string}`, { port: { name: 'renamed' } }, A);
+    assert.ok(!('binding:host_id' in (renamed.body['port'] as Json)), 'an update answers with the member view too');
     const macChange = await t.call('PUT', `/v2.0/ports/${mine['id'] as string}`, { port: { mac_address: 'fa:16:3e:00:00:02' } }, A);
     assert.equal(fault(macChange)['message'], '(rule:update_port:mac_address) is disallowed by policy');
+  });
+
+  it("another project's private network and security groups are 404 to a member, whatever it creates on them", async () => {
+    const onTheirs = await t.call('POST', '/v2.0/ports', { port: { network_id: netA } }, B);
+    assert.equal(onTheirs.status, 404);
+    assert.deepEqual(fault(onTheirs), { type: 'HTTPNotFound', message: 'The resource could not be found.', detail: '' });
+    assert.equal((await t.call('POST', '/v2.0/subnets', { subnet: { network_id: netA, ip_version: 4, cidr: '198.18.22.0/24' } }, B)).status, 404);
+    const groupA = ((await t.call('POST', '/v2.0/security-groups', { security_group: { name: 'ga' } }, A)).body['security_group'] as Json)['id'] as string;
+    const withTheirGroup = await t.call('POST', '/v2.0/ports', { port: { network_id: shared, security_groups: [groupA] } }, B);
+    assert.equal(withTheirGroup.status, 404);
+    assert.equal(fault(withTheirGroup)['type'], 'SecurityGroupNotFound');
+    const groupB = ((await t.call('POST', '/v2.0/security-groups', { security_group: { name: 'gb' } }, B)).body['security_group'] as Json)['id'] as string;
+    const remote = await t.call(
+      'POST',
+      '/v2.0/security-group-rules',
+      { security_group_rule: { security_group_id: groupB, direction: 'ingress', remote_group_id: groupA } },
+      B,
+    );
+    assert.equal(remote.status, 404);
+    assert.equal(fault(remote)['type'], 'SecurityGroupNotFound');
   });
 
   it('a member cannot create for another project; a reader reads but does not write', async () => {

@@ -12,11 +12,15 @@ export interface PolicySource {
 /** Keystone's default role implications (admin implies member implies reader), for noauth callers. */
 const IMPLIED: Readonly<Record<string, readonly string[]>> = { admin: ['member', 'reader'], member: ['reader'] };
 
-/** A request's credentials: the token's roles, else (noauth) admin's or a member's, with what they imply. */
+/**
+ * A request's credentials: a Keystone token's roles as Keystone listed them (implied roles
+ * included, by the cloud's own implication rules); under noauth the `X-Roles` given (none: admin)
+ * with Keystone's default implications added.
+ */
 export function credentialsOf(ctx: RequestContext): Credentials {
   const given = ctx.roles ?? (ctx.isAdmin ? ['admin'] : ['member']);
   const roles = new Set(given.map((r) => r.toLowerCase()));
-  for (const r of [...roles]) for (const i of IMPLIED[r] ?? []) roles.add(i);
+  if (ctx.rolesFromToken !== true) for (const r of [...roles]) for (const i of IMPLIED[r] ?? []) roles.add(i);
   return { project_id: ctx.projectId, ...(ctx.userId === undefined ? {} : { user_id: ctx.userId }), roles: [...roles] };
 }
 
@@ -94,7 +98,8 @@ const filters = new WeakMap<CallerPolicy, Map<string, AttributeFilter | undefine
  * What a caller may see of records: `get_<resource>:<attr>` rules that refuse remove the
  * attribute (Neutron's member views omit `binding:*` and `provider:*` this way).
  */
-export function attributeFilter(caller: CallerPolicy, policy: Policy, resource: string): AttributeFilter | undefined {
+export function attributeFilter(caller: CallerPolicy, resource: string): AttributeFilter | undefined {
+  const policy = caller.policy;
   let byResource = filters.get(caller);
   if (byResource === undefined) filters.set(caller, (byResource = new Map<string, AttributeFilter | undefined>()));
   if (byResource.has(resource)) return byResource.get(resource);

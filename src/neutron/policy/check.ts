@@ -54,7 +54,8 @@ function atom(token: string, rule: string): Check {
     let pattern: string | RegExp = value;
     if (tilde === '~') {
       try {
-        pattern = new RegExp(value);
+        // Python's re.match: anchored at the start.
+        pattern = new RegExp(`^(?:${value})`);
       } catch (err) {
         throw new PolicyError('POLICY_SYNTAX', rule, `'${value}' is not a regular expression`, err);
       }

@@ -27,6 +27,13 @@ export const NEUTRON_DEFAULT_RULES: Readonly<Record<string, string>> = {
   admin_or_sg_owner: 'rule:context_is_admin or tenant_id:%(security_group:tenant_id)s',
   admin_owner_or_sg_owner: 'rule:owner or rule:admin_or_sg_owner',
   shared_security_group: 'field:security_groups:shared=True',
+  // Base rules Neutron defines for what Brindle does not serve, so override files written for
+  // Neutron that refer to them load.
+  admin_or_ext_parent_owner: 'rule:context_is_admin or tenant_id:%(ext_parent:tenant_id)s',
+  ext_parent_owner: 'tenant_id:%(ext_parent:tenant_id)s',
+  shared_subnetpools: 'field:subnetpools:shared=True',
+  shared_address_scopes: 'field:address_scopes:shared=True',
+  restrict_wildcard: '(not field:rbac_policy:target_tenant=* and not field:rbac_policy:target_project=*) or rule:admin_only',
 
   // networks
   create_network: '(rule:admin_only) or (role:member and project_id:%(project_id)s)',

@@ -108,6 +108,17 @@ describe('Policy (pure)', () => {
     assert.equal(m.allows('literal', { enabled: false }), false);
   });
 
+  it("Neutron's field checks: anchored regular expressions, booleans read as booleans, a missing attribute fails", () => {
+    const p = new Policy({ dev: 'field:port:device_owner=~network:', t: 'field:networks:shared=true', none: 'field:networks:x=None' });
+    const m = p.forCaller(member);
+    assert.equal(m.allows('dev', { device_owner: 'network:dhcp' }), true);
+    assert.equal(m.allows('dev', { device_owner: 'compute:network:x' }), false, 'matched from the start, as re.match');
+    assert.equal(m.allows('t', { shared: true }), true);
+    assert.equal(m.allows('t', { shared: false }), false);
+    assert.equal(m.allows('none', {}), false);
+    assert.equal(m.allows('none', { x: null }), true);
+  });
+
   it('an undefined rule falls back to default', () => {
     assert.equal(policy.forCaller(member).decide('delete_unknown'), false);
     assert.equal(policy.forCaller(admin).decide('delete_unknown'), true);

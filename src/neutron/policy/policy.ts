@@ -28,6 +28,9 @@ function pythonStr(v: unknown): string {
 
 const SUBSTITUTION = /%\(([^)]+)\)s/g;
 
+/** Neutron's convert_to_boolean for a field check's value. */
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false };
+
 /** `match` with `%(key)s` taken from the target; undefined when the target lacks a key (the check fails). */
 function substitute(match: string, target: Target): string | undefined {
   let missing = false;
@@ -111,11 +114,11 @@ export class Policy {
    * requests share one `CallerPolicy` (a bounded number are kept; all are forgotten when full).
    */
   forCaller(creds: Credentials): CallerPolicy {
-    const key = `${creds.project_id}\n${creds.user_id ?? ''}\n${[...creds.roles].sort().join(',')}`;
+    const key = JSON.stringify([creds.project_id, creds.user_id ?? null, [...creds.roles].sort()]);
     let caller = this.#callers.get(key);
     if (caller === undefined) {
       if (this.#callers.size >= MAX_CALLERS) this.#callers.clear();
-      caller = new CallerPolicy(this.#checks, creds);
+      caller = new CallerPolicy(this, this.#checks, creds);
       this.#callers.set(key, caller);
     }
     return caller;
@@ -123,11 +126,14 @@ export class Policy {
 }
 
 export class CallerPolicy {
+  /** The policy these decisions are of: a request asks it (not the one in force by then) for rule names. */
+  readonly policy: Policy;
   readonly #checks: ReadonlyMap<string, Check>;
   readonly #creds: Credentials & { readonly tenant_id: string; is_admin?: boolean };
   readonly #decided = new Map<string, Decision>();
 
-  constructor(checks: ReadonlyMap<string, Check>, creds: Credentials) {
+  constructor(policy: Policy, checks: ReadonlyMap<string, Check>, creds: Credentials) {
+    this.policy = policy;
     this.#checks = checks;
     this.#creds = { ...creds, tenant_id: creds.project_id, roles: creds.roles.map((r) => r.toLowerCase()) };
     // As Neutron's context: is_admin is what context_is_admin says of the caller alone.
@@ -182,10 +188,18 @@ export class CallerPolicy {
         return this.#creds.roles.includes(c.role);
       case 'field': {
         const { attribute, value } = c;
-        if (typeof value === 'string') return (t) => pythonStr(attr(t, attribute)) === value;
+        // As Neutron's FieldCheck: an attribute the target lacks fails; a boolean attribute is
+        // compared with the value read as a boolean (True, true, 1); `=~` matches from the start.
+        if (typeof value !== 'string')
+          return (t) => {
+            const v = attr(t, attribute);
+            return typeof v === 'string' && value.test(v);
+          };
+        const asBool = BOOLEAN_WORDS[value.toLowerCase()];
         return (t) => {
           const v = attr(t, attribute);
-          return typeof v === 'string' && value.test(v);
+          if (v === undefined) return false;
+          return typeof v === 'boolean' ? v === asBool : pythonStr(v) === value;
         };
       }
       case 'generic':

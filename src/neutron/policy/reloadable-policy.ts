@@ -11,6 +11,8 @@ export class ReloadablePolicy {
   readonly #fs: Fs;
   readonly #path: string | undefined;
   #policy: Policy;
+  /** Reloads started: only the latest one's result is installed (two SIGHUPs can finish out of order). */
+  #started = 0;
 
   private constructor(fs: Fs, path: string | undefined, policy: Policy) {
     this.#fs = fs;
@@ -31,9 +33,11 @@ export class ReloadablePolicy {
   }
 
   async reload(): Promise<{ ok: true; rules: number } | { ok: false; error: unknown }> {
+    const mine = ++this.#started;
     try {
-      this.#policy = await loadPolicy(this.#fs, this.#path);
-      return { ok: true, rules: this.#policy.ruleNames.length };
+      const policy = await loadPolicy(this.#fs, this.#path);
+      if (mine === this.#started) this.#policy = policy;
+      return { ok: true, rules: policy.ruleNames.length };
     } catch (error) {
       return { ok: false, error };
     }

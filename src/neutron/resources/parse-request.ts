@@ -47,6 +47,8 @@ export function parseCreate<D extends ResourceDecl<Attributes>>(body: unknown, d
     checkKeys(item, decl.attributes, 'create');
     const parsed = decl.create.safeParse(item);
     if (!parsed.success) throw toFault(parsed.error);
+    if (typeof item['project_id'] === 'string' && typeof item['tenant_id'] === 'string' && item['project_id'] !== item['tenant_id'])
+      throw faults.badRequest("'project_id' and 'tenant_id' do not match");
     // The schema's output (with defaults, which are values of the same attributes), as above.
     return { ...decl.defaults, ...parsed.data } as CreateInput<D>;
   });

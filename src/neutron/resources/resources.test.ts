@@ -69,6 +69,7 @@ describe('resource declarations (pure)', () => {
     assert.deepEqual(fault(() => parseCreate({ network: { status: 'UP' } }, NETWORK))[1], "Attribute 'status' not allowed in POST");
     assert.deepEqual(fault(() => parseUpdate({ subnet: { cidr: '198.18.0.0/24' } }, SUBNET))[1], 'Cannot update read-only attribute cidr');
     assert.deepEqual(fault(() => parseCreate({ networks: [] }, NETWORK))[1], 'Resources required');
+    assert.deepEqual(fault(() => parseCreate({ network: { project_id: 'a', tenant_id: 'b' } }, NETWORK))[1], "'project_id' and 'tenant_id' do not match");
     assert.deepEqual(fault(() => parseCreate({ port: {}, extra: 1 }, PORT))[1], 'Body contains invalid data');
   });
 });

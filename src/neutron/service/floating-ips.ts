@@ -166,18 +166,21 @@ export class FloatingIpService {
     });
   }
 
-  /** Releases a floating IP: the record, its association and its address go in one transaction. */
-  /** Deletes the floating IPs from `networkId` that are not associated (its deletion takes them); ones already gone are skipped. */
-  async deleteUnassociated(networkId: string): Promise<void> {
-    for (const f of await this.list()) {
-      if (f.floating_network_id !== networkId || f.port_id !== null) continue;
-      await this.delete(f.id).catch((err: unknown) => {
+  /**
+   * Deletes these floating IPs if they are still not associated (an external network's deletion
+   * takes them); ones gone or associated meanwhile are left (the association's transaction and
+   * this one compare the same record).
+   */
+  async deleteUnassociated(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      await this.delete(id, { onlyUnassociated: true }).catch((err: unknown) => {
         if (!(err instanceof NeutronApiError && err.status === 404)) throw err;
       });
     }
   }
 
-  async delete(id: string): Promise<void> {
+  /** Releases a floating IP: the record, its association and its address go in one transaction. */
+  async delete(id: string, o: { onlyUnassociated?: boolean } = {}): Promise<void> {
     await casRetry(
       this.#d,
       () => {
@@ -187,6 +190,7 @@ export class FloatingIpService {
         const cur = await this.#d.store.get('floatingips', id);
         if (cur === undefined) throw faults.notFound('FloatingIP', id);
         const f = cur.record;
+        if (o.onlyUnassociated === true && f.port_id !== null) return undefined;
         const held = await this.#d.store.get('ports', f.floating_port_id);
         const r = await this.#d.kv.txn({
           compare: [

@@ -16,8 +16,8 @@ export type { NetworkChanges, NetworkInput } from '../resources/index.js';
 const DEFAULT_MTU = 1500;
 const OVERLAYS = new Set(['vlan', 'vxlan', 'gre', 'geneve']);
 
-/** Deletes the floating IPs of an external network that are not associated with a port. */
-export type DropFloatingIps = (networkId: string) => Promise<void>;
+/** Deletes these floating IPs unless they have been associated with a port meanwhile. */
+export type DropFloatingIps = (floatingIpIds: readonly string[]) => Promise<void>;
 
 /** Networks: Calico networks are flat or local provider networks sharing one address space. */
 export class NetworkService {
@@ -126,9 +126,21 @@ export class NetworkService {
     if (cur === undefined) throw faults.notFound('Network', id);
     await underDeletingMarker(this.#d, { kind: 'networks', id, modRevision: cur.modRevision }, async (finish) => {
       // As Neutron: an external network's floating IPs that lead nowhere go with it (no new one
-      // can be made meanwhile: the marker); associated ones keep their ports, which block.
-      if (cur.record['router:external']) await this.#dropFloatingIps(id);
-      const ports = (await this.#d.store.list('ports')).items.filter((p) => p.network_id === id);
+      // can be made meanwhile: the marker), but only once nothing else holds the network;
+      // associated ones keep their ports, which block.
+      const onNetwork = async () => (await this.#d.store.list('ports')).items.filter((p) => p.network_id === id);
+      const loose = cur.record['router:external']
+        ? (await this.#d.store.list('floatingips')).items.filter((f) => f.floating_network_id === id && f.port_id === null)
+        : [];
+      const loosePorts = new Set(loose.map((f) => f.floating_port_id));
+      const blocking = (await onNetwork()).filter((p) => !loosePorts.has(p.id));
+      if (blocking.length > 0)
+        throw faults.networkInUse(
+          id,
+          blocking.map((p) => p.id),
+        );
+      if (loose.length > 0) await this.#dropFloatingIps(loose.map((f) => f.id));
+      const ports = await onNetwork();
       if (ports.length > 0)
         throw faults.networkInUse(
           id,

@@ -24,6 +24,8 @@ export interface RequestContext {
   /** From a Keystone token (none under noauth). */
   readonly userId?: string;
   readonly roles?: readonly string[];
+  /** The roles are a Keystone token's (implied ones already listed), not noauth's `X-Roles`. */
+  readonly rolesFromToken?: boolean;
 }
 
 /** The attributes every new Neutron object starts with: its id, project (as both names), description, no tags, timestamps, revision. */

@@ -34,7 +34,7 @@ export function createNeutronServices(deps: NeutronDeps, events: PortEvents): Ne
     deps,
     sync,
     groups,
-    networks: new NetworkService(deps, sync, groups, (id) => floatingIps.deleteUnassociated(id)),
+    networks: new NetworkService(deps, sync, groups, (ids) => floatingIps.deleteUnassociated(ids)),
     subnets: new SubnetService(deps, sync, (subnetId, portIds) => ports.dropSubnetAddresses(subnetId, portIds)),
     ports,
     routers: new RouterService(deps, ports),

@@ -397,7 +397,12 @@ export class PortService {
     }
     if (!portSecurity && requested.length > 0) this.#raisePortSecurity();
     const found = await this.#d.store.getMany('security-groups', requested);
-    for (const id of requested) if (!found.has(id)) throw faults.notFound('SecurityGroup', id);
+    // As Neutron's _get_security_groups_on_port: only the port's project's groups (or shared
+    // ones); another project's group is as good as missing, whoever asks.
+    for (const id of requested) {
+      const g = found.get(id)?.record;
+      if (g === undefined || (g.project_id !== project && !g.shared)) throw faults.notFound('SecurityGroup', id);
+    }
     return [...new Set(requested)];
   }
 

@@ -203,8 +203,11 @@ export class SecurityGroupService {
         const sg = await this.#d.store.get('security-groups', input.security_group_id);
         if (sg === undefined) throw faults.notFound('SecurityGroup', input.security_group_id);
         const rule = this.#validatedRule(sg.record, input, projectOf(ctx, { ...input, project_id: input.project_id ?? sg.record.project_id }));
-        if (rule.remote_group_id !== null && (await this.#d.store.get('security-groups', rule.remote_group_id)) === undefined) {
-          throw faults.notFound('SecurityGroup', rule.remote_group_id);
+        // As Neutron's _check_security_group: a non-admin's remote group is one of the rule's project (or shared).
+        if (rule.remote_group_id !== null) {
+          const remote = (await this.#d.store.get('security-groups', rule.remote_group_id))?.record;
+          if (remote === undefined || (!ctx.isAdmin && remote.project_id !== rule.project_id && !remote.shared))
+            throw faults.notFound('SecurityGroup', rule.remote_group_id);
         }
         const existing = (await this.#d.store.list('security-group-rules')).items.filter((r) => r.security_group_id === sg.record.id);
         const dup = existing.find((r) => sameRule(r, rule));
