@@ -229,22 +229,22 @@ async function main(): Promise<void> {
       serverErrorLines: errors.count,
       serverFirstErrors: errors.first,
     };
-    // A --filter run is for working on a few tests: it does not replace the recorded result.
-    const path = args.filter === undefined ? await writeResults(record, date) : join(scratch, 'tempest.json');
+    // A --filter run is for working on a few tests: kept in its workspace (with --keep), not recorded.
+    const path = args.filter === undefined ? await writeResults(record, date) : join(ws, 'tempest.json');
     if (args.filter !== undefined) await fs.writeTextAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
     for (const t of outcome.failedTests) progress(TAG, `failed: ${t}`);
     for (const [reason, n] of Object.entries(outcome.skipReasons).sort((a, b) => b[1] - a[1])) progress(TAG, `skipped ${n}: ${reason}`);
     if (outcome.totals !== undefined && (outcome.totals.passed !== outcome.passed || outcome.totals.failed !== outcome.failed))
       progress(TAG, `note: tempest's own totals say ${outcome.totals.passed} passed, ${outcome.totals.failed} failed, ${outcome.totals.skipped} skipped`);
-    progress(TAG, `results in ${path}`);
+    progress(TAG, args.filter === undefined || args.keep ? `results in ${path}` : 'a --filter run is not recorded (--keep keeps its workspace)');
     const left = excluded.reduce((n, e) => n + e.tests, 0);
     console.log(`${outcome.passed} passed, ${outcome.failed} failed, ${outcome.skipped} skipped${left > 0 ? ` (${left} excluded)` : ''}`);
     if (args.keep) progress(TAG, `workspace kept: ${scratch}`);
     process.exitCode = outcome.failed > 0 || outcome.passed === 0 ? 1 : 0;
   } finally {
-    await server?.stop();
-    await etcd?.stop();
-    await ks?.remove();
+    // Each step whatever the others do: a failed stop must not leave the rest running.
+    const steps = await Promise.allSettled([server?.stop(), etcd?.stop(), ks?.remove()]);
+    for (const s of steps) if (s.status === 'rejected') progress(TAG, `cleanup: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}`);
     // Kept or removed here: either way no longer the exit-time cleanup's to remove.
     untrackTempDir(scratch);
     if (!args.keep) await fs.remove(scratch);
