@@ -156,6 +156,12 @@ describe("Neutron's policy through the API (defaults, then an override file relo
     assert.match(String((bad as { error: Error }).error.message), /policy rule "create_network": refers to rule:no_such_rule, which is not defined/);
     assert.equal((await t.call('POST', '/v2.0/networks', { network: { name: 'still' } }, A)).status, 403, 'the last good policy is in force');
 
+    // A relaxed rule is the whole decision: no service check second-guesses the operator.
+    await fs.writeTextAtomic(policyFile, 'create_port:device_owner: "@"\n');
+    assert.equal((await policy.reload()).ok, true);
+    const dhcp = await t.call('POST', '/v2.0/ports', { port: { network_id: shared, device_owner: 'network:dhcp' } }, B);
+    assert.equal(dhcp.status, 201, JSON.stringify(dhcp.body));
+
     await fs.writeTextAtomic(policyFile, '{}\n');
     assert.equal((await policy.reload()).ok, true);
     assert.equal((await t.call('POST', '/v2.0/networks', { network: { name: 'again' } }, A)).status, 201);

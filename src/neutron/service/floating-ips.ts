@@ -57,7 +57,6 @@ export class FloatingIpService {
 
   async create(ctx: RequestContext, input: FloatingIpInput): Promise<FloatingIpRecord> {
     const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
-    if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_floatingip:tenant_id');
     if (input.fixed_ip_address !== undefined && input.fixed_ip_address !== null && typeof input.port_id !== 'string') {
       throw faults.badResourceRequest('floatingip', 'fixed_ip_address cannot be specified without a port_id');
     }

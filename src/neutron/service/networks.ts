@@ -46,7 +46,6 @@ export class NetworkService {
 
   async create(ctx: RequestContext, input: NetworkInput): Promise<NetworkRecord> {
     const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
-    if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_network:tenant_id');
     const type = input['provider:network_type'] ?? 'local';
     if (type !== 'flat' && type !== 'local') {
       throw OVERLAYS.has(type) ? faults.unsupportedNetworkType(type) : faults.invalidInput(`network type ${type} is not known`);
@@ -102,7 +101,6 @@ export class NetworkService {
   }
 
   async update(ctx: RequestContext, id: string, changes: NetworkChanges, ifRevision?: number): Promise<NetworkRecord> {
-    if (!ctx.isAdmin && changes['router:external'] !== undefined) throw faults.policy('rule:update_network:router:external');
     return casUpdate(this.#d, { collection: 'networks', id, ifRevision, resource: 'Network' }, async (cur, attempt) => {
       if (changes['router:external'] === false && cur.record['router:external'] && attempt === 0) {
         const held = (await this.#d.store.list('ports')).items.some(

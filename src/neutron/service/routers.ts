@@ -51,7 +51,6 @@ export class RouterService {
 
   async create(ctx: RequestContext, input: RouterInput): Promise<RouterRecord> {
     const project = input.project_id ?? input.tenant_id ?? ctx.projectId;
-    if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_router:tenant_id');
     const id = this.#d.newId();
     const opened = input.external_gateway_info ? await this.#openGateway(ctx, id, input.external_gateway_info) : undefined;
     const gateway = opened?.info ?? null;
@@ -236,7 +235,6 @@ export class RouterService {
     if (n === undefined || (!ctx.isAdmin && n.record.project_id !== ctx.projectId && !n.record.shared && !n.record['router:external']))
       throw faults.notFound('Network', info.network_id);
     if (!n.record['router:external']) throw faults.badResourceRequest('router', `Network ${info.network_id} is not an external network`);
-    if (info.external_fixed_ips !== undefined && !ctx.isAdmin) throw faults.policy('rule:create_router:external_gateway_info:external_fixed_ips');
     const port = await this.#ports.create(SERVICE_CTX, {
       network_id: n.record.id,
       tenant_id: '',

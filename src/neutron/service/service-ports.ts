@@ -1,16 +1,11 @@
-import type { NetworkRecord, PortRecord } from '../records.js';
-import type { NeutronDeps, RequestContext } from './neutron-deps.js';
+import type { PortRecord } from '../records.js';
+import type { NeutronDeps } from './neutron-deps.js';
 
 /** Ports the L3 objects own: deleted through their router or floating IP, never directly. */
 export const SERVICE_PORT_OWNERS = ['network:floatingip', 'network:router_gateway', 'network:router_interface'] as const;
 
 export function isRouterInterface(deviceOwner: string): boolean {
   return deviceOwner.startsWith('network:router_interface');
-}
-
-/** As Neutron's `network_device` rule: only the network's owner (or an admin) makes `network:*` ports on it. */
-export function mayOwnNetworkDevice(ctx: RequestContext, network: NetworkRecord, deviceOwner: string | undefined): boolean {
-  return deviceOwner?.startsWith('network:') !== true || ctx.isAdmin || network.project_id === ctx.projectId;
 }
 
 /**

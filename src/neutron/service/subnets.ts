@@ -87,7 +87,6 @@ export class SubnetService {
         const network = await this.#d.store.get('networks', input.network_id);
         if (network === undefined) throw faults.notFound('Network', input.network_id);
         const project = input.project_id ?? input.tenant_id ?? network.record.project_id;
-        if (!ctx.isAdmin && project !== ctx.projectId) throw faults.policy('rule:create_subnet:tenant_id');
         const range = cidrToRange(plan.cidr);
         const others = (await this.#d.store.list('subnets')).items;
         const clash = others.find((o) => {
