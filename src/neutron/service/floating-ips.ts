@@ -2,7 +2,7 @@ import { AGAIN, casRetry } from './cas-retry.js';
 import { casUpdate } from './cas-update.js';
 import { parseIp } from '../../model/index.js';
 import { faults, NeutronApiError } from '../errors.js';
-import type { FloatingIpChanges, FloatingIpInput } from '../resources/index.js';
+import { present, type FloatingIpChanges, type FloatingIpInput } from '../resources/index.js';
 import type { FloatingIpRecord, NetworkRecord, PortRecord } from '../records.js';
 import { fipPortKey, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
 import { encodeRecord, type Stored } from '../store/neutron-store.js';
@@ -128,7 +128,7 @@ export class FloatingIpService {
       const assoc = portId === null ? undefined : await this.#association(ctx, { project: old.project_id, network, fipId: id, portId, fixedIp: fixed });
       const next: FloatingIpRecord = {
         ...old,
-        ...(changes.description === undefined ? {} : { description: changes.description }),
+        ...present({ description: changes.description }),
         port_id: assoc?.port.id ?? null,
         fixed_ip_address: assoc?.fixedIp ?? null,
         router_id: assoc?.routerId ?? null,

@@ -1,5 +1,6 @@
 import { describeError } from '../../lib/index.js';
 import { faults, NeutronApiError } from '../errors.js';
+import { present } from '../resources/index.js';
 import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.js';
 import { fipPortPrefix, ipKey, macKey, objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
@@ -261,12 +262,14 @@ export class PortService {
           : { 'binding:host_id': old['binding:host_id'], 'binding:vif_type': old['binding:vif_type'], 'binding:vif_details': old['binding:vif_details'] };
       const next: PortRecord = {
         ...old,
-        ...(changes.name === undefined ? {} : { name: changes.name }),
-        ...(changes.description === undefined ? {} : { description: changes.description }),
-        ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
-        ...(changes.device_id === undefined ? {} : { device_id: changes.device_id }),
-        ...(changes.device_owner === undefined ? {} : { device_owner: changes.device_owner }),
-        ...(changes.extra_dhcp_opts === undefined ? {} : { extra_dhcp_opts: changes.extra_dhcp_opts }),
+        ...present({
+          name: changes.name,
+          description: changes.description,
+          admin_state_up: changes.admin_state_up,
+          device_id: changes.device_id,
+          device_owner: changes.device_owner,
+          extra_dhcp_opts: changes.extra_dhcp_opts,
+        }),
         ...(changes['binding:profile'] === undefined ? {} : { 'binding:profile': changes['binding:profile'] ?? {} }),
         'binding:vnic_type': vnic,
         ...binding,

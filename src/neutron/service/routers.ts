@@ -1,5 +1,5 @@
 import { faults } from '../errors.js';
-import type { RouterChanges, RouterInput, RouterInterfaceInput } from '../resources/index.js';
+import { present, type RouterChanges, type RouterInput, type RouterInterfaceInput } from '../resources/index.js';
 import type { PortRecord, RouterRecord, SubnetRecord } from '../records.js';
 import { objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
@@ -83,9 +83,7 @@ export class RouterService {
       const opened = gatewayChanges && wanted ? await this.#openGateway(ctx, id, wanted) : undefined;
       const next: RouterRecord = {
         ...old,
-        ...(changes.name === undefined ? {} : { name: changes.name }),
-        ...(changes.description === undefined ? {} : { description: changes.description }),
-        ...(changes.admin_state_up === undefined ? {} : { admin_state_up: changes.admin_state_up }),
+        ...present({ name: changes.name, description: changes.description, admin_state_up: changes.admin_state_up }),
         external_gateway_info: gatewayChanges ? (opened?.info ?? null) : old.external_gateway_info,
         revision_number: old.revision_number + 1,
         updated_at: timestamp(this.#d.clock),

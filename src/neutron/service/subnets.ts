@@ -1,6 +1,6 @@
 import { parseIp } from '../../model/index.js';
 import { faults } from '../errors.js';
-import type { SubnetChanges, SubnetInput } from '../resources/index.js';
+import { present, type SubnetChanges, type SubnetInput } from '../resources/index.js';
 import { cidrToRange, planSubnet, rangesOverlap } from '../ipam/index.js';
 import type { SubnetRecord } from '../records.js';
 import { deletingKey, objectKey, SUBNET_CIDR_LOCK } from '../store/neutron-keys.js';
@@ -160,12 +160,14 @@ export class SubnetService {
       for (const r of changes.host_routes ?? []) checkFamily('host route nexthop', [r.nexthop], s.ip_version);
       const next: SubnetRecord = {
         ...s,
-        ...(changes.name === undefined ? {} : { name: changes.name }),
-        ...(changes.description === undefined ? {} : { description: changes.description }),
-        ...(changes.dns_nameservers === undefined ? {} : { dns_nameservers: changes.dns_nameservers }),
-        ...(changes.host_routes === undefined ? {} : { host_routes: changes.host_routes }),
-        ...(changes.enable_dhcp === undefined ? {} : { enable_dhcp: changes.enable_dhcp }),
-        ...(changes.service_types === undefined ? {} : { service_types: changes.service_types }),
+        ...present({
+          name: changes.name,
+          description: changes.description,
+          dns_nameservers: changes.dns_nameservers,
+          host_routes: changes.host_routes,
+          enable_dhcp: changes.enable_dhcp,
+          service_types: changes.service_types,
+        }),
         ...(plan === undefined ? {} : { gateway_ip: plan.gatewayIp, allocation_pools: plan.allocationPools }),
         revision_number: s.revision_number + 1,
         updated_at: timestamp(this.#d.clock),
