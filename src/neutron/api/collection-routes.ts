@@ -5,7 +5,7 @@ import type { CallerPolicy, Target } from '../policy/index.js';
 import type { RequestContext } from '../service/neutron-deps.js';
 import { parseCreate, parseUpdate, type Attributes, type CreateInput, type ResourceDecl, type UpdateInput } from '../resources/index.js';
 import type { Authenticator } from './auth.js';
-import { attributeFilter, authorizeAll, callerPolicy, writeRules, type PolicySource } from './policy-enforcement.js';
+import { attributeFilter, authorizeAll, authorizeOn, callerPolicy, writeRules, type PolicySource } from './policy-enforcement.js';
 import { jsonChunks } from './json-chunks.js';
 import { applyListQuery, parseQuery, selectFields, type QueryParams } from './list-query.js';
 
@@ -22,8 +22,8 @@ export interface CollectionDef<R extends { id: string }, D extends ResourceDecl<
   createMany?(ctx: RequestContext, items: readonly CreateInput<D>[]): Promise<R[]>;
   update?(ctx: RequestContext, id: string, attrs: UpdateInput<D>, ifRevision: number | undefined): Promise<R>;
   remove(ctx: RequestContext, id: string): Promise<void>;
-  /** The record as the API shows it (Brindle's bookkeeping removed); policy then removes what the caller may not see. */
-  view(record: R): Record<string, unknown>;
+  /** The record as the API shows it (default: all of it; Brindle's bookkeeping removed where there is some); policy then removes what the caller may not see. */
+  view?(record: R): Record<string, unknown>;
   /**
    * What policy rules check a record or a create's attributes against: the object with its
    * parent's attributes (`network:tenant_id`, the network's `shared`). Default: the object.
@@ -117,6 +117,7 @@ export function registerCollection<R extends { id: string }, D extends ResourceD
   const ctxOf = (req: FastifyRequest): Promise<RequestContext> => auth.authenticate(req.headers);
   const query = (req: FastifyRequest) => parseQuery(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
 
+  const viewOf = (r: R): Record<string, unknown> => def.view?.(r) ?? { ...r };
   const targetOf = (obj: Target): Promise<Target> => def.target?.(obj) ?? Promise.resolve(obj);
   const getRule = `get_${resource}`;
   const name = resourceName(resource);
@@ -138,7 +139,7 @@ export function registerCollection<R extends { id: string }, D extends ResourceD
       const target = needTargets ? await targetOf(r).catch(notFoundAsUndefined) : undefined;
       if (needTargets && target === undefined) continue;
       if (visible !== true && target !== undefined && !visible(target)) continue;
-      const view = { ...def.view(r), id: r.id };
+      const view = { ...viewOf(r), id: r.id };
       if (filter !== undefined && target !== undefined) filter(view, target);
       out.push(view);
     }
@@ -146,20 +147,21 @@ export function registerCollection<R extends { id: string }, D extends ResourceD
   };
 
   /** An existing record the caller acts on: 404 when it may not even see it, 403 naming the rule when it may see but not do this. */
-  const authorizeOn = async (ctx: RequestContext, record: R, action: 'update' | 'delete', changes: Readonly<Record<string, unknown>> = {}) => {
+  const authorizeAct = async (ctx: RequestContext, record: R, action: 'update' | 'delete', changes: Readonly<Record<string, unknown>> = {}) => {
     const caller = callerPolicy(policy, ctx);
-    let existing: Target | undefined;
-    const existingTarget = async (): Promise<Target> => (existing ??= await targetOf(record));
-    const visible = caller.decide(getRule);
-    if (visible === false || (visible !== true && !visible(await existingTarget()))) throw faults.notFound(name, record.id);
-    // As Neutron: the update's rules see the object as it would be after the change.
-    const rules = action === 'update' ? writeRules({ policy: caller.policy, action, resource, specs, attrs: changes }) : [`${action}_${resource}`];
-    await authorizeAll(caller, rules, async () => ({ ...(await existingTarget()), ...changes }));
+    await authorizeOn(caller, {
+      getRule,
+      rules: action === 'update' ? writeRules({ policy: caller.policy, action, resource, specs, attrs: changes }) : [`${action}_${resource}`],
+      existing: () => targetOf(record),
+      // As Neutron: the update's rules see the object as it would be after the change.
+      acted: (existing) => ({ ...existing, ...changes }),
+      notFound: () => faults.notFound(name, record.id),
+    });
   };
 
   /** A record its creator or updater gets back: every attribute the caller may see (no get check: it just acted on it). */
   const ownView = async (caller: CallerPolicy, r: R): Promise<Record<string, unknown>> => {
-    const view = def.view(r);
+    const view = viewOf(r);
     const filter = attributeFilter(caller, resource);
     if (filter !== undefined) filter(view, await targetOf(r));
     return view;
@@ -228,14 +230,14 @@ export function registerCollection<R extends { id: string }, D extends ResourceD
     const ctx = await ctxOf(req);
     if (def.update === undefined) throw faults.methodNotAllowed();
     const attrs = parseUpdate(req.body, def.decl);
-    await authorizeOn(ctx, await def.get(ctx, req.params.id), 'update', attrs);
+    await authorizeAct(ctx, await def.get(ctx, req.params.id), 'update', attrs);
     const updated = await def.update(ctx, req.params.id, attrs, ifMatchRevision(req));
     return reply.send({ [resource]: await ownView(callerPolicy(policy, ctx), updated) });
   };
   const remove = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const ctx = await ctxOf(req);
     const existing = await def.get(ctx, req.params.id);
-    await authorizeOn(ctx, existing, 'delete');
+    await authorizeAct(ctx, existing, 'delete');
     const wanted = ifMatchRevision(req);
     const current = (existing as { revision_number?: number }).revision_number;
     if (wanted !== undefined && current !== undefined && wanted !== current) throw faults.revisionConflict(wanted, current);

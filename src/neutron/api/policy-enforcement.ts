@@ -36,6 +36,12 @@ export function callerPolicy(source: PolicySource, ctx: RequestContext): CallerP
   return caller;
 }
 
+/** The same caller for a context derived from one already asked (no second lookup). */
+function sameCaller(from: RequestContext, to: RequestContext): void {
+  const known = callers.get(from);
+  if (known !== undefined) callers.set(to, known);
+}
+
 /** 403 naming the rule, as Neutron's PolicyNotAuthorized: `(rule:create_port:mac_address) is disallowed by policy`. */
 export function authorize(caller: CallerPolicy, rule: string, target: Target): void {
   if (!caller.allows(rule, target)) throw faults.policy(`rule:${rule}`);
@@ -88,6 +94,28 @@ export async function authorizeAll(caller: CallerPolicy, rules: readonly string[
   }
 }
 
+/** An existing object a request acts on: the rule to see it, the rules of the act, and the objects the rules see. */
+export interface ActOn {
+  /** `get_<resource>`: when it refuses, the object is not revealed (404). */
+  readonly getRule: string;
+  /** The act's rules, in order (403 naming the first that refuses). */
+  readonly rules: readonly string[];
+  /** The object as it is (built only if a rule depends on it). */
+  readonly existing: () => Promise<Target>;
+  /** What the act's rules see (default: the object as it is); an update's is the object with the change. */
+  readonly acted?: (existing: Target) => Target;
+  readonly notFound: () => Error;
+}
+
+/** Neutron's order for an act on an existing object: 404 when the caller may not see it, then its rules (403). */
+export async function authorizeOn(caller: CallerPolicy, a: ActOn): Promise<void> {
+  let existing: Target | undefined;
+  const built = async (): Promise<Target> => (existing ??= await a.existing());
+  const visible = caller.decide(a.getRule);
+  if (visible === false || (visible !== true && !visible(await built()))) throw a.notFound();
+  await authorizeAll(caller, a.rules, async () => (a.acted === undefined ? built() : a.acted(await built())));
+}
+
 /** Removes from a view the attributes the caller may not see. */
 export type AttributeFilter = (view: Record<string, unknown>, target: Target) => void;
 
@@ -137,7 +165,10 @@ export function adminByPolicy(auth: Authenticator, policy: PolicySource): Authen
     authenticate: async (headers) => {
       const ctx = await auth.authenticate(headers);
       const isAdmin = callerPolicy(policy, ctx).isAdmin;
-      return isAdmin === ctx.isAdmin ? ctx : { ...ctx, isAdmin };
+      if (isAdmin === ctx.isAdmin) return ctx;
+      const decided = { ...ctx, isAdmin };
+      sameCaller(ctx, decided);
+      return decided;
     },
   };
 }

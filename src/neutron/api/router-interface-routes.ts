@@ -3,17 +3,20 @@ import type { NeutronServices } from '../service/neutron-services.js';
 import type { Authenticator } from './auth.js';
 import { faults } from '../errors.js';
 import type { RequestContext } from '../service/neutron-deps.js';
-import { authorize, callerPolicy, type PolicySource } from './policy-enforcement.js';
+import { authorizeOn, callerPolicy, type PolicySource } from './policy-enforcement.js';
 import { parseUpdate, ROUTER_INTERFACE, type RouterInterfaceInput } from '../resources/index.js';
 
 /** `PUT /v2.0/routers/{id}/add_router_interface` and `remove_router_interface` (body unwrapped: `{"subnet_id": ...}`). */
 export function registerRouterInterfaces(app: FastifyInstance, s: NeutronServices, auth: Authenticator, policy: PolicySource): void {
   /** The caller may act on the router (404 when it may not see it, 403 naming the rule otherwise). */
   const authorized = async (ctx: RequestContext, id: string, rule: 'add_router_interface' | 'remove_router_interface'): Promise<void> => {
-    const caller = callerPolicy(policy, ctx);
     const router = await s.routers.get(id);
-    if (!caller.allows('get_router', router)) throw faults.notFound('Router', id);
-    authorize(caller, rule, router);
+    await authorizeOn(callerPolicy(policy, ctx), {
+      getRule: 'get_router',
+      rules: [rule],
+      existing: () => Promise.resolve(router),
+      notFound: () => faults.notFound('Router', id),
+    });
   };
   const bodyOf = (req: FastifyRequest): RouterInterfaceInput => parseUpdate({ interface: req.body ?? {} }, ROUTER_INTERFACE);
   for (const suffix of ['', '.json']) {

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { faults, type ResourceName } from '../errors.js';
-import type { Target } from '../policy/index.js';
 import { AGAIN, casRetry } from '../service/cas-retry.js';
 import { timestamp, type RequestContext } from '../service/neutron-deps.js';
 import type { NeutronServices } from '../service/neutron-services.js';
@@ -8,7 +7,7 @@ import type { NeutronCollection } from '../store/neutron-keys.js';
 import { objectKey } from '../store/neutron-keys.js';
 import { encodeRecord } from '../store/neutron-store.js';
 import type { Authenticator } from './auth.js';
-import { authorize, callerPolicy, type PolicySource } from './policy-enforcement.js';
+import { authorizeOn, callerPolicy, type PolicySource } from './policy-enforcement.js';
 import type { PolicyTargets } from './policy-targets.js';
 
 type Taggable = Extract<NeutronCollection, 'networks' | 'subnets' | 'ports' | 'security-groups' | 'routers' | 'floatingips'>;
@@ -59,10 +58,13 @@ export function registerTags(app: FastifyInstance, deps: TagRouteDeps): void {
     const cur = await s.deps.store.get(d.collection, req.params.id);
     if (cur === undefined) throw faults.notFound(d.name, req.params.id);
     const record = cur.record as unknown as Record<string, unknown> & { tags: string[] };
-    const target: Target = d.withParent === undefined ? record : await targets[d.withParent](record);
-    const caller = callerPolicy(policy, ctx);
-    if (!caller.allows(`get_${d.resource}`, target)) throw faults.notFound(d.name, req.params.id);
-    authorize(caller, `${action}_${d.rules}_tags`, target);
+    const parent = d.withParent === undefined ? undefined : targets[d.withParent];
+    await authorizeOn(callerPolicy(policy, ctx), {
+      getRule: `get_${d.resource}`,
+      rules: [`${action}_${d.rules}_tags`],
+      existing: () => (parent === undefined ? Promise.resolve(record) : parent(record)),
+      notFound: () => faults.notFound(d.name, req.params.id),
+    });
     return { d, tags: record.tags };
   };
   const setTags = async (d: TaggableDef, id: string, change: (tags: string[]) => string[]): Promise<string[]> =>
