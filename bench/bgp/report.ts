@@ -33,13 +33,7 @@ export async function machineInfo(): Promise<BgpMachine> {
   };
 }
 
-/** The commit, and whether src/ or bench/ differ from it (what was measured). */
-export async function workTree(): Promise<{ commit: string; dirty: boolean; dirtyFiles: string[] }> {
-  const exec = realExec();
-  const commit = (await exec.run('git', ['rev-parse', '--short', 'HEAD'], { timeoutMs: 5_000 })).stdout.trim() || 'unknown';
-  const dirtyFiles = (await exec.run('git', ['status', '--porcelain', 'src', 'bench'], { timeoutMs: 5_000 })).stdout.split('\n').filter((l) => l.trim() !== '');
-  return { commit, dirty: dirtyFiles.length > 0, dirtyFiles };
-}
+export { workTree } from '../work-tree.js';
 
 export interface Results {
   reach?: ReachFigures;

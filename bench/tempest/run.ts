@@ -12,6 +12,7 @@ import { startTestKeystone, type TestKeystone } from '../../src/neutron/testing/
 import { EXTENSIONS } from '../../src/neutron/index.js';
 import { progress } from '../datastore/workload.js';
 import { projectRoot, startBrindle, type RunningServer } from '../api/servers.js';
+import { workTree } from '../work-tree.js';
 import { accountsYaml, tempestConf, type TempestAccount } from './tempest-conf.js';
 import { parseTestLine, tempestOutcome, type TempestOutcome } from './tempest-outcome.js';
 
@@ -139,13 +140,6 @@ async function listTests(ws: string, regex: string, excluding: boolean): Promise
   return r.stdout.split('\n').filter((l) => l.startsWith('tempest.'));
 }
 
-async function workTree(): Promise<{ commit: string; modified: boolean }> {
-  const exec = realExec();
-  const commit = (await exec.run('git', ['rev-parse', '--short', 'HEAD'], { timeoutMs: 5_000 })).stdout.trim();
-  const dirty = (await exec.run('git', ['status', '--porcelain', '--', 'src', 'bench', ':!bench/results'], { timeoutMs: 5_000 })).stdout.trim() !== '';
-  return { commit: commit === '' ? 'unknown' : commit, modified: dirty };
-}
-
 async function writeResults(record: unknown, date: string): Promise<string> {
   const fs = realFs();
   const dir = join(projectRoot(), 'bench', 'results');
@@ -219,7 +213,7 @@ async function main(): Promise<void> {
       benchmark: 'tempest',
       date,
       commit: tree.commit,
-      modified: tree.modified,
+      modified: tree.dirty,
       tempest: (await realExec().run('tempest', ['--version'], { timeoutMs: 60_000, cwd: scratch })).stdout.trim(),
       regex,
       extensions,
