@@ -8,7 +8,10 @@ import { projectRoot } from './servers.js';
 
 /** What one server produced; phases that did not run (or failed outright) are absent. */
 export interface ServerFigures {
+  /** Sequential creates after Brindle's warm-up (neutron-server: after its 10 creates). */
   sequential?: LatencyFigures;
+  /** Brindle only: the same sequential creates right after start (10 creates in), before the warm-up: what the runs before 2026-12-07's seventh session timed. */
+  sequentialFirst?: LatencyFigures;
   concurrent?: LatencyFigures;
   bind?: BindFigures;
   boundCreate?: LatencyFigures;
@@ -78,6 +81,7 @@ function rows(brindle: ServerFigures | undefined, neutron: ServerFigures | undef
     { label: '  p90', better: 'lower', pick: (f) => f.sequential?.p90Ms, format: ms },
     { label: '  p99', better: 'lower', pick: (f) => f.sequential?.p99Ms, format: ms },
     { label: '  mean', better: 'lower', pick: (f) => f.sequential?.meanMs, format: ms },
+    { label: '  p50 of the first ones after start, before the warm-up', better: 'lower', pick: (f) => f.sequentialFirst?.p50Ms, format: ms },
     { label: `port create, 16 in flight (N=${conc})`, better: 'higher', pick: (f) => f.concurrent?.perSecond, format: perSec },
     { label: '  p50', better: 'lower', pick: (f) => f.concurrent?.p50Ms, format: ms },
     { label: '  p99', better: 'lower', pick: (f) => f.concurrent?.p99Ms, format: ms },

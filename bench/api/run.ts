@@ -28,6 +28,7 @@ import {
   writeAgentStatus,
   type LatencyFigures,
   type Target,
+  warmUp,
 } from './measure.js';
 import { formatTable, machineInfo, targets, writeResults, type Columns, type Outcome, type ServerFigures } from './report.js';
 import { startBrindle, startNeutronServer, type ErrorLog, type RunningServer } from './servers.js';
@@ -39,8 +40,13 @@ const n = (count: number): number => (QUICK ? Math.max(10, Math.round(count / 10
 const PARAMS = {
   quick: QUICK,
   inFlight: 16,
-  /** Unmeasured creates first, so neither server is timed cold. */
+  /** Unmeasured creates right after a server starts (neutron-server's only warm-up: CPython has no JIT). */
   warmupCreates: 10,
+  /**
+   * Brindle's warm-up before the timed phases: this many creates, 16 in flight, deleted again.
+   * V8 compiles the request path only after a few thousand requests (bench/README).
+   */
+  brindleWarmUp: n(3_000),
   listRuns: 3,
   brindle: { sequential: n(1_000), concurrent: n(2_000), bulk: n(20), bind: n(200), boundCreate: n(200), listPorts: n(100_000), sequentialAtListSize: n(200) },
   neutron: { sequential: n(200), concurrent: n(200), bulk: n(5), bind: n(100), boundCreate: n(200) },
@@ -146,13 +152,15 @@ async function brindle(tag: string, spec: string, config: DatastoreConfig, etcd:
       session.client = t.client;
       const ids: string[] = [];
       const warm = await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
+      f.sequentialFirst = await createPorts(t, 'sequential, first after start', p.sequential, 1, []);
+      await warmUp(t, PARAMS.brindleWarmUp, PARAMS.inFlight);
       f.sequential = await createPorts(t, 'sequential', p.sequential, 1, ids);
       f.concurrent = await createPorts(t, 'concurrent', p.concurrent, PARAMS.inFlight, []);
       f.bulk = await createBulk(t, 'bulk', p.bulk, PARAMS.bulkSize);
       await writeAgentStatus(kv);
       f.bind = await bindPorts(t, 'bind', ids.slice(0, p.bind), kv);
       f.boundCreate = await createBoundPorts(t, 'bound-create', p.boundCreate);
-      const made = warm.ok + f.sequential.ok + f.concurrent.ok + f.bulk.ok * PARAMS.bulkSize + f.boundCreate.ok;
+      const made = warm.ok + f.sequentialFirst.ok + f.sequential.ok + f.concurrent.ok + f.bulk.ok * PARAMS.bulkSize + f.boundCreate.ok;
       f.fill = await fillTo({ ...t, networkId: await makeFillNetwork(t.client) }, made, p.listPorts);
       const have = made + f.fill.reduce((a, r) => a + r.ok, 0);
       f.list = await listPorts(t, 'list', PARAMS.listRuns, have);
@@ -204,7 +212,7 @@ async function brindleEtcdWorkers(): Promise<Run> {
       const t = await newTarget(tag, server, etcd);
       session.client = t.client;
       // Warm both workers up (the primary hands connections round-robin).
-      await createPorts(t, 'warm-up', PARAMS.warmupCreates * 4, PARAMS.inFlight, []);
+      await warmUp(t, PARAMS.brindleWarmUp * 2, PARAMS.inFlight);
       f.workers2 = await createPorts(t, 'concurrent, 2 workers', PARAMS.brindle.concurrent, PARAMS.inFlight, []);
     },
     () => etcd.stop(),
@@ -235,7 +243,7 @@ async function brindleEtcdKeystone(): Promise<Run> {
       const server = (session.server = await startBrindle(tag, `etcd:${etcd.endpoint}`, 1, auth));
       const t = await newTarget(tag, server, etcd, { 'X-Auth-Token': token });
       session.client = t.client;
-      await createPorts(t, 'warm-up', PARAMS.warmupCreates, 1, []);
+      await warmUp(t, PARAMS.brindleWarmUp, PARAMS.inFlight);
       f.keystoneSequential = await createPorts(t, 'sequential, keystone', PARAMS.brindle.sequential, 1, []);
       f.keystoneConcurrent = await createPorts(t, 'concurrent, keystone', PARAMS.brindle.concurrent, PARAMS.inFlight, []);
     },
@@ -279,7 +287,7 @@ async function neutronServer(): Promise<Run> {
 
 /** The most CPU other processes used during any phase of a server's run (cores). */
 function disturbance(f: ServerFigures): number {
-  const phases = [f.sequential, f.concurrent, f.bind?.put, f.boundCreate, ...(f.fill ?? []), f.sequentialAtListSize];
+  const phases = [f.sequentialFirst, f.sequential, f.concurrent, f.bind?.put, f.boundCreate, ...(f.fill ?? []), f.sequentialAtListSize];
   const all = [...phases.map((p) => p?.cpuPerOp.otherCores), f.list?.cpuPerOp.otherCores].filter((x): x is number => x !== undefined);
   return all.length === 0 ? 0 : Math.max(...all);
 }
