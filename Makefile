@@ -5,7 +5,7 @@ BIN := node_modules/.bin
 # What `make lint` checks the formatting of (prettier; `make format` rewrites it).
 FORMATTED := "src/**/*.ts" "bench/**/*.ts" "scripts/**/*.mjs" "*.js" "*.cjs"
 
-.PHONY: help deps build lint format test demo bench bench-api bench-agent bench-bgp bench-boot tempest clean
+.PHONY: help deps build lint format test demo bench bench-api bench-agent bench-bgp bench-boot tempest package clean
 
 help:
 	@echo "make demo   install what is missing, build, and run the demo"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench-agent  the agent benchmark: brindle node with 5,000 endpoints vs the kernel tools (root)"
 	@echo "make bench-bgp  the BGP benchmark: bound port -> reachable from another host, 5,000 routes vs BIRD alone (root)"
 	@echo "make bench-boot  the boot benchmark: VM plugged -> DHCP lease and -> metadata on a host with 1,000 endpoints (root)"
+	@echo "make package  build/brindle_<version>_amd64.deb: the program, its npm packages, systemd units, /etc/brindle"
 	@echo "make tempest  OpenStack's tempest.api.network against brindle api --auth keystone (installs tempest; results in bench/results/tempest.json)"
 
 deps:
@@ -63,5 +64,8 @@ tempest: build
 	@scripts/install-deps.sh tempest
 	@node dist/bench/tempest/run.js $(TEMPEST_ARGS)
 
+package: build
+	@scripts/build-deb.sh build
+
 clean:
-	rm -rf dist
+	rm -rf dist build

@@ -19,6 +19,9 @@ DEBIAN_PACKAGES=(
   procps                           # pgrep/pkill
   busybox                          # udhcpc: the lab's VMs ask DHCP like real guests
   conntrack                        # the agent forgets a floating IP's flows when it is disassociated
+  systemd-container mmdebstrap     # deploy tests: simulated machines booted with systemd-nspawn
+  openssh-client                   # brindle deploy drives machines over ssh
+  dpkg-dev lintian                 # make package: dpkg-scanpackages for package directories, lintian to check the .deb
   "$@"                             # what the calling target adds
 )
 

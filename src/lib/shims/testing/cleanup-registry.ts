@@ -10,11 +10,30 @@ import type { ChildHandle } from '../exec.js';
 const children = new Set<ChildHandle>();
 const dirs = new Set<string>();
 const namespaces = new Set<string>();
+const mounts = new Set<string>();
+const treeRoots = new Set<number>();
 let installed = false;
 
 function cleanUp(): void {
+  for (const pid of treeRoots) {
+    try {
+      execFileSync('pkill', ['-KILL', '-P', String(pid)], { stdio: 'ignore' });
+    } catch {
+      // no children left
+    }
+  }
+  treeRoots.clear();
   for (const c of children) c.kill('SIGKILL');
   children.clear();
+  // Mounts go before the directories under them are removed (a lazy unmount: a process may still hold one).
+  for (const m of [...mounts].reverse()) {
+    try {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    } catch {
+      // not mounted
+    }
+  }
+  mounts.clear();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   dirs.clear();
   for (const n of namespaces) {
@@ -49,6 +68,13 @@ export function trackChild(child: ChildHandle): void {
   void child.exited.then(() => children.delete(child));
 }
 
+/** Like trackChild, and the child's own children are killed too (a supervisor loop and what it runs). */
+export function trackChildTree(child: ChildHandle): void {
+  trackChild(child);
+  treeRoots.add(child.pid);
+  void child.exited.then(() => treeRoots.delete(child.pid));
+}
+
 export function trackTempDir(dir: string): void {
   install();
   dirs.add(dir);
@@ -66,4 +92,14 @@ export function trackNetns(name: string): void {
 
 export function untrackNetns(name: string): void {
   namespaces.delete(name);
+}
+
+/** A mount point a test made (an overlay): unmounted on exit, before temp dirs are removed. */
+export function trackMount(path: string): void {
+  install();
+  mounts.add(path);
+}
+
+export function untrackMount(path: string): void {
+  mounts.delete(path);
 }
