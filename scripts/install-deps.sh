@@ -21,7 +21,7 @@ DEBIAN_PACKAGES=(
   conntrack                        # the agent forgets a floating IP's flows when it is disassociated
   systemd-container mmdebstrap     # deploy tests: simulated machines booted with systemd-nspawn
   openssh-client                   # brindle deploy drives machines over ssh
-  dpkg-dev lintian                 # make package: dpkg-scanpackages for package directories, lintian to check the .deb
+  dpkg-dev lintian dpkg-repack     # make package and deploy: dpkg-scanpackages, lintian; tests repack this machine's Node.js 20
   "$@"                             # what the calling target adds
 )
 

@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { DatastoreConfigError } from '../datastore/index.js';
+import { DeployInputError } from '../deploy/index.js';
 import { BrindleError } from '../lib/index.js';
 import { UnknownKindError } from '../model/index.js';
 import { apiCommand } from './commands/api.js';
 import { ctlCommand } from './commands/ctl.js';
+import { deployCommand } from './commands/deploy.js';
 import { labCommand } from './commands/lab.js';
 import { metadataCommand } from './commands/metadata.js';
 import { nodeCommand } from './commands/node.js';
@@ -38,6 +40,7 @@ export function buildProgram(io: CliIo, env: Env): Command {
   program.addCommand(nodeCommand({ io, env }));
   program.addCommand(metadataCommand({ io, env }));
   program.addCommand(labCommand({ io, env }));
+  program.addCommand(deployCommand({ io, env }));
   const applyToAll = (cmd: Command): void => {
     cmd.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();
     cmd.commands.forEach(applyToAll);
@@ -48,7 +51,13 @@ export function buildProgram(io: CliIo, env: Env): Command {
 
 /** Errors that mean the command line or the configuration was wrong (exit status 2). */
 function isUsageProblem(err: unknown): boolean {
-  return err instanceof UsageError || err instanceof UnknownKindError || err instanceof DatastoreConfigError || err instanceof ConfigFileError;
+  return (
+    err instanceof UsageError ||
+    err instanceof UnknownKindError ||
+    err instanceof DatastoreConfigError ||
+    err instanceof ConfigFileError ||
+    err instanceof DeployInputError
+  );
 }
 
 /**

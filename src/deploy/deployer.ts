@@ -1,0 +1,156 @@
+// brindle deploy, in order (reference §3): reach every machine; packages; etcd members
+// configured, started together and checked healthy; every machine's Brindle configuration;
+// the API on controllers; the cloud's Calico resources; the agents on computes and reflectors;
+// then the verification. Each step changes only what differs, so a second run changes nothing;
+// with `check` nothing is changed and the report says what would be.
+import type { Clock, Exec } from '../lib/index.js';
+import type { DeploySettings } from './deploy-settings.js';
+import { DeployStepError, DeployUnreachableError } from './errors.js';
+import { hasRole, type Inventory } from './inventory.js';
+import { planDeploy, type MachinePlan } from './plan-deploy.js';
+import { sshRemote, type Remote, type SshOptions } from './remote.js';
+import { ensurePackages, readLocalRepo } from './step-packages.js';
+import { differingFiles, writeFiles } from './step-files.js';
+import { ensureResources } from './step-resources.js';
+import { ensureMasked, ensureRunning } from './step-services.js';
+import { verifyCloud, type CheckResult } from './verify-cloud.js';
+
+export interface DeployRequest {
+  readonly inventory: Inventory;
+  readonly settings: DeploySettings;
+  /** For error messages that name the file. */
+  readonly settingsFile: string;
+  /** packages.directory resolved against the settings file's directory. */
+  readonly packageDir: string | undefined;
+  readonly ssh: SshOptions;
+  readonly check: boolean;
+  readonly verify: boolean;
+  /** How long each verification check may take. */
+  readonly verifyTimeoutMs: number;
+}
+
+export interface StepReport {
+  readonly machine: string;
+  readonly step: string;
+  readonly changes: readonly string[];
+  readonly seconds: number;
+}
+
+export interface DeployReport {
+  readonly check: boolean;
+  readonly changes: number;
+  readonly steps: readonly StepReport[];
+  readonly checks: readonly CheckResult[];
+}
+
+export interface DeployDeps {
+  readonly exec: Exec;
+  readonly clock: Clock;
+  readonly progress: (line: string) => void;
+}
+
+export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<DeployReport> {
+  const plan = planDeploy(req.inventory, req.settings);
+  const remotes = new Map<string, Remote>(req.inventory.machines.map((m) => [m.name, sshRemote(deps.exec, m, req.ssh)]));
+  const remote = (mp: MachinePlan): Remote => remotes.get(mp.machine.name) as Remote;
+  const steps: StepReport[] = [];
+  /** Per machine: whether its Brindle configuration or package changed in this run (its services restart). */
+  const touched = new Set<string>();
+  const verb = req.check ? 'would' : 'did';
+
+  const step = async (mp: MachinePlan, name: string, work: () => Promise<string[]>): Promise<string[]> => {
+    const t0 = deps.clock.monotonic();
+    const changes = await work();
+    const seconds = Math.round((deps.clock.monotonic() - t0) / 100) / 10;
+    steps.push({ machine: mp.machine.name, step: name, changes, seconds });
+    deps.progress(`[${mp.machine.name}] ${name}: ${changes.length === 0 ? 'unchanged' : `${verb} ${changes.join('; ')}`} (${seconds} s)`);
+    return changes;
+  };
+  const each = (filter: (mp: MachinePlan) => boolean, name: string, work: (mp: MachinePlan) => Promise<string[]>): Promise<string[][]> =>
+    Promise.all(plan.machines.filter(filter).map((mp) => step(mp, name, () => work(mp))));
+  const all = (): boolean => true;
+
+  deps.progress(`deploy${req.check ? ' --check' : ''}: ${plan.machines.length} machine(s), etcd on ${plan.etcdMembers.map((m) => m.name).join(', ')}`);
+  await each(all, 'reach', async (mp) => {
+    const r = await remote(mp).run('true', 30_000);
+    if (r.code !== 0) throw new DeployUnreachableError(mp.machine.name, mp.machine.address, r.stderr);
+    return [];
+  });
+
+  const repo = req.packageDir === undefined ? undefined : await readLocalRepo(deps.exec, req.packageDir, req.settingsFile);
+  await each(all, 'packages', async (mp) => {
+    const changes = await ensurePackages(remote(mp), mp.packages, repo, req.check);
+    if (changes.some((c) => c.startsWith('install brindle'))) touched.add(mp.machine.name);
+    return changes;
+  });
+
+  const members = (mp: MachinePlan): boolean => mp.etcdFiles.length > 0;
+  await each(members, 'etcd', async (mp) => {
+    const stale = await differingFiles(remote(mp), 'etcd', mp.etcdFiles);
+    if (!req.check) await writeFiles(remote(mp), 'etcd', mp.etcdFiles, stale);
+    const started = await ensureRunning(remote(mp), 'etcd', ['etcd.service'], { restart: () => stale.length > 0, check: req.check, noBlock: true });
+    return [...stale.map((p) => `write ${p}`), ...started];
+  });
+  if (!req.check) await waitForEtcd(plan.machines.filter(members).map(remote), plan.datastore, deps);
+
+  await each(all, 'configuration', async (mp) => {
+    const masked = await ensureMasked(remote(mp), 'configuration', mp.masked, req.check);
+    const stale = await differingFiles(remote(mp), 'configuration', mp.files);
+    if (!req.check) await writeFiles(remote(mp), 'configuration', mp.files, stale);
+    if (stale.length > 0) touched.add(mp.machine.name);
+    return [...masked, ...stale.map((p) => `write ${p}`)];
+  });
+
+  const restart = (mp: MachinePlan) => (): boolean => touched.has(mp.machine.name);
+  const controllers = (mp: MachinePlan): boolean => hasRole(mp.machine, 'controller');
+  await each(controllers, 'api', async (mp) => {
+    const changes = await ensureRunning(remote(mp), 'api', ['brindle-api.service'], { restart: restart(mp), check: req.check });
+    if (!req.check) await waitForPort(remote(mp), plan.apiPort, deps);
+    return changes;
+  });
+
+  const primary = plan.machines.find((mp) => mp.machine.name === plan.primary.name) as MachinePlan;
+  await step(primary, 'resources', () => ensureResources(remote(primary), plan.resources, req.check));
+
+  const nodes = (mp: MachinePlan): boolean => hasRole(mp.machine, 'compute') || hasRole(mp.machine, 'route-reflector');
+  await each(nodes, 'agent', (mp) => ensureRunning(remote(mp), 'agent', ['brindle-node.service'], { restart: restart(mp), check: req.check }));
+
+  const changes = steps.reduce((n, s) => n + s.changes.length, 0);
+  deps.progress(req.check ? `deploy --check: ${changes} change(s) would be made` : `deploy: ${changes === 0 ? 'no changes' : `${changes} change(s) made`}`);
+  const checks =
+    req.check || !req.verify
+      ? []
+      : await verifyCloud(plan, req.settings, remotes, { clock: deps.clock, progress: deps.progress, timeoutMs: req.verifyTimeoutMs });
+  return { check: req.check, changes, steps, checks };
+}
+
+/** etcd members answer health together once they have found each other (at most a minute). */
+async function waitForEtcd(members: readonly Remote[], datastore: string, deps: DeployDeps): Promise<void> {
+  const first = members[0];
+  if (first === undefined) return;
+  const endpoints = datastore.slice('etcd:'.length);
+  const deadline = deps.clock.monotonic() + 60_000;
+  for (;;) {
+    const r = await first.run(`ETCDCTL_API=3 etcdctl --endpoints='${endpoints}' --command-timeout=3s endpoint health`);
+    if (r.code === 0) return;
+    if (deps.clock.monotonic() > deadline) {
+      const journal = await first.run('journalctl -u etcd -n 20 --no-pager || true');
+      throw new DeployStepError(first.machine.name, 'etcd', 'etcdctl endpoint health', `${r.stderr}${r.stdout}\n${journal.stdout}`);
+    }
+    await deps.clock.sleep(1_000);
+  }
+}
+
+/** The API answers on its port (loopback of the controller) within 30 s of its start. */
+async function waitForPort(remote: Remote, port: number, deps: DeployDeps): Promise<void> {
+  const deadline = deps.clock.monotonic() + 30_000;
+  for (;;) {
+    const r = await remote.run(`timeout 2 bash -c '</dev/tcp/127.0.0.1/${port}'`);
+    if (r.code === 0) return;
+    if (deps.clock.monotonic() > deadline) {
+      const journal = await remote.run('journalctl -u brindle-api -n 30 --no-pager || true');
+      throw new DeployStepError(remote.machine.name, 'api', `connect to 127.0.0.1:${port}`, journal.stdout);
+    }
+    await deps.clock.sleep(500);
+  }
+}

@@ -1,0 +1,48 @@
+// A machine reached over OpenSSH: bash scripts on its standard input, files by scp. The only
+// place deploy talks to a machine; steps are tested against real machines through it.
+import type { Exec, RunResult } from '../lib/index.js';
+import type { Machine } from './inventory.js';
+
+export interface Remote {
+  readonly machine: Machine;
+  /** Runs a bash script (set -euo pipefail) as root; the result whatever the exit status. */
+  run(script: string, timeoutMs?: number): Promise<RunResult>;
+  /** Copies local files into a directory on the machine. */
+  copy(localFiles: readonly string[], remoteDir: string): Promise<RunResult>;
+}
+
+export interface SshOptions {
+  /** A private key for every machine (ssh -i). */
+  readonly identity?: string | undefined;
+  /** Extra `-o` options, e.g. StrictHostKeyChecking=accept-new. */
+  readonly options: readonly string[];
+}
+
+const DEFAULT_TIMEOUT_MS = 600_000;
+
+export function sshRemote(exec: Exec, machine: Machine, ssh: SshOptions): Remote {
+  const common = [
+    ...(ssh.identity === undefined ? [] : ['-i', ssh.identity]),
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=10',
+    '-o',
+    'ServerAliveInterval=15',
+    ...ssh.options.flatMap((o) => ['-o', o]),
+  ];
+  const target = `${machine.ssh.user}@${machine.address.includes(':') ? `[${machine.address}]` : machine.address}`;
+  const asRoot = machine.ssh.user === 'root' ? 'bash -s' : 'sudo -n bash -s';
+  return {
+    machine,
+    run: (script, timeoutMs = DEFAULT_TIMEOUT_MS) =>
+      exec.run('ssh', [...common, '-p', String(machine.ssh.port), target, asRoot], { input: `set -euo pipefail\nexport LC_ALL=C\n${script}\n`, timeoutMs }),
+    copy: (localFiles, remoteDir) =>
+      exec.run('scp', [...common, '-q', '-P', String(machine.ssh.port), ...localFiles, `${target}:${remoteDir}/`], { timeoutMs: DEFAULT_TIMEOUT_MS }),
+  };
+}
+
+/** A shell word: the text in single quotes. */
+export function shq(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
