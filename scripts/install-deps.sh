@@ -22,6 +22,7 @@ DEBIAN_PACKAGES=(
   systemd-container mmdebstrap     # deploy tests: simulated machines booted with systemd-nspawn
   openssh-client                   # brindle deploy drives machines over ssh
   dpkg-dev lintian dpkg-repack     # make package and deploy: dpkg-scanpackages, lintian; tests repack this machine's Node.js 20
+  rpm                              # brindle deploy fuel-plugin --build: rpmbuild, as fpb --build
   "$@"                             # what the calling target adds
 )
 

@@ -14,7 +14,8 @@ import { addSettingsOptions } from './settings.js';
 import { realIo, type CliIo } from './io.js';
 import type { Env } from './settings.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+export { VERSION };
 
 /** Builds the `brindle` command tree. */
 export function buildProgram(io: CliIo, env: Env): Command {

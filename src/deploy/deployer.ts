@@ -5,10 +5,10 @@
 // with `check` nothing is changed and the report says what would be.
 import type { Clock, Exec } from '../lib/index.js';
 import type { DeploySettings } from './deploy-settings.js';
-import { DeployStepError, DeployUnreachableError } from './errors.js';
+import { DeployInputError, DeployStepError, DeployUnreachableError } from './errors.js';
 import { hasRole, type Inventory } from './inventory.js';
 import { planDeploy, type MachinePlan } from './plan-deploy.js';
-import { sshRemote, type Remote, type SshOptions } from './remote.js';
+import { localRemote, sshRemote, type Remote, type SshOptions } from './remote.js';
 import { ensurePackages, readLocalRepo } from './step-packages.js';
 import { differingFiles, writeFiles } from './step-files.js';
 import { ensureResources } from './step-resources.js';
@@ -23,6 +23,8 @@ export interface DeployRequest {
   /** packages.directory resolved against the settings file's directory. */
   readonly packageDir: string | undefined;
   readonly ssh: SshOptions;
+  /** Deploy only this machine, on the machine itself without ssh (what a Fuel task does on its node). */
+  readonly local?: string | undefined;
   readonly check: boolean;
   readonly verify: boolean;
   /** How long each verification check may take. */
@@ -51,7 +53,13 @@ export interface DeployDeps {
 
 export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<DeployReport> {
   const plan = planDeploy(req.inventory, req.settings);
-  const remotes = new Map<string, Remote>(req.inventory.machines.map((m) => [m.name, sshRemote(deps.exec, m, req.ssh)]));
+  if (req.local !== undefined && !req.inventory.machines.some((m) => m.name === req.local)) {
+    throw new DeployInputError(req.settingsFile, `this machine (${req.local}) is not in the inventory`, 'local');
+  }
+  const remotes = new Map<string, Remote>(
+    req.inventory.machines.map((m) => [m.name, req.local === m.name ? localRemote(deps.exec, m) : sshRemote(deps.exec, m, req.ssh)]),
+  );
+  const here = (mp: MachinePlan): boolean => req.local === undefined || mp.machine.name === req.local;
   const remote = (mp: MachinePlan): Remote => remotes.get(mp.machine.name) as Remote;
   const steps: StepReport[] = [];
   /** Per machine: whether its Brindle configuration or package changed in this run (its services restart). */
@@ -67,7 +75,12 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
     return changes;
   };
   const each = (filter: (mp: MachinePlan) => boolean, name: string, work: (mp: MachinePlan) => Promise<string[]>): Promise<string[][]> =>
-    Promise.all(plan.machines.filter(filter).map((mp) => step(mp, name, () => work(mp))));
+    Promise.all(
+      plan.machines
+        .filter(filter)
+        .filter(here)
+        .map((mp) => step(mp, name, () => work(mp))),
+    );
   const all = (): boolean => true;
 
   deps.progress(`deploy${req.check ? ' --check' : ''}: ${plan.machines.length} machine(s), etcd on ${plan.etcdMembers.map((m) => m.name).join(', ')}`);
@@ -91,7 +104,8 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
     const started = await ensureRunning(remote(mp), 'etcd', ['etcd.service'], { restart: () => stale.length > 0, check: req.check, noBlock: true });
     return [...stale.map((p) => `write ${p}`), ...started];
   });
-  if (!req.check) await waitForEtcd(plan.machines.filter(members).map(remote), plan.datastore, deps);
+  const localMembers = plan.machines.filter(members).filter(here);
+  if (!req.check && localMembers.length > 0) await waitForEtcd(localMembers.map(remote), plan.datastore, deps);
 
   await each(all, 'configuration', async (mp) => {
     const masked = await ensureMasked(remote(mp), 'configuration', mp.masked, req.check);
@@ -110,17 +124,23 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   });
 
   const primary = plan.machines.find((mp) => mp.machine.name === plan.primary.name) as MachinePlan;
-  await step(primary, 'resources', () => ensureResources(remote(primary), plan.resources, req.check));
+  if (here(primary)) await step(primary, 'resources', () => ensureResources(remote(primary), plan.resources, req.check));
 
   const nodes = (mp: MachinePlan): boolean => hasRole(mp.machine, 'compute') || hasRole(mp.machine, 'route-reflector');
   await each(nodes, 'agent', (mp) => ensureRunning(remote(mp), 'agent', ['brindle-node.service'], { restart: restart(mp), check: req.check }));
 
   const changes = steps.reduce((n, s) => n + s.changes.length, 0);
   deps.progress(req.check ? `deploy --check: ${changes} change(s) would be made` : `deploy: ${changes === 0 ? 'no changes' : `${changes} change(s) made`}`);
+  // A Fuel task verifies on the primary controller only, from the datastore and the API (no test port: no ssh to computes).
   const checks =
-    req.check || !req.verify
+    req.check || !req.verify || !here(primary)
       ? []
-      : await verifyCloud(plan, req.settings, remotes, { clock: deps.clock, progress: deps.progress, timeoutMs: req.verifyTimeoutMs });
+      : await verifyCloud(plan, req.settings, remotes, {
+          clock: deps.clock,
+          progress: deps.progress,
+          timeoutMs: req.verifyTimeoutMs,
+          testPort: req.local === undefined,
+        });
   return { check: req.check, changes, steps, checks };
 }
 

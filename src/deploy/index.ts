@@ -6,3 +6,7 @@ export { deploy, type DeployReport, type DeployRequest, type StepReport } from '
 export { loadDeployFiles, type DeployFiles } from './load-deploy-files.js';
 export { planDeploy, calicoResources, type DeployPlan, type MachinePlan } from './plan-deploy.js';
 export type { CheckResult } from './verify-cloud.js';
+export { fromFuel, FUEL_ATTRIBUTES, PLUGIN_NAME } from './fuel/fuel-settings.js';
+export { writeFuelPlugin, checkFuelPlugin, buildFuelPlugin, FuelPluginError } from './fuel/build-fuel-plugin.js';
+export { validateFuelPlugin } from './fuel/validate-fuel-plugin.js';
+export { fuelPluginFiles, pluginDirName } from './fuel/fuel-plugin-files.js';

@@ -42,6 +42,15 @@ export function sshRemote(exec: Exec, machine: Machine, ssh: SshOptions): Remote
   };
 }
 
+/** This machine itself (a Fuel task deploys the node it runs on): the same scripts, no ssh. */
+export function localRemote(exec: Exec, machine: Machine): Remote {
+  return {
+    machine,
+    run: (script, timeoutMs = DEFAULT_TIMEOUT_MS) => exec.run('bash', ['-s'], { input: `set -euo pipefail\nexport LC_ALL=C\n${script}\n`, timeoutMs }),
+    copy: (localFiles, remoteDir) => exec.run('cp', ['--', ...localFiles, `${remoteDir}/`]),
+  };
+}
+
 /** A shell word: the text in single quotes. */
 export function shq(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;

@@ -20,6 +20,8 @@ export interface VerifyDeps {
   readonly progress: (line: string) => void;
   /** How long each check may take to pass (agents and BGP need a few report periods). */
   readonly timeoutMs: number;
+  /** Bind a test port to a compute and plug its tap there (needs to reach the compute). */
+  readonly testPort: boolean;
 }
 
 /** Retries `attempt` until it says ok or the time is up; the last answer counts. */
@@ -52,24 +54,21 @@ export async function verifyCloud(plan: DeployPlan, settings: DeploySettings, re
       ),
     ),
   );
-  for (const n of nodes) {
-    const remote = remotes.get(n.name);
-    if (remote !== undefined) record(await until(deps, () => bgpEstablished(remote, nodes.length)));
-  }
+  for (const n of nodes) record(await until(deps, () => bgpEstablished(primary, n.name, nodes.length)));
   const compute = nodes.find((n) => hasRole(n, 'compute'));
   const computeRemote = compute === undefined ? undefined : remotes.get(compute.name);
-  if (compute !== undefined && computeRemote !== undefined) record(await testPort(api, computeRemote, compute.name, deps));
+  if (deps.testPort && compute !== undefined && computeRemote !== undefined) record(await testPort(api, computeRemote, compute.name, deps));
   return results;
 }
 
 async function etcdHealth(primary: Remote, plan: DeployPlan): Promise<CheckResult> {
   const endpoints = plan.datastore.slice('etcd:'.length);
-  const r = await primary.run(`ETCDCTL_API=3 etcdctl --endpoints=${shq(endpoints)} --command-timeout=5s endpoint health -w json 2>&1 || true`);
+  const r = await primary.run(`ETCDCTL_API=3 etcdctl --endpoints=${shq(endpoints)} --command-timeout=5s endpoint health -w json || true`);
   let healthy: { endpoint: string; health: boolean }[] = [];
   try {
     healthy = JSON.parse(r.stdout) as typeof healthy;
   } catch {
-    return { check: 'etcd health', ok: false, detail: r.stdout.trim().split('\n').slice(-2).join(' ') };
+    return { check: 'etcd health', ok: false, detail: (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-2).join(' ') };
   }
   const bad = healthy.filter((h) => !h.health).map((h) => h.endpoint);
   return {
@@ -92,14 +91,15 @@ async function agentsAlive(api: RemoteApi, hosts: readonly string[]): Promise<Ch
   };
 }
 
-async function bgpEstablished(remote: Remote, speakers: number): Promise<CheckResult> {
-  const check = `BGP sessions on ${remote.machine.name}`;
-  const r = await remote.run('brindle ctl node status -o json 2>&1 || true');
+/** From the CalicoNodeStatus the host's agent writes, read on the primary. */
+async function bgpEstablished(primary: Remote, host: string, speakers: number): Promise<CheckResult> {
+  const check = `BGP sessions on ${host}`;
+  const r = await primary.run(`brindle ctl node status --hostname ${shq(host)} -o json || true`);
   let status: { bgp?: { numberEstablishedV4: number; numberNotEstablishedV4: number } };
   try {
     status = JSON.parse(r.stdout) as typeof status;
   } catch {
-    return { check, ok: false, detail: r.stdout.trim().split('\n')[0] ?? '' };
+    return { check, ok: false, detail: (r.stderr.trim() || r.stdout.trim()).split('\n')[0] ?? '' };
   }
   const bgp = status.bgp;
   if (bgp === undefined) return { check, ok: false, detail: 'no BGP status reported yet' };

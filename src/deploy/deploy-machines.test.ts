@@ -13,7 +13,7 @@ import { makeTestPackageDir } from './testing/test-package-dir.js';
 import { ensureTestRootfs } from './testing/test-rootfs.js';
 
 const log = (line: string): void => {
-  process.stderr.write(`[deploy-e2e ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  process.stderr.write(`[deploy-machines ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
 
 describe('brindle deploy: 1 controller + 2 computes on simulated machines', { timeout: 420_000 }, () => {
@@ -56,7 +56,7 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
   };
 
   before(async () => {
-    dir = await fs.makeTempDir('brindle-deploy-e2e-');
+    dir = await fs.makeTempDir('brindle-deploy-machines-');
     trackTempDir(dir);
     const rootfs = await ensureTestRootfs(log);
     const [fab] = await Promise.all([
