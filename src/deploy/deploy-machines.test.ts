@@ -23,6 +23,7 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
   let fabric: TestFabric | undefined;
   let ctl: TestMachine;
   let computes: TestMachine[] = [];
+  let cmp3: TestMachine | undefined;
   let first: { result: RunResult; report: DeployReport | undefined };
 
   const runDeploy = async (...extra: string[]): Promise<{ result: RunResult; report: DeployReport | undefined }> => {
@@ -85,11 +86,17 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
         '',
       ].join('\n'),
     );
+    await makeEtcdCerts(join(dir, 'tls'), [ctl.address, '127.0.0.1']);
     await fs.writeTextAtomic(
       join(dir, 'settings.yaml'),
-      ['asNumber: 64512', 'bgp: { topology: mesh }', 'ipPools: [{ cidr: 198.18.64.0/20, natOutgoing: false }]', 'packages: { directory: packages }', ''].join(
-        '\n',
-      ),
+      [
+        'asNumber: 64512',
+        'bgp: { topology: mesh }',
+        'ipPools: [{ cidr: 198.18.64.0/20, natOutgoing: false }]',
+        'etcd: { tls: { caFile: tls/ca.crt, certFile: tls/etcd.crt, keyFile: tls/etcd.key } }',
+        'packages: { directory: packages }',
+        '',
+      ].join('\n'),
     );
     log('deploying');
     first = await runDeploy();
@@ -124,8 +131,12 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
       assert.equal((await m.must('systemctl is-enabled brindle-node; systemctl is-active brindle-node')).trim(), 'enabled\nactive');
       assert.equal((await m.must('systemctl is-enabled bird || true')).trim(), 'masked', `${m.name}: Debian's own BIRD service stays off`);
     }
-    const health = await ctl.must(`ETCDCTL_API=3 etcdctl --endpoints=http://${ctl.address}:2379 endpoint health 2>&1`);
-    assert.match(health, /is healthy/);
+    // etcd speaks TLS only, and wants a client certificate.
+    const tls = '--cacert=/etc/brindle/etcd-ca.pem --cert=/etc/brindle/etcd-cert.pem --key=/etc/brindle/etcd-key.pem';
+    assert.match(await ctl.must(`ETCDCTL_API=3 etcdctl ${tls} --endpoints=https://${ctl.address}:2379 endpoint health 2>&1`), /is healthy/);
+    const plain = await ctl.ssh(`ETCDCTL_API=3 etcdctl --endpoints=http://${ctl.address}:2379 --command-timeout=2s endpoint health 2>&1`);
+    assert.notEqual(plain.code, 0, 'no plain-text etcd');
+    assert.match(await computes[0]!.must('cat /etc/brindle/brindle.yaml'), /datastore: etcd:https:\/\/198\.18\.0\.11:2379/);
     const birdc = await computes[0]?.must('birdc -s /run/brindle/bird/bird.ctl show protocols');
     assert.match(birdc ?? '', /Established/, `cmp1's BGP session to cmp2:\n${birdc}`);
   });
@@ -271,7 +282,7 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
 
   it('adding a third compute: --check names only it, the deploy touches only it, and it joins the mesh', async () => {
     if (fabric === undefined) throw new Error('no fabric');
-    const cmp3 = await fabric.addMachine({ name: 'cmp3', host: 14 });
+    cmp3 = await fabric.addMachine({ name: 'cmp3', host: 14 });
     await fs.writeTextAtomic(
       join(dir, 'inventory.yaml'),
       `${await fs.readText(join(dir, 'inventory.yaml'))}  - { name: cmp3, address: ${cmp3.address}, roles: [compute] }\n`,
@@ -299,4 +310,54 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
       { timeoutMs: 60_000, what: 'cmp1 peers with cmp2 and the new cmp3' },
     );
   });
+
+  it('retiring the third compute stops its agent and drops it from the mesh, touching nothing else', async () => {
+    const inventory = join(dir, 'inventory.yaml');
+    await fs.writeTextAtomic(inventory, (await fs.readText(inventory)).replace(/(name: cmp3.*roles: \[compute\])/, '$1, retire: true'));
+    const retired = await runDeploy();
+    assert.equal(retired.result.code, 0, retired.result.stderr.slice(-4000));
+    const changed = (retired.report?.steps ?? []).filter((st) => st.changes.length > 0).map((st) => `${st.machine} ${st.step}: ${st.changes.join('; ')}`);
+    assert.deepEqual(changed, ['cmp3 retire: stop and disable brindle-node.service', 'ctl1 retire: delete Node cmp3']);
+    assert.equal((await cmp3?.ssh('systemctl is-active brindle-node'))?.stdout.trim(), 'inactive');
+    await eventually(
+      async () => {
+        const r = await computes[0]?.ssh('brindle ctl node status -o json');
+        return (
+          r?.code === 0 && (JSON.parse(r.stdout) as { bgp?: { numberEstablishedV4: number; numberNotEstablishedV4: number } }).bgp?.numberEstablishedV4 === 1
+        );
+      },
+      { timeoutMs: 60_000, what: 'cmp1 peers with cmp2 only again' },
+    );
+  });
 });
+
+/** A throwaway CA and one certificate for the etcd member and its clients (server and client use; the given IP SANs). */
+async function makeEtcdCerts(dir: string, ips: readonly string[]): Promise<void> {
+  const exec = realExec();
+  await realFs().ensureDir(dir);
+  const openssl = async (args: string[]): Promise<void> => {
+    const r = await exec.run('openssl', args, { cwd: dir });
+    if (r.code !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=brindle-deploy-test-ca']);
+  await realFs().writeTextAtomic(join(dir, 'san.ext'), `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}\nextendedKeyUsage=serverAuth,clientAuth\n`);
+  await openssl(['req', ...ec, '-keyout', 'etcd.key', '-out', 'etcd.csr', '-subj', '/CN=brindle-etcd']);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    'etcd.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'etcd.crt',
+    '-days',
+    '1',
+    '-extfile',
+    'san.ext',
+  ]);
+}

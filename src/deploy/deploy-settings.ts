@@ -50,6 +50,12 @@ export const deploySettingsSchema = z
         members: z.array(z.string().min(1)).optional(),
         clientPort: z.number().int().min(1).max(65535).default(2379),
         peerPort: z.number().int().min(1).max(65535).default(2380),
+        /**
+         * TLS for clients and peers: PEM files on the deploying machine (relative to the settings
+         * file). The certificate must be valid for every member's address and 127.0.0.1, for
+         * server and client use; Brindle's processes present it to etcd, and etcd requires one.
+         */
+        tls: z.strictObject({ caFile: z.string().min(1), certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
       })
       .default({ clientPort: 2379, peerPort: 2380 }),
     api: z

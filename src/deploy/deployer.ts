@@ -7,11 +7,11 @@ import type { Clock, Exec } from '../lib/index.js';
 import type { DeploySettings } from './deploy-settings.js';
 import { DeployInputError, DeployStepError, DeployUnreachableError } from './errors.js';
 import { hasRole, type Inventory } from './inventory.js';
-import { planDeploy, type MachinePlan } from './plan-deploy.js';
+import { planDeploy, type DeployPlan, type EtcdTls, type MachinePlan } from './plan-deploy.js';
 import { localRemote, sshRemote, type Remote, type SshOptions } from './remote.js';
 import { ensurePackages, readLocalRepo } from './step-packages.js';
 import { differingFiles, writeFiles } from './step-files.js';
-import { ensureResources } from './step-resources.js';
+import { deleteNodes, ensureResources, retireMachine } from './step-resources.js';
 import { ensureMasked, ensureRunning } from './step-services.js';
 import { verifyCloud, type CheckResult } from './verify-cloud.js';
 
@@ -22,6 +22,8 @@ export interface DeployRequest {
   readonly settingsFile: string;
   /** packages.directory resolved against the settings file's directory. */
   readonly packageDir: string | undefined;
+  /** etcd.tls's files, read (PEM). */
+  readonly etcdTls?: EtcdTls | undefined;
   readonly ssh: SshOptions;
   /** Deploy only this machine, on the machine itself without ssh (what a Fuel task does on its node). */
   readonly local?: string | undefined;
@@ -52,7 +54,7 @@ export interface DeployDeps {
 }
 
 export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<DeployReport> {
-  const plan = planDeploy(req.inventory, req.settings);
+  const plan = planDeploy(req.inventory, req.settings, req.etcdTls);
   if (req.local !== undefined && !req.inventory.machines.some((m) => m.name === req.local)) {
     throw new DeployInputError(req.settingsFile, `this machine (${req.local}) is not in the inventory`, 'local');
   }
@@ -105,7 +107,7 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
     return [...stale.map((p) => `write ${p}`), ...started];
   });
   const localMembers = plan.machines.filter(members).filter(here);
-  if (!req.check && localMembers.length > 0) await waitForEtcd(localMembers.map(remote), plan.datastore, deps);
+  if (!req.check && localMembers.length > 0) await waitForEtcd(localMembers.map(remote), plan, deps);
 
   await each(all, 'configuration', async (mp) => {
     const masked = await ensureMasked(remote(mp), 'configuration', mp.masked, req.check);
@@ -129,6 +131,20 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const nodes = (mp: MachinePlan): boolean => hasRole(mp.machine, 'compute') || hasRole(mp.machine, 'route-reflector');
   await each(nodes, 'agent', (mp) => ensureRunning(remote(mp), 'agent', ['brindle-node.service'], { restart: restart(mp), check: req.check }));
 
+  for (const m of plan.retired.filter((r) => req.local === undefined || r.name === req.local)) {
+    const pseudo: MachinePlan = { machine: m, packages: [], masked: [], etcdFiles: [], files: [], services: [] };
+    await step(pseudo, 'retire', () => retireMachine(remotes.get(m.name) as Remote, req.check));
+  }
+  if (here(primary) && plan.retired.length > 0) {
+    await step(primary, 'retire', () =>
+      deleteNodes(
+        remote(primary),
+        plan.retired.map((m) => m.name),
+        req.check,
+      ),
+    );
+  }
+
   const changes = steps.reduce((n, s) => n + s.changes.length, 0);
   deps.progress(req.check ? `deploy --check: ${changes} change(s) would be made` : `deploy: ${changes === 0 ? 'no changes' : `${changes} change(s) made`}`);
   // A Fuel task verifies on the primary controller only, from the datastore and the API (no test port: no ssh to computes).
@@ -145,13 +161,13 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
 }
 
 /** etcd members answer health together once they have found each other (at most a minute). */
-async function waitForEtcd(members: readonly Remote[], datastore: string, deps: DeployDeps): Promise<void> {
+async function waitForEtcd(members: readonly Remote[], plan: DeployPlan, deps: DeployDeps): Promise<void> {
   const first = members[0];
   if (first === undefined) return;
-  const endpoints = datastore.slice('etcd:'.length);
+  const endpoints = plan.datastore.slice('etcd:'.length);
   const deadline = deps.clock.monotonic() + 60_000;
   for (;;) {
-    const r = await first.run(`ETCDCTL_API=3 etcdctl --endpoints='${endpoints}' --command-timeout=3s endpoint health`);
+    const r = await first.run(`ETCDCTL_API=3 etcdctl ${plan.etcdctlMemberFlags} --endpoints='${endpoints}' --command-timeout=3s endpoint health`);
     if (r.code === 0) return;
     if (deps.clock.monotonic() > deadline) {
       const journal = await first.run('journalctl -u etcd -n 20 --no-pager || true');

@@ -4,7 +4,7 @@ export { deploySettingsSchema, AS_MIN, AS_MAX, type DeploySettings } from './dep
 export { DeployInputError, DeployStepError, DeployUnreachableError, DeployVerifyError } from './errors.js';
 export { deploy, type DeployReport, type DeployRequest, type StepReport } from './deployer.js';
 export { loadDeployFiles, type DeployFiles } from './load-deploy-files.js';
-export { planDeploy, calicoResources, type DeployPlan, type MachinePlan } from './plan-deploy.js';
+export { planDeploy, calicoResources, BRINDLE_ETCD_TLS, type DeployPlan, type MachinePlan, type EtcdTls } from './plan-deploy.js';
 export type { CheckResult } from './verify-cloud.js';
 export { fromFuel, FUEL_ATTRIBUTES, PLUGIN_NAME } from './fuel/fuel-settings.js';
 export { writeFuelPlugin, checkFuelPlugin, buildFuelPlugin, FuelPluginError } from './fuel/build-fuel-plugin.js';

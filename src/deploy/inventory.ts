@@ -26,6 +26,8 @@ const machineSchema = z.strictObject({
       port: z.number().int().min(1).max(65535).default(22),
     })
     .default({ user: 'root', port: 22 }),
+  /** Taken out of the cloud: its Brindle services are stopped and disabled and its Node deleted; nothing else is done there. */
+  retire: z.boolean().default(false),
   /** Per-machine settings over the cloud's. */
   bgpInterface: z.string().min(1).optional(),
   bgpAddress: ipAddressSchema.optional(),
@@ -44,8 +46,8 @@ export const inventorySchema = z
       names.add(m.name);
       addresses.add(m.address);
     }
-    if (!inv.machines.some((m) => m.roles.includes('controller'))) {
-      ctx.addIssue({ code: 'custom', message: 'at least one machine must have the controller role', path: ['machines'] });
+    if (!inv.machines.some((m) => m.roles.includes('controller') && !m.retire)) {
+      ctx.addIssue({ code: 'custom', message: 'at least one machine (not retired) must have the controller role', path: ['machines'] });
     }
   });
 

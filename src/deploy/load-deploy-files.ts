@@ -6,12 +6,15 @@ import type { z } from 'zod';
 import { deploySettingsSchema, type DeploySettings } from './deploy-settings.js';
 import { DeployInputError } from './errors.js';
 import { inventorySchema, type Inventory } from './inventory.js';
+import type { EtcdTls } from './plan-deploy.js';
 
 export interface DeployFiles {
   readonly inventory: Inventory;
   readonly settings: DeploySettings;
   /** packages.directory, resolved against the settings file's directory. */
   readonly packageDir: string | undefined;
+  /** etcd.tls's PEM files, read. */
+  readonly etcdTls: EtcdTls | undefined;
 }
 
 function parseFile<T>(file: string, text: string, schema: z.ZodType<T>): T {
@@ -41,13 +44,28 @@ export async function loadDeployFiles(read: (path: string) => Promise<string>, i
   const inventory = parseFile(inventoryFile, await text(inventoryFile), inventorySchema);
   const settings = parseFile(settingsFile, await text(settingsFile), deploySettingsSchema);
   const names = new Set(inventory.machines.map((m) => m.name));
+  const retired = new Set(inventory.machines.filter((m) => m.retire).map((m) => m.name));
   for (const [i, member] of (settings.etcd.members ?? []).entries()) {
     if (!names.has(member)) throw new DeployInputError(settingsFile, `${member} is not a machine of the inventory`, `etcd.members.${i}`);
+    if (retired.has(member)) throw new DeployInputError(settingsFile, `${member} is retired: take it out of the etcd members first`, `etcd.members.${i}`);
   }
   if (settings.bgp.topology === 'route-reflectors' && !inventory.machines.some((m) => m.roles.includes('route-reflector'))) {
     throw new DeployInputError(settingsFile, 'route-reflectors needs at least one machine with the route-reflector role in the inventory', 'bgp.topology');
   }
+  const near = (p: string): string => (isAbsolute(p) ? p : resolve(dirname(settingsFile), p));
   const dir = 'directory' in settings.packages ? settings.packages.directory : undefined;
-  const packageDir = dir === undefined ? undefined : isAbsolute(dir) ? dir : resolve(dirname(settingsFile), dir);
-  return { inventory, settings, packageDir };
+  const packageDir = dir === undefined ? undefined : near(dir);
+  const tls = settings.etcd.tls;
+  const pem = async (p: string, field: string): Promise<string> => {
+    try {
+      const t = await read(near(p));
+      if (!t.includes('-----BEGIN ')) throw new Error('not a PEM file');
+      return t;
+    } catch (err) {
+      throw new DeployInputError(settingsFile, `${near(p)}: ${(err as Error).message}`, `etcd.tls.${field}`);
+    }
+  };
+  const etcdTls =
+    tls === undefined ? undefined : { ca: await pem(tls.caFile, 'caFile'), cert: await pem(tls.certFile, 'certFile'), key: await pem(tls.keyFile, 'keyFile') };
+  return { inventory, settings, packageDir, etcdTls };
 }

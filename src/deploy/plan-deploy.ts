@@ -34,6 +34,8 @@ export interface MachinePlan {
 
 export interface DeployPlan {
   readonly machines: readonly MachinePlan[];
+  /** Machines taken out of the cloud (inventory `retire: true`). */
+  readonly retired: readonly Machine[];
   readonly etcdMembers: readonly Machine[];
   /** The datastore spec every process gets: etcd:URL,URL,... */
   readonly datastore: string;
@@ -42,6 +44,10 @@ export interface DeployPlan {
   /** The Calico resources the cloud's settings make, in apply order. */
   readonly resources: readonly CalicoDoc[];
   readonly apiPort: number;
+  /** What etcdctl needs on a machine to reach the members (TLS files), or nothing. */
+  readonly etcdctlFlags: string;
+  /** The same on an etcd member before Brindle's configuration is written (etcd's own copies). */
+  readonly etcdctlMemberFlags: string;
 }
 
 export interface CalicoDoc {
@@ -51,13 +57,23 @@ export interface CalicoDoc {
   readonly spec: Readonly<Record<string, unknown>>;
 }
 
+/** etcd's TLS material, as PEM text. */
+export interface EtcdTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
 const ETCD_DEFAULTS = '/etc/default/etcd';
+/** Where Brindle's processes (and etcdctl in deploy's checks) find the etcd client TLS files. */
+export const BRINDLE_ETCD_TLS = { ca: '/etc/brindle/etcd-ca.pem', cert: '/etc/brindle/etcd-cert.pem', key: '/etc/brindle/etcd-key.pem' } as const;
+const ETCD_TLS = { ca: '/etc/etcd/brindle-ca.pem', cert: '/etc/etcd/brindle-cert.pem', key: '/etc/etcd/brindle-key.pem' } as const;
 export const BRINDLE_CONFIG = '/etc/brindle/brindle.yaml';
 export const BRINDLE_DEFAULTS = '/etc/default/brindle';
 /** Where brindle node serves /readiness on each host. */
 export const NODE_HEALTH = '127.0.0.1:9099';
 
-const url = (address: string, port: number): string => `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+const hostPort = (address: string, port: number): string => `${address.includes(':') ? `[${address}]` : address}:${port}`;
 
 /** A shell word for /etc/default files (sourced by systemd: double quotes, no expansion needed). */
 const args = (list: readonly string[]): string => `"${list.join(' ')}"`;
@@ -67,8 +83,10 @@ function isNodeMachine(m: Machine): boolean {
 }
 
 /** The whole desired state. The inventory and settings are already validated (etcd members exist). */
-export function planDeploy(inventory: Inventory, settings: DeploySettings): DeployPlan {
-  const machines = inventory.machines;
+export function planDeploy(inventory: Inventory, settings: DeploySettings, tls?: EtcdTls): DeployPlan {
+  const scheme = tls === undefined ? 'http' : 'https';
+  const url = (address: string, port: number): string => `${scheme}://${hostPort(address, port)}`;
+  const machines = inventory.machines.filter((m) => !m.retire);
   const controllers = machines.filter((m) => hasRole(m, 'controller'));
   const primary = controllers[0];
   if (primary === undefined) throw new Error('planDeploy: the inventory has no controller (the schema should have refused it)');
@@ -77,19 +95,32 @@ export function planDeploy(inventory: Inventory, settings: DeploySettings): Depl
   const datastore = `etcd:${etcdMembers.map((m) => url(m.address, settings.etcd.clientPort)).join(',')}`;
   const initialCluster = etcdMembers.map((m) => `${m.name}=${url(m.address, settings.etcd.peerPort)}`).join(',');
   return {
-    machines: machines.map((m) => planMachine(m, settings, { datastore, initialCluster, isMember: memberNames.includes(m.name) })),
+    retired: inventory.machines.filter((m) => m.retire),
+    machines: machines.map((m) => planMachine(m, settings, { datastore, initialCluster, isMember: memberNames.includes(m.name), url, tls })),
     etcdMembers,
     datastore,
     primary,
     resources: calicoResources(settings),
     apiPort: settings.api.port,
+    etcdctlFlags: tls === undefined ? '' : `--cacert=${BRINDLE_ETCD_TLS.ca} --cert=${BRINDLE_ETCD_TLS.cert} --key=${BRINDLE_ETCD_TLS.key}`,
+    etcdctlMemberFlags: tls === undefined ? '' : `--cacert=${ETCD_TLS.ca} --cert=${ETCD_TLS.cert} --key=${ETCD_TLS.key}`,
   };
 }
 
-function planMachine(m: Machine, s: DeploySettings, cluster: { datastore: string; initialCluster: string; isMember: boolean }): MachinePlan {
+interface ClusterFacts {
+  readonly datastore: string;
+  readonly initialCluster: string;
+  readonly isMember: boolean;
+  readonly url: (address: string, port: number) => string;
+  readonly tls: EtcdTls | undefined;
+}
+
+function planMachine(m: Machine, s: DeploySettings, cluster: ClusterFacts): MachinePlan {
+  const { url, tls } = cluster;
   const controller = hasRole(m, 'controller');
   const node = isNodeMachine(m);
   const config: Record<string, unknown> = { datastore: cluster.datastore, hostname: m.name, logLevel: 'info' };
+  if (tls !== undefined) Object.assign(config, { etcdCaFile: BRINDLE_ETCD_TLS.ca, etcdCertFile: BRINDLE_ETCD_TLS.cert, etcdKeyFile: BRINDLE_ETCD_TLS.key });
   if (controller && s.keystone !== undefined) {
     Object.assign(config, {
       keystoneUrl: s.keystone.url,
@@ -100,7 +131,16 @@ function planMachine(m: Machine, s: DeploySettings, cluster: { datastore: string
   }
   const apiArgs = controller ? apiArguments(s) : [];
   const nodeArgs = node ? nodeArguments(m, s) : [];
+  const tlsFiles: FileSpec[] =
+    tls === undefined
+      ? []
+      : [
+          { path: BRINDLE_ETCD_TLS.ca, content: tls.ca, mode: '0644', group: 'root' },
+          { path: BRINDLE_ETCD_TLS.cert, content: tls.cert, mode: '0644', group: 'root' },
+          { path: BRINDLE_ETCD_TLS.key, content: tls.key, mode: '0640', group: 'brindle' },
+        ];
   const files: FileSpec[] = [
+    ...tlsFiles,
     {
       path: BRINDLE_CONFIG,
       content: `# Written by brindle deploy: changes here are replaced on the next deploy.\n${toYaml(config)}`,
@@ -120,8 +160,29 @@ function planMachine(m: Machine, s: DeploySettings, cluster: { datastore: string
       group: 'root',
     },
   ];
+  const etcdTlsLines =
+    tls === undefined
+      ? []
+      : [
+          `ETCD_TRUSTED_CA_FILE="${ETCD_TLS.ca}"`,
+          `ETCD_CERT_FILE="${ETCD_TLS.cert}"`,
+          `ETCD_KEY_FILE="${ETCD_TLS.key}"`,
+          'ETCD_CLIENT_CERT_AUTH="true"',
+          `ETCD_PEER_TRUSTED_CA_FILE="${ETCD_TLS.ca}"`,
+          `ETCD_PEER_CERT_FILE="${ETCD_TLS.cert}"`,
+          `ETCD_PEER_KEY_FILE="${ETCD_TLS.key}"`,
+          'ETCD_PEER_CLIENT_CERT_AUTH="true"',
+        ];
   const etcdFiles: FileSpec[] = cluster.isMember
     ? [
+        ...(tls === undefined
+          ? []
+          : [
+              { path: ETCD_TLS.ca, content: tls.ca, mode: '0644', group: 'root' },
+              { path: ETCD_TLS.cert, content: tls.cert, mode: '0644', group: 'root' },
+              // Debian's etcd runs as the etcd user.
+              { path: ETCD_TLS.key, content: tls.key, mode: '0640', group: 'etcd' },
+            ]),
         {
           path: ETCD_DEFAULTS,
           content: [
@@ -135,6 +196,7 @@ function planMachine(m: Machine, s: DeploySettings, cluster: { datastore: string
             `ETCD_INITIAL_CLUSTER="${cluster.initialCluster}"`,
             'ETCD_INITIAL_CLUSTER_STATE="new"',
             'ETCD_INITIAL_CLUSTER_TOKEN="brindle"',
+            ...etcdTlsLines,
             '',
           ].join('\n'),
           mode: '0644',

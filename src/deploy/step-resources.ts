@@ -18,11 +18,14 @@ function specMatches(want: Readonly<Record<string, unknown>>, have: unknown): bo
 export async function ensureResources(remote: Remote, docs: readonly CalicoDoc[], check: boolean): Promise<string[]> {
   const step = 'resources';
   const read = await remote.run(
-    docs
-      .map(
-        (d) => `if out=$(brindle ctl get ${shq(d.kind)} ${shq(d.metadata.name)} -o json 2>&1); then echo "$out"; else echo "ERROR $out"; fi; echo ${SEPARATOR}`,
-      )
-      .join('\n'),
+    [
+      'err=$(mktemp)',
+      ...docs.map(
+        (d) =>
+          `if out=$(brindle ctl get ${shq(d.kind)} ${shq(d.metadata.name)} -o json 2>"$err"); then echo "$out"; else echo "ERROR $(cat "$err")"; fi; echo ${SEPARATOR}`,
+      ),
+      'rm -f "$err"',
+    ].join('\n'),
   );
   if (read.code !== 0) throw new DeployStepError(remote.machine.name, step, 'brindle ctl get', read.stderr);
   const stored = read.stdout.split(`${SEPARATOR}\n`);
@@ -32,7 +35,11 @@ export async function ensureResources(remote: Remote, docs: readonly CalicoDoc[]
       if (/not found/i.test(text)) return true;
       throw new DeployStepError(remote.machine.name, step, `brindle ctl get ${d.kind} ${d.metadata.name}`, text.slice('ERROR '.length));
     }
-    return !specMatches(d.spec, JSON.parse(text));
+    try {
+      return !specMatches(d.spec, JSON.parse(text));
+    } catch {
+      throw new DeployStepError(remote.machine.name, step, `brindle ctl get ${d.kind} ${d.metadata.name} -o json`, `not JSON: ${text.slice(0, 500)}`);
+    }
   });
   if (!check && differing.length > 0) {
     const yaml = differing.map((d) => toYaml(d)).join('---\n');
@@ -40,4 +47,37 @@ export async function ensureResources(remote: Remote, docs: readonly CalicoDoc[]
     if (r.code !== 0) throw new DeployStepError(remote.machine.name, step, 'brindle ctl apply -f -', r.stderr + r.stdout);
   }
   return differing.map((d) => `apply ${d.kind} ${d.metadata.name}`);
+}
+
+const BRINDLE_UNITS = ['brindle-node.service', 'brindle-api.service', 'brindle-metadata.service'];
+
+/** A retired machine: its Brindle services stopped and disabled (one that cannot be reached is reported, not fatal). */
+export async function retireMachine(remote: Remote, check: boolean): Promise<string[]> {
+  const state = await remote.run(
+    BRINDLE_UNITS.map((u) => `echo "${u} $(systemctl is-enabled ${u} 2>/dev/null || true) $(systemctl is-active ${u} 2>/dev/null || true)"`).join('\n'),
+    30_000,
+  );
+  if (state.code === 255) return [`cannot reach it (${state.stderr.trim().split('\n').at(-1) ?? ''}): stop its Brindle services by hand`];
+  const running = state.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter(([, enabled, active]) => enabled === 'enabled' || active === 'active' || active === 'activating')
+    .map(([unit]) => unit ?? '');
+  if (!check && running.length > 0) {
+    const r = await remote.run(`systemctl disable --now ${running.map(shq).join(' ')}`);
+    if (r.code !== 0) throw new DeployStepError(remote.machine.name, 'retire', `systemctl disable --now ${running.join(' ')}`, r.stderr);
+  }
+  return running.map((u) => `stop and disable ${u}`);
+}
+
+/** Deletes the retired machines' Calico Nodes (their BGP sessions go with them), on the primary. */
+export async function deleteNodes(primary: Remote, names: readonly string[], check: boolean): Promise<string[]> {
+  const present: string[] = [];
+  for (const name of names) if ((await primary.run(`brindle ctl get node ${shq(name)} -o json >/dev/null 2>&1`)).code === 0) present.push(name);
+  if (!check && present.length > 0) {
+    const r = await primary.run(`brindle ctl delete node ${present.map(shq).join(' ')}`);
+    if (r.code !== 0) throw new DeployStepError(primary.machine.name, 'retire', `brindle ctl delete node ${present.join(' ')}`, r.stderr + r.stdout);
+  }
+  return present.map((n) => `delete Node ${n}`);
 }

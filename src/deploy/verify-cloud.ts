@@ -63,7 +63,7 @@ export async function verifyCloud(plan: DeployPlan, settings: DeploySettings, re
 
 async function etcdHealth(primary: Remote, plan: DeployPlan): Promise<CheckResult> {
   const endpoints = plan.datastore.slice('etcd:'.length);
-  const r = await primary.run(`ETCDCTL_API=3 etcdctl --endpoints=${shq(endpoints)} --command-timeout=5s endpoint health -w json || true`);
+  const r = await primary.run(`ETCDCTL_API=3 etcdctl ${plan.etcdctlFlags} --endpoints=${shq(endpoints)} --command-timeout=5s endpoint health -w json || true`);
   let healthy: { endpoint: string; health: boolean }[] = [];
   try {
     healthy = JSON.parse(r.stdout) as typeof healthy;

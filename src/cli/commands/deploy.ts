@@ -76,7 +76,7 @@ export function deployCommand(deps: { io: CliIo; env: Env }): Command {
     const files =
       astute === undefined
         ? await loadDeployFiles(deps.io.readFile, inventoryFile ?? '', settingsFile ?? '')
-        : { ...fromFuel(await deps.io.readFile(astute), astute), packageDir: undefined };
+        : { ...fromFuel(await deps.io.readFile(astute), astute), packageDir: undefined, etcdTls: undefined };
     const localOpt = opts['local'] as string | boolean | undefined;
     const local = localOpt === undefined ? undefined : localOpt === true ? (deps.io.hostname().split('.')[0] ?? '') : String(localOpt);
     const report = await deploy(
