@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { realExec, realFs, type RunResult } from '../lib/index.js';
+import { makeTestCerts } from '../datastore/testing/index.js';
 import { eventually, projectRoot, trackTempDir, untrackTempDir } from '../lib/testing.js';
 import type { DeployReport } from './deployer.js';
 import { startTestFabric, type TestFabric, type TestMachine } from './testing/test-machines.js';
@@ -86,7 +87,8 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
         '',
       ].join('\n'),
     );
-    await makeEtcdCerts(join(dir, 'tls'), [ctl.address, '127.0.0.1']);
+    // One certificate for the member and every client, valid for the member's address and loopback.
+    await makeTestCerts(join(dir, 'tls'), ['etcd'], [ctl.address, '127.0.0.1']);
     await fs.writeTextAtomic(
       join(dir, 'settings.yaml'),
       [
@@ -330,34 +332,3 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
     );
   });
 });
-
-/** A throwaway CA and one certificate for the etcd member and its clients (server and client use; the given IP SANs). */
-async function makeEtcdCerts(dir: string, ips: readonly string[]): Promise<void> {
-  const exec = realExec();
-  await realFs().ensureDir(dir);
-  const openssl = async (args: string[]): Promise<void> => {
-    const r = await exec.run('openssl', args, { cwd: dir });
-    if (r.code !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-  };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=brindle-deploy-test-ca']);
-  await realFs().writeTextAtomic(join(dir, 'san.ext'), `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}\nextendedKeyUsage=serverAuth,clientAuth\n`);
-  await openssl(['req', ...ec, '-keyout', 'etcd.key', '-out', 'etcd.csr', '-subj', '/CN=brindle-etcd']);
-  await openssl([
-    'x509',
-    '-req',
-    '-in',
-    'etcd.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'etcd.crt',
-    '-days',
-    '1',
-    '-extfile',
-    'san.ext',
-  ]);
-}

@@ -6,6 +6,7 @@ import { DatastoreUnavailableError } from '../errors.js';
 import { runKvContract } from '../kv-contract.js';
 import { openDatastore } from '../open-datastore.js';
 import { startTestEtcd, type TestEtcd } from '../testing/etcd-server.js';
+import { makeTestCerts } from '../testing/test-certs.js';
 import { DatastoreAuthError } from './etcd-errors.js';
 
 const fs = realFs();
@@ -16,44 +17,12 @@ runKvContract('etcd', async () => {
   return { config: etcd.config, open: () => openDatastore(etcd.config), teardown: () => etcd.stop() };
 });
 
-async function openssl(dir: string, args: string[]): Promise<void> {
-  const r = await exec.run('openssl', args, { cwd: dir });
-  if (r.code !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-}
-
-/** A throwaway CA plus server and client certificates for 127.0.0.1. */
-async function makeCerts(dir: string): Promise<void> {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=brindle-test-ca']);
-  await fs.writeTextAtomic(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
-  for (const who of ['server', 'client']) {
-    await openssl(dir, ['req', ...ec, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=brindle-test-${who}`]);
-    await openssl(dir, [
-      'x509',
-      '-req',
-      '-in',
-      `${who}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${who}.crt`,
-      '-days',
-      '1',
-      '-extfile',
-      'san.ext',
-    ]);
-  }
-}
-
 describe('etcd over TLS with client certificates', () => {
   let dir: string;
   let etcd: TestEtcd;
   before(async () => {
     dir = await fs.makeTempDir('brindle-etcd-tls-');
-    await makeCerts(dir);
+    await makeTestCerts(dir, ['server', 'client']);
     etcd = await startTestEtcd({
       tls: { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key'), caFile: join(dir, 'ca.crt'), clientCertAuth: true },
     });

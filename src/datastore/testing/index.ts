@@ -4,3 +4,4 @@ export { freePort } from '../../lib/index.js';
 export { spawnKvChild, type KvChild } from './kv-child-process.js';
 export { collectEvents } from '../kv-contract.js';
 export { startTestEtcdCluster, type TestEtcdCluster, type EtcdClusterMember } from './etcd-cluster.js';
+export { makeTestCerts } from './test-certs.js';
