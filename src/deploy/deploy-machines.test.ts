@@ -152,6 +152,20 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
     assert.match(again.result.stderr, /deploy: no changes/);
   });
 
+  it('a pool changed in the settings replaces the old one (deploy removes what it wrote and the settings dropped)', async () => {
+    const settingsFile = join(dir, 'settings.yaml');
+    const before = await fs.readText(settingsFile);
+    await fs.writeTextAtomic(settingsFile, before.replace('198.18.64.0/20', '198.18.80.0/20'));
+    const moved = await runDeploy('--no-verify');
+    assert.equal(moved.result.code, 0, moved.result.stderr.slice(-3000));
+    const changed = (moved.report?.steps ?? []).filter((st) => st.changes.length > 0).map((st) => `${st.machine} ${st.step}: ${st.changes.join('; ')}`);
+    assert.deepEqual(changed, ['ctl1 resources: apply IPPool pool-198-18-80-0-20; delete IPPool pool-198-18-64-0-20 (no longer in the settings)']);
+    await fs.writeTextAtomic(settingsFile, before);
+    const back = await runDeploy('--no-verify');
+    assert.equal(back.result.code, 0, back.result.stderr.slice(-3000));
+    assert.match(await ctl.must('brindle ctl get ippool'), /pool-198-18-64-0-20/);
+  });
+
   it('refuses a setting out of range with the field named, and changes nothing', async () => {
     await fs.writeTextAtomic(join(dir, 'bad.yaml'), 'asNumber: 0\npackages: { directory: packages }\n');
     if (fabric === undefined) throw new Error('no fabric');
@@ -254,6 +268,7 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
     await bootVm(cmp2, 'vm3', '198.18.64.13', deny);
     // Across hosts, allowed: routes spread by BGP between the computes, the rule lets ICMP in.
     await answered('vm1', '198.18.64.12', 'vm1 (cmp1) -> vm2 (cmp2) echo answered');
+    await answered('vm2', '198.18.64.11', 'vm2 (cmp2) -> vm1 (cmp1) echo answered');
     // vm3 reaches vm1 (vm1 lets ICMP in), so the path to vm3's host works both ways...
     await answered('vm3', '198.18.64.11', 'vm3 (cmp2) -> vm1 (cmp1) echo answered');
     // ...and vm3's group lets nothing in: vm1's echo to it goes unanswered.

@@ -47,7 +47,7 @@ export const deploySettingsSchema = z
     etcd: z
       .strictObject({
         /** The machines that run etcd members (default: every controller). */
-        members: z.array(z.string().min(1)).optional(),
+        members: z.array(z.string().min(1)).min(1, 'must name at least one machine').optional(),
         clientPort: z.number().int().min(1).max(65535).default(2379),
         peerPort: z.number().int().min(1).max(65535).default(2380),
         /**

@@ -3,11 +3,11 @@
 // the API on controllers; the cloud's Calico resources; the agents on computes and reflectors;
 // then the verification. Each step changes only what differs, so a second run changes nothing;
 // with `check` nothing is changed and the report says what would be.
-import type { Clock, Exec } from '../lib/index.js';
+import { describeError, type Clock, type Exec } from '../lib/index.js';
 import type { DeploySettings } from './deploy-settings.js';
 import { DeployInputError, DeployStepError, DeployUnreachableError } from './errors.js';
 import { hasRole, type Inventory } from './inventory.js';
-import { planDeploy, type DeployPlan, type EtcdTls, type MachinePlan } from './plan-deploy.js';
+import { ETCD_DEFAULTS, NODE_HEALTH, planDeploy, type DeployPlan, type EtcdTls, type MachinePlan } from './plan-deploy.js';
 import { localRemote, sshRemote, type Remote, type SshOptions } from './remote.js';
 import { ensurePackages, readLocalRepo } from './step-packages.js';
 import { differingFiles, writeFiles } from './step-files.js';
@@ -76,13 +76,22 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
     deps.progress(`[${mp.machine.name}] ${name}: ${changes.length === 0 ? 'unchanged' : `${verb} ${changes.join('; ')}`} (${seconds} s)`);
     return changes;
   };
-  const each = (filter: (mp: MachinePlan) => boolean, name: string, work: (mp: MachinePlan) => Promise<string[]>): Promise<string[][]> =>
-    Promise.all(
+  /** One step on every machine concerned at once; all of them finish, and every failure is reported. */
+  const each = async (filter: (mp: MachinePlan) => boolean, name: string, work: (mp: MachinePlan) => Promise<string[]>): Promise<string[][]> => {
+    const results = await Promise.allSettled(
       plan.machines
         .filter(filter)
         .filter(here)
         .map((mp) => step(mp, name, () => work(mp))),
     );
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+    const [first, ...others] = failed;
+    if (first !== undefined) {
+      for (const other of others) deps.progress(`also failed: ${describeError(other)}`);
+      throw first instanceof Error ? first : new Error(describeError(first));
+    }
+    return results.map((r) => (r.status === 'fulfilled' ? r.value : []));
+  };
   const all = (): boolean => true;
 
   deps.progress(`deploy${req.check ? ' --check' : ''}: ${plan.machines.length} machine(s), etcd on ${plan.etcdMembers.map((m) => m.name).join(', ')}`);
@@ -102,6 +111,7 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const members = (mp: MachinePlan): boolean => mp.etcdFiles.length > 0;
   await each(members, 'etcd', async (mp) => {
     const stale = await differingFiles(remote(mp), 'etcd', mp.etcdFiles);
+    if (stale.includes(ETCD_DEFAULTS)) await refuseMembershipChange(remote(mp));
     if (!req.check) await writeFiles(remote(mp), 'etcd', mp.etcdFiles, stale);
     const started = await ensureRunning(remote(mp), 'etcd', ['etcd.service'], { restart: () => stale.length > 0, check: req.check, noBlock: true });
     return [...stale.map((p) => `write ${p}`), ...started];
@@ -129,7 +139,11 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   if (here(primary)) await step(primary, 'resources', () => ensureResources(remote(primary), plan.resources, req.check));
 
   const nodes = (mp: MachinePlan): boolean => hasRole(mp.machine, 'compute') || hasRole(mp.machine, 'route-reflector');
-  await each(nodes, 'agent', (mp) => ensureRunning(remote(mp), 'agent', ['brindle-node.service'], { restart: restart(mp), check: req.check }));
+  await each(nodes, 'agent', async (mp) => {
+    const changes = await ensureRunning(remote(mp), 'agent', ['brindle-node.service'], { restart: restart(mp), check: req.check });
+    if (!req.check && changes.length > 0) await waitForReady(remote(mp), deps);
+    return changes;
+  });
 
   for (const m of plan.retired.filter((r) => req.local === undefined || r.name === req.local)) {
     const pseudo: MachinePlan = { machine: m, packages: [], masked: [], etcdFiles: [], files: [], services: [] };
@@ -172,6 +186,37 @@ async function waitForEtcd(members: readonly Remote[], plan: DeployPlan, deps: D
     if (deps.clock.monotonic() > deadline) {
       const journal = await first.run('journalctl -u etcd -n 20 --no-pager || true');
       throw new DeployStepError(first.machine.name, 'etcd', 'etcdctl endpoint health', `${r.stderr}${r.stdout}\n${journal.stdout}`);
+    }
+    await deps.clock.sleep(1_000);
+  }
+}
+
+/**
+ * etcd keeps the membership and URLs of its first start in its data directory: a member that
+ * has started once cannot be given another cluster list, scheme or address by rewriting its
+ * configuration (its peers would refuse it, or all members would restart at once).
+ */
+async function refuseMembershipChange(remote: Remote): Promise<void> {
+  const r = await remote.run('test -d /var/lib/etcd/default/member');
+  if (r.code === 0) {
+    throw new DeployStepError(
+      remote.machine.name,
+      'etcd',
+      `compare ${ETCD_DEFAULTS}`,
+      "etcd's members, addresses or TLS differ from those this member was started with: deploy does not change a running etcd cluster's membership (add or remove members with etcdctl member add/remove, then deploy)",
+    );
+  }
+}
+
+/** A (re)started agent reports ready (in sync, first apply done) on its health port within 2 minutes. */
+async function waitForReady(remote: Remote, deps: DeployDeps): Promise<void> {
+  const deadline = deps.clock.monotonic() + 120_000;
+  const probe = `node -e "fetch('http://${NODE_HEALTH}/readiness').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"`;
+  for (;;) {
+    if ((await remote.run(probe, 30_000)).code === 0) return;
+    if (deps.clock.monotonic() > deadline) {
+      const journal = await remote.run('journalctl -u brindle-node -n 30 --no-pager || true');
+      throw new DeployStepError(remote.machine.name, 'agent', `GET http://${NODE_HEALTH}/readiness`, `not ready in 2 minutes:\n${journal.stdout}`);
     }
     await deps.clock.sleep(1_000);
   }

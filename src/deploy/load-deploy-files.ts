@@ -49,8 +49,12 @@ export async function loadDeployFiles(read: (path: string) => Promise<string>, i
     if (!names.has(member)) throw new DeployInputError(settingsFile, `${member} is not a machine of the inventory`, `etcd.members.${i}`);
     if (retired.has(member)) throw new DeployInputError(settingsFile, `${member} is retired: take it out of the etcd members first`, `etcd.members.${i}`);
   }
-  if (settings.bgp.topology === 'route-reflectors' && !inventory.machines.some((m) => m.roles.includes('route-reflector'))) {
-    throw new DeployInputError(settingsFile, 'route-reflectors needs at least one machine with the route-reflector role in the inventory', 'bgp.topology');
+  if (settings.bgp.topology === 'route-reflectors' && !inventory.machines.some((m) => m.roles.includes('route-reflector') && !m.retire)) {
+    throw new DeployInputError(
+      settingsFile,
+      'route-reflectors needs at least one machine (not retired) with the route-reflector role in the inventory',
+      'bgp.topology',
+    );
   }
   const near = (p: string): string => (isAbsolute(p) ? p : resolve(dirname(settingsFile), p));
   const dir = 'directory' in settings.packages ? settings.packages.directory : undefined;

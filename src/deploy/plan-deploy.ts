@@ -64,7 +64,7 @@ export interface EtcdTls {
   readonly key: string;
 }
 
-const ETCD_DEFAULTS = '/etc/default/etcd';
+export const ETCD_DEFAULTS = '/etc/default/etcd';
 /** Where Brindle's processes (and etcdctl in deploy's checks) find the etcd client TLS files. */
 export const BRINDLE_ETCD_TLS = { ca: '/etc/brindle/etcd-ca.pem', cert: '/etc/brindle/etcd-cert.pem', key: '/etc/brindle/etcd-key.pem' } as const;
 const ETCD_TLS = { ca: '/etc/etcd/brindle-ca.pem', cert: '/etc/etcd/brindle-cert.pem', key: '/etc/etcd/brindle-key.pem' } as const;

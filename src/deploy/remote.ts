@@ -37,8 +37,22 @@ export function sshRemote(exec: Exec, machine: Machine, ssh: SshOptions): Remote
     machine,
     run: (script, timeoutMs = DEFAULT_TIMEOUT_MS) =>
       exec.run('ssh', [...common, '-p', String(machine.ssh.port), target, asRoot], { input: `set -euo pipefail\nexport LC_ALL=C\n${script}\n`, timeoutMs }),
-    copy: (localFiles, remoteDir) =>
-      exec.run('scp', [...common, '-q', '-P', String(machine.ssh.port), ...localFiles, `${target}:${remoteDir}/`], { timeoutMs: DEFAULT_TIMEOUT_MS }),
+    // scp writes as the login user: into a directory of its own first, then moved as root.
+    copy: async (localFiles, remoteDir) => {
+      const staging = `/tmp/brindle-deploy-${machine.ssh.user}-${process.pid}`;
+      const mk = await exec.run('ssh', [...common, '-p', String(machine.ssh.port), target, `rm -rf ${staging} && mkdir -m 700 ${staging}`], {
+        timeoutMs: 60_000,
+      });
+      if (mk.code !== 0) return mk;
+      const cp = await exec.run('scp', [...common, '-q', '-P', String(machine.ssh.port), ...localFiles, `${target}:${staging}/`], {
+        timeoutMs: DEFAULT_TIMEOUT_MS,
+      });
+      if (cp.code !== 0) return cp;
+      return exec.run('ssh', [...common, '-p', String(machine.ssh.port), target, asRoot], {
+        input: `set -e\nchown root:root ${staging}/* && mv -f ${staging}/* ${shq(remoteDir)}/ && rmdir ${staging}\n`,
+        timeoutMs: 120_000,
+      });
+    },
   };
 }
 

@@ -23,17 +23,23 @@ export async function differingFiles(remote: Remote, step: string, files: readon
 export async function writeFiles(remote: Remote, step: string, files: readonly FileSpec[], paths: readonly string[]): Promise<void> {
   const chosen = files.filter((f) => paths.includes(f.path));
   if (chosen.length === 0) return;
-  const script = chosen
-    .map((f, i) => {
-      const tmp = `${f.path}.brindle-deploy.tmp`;
-      return [
-        `mkdir -p "$(dirname ${shq(f.path)})"`,
-        `base64 -d > ${shq(tmp)} <<'BRINDLE_FILE_${i}'`,
-        Buffer.from(f.content, 'utf8').toString('base64'),
-        `BRINDLE_FILE_${i}`,
-        `chmod ${f.mode} ${shq(tmp)} && chgrp ${shq(f.group)} ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(f.path)}`,
-      ].join('\n');
-    })
+  // Secrets (a key, the Keystone password) are never readable by others, not even for a moment.
+  const script = ['umask 077']
+    .concat(
+      chosen.map((f, i) => {
+        const tmp = `${f.path}.brindle-deploy.tmp`;
+        return [
+          // Directories stay traversable (the umask is for the files).
+          `(umask 022; mkdir -p "$(dirname ${shq(f.path)})")`,
+          `base64 -d > ${shq(tmp)} <<'BRINDLE_FILE_${i}'`,
+          Buffer.from(f.content, 'utf8').toString('base64'),
+          `BRINDLE_FILE_${i}`,
+          `chmod ${f.mode} ${shq(tmp)} || exit 1`,
+          `chgrp ${shq(f.group)} ${shq(tmp)} || exit 1`,
+          `mv -f ${shq(tmp)} ${shq(f.path)} || exit 1`,
+        ].join('\n');
+      }),
+    )
     .join('\n');
   const r = await remote.run(script);
   if (r.code !== 0) throw new DeployStepError(remote.machine.name, step, `write ${chosen.map((f) => f.path).join(', ')}`, r.stderr + r.stdout);

@@ -106,11 +106,15 @@ export async function ensurePackages(remote: Remote, packages: readonly string[]
     }
   }
   if (!check && install.length > 0) {
+    // No service starts on its own while apt runs; the policy file is marked as ours, so one left
+    // behind by a deploy that was killed goes at the next.
     const script = [
+      'policy=/usr/sbin/policy-rc.d',
+      'if [ -e $policy ] && grep -q brindle-deploy $policy; then rm -f $policy; fi',
       'added=0',
-      'if [ ! -e /usr/sbin/policy-rc.d ]; then printf "#!/bin/sh\\nexit 101\\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added=1; fi',
-      'trap \'[ "$added" = 1 ] && rm -f /usr/sbin/policy-rc.d\' EXIT',
-      `DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${install.join(' ')}`,
+      'if [ ! -e $policy ]; then printf "#!/bin/sh\\n# brindle-deploy\\nexit 101\\n" > $policy && chmod +x $policy && added=1; fi',
+      'trap \'[ "$added" = 1 ] && rm -f $policy\' EXIT',
+      `DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${install.join(' ')}`,
     ].join('\n');
     const r = await remote.run(script);
     if (r.code !== 0) throw new DeployStepError(remote.machine.name, step, `apt-get install ${install.join(' ')}`, r.stderr + r.stdout);

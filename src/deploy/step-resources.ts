@@ -46,7 +46,38 @@ export async function ensureResources(remote: Remote, docs: readonly CalicoDoc[]
     const r = await remote.run(`brindle ctl apply -f - <<'BRINDLE_RESOURCES'\n${yaml}BRINDLE_RESOURCES`);
     if (r.code !== 0) throw new DeployStepError(remote.machine.name, step, 'brindle ctl apply -f -', r.stderr + r.stdout);
   }
-  return differing.map((d) => `apply ${d.kind} ${d.metadata.name}`);
+  const stale = await staleOwnResources(remote, docs);
+  if (!check && stale.length > 0) {
+    for (const r of stale) {
+      const del = await remote.run(`brindle ctl delete ${shq(r.kind)} ${shq(r.name)}`);
+      if (del.code !== 0) throw new DeployStepError(remote.machine.name, step, `brindle ctl delete ${r.kind} ${r.name}`, del.stderr + del.stdout);
+    }
+  }
+  return [...differing.map((d) => `apply ${d.kind} ${d.metadata.name}`), ...stale.map((r) => `delete ${r.kind} ${r.name} (no longer in the settings)`)];
+}
+
+/** Deploy's own names: BGPPeers `external-*` and IPPools `pool-*` it wrote once, which the settings no longer list. */
+const OWN: readonly { kind: string; prefix: string }[] = [
+  { kind: 'BGPPeer', prefix: 'external-' },
+  { kind: 'IPPool', prefix: 'pool-' },
+];
+
+async function staleOwnResources(remote: Remote, docs: readonly CalicoDoc[]): Promise<{ kind: string; name: string }[]> {
+  const out: { kind: string; name: string }[] = [];
+  for (const own of OWN) {
+    const r = await remote.run(`brindle ctl get ${own.kind} -o json`);
+    if (r.code !== 0) throw new DeployStepError(remote.machine.name, 'resources', `brindle ctl get ${own.kind}`, r.stderr);
+    let items: { metadata: { name: string } }[];
+    try {
+      items = (JSON.parse(r.stdout) as { items: { metadata: { name: string } }[] }).items;
+    } catch {
+      throw new DeployStepError(remote.machine.name, 'resources', `brindle ctl get ${own.kind} -o json`, `not JSON: ${r.stdout.slice(0, 300)}`);
+    }
+    const wanted = new Set(docs.filter((d) => d.kind === own.kind).map((d) => d.metadata.name));
+    for (const item of items)
+      if (item.metadata.name.startsWith(own.prefix) && !wanted.has(item.metadata.name)) out.push({ kind: own.kind, name: item.metadata.name });
+  }
+  return out;
 }
 
 const BRINDLE_UNITS = ['brindle-node.service', 'brindle-api.service', 'brindle-metadata.service'];
@@ -58,6 +89,7 @@ export async function retireMachine(remote: Remote, check: boolean): Promise<str
     30_000,
   );
   if (state.code === 255) return [`cannot reach it (${state.stderr.trim().split('\n').at(-1) ?? ''}): stop its Brindle services by hand`];
+  if (state.code !== 0) throw new DeployStepError(remote.machine.name, 'retire', 'systemctl is-enabled/is-active', state.stderr + state.stdout);
   const running = state.stdout
     .trim()
     .split('\n')
@@ -74,7 +106,11 @@ export async function retireMachine(remote: Remote, check: boolean): Promise<str
 /** Deletes the retired machines' Calico Nodes (their BGP sessions go with them), on the primary. */
 export async function deleteNodes(primary: Remote, names: readonly string[], check: boolean): Promise<string[]> {
   const present: string[] = [];
-  for (const name of names) if ((await primary.run(`brindle ctl get node ${shq(name)} -o json >/dev/null 2>&1`)).code === 0) present.push(name);
+  for (const name of names) {
+    const r = await primary.run(`brindle ctl get node ${shq(name)} -o json`);
+    if (r.code === 0) present.push(name);
+    else if (!/not found/i.test(r.stderr)) throw new DeployStepError(primary.machine.name, 'retire', `brindle ctl get node ${name}`, r.stderr);
+  }
   if (!check && present.length > 0) {
     const r = await primary.run(`brindle ctl delete node ${present.map(shq).join(' ')}`);
     if (r.code !== 0) throw new DeployStepError(primary.machine.name, 'retire', `brindle ctl delete node ${present.join(' ')}`, r.stderr + r.stdout);

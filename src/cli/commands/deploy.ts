@@ -3,6 +3,7 @@ import {
   buildFuelPlugin,
   checkFuelPlugin,
   deploy,
+  DeployInputError,
   DeployVerifyError,
   fromFuel,
   loadDeployFiles,
@@ -14,6 +15,14 @@ import { UsageError } from '../errors.js';
 import { realClock, realExec, realFs } from '../../lib/index.js';
 import type { CliIo } from '../io.js';
 import type { Env } from '../settings.js';
+
+async function readAstute(io: CliIo, file: string): Promise<string> {
+  try {
+    return await io.readFile(file);
+  } catch (err) {
+    throw new DeployInputError(file, `cannot be read: ${(err as Error).message}`);
+  }
+}
 
 function summary(report: DeployReport): string {
   const lines = report.checks.map((c) => `${c.ok ? 'ok    ' : 'FAILED'} ${c.check}: ${c.detail}`);
@@ -76,7 +85,10 @@ export function deployCommand(deps: { io: CliIo; env: Env }): Command {
     const files =
       astute === undefined
         ? await loadDeployFiles(deps.io.readFile, inventoryFile ?? '', settingsFile ?? '')
-        : { ...fromFuel(await deps.io.readFile(astute), astute), packageDir: undefined, etcdTls: undefined };
+        : { ...fromFuel(await readAstute(deps.io, astute), astute), packageDir: undefined, etcdTls: undefined };
+    const verifyTimeout = Number(opts['verifyTimeout']);
+    if (!Number.isFinite(verifyTimeout) || verifyTimeout <= 0)
+      throw new UsageError(`--verify-timeout must be a positive number of seconds, not ${String(opts['verifyTimeout'])}`);
     const localOpt = opts['local'] as string | boolean | undefined;
     const local = localOpt === undefined ? undefined : localOpt === true ? (deps.io.hostname().split('.')[0] ?? '') : String(localOpt);
     const report = await deploy(
@@ -87,7 +99,7 @@ export function deployCommand(deps: { io: CliIo; env: Env }): Command {
         ssh: { identity: opts['sshIdentity'] as string | undefined, options: opts['sshOption'] as string[] },
         check: opts['check'] === true,
         verify: opts['verify'] !== false,
-        verifyTimeoutMs: Number(opts['verifyTimeout']) * 1000,
+        verifyTimeoutMs: verifyTimeout * 1000,
       },
       { exec: realExec(), clock: realClock(), progress: (line) => deps.io.err(`${line}\n`) },
     );

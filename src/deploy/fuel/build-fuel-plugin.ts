@@ -64,7 +64,7 @@ export async function buildFuelPlugin(io: Io, dir: string, version: string): Pro
   await io.fs.ensureDir(src);
   await must(io, 'bash', ['-c', 'cd "$1" && tar --exclude=./.build --exclude="./*.noarch.rpm" -cf - . | tar -xf - -C "$2"', 'copy', dir, src]);
   const repo = join(src, 'repositories', 'ubuntu');
-  await must(io, 'bash', ['-c', 'cd "$1" && dpkg-scanpackages -m . 2>/dev/null | gzip -c9 > Packages.gz', 'index', repo]);
+  await must(io, 'bash', ['-c', 'set -o pipefail; cd "$1" && dpkg-scanpackages -m . 2>/dev/null | gzip -c9 > Packages.gz', 'index', repo]);
   const [major = '0', minor = '0'] = version.split('.');
   await io.fs.writeTextAtomic(join(repo, 'Release'), `Origin: Brindle developers\nLabel: ${PLUGIN_NAME}\nVersion: ${major}.${minor}\n`);
   // checksums.sha1: every file's SHA-1, sorted by relative path.

@@ -14,7 +14,8 @@ export const PLUGIN_NAME = 'brindle-fuel-plugin';
 export const AS_REGEX =
   '^([1-9][0-9]{0,8}|[1-3][0-9]{9}|4[0-1][0-9]{8}|42[0-8][0-9]{7}|429[0-3][0-9]{6}|4294[0-8][0-9]{5}|42949[0-5][0-9]{4}|429496[0-6][0-9]{3}|4294967[0-1][0-9]{2}|42949672[0-8][0-9]|429496729[0-4])$';
 const IPV4 = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}';
-const PEER_LINE = `[a-z0-9][a-z0-9.-]*:[1-9][0-9]{0,9}:${IPV4}`;
+const AS_PART = AS_REGEX.slice(1, -1);
+const PEER_LINE = `[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?:${AS_PART}:${IPV4}`;
 
 /** One attribute of environment_config.yaml, in Fuel's UI types. */
 export interface FuelAttribute {
