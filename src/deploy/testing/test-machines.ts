@@ -6,7 +6,18 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { realExec, realFs, type ChildHandle, type RunResult } from '../../lib/index.js';
-import { makeTestNetns, trackChildTree, trackMount, trackTempDir, untrackMount, untrackTempDir, type TestNetns } from '../../lib/testing.js';
+import {
+  killCgroup,
+  makeTestNetns,
+  trackCgroup,
+  trackChildTree,
+  trackMount,
+  untrackCgroup,
+  trackTempDir,
+  untrackMount,
+  untrackTempDir,
+  type TestNetns,
+} from '../../lib/testing.js';
 import { ensureTestRootfs } from './test-rootfs.js';
 
 export interface TestMachine {
@@ -83,8 +94,12 @@ export async function startTestFabric(specs: readonly MachineSpec[], onProgress:
 
   const remove = async (): Promise<void> => {
     await Promise.all(booted.map((b) => b.stop()));
-    // cgroup directories go depth first with rmdir (their files cannot be removed).
-    for (const cg of cgroups.reverse()) await exec.run('find', [cg, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
+    // Whatever is still in a machine's cgroup goes (a container whose nspawn was killed keeps
+    // running), then the directories, depth first.
+    for (const cg of cgroups.reverse()) {
+      killCgroup(cg);
+      untrackCgroup(cg);
+    }
     await netns.remove();
     await fs.remove(dir);
     untrackTempDir(dir);
@@ -106,6 +121,7 @@ export async function startTestFabric(specs: readonly MachineSpec[], onProgress:
     for (const g of groups) {
       await fs.ensureDir(g);
       cgroups.push(g);
+      trackCgroup(g);
     }
     // nspawn exits 133 on `systemctl reboot` inside: the loop boots it again, as a real reboot.
     const script = [

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ChildHandle } from '../exec.js';
 
 /**
@@ -12,6 +13,52 @@ const dirs = new Set<string>();
 const namespaces = new Set<string>();
 const mounts = new Set<string>();
 const treeRoots = new Set<number>();
+const cgroups = new Set<string>();
+
+/** Every directory under `dir` (itself included), deepest first. */
+function cgroupDirs(dir: string): string[] {
+  let subs: string[];
+  try {
+    subs = readdirSync(dir).filter((n) => statSync(join(dir, n)).isDirectory());
+  } catch {
+    return [];
+  }
+  return [...subs.flatMap((n) => cgroupDirs(join(dir, n))), dir];
+}
+
+/** SIGKILLs every process in a cgroup (and below), then removes its directories, depth first. */
+export function killCgroup(dir: string): void {
+  for (let round = 0; round < 50; round++) {
+    let alive = 0;
+    for (const d of cgroupDirs(dir)) {
+      let procs: string[];
+      try {
+        procs = readFileSync(join(d, 'cgroup.procs'), 'utf8')
+          .split('\n')
+          .filter((l) => l !== '');
+      } catch {
+        continue;
+      }
+      for (const pid of procs) {
+        alive++;
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+    }
+    if (alive === 0) break;
+    execFileSync('sleep', ['0.1']);
+  }
+  for (const d of cgroupDirs(dir)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      // still busy or gone
+    }
+  }
+}
 let installed = false;
 
 function cleanUp(): void {
@@ -25,6 +72,9 @@ function cleanUp(): void {
   treeRoots.clear();
   for (const c of children) c.kill('SIGKILL');
   children.clear();
+  // A container's processes outlive a killed systemd-nspawn: its cgroup holds them all.
+  for (const g of cgroups) killCgroup(g);
+  cgroups.clear();
   // Mounts go before the directories under them are removed (a lazy unmount: a process may still hold one).
   for (const m of [...mounts].reverse()) {
     try {
@@ -102,4 +152,14 @@ export function trackMount(path: string): void {
 
 export function untrackMount(path: string): void {
   mounts.delete(path);
+}
+
+/** A cgroup a test made for what it runs (a simulated machine): everything in it is killed on exit. */
+export function trackCgroup(path: string): void {
+  install();
+  cgroups.add(path);
+}
+
+export function untrackCgroup(path: string): void {
+  cgroups.delete(path);
 }
