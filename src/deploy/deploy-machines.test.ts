@@ -17,7 +17,7 @@ const log = (line: string): void => {
   process.stderr.write(`[deploy-machines ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
 
-describe('brindle deploy: 1 controller + 2 computes on simulated machines', { timeout: 420_000 }, () => {
+describe('brindle deploy: 1 controller + 2 computes on simulated machines', { timeout: 900_000 }, () => {
   const exec = realExec();
   const fs = realFs();
   let dir = '';
@@ -57,52 +57,56 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
     return { result, report };
   };
 
-  before(async () => {
-    dir = await fs.makeTempDir('brindle-deploy-machines-');
-    trackTempDir(dir);
-    const rootfs = await ensureTestRootfs(log);
-    const [fab] = await Promise.all([
-      startTestFabric(
+  // On a new machine this first builds the root filesystem and downloads the packages (a few minutes).
+  before(
+    async () => {
+      dir = await fs.makeTempDir('brindle-deploy-machines-');
+      trackTempDir(dir);
+      const rootfs = await ensureTestRootfs(log);
+      const [fab] = await Promise.all([
+        startTestFabric(
+          [
+            { name: 'ctl1', host: 11 },
+            { name: 'cmp1', host: 12 },
+            { name: 'cmp2', host: 13 },
+          ],
+          log,
+        ),
+        makeTestPackageDir(rootfs, join(dir, 'packages'), log),
+      ]);
+      fabric = fab;
+      const [c, a, b] = fab.machines;
+      if (c === undefined || a === undefined || b === undefined) throw new Error('machines missing');
+      ctl = c;
+      computes = [a, b];
+      await fs.writeTextAtomic(
+        join(dir, 'inventory.yaml'),
         [
-          { name: 'ctl1', host: 11 },
-          { name: 'cmp1', host: 12 },
-          { name: 'cmp2', host: 13 },
-        ],
-        log,
-      ),
-      makeTestPackageDir(rootfs, join(dir, 'packages'), log),
-    ]);
-    fabric = fab;
-    const [c, a, b] = fab.machines;
-    if (c === undefined || a === undefined || b === undefined) throw new Error('machines missing');
-    ctl = c;
-    computes = [a, b];
-    await fs.writeTextAtomic(
-      join(dir, 'inventory.yaml'),
-      [
-        'machines:',
-        `  - { name: ctl1, address: ${ctl.address}, roles: [controller] }`,
-        `  - { name: cmp1, address: ${a.address}, roles: [compute] }`,
-        `  - { name: cmp2, address: ${b.address}, roles: [compute] }`,
-        '',
-      ].join('\n'),
-    );
-    // One certificate for the member and every client, valid for the member's address and loopback.
-    await makeTestCerts(join(dir, 'tls'), ['etcd'], [ctl.address, '127.0.0.1']);
-    await fs.writeTextAtomic(
-      join(dir, 'settings.yaml'),
-      [
-        'asNumber: 64512',
-        'bgp: { topology: mesh }',
-        'ipPools: [{ cidr: 198.18.64.0/20, natOutgoing: false }]',
-        'etcd: { tls: { caFile: tls/ca.crt, certFile: tls/etcd.crt, keyFile: tls/etcd.key } }',
-        'packages: { directory: packages }',
-        '',
-      ].join('\n'),
-    );
-    log('deploying');
-    first = await runDeploy();
-  });
+          'machines:',
+          `  - { name: ctl1, address: ${ctl.address}, roles: [controller] }`,
+          `  - { name: cmp1, address: ${a.address}, roles: [compute] }`,
+          `  - { name: cmp2, address: ${b.address}, roles: [compute] }`,
+          '',
+        ].join('\n'),
+      );
+      // One certificate for the member and every client, valid for the member's address and loopback.
+      await makeTestCerts(join(dir, 'tls'), ['etcd'], [ctl.address, '127.0.0.1']);
+      await fs.writeTextAtomic(
+        join(dir, 'settings.yaml'),
+        [
+          'asNumber: 64512',
+          'bgp: { topology: mesh }',
+          'ipPools: [{ cidr: 198.18.64.0/20, natOutgoing: false }]',
+          'etcd: { tls: { caFile: tls/ca.crt, certFile: tls/etcd.crt, keyFile: tls/etcd.key } }',
+          'packages: { directory: packages }',
+          '',
+        ].join('\n'),
+      );
+      log('deploying');
+      first = await runDeploy();
+    },
+    { timeout: 480_000 },
+  );
 
   after(async () => {
     await fabric?.remove();

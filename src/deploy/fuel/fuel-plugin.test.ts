@@ -35,7 +35,7 @@ const OTHERS = [
 const astute = (values: Record<string, unknown> = {}, nodes: readonly object[] = [...NODE_1, ...OTHERS]): string =>
   toYaml({ fqdn: 'node-1.domain.tld', role: 'primary-controller', nodes, [PLUGIN_NAME]: { metadata: { enabled: true }, ...values } });
 
-describe('the Fuel 6.1 plugin', { timeout: 300_000 }, () => {
+describe('the Fuel 6.1 plugin', { timeout: 900_000 }, () => {
   const exec = realExec();
   const fs = realFs();
   const io = { exec, fs };
@@ -202,7 +202,8 @@ describe('the Fuel 6.1 plugin', { timeout: 300_000 }, () => {
       await fabric?.remove();
     });
 
-    it('installs Brindle from the plugin repository and deploys the node, tasks in tasks.yaml order', async () => {
+    // On a new machine this first builds the root filesystem and downloads the packages (a few minutes).
+    it('installs Brindle from the plugin repository and deploys the node, tasks in tasks.yaml order', { timeout: 480_000 }, async () => {
       const rootfs = await ensureTestRootfs(log);
       const [fab, pkgs] = await Promise.all([startTestFabric([{ name: 'node-1', host: 21 }], log), makeTestPackageDir(rootfs, join(dir, 'debs'), log)]);
       fabric = fab;
