@@ -90,14 +90,14 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
         ].join('\n'),
       );
       // One certificate for the member and every client, valid for the member's address and loopback.
-      await makeTestCerts(join(dir, 'tls'), ['etcd'], [ctl.address, '127.0.0.1']);
+      await makeTestCerts(join(dir, 'tls'), ['etcd', 'client'], [ctl.address, '127.0.0.1']);
       await fs.writeTextAtomic(
         join(dir, 'settings.yaml'),
         [
           'asNumber: 64512',
           'bgp: { topology: mesh }',
           'ipPools: [{ cidr: 198.18.64.0/20, natOutgoing: false }]',
-          'etcd: { tls: { caFile: tls/ca.crt, certFile: tls/etcd.crt, keyFile: tls/etcd.key } }',
+          'etcd: { tls: { caFile: tls/ca.crt, certFile: tls/etcd.crt, keyFile: tls/etcd.key, clientCertFile: tls/client.crt, clientKeyFile: tls/client.key } }',
           'packages: { directory: packages }',
           '',
         ].join('\n'),
@@ -143,6 +143,9 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
     const plain = await ctl.ssh(`ETCDCTL_API=3 etcdctl --endpoints=http://${ctl.address}:2379 --command-timeout=2s endpoint health 2>&1`);
     assert.notEqual(plain.code, 0, 'no plain-text etcd');
     assert.match(await computes[0]!.must('cat /etc/brindle/brindle.yaml'), /datastore: etcd:https:\/\/198\.18\.0\.11:2379/);
+    // The members' key stays on the members: computes hold the client pair only.
+    assert.notEqual(await computes[0]!.must('cat /etc/brindle/etcd-key.pem'), await ctl.must('cat /etc/etcd/brindle-key.pem'));
+    assert.equal((await computes[0]!.ssh('test -e /etc/etcd/brindle-key.pem')).code, 1);
     const birdc = await computes[0]?.must('birdc -s /run/brindle/bird/bird.ctl show protocols');
     assert.match(birdc ?? '', /Established/, `cmp1's BGP session to cmp2:\n${birdc}`);
   });

@@ -55,7 +55,20 @@ export const deploySettingsSchema = z
          * file). The certificate must be valid for every member's address and 127.0.0.1, for
          * server and client use; Brindle's processes present it to etcd, and etcd requires one.
          */
-        tls: z.strictObject({ caFile: z.string().min(1), certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+        tls: z
+          .strictObject({
+            caFile: z.string().min(1),
+            certFile: z.string().min(1),
+            keyFile: z.string().min(1),
+            /** A client-only pair for Brindle's processes: then the members' key stays on the members. */
+            clientCertFile: z.string().min(1).optional(),
+            clientKeyFile: z.string().min(1).optional(),
+          })
+          .refine((t) => (t.clientCertFile === undefined) === (t.clientKeyFile === undefined), {
+            message: 'clientCertFile and clientKeyFile go together',
+            path: ['clientCertFile'],
+          })
+          .optional(),
       })
       .default({ clientPort: 2379, peerPort: 2380 }),
     api: z

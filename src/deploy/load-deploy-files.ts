@@ -69,7 +69,15 @@ export async function loadDeployFiles(read: (path: string) => Promise<string>, i
       throw new DeployInputError(settingsFile, `${near(p)}: ${(err as Error).message}`, `etcd.tls.${field}`);
     }
   };
-  const etcdTls =
-    tls === undefined ? undefined : { ca: await pem(tls.caFile, 'caFile'), cert: await pem(tls.certFile, 'certFile'), key: await pem(tls.keyFile, 'keyFile') };
+  let etcdTls: EtcdTls | undefined;
+  if (tls !== undefined) {
+    const cert = await pem(tls.certFile, 'certFile');
+    const key = await pem(tls.keyFile, 'keyFile');
+    const client =
+      tls.clientCertFile === undefined || tls.clientKeyFile === undefined
+        ? { cert, key }
+        : { cert: await pem(tls.clientCertFile, 'clientCertFile'), key: await pem(tls.clientKeyFile, 'clientKeyFile') };
+    etcdTls = { ca: await pem(tls.caFile, 'caFile'), cert, key, client };
+  }
   return { inventory, settings, packageDir, etcdTls };
 }

@@ -100,7 +100,8 @@ describe('planDeploy', () => {
 
 describe('planDeploy with etcd TLS and a retired machine', () => {
   it('etcd speaks TLS to clients and peers; every process gets the client files; a retired machine gets nothing', () => {
-    const tls = { ca: '-----BEGIN CERTIFICATE-----\nca\n', cert: '-----BEGIN CERTIFICATE-----\ncert\n', key: '-----BEGIN PRIVATE KEY-----\nkey\n' };
+    const client = { cert: '-----BEGIN CERTIFICATE-----\nclient\n', key: '-----BEGIN PRIVATE KEY-----\nclient-key\n' };
+    const tls = { ca: '-----BEGIN CERTIFICATE-----\nca\n', cert: '-----BEGIN CERTIFICATE-----\ncert\n', key: '-----BEGIN PRIVATE KEY-----\nkey\n', client };
     const plan = planDeploy(inventory([...CLOUD, { name: 'cmp9', address: '198.18.0.19', roles: ['compute'], retire: true }]), settings(), tls);
     assert.equal(plan.datastore, 'etcd:https://198.18.0.11:2379');
     assert.deepEqual(
@@ -113,7 +114,8 @@ describe('planDeploy with etcd TLS and a retired machine', () => {
     assert.match(etcd, /ETCD_PEER_CLIENT_CERT_AUTH="true"/);
     assert.match(etcd, /ETCD_LISTEN_CLIENT_URLS="https:\/\/198\.18\.0\.11:2379,https:\/\/127\.0\.0\.1:2379"/);
     const key = plan.machines[1]?.files.find((f) => f.path === '/etc/brindle/etcd-key.pem');
-    assert.deepEqual([key?.mode, key?.group, key?.content], ['0640', 'brindle', tls.key]);
+    assert.deepEqual([key?.mode, key?.group, key?.content], ['0640', 'brindle', client.key], "computes get the client key, not the members'");
+    assert.equal(plan.machines[0]?.etcdFiles.find((f) => f.path.endsWith('brindle-key.pem'))?.content, tls.key, 'the member has its own key');
     assert.match(file(plan, 'cmp1', BRINDLE_CONFIG), /etcdCertFile: \/etc\/brindle\/etcd-cert\.pem/);
     assert.match(plan.etcdctlFlags, /--cacert=\/etc\/brindle\/etcd-ca\.pem/);
   });

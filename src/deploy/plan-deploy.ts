@@ -60,8 +60,11 @@ export interface CalicoDoc {
 /** etcd's TLS material, as PEM text. */
 export interface EtcdTls {
   readonly ca: string;
+  /** The members' certificate and key (server and peer). */
   readonly cert: string;
   readonly key: string;
+  /** What Brindle's processes present (a client-only pair if the settings give one, else the members'). */
+  readonly client: { readonly cert: string; readonly key: string };
 }
 
 export const ETCD_DEFAULTS = '/etc/default/etcd';
@@ -136,8 +139,8 @@ function planMachine(m: Machine, s: DeploySettings, cluster: ClusterFacts): Mach
       ? []
       : [
           { path: BRINDLE_ETCD_TLS.ca, content: tls.ca, mode: '0644', group: 'root' },
-          { path: BRINDLE_ETCD_TLS.cert, content: tls.cert, mode: '0644', group: 'root' },
-          { path: BRINDLE_ETCD_TLS.key, content: tls.key, mode: '0640', group: 'brindle' },
+          { path: BRINDLE_ETCD_TLS.cert, content: tls.client.cert, mode: '0644', group: 'root' },
+          { path: BRINDLE_ETCD_TLS.key, content: tls.client.key, mode: '0640', group: 'brindle' },
         ];
   const files: FileSpec[] = [
     ...tlsFiles,
