@@ -80,7 +80,21 @@ export const selectorSchema = z.string().superRefine((text, ctx) => {
   }
 });
 
-export const asNumberSchema = z.union([z.number().int().min(0).max(4294967295), z.string().regex(/^\d+(\.\d+)?$/, 'must be an AS number (plain or dotted)')]);
+/** A dotted AS number (`high.low`, RFC 5396), each half 0-65535, not both 0. */
+function dottedAsOk(text: string): boolean {
+  const [high, low] = text.split('.').map(Number);
+  if (low === undefined) return Number(text) >= 1 && Number(text) <= 4294967294;
+  return high !== undefined && high <= 65535 && low <= 65535 && high + low > 0;
+}
+
+/** 1-4294967294, plain or dotted (0 and 4294967295 are reserved, RFC 7607 and 7300). */
+export const asNumberSchema = z.union([
+  z.number().int('must be a whole number').min(1, 'must be between 1 and 4294967294').max(4294967294, 'must be between 1 and 4294967294'),
+  z.string().superRefine((text, ctx) => {
+    if (!/^\d+(\.\d+)?$/.test(text)) ctx.addIssue({ code: 'custom', message: 'must be an AS number (plain or dotted)' });
+    else if (!dottedAsOk(text)) ctx.addIssue({ code: 'custom', message: 'must be between 1 and 4294967294 (each half of a dotted AS 0-65535)' });
+  }),
+]);
 
 /** Builds the full resource schema (envelope + spec) of a namespaced kind. */
 export function namespacedResourceSchema<K extends string, S extends z.ZodType<object>>(kind: K, spec: S) {
