@@ -3,3 +3,4 @@ export { startNodeAgent, type NodeAgent, type NodeAgentOptions } from './node-ag
 export { DEFAULT_DATAPLANE_CONFIG, type DataplaneConfig } from './config.js';
 export { parseDurationMs, type AgentIntervals } from './felix-config.js';
 export { AgentConfigError, IptablesRestoreError, IptablesSaveError } from './errors.js';
+export { applyingPolicies, type AppliedPolicy, type AppliedTier } from './calc/applying-policies.js';
