@@ -1,4 +1,5 @@
 import { backoffDelay, describeError, ownString, realClock, silentLogger, type BackoffPolicy, type Clock, type Logger } from '../lib/index.js';
+import { setMaxListeners } from 'node:events';
 import { CompactedError } from './errors.js';
 import type { KvStore } from './kv-store.js';
 
@@ -75,6 +76,8 @@ export class Syncer {
     this.#clock = options.clock ?? realClock();
     this.#log = options.logger ?? silentLogger();
     this.#states = options.prefixes.map((prefix) => ({ prefix, known: new Map(), synced: false, next: 0 }));
+    // Every prefix's watch listens to the one abort signal.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   get status(): SyncStatus {

@@ -8,3 +8,4 @@ export { ReloadablePolicy, PolicyError, NEUTRON_DEFAULT_RULES } from './policy/i
 export { keystoneAuth, UnauthorizedFault } from './api/keystone-auth.js';
 export { KeystoneClient, fetchHttp, KeystoneUnavailableError, KeystoneServiceAuthError, type TokenInfo } from './keystone/index.js';
 export type { HttpPost, NovaEvent } from './status/nova-notifier.js';
+export { collectionPrefix, type NeutronCollection } from './store/neutron-keys.js';
