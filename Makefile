@@ -3,9 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN := node_modules/.bin
 # What `make lint` checks the formatting of (prettier; `make format` rewrites it).
-FORMATTED := "src/**/*.ts" "bench/**/*.ts" "scripts/**/*.mjs" "*.js" "*.cjs"
+FORMATTED := "src/**/*.ts" "src/**/*.tsx" "bench/**/*.ts" "scripts/**/*.mjs" "*.js" "*.cjs"
 
-.PHONY: help deps build lint format test demo bench bench-api bench-agent bench-bgp bench-boot tempest package clean
+.PHONY: help deps build lint format test demo bench bench-api bench-agent bench-bgp bench-boot bench-console tempest package clean
 
 help:
 	@echo "make demo   install what is missing, build, and run the demo"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench-agent  the agent benchmark: brindle node with 5,000 endpoints vs the kernel tools (root)"
 	@echo "make bench-bgp  the BGP benchmark: bound port -> reachable from another host, 5,000 routes vs BIRD alone (root)"
 	@echo "make bench-boot  the boot benchmark: VM plugged -> DHCP lease and -> metadata on a host with 1,000 endpoints (root)"
+	@echo "make bench-console  the console benchmark: page loads and time to update with 1,000 hosts and 50,000 VM ports (root)"
 	@echo "make package  build/brindle_<version>_amd64.deb: the program, its npm packages, systemd units, /etc/brindle"
 	@echo "make tempest  OpenStack's tempest.api.network against brindle api --auth keystone (installs tempest; results in bench/results/tempest.json)"
 
@@ -25,6 +26,7 @@ deps:
 build: deps
 	@rm -rf dist
 	@$(BIN)/tsc -p tsconfig.json
+	@node scripts/build-console.mjs
 	@echo "build: ok"
 
 lint: build
@@ -58,6 +60,9 @@ bench-bgp: build
 
 bench-boot: build
 	@node dist/bench/boot/run.js
+
+bench-console: build
+	@node dist/bench/console/run.js
 
 # Tempest is not needed by anything else: this target alone installs it.
 tempest: build
