@@ -4,6 +4,7 @@ import { DeployInputError } from '../deploy/index.js';
 import { BrindleError } from '../lib/index.js';
 import { UnknownKindError } from '../model/index.js';
 import { apiCommand } from './commands/api.js';
+import { consoleCommand } from './commands/console.js';
 import { ctlCommand } from './commands/ctl.js';
 import { deployCommand } from './commands/deploy.js';
 import { labCommand } from './commands/lab.js';
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo, env: Env): Command {
   program.addCommand(metadataCommand({ io, env }));
   program.addCommand(labCommand({ io, env }));
   program.addCommand(deployCommand({ io, env }));
+  program.addCommand(consoleCommand({ io, env }));
   const applyToAll = (cmd: Command): void => {
     cmd.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();
     cmd.commands.forEach(applyToAll);

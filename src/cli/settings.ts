@@ -20,6 +20,15 @@ export interface Settings {
   readonly logLevel: LogLevel;
   /** Only for commands declared with `keystone`: Brindle's service user, as set (validated by the command). */
   readonly keystone: KeystoneSettings | undefined;
+  /** Only for `brindle console`: its TLS files and local admin password, as set. */
+  readonly console: ConsoleSettings | undefined;
+}
+
+/** `brindle console`'s own settings (`--tls-*`, `--admin-password` or `consoleAdminPassword` in the file). */
+export interface ConsoleSettings {
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly adminPassword: string | undefined;
 }
 
 /** Brindle's service user in Keystone (`--keystone-*`): what validates callers' tokens. */
@@ -104,6 +113,16 @@ const KEYSTONE_DEFS: readonly SettingDef[] = [
     help: 'how long a validated token is trusted before Keystone is asked again; a revoked token works at most this long (default 300)',
   },
 ];
+const CONSOLE_DEFS: readonly SettingDef[] = [
+  { flag: '--tls-cert <file>', key: 'consoleTlsCert', env: 'BRINDLE_CONSOLE_TLS_CERT', help: 'serve HTTPS with this certificate (PEM; needed off loopback)' },
+  { flag: '--tls-key <file>', key: 'consoleTlsKey', env: 'BRINDLE_CONSOLE_TLS_KEY', help: "the certificate's private key (PEM)" },
+  {
+    flag: '--admin-password <password>',
+    key: 'consoleAdminPassword',
+    env: 'BRINDLE_CONSOLE_ADMIN_PASSWORD',
+    help: 'the local admin password when Keystone is not configured (prefer the config file)',
+  },
+];
 const HOST_DEF: SettingDef = {
   flag: '--hostname <name>',
   key: 'hostname',
@@ -130,6 +149,9 @@ const configFileSchema = z.strictObject({
   keystoneUserDomain: z.string().optional(),
   keystoneProjectDomain: z.string().optional(),
   keystoneCacheSeconds: z.union([z.string(), z.number()]).transform(String).optional(),
+  consoleTlsCert: z.string().optional(),
+  consoleTlsKey: z.string().optional(),
+  consoleAdminPassword: z.string().optional(),
 });
 type ConfigFile = z.output<typeof configFileSchema>;
 
@@ -157,11 +179,19 @@ export interface SettingsScope {
   readonly perHost?: boolean;
   /** Adds the --keystone-* flags (for servers that validate Keystone tokens). */
   readonly keystone?: boolean;
+  /** Adds the console's --tls-cert, --tls-key and --admin-password. */
+  readonly console?: boolean;
 }
 
 /** Declares the shared flags on a command (with their environment variables in --help). */
 export function addSettingsOptions(cmd: Command, scope: SettingsScope = {}): Command {
-  const defs = [...DEFS, ...(scope.server ? [SERVER_DEF] : []), ...(scope.perHost ? [HOST_DEF] : []), ...(scope.keystone === true ? KEYSTONE_DEFS : [])];
+  const defs = [
+    ...DEFS,
+    ...(scope.server ? [SERVER_DEF] : []),
+    ...(scope.perHost ? [HOST_DEF] : []),
+    ...(scope.keystone === true ? KEYSTONE_DEFS : []),
+    ...(scope.console === true ? CONSOLE_DEFS : []),
+  ];
   cmd.addOption(new Option('--config <file>', `config file (YAML; default ${DEFAULT_CONFIG_FILE} if present) [env: BRINDLE_CONFIG]`));
   for (const d of defs) cmd.addOption(new Option(d.flag, `${d.help} [env: ${d.env}]`));
   return cmd;
@@ -213,7 +243,7 @@ async function loadConfigFile(path: string | undefined, io: CliIo): Promise<Conf
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const ENV_OF = new Map([...DEFS, SERVER_DEF, HOST_DEF, ...KEYSTONE_DEFS].map((d) => [d.key, d.env] as const));
+const ENV_OF = new Map([...DEFS, SERVER_DEF, HOST_DEF, ...KEYSTONE_DEFS, ...CONSOLE_DEFS].map((d) => [d.key, d.env] as const));
 
 /** Resolves the settings from a command's parsed options: flag, then environment, then file, then default. */
 export async function resolveSettings(opts: Record<string, unknown>, env: Env, io: CliIo, scope: SettingsScope = {}): Promise<Settings> {
@@ -265,6 +295,14 @@ export async function resolveSettings(opts: Record<string, unknown>, env: Env, i
             userDomain: get('keystoneUserDomain', '--keystone-user-domain') ?? 'Default',
             projectDomain: get('keystoneProjectDomain', '--keystone-project-domain') ?? 'Default',
             cacheSeconds: secondsToMs(get('keystoneCacheSeconds', '--keystone-cache-seconds') ?? '300', '--keystone-cache-seconds') / 1_000,
+          }
+        : undefined,
+    console:
+      scope.console === true
+        ? {
+            tlsCert: get('consoleTlsCert', '--tls-cert'),
+            tlsKey: get('consoleTlsKey', '--tls-key'),
+            adminPassword: get('consoleAdminPassword', '--admin-password'),
           }
         : undefined,
   };

@@ -18,7 +18,7 @@ function wholeNumber(value: unknown, flag: string): number {
 const SERVER = { server: { defaultListen: '127.0.0.1:9696' }, perHost: true, keystone: true } as const;
 
 /** `--auth keystone`: the token validator from the --keystone-* settings (and the service token for Nova), or a usage error naming what is missing. */
-function keystoneAuthenticator(k: KeystoneSettings | undefined): { authenticator: Authenticator; serviceToken: (fresh: boolean) => Promise<string> } {
+export function keystoneAuthenticator(k: KeystoneSettings | undefined): { authenticator: Authenticator; serviceToken: (fresh: boolean) => Promise<string> } {
   const missing = [
     ['--keystone-url', k?.url],
     ['--keystone-username', k?.username],
