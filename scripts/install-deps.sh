@@ -23,6 +23,7 @@ DEBIAN_PACKAGES=(
   openssh-client                   # brindle deploy drives machines over ssh
   dpkg-dev lintian dpkg-repack     # make package and deploy: dpkg-scanpackages, lintian; tests repack this machine's Node.js 20
   rpm                              # brindle deploy fuel-plugin --build: rpmbuild, as fpb --build
+  chromium                         # the console's tests and benchmark drive its pages in headless Chromium (puppeteer-core)
   "$@"                             # what the calling target adds
 )
 

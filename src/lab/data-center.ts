@@ -26,6 +26,11 @@ export interface DataCenterPlan {
   readonly reflectors?: number;
   /** A border router with an outside network behind it. */
   readonly border?: boolean;
+  /**
+   * Whether the border is written as BGPPeers for every node (default true). With false the
+   * router runs but no host peers with it until someone adds it (the console's tests do).
+   */
+  readonly borderPeers?: boolean;
   /** Progress, one line at a time. */
   readonly progress?: (line: string) => void;
 }
@@ -57,7 +62,7 @@ export async function buildDataCenter(
   if (plan.border === true) {
     const border = await d.lab.addBorder({ asNumber: LAB_AS.border, birdSocket: join(d.cluster.birdDir('border'), 'bird.ctl') });
     await startBorderBird({ exec: d.exec, fs: d.fs, clock }, border);
-    await configureLabBgp(d.datastore, { mesh: reflectors.length === 0, border });
+    if (plan.borderPeers !== false) await configureLabBgp(d.datastore, { mesh: reflectors.length === 0, border });
     say(`border router: namespace ${border.netns}, ${border.ip4} (AS ${border.asNumber}); outside host ${border.outside.ip4} in ${border.outside.netns}`);
   }
 }

@@ -35,6 +35,8 @@ export async function startLabCloud(o: {
   logLevel?: string;
   reflectors?: number;
   border?: boolean;
+  /** With `border`: write its BGPPeers (default true; false leaves peering it to the test). */
+  borderPeers?: boolean;
 }): Promise<LabCloud> {
   const fs = realFs();
   const exec = realExec();
@@ -71,6 +73,7 @@ export async function startLabCloud(o: {
         ...(o.agents === undefined ? {} : { agents: o.agents }),
         ...(o.reflectors === undefined ? {} : { reflectors: o.reflectors }),
         ...(o.border === undefined ? {} : { border: o.border }),
+        ...(o.borderPeers === undefined ? {} : { borderPeers: o.borderPeers }),
       },
     );
   } catch (err) {
