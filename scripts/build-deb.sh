@@ -32,6 +32,10 @@ mkdir -p "$lib/dist" "$lib/bin" "$root/usr/bin" "$root/lib/systemd/system" "$roo
 
 # The program: the compiled sources without their tests, and the launcher.
 (cd dist && find src -name '*.js' ! -name '*.test.js' -exec cp --parents -t "$lib/dist/" {} +)
+# The console's page (bundled at build time: index.html, app.css, app.js with its source map).
+cp -r dist/src/console/public "$lib/dist/src/console/"
+# Test helpers stay behind (they need the development packages).
+find "$lib/dist" -type d -name testing -prune -exec rm -rf {} +
 cp bin/brindle "$lib/bin/brindle"
 cp package.json "$lib/package.json"
 ln -s ../lib/brindle/bin/brindle "$root/usr/bin/brindle"
@@ -59,7 +63,7 @@ find "$lib/node_modules" -type f \( -name '*.md' -o -name '*.ts' -o -name '*.map
 find "$lib/node_modules" -type f -exec chmod 0644 {} +
 
 # systemd units, configuration, documentation.
-install -m 0644 "$pkg"/brindle-api.service "$pkg"/brindle-node.service "$pkg"/brindle-metadata.service "$root/lib/systemd/system/"
+install -m 0644 "$pkg"/brindle-api.service "$pkg"/brindle-node.service "$pkg"/brindle-metadata.service "$pkg"/brindle-console.service "$root/lib/systemd/system/"
 install -m 0644 "$pkg"/brindle.yaml "$root/etc/brindle/brindle.yaml"
 install -m 0644 "$pkg"/default "$root/etc/default/brindle"
 install -m 0644 README.md "$root/usr/share/doc/brindle/README.md"

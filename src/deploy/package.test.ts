@@ -8,7 +8,7 @@ import { freePort, realExec, realFs } from '../lib/index.js';
 import { eventually, projectRoot, trackChild, trackMount, trackTempDir, untrackMount, untrackTempDir } from '../lib/testing.js';
 import { ensureTestRootfs } from './testing/test-rootfs.js';
 
-const UNITS = ['brindle-api.service', 'brindle-node.service', 'brindle-metadata.service'];
+const UNITS = ['brindle-api.service', 'brindle-node.service', 'brindle-metadata.service', 'brindle-console.service'];
 
 describe('make package: the Debian package', { timeout: 240_000 }, () => {
   const exec = realExec();
@@ -129,6 +129,43 @@ describe('make package: the Debian package', { timeout: 240_000 }, () => {
         body: JSON.stringify({ network: { name: 'from-the-package' } }),
       });
       assert.equal(res.status, 201, await res.text());
+    } finally {
+      child.kill('SIGTERM');
+      await child.exited;
+    }
+  });
+
+  it('brindle console serves its bundled page and reads the store from the package tree', async () => {
+    const port = await freePort();
+    const child = exec.spawn(process.execPath, [
+      join(tree, 'usr/lib/brindle/bin/brindle'),
+      'console',
+      '--datastore',
+      `embedded:${join(dir, 'store')}`,
+      '--listen',
+      `127.0.0.1:${port}`,
+    ]);
+    trackChild(child);
+    child.stdin.end();
+    let output = '';
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      await eventually(() => output.includes('brindle console: serving'), {
+        timeoutMs: 20_000,
+        what: `brindle console from the package serving (output: ${output.slice(-500)})`,
+      });
+      for (const [path, type] of [
+        ['/', 'text/html'],
+        ['/app.js', 'javascript'],
+        ['/app.css', 'text/css'],
+      ] as const) {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`);
+        assert.equal(res.status, 200, path);
+        assert.match(res.headers.get('content-type') ?? '', new RegExp(type), path);
+      }
+      const settings = (await (await fetch(`http://127.0.0.1:${port}/api/settings`)).json()) as { form: { asNumber: string } };
+      assert.equal(settings.form.asNumber, '64512');
     } finally {
       child.kill('SIGTERM');
       await child.exited;
