@@ -11,6 +11,12 @@ export interface SettingsForm {
   reflectorClusterId: string;
   /** The nodes that reflect routes. */
   reflectorNodes: string[];
+  /**
+   * Each reflector's cluster id as stored (read-only: shown, and compared to find someone
+   * else's change). A cluster id typed into reflectorClusterId goes to every reflector; left
+   * as loaded, each reflector keeps its own and a new one gets reflectorClusterId.
+   */
+  reflectorIds: Record<string, string>;
   externalPeers: ExternalPeerForm[];
   ipPools: IpPoolForm[];
   /** Felix's IPv6 support (FelixConfiguration default ipv6Support). */

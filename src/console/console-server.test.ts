@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { openDatastore, ResourceClient, type KvStore } from '../datastore/index.js';
@@ -140,20 +141,62 @@ describe('brindle console server: settings by compare-and-swap, live events, log
         text += decoder.decode(value);
       }
     })().catch(() => undefined);
-    const until = async (re: RegExp): Promise<void> => {
+    const until = async (re: RegExp, from = 0): Promise<void> => {
       const deadline = Date.now() + 1_000;
-      while (!re.test(text)) {
+      while (!re.test(text.slice(from))) {
         assert.ok(Date.now() < deadline, `no event matching ${String(re)} within a second: ${text}`);
         await new Promise((r) => setTimeout(r, 10));
       }
     };
-    await until(/"topics":\[\]/);
+    // The first event, at connection, names every topic (a page that reconnects refreshes all).
+    await until(/"topics":\["endpoints","hosts","networks","policies","settings"\]/);
+    const seen = text.length;
     await kv.put(felixHostStatusKey('no-region', 'compute-1'), JSON.stringify({ time: new Date().toISOString(), uptime: 1, first_update: true }));
-    await until(/"topics":\[[^\]]*"hosts"/);
+    await until(/"topics":\[[^\]]*"hosts"/, seen);
     await reader.cancel();
     await pump;
     const hosts = await call<{ items: { name: string; alive: boolean }[] }>(url('/api/hosts'));
     assert.deepEqual(hosts.body.items, [{ ...hosts.body.items[0], name: 'compute-1', alive: true }]);
+  });
+
+  it('checks the route the router matched, not the raw path: an encoded /api/ is still guarded', async () => {
+    const { body: f } = await call<SettingsReply>(url('/api/settings'));
+    const r = await call<ErrorReply>(url('/%61pi/settings/apply'), { body: { base: f.form, desired: { ...f.form, ipv6: false } }, noHeader: true });
+    assert.equal(r.status, 403);
+    assert.equal(await new ResourceClient(kv).get('FelixConfiguration', 'default'), undefined);
+  });
+
+  it('without a login, answers only pages loaded from loopback, and writes only from its own origin', async () => {
+    const { body: f } = await call<SettingsReply>(url('/api/settings'));
+    const port = new URL(con.url).port;
+    // fetch() will not send another Host; a plain request will, as a rebound browser does.
+    const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: Number(port), path: '/api/overview', headers: { Host: `evil.example:${port}` } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(rebound.status, 403);
+    assert.equal((JSON.parse(rebound.body) as ErrorReply).error.code, 'CONSOLE_FOREIGN_HOST');
+    const cross = await fetch(url('/api/settings/apply'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-console': '1', origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' },
+      body: JSON.stringify({ base: f.form, desired: { ...f.form, ipv6: false } }),
+    });
+    assert.equal(cross.status, 403);
+    assert.equal(await new ResourceClient(kv).get('FelixConfiguration', 'default'), undefined);
+  });
+
+  it('refuses to apply more than one transaction can hold, and writes nothing', async () => {
+    const { body: f } = await call<SettingsReply>(url('/api/settings'));
+    const ipPools = Array.from({ length: 101 }, (_, i) => ({ name: `p${i}`, cidr: `198.18.${i}.0/24`, natOutgoing: false, disabled: false }));
+    const r = await call<ErrorReply>(url('/api/settings/apply'), { body: { base: f.form, desired: { ...f.form, ipPools } } });
+    assert.equal(r.status, 422);
+    assert.match(r.body.error.fields?.[0]?.message ?? '', /101 resources would change at once; apply at most 100/);
+    assert.deepEqual((await new ResourceClient(kv).list('IPPool')).items, []);
   });
 
   it('unknown things are 404 in the console’s error shape', async () => {

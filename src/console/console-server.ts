@@ -8,7 +8,15 @@ import { BrindleError, type Logger } from '../lib/index.js';
 import type { ChangeEvent, ErrorReply, SettingsForm } from './api-types.js';
 import { SESSION_COOKIE, type ConsoleSessions } from './console-auth.js';
 import type { ConsoleState, Topic } from './console-state.js';
-import { ConsoleBadRequestError, ConsoleNotFoundError, ForeignOriginError, SettingsConflictError, SettingsInvalidError } from './errors.js';
+import {
+  ConsoleBadRequestError,
+  ConsoleNotFoundError,
+  ForeignHostError,
+  ForeignOriginError,
+  SettingsConflictError,
+  SettingsInvalidError,
+  StoredSettingsInvalidError,
+} from './errors.js';
 import { planSettings, readSettingsForm, settingsConflicts, type SettingsSnapshot } from './settings-plan.js';
 import { topology } from './topology.js';
 import { endpointsPage, hostDetail, hostsPage, networksPage, overview, vmDetail, type PageQuery } from './views.js';
@@ -24,6 +32,18 @@ export interface ConsoleServerOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** Server-sent events are coalesced this long (default 100 ms). */
   readonly eventDelayMs?: number;
+  /** Wall-clock milliseconds (the clock seam). */
+  readonly now: () => number;
+}
+
+/** Most resources one apply may write: they must fit in one transaction (etcd allows 128 ops). */
+export const MAX_SETTINGS_OPS = 100;
+const ALL_TOPICS: readonly Topic[] = ['hosts', 'endpoints', 'networks', 'settings', 'policies'];
+
+/** A Host header naming this machine's loopback (a DNS-rebound name would not). */
+function loopbackHost(host: string | undefined): boolean {
+  const name = (host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
 const formSchema = z.strictObject({
@@ -31,6 +51,7 @@ const formSchema = z.strictObject({
   mesh: z.boolean(),
   reflectorClusterId: z.string().max(64),
   reflectorNodes: z.array(z.string().max(253)).max(10_000),
+  reflectorIds: z.record(z.string().max(253), z.string().max(64)),
   externalPeers: z
     .array(
       z.strictObject({
@@ -69,7 +90,11 @@ function cookie(req: FastifyRequest, name: string): string | undefined {
   return undefined;
 }
 
-/** The settings resources as they are in the datastore now, each with its resourceVersion. */
+/**
+ * The settings resources as they are in the datastore now, each with its resourceVersion. A
+ * stored one that does not validate is refused: the page cannot show it, and writing around it
+ * would hide it from the operator.
+ */
 async function readSnapshot(kv: KvStore): Promise<SettingsSnapshot> {
   const rc = new ResourceClient(kv);
   const [bgpConfigurations, felixConfigurations, bgpPeers, ipPools, nodes] = await Promise.all([
@@ -79,6 +104,8 @@ async function readSnapshot(kv: KvStore): Promise<SettingsSnapshot> {
     rc.list('IPPool'),
     rc.list('Node'),
   ]);
+  const invalid = [bgpConfigurations, felixConfigurations, bgpPeers, ipPools, nodes].flatMap((l) => l.invalid);
+  if (invalid.length > 0) throw new StoredSettingsInvalidError(invalid.map((i) => `${i.key}: ${i.error.message}`));
   return {
     bgpConfigurations: bgpConfigurations.items,
     felixConfigurations: felixConfigurations.items,
@@ -100,6 +127,10 @@ async function planAgainstNow(
   if (conflicts.length > 0) throw new SettingsConflictError(conflicts, now);
   const plan = planSettings(snapshot, desired);
   if (plan.errors.length > 0) throw new SettingsInvalidError(plan.errors);
+  if (plan.ops.length > MAX_SETTINGS_OPS)
+    throw new SettingsInvalidError([
+      { field: 'form', message: `${plan.ops.length} resources would change at once; apply at most ${MAX_SETTINGS_OPS} at a time` },
+    ]);
   return { snapshot, plan };
 }
 
@@ -157,9 +188,18 @@ export async function buildConsoleServer(
   const open = new Set(['/api/session', '/api/login', '/api/logout']);
   app.addHook('onRequest', (req, _reply, done) => {
     try {
-      if (req.url.startsWith('/api/')) {
-        if (req.method !== 'GET' && req.method !== 'HEAD' && req.headers['x-console'] !== '1') throw new ForeignOriginError();
-        if (!open.has(req.url.split('?')[0] ?? '')) o.sessions.check(cookie(req, SESSION_COOKIE));
+      // Without a login, only a page loaded from loopback may ask (no DNS rebinding).
+      if (!o.sessions.required && !loopbackHost(req.headers.host)) throw new ForeignHostError(req.headers.host ?? '');
+      // The route matched (after the router decoded the path: /%61pi/ is /api/).
+      const route = req.routeOptions.url ?? '';
+      if (route.startsWith('/api/')) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          const site = req.headers['sec-fetch-site'];
+          const origin = req.headers.origin;
+          const sameOrigin = origin === undefined || origin === `${secure ? 'https' : 'http'}://${req.headers.host ?? ''}`;
+          if (req.headers['x-console'] !== '1' || !sameOrigin || (site !== undefined && site !== 'same-origin')) throw new ForeignOriginError();
+        }
+        if (!open.has(route)) o.sessions.check(cookie(req, SESSION_COOKIE));
       }
       done();
     } catch (err) {
@@ -188,7 +228,7 @@ export async function buildConsoleServer(
     return { login: o.sessions.kind, loggedIn };
   });
   app.post('/api/login', async (req, reply) => {
-    const id = await o.sessions.login(parse(loginSchema, req.body, 'login'));
+    const id = await o.sessions.login(parse(loginSchema, req.body, 'login'), req.ip);
     reply.header('Set-Cookie', `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`);
     return { loggedIn: true };
   });
@@ -198,16 +238,16 @@ export async function buildConsoleServer(
     return { loggedIn: false };
   });
 
-  app.get('/api/overview', () => overview(state));
-  app.get('/api/hosts', (req) => hostsPage(state, q(req)));
+  app.get('/api/overview', () => overview(state, o.now()));
+  app.get('/api/hosts', (req) => hostsPage(state, q(req), o.now()));
   app.get<{ Params: { name: string } }>('/api/hosts/:name', (req) => {
-    const d = hostDetail(state, req.params.name, q(req));
+    const d = hostDetail(state, req.params.name, q(req), o.now());
     if (d === undefined) throw new ConsoleNotFoundError(`Host ${req.params.name}`);
     return d;
   });
   app.get('/api/endpoints', (req) => endpointsPage(state, q(req)));
   app.get('/api/networks', (req) => networksPage(state, q(req)));
-  app.get('/api/topology', () => topology(state));
+  app.get('/api/topology', () => topology(state, o.now()));
   app.get<{ Params: { workload: string } }>('/api/vms/:workload', async (req) => {
     const workload = req.params.workload;
     // The endpoints' stored values, read now: the resolver runs over exactly what the agents see.
@@ -260,7 +300,8 @@ export async function buildConsoleServer(
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    res.write(`retry: 1000\ndata: ${JSON.stringify({ topics: [], revision: state.revision } satisfies ChangeEvent)}\n\n`);
+    // Every topic at (re)connection: a page that was cut off may have missed changes.
+    res.write(`retry: 1000\ndata: ${JSON.stringify({ topics: [...ALL_TOPICS].sort(), revision: state.revision } satisfies ChangeEvent)}\n\n`);
     clients.add(res);
     req.raw.on('close', () => clients.delete(res));
   });

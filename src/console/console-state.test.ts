@@ -13,6 +13,7 @@ const put = (key: string, value: object): SyncUpdate => ({ key, value: JSON.stri
 const del = (key: string): SyncUpdate => ({ key, value: undefined, revision: ++rev });
 const res = (kind: string, name: string, spec: object, extra: object = {}): object => ({ apiVersion: API_VERSION, kind, metadata: { name, ...extra }, spec });
 const NS = 'openstack-region-no-region';
+const NOW = Date.parse('2026-12-08T00:00:30Z');
 const SG = '11111111-2222-3333-4444-555555555555';
 
 function endpoint(host: string, [vm, port, ip]: readonly [string, string, string], labels: Record<string, string> = {}): SyncUpdate {
@@ -98,7 +99,7 @@ function cloud(): ConsoleState {
 describe('console state and views (pure, fed like the syncer feeds them)', () => {
   it('hosts: alive by their report, sessions and VM ports counted', () => {
     const s = cloud();
-    const hosts = hostsPage(s, {});
+    const hosts = hostsPage(s, {}, NOW);
     assert.deepEqual(
       hosts.items.map((h) => [h.name, h.alive, h.sessionsEstablished, h.sessionsTotal, h.endpoints, h.endpointsUp]),
       [
@@ -108,14 +109,14 @@ describe('console state and views (pure, fed like the syncer feeds them)', () =>
       ],
     );
     assert.deepEqual(
-      hostsPage(s, { state: 'alive' }).items.map((h) => h.name),
+      hostsPage(s, { state: 'alive' }, NOW).items.map((h) => h.name),
       ['compute-1'],
     );
     assert.deepEqual(
-      hostsPage(s, { q: 'RR' }).items.map((h) => h.name),
+      hostsPage(s, { q: 'RR' }, NOW).items.map((h) => h.name),
       ['rr-1'],
     );
-    const d = hostDetail(s, 'compute-1', {});
+    const d = hostDetail(s, 'compute-1', {}, NOW);
     assert.deepEqual(
       d?.sessions.map((x) => [x.peerName, x.state]),
       [
@@ -125,13 +126,13 @@ describe('console state and views (pure, fed like the syncer feeds them)', () =>
     );
     // The agent's report goes (its lease expired): the host is not alive any more.
     s.apply([del(felixHostStatusKey('no-region', 'compute-1'))]);
-    assert.equal(hostDetail(s, 'compute-1', {})?.host.alive, false);
-    assert.equal(overview(s).hostsAlive, 0);
+    assert.equal(hostDetail(s, 'compute-1', {}, NOW)?.host.alive, false);
+    assert.equal(overview(s, NOW).hostsAlive, 0);
   });
 
   it('endpoints move between hosts and vanish, with the counters kept right', () => {
     const s = cloud();
-    assert.equal(overview(s).endpoints, 2);
+    assert.equal(overview(s, NOW).endpoints, 2);
     const name = 'compute-2-openstack-vm-b-port-b';
     // A live migration: networking-calico deletes the endpoint on the old host and writes one on the new.
     s.apply([del(resourceKey({ kind: 'WorkloadEndpoint', namespace: NS, name })), endpoint('compute-1', ['vm-b', 'port-b', '198.18.60.11'])]);
@@ -205,7 +206,7 @@ describe('console state and views (pure, fed like the syncer feeds them)', () =>
   });
 
   it('topology: reflector inside, hosts around, border outside, one edge per pair by its worst state', () => {
-    const t = topology(cloud());
+    const t = topology(cloud(), NOW);
     assert.deepEqual(
       t.nodes.map((n) => [n.id, n.role, n.alive]),
       [
@@ -225,12 +226,72 @@ describe('console state and views (pure, fed like the syncer feeds them)', () =>
     assert.equal(t.omittedEstablished, 0);
   });
 
+  it('counters follow changes under the same key: an endpoint rewritten on another host, a port moved to another subnet, statuses', () => {
+    const s = cloud();
+    const name = 'compute-2-openstack-vm-b-port-b';
+    const key = resourceKey({ kind: 'WorkloadEndpoint', namespace: NS, name });
+    const moved = JSON.parse(endpoint('compute-2', ['vm-b', 'port-b', '198.18.60.11']).value ?? '{}') as { spec: { node: string } };
+    moved.spec.node = 'compute-1';
+    s.apply([put(key, moved)]);
+    assert.equal(s.endpointsByHost.get('compute-1')?.size, 2);
+    assert.equal(s.endpointsByHost.has('compute-2'), false);
+    assert.equal(s.endpointsByWorkload.get('vm-b')?.size, 1);
+    s.apply([
+      put(`${collectionPrefix('subnets')}s2`, {
+        id: 's2',
+        name: 'other',
+        network_id: 'n1',
+        ip_version: 4,
+        cidr: '198.18.61.0/24',
+        gateway_ip: null,
+        allocation_pools: [],
+      }),
+    ]);
+    const port = { ...s.ports.get('port-b')!, fixed_ips: [{ subnet_id: 's2', ip_address: '198.18.61.5' }] };
+    s.apply([put(`${collectionPrefix('ports')}port-b`, port)]);
+    assert.equal(s.addressesInUse.get('s1'), 1);
+    assert.equal(s.addressesInUse.get('s2'), 1);
+    assert.equal(s.portsPerNetwork.get('n1'), 2);
+    const status = felixEndpointStatusKey('no-region', { host: 'compute-1', workload: 'vm-a', endpoint: 'port-a' });
+    assert.equal(s.endpointsUp, 1);
+    s.apply([put(status, { status: 'up' })]);
+    assert.equal(s.endpointsUp, 1, 'the same status again counts once');
+    s.apply([put(status, { status: 'down' })]);
+    assert.equal(s.endpointsUp, 0);
+    s.apply([del(status)]);
+    assert.equal(s.endpointsUp, 0);
+  });
+
+  it('follows the agents of its region only (brindle node --region writes under region-<r>)', () => {
+    const s = new ConsoleState('region-r1');
+    s.apply([
+      put(felixHostStatusKey('no-region', 'a'), { time: '2026-12-08T00:00:00Z' }),
+      put(felixHostStatusKey('region-r1', 'b'), { time: '2026-12-08T00:00:00Z' }),
+    ]);
+    assert.deepEqual([...s.hostReports.keys()], ['b']);
+  });
+
+  it('a dedicated reflector (no agent report) is alive while its BGP status is fresh', () => {
+    const s = cloud();
+    const status = (at: string): SyncUpdate =>
+      put(resourceKey({ kind: 'CalicoNodeStatus', name: 'rr-1' }), {
+        ...res('CalicoNodeStatus', 'rr-1', { node: 'rr-1', classes: ['BGP'] }),
+        status: { lastUpdated: at },
+      });
+    s.apply([status(new Date(NOW - 10_000).toISOString())]);
+    assert.equal(hostsPage(s, { q: 'rr-1' }, NOW).items[0]?.alive, true);
+    s.apply([status(new Date(NOW - 200_000).toISOString())]);
+    assert.equal(hostsPage(s, { q: 'rr-1' }, NOW).items[0]?.alive, false);
+    // A compute host is alive by its agent's report only.
+    assert.equal(hostsPage(s, { q: 'compute-2' }, NOW).items[0]?.alive, false);
+  });
+
   it('a value that does not decode is listed, not fatal, and cleared when fixed', () => {
     const s = cloud();
     const key = resourceKey({ kind: 'BGPPeer', name: 'bad' });
     s.apply([{ key, value: '{"nope"', revision: ++rev }]);
-    assert.equal(overview(s).invalid[0]?.key, key);
+    assert.equal(overview(s, NOW).invalid[0]?.key, key);
     s.apply([del(key)]);
-    assert.deepEqual(overview(s).invalid, []);
+    assert.deepEqual(overview(s, NOW).invalid, []);
   });
 });

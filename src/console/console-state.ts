@@ -39,14 +39,13 @@ export interface Versioned<T> {
   readonly revision: number;
 }
 
-const REGION = 'no-region';
 const SETTINGS_KINDS = ['BGPConfiguration', 'BGPPeer', 'IPPool', 'FelixConfiguration'] as const;
 
-/** The datastore prefixes the console follows. */
-export function consolePrefixes(): string[] {
+/** The datastore prefixes the console follows (the agents' status keys of `regionStr`: `no-region` or `region-<r>`). */
+export function consolePrefixes(regionStr: string): string[] {
   return [
     ...['Node', 'CalicoNodeStatus', ...SETTINGS_KINDS, 'WorkloadEndpoint', 'NetworkPolicy', 'GlobalNetworkPolicy'].map((k) => resourcePrefix(k)),
-    felixHostPrefix(REGION),
+    felixHostPrefix(regionStr),
     ...(['networks', 'subnets', 'ports', 'security-groups', 'floatingips'] as const).map((c) => collectionPrefix(c)),
   ];
 }
@@ -94,11 +93,25 @@ export class ConsoleState {
   readonly ports = new Map<string, PortEntry>();
   readonly securityGroups = new Map<string, SecurityGroupEntry>();
   readonly floatingIps = new Map<string, FloatingIpEntry>();
-  /** Fixed IPs in use per subnet (from the ports). */
+  /** Fixed IPs in use per subnet, and ports per network (from the ports). */
   readonly addressesInUse = new Map<string, number>();
+  readonly portsPerNetwork = new Map<string, number>();
+  /** Endpoint status keys that say `up`. */
+  #up = 0;
   /** Values that did not decode, by key (shown on the overview, never fatal). */
   readonly invalid = new Map<string, string>();
   #revision = 0;
+  readonly #region: string;
+
+  /** `regionStr`: whose agents' status keys count (`no-region`, or `region-<r>` as `brindle node --region r` writes). */
+  constructor(regionStr = 'no-region') {
+    this.#region = regionStr;
+  }
+
+  /** How many endpoint statuses say `up`. */
+  get endpointsUp(): number {
+    return this.#up;
+  }
 
   /** The datastore revision of the last update applied. */
   get revision(): number {
@@ -117,7 +130,7 @@ export class ConsoleState {
 
   #applyOne(u: SyncUpdate): Topic | undefined {
     this.invalid.delete(u.key);
-    const status = parseFelixStatusKey(REGION, u.key);
+    const status = parseFelixStatusKey(this.#region, u.key);
     if (status !== undefined) return this.#applyStatus(u, status);
     const id = parseResourceKey(u.key);
     if (id !== undefined) return this.#applyResource(u, id.kind, id.namespace === undefined ? id.name : `${id.namespace}/${id.name}`);
@@ -137,8 +150,10 @@ export class ConsoleState {
     }
     const key = `${status.host}/${status.workload}/${status.endpoint}`;
     const parsed = u.value === undefined ? undefined : (parseJson(u.value) as { status?: unknown } | undefined);
+    if (this.endpointStatus.get(key) === 'up') this.#up--;
     if (typeof parsed?.status === 'string') this.endpointStatus.set(key, parsed.status);
     else this.endpointStatus.delete(key);
+    if (this.endpointStatus.get(key) === 'up') this.#up++;
     return 'endpoints';
   }
 
@@ -227,9 +242,14 @@ export class ConsoleState {
       collectionPrefix('ports'),
       (u) => {
         const id = u.key.slice(collectionPrefix('ports').length);
-        for (const f of this.ports.get(id)?.fixed_ips ?? []) bump(this.addressesInUse, f.subnet_id, -1);
+        const count = (port: PortEntry | undefined, delta: number): void => {
+          if (port === undefined) return;
+          bump(this.portsPerNetwork, port.network_id, delta);
+          for (const f of port.fixed_ips) bump(this.addressesInUse, f.subnet_id, delta);
+        };
+        count(this.ports.get(id), -1);
         const topic = this.#record(u, portSchema, this.ports, 'networks');
-        for (const f of this.ports.get(id)?.fixed_ips ?? []) bump(this.addressesInUse, f.subnet_id, 1);
+        count(this.ports.get(id), 1);
         return topic;
       },
     ],

@@ -62,6 +62,27 @@ export class ForeignOriginError extends ConsoleError {
   }
 }
 
+/** Without a login, a request whose Host is not loopback (a DNS-rebound page, or a proxy nobody secured). */
+export class ForeignHostError extends ConsoleError {
+  constructor(host: string) {
+    super('CONSOLE_FOREIGN_HOST', `This console has no login and answers only to loopback names, not ${JSON.stringify(host)}`, { status: 403 });
+  }
+}
+
+/** A stored settings resource the model does not accept: fix it with brindle ctl first. */
+export class StoredSettingsInvalidError extends ConsoleError {
+  constructor(problems: readonly string[]) {
+    super('CONSOLE_STORED_INVALID', `Stored settings the console cannot read (fix them with brindle ctl): ${problems.join('; ')}`, { status: 409 });
+  }
+}
+
+/** Too many failed logins from one address. */
+export class LoginThrottledError extends ConsoleError {
+  constructor(seconds: number) {
+    super('CONSOLE_LOGIN_THROTTLED', `Too many failed logins; try again in ${seconds} s`, { status: 429 });
+  }
+}
+
 /** Refused at start: a console on a non-loopback address needs TLS and a login. */
 export class ConsoleExposedError extends ConsoleError {
   constructor(address: string, missing: string) {

@@ -31,6 +31,7 @@ describe('settings: the page form over Calico resources', () => {
       mesh: true,
       reflectorClusterId: '224.0.0.1',
       reflectorNodes: ['compute-2'],
+      reflectorIds: { 'compute-2': '224.0.0.1' },
       externalPeers: [{ name: 'tor-a', peerIP: '198.18.0.1', asNumber: '65000', node: '', nodeSelector: '' }],
       ipPools: [{ name: 'pool-a', cidr: '198.18.64.0/18', natOutgoing: true, disabled: false }],
       ipv6: false,
@@ -130,6 +131,44 @@ describe('settings: the page form over Calico resources', () => {
       planSettings(s, { ...readSettingsForm(s), asNumber: '65010' }).changes.map((c) => `${c.action} ${c.kind}`),
       ['create BGPConfiguration'],
     );
+  });
+
+  it('reflectors keep their own cluster ids unless one is typed in; a new reflector gets the typed one', () => {
+    const s = snapshot();
+    const nodes = [
+      ...s.nodes,
+      res<SettingsSnapshot['nodes'][number]>('Node', 'rack-b', { bgp: { ipv4Address: '198.18.1.2/24', routeReflectorClusterID: '224.0.0.2' } }, 17),
+    ];
+    const mixed = { ...s, nodes };
+    const f = readSettingsForm(mixed);
+    assert.deepEqual(f.reflectorIds, { 'compute-2': '224.0.0.1', 'rack-b': '224.0.0.2' });
+    assert.deepEqual(
+      planSettings(mixed, { ...f, ipv6: true }).changes.map((c) => `${c.kind} ${c.name}`),
+      ['FelixConfiguration default'],
+      'an unrelated change leaves every reflector as it is',
+    );
+    const added = planSettings(mixed, { ...f, reflectorNodes: [...f.reflectorNodes, 'compute-1'] });
+    assert.deepEqual(
+      added.changes.map((c) => [c.name, c.fields.map((x) => x.to)]),
+      [['compute-1', ['"224.0.0.1"']]],
+    );
+    const typed = planSettings(mixed, { ...f, reflectorClusterId: '224.0.0.9' });
+    assert.deepEqual(
+      typed.changes.map((c) => c.name),
+      ['compute-2', 'rack-b'],
+    );
+    // Someone else gives rack-b another id: that is a change to the settings the page loaded.
+    const other = {
+      ...mixed,
+      nodes: [...s.nodes, res<SettingsSnapshot['nodes'][number]>('Node', 'rack-b', { bgp: { routeReflectorClusterID: '224.0.0.3' } }, 18)],
+    };
+    assert.deepEqual(settingsConflicts(f, readSettingsForm(other)), [
+      {
+        what: 'route reflectors',
+        was: 'compute-2 (cluster 224.0.0.1), rack-b (cluster 224.0.0.2)',
+        now: 'compute-2 (cluster 224.0.0.1), rack-b (cluster 224.0.0.3)',
+      },
+    ]);
   });
 
   it('names what someone else changed between two reads of the form', () => {

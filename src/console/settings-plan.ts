@@ -51,6 +51,7 @@ export function readSettingsForm(s: SettingsSnapshot): SettingsForm {
     mesh: bgp?.nodeToNodeMeshEnabled ?? true,
     reflectorClusterId: reflectors[0]?.spec.bgp?.routeReflectorClusterID ?? DEFAULT_CLUSTER_ID,
     reflectorNodes: reflectors.map((n) => n.metadata.name),
+    reflectorIds: Object.fromEntries(reflectors.map((n) => [n.metadata.name, n.spec.bgp?.routeReflectorClusterID ?? ''])),
     externalPeers: sortByName(s.bgpPeers.filter(isExternalPeer)).map((p) => ({
       name: p.metadata.name,
       peerIP: p.spec.peerIP ?? '',
@@ -73,8 +74,13 @@ function formLines(f: SettingsForm): Map<string, string> {
   const lines = new Map<string, string>([
     ['AS number', f.asNumber],
     ['full mesh', f.mesh ? 'on' : 'off'],
-    ['reflector cluster id', f.reflectorNodes.length === 0 ? '' : f.reflectorClusterId],
-    ['route reflectors', [...f.reflectorNodes].sort().join(', ') || 'none'],
+    [
+      'route reflectors',
+      Object.entries(f.reflectorIds)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([n, id]) => `${n} (cluster ${id})`)
+        .join(', ') || 'none',
+    ],
     ['IPv6', f.ipv6 ? 'on' : 'off'],
   ]);
   for (const p of f.externalPeers) {
@@ -205,12 +211,15 @@ export function planSettings(s: SettingsSnapshot, desired: SettingsForm): Settin
   for (const name of desired.reflectorNodes)
     if (!known.has(name)) d.errors.push({ field: 'reflectorNodes', message: `no node is named ${JSON.stringify(name)}` });
   const clusterId = desired.reflectorClusterId.trim();
+  // A cluster id typed in goes to every reflector; left as it was, each keeps its own (one per rack, say).
+  const idTyped = clusterId !== readSettingsForm(s).reflectorClusterId;
   if (desired.reflectorNodes.length > 0 && !clusterIdOk(clusterId))
     d.errors.push({ field: 'reflectorClusterId', message: 'must be an IPv4 address or a number up to 4294967295 (BIRD takes either as a cluster id)' });
   else {
     const reflecting = new Set(desired.reflectorNodes);
     for (const node of sortByName(s.nodes)) {
-      const want = reflecting.has(node.metadata.name) ? clusterId : undefined;
+      const own = node.spec.bgp?.routeReflectorClusterID ?? '';
+      const want = reflecting.has(node.metadata.name) ? (idTyped || own === '' ? clusterId : own) : undefined;
       const have = node.spec.bgp?.routeReflectorClusterID;
       if ((have ?? '') === (want ?? '')) continue;
       const { routeReflectorClusterID: _old, ...bgpRest } = node.spec.bgp ?? {};

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Syncer, type KvStore } from '../datastore/index.js';
+import { regionString } from '../model/index.js';
 import { realClock, type Clock, type Logger } from '../lib/index.js';
 import { ConsoleSessions, type ConsoleLogin } from './console-auth.js';
 import { buildConsoleServer } from './console-server.js';
@@ -17,6 +18,8 @@ export interface ConsoleOptions {
   readonly assetsDir?: string;
   /** How long to wait for the first full read of the datastore (default 60 s). */
   readonly syncTimeoutMs?: number;
+  /** OpenStack region whose agents' status keys count (as `brindle node --region`). */
+  readonly region?: string;
 }
 
 export interface RunningConsole {
@@ -46,16 +49,18 @@ export function refuseConsoleExposure(o: Pick<ConsoleOptions, 'listen' | 'login'
 export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
   refuseConsoleExposure(o);
   const clock = o.clock ?? realClock();
-  const state = new ConsoleState();
+  const regionStr = regionString(o.region);
+  const state = new ConsoleState(regionStr);
   const server = await buildConsoleServer({
     state,
     kv: o.kv,
     sessions: new ConsoleSessions(o.login, clock),
     logger: o.logger,
+    now: () => clock.now(),
     assetsDir: o.assetsDir ?? fileURLToPath(new URL('./public/', import.meta.url)),
     ...(o.tls === undefined ? {} : { tls: o.tls }),
   });
-  const syncer = new Syncer({ kv: o.kv, prefixes: consolePrefixes(), onUpdates: (u) => server.notify(state.apply(u)), clock, logger: o.logger });
+  const syncer = new Syncer({ kv: o.kv, prefixes: consolePrefixes(regionStr), onUpdates: (u) => server.notify(state.apply(u)), clock, logger: o.logger });
   syncer.start();
   try {
     const started = clock.monotonic();

@@ -1,5 +1,6 @@
 import type { Topology, TopologyEdge, TopologyNode } from './api-types.js';
 import type { ConsoleState } from './console-state.js';
+import { isAlive } from './views.js';
 
 /** Above this many sessions, Established ones are counted but not drawn (the broken ones always are). */
 export const MAX_DRAWN_EDGES = 2_000;
@@ -26,7 +27,7 @@ function ring(ids: readonly string[], r: number, phase = 0): Map<string, { x: nu
  * (external BGPPeers) outside, and one edge per pair of speakers with a session, coloured by the
  * worse state either end reports. Pure; the page draws it as SVG.
  */
-export function topology(s: ConsoleState): Topology {
+export function topology(s: ConsoleState, now: number): Topology {
   const nodeByAddress = new Map<string, string>();
   const reflectors: string[] = [];
   const hosts: string[] = [];
@@ -77,8 +78,8 @@ export function topology(s: ConsoleState): Topology {
     const p = place.get(id) ?? { x: SIZE / 2, y: SIZE / 2 };
     nodes.push({ id, label, role, alive, x: p.x, y: p.y });
   };
-  for (const n of reflectors) add(`node:${n}`, n, 'reflector', s.hostReports.has(n) || s.nodeStatuses.has(n));
-  for (const n of hosts) add(`node:${n}`, n, 'host', s.hostReports.has(n));
+  for (const n of reflectors) add(`node:${n}`, n, 'reflector', isAlive(s, n, now));
+  for (const n of hosts) add(`node:${n}`, n, 'host', isAlive(s, n, now));
   for (const [id, label] of [...externals].sort()) add(id, label, 'external', true);
   const all = [...edges.values()];
   const broken = all.filter((e) => !e.established);

@@ -14,6 +14,7 @@ import type {
   VmDetail,
   VmEndpoint,
 } from './api-types.js';
+import type { EndpointEntry } from './console-records.js';
 import type { ConsoleState } from './console-state.js';
 import { ruleText, securityGroupOfPolicy } from './rule-text.js';
 import { DEFAULT_AS } from './settings-plan.js';
@@ -27,6 +28,8 @@ export interface PageQuery {
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
+/** A dedicated reflector (no agent, so no agent report) counts as alive while its BGP status is this fresh (it is rewritten at least once a minute). */
+export const STATUS_FRESH_MS = 150_000;
 export const MAX_PAGE_SIZE = 500;
 
 function paged<T>(items: readonly T[], q: PageQuery): Paged<T> {
@@ -84,11 +87,22 @@ function peerNameIndex(s: ConsoleState): Map<string, string> {
   return out;
 }
 
+/**
+ * Alive: the host's agent report exists (it lives on a lease of the report TTL). A dedicated
+ * route reflector runs no agent: it is alive while its CalicoNodeStatus is fresh.
+ */
+export function isAlive(s: ConsoleState, name: string, now: number): boolean {
+  if (s.hostReports.has(name)) return true;
+  const reflector = (s.nodes.get(name)?.resource.spec.bgp?.routeReflectorClusterID ?? '') !== '';
+  const updated = s.nodeStatuses.get(name)?.status?.lastUpdated;
+  return reflector && updated !== undefined && now - Date.parse(updated) <= STATUS_FRESH_MS;
+}
+
 function endpointStatus(s: ConsoleState, host: string, workload: string, portId: string): string {
   return s.endpointStatus.get(`${host}/${workload}/${portId}`) ?? 'unknown';
 }
 
-export function hostSummary(s: ConsoleState, name: string): HostSummary {
+export function hostSummary(s: ConsoleState, name: string, now: number): HostSummary {
   const node = s.nodes.get(name)?.resource;
   const report = s.hostReports.get(name);
   const bgp = s.nodeStatuses.get(name)?.status?.bgp;
@@ -102,7 +116,7 @@ export function hostSummary(s: ConsoleState, name: string): HostSummary {
   const globalAs = s.bgpConfigurations.get('default')?.resource.spec.asNumber;
   return {
     name,
-    alive: report !== undefined,
+    alive: isAlive(s, name, now),
     ...(report === undefined ? {} : { lastReport: report.time, ...(report.uptime === undefined ? {} : { uptimeSeconds: report.uptime }) }),
     addresses: [node?.spec.bgp?.ipv4Address, node?.spec.bgp?.ipv6Address].filter((a): a is string => a !== undefined),
     asNumber: String(node?.spec.bgp?.asNumber ?? globalAs ?? DEFAULT_AS),
@@ -114,7 +128,7 @@ export function hostSummary(s: ConsoleState, name: string): HostSummary {
   };
 }
 
-export function overview(s: ConsoleState): Overview {
+export function overview(s: ConsoleState, now: number): Overview {
   const hosts = hostNames(s);
   let established = 0;
   let down = 0;
@@ -123,14 +137,13 @@ export function overview(s: ConsoleState): Overview {
     established += (b?.numberEstablishedV4 ?? 0) + (b?.numberEstablishedV6 ?? 0);
     down += (b?.numberNotEstablishedV4 ?? 0) + (b?.numberNotEstablishedV6 ?? 0);
   }
-  let up = 0;
-  for (const v of s.endpointStatus.values()) if (v === 'up') up++;
+  const up = s.endpointsUp;
   const bgp = s.bgpConfigurations.get('default')?.resource.spec;
   let reflectors = 0;
   for (const { resource: n } of s.nodes.values()) if ((n.spec.bgp?.routeReflectorClusterID ?? '') !== '') reflectors++;
   return {
     hosts: hosts.length,
-    hostsAlive: hosts.filter((h) => s.hostReports.has(h)).length,
+    hostsAlive: hosts.filter((h) => isAlive(s, h, now)).length,
     endpoints: s.endpoints.size,
     endpointsUp: up,
     networks: s.networks.size,
@@ -144,10 +157,10 @@ export function overview(s: ConsoleState): Overview {
   };
 }
 
-export function hostsPage(s: ConsoleState, q: PageQuery & { readonly state?: 'alive' | 'dead' }): Paged<HostSummary> {
-  const names = hostNames(s).filter((n) => matches(q.q, n) && (q.state === undefined || s.hostReports.has(n) === (q.state === 'alive')));
+export function hostsPage(s: ConsoleState, q: PageQuery & { readonly state?: 'alive' | 'dead' }, now: number): Paged<HostSummary> {
+  const names = hostNames(s).filter((n) => matches(q.q, n) && (q.state === undefined || isAlive(s, n, now) === (q.state === 'alive')));
   const page = paged(names, q);
-  return { ...page, items: page.items.map((n) => hostSummary(s, n)) };
+  return { ...page, items: page.items.map((n) => hostSummary(s, n, now)) };
 }
 
 function endpointSummary(s: ConsoleState, id: string): EndpointSummary | undefined {
@@ -169,33 +182,35 @@ function endpointSummary(s: ConsoleState, id: string): EndpointSummary | undefin
 }
 
 function endpointList(s: ConsoleState, ids: Iterable<string>, q: PageQuery): Paged<EndpointSummary> {
-  const items: EndpointSummary[] = [];
+  // Matched and sorted on the stored entries; only the page's items become summaries.
+  const hits: EndpointEntry[] = [];
   for (const id of ids) {
-    // Matched on the stored entry first: a search over 50,000 endpoints builds only the hits.
     const e = s.endpoints.get(id);
     if (e === undefined) continue;
-    const port = s.ports.get(e.portId);
-    const network = port === undefined ? '' : (s.networks.get(port.network_id)?.name ?? '');
-    if (!matches(q.q, e.name, e.workload, e.portId, port?.name ?? '', e.host, network, ...e.ips, ...e.floatingIps.map((f) => f.external))) continue;
-    const summary = endpointSummary(s, id);
-    if (summary !== undefined) items.push(summary);
+    if (q.q !== undefined && q.q.trim() !== '') {
+      const port = s.ports.get(e.portId);
+      const network = port === undefined ? '' : (s.networks.get(port.network_id)?.name ?? '');
+      if (!matches(q.q, e.name, e.workload, e.portId, port?.name ?? '', e.host, network, ...e.ips, ...e.floatingIps.map((f) => f.external))) continue;
+    }
+    hits.push(e);
   }
-  items.sort((a, b) => byText(a.host, b.host) || byText(a.workload, b.workload) || byText(a.name, b.name));
-  return paged(items, q);
+  hits.sort((a, b) => byText(a.host, b.host) || byText(a.workload, b.workload) || byText(a.name, b.name));
+  const page = paged(hits, q);
+  return { ...page, items: page.items.map((e) => endpointSummary(s, e.id)).filter((x) => x !== undefined) };
 }
 
 export function endpointsPage(s: ConsoleState, q: PageQuery): Paged<EndpointSummary> {
   return endpointList(s, s.endpoints.keys(), q);
 }
 
-export function hostDetail(s: ConsoleState, name: string, q: PageQuery): HostDetail | undefined {
+export function hostDetail(s: ConsoleState, name: string, q: PageQuery, now: number): HostDetail | undefined {
   if (!hostNames(s).includes(name)) return undefined;
   const st = s.nodeStatuses.get(name)?.status;
   const v4 = st?.agent?.birdV4;
   const v6 = st?.agent?.birdV6;
   const configError = v4?.lastConfigError ?? v6?.lastConfigError;
   return {
-    host: hostSummary(s, name),
+    host: hostSummary(s, name, now),
     birdReady: { ...(v4 === undefined ? {} : { v4: v4.state }), ...(v6 === undefined ? {} : { v6: v6.state }) },
     ...(configError === undefined ? {} : { configError }),
     ...(st?.lastUpdated === undefined ? {} : { statusUpdated: st.lastUpdated }),
@@ -223,8 +238,7 @@ function poolSize(pools: readonly { start: string; end: string }[]): bigint {
 }
 
 export function networksPage(s: ConsoleState, q: PageQuery): Paged<NetworkSummary> {
-  const ports = new Map<string, number>();
-  for (const p of s.ports.values()) ports.set(p.network_id, (ports.get(p.network_id) ?? 0) + 1);
+  const ports = s.portsPerNetwork;
   const nets = [...s.networks.values()]
     .filter((n) => matches(q.q, n.name, n.id, ...n.subnets.map((id) => s.subnets.get(id)?.cidr ?? '')))
     .sort((a, b) => byText(a.name, b.name) || byText(a.id, b.id));

@@ -43,7 +43,8 @@ export function consoleCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal
         '--login <kind>',
         'who may use it: none (loopback only), password, keystone (default: none on loopback, else keystone if --keystone-url is set, else password)',
       ).choices(['none', 'password', 'keystone']),
-    );
+    )
+    .addOption(new Option('--region <name>', "OpenStack region whose agents' reports count (as brindle node --region) [env: BRINDLE_REGION]"));
   addSettingsOptions(cmd, SCOPE);
   cmd.action(async (opts: Record<string, unknown>) => {
     const settings = await resolveSettings(optionsWithGlobals(cmd), deps.env, deps.io, SCOPE);
@@ -61,7 +62,15 @@ export function consoleCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal
     const kv = await openDatastore(settings.datastore);
     try {
       deps.io.err(`brindle console: reading the datastore (${describeDatastore(settings.datastore)})\n`);
-      const running = await startConsole({ kv, listen, login, logger, ...(tls === undefined ? {} : { tls }) });
+      const region = (opts['region'] as string | undefined) ?? deps.env['BRINDLE_REGION'];
+      const running = await startConsole({
+        kv,
+        listen,
+        login,
+        logger,
+        ...(tls === undefined ? {} : { tls }),
+        ...(region === undefined || region === '' ? {} : { region }),
+      });
       deps.io.err(`brindle console: serving ${running.url} (login: ${login.kind})\n`);
       await waitForStop(deps.signal);
       await running.close();

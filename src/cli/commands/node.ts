@@ -106,8 +106,8 @@ export function nodeCommand(deps: { io: CliIo; env: Env; signal?: AbortSignal })
     if (bgpOnly && !runBird) throw new UsageError('--bgp-only and --no-bgp leave nothing to run');
     const asText = opts['bgpAs'] as string | undefined;
     const asNumber = asText === undefined ? undefined : Number(asText);
-    if (asNumber !== undefined && (!Number.isInteger(asNumber) || asNumber < 1 || asNumber > 4294967295))
-      throw new UsageError(`--bgp-as must be an AS number (1-4294967295), not ${String(asText)}`);
+    if (asNumber !== undefined && (!Number.isInteger(asNumber) || asNumber < 1 || asNumber > 4294967294))
+      throw new UsageError(`--bgp-as must be an AS number (1-4294967294), not ${String(asText)}`);
     const clusterId = opts['routeReflectorClusterId'] as string | undefined;
     if (clusterId !== undefined && !isClusterId(clusterId))
       throw new UsageError(`--route-reflector-cluster-id must be an IPv4 address or a 32-bit number, not ${clusterId}`);

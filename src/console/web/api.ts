@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { ChangeEvent, ErrorReply } from '../api-types.js';
 
 /** An API error as the page shows it: the server's code, message and any field errors or conflicts. */
@@ -35,11 +35,23 @@ const listeners = new Set<Listener>();
 let source: EventSource | undefined;
 
 function open(): void {
-  source = new EventSource('/api/events');
-  source.onmessage = (m: MessageEvent<string>) => {
+  const es = new EventSource('/api/events');
+  source = es;
+  es.onmessage = (m: MessageEvent<string>) => {
     const e = JSON.parse(m.data) as ChangeEvent;
     document.body.dataset['revision'] = String(e.revision);
     for (const x of listeners) x(e);
+  };
+  // The browser reconnects by itself after a network error (and the first event then refreshes
+  // every view). It gives up on an HTTP error (a 401 once the session ended): ask whether a login
+  // is needed, and try again a little later.
+  es.onerror = () => {
+    if (es.readyState !== EventSource.CLOSED || source !== es) return;
+    source = undefined;
+    window.dispatchEvent(new Event('console-login'));
+    setTimeout(() => {
+      if (source === undefined && listeners.size > 0) open();
+    }, 3_000);
   };
 }
 
@@ -77,20 +89,21 @@ export interface Live<T> {
  */
 export function useLive<T>(path: string, topics: readonly string[]): Live<T> {
   const [state, setState] = useState<Live<T>>({ data: undefined, error: undefined, loading: true });
-  const busy = useRef(false);
-  const again = useRef(false);
   useEffect(() => {
+    // Per path: a fetch still running for the previous path neither blocks nor overwrites this one.
     let alive = true;
+    let busy = false;
+    let again = false;
     setState((s) => ({ ...s, loading: true }));
     const load = async (): Promise<void> => {
-      if (busy.current) {
-        again.current = true;
+      if (busy) {
+        again = true;
         return;
       }
-      busy.current = true;
+      busy = true;
       try {
         do {
-          again.current = false;
+          again = false;
           try {
             const data = await get<T>(path);
             if (alive) setState({ data, error: undefined, loading: false });
@@ -102,9 +115,9 @@ export function useLive<T>(path: string, topics: readonly string[]): Live<T> {
                 loading: false,
               }));
           }
-        } while (again.current && alive);
+        } while (again && alive);
       } finally {
-        busy.current = false;
+        busy = false;
       }
     };
     void load();

@@ -399,6 +399,9 @@ export function NetworksPage({ query, navigate }: PageProps) {
   );
 }
 
+/** `3 hosts`, `1 host`. */
+const count = (n: number, what: string): string => `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
+
 export function TopologyPage() {
   const live = useLive<Topology>('/api/topology', ['hosts', 'settings']);
   return (
@@ -412,9 +415,9 @@ export function TopologyPage() {
           return (
             <>
               <p>
-                {t.nodes.filter((n) => n.role === 'reflector').length} route reflectors, {t.nodes.filter((n) => n.role === 'host').length} hosts,{' '}
-                {t.nodes.filter((n) => n.role === 'external').length} external peers; {t.edges.length - broken.length + t.omittedEstablished} sessions
-                established, {broken.length} not.
+                {count(t.nodes.filter((n) => n.role === 'reflector').length, 'route reflector')},{' '}
+                {count(t.nodes.filter((n) => n.role === 'host').length, 'host')}, {count(t.nodes.filter((n) => n.role === 'external').length, 'external peer')};{' '}
+                {count(t.edges.length - broken.length + t.omittedEstablished, 'session')} established, {broken.length} not.
                 {t.omittedEstablished > 0 ? ` (${t.omittedEstablished} established sessions are not drawn.)` : ''}
               </p>
               <svg viewBox={`0 0 ${t.width} ${t.height}`} role="img" aria-labelledby="topo-title" class="topology" data-testid="topology">

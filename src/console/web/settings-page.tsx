@@ -86,6 +86,7 @@ export function SettingsPage() {
         setErrors(err.reply.fields ?? []);
         setPhase({ kind: 'editing' });
         setMessage(`Not saved: ${err.reply.fields?.length ?? 0} field${err.reply.fields?.length === 1 ? ' needs' : 's need'} attention.`);
+        if (err.reply.fields?.some((f) => f.field === 'form') === true) setMessage(err.message);
       } else if (err instanceof ApiError && err.reply.code === 'CONSOLE_CONFLICT') {
         setConflicts(err.reply.conflicts ?? []);
         setPhase({ kind: 'editing' });
@@ -142,6 +143,7 @@ export function SettingsPage() {
             value={draft.reflectorClusterId}
             errors={errors}
             onInput={(v) => set({ reflectorClusterId: v })}
+            hint="typed here, every reflector gets it; left as it is, each keeps its own and new ones get it"
           />
           <div class="field">
             <label for={fieldId('reflectorNodes')}>Nodes that reflect routes</label>
@@ -155,6 +157,7 @@ export function SettingsPage() {
               {loaded.nodes.map((n) => (
                 <option key={n} value={n} selected={draft.reflectorNodes.includes(n)}>
                   {n}
+                  {draft.reflectorIds[n] === undefined ? '' : ` (cluster ${draft.reflectorIds[n]})`}
                 </option>
               ))}
             </select>
