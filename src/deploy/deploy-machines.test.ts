@@ -132,7 +132,19 @@ describe('brindle deploy: 1 controller + 2 computes on simulated machines', { ti
   });
 
   it('leaves the units enabled and active by role, etcd healthy, BIRD peered across the computes', async () => {
-    assert.equal((await ctl.must('systemctl is-enabled etcd brindle-api; systemctl is-active etcd brindle-api')).trim(), 'enabled\nenabled\nactive\nactive');
+    assert.equal(
+      (await ctl.must('systemctl is-enabled etcd brindle-api brindle-console; systemctl is-active etcd brindle-api brindle-console')).trim(),
+      'enabled\nenabled\nenabled\nactive\nactive\nactive',
+    );
+    // The console on the controller's loopback sees both computes' agents alive.
+    const overview = `const r = await fetch('http://127.0.0.1:9797/api/overview'); console.log(await r.text());`;
+    await eventually(
+      async () => {
+        const o = JSON.parse(await ctl.must(`node --input-type=module <<'JS'\n${overview}\nJS`)) as { hostsAlive?: number };
+        return o.hostsAlive === 2;
+      },
+      { timeoutMs: 20_000, what: 'the console on ctl1 showing 2 hosts alive' },
+    );
     for (const m of computes) {
       assert.equal((await m.must('systemctl is-enabled brindle-node; systemctl is-active brindle-node')).trim(), 'enabled\nactive');
       assert.equal((await m.must('systemctl is-enabled bird || true')).trim(), 'masked', `${m.name}: Debian's own BIRD service stays off`);

@@ -77,6 +77,8 @@ export const deploySettingsSchema = z
         workers: z.number().int().min(1).max(64).default(1),
       })
       .default({ port: 9696, workers: 1 }),
+    /** The web console on each controller, on its loopback (reach it with an ssh tunnel); port 0 leaves it off. */
+    console: z.strictObject({ port: z.number().int().min(0).max(65535).default(9797) }).default({ port: 9797 }),
     keystone: z
       .strictObject({
         url: z.url(),

@@ -130,7 +130,9 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const restart = (mp: MachinePlan) => (): boolean => touched.has(mp.machine.name);
   const controllers = (mp: MachinePlan): boolean => hasRole(mp.machine, 'controller');
   await each(controllers, 'api', async (mp) => {
-    const changes = await ensureRunning(remote(mp), 'api', ['brindle-api.service'], { restart: restart(mp), check: req.check });
+    // The API, and the console where the plan has one (it reads the same datastore).
+    const units = mp.services.map((sv) => sv.unit).filter((u) => u === 'brindle-api.service' || u === 'brindle-console.service');
+    const changes = await ensureRunning(remote(mp), 'api', units, { restart: restart(mp), check: req.check });
     if (!req.check) await waitForPort(remote(mp), plan.apiPort, deps);
     return changes;
   });

@@ -35,8 +35,10 @@ describe('planDeploy', () => {
     assert.deepEqual(byName.get('cmp1')?.packages, ['brindle']);
     assert.deepEqual(
       byName.get('ctl1')?.services.map((s) => s.unit),
-      ['brindle-api.service'],
+      ['brindle-api.service', 'brindle-console.service'],
     );
+    assert.match(file(plan, 'ctl1', BRINDLE_DEFAULTS), /^BRINDLE_CONSOLE_ARGS="--listen 127\.0\.0\.1:9797"$/m);
+    assert.match(file(plan, 'cmp1', BRINDLE_DEFAULTS), /^BRINDLE_CONSOLE_ARGS=""$/m);
     assert.deepEqual(
       byName.get('cmp1')?.services.map((s) => s.unit),
       ['brindle-node.service'],

@@ -133,6 +133,7 @@ function planMachine(m: Machine, s: DeploySettings, cluster: ClusterFacts): Mach
     });
   }
   const apiArgs = controller ? apiArguments(s) : [];
+  const consoleOn = controller && s.console.port !== 0;
   const nodeArgs = node ? nodeArguments(m, s) : [];
   const tlsFiles: FileSpec[] =
     tls === undefined
@@ -157,6 +158,7 @@ function planMachine(m: Machine, s: DeploySettings, cluster: ClusterFacts): Mach
         `BRINDLE_API_ARGS=${args(apiArgs)}`,
         `BRINDLE_NODE_ARGS=${args(nodeArgs)}`,
         'BRINDLE_METADATA_ARGS=""',
+        `BRINDLE_CONSOLE_ARGS=${args(consoleOn ? ['--listen', `127.0.0.1:${s.console.port}`] : [])}`,
         '',
       ].join('\n'),
       mode: '0644',
@@ -209,6 +211,7 @@ function planMachine(m: Machine, s: DeploySettings, cluster: ClusterFacts): Mach
     : [];
   const services: ServiceSpec[] = [];
   if (controller) services.push({ unit: 'brindle-api.service', restartOn: [BRINDLE_CONFIG, BRINDLE_DEFAULTS] });
+  if (consoleOn) services.push({ unit: 'brindle-console.service', restartOn: [BRINDLE_CONFIG, BRINDLE_DEFAULTS] });
   if (node) services.push({ unit: 'brindle-node.service', restartOn: [BRINDLE_CONFIG, BRINDLE_DEFAULTS] });
   return {
     machine: m,

@@ -80,7 +80,7 @@ async function staleOwnResources(remote: Remote, docs: readonly CalicoDoc[]): Pr
   return out;
 }
 
-const BRINDLE_UNITS = ['brindle-node.service', 'brindle-api.service', 'brindle-metadata.service'];
+const BRINDLE_UNITS = ['brindle-node.service', 'brindle-api.service', 'brindle-metadata.service', 'brindle-console.service'];
 
 /** A retired machine: its Brindle services stopped and disabled (one that cannot be reached is reported, not fatal). */
 export async function retireMachine(remote: Remote, check: boolean): Promise<string[]> {
