@@ -65,18 +65,23 @@ export async function procStat(pid: number): Promise<ProcStat> {
   return { selfMs: (((f[11] ?? 0) + (f[12] ?? 0)) * 1000) / hz, childrenMs: (((f[13] ?? 0) + (f[14] ?? 0)) * 1000) / hz };
 }
 
-export async function memory(agent: AgentProcess): Promise<Memory> {
-  const status = await realFs().readText(`/proc/${agent.pid}/status`);
+const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
+
+/** A process's resident memory now and at its peak (VmRSS, VmHWM), in MiB. */
+export async function vmMemory(pid: number): Promise<{ vmRssMiB: number; vmHwmMiB: number }> {
+  const status = await realFs().readText(`/proc/${pid}/status`);
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
+  return { vmRssMiB: mib(kb('VmRSS')), vmHwmMiB: mib(kb('VmHWM')) };
+}
+
+export async function memory(agent: AgentProcess): Promise<Memory> {
   const m = await agent.metrics().catch(() => new Map<string, number>());
   const fromMetric = <K extends string>(key: K, name: string): Partial<Record<K, number>> => {
     const bytes = m.get(name);
     return (bytes === undefined ? {} : { [key]: mib(bytes / 1024) }) as Partial<Record<K, number>>;
   };
   return {
-    vmRssMiB: mib(kb('VmRSS')),
-    vmHwmMiB: mib(kb('VmHWM')),
+    ...(await vmMemory(agent.pid)),
     ...fromMetric('heapUsedMiB', 'nodejs_heap_size_used_bytes'),
     ...fromMetric('heapTotalMiB', 'nodejs_heap_size_total_bytes'),
     ...fromMetric('externalMiB', 'nodejs_external_memory_bytes'),

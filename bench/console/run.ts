@@ -13,7 +13,9 @@ import { realExec, realFs, type ChildHandle } from '../../src/lib/index.js';
 import { makeTestNetns, trackChild, trackTempDir } from '../../src/lib/testing.js';
 import { felixHostStatusKey } from '../../src/model/index.js';
 import { launchHeadlessBrowser } from '../../src/console/testing/index.js';
+import { vmMemory } from '../agent/agent-process.js';
 import { ms, ratio, table } from '../agent/report.js';
+import { stats } from '../api/measure.js';
 import { machineInfo } from '../bgp/report.js';
 import { progress } from '../datastore/workload.js';
 import { projectRoot } from '../project-root.js';
@@ -31,15 +33,8 @@ const BASE = `http://127.0.0.1:${PORT}/`;
 const TARGET_UPDATE_MS = 1_000;
 
 const say = (m: string): void => progress('console', m);
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const pct = (xs: readonly number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
+const median = (xs: readonly number[]): number => stats(xs).p50Ms;
 const round = (n: number): number => Math.round(n * 10) / 10;
-
-async function procStatus(pid: number): Promise<{ rssMiB: number; hwmMiB: number }> {
-  const text = await realFs().readText(`/proc/${pid}/status`);
-  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN);
-  return { rssMiB: round(kb('VmRSS') / 1024), hwmMiB: round(kb('VmHWM') / 1024) };
-}
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the console benchmark makes a network namespace: run it as root');
@@ -83,16 +78,22 @@ async function main(): Promise<void> {
       `127.0.0.1:${PORT}`,
     ]);
     trackChild(child);
-    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-    while (!log.includes('brindle console: serving')) {
-      if (performance.now() - spawned > 120_000) throw new Error(`the console did not start:\n${log}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const startMs = performance.now() - spawned;
+    // Timed at the very output that says it serves.
+    const serving = new Promise<number>((resolve) => {
+      const take = (d: Buffer): void => {
+        log += d.toString();
+        if (log.includes('brindle console: serving')) resolve(performance.now() - spawned);
+      };
+      child?.stderr.on('data', take);
+      child?.stdout.on('data', take);
+    });
+    const startMs = await Promise.race([
+      serving,
+      child.exited.then((st) => Promise.reject(new Error(`the console exited (${st.code ?? st.signal}) before serving:\n${log}`))),
+    ]);
     const syncMs = Number(/"ms":(\d+),"endpoints"/.exec(log)?.[1] ?? NaN);
-    const memStart = await procStatus(child.pid);
-    say(`console serving after ${ms(startMs)} (in sync after ${ms(syncMs)}), RSS ${memStart.rssMiB} MiB`);
+    const memStart = await vmMemory(child.pid);
+    say(`console serving after ${ms(startMs)} (in sync after ${ms(syncMs)}), RSS ${memStart.vmRssMiB} MiB`);
 
     const b = await launchHeadlessBrowser(ns.name, dir);
     const page = b.page;
@@ -149,7 +150,8 @@ async function main(): Promise<void> {
         await page.goto('about:blank');
         await page.goto(`${BASE}#/hosts/${midHost}?q=${portId(i)}`);
         await page.waitForSelector('[data-testid="sessions"]');
-        await new Promise((r) => setTimeout(r, 200));
+        // The page's event stream has delivered its first event: it is listening.
+        await page.waitForFunction('document.body.dataset.revision !== undefined');
         const t = performance.now();
         await kv.txn({ compare: [], success: endpointOps(i, midHost, SHAPE) });
         await page.waitForSelector(`tr[data-endpoint="${portId(i)}"]`, { timeout: 10_000 });
@@ -173,12 +175,12 @@ async function main(): Promise<void> {
         alive.push(performance.now() - t);
       }
       say(`report gone -> not alive: p50 ${ms(median(dead))}; back -> alive: p50 ${ms(median(alive))}`);
-      const memEnd = await procStatus(child.pid);
+      const memEnd = await vmMemory(child.pid);
 
       const updates = {
-        vmAdded: { p50Ms: round(median(added)), p99Ms: round(pct(added, 99)), maxMs: round(Math.max(...added)), n: added.length },
-        reportGone: { p50Ms: round(median(dead)), p99Ms: round(pct(dead, 99)), maxMs: round(Math.max(...dead)), n: dead.length },
-        reportBack: { p50Ms: round(median(alive)), p99Ms: round(pct(alive, 99)), maxMs: round(Math.max(...alive)), n: alive.length },
+        vmAdded: { ...stats(added), n: added.length },
+        reportGone: { ...stats(dead), n: dead.length },
+        reportBack: { ...stats(alive), n: alive.length },
       };
       const rows: string[][] = [
         ['console start: spawn -> serving (reads every key)', ms(startMs), '', ''],
@@ -187,7 +189,7 @@ async function main(): Promise<void> {
         [`update: VM added -> on its host's page, p50 / p99 (N=${UPDATES})`, `${ms(updates.vmAdded.p50Ms)} / ${ms(updates.vmAdded.p99Ms)}`, '', ''],
         [`update: agent report gone -> "not alive", p50 / p99`, `${ms(updates.reportGone.p50Ms)} / ${ms(updates.reportGone.p99Ms)}`, '', ''],
         [`update: report back -> "alive", p50 / p99`, `${ms(updates.reportBack.p50Ms)} / ${ms(updates.reportBack.p99Ms)}`, '', ''],
-        ['console RSS after start / after the run (peak)', `${memStart.rssMiB} / ${memEnd.rssMiB} MiB (${memEnd.hwmMiB})`, '', ''],
+        ['console RSS after start / after the run (peak)', `${memStart.vmRssMiB} / ${memEnd.vmRssMiB} MiB (${memEnd.vmHwmMiB})`, '', ''],
       ];
       const text = table(
         [

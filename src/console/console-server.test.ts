@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openDatastore, ResourceClient, type KvStore } from '../datastore/index.js';
 import { makeTestCerts } from '../datastore/testing/index.js';
 import { realFs, silentLogger } from '../lib/index.js';
-import { trackTempDir, untrackTempDir } from '../lib/testing.js';
+import { eventually, trackTempDir, untrackTempDir } from '../lib/testing.js';
 import { API_VERSION, felixHostStatusKey, resourceKey } from '../model/index.js';
 import type { ErrorReply, PlanReply, SettingsReply } from './api-types.js';
 import { ConsoleExposedError } from './errors.js';
@@ -141,13 +141,8 @@ describe('brindle console server: settings by compare-and-swap, live events, log
         text += decoder.decode(value);
       }
     })().catch(() => undefined);
-    const until = async (re: RegExp, from = 0): Promise<void> => {
-      const deadline = Date.now() + 1_000;
-      while (!re.test(text.slice(from))) {
-        assert.ok(Date.now() < deadline, `no event matching ${String(re)} within a second: ${text}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
+    const until = (re: RegExp, from = 0): Promise<number> =>
+      eventually(() => re.test(text.slice(from)), { timeoutMs: 1_000, what: `an event matching ${String(re)}` });
     // The first event, at connection, names every topic (a page that reconnects refreshes all).
     await until(/"topics":\["endpoints","hosts","networks","policies","settings"\]/);
     const seen = text.length;
