@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { applyingPolicies } from '../agent/index.js';
 import { ResourceClient, ResourceConflictError, ResourceExistsError, ResourceNotFoundError, type KvStore } from '../datastore/index.js';
-import { BrindleError, type Logger } from '../lib/index.js';
+import { BrindleError, isLoopbackName, type Logger } from '../lib/index.js';
 import type { ChangeEvent, ErrorReply, SettingsForm } from './api-types.js';
 import { SESSION_COOKIE, type ConsoleSessions } from './console-auth.js';
 import type { ConsoleState, Topic } from './console-state.js';
@@ -42,8 +42,7 @@ const ALL_TOPICS: readonly Topic[] = ['hosts', 'endpoints', 'networks', 'setting
 
 /** A Host header naming this machine's loopback (a DNS-rebound name would not). */
 function loopbackHost(host: string | undefined): boolean {
-  const name = (host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-  return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
+  return isLoopbackName((host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'));
 }
 
 const formSchema = z.strictObject({

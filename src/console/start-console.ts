@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Syncer, type KvStore } from '../datastore/index.js';
 import { regionString } from '../model/index.js';
-import { realClock, type Clock, type Logger } from '../lib/index.js';
+import { isLoopbackName, realClock, type Clock, type Logger } from '../lib/index.js';
 import { ConsoleSessions, type ConsoleLogin } from './console-auth.js';
 import { buildConsoleServer } from './console-server.js';
 import { ConsoleState, consolePrefixes } from './console-state.js';
@@ -28,13 +28,9 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 /** Refuses a console others can reach without TLS and a login. */
 export function refuseConsoleExposure(o: Pick<ConsoleOptions, 'listen' | 'login' | 'tls'>): void {
-  if (isLoopback(o.listen.host)) return;
+  if (isLoopbackName(o.listen.host)) return;
   const missing = [
     o.tls === undefined ? 'TLS (--tls-cert, --tls-key)' : '',
     o.login.kind === 'none' ? 'a login (Keystone, or consoleAdminPassword)' : '',

@@ -14,4 +14,5 @@ export { limitHeapGrowth } from './heap-growth.js';
 export { collectGarbage } from './collect-garbage.js';
 export { addRef, dropRef } from './ref-counts.js';
 export { netnsExec } from './netns-exec.js';
+export { isLoopbackName } from './loopback.js';
 export { ReconcileLoop, type ReconcileLoopOptions } from './reconcile-loop.js';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ResourceClient, type KvStore } from '../datastore/index.js';
-import { BrindleError, realClock, type Clock, type Logger } from '../lib/index.js';
+import { BrindleError, isLoopbackName, realClock, type Clock, type Logger } from '../lib/index.js';
 import { openstackNamespace, regionString } from '../model/index.js';
 import { noAuth, type Authenticator } from './api/auth.js';
 import { buildApiServer } from './api/server.js';
@@ -72,13 +72,9 @@ export class NoauthExposedError extends BrindleError {
   }
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 /** Throws NoauthExposedError for noauth beyond loopback unless it was asked for. */
 export function refuseNoauthExposure(o: Pick<NeutronApiOptions, 'authenticator' | 'listen' | 'allowNoauthOnAnyAddress'>): void {
-  if (o.authenticator === undefined && !isLoopback(o.listen.host) && o.allowNoauthOnAnyAddress !== true) throw new NoauthExposedError(o.listen.host);
+  if (o.authenticator === undefined && !isLoopbackName(o.listen.host) && o.allowNoauthOnAnyAddress !== true) throw new NoauthExposedError(o.listen.host);
 }
 
 /** Builds the services, starts the HTTP server and (unless disabled) the status reporter. */

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { startConsole, refuseConsoleExposure, type ConsoleLogin } from '../../console/index.js';
 import { describeDatastore, openDatastore } from '../../datastore/index.js';
-import { createLogger } from '../../lib/index.js';
+import { createLogger, isLoopbackName } from '../../lib/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { waitForStop } from '../wait-for-stop.js';
@@ -9,11 +9,10 @@ import { addSettingsOptions, optionsWithGlobals, resolveSettings, type Env, type
 import { keystoneAuthenticator } from './api.js';
 
 const SCOPE = { server: { defaultListen: '127.0.0.1:9797' }, keystone: true, console: true } as const;
-const LOOPBACK = /^(localhost|::1|127\.\d+\.\d+\.\d+)$/;
 
 /** Who may log in: as asked, else nobody needs to on loopback, else Keystone admins when Keystone is set, else the local password. */
 function loginOf(kind: string | undefined, settings: Settings, host: string): ConsoleLogin {
-  const chosen = kind ?? (LOOPBACK.test(host) ? 'none' : settings.keystone?.url !== undefined ? 'keystone' : 'password');
+  const chosen = kind ?? (isLoopbackName(host) ? 'none' : settings.keystone?.url !== undefined ? 'keystone' : 'password');
   if (chosen === 'none') return { kind: 'none' };
   if (chosen === 'password') {
     const password = settings.console?.adminPassword;
