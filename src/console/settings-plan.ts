@@ -1,7 +1,7 @@
+import { isClusterId } from '../bgp/index.js';
 import type { ResourceOp } from '../datastore/index.js';
 import {
   API_VERSION,
-  parseIp,
   validateResource,
   ValidationError,
   type BGPConfiguration,
@@ -110,11 +110,6 @@ function asValue(text: string): number | string {
   return /^\d+$/.test(t) && Number.isSafeInteger(Number(t)) ? Number(t) : t;
 }
 
-/** A cluster id BIRD takes: an IPv4 address or a 32-bit number (as the BGP module checks it). */
-function clusterIdOk(id: string): boolean {
-  return parseIp(id)?.family === 4 || (/^\d{1,10}$/.test(id) && Number(id) <= 0xffffffff);
-}
-
 function flatSpec(r: CalicoResource | undefined): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (prefix: string, v: unknown): void => {
@@ -191,13 +186,13 @@ const doc = (kind: string, name: string, spec: object): CalicoResource => ({ api
 export function planSettings(s: SettingsSnapshot, desired: SettingsForm): SettingsPlan {
   const d: Draft = { errors: [], changes: [], ops: [] };
   const warnings: string[] = [];
+  const stored = readSettingsForm(s);
 
   // BGPConfiguration default: the AS and the mesh.
   const bgp = byName(s.bgpConfigurations, 'default');
   if (desired.asNumber.trim() === '') d.errors.push({ field: 'asNumber', message: 'must be set' });
   else {
-    const effective = readSettingsForm(s);
-    const asUnchanged = bgp?.spec.asNumber === undefined && desired.asNumber.trim() === effective.asNumber;
+    const asUnchanged = bgp?.spec.asNumber === undefined && desired.asNumber.trim() === stored.asNumber;
     const spec = {
       ...(bgp?.spec ?? {}),
       ...(asUnchanged ? {} : { asNumber: asValue(desired.asNumber) }),
@@ -212,8 +207,8 @@ export function planSettings(s: SettingsSnapshot, desired: SettingsForm): Settin
     if (!known.has(name)) d.errors.push({ field: 'reflectorNodes', message: `no node is named ${JSON.stringify(name)}` });
   const clusterId = desired.reflectorClusterId.trim();
   // A cluster id typed in goes to every reflector; left as it was, each keeps its own (one per rack, say).
-  const idTyped = clusterId !== readSettingsForm(s).reflectorClusterId;
-  if (desired.reflectorNodes.length > 0 && !clusterIdOk(clusterId))
+  const idTyped = clusterId !== stored.reflectorClusterId;
+  if (desired.reflectorNodes.length > 0 && !isClusterId(clusterId))
     d.errors.push({ field: 'reflectorClusterId', message: 'must be an IPv4 address or a number up to 4294967295 (BIRD takes either as a cluster id)' });
   else {
     const reflecting = new Set(desired.reflectorNodes);
