@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { applyingPolicies } from '../agent/index.js';
 import { ResourceClient, ResourceConflictError, ResourceExistsError, ResourceNotFoundError, type KvStore } from '../datastore/index.js';
-import { BrindleError, isLoopbackName, type Logger } from '../lib/index.js';
+import { BrindleError, isLoopbackName, type Clock, type Logger, type Timer } from '../lib/index.js';
 import type { ChangeEvent, ErrorReply, SettingsForm } from './api-types.js';
 import { SESSION_COOKIE, type ConsoleSessions } from './console-auth.js';
 import type { ConsoleState, Topic } from './console-state.js';
@@ -32,8 +32,8 @@ export interface ConsoleServerOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** Server-sent events are coalesced this long (default 100 ms). */
   readonly eventDelayMs?: number;
-  /** Wall-clock milliseconds (the clock seam). */
-  readonly now: () => number;
+  /** Time and timers (the clock seam). */
+  readonly clock: Clock;
 }
 
 /** Most resources one apply may write: they must fit in one transaction (etcd allows 128 ops). */
@@ -237,16 +237,16 @@ export async function buildConsoleServer(
     return { loggedIn: false };
   });
 
-  app.get('/api/overview', () => overview(state, o.now()));
-  app.get('/api/hosts', (req) => hostsPage(state, q(req), o.now()));
+  app.get('/api/overview', () => overview(state, o.clock.now()));
+  app.get('/api/hosts', (req) => hostsPage(state, q(req), o.clock.now()));
   app.get<{ Params: { name: string } }>('/api/hosts/:name', (req) => {
-    const d = hostDetail(state, req.params.name, q(req), o.now());
+    const d = hostDetail(state, req.params.name, q(req), o.clock.now());
     if (d === undefined) throw new ConsoleNotFoundError(`Host ${req.params.name}`);
     return d;
   });
   app.get('/api/endpoints', (req) => endpointsPage(state, q(req)));
   app.get('/api/networks', (req) => networksPage(state, q(req)));
-  app.get('/api/topology', () => topology(state, o.now()));
+  app.get('/api/topology', () => topology(state, o.clock.now()));
   app.get<{ Params: { workload: string } }>('/api/vms/:workload', async (req) => {
     const workload = req.params.workload;
     // The endpoints' stored values, read now: the resolver runs over exactly what the agents see.
@@ -304,12 +304,15 @@ export async function buildConsoleServer(
     clients.add(res);
     req.raw.on('close', () => clients.delete(res));
   });
-  const heartbeat = setInterval(() => {
+  // A comment line every 15 s keeps proxies from closing an idle stream.
+  let heartbeat: Timer | undefined;
+  const beat = (): void => {
     for (const c of clients) c.write(': keepalive\n\n');
-  }, 15_000);
-  heartbeat.unref();
+    heartbeat = o.clock.setTimer(beat, 15_000);
+  };
+  heartbeat = o.clock.setTimer(beat, 15_000);
   let pending = new Set<Topic>();
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   const flush = (): void => {
     timer = undefined;
     const event: ChangeEvent = { topics: [...pending].sort(), revision: state.revision };
@@ -319,11 +322,11 @@ export async function buildConsoleServer(
   };
   const notify = (topics: ReadonlySet<Topic>): void => {
     for (const t of topics) pending.add(t);
-    if (pending.size > 0 && timer === undefined) timer = setTimeout(flush, o.eventDelayMs ?? 100);
+    if (pending.size > 0 && timer === undefined) timer = o.clock.setTimer(flush, o.eventDelayMs ?? 100);
   };
   const close = async (): Promise<void> => {
-    clearInterval(heartbeat);
-    if (timer !== undefined) clearTimeout(timer);
+    heartbeat?.cancel();
+    timer?.cancel();
     for (const c of clients) c.end();
     clients.clear();
     await app.close();

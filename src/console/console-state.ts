@@ -102,6 +102,14 @@ export class ConsoleState {
   readonly invalid = new Map<string, string>();
   #revision = 0;
   readonly #region: string;
+  /** Where each settings kind (and Node) is kept. */
+  readonly #byKind: Readonly<Record<string, Map<string, unknown>>> = {
+    Node: this.nodes,
+    BGPConfiguration: this.bgpConfigurations,
+    BGPPeer: this.bgpPeers,
+    IPPool: this.ipPools,
+    FelixConfiguration: this.felixConfigurations,
+  };
 
   /** `regionStr`: whose agents' status keys count (`no-region`, or `region-<r>` as `brindle node --region r` writes). */
   constructor(regionStr = 'no-region') {
@@ -164,20 +172,13 @@ export class ConsoleState {
       else this.policies.set(u.key, u.value);
       return 'policies';
     }
-    const maps: Record<string, Map<string, unknown>> = {
-      Node: this.nodes,
-      BGPConfiguration: this.bgpConfigurations,
-      BGPPeer: this.bgpPeers,
-      IPPool: this.ipPools,
-      FelixConfiguration: this.felixConfigurations,
-    };
     const resource = u.value === undefined ? undefined : this.#decode(u);
     if (kind === 'CalicoNodeStatus') {
       if (resource === undefined) this.nodeStatuses.delete(id);
       else this.nodeStatuses.set(id, resource as CalicoNodeStatus);
       return 'hosts';
     }
-    const map = maps[kind];
+    const map = this.#byKind[kind];
     if (map === undefined) return undefined;
     if (resource === undefined) map.delete(id);
     else map.set(id, { resource, revision: u.revision });

@@ -52,7 +52,7 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
     kv: o.kv,
     sessions: new ConsoleSessions(o.login, clock),
     logger: o.logger,
-    now: () => clock.now(),
+    clock,
     assetsDir: o.assetsDir ?? fileURLToPath(new URL('./public/', import.meta.url)),
     ...(o.tls === undefined ? {} : { tls: o.tls }),
   });

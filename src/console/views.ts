@@ -40,12 +40,18 @@ function paged<T>(items: readonly T[], q: PageQuery): Paged<T> {
 }
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const matches = (q: string | undefined, ...fields: readonly string[]): boolean => {
+/** A test for a query's text, made once per request: true when any field contains it (any case). */
+function matcher(q: string | undefined): (...fields: readonly string[]) => boolean {
   const needle = q?.trim().toLowerCase() ?? '';
-  return needle === '' || fields.some((f) => f.toLowerCase().includes(needle));
-};
+  return needle === '' ? () => true : (...fields) => fields.some((f) => f.toLowerCase().includes(needle));
+}
 
-/** Every host the cloud knows of: a Node, an agent report, or an endpoint bound to it. */
+/** A host the cloud knows of: a Node, an agent report, or an endpoint bound to it. */
+function isHost(s: ConsoleState, name: string): boolean {
+  return name !== '' && (s.nodes.has(name) || s.hostReports.has(name) || s.endpointsByHost.has(name));
+}
+
+/** Every host the cloud knows of, by name. */
 function hostNames(s: ConsoleState): string[] {
   const names = new Set<string>([...s.nodes.keys(), ...s.hostReports.keys()]);
   for (const h of s.endpointsByHost.keys()) if (h !== '') names.add(h);
@@ -158,7 +164,8 @@ export function overview(s: ConsoleState, now: number): Overview {
 }
 
 export function hostsPage(s: ConsoleState, q: PageQuery & { readonly state?: 'alive' | 'dead' }, now: number): Paged<HostSummary> {
-  const names = hostNames(s).filter((n) => matches(q.q, n) && (q.state === undefined || isAlive(s, n, now) === (q.state === 'alive')));
+  const matches = matcher(q.q);
+  const names = hostNames(s).filter((n) => matches(n) && (q.state === undefined || isAlive(s, n, now) === (q.state === 'alive')));
   const page = paged(names, q);
   return { ...page, items: page.items.map((n) => hostSummary(s, n, now)) };
 }
@@ -183,6 +190,7 @@ function endpointSummary(s: ConsoleState, id: string): EndpointSummary | undefin
 
 function endpointList(s: ConsoleState, ids: Iterable<string>, q: PageQuery): Paged<EndpointSummary> {
   // Matched and sorted on the stored entries; only the page's items become summaries.
+  const matches = matcher(q.q);
   const hits: EndpointEntry[] = [];
   for (const id of ids) {
     const e = s.endpoints.get(id);
@@ -190,7 +198,7 @@ function endpointList(s: ConsoleState, ids: Iterable<string>, q: PageQuery): Pag
     if (q.q !== undefined && q.q.trim() !== '') {
       const port = s.ports.get(e.portId);
       const network = port === undefined ? '' : (s.networks.get(port.network_id)?.name ?? '');
-      if (!matches(q.q, e.name, e.workload, e.portId, port?.name ?? '', e.host, network, ...e.ips, ...e.floatingIps.map((f) => f.external))) continue;
+      if (!matches(e.name, e.workload, e.portId, port?.name ?? '', e.host, network, ...e.ips, ...e.floatingIps.map((f) => f.external))) continue;
     }
     hits.push(e);
   }
@@ -204,7 +212,7 @@ export function endpointsPage(s: ConsoleState, q: PageQuery): Paged<EndpointSumm
 }
 
 export function hostDetail(s: ConsoleState, name: string, q: PageQuery, now: number): HostDetail | undefined {
-  if (!hostNames(s).includes(name)) return undefined;
+  if (!isHost(s, name)) return undefined;
   const st = s.nodeStatuses.get(name)?.status;
   const v4 = st?.agent?.birdV4;
   const v6 = st?.agent?.birdV6;
@@ -239,8 +247,9 @@ function poolSize(pools: readonly { start: string; end: string }[]): bigint {
 
 export function networksPage(s: ConsoleState, q: PageQuery): Paged<NetworkSummary> {
   const ports = s.portsPerNetwork;
+  const matches = matcher(q.q);
   const nets = [...s.networks.values()]
-    .filter((n) => matches(q.q, n.name, n.id, ...n.subnets.map((id) => s.subnets.get(id)?.cidr ?? '')))
+    .filter((n) => matches(n.name, n.id, ...n.subnets.map((id) => s.subnets.get(id)?.cidr ?? '')))
     .sort((a, b) => byText(a.name, b.name) || byText(a.id, b.id));
   const page = paged(nets, q);
   return {
