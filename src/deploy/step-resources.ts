@@ -1,5 +1,5 @@
-// The cloud's Calico resources, applied from the primary controller with `brindle ctl`: each one
-// is read first, and only those whose spec differs from the settings are written.
+// The cloud's Calico resources, applied from the primary controller with `brindle ctl`: each kind
+// is listed once, and only resources whose spec differs from the settings are written.
 import { isDeepStrictEqual } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { DeployStepError } from './errors.js';
@@ -15,38 +15,60 @@ function specMatches(want: Readonly<Record<string, unknown>>, have: unknown): bo
   return Object.entries(want).every(([k, v]) => isDeepStrictEqual(spec[k], v));
 }
 
-export async function ensureResources(remote: Remote, docs: readonly CalicoDoc[], check: boolean): Promise<string[]> {
-  const step = 'resources';
+/** Deploy's own names: BGPPeers `external-*` and IPPools `pool-*` it wrote once, which the settings no longer list. */
+const OWN: readonly { kind: string; prefix: string }[] = [
+  { kind: 'BGPPeer', prefix: 'external-' },
+  { kind: 'IPPool', prefix: 'pool-' },
+];
+
+type Stored = { metadata: { name: string }; spec?: Record<string, unknown> };
+
+/**
+ * Every kind the settings write or deploy owns, listed once (one `brindle ctl get KIND -o json`
+ * each, in one ssh round trip): what is compared with the settings and what may be stale.
+ */
+async function listKinds(remote: Remote, kinds: readonly string[]): Promise<Map<string, Stored[]>> {
   const read = await remote.run(
     [
       'err=$(mktemp)',
-      ...docs.map(
-        (d) =>
-          `if out=$(brindle ctl get ${shq(d.kind)} ${shq(d.metadata.name)} -o json 2>"$err"); then echo "$out"; else echo "ERROR $(cat "$err")"; fi; echo ${SEPARATOR}`,
-      ),
+      ...kinds.map((k) => `if out=$(brindle ctl get ${shq(k)} -o json 2>"$err"); then echo "$out"; else echo "ERROR $(cat "$err")"; fi; echo ${SEPARATOR}`),
       'rm -f "$err"',
     ].join('\n'),
   );
-  if (read.code !== 0) throw new DeployStepError(remote.machine.name, step, 'brindle ctl get', read.stderr);
-  const stored = read.stdout.split(`${SEPARATOR}\n`);
-  const differing = docs.filter((d, i) => {
-    const text = stored[i] ?? '';
-    if (text.startsWith('ERROR ')) {
-      if (/not found/i.test(text)) return true;
-      throw new DeployStepError(remote.machine.name, step, `brindle ctl get ${d.kind} ${d.metadata.name}`, text.slice('ERROR '.length));
-    }
+  if (read.code !== 0) throw new DeployStepError(remote.machine.name, 'resources', 'brindle ctl get', read.stderr);
+  const texts = read.stdout.split(`${SEPARATOR}\n`);
+  const lists = new Map<string, Stored[]>();
+  kinds.forEach((kind, i) => {
+    const text = texts[i] ?? '';
+    if (text.startsWith('ERROR ')) throw new DeployStepError(remote.machine.name, 'resources', `brindle ctl get ${kind}`, text.slice('ERROR '.length));
     try {
-      return !specMatches(d.spec, JSON.parse(text));
+      lists.set(kind, (JSON.parse(text) as { items: Stored[] }).items);
     } catch {
-      throw new DeployStepError(remote.machine.name, step, `brindle ctl get ${d.kind} ${d.metadata.name} -o json`, `not JSON: ${text.slice(0, 500)}`);
+      throw new DeployStepError(remote.machine.name, 'resources', `brindle ctl get ${kind} -o json`, `not JSON: ${text.slice(0, 500)}`);
     }
+  });
+  return lists;
+}
+
+export async function ensureResources(remote: Remote, docs: readonly CalicoDoc[], check: boolean): Promise<string[]> {
+  const step = 'resources';
+  const lists = await listKinds(remote, [...new Set([...docs.map((d) => d.kind), ...OWN.map((o) => o.kind)])]);
+  const storedOf = (kind: string, name: string): Stored | undefined => lists.get(kind)?.find((r) => r.metadata.name === name);
+  const differing = docs.filter((d) => {
+    const have = storedOf(d.kind, d.metadata.name);
+    return have === undefined || !specMatches(d.spec, have);
   });
   if (!check && differing.length > 0) {
     const yaml = differing.map((d) => toYaml(d)).join('---\n');
     const r = await remote.run(`brindle ctl apply -f - <<'BRINDLE_RESOURCES'\n${yaml}BRINDLE_RESOURCES`);
     if (r.code !== 0) throw new DeployStepError(remote.machine.name, step, 'brindle ctl apply -f -', r.stderr + r.stdout);
   }
-  const stale = await staleOwnResources(remote, docs);
+  const stale = OWN.flatMap((own) => {
+    const wanted = new Set(docs.filter((d) => d.kind === own.kind).map((d) => d.metadata.name));
+    return (lists.get(own.kind) ?? [])
+      .filter((r) => r.metadata.name.startsWith(own.prefix) && !wanted.has(r.metadata.name))
+      .map((r) => ({ kind: own.kind, name: r.metadata.name }));
+  });
   if (!check && stale.length > 0) {
     for (const r of stale) {
       const del = await remote.run(`brindle ctl delete ${shq(r.kind)} ${shq(r.name)}`);
@@ -54,30 +76,6 @@ export async function ensureResources(remote: Remote, docs: readonly CalicoDoc[]
     }
   }
   return [...differing.map((d) => `apply ${d.kind} ${d.metadata.name}`), ...stale.map((r) => `delete ${r.kind} ${r.name} (no longer in the settings)`)];
-}
-
-/** Deploy's own names: BGPPeers `external-*` and IPPools `pool-*` it wrote once, which the settings no longer list. */
-const OWN: readonly { kind: string; prefix: string }[] = [
-  { kind: 'BGPPeer', prefix: 'external-' },
-  { kind: 'IPPool', prefix: 'pool-' },
-];
-
-async function staleOwnResources(remote: Remote, docs: readonly CalicoDoc[]): Promise<{ kind: string; name: string }[]> {
-  const out: { kind: string; name: string }[] = [];
-  for (const own of OWN) {
-    const r = await remote.run(`brindle ctl get ${own.kind} -o json`);
-    if (r.code !== 0) throw new DeployStepError(remote.machine.name, 'resources', `brindle ctl get ${own.kind}`, r.stderr);
-    let items: { metadata: { name: string } }[];
-    try {
-      items = (JSON.parse(r.stdout) as { items: { metadata: { name: string } }[] }).items;
-    } catch {
-      throw new DeployStepError(remote.machine.name, 'resources', `brindle ctl get ${own.kind} -o json`, `not JSON: ${r.stdout.slice(0, 300)}`);
-    }
-    const wanted = new Set(docs.filter((d) => d.kind === own.kind).map((d) => d.metadata.name));
-    for (const item of items)
-      if (item.metadata.name.startsWith(own.prefix) && !wanted.has(item.metadata.name)) out.push({ kind: own.kind, name: item.metadata.name });
-  }
-  return out;
 }
 
 const BRINDLE_UNITS = ['brindle-node.service', 'brindle-api.service', 'brindle-metadata.service', 'brindle-console.service'];
