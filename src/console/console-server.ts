@@ -17,7 +17,7 @@ import {
   SettingsInvalidError,
   StoredSettingsInvalidError,
 } from './errors.js';
-import { planSettings, readSettingsForm, settingsConflicts, type SettingsSnapshot } from './settings-plan.js';
+import { planSettings, readSettingsForm, settingsConflicts, type SettingsPlan, type SettingsSnapshot } from './settings-plan.js';
 import { topology } from './topology.js';
 import { endpointsPage, hostDetail, hostsPage, networksPage, overview, vmDetail, type PageQuery } from './views.js';
 import { resourceKey } from '../model/index.js';
@@ -115,11 +115,7 @@ async function readSnapshot(kv: KvStore): Promise<SettingsSnapshot> {
 }
 
 /** Plans `desired` over the datastore as it is now, refusing when someone changed the settings since `base`. */
-async function planAgainstNow(
-  kv: KvStore,
-  base: SettingsForm,
-  desired: SettingsForm,
-): Promise<{ snapshot: SettingsSnapshot; plan: ReturnType<typeof planSettings> }> {
+async function planAgainstNow(kv: KvStore, base: SettingsForm, desired: SettingsForm): Promise<SettingsPlan> {
   const snapshot = await readSnapshot(kv);
   const now = readSettingsForm(snapshot);
   const conflicts = settingsConflicts(base, now);
@@ -130,7 +126,7 @@ async function planAgainstNow(
     throw new SettingsInvalidError([
       { field: 'form', message: `${plan.ops.length} resources would change at once; apply at most ${MAX_SETTINGS_OPS} at a time` },
     ]);
-  return { snapshot, plan };
+  return plan;
 }
 
 /**
@@ -250,18 +246,17 @@ export async function buildConsoleServer(
   app.get<{ Params: { workload: string } }>('/api/vms/:workload', async (req) => {
     const workload = req.params.workload;
     // The endpoints' stored values, read now: the resolver runs over exactly what the agents see.
-    const raw = new Map<string, string | undefined>();
+    const stored = new Map<string, { key: string; value: string | undefined }>();
     for (const id of state.endpointsByWorkload.get(workload) ?? []) {
       const e = state.endpoints.get(id);
       if (e === undefined) continue;
       const key = resourceKey({ kind: 'WorkloadEndpoint', namespace: e.namespace, name: e.name });
-      raw.set(id, (await kv.get(key))?.value);
+      stored.set(id, { key, value: (await kv.get(key))?.value });
     }
     const policies = [...state.policies].map(([key, value]) => ({ key, value }));
     const d = vmDetail(state, workload, (id) => {
-      const e = state.endpoints.get(id);
-      if (e === undefined) return [];
-      return applyingPolicies({ key: resourceKey({ kind: 'WorkloadEndpoint', namespace: e.namespace, name: e.name }), value: raw.get(id) }, policies);
+      const endpoint = stored.get(id);
+      return endpoint === undefined ? [] : applyingPolicies(endpoint, policies);
     });
     if (d === undefined) throw new ConsoleNotFoundError(`VM ${workload}`);
     return d;
@@ -273,12 +268,12 @@ export async function buildConsoleServer(
   });
   app.post('/api/settings/plan', async (req) => {
     const body = parse(settingsRequestSchema, req.body, 'settings');
-    const { plan } = await planAgainstNow(kv, body.base, body.desired);
+    const plan = await planAgainstNow(kv, body.base, body.desired);
     return { changes: plan.changes, warnings: plan.warnings };
   });
   app.post('/api/settings/apply', async (req) => {
     const body = parse(settingsRequestSchema, req.body, 'settings');
-    const { plan } = await planAgainstNow(kv, body.base, body.desired);
+    const plan = await planAgainstNow(kv, body.base, body.desired);
     try {
       // One transaction, each write a compare-and-swap on the version just read.
       await new ResourceClient(kv).commit(plan.ops);
@@ -290,6 +285,7 @@ export async function buildConsoleServer(
       throw err;
     }
     o.logger.info({ changes: plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`) }, 'settings applied from the console');
+    // Read again, not derived from the plan: the page's next base must be what is stored now.
     return { changes: plan.changes, warnings: plan.warnings, form: readSettingsForm(await readSnapshot(kv)) };
   });
 

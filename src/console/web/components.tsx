@@ -42,6 +42,21 @@ export function Loaded<T>({ live, children }: { live: Live<T>; children: (data: 
   );
 }
 
+/** A table's column headings. */
+export function TableHead({ columns }: { columns: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c} scope="col">
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 export function Badge({ ok, yes, no }: { ok: boolean; yes: string; no: string }) {
   return <span class={ok ? 'badge ok' : 'badge bad'}>{ok ? yes : no}</span>;
 }

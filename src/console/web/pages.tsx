@@ -1,6 +1,6 @@
 import type { EndpointSummary, HostDetail, HostSummary, NetworkSummary, Overview, Paged, Topology, VmDetail } from '../api-types.js';
 import { useLive } from './api.js';
-import { ago, Badge, duration, href, Loaded, Pager, Search, StateBadge } from './components.js';
+import { ago, Badge, duration, href, Loaded, Pager, Search, StateBadge, TableHead } from './components.js';
 
 export interface PageProps {
   path: string[];
@@ -109,16 +109,7 @@ export function HostsPage({ query, navigate }: PageProps) {
           <>
             <table>
               <caption>Compute hosts and route reflectors, with their agents and BGP sessions</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Host</th>
-                  <th scope="col">Agent</th>
-                  <th scope="col">Last report</th>
-                  <th scope="col">BGP address</th>
-                  <th scope="col">Sessions up</th>
-                  <th scope="col">VM ports up</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Host', 'Agent', 'Last report', 'BGP address', 'Sessions up', 'VM ports up']} />
               <tbody>
                 {p.items.map((h) => (
                   <HostRow key={h.name} h={h} />
@@ -137,17 +128,7 @@ function EndpointTable({ items, caption, showHost }: { items: EndpointSummary[];
   return (
     <table>
       <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">VM</th>
-          {showHost && <th scope="col">Host</th>}
-          <th scope="col">Port</th>
-          <th scope="col">Network</th>
-          <th scope="col">Addresses</th>
-          <th scope="col">Floating IPs</th>
-          <th scope="col">Status</th>
-        </tr>
-      </thead>
+      <TableHead columns={['VM', ...(showHost ? ['Host'] : []), 'Port', 'Network', 'Addresses', 'Floating IPs', 'Status']} />
       <tbody>
         {items.map((e) => (
           <tr key={e.id} data-endpoint={e.portId}>
@@ -210,16 +191,7 @@ export function HostPage({ path, query, navigate }: PageProps) {
           <h2>BGP sessions</h2>
           <table data-testid="sessions">
             <caption>As the host's BIRD reported them {d.statusUpdated === undefined ? '' : ago(d.statusUpdated)}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Peer</th>
-                <th scope="col">Address</th>
-                <th scope="col">Type</th>
-                <th scope="col">State</th>
-                <th scope="col">Since</th>
-                <th scope="col">Info</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Peer', 'Address', 'Type', 'State', 'Since', 'Info']} />
             <tbody>
               {d.sessions.map((s) => (
                 <tr key={`${s.family}-${s.peerIP}`} data-peer={s.peerIP}>
@@ -358,15 +330,7 @@ export function NetworksPage({ query, navigate }: PageProps) {
           <>
             <table>
               <caption>Networks and subnets, with addresses in use out of each subnet's allocation pools</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Network</th>
-                  <th scope="col">Subnet</th>
-                  <th scope="col">CIDR</th>
-                  <th scope="col">Gateway</th>
-                  <th scope="col">In use</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Network', 'Subnet', 'CIDR', 'Gateway', 'In use']} />
               <tbody>
                 {p.items.flatMap((n) =>
                   (n.subnets.length === 0 ? [undefined] : n.subnets).map((s, i) => (
