@@ -6,7 +6,7 @@
 import { describeError, type Clock, type Exec } from '../lib/index.js';
 import type { DeploySettings } from './deploy-settings.js';
 import { DeployInputError, DeployStepError, DeployUnreachableError } from './errors.js';
-import { hasRole, type Inventory } from './inventory.js';
+import { hasRole, runsNode, type Inventory } from './inventory.js';
 import { ETCD_DEFAULTS, NODE_HEALTH, planDeploy, type DeployPlan, type EtcdTls, type MachinePlan } from './plan-deploy.js';
 import { localRemote, sshRemote, type Remote, type SshOptions } from './remote.js';
 import { ensurePackages, readLocalRepo } from './step-packages.js';
@@ -140,7 +140,7 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const primary = plan.machines.find((mp) => mp.machine.name === plan.primary.name) as MachinePlan;
   if (here(primary)) await step(primary, 'resources', () => ensureResources(remote(primary), plan.resources, req.check));
 
-  const nodes = (mp: MachinePlan): boolean => hasRole(mp.machine, 'compute') || hasRole(mp.machine, 'route-reflector');
+  const nodes = (mp: MachinePlan): boolean => runsNode(mp.machine);
   await each(nodes, 'agent', async (mp) => {
     const changes = await ensureRunning(remote(mp), 'agent', ['brindle-node.service'], { restart: restart(mp), check: req.check });
     if (!req.check && changes.length > 0) await waitForReady(remote(mp), deps);

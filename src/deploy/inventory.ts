@@ -57,3 +57,8 @@ export type Machine = Inventory['machines'][number];
 export function hasRole(m: Machine, role: Role): boolean {
   return m.roles.includes(role);
 }
+
+/** Computes and route reflectors run `brindle node` (and so BIRD). */
+export function runsNode(m: Machine): boolean {
+  return hasRole(m, 'compute') || hasRole(m, 'route-reflector');
+}

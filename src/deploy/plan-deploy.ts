@@ -3,7 +3,7 @@
 import { stringify as toYaml } from 'yaml';
 import { API_VERSION } from '../model/index.js';
 import type { DeploySettings } from './deploy-settings.js';
-import { hasRole, type Inventory, type Machine } from './inventory.js';
+import { hasRole, runsNode, type Inventory, type Machine } from './inventory.js';
 
 export interface FileSpec {
   readonly path: string;
@@ -13,10 +13,9 @@ export interface FileSpec {
   readonly group: string;
 }
 
+/** A unit the machine runs; any change of the machine's configuration files restarts it. */
 export interface ServiceSpec {
   readonly unit: string;
-  /** Files whose change restarts the service. */
-  readonly restartOn: readonly string[];
 }
 
 export interface MachinePlan {
@@ -81,10 +80,6 @@ const hostPort = (address: string, port: number): string => `${address.includes(
 /** A shell word for /etc/default files (sourced by systemd: double quotes, no expansion needed). */
 const args = (list: readonly string[]): string => `"${list.join(' ')}"`;
 
-function isNodeMachine(m: Machine): boolean {
-  return hasRole(m, 'compute') || hasRole(m, 'route-reflector');
-}
-
 /** The whole desired state. The inventory and settings are already validated (etcd members exist). */
 export function planDeploy(inventory: Inventory, settings: DeploySettings, tls?: EtcdTls): DeployPlan {
   const scheme = tls === undefined ? 'http' : 'https';
@@ -121,7 +116,7 @@ interface ClusterFacts {
 function planMachine(m: Machine, s: DeploySettings, cluster: ClusterFacts): MachinePlan {
   const { url, tls } = cluster;
   const controller = hasRole(m, 'controller');
-  const node = isNodeMachine(m);
+  const node = runsNode(m);
   const config: Record<string, unknown> = { datastore: cluster.datastore, hostname: m.name, logLevel: 'info' };
   if (tls !== undefined) Object.assign(config, { etcdCaFile: BRINDLE_ETCD_TLS.ca, etcdCertFile: BRINDLE_ETCD_TLS.cert, etcdKeyFile: BRINDLE_ETCD_TLS.key });
   if (controller && s.keystone !== undefined) {
@@ -210,9 +205,9 @@ function planMachine(m: Machine, s: DeploySettings, cluster: ClusterFacts): Mach
       ]
     : [];
   const services: ServiceSpec[] = [];
-  if (controller) services.push({ unit: 'brindle-api.service', restartOn: [BRINDLE_CONFIG, BRINDLE_DEFAULTS] });
-  if (consoleOn) services.push({ unit: 'brindle-console.service', restartOn: [BRINDLE_CONFIG, BRINDLE_DEFAULTS] });
-  if (node) services.push({ unit: 'brindle-node.service', restartOn: [BRINDLE_CONFIG, BRINDLE_DEFAULTS] });
+  if (controller) services.push({ unit: 'brindle-api.service' });
+  if (consoleOn) services.push({ unit: 'brindle-console.service' });
+  if (node) services.push({ unit: 'brindle-node.service' });
   return {
     machine: m,
     packages: ['brindle', ...(cluster.isMember ? ['etcd-server'] : [])],

@@ -27,7 +27,7 @@ type Stored = { metadata: { name: string }; spec?: Record<string, unknown> };
  * Every kind the settings write or deploy owns, listed once (one `brindle ctl get KIND -o json`
  * each, in one ssh round trip): what is compared with the settings and what may be stale.
  */
-async function listKinds(remote: Remote, kinds: readonly string[]): Promise<Map<string, Stored[]>> {
+async function listKinds(remote: Remote, kinds: readonly string[], step: string): Promise<Map<string, Stored[]>> {
   const read = await remote.run(
     [
       'err=$(mktemp)',
@@ -35,16 +35,16 @@ async function listKinds(remote: Remote, kinds: readonly string[]): Promise<Map<
       'rm -f "$err"',
     ].join('\n'),
   );
-  if (read.code !== 0) throw new DeployStepError(remote.machine.name, 'resources', 'brindle ctl get', read.stderr);
+  if (read.code !== 0) throw new DeployStepError(remote.machine.name, step, 'brindle ctl get', read.stderr);
   const texts = read.stdout.split(`${SEPARATOR}\n`);
   const lists = new Map<string, Stored[]>();
   kinds.forEach((kind, i) => {
     const text = texts[i] ?? '';
-    if (text.startsWith('ERROR ')) throw new DeployStepError(remote.machine.name, 'resources', `brindle ctl get ${kind}`, text.slice('ERROR '.length));
+    if (text.startsWith('ERROR ')) throw new DeployStepError(remote.machine.name, step, `brindle ctl get ${kind}`, text.slice('ERROR '.length));
     try {
       lists.set(kind, (JSON.parse(text) as { items: Stored[] }).items);
     } catch {
-      throw new DeployStepError(remote.machine.name, 'resources', `brindle ctl get ${kind} -o json`, `not JSON: ${text.slice(0, 500)}`);
+      throw new DeployStepError(remote.machine.name, step, `brindle ctl get ${kind} -o json`, `not JSON: ${text.slice(0, 500)}`);
     }
   });
   return lists;
@@ -52,7 +52,7 @@ async function listKinds(remote: Remote, kinds: readonly string[]): Promise<Map<
 
 export async function ensureResources(remote: Remote, docs: readonly CalicoDoc[], check: boolean): Promise<string[]> {
   const step = 'resources';
-  const lists = await listKinds(remote, [...new Set([...docs.map((d) => d.kind), ...OWN.map((o) => o.kind)])]);
+  const lists = await listKinds(remote, [...new Set([...docs.map((d) => d.kind), ...OWN.map((o) => o.kind)])], step);
   const storedOf = (kind: string, name: string): Stored | undefined => lists.get(kind)?.find((r) => r.metadata.name === name);
   const differing = docs.filter((d) => {
     const have = storedOf(d.kind, d.metadata.name);
@@ -69,10 +69,13 @@ export async function ensureResources(remote: Remote, docs: readonly CalicoDoc[]
       .filter((r) => r.metadata.name.startsWith(own.prefix) && !wanted.has(r.metadata.name))
       .map((r) => ({ kind: own.kind, name: r.metadata.name }));
   });
-  if (!check && stale.length > 0) {
-    for (const r of stale) {
-      const del = await remote.run(`brindle ctl delete ${shq(r.kind)} ${shq(r.name)}`);
-      if (del.code !== 0) throw new DeployStepError(remote.machine.name, step, `brindle ctl delete ${r.kind} ${r.name}`, del.stderr + del.stdout);
+  if (!check) {
+    // One `brindle ctl delete KIND NAME…` per kind.
+    for (const own of OWN) {
+      const names = stale.filter((r) => r.kind === own.kind).map((r) => r.name);
+      if (names.length === 0) continue;
+      const del = await remote.run(`brindle ctl delete ${shq(own.kind)} ${names.map(shq).join(' ')}`);
+      if (del.code !== 0) throw new DeployStepError(remote.machine.name, step, `brindle ctl delete ${own.kind} ${names.join(' ')}`, del.stderr + del.stdout);
     }
   }
   return [...differing.map((d) => `apply ${d.kind} ${d.metadata.name}`), ...stale.map((r) => `delete ${r.kind} ${r.name} (no longer in the settings)`)];
@@ -103,12 +106,8 @@ export async function retireMachine(remote: Remote, check: boolean): Promise<str
 
 /** Deletes the retired machines' Calico Nodes (their BGP sessions go with them), on the primary. */
 export async function deleteNodes(primary: Remote, names: readonly string[], check: boolean): Promise<string[]> {
-  const present: string[] = [];
-  for (const name of names) {
-    const r = await primary.run(`brindle ctl get node ${shq(name)} -o json`);
-    if (r.code === 0) present.push(name);
-    else if (!/not found/i.test(r.stderr)) throw new DeployStepError(primary.machine.name, 'retire', `brindle ctl get node ${name}`, r.stderr);
-  }
+  const listed = new Set(((await listKinds(primary, ['Node'], 'retire')).get('Node') ?? []).map((n) => n.metadata.name));
+  const present = names.filter((n) => listed.has(n));
   if (!check && present.length > 0) {
     const r = await primary.run(`brindle ctl delete node ${present.map(shq).join(' ')}`);
     if (r.code !== 0) throw new DeployStepError(primary.machine.name, 'retire', `brindle ctl delete node ${present.join(' ')}`, r.stderr + r.stdout);

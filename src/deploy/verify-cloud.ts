@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../lib/index.js';
 import type { DeploySettings } from './deploy-settings.js';
-import { hasRole } from './inventory.js';
+import { hasRole, runsNode } from './inventory.js';
 import type { DeployPlan } from './plan-deploy.js';
 import { remoteApi, type RemoteApi } from './remote-api.js';
 import { shq, type Remote } from './remote.js';
@@ -38,7 +38,7 @@ export async function verifyCloud(plan: DeployPlan, settings: DeploySettings, re
   const primary = remotes.get(plan.primary.name);
   if (primary === undefined) throw new Error(`no remote for ${plan.primary.name}`);
   const api = remoteApi(primary, plan.apiPort, settings.keystone);
-  const nodes = plan.machines.filter((m) => hasRole(m.machine, 'compute') || hasRole(m.machine, 'route-reflector')).map((m) => m.machine);
+  const nodes = plan.machines.filter((m) => runsNode(m.machine)).map((m) => m.machine);
   const results: CheckResult[] = [];
   const record = (r: CheckResult): void => {
     results.push(r);
